@@ -1,0 +1,86 @@
+# cachier - memoize any SQL function in SQLite.
+#
+#   make            build ./cachier.so (release)
+#   make demo       memoize a slow function in the sqlite3 shell
+#   make test       build the test build and run the whole suite
+#   make test-asan  the suite against an ASan+UBSan build
+#   make bench      benchmarks, as ratios to floors measured in the same run
+#
+# demo, test, test-asan and bench install missing Debian packages first.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror=implicit-function-declaration
+SOFLAGS  = -fPIC -shared -fvisibility=hidden
+SRC      = $(wildcard ext/*.c)
+HDR      = $(wildcard ext/*.h) ext/schema_sql.h
+
+# Debian packages each target needs.
+PKGS_BUILD = gcc make libsqlite3-dev libzstd-dev
+PKGS_DEMO  = $(PKGS_BUILD) sqlite3
+PKGS_TEST  = $(PKGS_BUILD) sqlite3 tcl libsqlite3-tcl python3
+
+.PHONY: all demo test test-asan bench deps-build deps-demo deps-test clean
+
+all: cachier.so
+
+ext/schema_sql.h: sql/schema.sql
+	@{ echo '/* Generated from sql/schema.sql by make: do not edit. */'; \
+	   echo 'static const char cachierSchemaSql[] ='; \
+	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/  "/' -e 's/$$/\\n"/' $<; \
+	   echo ';'; } > $@
+
+cachier.so: $(SRC) $(HDR)
+	$(CC) $(CFLAGS) $(WARN) $(SOFLAGS) -o $@ $(SRC)
+
+# The test build adds cachier_test_clock() and cachier_test_hash_bits().
+tests/cachier_test.so: $(SRC) $(HDR)
+	$(CC) $(CFLAGS) $(WARN) -DCACHIER_TEST $(SOFLAGS) -o $@ $(SRC)
+
+tests/cachier_asan.so: $(SRC) $(HDR)
+	$(CC) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	  -fno-sanitize-recover=undefined $(WARN) -DCACHIER_TEST $(SOFLAGS) -o $@ $(SRC)
+
+# A tiny extension with slow functions for the demo (not part of cachier.so).
+tests/demo/slowfn.so: tests/demo/slowfn.c
+	$(CC) $(CFLAGS) $(WARN) $(SOFLAGS) -o $@ $<
+
+# Install what is missing, with one apt-get update at most.
+define install_pkgs
+	@missing=""; for p in $(1); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+deps-build:
+	$(call install_pkgs,$(PKGS_BUILD))
+deps-demo:
+	$(call install_pkgs,$(PKGS_DEMO))
+deps-test:
+	$(call install_pkgs,$(PKGS_TEST))
+
+demo: deps-demo
+	$(MAKE) cachier.so tests/demo/slowfn.so
+	@rm -f /tmp/cachier-demo.db
+	sqlite3 /tmp/cachier-demo.db < sql/demo.sql
+
+test: deps-test
+	$(MAKE) cachier.so tests/cachier_test.so
+	tclsh tests/run.tcl tests/cachier_test.so
+
+test-asan: deps-test
+	$(MAKE) tests/cachier_asan.so
+	CACHIER_ASAN=1 tclsh tests/run.tcl tests/cachier_asan.so
+
+bench: deps-test
+	$(MAKE) cachier.so tests/bench/bench
+	tests/bench/bench ./cachier.so
+
+tests/bench/bench: tests/bench/bench.c
+	$(CC) -O2 -g $(WARN) -o $@ $< -lsqlite3 -lm
+
+clean:
+	rm -f cachier.so tests/*.so tests/demo/*.so tests/bench/bench ext/schema_sql.h

@@ -1,0 +1,256 @@
+/*
+** cachier.c - entry point, registration, per-connection state.
+**
+** Load with ".load ./cachier" (entry point sqlite3_cachier_init).
+**
+** SQL surface of this file:
+**   cachier_version()   The extension's version, e.g. '0.1.0'.
+**   cachier_debug()     One line of build and connection facts, for bug
+**                       reports: version, SQLite version, schema version,
+**                       build kind, statement cache state.
+**   cachier_test_hash_bits(N)   Test builds only: keep only N bits of the
+**                       key hash on this connection (0: full), so that
+**                       collisions happen and must be told apart.
+** The other functions and tables are registered from the tables exported
+** by memoize.c, staleness.c and the vtab_*.c files.
+**
+** Statements the connection keeps prepared between calls (cachierStmt)
+** belong to the eponymous table cachier_stats: SQLite disconnects it in
+** sqlite3_close() before checking for unfinalized statements, and its
+** xDisconnect finalizes them, so a connection that used the cache closes
+** cleanly. Until that table is connected, statements are prepared per use.
+*/
+#define CACHIER_MAIN_FILE
+#include "store.h"
+SQLITE_EXTENSION_INIT1
+#include <stdarg.h>
+#include <string.h>
+
+extern const CachierFunction cachierMemoizeFunctions[];
+extern const CachierFunction cachierCallFunctions[];
+#ifdef CACHIER_TEST
+extern const CachierFunction cachierTestFunctions[];
+#endif
+extern const sqlite3_module cachierSchemaModule;
+extern const sqlite3_module cachierFunctionsModule;
+extern const sqlite3_module cachierEntriesModule;
+extern const sqlite3_module cachierStatsModule;
+
+/* ------------------------------------------------------------------ state */
+
+static void cachierUnref(void *pArg){
+  Cachier *p = (Cachier*)pArg;
+  if( p && --p->nRef==0 ){
+    /* The anchor's xDisconnect finalized the kept statements already. */
+    cachierStatsFreeAll(p);
+    cachierMainStoreFree(p);
+    sqlite3_free(p);
+  }
+}
+
+/* Connect the anchor table so statements may be kept. Returns p->anchored. */
+int cachierAnchor(Cachier *p){
+  sqlite3_stmt *pStmt = 0;
+  if( p->anchored ) return 1;
+  if( sqlite3_prepare_v2(p->db, "SELECT 1 FROM main.cachier_stats", -1,
+                         &pStmt, 0)==SQLITE_OK ){
+    sqlite3_finalize(pStmt);
+  }
+  return p->anchored;
+}
+
+/* A prepared statement for zSql, to be returned with cachierStmtDone().
+** Kept across calls when the anchor is connected; a fresh one when the
+** kept one is running further up the stack. NULL if it cannot be
+** prepared (for example: the store's tables do not exist yet). */
+sqlite3_stmt *cachierStmt(Cachier *p, int id, const char *zSql){
+  sqlite3_stmt *pStmt = p->aStmt[id];
+  if( pStmt && !sqlite3_stmt_busy(pStmt) ) return pStmt;
+  if( pStmt==0 && cachierAnchor(p) ){
+    if( sqlite3_prepare_v3(p->db, zSql, -1, SQLITE_PREPARE_PERSISTENT,
+                           &p->aStmt[id], 0)!=SQLITE_OK ){
+      p->aStmt[id] = 0;
+      return 0;
+    }
+    return p->aStmt[id];
+  }
+  if( sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0)!=SQLITE_OK ) return 0;
+  return pStmt;
+}
+
+void cachierStmtDone(Cachier *p, int id, sqlite3_stmt *pStmt){
+  if( pStmt==0 ) return;
+  if( pStmt==p->aStmt[id] ){
+    sqlite3_reset(pStmt);
+  }else{
+    sqlite3_finalize(pStmt);
+  }
+}
+
+void cachierStmtFinalizeAll(Cachier *p){
+  int i;
+  for(i=0; i<STMT_COUNT; i++){
+    sqlite3_finalize(p->aStmt[i]);
+    p->aStmt[i] = 0;
+  }
+  p->anchored = 0;
+}
+
+/* Log through sqlite3_log() (SQLITE_NOTICE), where applications and the
+** shell's error log see it. */
+void cachierLog(Cachier *p, const char *zFmt, ...){
+  va_list ap;
+  char *z;
+  (void)p;
+  va_start(ap, zFmt);
+  z = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  if( z ) sqlite3_log(SQLITE_NOTICE, "%s", z);
+  sqlite3_free(z);
+}
+
+/* ---------------------------------------------------------- SQL functions */
+
+static void versionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  (void)argc; (void)argv;
+  sqlite3_result_text(ctx, CACHIER_VERSION, -1, SQLITE_STATIC);
+}
+
+static void debugFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  int i, nKept = 0;
+  (void)argc; (void)argv;
+  for(i=0; i<STMT_COUNT; i++) nKept += p->aStmt[i]!=0;
+  sqlite3_result_text(ctx, sqlite3_mprintf(
+      "cachier %s; sqlite %s; schema_version %d; build %s; hash_bits %d; "
+      "enabled %d; statements kept %d",
+      CACHIER_VERSION, sqlite3_libversion(), CACHIER_SCHEMA_VERSION,
+#ifdef CACHIER_TEST
+      "test",
+#else
+      "release",
+#endif
+      p->hashBits ? p->hashBits : 56, p->enabled, nKept), -1, sqlite3_free);
+}
+
+static const CachierFunction cachierMainFunctions[] = {
+  { "cachier_version",  0, CACHIER_FN_PURE,   versionFunc },
+  { "cachier_debug",    0, CACHIER_FN_WRITES, debugFunc },
+  { 0, 0, 0, 0 }
+};
+
+#ifdef CACHIER_TEST
+static void testHashBitsFunc(sqlite3_context *ctx, int argc,
+                             sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  int n = sqlite3_value_int(argv[0]);
+  (void)argc;
+  if( n<0 || n>56 ){
+    sqlite3_result_error(ctx, "cachier_test_hash_bits: N must be 0..56", -1);
+    return;
+  }
+  p->hashBits = n;
+  sqlite3_result_int(ctx, n);
+}
+
+static void testClockFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  (void)argc;
+  switch( sqlite3_value_type(argv[0]) ){
+    case SQLITE_NULL:
+      p->hasTestClock = 0;
+      break;
+    case SQLITE_INTEGER:
+    case SQLITE_FLOAT:
+      p->hasTestClock = 1;
+      p->testClock = sqlite3_value_double(argv[0]);
+      break;
+    default:
+      sqlite3_result_error(ctx,
+          "cachier_test_clock: T must be unix seconds or NULL", -1);
+      return;
+  }
+  sqlite3_result_value(ctx, argv[0]);
+}
+
+const CachierFunction cachierTestFunctions[] = {
+  { "cachier_test_clock",     1, CACHIER_FN_WRITES, testClockFunc },
+  { "cachier_test_hash_bits", 1, CACHIER_FN_WRITES, testHashBitsFunc },
+  { 0, 0, 0, 0 }
+};
+#endif
+
+/* Every function table, for registration and cachierIsOwnFunction(). */
+static const CachierFunction *const aFunctionTables[] = {
+  cachierMainFunctions, cachierMemoizeFunctions, cachierCallFunctions,
+#ifdef CACHIER_TEST
+  cachierTestFunctions,
+#endif
+};
+
+static const struct {
+  const char *zName;
+  const sqlite3_module *pModule;
+} aModules[] = {
+  /* "cachier" comes first: its shadow tables are protected only if the
+  ** module exists when the schema is parsed. */
+  { "cachier",           &cachierSchemaModule },
+  { "cachier_functions", &cachierFunctionsModule },
+  { "cachier_entries",   &cachierEntriesModule },
+  { "cachier_stats",     &cachierStatsModule },
+};
+
+/* True if zName (lower-case) is one of the functions this file registers:
+** memoizing those would recurse or write. */
+int cachierIsOwnFunction(const char *zName){
+  size_t t;
+  const CachierFunction *f;
+  for(t=0; t<sizeof(aFunctionTables)/sizeof(aFunctionTables[0]); t++){
+    for(f=aFunctionTables[t]; f->zName; f++){
+      if( strcmp(f->zName, zName)==0 ) return 1;
+    }
+  }
+  return 0;
+}
+
+#ifdef _WIN32
+__declspec(dllexport)
+#else
+__attribute__((visibility("default")))
+#endif
+int sqlite3_cachier_init(sqlite3 *db, char **pzErrMsg,
+                         const sqlite3_api_routines *pApi){
+  Cachier *p;
+  size_t i, t;
+  int rc = SQLITE_OK;
+  SQLITE_EXTENSION_INIT2(pApi);
+  (void)pzErrMsg;
+  p = sqlite3_malloc(sizeof(*p));
+  if( p==0 ) return SQLITE_NOMEM;
+  memset(p, 0, sizeof(*p));
+  p->db = db;
+  p->enabled = 1;
+  p->nRef = 1;                /* held by this function until the end */
+  for(i=0; rc==SQLITE_OK && i<sizeof(aModules)/sizeof(aModules[0]); i++){
+    p->nRef++;
+    rc = sqlite3_create_module_v2(db, aModules[i].zName, aModules[i].pModule,
+                                  p, cachierUnref);
+  }
+  for(t=0; rc==SQLITE_OK
+           && t<sizeof(aFunctionTables)/sizeof(aFunctionTables[0]); t++){
+    const CachierFunction *f;
+    for(f=aFunctionTables[t]; rc==SQLITE_OK && f->zName; f++){
+      int flags = SQLITE_UTF8;
+      if( f->eKind==CACHIER_FN_WRITES ){
+        flags |= SQLITE_DIRECTONLY | SQLITE_SUBTYPE;
+      }else{
+        flags |= SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC;
+      }
+      p->nRef++;
+      rc = sqlite3_create_function_v2(db, f->zName, f->nArg, flags, p,
+                                      f->xFunc, 0, 0, cachierUnref);
+    }
+  }
+  cachierUnref(p);
+  return rc;
+}

@@ -1,0 +1,199 @@
+/*
+** cachier.h - internal interfaces shared by the files of the extension.
+**
+** Architecture (one concern per file):
+**   cachier.c          entry point, registration tables, connection state,
+**                      cachier_version(), cachier_debug(), statement cache
+**   memoize.c          the SQL surface: memoize(), memoize_with(),
+**                      cachier_precache(), cachier_clear(), cachier_enable()
+**   call.c             resolving and calling the user's function by name
+**   codec.c            type-exact key encoding, key hash, args as JSON
+**   settings.c         per-function settings, memoize_with() options,
+**                      duration and size parsing
+**   staleness.c        the clock (real and test) and freshness decisions
+**   stats.c            in-memory per-function counters
+**   store.h            the store interface
+**   store_main.c       the default store: shadow tables in "main"
+**   vtab_schema.c      the "cachier" module that owns the shadow tables
+**   vtab_functions.c   cachier_functions (writable settings)
+**   vtab_entries.c     cachier_entries (query and delete entries)
+**   vtab_stats.c       cachier_stats (counters)
+*/
+#ifndef CACHIER_H
+#define CACHIER_H
+
+#include "sqlite3ext.h"
+#include <stddef.h>
+#include <stdint.h>
+
+/* Every file except cachier.c sees the API routines through this pointer. */
+#ifndef CACHIER_MAIN_FILE
+SQLITE_EXTENSION_INIT3
+#endif
+
+#define CACHIER_VERSION "0.1.0"
+#define CACHIER_SCHEMA_VERSION 1
+
+/* Deepest allowed nesting of memoize() inside a memoized function. */
+#define CACHIER_MAX_DEPTH 100
+/* Most arguments a memoized function may take (SQLite allows 127 in all,
+** memoize_with() uses one for options and both use one for the name). */
+#define CACHIER_MAX_ARGS 126
+/* Each key hash owns this many consecutive rowids; colliding keys take
+** the next free slot, so a lookup is one short rowid range scan. */
+#define CACHIER_SLOT_BITS 8
+
+typedef struct Cachier Cachier;
+typedef struct FnStats FnStats;
+typedef struct FnSettings FnSettings;
+typedef struct CallOptions CallOptions;
+typedef struct CachierKey CachierKey;
+typedef struct CachierEntry CachierEntry;
+typedef struct KeyBuf KeyBuf;
+
+/* ---------------------------------------------------------------- stats.c */
+
+/* Counters of one function on one connection. Nodes live until the
+** connection closes, so a plan may keep a pointer to its function's node. */
+struct FnStats {
+  FnStats *pNext;
+  char *zFn;                  /* canonical (lower-case) function name */
+  sqlite3_int64 nHit, nMiss, nStaleHit, nCompute, nError, nWriteError;
+  sqlite3_int64 computeNs;    /* time spent inside the function */
+  sqlite3_int64 savedNs;      /* sum over hits of the entry's compute time */
+};
+
+FnStats *cachierStatsFor(Cachier*, const char *zFn);
+void cachierStatsFreeAll(Cachier*);
+
+/* ------------------------------------------------------------ cachier.c */
+
+/* Statements the connection keeps prepared (see cachierStmt()). */
+enum {
+  STMT_LOOKUP, STMT_INSERT, STMT_SETTINGS, STMT_DELETE_ID,
+  STMT_COUNT
+};
+
+/* Per-connection state: user data of every function and module. It is
+** reference counted because SQLite calls one destructor per registration. */
+struct Cachier {
+  sqlite3 *db;
+  int nRef;
+  int enabled;                /* cachier_enable() switch */
+  int depth;                  /* current memoize() nesting */
+  int anchored;               /* anchor vtab connected: statements may be kept */
+  sqlite3_stmt *aStmt[STMT_COUNT];
+  int hasTestClock;           /* cachier_test_clock() is in force */
+  double testClock;
+  int hashBits;               /* test builds: weaken the key hash (0: full) */
+  sqlite3_int64 settingsGen;  /* bumped by every cachier_functions write */
+  FnStats *pStats;
+  struct CachierStore *pMainStore;
+};
+
+/* One row of a function registration table. */
+#define CACHIER_FN_WRITES 1   /* calls functions or writes: DIRECTONLY */
+#define CACHIER_FN_PURE   2   /* deterministic and innocuous */
+typedef struct CachierFunction CachierFunction;
+struct CachierFunction {
+  const char *zName;
+  int nArg;
+  int eKind;
+  void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
+};
+
+sqlite3_stmt *cachierStmt(Cachier*, int id, const char *zSql);
+void cachierStmtDone(Cachier*, int id, sqlite3_stmt*);
+void cachierStmtFinalizeAll(Cachier*);
+int cachierAnchor(Cachier*);
+int cachierIsOwnFunction(const char *zName);
+void cachierLog(Cachier*, const char *zFmt, ...);
+
+/* -------------------------------------------------------------- codec.c */
+
+/* A growable byte buffer for encoded keys. */
+struct KeyBuf {
+  unsigned char *a;
+  sqlite3_int64 n, nAlloc;
+  unsigned char aStatic[256];
+};
+void keyBufInit(KeyBuf*);
+void keyBufFree(KeyBuf*);
+int keyEncodeArgs(KeyBuf*, int nArg, sqlite3_value **apArg);
+int keyEncodeHashFuncKey(KeyBuf*, sqlite3_value *pKey);
+uint64_t keyHash(const char *zFn, int nFn, const unsigned char *a, sqlite3_int64 n);
+char *keyToJson(const unsigned char *a, sqlite3_int64 n);
+const char *typeName(int eType);
+
+/* The identity of one cache entry: function and encoded arguments. */
+struct CachierKey {
+  const char *zFn; int nFn;
+  const unsigned char *aKey; sqlite3_int64 nKey;
+  sqlite3_int64 iBase;        /* first rowid of the key's slot range */
+};
+void keySetHash(Cachier*, CachierKey*);
+
+/* ----------------------------------------------------------- settings.c */
+
+#define CACHIER_NEVER 1e300   /* "never stale" */
+
+/* Effective settings of one function (its row over the "*" row over the
+** built-in defaults). */
+struct FnSettings {
+  double staleAfter;          /* seconds; CACHIER_NEVER: never stale */
+  int nextTime;
+  int allowNone;
+  double waitForCalcTimeout;  /* seconds; 0: no limit */
+  int cleanupStale;
+  double cleanupInterval;     /* seconds */
+  sqlite3_int64 entrySizeLimit; /* bytes; -1: no limit */
+  char *zHashFunc;            /* NULL: key on the arguments */
+};
+
+/* memoize_with() options; a field is "unset" when its has-flag is 0. */
+struct CallOptions {
+  int skipCache, overwriteCache, verbose;
+  int hasAllowNone, allowNone;
+  int hasStaleAfter; double staleAfter;
+  int hasMaxAge; double maxAge;
+  int hasNextTime, nextTime;
+  int hasWait; double waitForCalcTimeout;
+  int hasCleanupStale, cleanupStale;
+  int hasCleanupInterval; double cleanupInterval;
+};
+
+void settingsDefaults(FnSettings*);
+void settingsClear(FnSettings*);
+int settingsLoad(Cachier*, const char *zFn, FnSettings*, char **pzErr);
+int optionsParse(sqlite3*, sqlite3_value*, CallOptions*, char **pzErr);
+int parseDuration(sqlite3_value*, int bAllowNegative, double *pSecs, char **pzErr);
+int parseSize(sqlite3_value*, sqlite3_int64 *pBytes, char **pzErr);
+int parseBool(sqlite3_value*, int *pOn, char **pzErr);
+
+/* ---------------------------------------------------------- staleness.c */
+
+double cachierNow(Cachier*);
+sqlite3_int64 cachierMonotonicNs(void);
+int entryIsStale(double created, double now, double maxAge);
+
+/* --------------------------------------------------------------- call.c */
+
+typedef struct FnCall FnCall;
+struct FnCall {
+  char *zFn;                  /* canonical name */
+  int nArg;
+  sqlite3_stmt *pStmt;        /* SELECT "fn"(?1,...,?N) */
+  unsigned char *aSub;        /* argument subtypes pStmt was prepared for */
+};
+int callCanonicalName(const char *zCaller, sqlite3_value *pName, char **pzFn,
+                      char **pzErr);
+int callCheckFunction(Cachier*, const char *zCaller, const char *zFn,
+                      int nArg, char **pzErr);
+int callResolve(Cachier*, const char *zCaller, sqlite3_value *pName, int nArg,
+                char **pzFn, char **pzErr);
+int callPrepare(Cachier*, FnCall*, const unsigned char *aSub, char **pzErr);
+int callRun(Cachier*, FnCall*, sqlite3_value **apArg, char **pzErr);
+void callReset(FnCall*);
+void callFinalize(FnCall*);
+
+#endif /* CACHIER_H */

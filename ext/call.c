@@ -1,0 +1,216 @@
+/*
+** call.c - resolving a function name and calling the function.
+**
+** SQL surface: cachier_subtype(X, N), an internal helper that returns X
+** with subtype N. memoize() uses it to pass an argument's subtype (JSON)
+** through to the called function, which sqlite3_bind_value() would drop.
+**
+** A function is called through a prepared "SELECT "name"(?1,...,?N)" on the
+** same connection, so it runs on the caller's thread with the caller's
+** transaction. The name is checked against PRAGMA function_list before any
+** SQL is built from it, and quoted with %w: nothing but a lookup can run.
+*/
+#include "cachier.h"
+#include <string.h>
+
+/* Identifier characters only; bytes >= 0x80 (UTF-8 names) are allowed. */
+static int nameIsValid(const char *z, int n){
+  int i;
+  if( n==0 || n>200 ) return 0;
+  for(i=0; i<n; i++){
+    unsigned char c = (unsigned char)z[i];
+    if( !(c>=0x80 || c=='_' || c=='$' || (c>='0' && c<='9')
+          || (c>='a' && c<='z') || (c>='A' && c<='Z')) ) return 0;
+  }
+  return 1;
+}
+
+/* Lower-case (ASCII) copy of z[0..n), from sqlite3_malloc. */
+static char *lowerCopy(const char *z, int n){
+  char *zOut = sqlite3_malloc(n+1);
+  int i;
+  if( zOut==0 ) return 0;
+  for(i=0; i<n; i++){
+    char c = z[i];
+    zOut[i] = (c>='A' && c<='Z') ? (char)(c - 'A' + 'a') : c;
+  }
+  zOut[n] = 0;
+  return zOut;
+}
+
+/* Validate and canonicalize a function name without checking that the
+** function exists (used by cachier_clear() and cachier_functions, which
+** may name functions that are not registered yet). */
+int callCanonicalName(const char *zCaller, sqlite3_value *pName, char **pzFn,
+                      char **pzErr){
+  const char *z;
+  int n;
+  if( sqlite3_value_type(pName)!=SQLITE_TEXT ){
+    *pzErr = sqlite3_mprintf("%s: the function name must be text, not %s",
+                             zCaller, typeName(sqlite3_value_type(pName)));
+    return SQLITE_ERROR;
+  }
+  z = (const char*)sqlite3_value_text(pName);
+  n = sqlite3_value_bytes(pName);
+  if( z==0 ) return SQLITE_NOMEM;
+  if( !nameIsValid(z, n) ){
+    *pzErr = sqlite3_mprintf("%s: invalid function name '%q': a name may "
+        "hold only letters, digits, '_' and '$'", zCaller, z);
+    return SQLITE_ERROR;
+  }
+  *pzFn = lowerCopy(z, n);
+  return *pzFn ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+/* Check that zFn (canonical) names a scalar SQL function on this
+** connection that accepts nArg arguments and is not one of cachier's own. */
+int callCheckFunction(Cachier *p, const char *zCaller, const char *zFn,
+                      int nArg, char **pzErr){
+  sqlite3_stmt *pStmt = 0;
+  int rc, bScalar = 0, bAggregate = 0, bAny = 0;
+  if( cachierIsOwnFunction(zFn) ){
+    *pzErr = sqlite3_mprintf("%s: cannot memoize %s(): cachier's own "
+                             "functions are not memoizable", zCaller, zFn);
+    return SQLITE_ERROR;
+  }
+  rc = sqlite3_prepare_v2(p->db,
+      "SELECT type, narg FROM pragma_function_list WHERE lower(name)=?1",
+      -1, &pStmt, 0);
+  if( rc ){
+    *pzErr = sqlite3_mprintf("%s: %s", zCaller, sqlite3_errmsg(p->db));
+    return rc;
+  }
+  sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
+  while( sqlite3_step(pStmt)==SQLITE_ROW ){
+    const char *zType = (const char*)sqlite3_column_text(pStmt, 0);
+    int n = sqlite3_column_int(pStmt, 1);
+    bAny = 1;
+    if( nArg<0 || n==nArg || n==-1 ){
+      if( zType && zType[0]=='s' ) bScalar = 1;
+      else bAggregate = 1;
+    }
+  }
+  rc = sqlite3_finalize(pStmt);
+  if( rc ){
+    *pzErr = sqlite3_mprintf("%s: %s", zCaller, sqlite3_errmsg(p->db));
+  }else if( bScalar ){
+    return SQLITE_OK;
+  }else if( bAggregate ){
+    *pzErr = sqlite3_mprintf("%s: %s() is an aggregate or window function; "
+                             "only scalar functions can be memoized",
+                             zCaller, zFn);
+    rc = SQLITE_ERROR;
+  }else if( bAny ){
+    *pzErr = sqlite3_mprintf("%s: %s() does not take %d argument%s",
+                             zCaller, zFn, nArg, nArg==1 ? "" : "s");
+    rc = SQLITE_ERROR;
+  }else{
+    *pzErr = sqlite3_mprintf("%s: no such function: %s", zCaller, zFn);
+    rc = SQLITE_ERROR;
+  }
+  return rc;
+}
+
+/* callCanonicalName() and callCheckFunction() together. On success *pzFn
+** is the canonical (lower-case) name, from sqlite3_malloc. */
+int callResolve(Cachier *p, const char *zCaller, sqlite3_value *pName,
+                int nArg, char **pzFn, char **pzErr){
+  char *zFn = 0;
+  int rc = callCanonicalName(zCaller, pName, &zFn, pzErr);
+  if( rc==SQLITE_OK ) rc = callCheckFunction(p, zCaller, zFn, nArg, pzErr);
+  if( rc ){
+    sqlite3_free(zFn);
+    return rc;
+  }
+  *pzFn = zFn;
+  return SQLITE_OK;
+}
+
+/* Prepare pCall->pStmt for the argument subtypes aSub[0..nArg) (0: none).
+** Arguments with a subtype go through cachier_subtype() so the function
+** sees them exactly as the caller passed them. */
+int callPrepare(Cachier *p, FnCall *pCall, const unsigned char *aSub,
+                char **pzErr){
+  sqlite3_str *pSql = sqlite3_str_new(p->db);
+  char *zSql;
+  int i, rc;
+  sqlite3_str_appendf(pSql, "SELECT \"%w\"(", pCall->zFn);
+  for(i=0; i<pCall->nArg; i++){
+    if( i ) sqlite3_str_appendchar(pSql, 1, ',');
+    if( aSub && aSub[i] ){
+      sqlite3_str_appendf(pSql, "cachier_subtype(?%d,%d)", i+1, aSub[i]);
+    }else{
+      sqlite3_str_appendf(pSql, "?%d", i+1);
+    }
+  }
+  sqlite3_str_appendchar(pSql, 1, ')');
+  zSql = sqlite3_str_finish(pSql);
+  if( zSql==0 ) return SQLITE_NOMEM;
+  sqlite3_finalize(pCall->pStmt);
+  pCall->pStmt = 0;
+  rc = sqlite3_prepare_v3(p->db, zSql, -1, SQLITE_PREPARE_PERSISTENT,
+                          &pCall->pStmt, 0);
+  sqlite3_free(zSql);
+  if( rc ){
+    *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+    return rc;
+  }
+  if( pCall->aSub==0 && pCall->nArg>0 ){
+    pCall->aSub = sqlite3_malloc(pCall->nArg);
+    if( pCall->aSub==0 ) return SQLITE_NOMEM;
+  }
+  for(i=0; i<pCall->nArg; i++) pCall->aSub[i] = aSub ? aSub[i] : 0;
+  return SQLITE_OK;
+}
+
+/* Run the function on apArg. On SQLITE_ROW, the result is
+** sqlite3_column_value(pCall->pStmt, 0) until callReset(). On error,
+** *pzErr holds the function's own message. */
+int callRun(Cachier *p, FnCall *pCall, sqlite3_value **apArg, char **pzErr){
+  unsigned char aSub[CACHIER_MAX_ARGS+1];
+  int i, rc, bSame = pCall->pStmt!=0;
+  (void)p;
+  for(i=0; i<pCall->nArg; i++){
+    aSub[i] = (unsigned char)sqlite3_value_subtype(apArg[i]);
+    if( bSame && aSub[i]!=pCall->aSub[i] ) bSame = 0;
+  }
+  /* A plan belongs to one outer statement, which SQLite never re-enters,
+  ** so the call statement is idle here. Prepare it on the first call and
+  ** again when the arguments' subtypes change. */
+  if( !bSame ){
+    rc = callPrepare(p, pCall, aSub, pzErr);
+    if( rc ) return rc;
+  }
+  for(i=0; i<pCall->nArg; i++){
+    sqlite3_bind_value(pCall->pStmt, i+1, apArg[i]);
+  }
+  rc = sqlite3_step(pCall->pStmt);
+  if( rc==SQLITE_ROW ) return rc;
+  rc = sqlite3_reset(pCall->pStmt);
+  if( rc==SQLITE_OK ) rc = SQLITE_ERROR;
+  *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+  return rc;
+}
+
+void callReset(FnCall *pCall){
+  if( pCall->pStmt ) sqlite3_reset(pCall->pStmt);
+}
+
+void callFinalize(FnCall *pCall){
+  sqlite3_finalize(pCall->pStmt);
+  sqlite3_free(pCall->aSub);
+  sqlite3_free(pCall->zFn);
+  memset(pCall, 0, sizeof(*pCall));
+}
+
+/* cachier_subtype(X, N): X with subtype N. */
+static void cachierSubtypeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  (void)argc;
+  sqlite3_result_value(ctx, argv[0]);
+  sqlite3_result_subtype(ctx, (unsigned int)sqlite3_value_int(argv[1]));
+}
+
+const CachierFunction cachierCallFunctions[] = {
+  { "cachier_subtype", 2, CACHIER_FN_PURE, cachierSubtypeFunc },
+  { 0, 0, 0, 0 }
+};

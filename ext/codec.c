@@ -1,0 +1,300 @@
+/*
+** codec.c - type-exact key encoding, the key hash, and keys as JSON.
+**
+** No SQL surface of its own. An argument list is encoded as
+**
+**     varint(nArg) { tag [subtype] payload }*
+**
+** where tag is the SQLite type (1 INTEGER, 2 REAL, 3 TEXT, 4 BLOB, 5 NULL),
+** or'ed with 0x80 when the argument carries a subtype (then one subtype
+** byte follows). INTEGER and REAL are 8 big-endian bytes (REAL by its bit
+** pattern, so 1 and 1.0 and -0.0 differ), TEXT and BLOB are varint(length)
+** and the bytes. The encoding is prefix-free, so ('a','bc') and ('ab','c')
+** differ, and arity is part of it. A key made by a hash_func starts with
+** 0xFF, which no argument count encodes to, so the two never collide.
+*/
+#include "cachier.h"
+#include <string.h>
+
+#define KEY_HASHFUNC_MARK 0xFF
+
+void keyBufInit(KeyBuf *p){
+  p->a = p->aStatic;
+  p->n = 0;
+  p->nAlloc = sizeof(p->aStatic);
+}
+
+void keyBufFree(KeyBuf *p){
+  if( p->a!=p->aStatic ) sqlite3_free(p->a);
+  keyBufInit(p);
+}
+
+/* Make room for n more bytes. SQLITE_NOMEM or SQLITE_TOOBIG on failure. */
+static int keyBufReserve(KeyBuf *p, sqlite3_int64 n){
+  sqlite3_int64 nNew;
+  unsigned char *aNew;
+  if( p->n + n <= p->nAlloc ) return SQLITE_OK;
+  if( p->n + n > 0x7fffffff ) return SQLITE_TOOBIG;
+  nNew = p->nAlloc*2;
+  while( nNew < p->n + n ) nNew *= 2;
+  if( p->a==p->aStatic ){
+    aNew = sqlite3_malloc64(nNew);
+    if( aNew ) memcpy(aNew, p->a, p->n);
+  }else{
+    aNew = sqlite3_realloc64(p->a, nNew);
+  }
+  if( aNew==0 ) return SQLITE_NOMEM;
+  p->a = aNew;
+  p->nAlloc = nNew;
+  return SQLITE_OK;
+}
+
+static void putVarint(KeyBuf *p, uint64_t v){
+  while( v>=0x80 ){
+    p->a[p->n++] = (unsigned char)(v | 0x80);
+    v >>= 7;
+  }
+  p->a[p->n++] = (unsigned char)v;
+}
+
+static void putU64(KeyBuf *p, uint64_t v){
+  int i;
+  for(i=7; i>=0; i--) p->a[p->n++] = (unsigned char)(v >> (i*8));
+}
+
+/* Append one value: tag, optional subtype, payload. */
+static int keyEncodeValue(KeyBuf *p, sqlite3_value *pVal){
+  int eType = sqlite3_value_type(pVal);
+  unsigned int subtype = sqlite3_value_subtype(pVal);
+  const unsigned char *z = 0;
+  sqlite3_int64 n = 0;
+  int rc;
+  if( eType==SQLITE_TEXT ){
+    z = sqlite3_value_text(pVal);
+    n = sqlite3_value_bytes(pVal);
+    if( z==0 ) return SQLITE_NOMEM;
+  }else if( eType==SQLITE_BLOB ){
+    z = sqlite3_value_blob(pVal);
+    n = sqlite3_value_bytes(pVal);
+  }
+  rc = keyBufReserve(p, 2 + 10 + 8 + n);
+  if( rc ) return rc;
+  p->a[p->n++] = (unsigned char)(eType | (subtype ? 0x80 : 0));
+  if( subtype ) p->a[p->n++] = (unsigned char)subtype;
+  switch( eType ){
+    case SQLITE_INTEGER:
+      putU64(p, (uint64_t)sqlite3_value_int64(pVal));
+      break;
+    case SQLITE_FLOAT: {
+      double r = sqlite3_value_double(pVal);
+      uint64_t u;
+      memcpy(&u, &r, 8);
+      putU64(p, u);
+      break;
+    }
+    case SQLITE_TEXT:
+    case SQLITE_BLOB:
+      putVarint(p, (uint64_t)n);
+      if( n ) memcpy(&p->a[p->n], z, n);
+      p->n += n;
+      break;
+    default:
+      break;
+  }
+  return SQLITE_OK;
+}
+
+/* Encode an argument list into p (replacing its contents). */
+int keyEncodeArgs(KeyBuf *p, int nArg, sqlite3_value **apArg){
+  int i, rc;
+  p->n = 0;
+  rc = keyBufReserve(p, 10);
+  if( rc ) return rc;
+  putVarint(p, (uint64_t)nArg);
+  for(i=0; i<nArg; i++){
+    rc = keyEncodeValue(p, apArg[i]);
+    if( rc ) return rc;
+  }
+  return SQLITE_OK;
+}
+
+/* Encode the value a hash_func returned as the key (replacing p). */
+int keyEncodeHashFuncKey(KeyBuf *p, sqlite3_value *pKey){
+  int rc;
+  p->n = 0;
+  rc = keyBufReserve(p, 1);
+  if( rc ) return rc;
+  p->a[p->n++] = KEY_HASHFUNC_MARK;
+  return keyEncodeValue(p, pKey);
+}
+
+/* 64-bit multiply-xorshift hash over 8-byte words (Murmur64A style). */
+static uint64_t hashMix(uint64_t h, const unsigned char *a, sqlite3_int64 n){
+  const uint64_t m = 0xc6a4a7935bd1e995ULL;
+  sqlite3_int64 i = 0;
+  h ^= (uint64_t)n * m;
+  for(; i+8<=n; i+=8){
+    uint64_t k;
+    memcpy(&k, a+i, 8);
+    k *= m; k ^= k >> 47; k *= m;
+    h ^= k; h *= m;
+  }
+  if( i<n ){
+    uint64_t k = 0;
+    memcpy(&k, a+i, (size_t)(n-i));
+    h ^= k; h *= m;
+  }
+  h ^= h >> 47; h *= m; h ^= h >> 47;
+  return h;
+}
+
+uint64_t keyHash(const char *zFn, int nFn, const unsigned char *a,
+                 sqlite3_int64 n){
+  uint64_t h = hashMix(0x9e3779b97f4a7c15ULL, (const unsigned char*)zFn, nFn);
+  return hashMix(h, a, n);
+}
+
+/* Fill pKey->iBase from the function name and encoded arguments. Test
+** builds may weaken the hash to p->hashBits bits so collisions happen. */
+void keySetHash(Cachier *p, CachierKey *pKey){
+  uint64_t h = keyHash(pKey->zFn, pKey->nFn, pKey->aKey, pKey->nKey);
+  if( p->hashBits>0 && p->hashBits<56 ){
+    h &= (((uint64_t)1) << p->hashBits) - 1;
+  }
+  /* Keep 56 bits, signed so the range stays inside the int64 rowid space. */
+  pKey->iBase = (sqlite3_int64)(h << CACHIER_SLOT_BITS);
+}
+
+const char *typeName(int eType){
+  switch( eType ){
+    case SQLITE_INTEGER: return "integer";
+    case SQLITE_FLOAT:   return "real";
+    case SQLITE_TEXT:    return "text";
+    case SQLITE_BLOB:    return "blob";
+    default:             return "null";
+  }
+}
+
+static int getVarint(const unsigned char *a, sqlite3_int64 n, sqlite3_int64 *pi,
+                     uint64_t *pv){
+  uint64_t v = 0;
+  int shift = 0;
+  while( *pi<n && shift<64 ){
+    unsigned char c = a[(*pi)++];
+    v |= ((uint64_t)(c & 0x7f)) << shift;
+    if( (c & 0x80)==0 ){ *pv = v; return 1; }
+    shift += 7;
+  }
+  return 0;
+}
+
+static uint64_t getU64(const unsigned char *a){
+  uint64_t v = 0;
+  int i;
+  for(i=0; i<8; i++) v = (v<<8) | a[i];
+  return v;
+}
+
+/* Append one encoded value at a[*pi] to pStr as JSON. 0 if malformed. */
+static int valueToJson(sqlite3_str *pStr, const unsigned char *a,
+                       sqlite3_int64 n, sqlite3_int64 *pi){
+  int tag, eType;
+  uint64_t len;
+  if( *pi>=n ) return 0;
+  tag = a[(*pi)++];
+  eType = tag & 0x7f;
+  if( tag & 0x80 ){
+    if( *pi>=n ) return 0;
+    (*pi)++;
+  }
+  switch( eType ){
+    case SQLITE_INTEGER:
+      if( *pi+8>n ) return 0;
+      sqlite3_str_appendf(pStr, "%lld", (sqlite3_int64)getU64(&a[*pi]));
+      *pi += 8;
+      return 1;
+    case SQLITE_FLOAT: {
+      uint64_t u;
+      double r;
+      if( *pi+8>n ) return 0;
+      u = getU64(&a[*pi]);
+      memcpy(&r, &u, 8);
+      *pi += 8;
+      if( r!=r || r>1.7976931348623157e308 || r<-1.7976931348623157e308 ){
+        sqlite3_str_appendf(pStr, "\"%s\"", r>0 ? "Infinity" : "-Infinity");
+      }else{
+        char zBuf[40];
+        sqlite3_snprintf(sizeof(zBuf), zBuf, "%!.17g", r);
+        /* Keep REALs recognisable as such: 1.0, not 1. */
+        sqlite3_str_appendall(pStr, zBuf);
+        if( strpbrk(zBuf, ".eE")==0 ) sqlite3_str_appendall(pStr, ".0");
+      }
+      return 1;
+    }
+    case SQLITE_TEXT:
+      if( !getVarint(a, n, pi, &len) || *pi+(sqlite3_int64)len>n ) return 0;
+      sqlite3_str_appendchar(pStr, 1, '"');
+      {
+        sqlite3_int64 j;
+        for(j=0; j<(sqlite3_int64)len; j++){
+          unsigned char c = a[*pi+j];
+          if( c=='"' || c=='\\' ){
+            sqlite3_str_appendchar(pStr, 1, '\\');
+            sqlite3_str_appendchar(pStr, 1, (char)c);
+          }else if( c<0x20 ){
+            sqlite3_str_appendf(pStr, "\\u%04x", c);
+          }else{
+            sqlite3_str_appendchar(pStr, 1, (char)c);
+          }
+        }
+      }
+      sqlite3_str_appendchar(pStr, 1, '"');
+      *pi += len;
+      return 1;
+    case SQLITE_BLOB: {
+      sqlite3_int64 j;
+      if( !getVarint(a, n, pi, &len) || *pi+(sqlite3_int64)len>n ) return 0;
+      sqlite3_str_appendall(pStr, "\"x'");
+      for(j=0; j<(sqlite3_int64)len; j++){
+        sqlite3_str_appendf(pStr, "%02x", a[*pi+j]);
+      }
+      sqlite3_str_appendall(pStr, "'\"");
+      *pi += len;
+      return 1;
+    }
+    case SQLITE_NULL:
+      sqlite3_str_appendall(pStr, "null");
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+/* The encoded key a[0..n) as a JSON array of its arguments (blobs as
+** "x'hex'" strings). A hash_func key shows as {"hash_func_key": value}.
+** Returns a string from sqlite3_malloc, or NULL if malformed or OOM. */
+char *keyToJson(const unsigned char *a, sqlite3_int64 n){
+  sqlite3_str *pStr = sqlite3_str_new(0);
+  sqlite3_int64 i = 0;
+  int ok = 1;
+  if( n>0 && a[0]==KEY_HASHFUNC_MARK ){
+    i = 1;
+    sqlite3_str_appendall(pStr, "{\"hash_func_key\":");
+    ok = valueToJson(pStr, a, n, &i);
+    sqlite3_str_appendchar(pStr, 1, '}');
+  }else{
+    uint64_t nArg, j;
+    ok = getVarint(a, n, &i, &nArg);
+    sqlite3_str_appendchar(pStr, 1, '[');
+    for(j=0; ok && j<nArg; j++){
+      if( j ) sqlite3_str_appendchar(pStr, 1, ',');
+      ok = valueToJson(pStr, a, n, &i);
+    }
+    sqlite3_str_appendchar(pStr, 1, ']');
+  }
+  if( !ok || i!=n ){
+    sqlite3_free(sqlite3_str_finish(pStr));
+    return 0;
+  }
+  return sqlite3_str_finish(pStr);
+}

@@ -1,0 +1,417 @@
+/*
+** memoize.c - the SQL surface of the cache.
+**
+**   memoize(FN, ARG, ...)
+**       Returns FN(ARG, ...), computing it once per distinct argument list
+**       and serving it from the cache afterwards. FN is the text name of
+**       any scalar SQL function on this connection; 0 to 126 arguments.
+**   memoize_with(OPTIONS, FN, ARG, ...)
+**       The same with per-call options, a JSON object (or NULL) with any of
+**       skip_cache, overwrite_cache, allow_none, stale_after, max_age,
+**       verbose, next_time, wait_for_calc_timeout, cleanup_stale,
+**       cleanup_interval.
+**   cachier_precache(FN, VALUE, ARG, ...)
+**       Stores VALUE as the result of FN(ARG, ...) and returns it.
+**   cachier_clear([FN])
+**       Deletes FN's entries (all entries without FN); returns the count.
+**   cachier_enable(ON)
+**       Switches caching on or off for this connection; returns the
+**       previous state (1 or 0).
+**
+** All are SQLITE_DIRECTONLY: they call other functions and write, so a
+** view or trigger in an untrusted schema must not reach them.
+**
+** Per-statement state (the resolved function, its prepared call, its
+** settings, its counters) is a Plan kept as auxdata on the constant name
+** argument, as regexp.c does: SQLite frees it with the statement, so no
+** statement outlives the connection.
+*/
+#include "store.h"
+#include <string.h>
+
+typedef struct Plan Plan;
+struct Plan {
+  Cachier *p;
+  FnCall call;                /* the memoized function */
+  FnCall hashCall;            /* its hash_func, if any */
+  FnSettings settings;
+  sqlite3_int64 settingsGen;  /* p->settingsGen when settings were loaded */
+  FnStats *pStats;
+  CachierStore *pStore;
+  int bNoWrite;               /* a write failed: stop trying this statement */
+  KeyBuf key;
+};
+
+static void planFree(void *pArg){
+  Plan *pPlan = (Plan*)pArg;
+  if( pPlan ){
+    callFinalize(&pPlan->call);
+    callFinalize(&pPlan->hashCall);
+    settingsClear(&pPlan->settings);
+    keyBufFree(&pPlan->key);
+    sqlite3_free(pPlan);
+  }
+}
+
+/* (Re)load the plan's settings and, if they name one, its hash_func. */
+static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
+  Cachier *p = pPlan->p;
+  int rc = settingsLoad(p, pPlan->call.zFn, &pPlan->settings, pzErr);
+  if( rc ) return rc;
+  pPlan->settingsGen = p->settingsGen;
+  callFinalize(&pPlan->hashCall);
+  if( pPlan->settings.zHashFunc ){
+    rc = callCheckFunction(p, zCaller, pPlan->settings.zHashFunc,
+                           pPlan->call.nArg, pzErr);
+    if( rc ) return rc;
+    pPlan->hashCall.zFn = sqlite3_mprintf("%s", pPlan->settings.zHashFunc);
+    if( pPlan->hashCall.zFn==0 ) return SQLITE_NOMEM;
+    pPlan->hashCall.nArg = pPlan->call.nArg;
+  }
+  return SQLITE_OK;
+}
+
+/* The plan for the function named by argv[iName], from auxdata or new.
+** NULL after reporting an error on ctx. */
+static Plan *planGet(sqlite3_context *ctx, const char *zCaller, int iName,
+                     int nArg, sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  Plan *pPlan = (Plan*)sqlite3_get_auxdata(ctx, iName);
+  char *zErr = 0;
+  int rc;
+  if( pPlan && pPlan->call.nArg==nArg ){
+    if( pPlan->settingsGen!=p->settingsGen ){
+      rc = planLoadSettings(pPlan, zCaller, &zErr);
+      if( rc ) goto error;
+    }
+    return pPlan;
+  }
+  pPlan = sqlite3_malloc(sizeof(*pPlan));
+  if( pPlan==0 ){
+    sqlite3_result_error_nomem(ctx);
+    return 0;
+  }
+  memset(pPlan, 0, sizeof(*pPlan));
+  pPlan->p = p;
+  keyBufInit(&pPlan->key);
+  settingsDefaults(&pPlan->settings);
+  pPlan->call.nArg = nArg;
+  rc = callResolve(p, zCaller, argv[iName], nArg, &pPlan->call.zFn, &zErr);
+  if( rc==SQLITE_OK ) rc = planLoadSettings(pPlan, zCaller, &zErr);
+  if( rc==SQLITE_OK ){
+    pPlan->pStats = cachierStatsFor(p, pPlan->call.zFn);
+    pPlan->pStore = cachierMainStore(p);
+    if( pPlan->pStats==0 || pPlan->pStore==0 ) rc = SQLITE_NOMEM;
+  }
+  if( rc ){
+    planFree(pPlan);
+    goto error;
+  }
+  sqlite3_set_auxdata(ctx, iName, pPlan, planFree);
+  pPlan = (Plan*)sqlite3_get_auxdata(ctx, iName);
+  if( pPlan==0 ) sqlite3_result_error_nomem(ctx);
+  return pPlan;
+error:
+  if( rc==SQLITE_NOMEM ){
+    sqlite3_result_error_nomem(ctx);
+  }else{
+    sqlite3_result_error(ctx, zErr ? zErr : sqlite3_errstr(rc), -1);
+    sqlite3_result_error_code(ctx, rc);
+  }
+  sqlite3_free(zErr);
+  return 0;
+}
+
+/* Report an error from a called function (its own message) on ctx. */
+static void resultCallError(sqlite3_context *ctx, int rc, char *zErr){
+  sqlite3_result_error(ctx, zErr ? zErr : sqlite3_errstr(rc), -1);
+  sqlite3_result_error_code(ctx, rc);
+  sqlite3_free(zErr);
+}
+
+/* Build the key of apArg in pPlan->key: the arguments themselves, or what
+** the hash_func returns for them. */
+static int planMakeKey(Plan *pPlan, sqlite3_value **apArg, CachierKey *pKey,
+                       char **pzErr){
+  int rc;
+  if( pPlan->hashCall.zFn ){
+    pPlan->p->depth++;
+    rc = callRun(pPlan->p, &pPlan->hashCall, apArg, pzErr);
+    pPlan->p->depth--;
+    if( rc!=SQLITE_ROW ) return rc;
+    rc = keyEncodeHashFuncKey(&pPlan->key,
+                              sqlite3_column_value(pPlan->hashCall.pStmt, 0));
+    callReset(&pPlan->hashCall);
+  }else{
+    rc = keyEncodeArgs(&pPlan->key, pPlan->call.nArg, apArg);
+  }
+  if( rc ) return rc;
+  pKey->zFn = pPlan->call.zFn;
+  pKey->nFn = (int)strlen(pPlan->call.zFn);
+  pKey->aKey = pPlan->key.a;
+  pKey->nKey = pPlan->key.n;
+  keySetHash(pPlan->p, pKey);
+  return SQLITE_OK;
+}
+
+/* Store pValue for pKey unless this statement's writes already failed.
+** A failure is counted and logged, never reported to the user. */
+static void planStore(Plan *pPlan, const CachierKey *pKey,
+                      sqlite3_value *pValue, sqlite3_int64 computeNs){
+  Cachier *p = pPlan->p;
+  int rc;
+  if( pPlan->bNoWrite ) return;
+  rc = pPlan->pStore->pMethods->xWrite(pPlan->pStore, pKey, pValue,
+          (int)sqlite3_value_subtype(pValue), cachierNow(p), computeNs);
+  if( rc ){
+    pPlan->pStats->nWriteError++;
+    pPlan->bNoWrite = 1;
+    cachierLog(p, "cachier: %s(): cannot store a result, computing without "
+               "the cache for the rest of the statement: %s",
+               pKey->zFn, sqlite3_errmsg(p->db));
+  }
+}
+
+/* Shared body of memoize() and memoize_with(). argv[iName] is the function
+** name, the arguments follow it; pOpts may be NULL. */
+static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
+                        int argc, sqlite3_value **argv,
+                        const CallOptions *pOpts){
+  static const CallOptions noOptions;
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  int nArg = argc - iName - 1;
+  sqlite3_value **apArg = &argv[iName+1];
+  Plan *pPlan;
+  CachierKey key;
+  CachierEntry entry;
+  char *zErr = 0;
+  int rc, bRead, bWrite, bAllowNone, bFound = 0;
+  double maxAge;
+  sqlite3_int64 t0, computeNs;
+  sqlite3_value *pResult;
+
+  if( argc<=iName ){
+    sqlite3_result_error(ctx, iName ? "memoize_with: missing function name"
+                                    : "memoize: missing function name", -1);
+    return;
+  }
+  if( p->depth>=CACHIER_MAX_DEPTH ){
+    char *z = sqlite3_mprintf("%s: calls nested deeper than %d levels",
+                              zCaller, CACHIER_MAX_DEPTH);
+    sqlite3_result_error(ctx, z, -1);
+    sqlite3_free(z);
+    return;
+  }
+  pPlan = planGet(ctx, zCaller, iName, nArg, argv);
+  if( pPlan==0 ) return;
+  if( pOpts==0 ) pOpts = &noOptions;
+
+  bRead = p->enabled && !pOpts->skipCache && !pOpts->overwriteCache;
+  bWrite = p->enabled && !pOpts->skipCache;
+  bAllowNone = pOpts->hasAllowNone ? pOpts->allowNone
+                                   : pPlan->settings.allowNone;
+  maxAge = pOpts->hasStaleAfter ? pOpts->staleAfter
+                                : pPlan->settings.staleAfter;
+  if( pOpts->hasMaxAge && pOpts->maxAge<maxAge ) maxAge = pOpts->maxAge;
+
+  if( bRead || bWrite ){
+    rc = planMakeKey(pPlan, apArg, &key, &zErr);
+    if( rc ){
+      pPlan->pStats->nError++;
+      resultCallError(ctx, rc, zErr);
+      return;
+    }
+  }
+
+  if( bRead ){
+    rc = pPlan->pStore->pMethods->xLookup(pPlan->pStore, &key, &entry,
+                                          &bFound);
+    if( bFound && sqlite3_value_type(entry.pValue)==SQLITE_NULL
+     && !bAllowNone ){
+      bFound = 0;             /* a stored NULL is served only to allow_none */
+    }
+    if( bFound ){
+      if( !entryIsStale(entry.created, maxAge>=CACHIER_NEVER ? 0.0
+                        : cachierNow(p), maxAge) ){
+        sqlite3_result_value(ctx, entry.pValue);
+        if( entry.subtype ) sqlite3_result_subtype(ctx, entry.subtype);
+        pPlan->pStats->nHit++;
+        pPlan->pStats->savedNs += entry.computeNs;
+        pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
+        if( pOpts->verbose ){
+          cachierLog(p, "cachier: %s(): fresh hit", key.zFn);
+        }
+        return;
+      }
+      pPlan->pStats->nStaleHit++;
+      if( pOpts->verbose ){
+        cachierLog(p, "cachier: %s(): stale entry, recomputing", key.zFn);
+      }
+    }else if( pOpts->verbose ){
+      cachierLog(p, "cachier: %s(): miss%s", key.zFn,
+                 rc ? " (cache unreadable)" : "");
+    }
+    pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
+    pPlan->pStats->nMiss++;
+  }
+
+  /* Compute. */
+  p->depth++;
+  t0 = cachierMonotonicNs();
+  rc = callRun(p, &pPlan->call, apArg, &zErr);
+  computeNs = cachierMonotonicNs() - t0;
+  p->depth--;
+  pPlan->pStats->nCompute++;
+  pPlan->pStats->computeNs += computeNs;
+  if( rc!=SQLITE_ROW ){
+    pPlan->pStats->nError++;
+    resultCallError(ctx, rc, zErr);
+    return;
+  }
+  pResult = sqlite3_column_value(pPlan->call.pStmt, 0);
+  if( bWrite
+   && (sqlite3_value_type(pResult)!=SQLITE_NULL || bAllowNone)
+   && (pPlan->settings.entrySizeLimit<0
+       || sqlite3_value_bytes(pResult)<=pPlan->settings.entrySizeLimit) ){
+    planStore(pPlan, &key, pResult, computeNs);
+  }else if( pOpts->verbose && bWrite ){
+    cachierLog(p, "cachier: %s(): result not stored (NULL or over "
+               "entry_size_limit)", pPlan->call.zFn);
+  }
+  sqlite3_result_value(ctx, pResult);
+  if( sqlite3_value_subtype(pResult) ){
+    sqlite3_result_subtype(ctx, sqlite3_value_subtype(pResult));
+  }
+  callReset(&pPlan->call);
+}
+
+/* memoize(FN, ARG, ...) */
+static void memoizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  memoizeCore(ctx, "memoize", 0, argc, argv, 0);
+}
+
+static void optionsFree(void *p){ sqlite3_free(p); }
+
+/* memoize_with(OPTIONS, FN, ARG, ...). Options are parsed once per
+** statement when constant (auxdata on argument 0). */
+static void memoizeWithFunc(sqlite3_context *ctx, int argc,
+                            sqlite3_value **argv){
+  CallOptions *pOpts;
+  if( argc<2 ){
+    sqlite3_result_error(ctx,
+        "memoize_with: expects (options, function name, arguments...)", -1);
+    return;
+  }
+  pOpts = (CallOptions*)sqlite3_get_auxdata(ctx, 0);
+  if( pOpts==0 ){
+    char *zErr = 0;
+    int rc;
+    pOpts = sqlite3_malloc(sizeof(*pOpts));
+    if( pOpts==0 ){
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+    rc = optionsParse(sqlite3_context_db_handle(ctx), argv[0], pOpts, &zErr);
+    if( rc ){
+      char *z = sqlite3_mprintf("memoize_with: %s", zErr ? zErr : "error");
+      sqlite3_result_error(ctx, z, -1);
+      sqlite3_free(z);
+      sqlite3_free(zErr);
+      sqlite3_free(pOpts);
+      return;
+    }
+    sqlite3_set_auxdata(ctx, 0, pOpts, optionsFree);
+    pOpts = (CallOptions*)sqlite3_get_auxdata(ctx, 0);
+    if( pOpts==0 ){
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+  }
+  memoizeCore(ctx, "memoize_with", 1, argc, argv, pOpts);
+}
+
+/* cachier_precache(FN, VALUE, ARG, ...) */
+static void precacheFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  Plan *pPlan;
+  CachierKey key;
+  char *zErr = 0;
+  int rc;
+  if( argc<2 ){
+    sqlite3_result_error(ctx,
+        "cachier_precache: expects (function name, value, arguments...)", -1);
+    return;
+  }
+  pPlan = planGet(ctx, "cachier_precache", 0, argc-2, argv);
+  if( pPlan==0 ) return;
+  rc = planMakeKey(pPlan, &argv[2], &key, &zErr);
+  if( rc==SQLITE_OK ){
+    rc = pPlan->pStore->pMethods->xWrite(pPlan->pStore, &key, argv[1],
+            (int)sqlite3_value_subtype(argv[1]), cachierNow(pPlan->p), 0);
+    if( rc ){
+      zErr = sqlite3_mprintf("cachier_precache: cannot store the value: %s",
+                             sqlite3_errmsg(pPlan->p->db));
+    }
+  }
+  if( rc ){
+    resultCallError(ctx, rc, zErr);
+    return;
+  }
+  sqlite3_result_value(ctx, argv[1]);
+  if( sqlite3_value_subtype(argv[1]) ){
+    sqlite3_result_subtype(ctx, sqlite3_value_subtype(argv[1]));
+  }
+}
+
+/* cachier_clear([FN]) */
+static void clearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  CachierStore *pStore = cachierMainStore(p);
+  char *zFn = 0, *zErr = 0;
+  sqlite3_int64 n = 0;
+  int rc = SQLITE_OK;
+  if( pStore==0 ){
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  if( argc==1 ) rc = callCanonicalName("cachier_clear", argv[0], &zFn, &zErr);
+  if( rc==SQLITE_OK ){
+    rc = pStore->pMethods->xClear(pStore, zFn, &n);
+    if( rc ){
+      zErr = sqlite3_mprintf("cachier_clear: %s", sqlite3_errmsg(p->db));
+    }
+  }
+  sqlite3_free(zFn);
+  if( rc ){
+    resultCallError(ctx, rc, zErr);
+    return;
+  }
+  sqlite3_result_int64(ctx, n);
+}
+
+/* cachier_enable(ON) */
+static void enableFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  char *zErr = 0;
+  int bOn = 0, bPrev = p->enabled;
+  (void)argc;
+  if( parseBool(argv[0], &bOn, &zErr) ){
+    char *z = sqlite3_mprintf("cachier_enable: the argument %s", zErr);
+    sqlite3_result_error(ctx, z, -1);
+    sqlite3_free(z);
+    sqlite3_free(zErr);
+    return;
+  }
+  p->enabled = bOn;
+  sqlite3_result_int(ctx, bPrev);
+}
+
+/* Registration table for this file's functions (see cachier.c). */
+const CachierFunction cachierMemoizeFunctions[] = {
+  { "memoize",          -1, CACHIER_FN_WRITES, memoizeFunc },
+  { "memoize_with",     -1, CACHIER_FN_WRITES, memoizeWithFunc },
+  { "cachier_precache", -1, CACHIER_FN_WRITES, precacheFunc },
+  { "cachier_clear",     0, CACHIER_FN_WRITES, clearFunc },
+  { "cachier_clear",     1, CACHIER_FN_WRITES, clearFunc },
+  { "cachier_enable",    1, CACHIER_FN_WRITES, enableFunc },
+  { 0, 0, 0, 0 }
+};

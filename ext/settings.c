@@ -1,0 +1,360 @@
+/*
+** settings.c - per-function settings, memoize_with() options, and the
+** parsing of durations, sizes and booleans.
+**
+** No SQL functions of its own; it defines the value syntax that
+** cachier_functions and memoize_with() accept:
+**   duration  a number of seconds (INTEGER or REAL), or text: '90',
+**             '90 seconds', '1.5 minutes', '2 hours', '1 day', '1 week',
+**             '250 ms' (units: ms, s, sec, second, m, min, minute, h, hr,
+**             hour, d, day, w, week, with or without a plural s), 'never'.
+**   size      a number of bytes, or text: '512', '10KB', '200 MB', '1GB'
+**             (binary units: K/KB/KiB = 1024 bytes), 'none' (no limit).
+**   boolean   0/1 (any integer), TRUE/FALSE; as text true/false, on/off,
+**             yes/no.
+*/
+#include "cachier.h"
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void settingsDefaults(FnSettings *s){
+  memset(s, 0, sizeof(*s));
+  s->staleAfter = CACHIER_NEVER;
+  s->waitForCalcTimeout = 0.0;
+  s->cleanupInterval = 86400.0;
+  s->entrySizeLimit = -1;
+}
+
+void settingsClear(FnSettings *s){
+  sqlite3_free(s->zHashFunc);
+  settingsDefaults(s);
+}
+
+/* Copy of a text value, spaces trimmed, lower-cased; NULL on OOM. */
+static char *lowerTrimmed(sqlite3_value *pVal){
+  const char *z = (const char*)sqlite3_value_text(pVal);
+  char *zOut;
+  int n, i;
+  if( z==0 ) return 0;
+  while( isspace((unsigned char)*z) ) z++;
+  n = (int)strlen(z);
+  while( n>0 && isspace((unsigned char)z[n-1]) ) n--;
+  zOut = sqlite3_malloc(n+1);
+  if( zOut==0 ) return 0;
+  for(i=0; i<n; i++) zOut[i] = (char)tolower((unsigned char)z[i]);
+  zOut[n] = 0;
+  return zOut;
+}
+
+/* Split "<number><spaces><unit>": *pNum and the unit start. 0 if no number. */
+static int splitNumber(const char *z, double *pNum, const char **pzUnit){
+  char *zEnd = 0;
+  double r;
+  if( *z==0 || isspace((unsigned char)*z) ) return 0;
+  r = strtod(z, &zEnd);
+  if( zEnd==z || r!=r || isinf(r) ) return 0;
+  while( isspace((unsigned char)*zEnd) ) zEnd++;
+  *pNum = r;
+  *pzUnit = zEnd;
+  return 1;
+}
+
+static int unitIs(const char *zUnit, const char *const *azName){
+  for(; *azName; azName++){
+    size_t n = strlen(*azName);
+    if( strcmp(zUnit, *azName)==0 ) return 1;
+    if( n>1 && strncmp(zUnit, *azName, n)==0 && strcmp(zUnit+n, "s")==0 ){
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Parse a duration into seconds (CACHIER_NEVER for 'never'). Negative
+** values are allowed only if bAllowNegative. NULL is not a duration: the
+** caller decides what NULL means. */
+int parseDuration(sqlite3_value *pVal, int bAllowNegative, double *pSecs,
+                  char **pzErr){
+  static const char *const azSec[] = {"", "s", "sec", "second", 0};
+  static const char *const azMs[] = {"ms", "msec", "millisecond", 0};
+  static const char *const azMin[] = {"m", "min", "minute", 0};
+  static const char *const azHour[] = {"h", "hr", "hour", 0};
+  static const char *const azDay[] = {"d", "day", 0};
+  static const char *const azWeek[] = {"w", "week", 0};
+  double r = 0.0;
+  switch( sqlite3_value_type(pVal) ){
+    case SQLITE_INTEGER:
+    case SQLITE_FLOAT:
+      r = sqlite3_value_double(pVal);
+      break;
+    case SQLITE_TEXT: {
+      char *z = lowerTrimmed(pVal);
+      const char *zUnit = 0;
+      int ok = 1;
+      if( z==0 ) return SQLITE_NOMEM;
+      if( strcmp(z, "never")==0 ){
+        sqlite3_free(z);
+        *pSecs = CACHIER_NEVER;
+        return SQLITE_OK;
+      }
+      if( !splitNumber(z, &r, &zUnit) ) ok = 0;
+      else if( unitIs(zUnit, azSec) ) {}
+      else if( unitIs(zUnit, azMs) ) r /= 1000.0;
+      else if( unitIs(zUnit, azMin) ) r *= 60.0;
+      else if( unitIs(zUnit, azHour) ) r *= 3600.0;
+      else if( unitIs(zUnit, azDay) ) r *= 86400.0;
+      else if( unitIs(zUnit, azWeek) ) r *= 604800.0;
+      else ok = 0;
+      if( !ok ){
+        *pzErr = sqlite3_mprintf("invalid duration '%q': use seconds or "
+            "text such as '90 seconds', '30 minutes', '2 hours', '1 day' "
+            "or 'never'", sqlite3_value_text(pVal));
+        sqlite3_free(z);
+        return SQLITE_ERROR;
+      }
+      sqlite3_free(z);
+      break;
+    }
+    default:
+      *pzErr = sqlite3_mprintf("a duration must be a number of seconds or "
+                               "text such as '30 minutes'");
+      return SQLITE_ERROR;
+  }
+  if( r<0.0 && !bAllowNegative ){
+    *pzErr = sqlite3_mprintf("a duration cannot be negative");
+    return SQLITE_ERROR;
+  }
+  *pSecs = r;
+  return SQLITE_OK;
+}
+
+/* Parse a size into bytes; 'none' (or 'unlimited') gives -1. */
+int parseSize(sqlite3_value *pVal, sqlite3_int64 *pBytes, char **pzErr){
+  static const char *const azB[] = {"", "b", "byte", 0};
+  static const char *const azK[] = {"k", "kb", "kib", 0};
+  static const char *const azM[] = {"m", "mb", "mib", 0};
+  static const char *const azG[] = {"g", "gb", "gib", 0};
+  double r = 0.0;
+  switch( sqlite3_value_type(pVal) ){
+    case SQLITE_INTEGER:
+      if( sqlite3_value_int64(pVal)<0 ) goto negative;
+      *pBytes = sqlite3_value_int64(pVal);
+      return SQLITE_OK;
+    case SQLITE_FLOAT:
+      r = sqlite3_value_double(pVal);
+      break;
+    case SQLITE_TEXT: {
+      char *z = lowerTrimmed(pVal);
+      const char *zUnit = 0;
+      int ok = 1;
+      if( z==0 ) return SQLITE_NOMEM;
+      if( strcmp(z, "none")==0 || strcmp(z, "unlimited")==0 ){
+        sqlite3_free(z);
+        *pBytes = -1;
+        return SQLITE_OK;
+      }
+      if( !splitNumber(z, &r, &zUnit) ) ok = 0;
+      else if( unitIs(zUnit, azB) ) {}
+      else if( unitIs(zUnit, azK) ) r *= 1024.0;
+      else if( unitIs(zUnit, azM) ) r *= 1024.0*1024.0;
+      else if( unitIs(zUnit, azG) ) r *= 1024.0*1024.0*1024.0;
+      else ok = 0;
+      if( !ok ){
+        *pzErr = sqlite3_mprintf("invalid size '%q': use bytes or text such "
+                 "as '10KB', '200MB' or 'none'", sqlite3_value_text(pVal));
+        sqlite3_free(z);
+        return SQLITE_ERROR;
+      }
+      sqlite3_free(z);
+      break;
+    }
+    default:
+      *pzErr = sqlite3_mprintf("a size must be a number of bytes or text "
+                               "such as '10KB'");
+      return SQLITE_ERROR;
+  }
+  if( r<0.0 ) goto negative;
+  if( r>9.0e18 ){
+    *pzErr = sqlite3_mprintf("size too large");
+    return SQLITE_ERROR;
+  }
+  *pBytes = (sqlite3_int64)r;
+  return SQLITE_OK;
+negative:
+  *pzErr = sqlite3_mprintf("a size cannot be negative");
+  return SQLITE_ERROR;
+}
+
+/* Parse a boolean. */
+int parseBool(sqlite3_value *pVal, int *pOn, char **pzErr){
+  if( sqlite3_value_type(pVal)==SQLITE_INTEGER ){
+    *pOn = sqlite3_value_int64(pVal)!=0;
+    return SQLITE_OK;
+  }
+  if( sqlite3_value_type(pVal)==SQLITE_TEXT ){
+    char *z = lowerTrimmed(pVal);
+    int rc = SQLITE_OK;
+    if( z==0 ) return SQLITE_NOMEM;
+    if( strcmp(z,"true")==0 || strcmp(z,"on")==0 || strcmp(z,"yes")==0 ){
+      *pOn = 1;
+    }else if( strcmp(z,"false")==0 || strcmp(z,"off")==0
+           || strcmp(z,"no")==0 ){
+      *pOn = 0;
+    }else{
+      rc = SQLITE_ERROR;
+    }
+    sqlite3_free(z);
+    if( rc==SQLITE_OK ) return rc;
+  }
+  *pzErr = sqlite3_mprintf("must be a boolean (0, 1, true or false)");
+  return SQLITE_ERROR;
+}
+
+/* Apply the non-NULL columns of one cachier_config row (columns 1..8 of
+** the settings statement) over *s. Stored values were validated on write;
+** a value that no longer parses is ignored rather than failing the call. */
+static int settingsApplyRow(sqlite3_stmt *pStmt, FnSettings *s){
+  sqlite3_value *v;
+  char *zErr = 0;
+  double r;
+  int b;
+  sqlite3_int64 n;
+#define COL(i) (v = sqlite3_column_value(pStmt, i), \
+                sqlite3_value_type(v)!=SQLITE_NULL)
+  if( COL(1) && parseDuration(v, 0, &r, &zErr)==SQLITE_OK ) s->staleAfter = r;
+  if( COL(2) && parseBool(v, &b, &zErr)==SQLITE_OK ) s->nextTime = b;
+  if( COL(3) && parseBool(v, &b, &zErr)==SQLITE_OK ) s->allowNone = b;
+  if( COL(4) && parseDuration(v, 0, &r, &zErr)==SQLITE_OK ){
+    s->waitForCalcTimeout = r;
+  }
+  if( COL(5) && parseBool(v, &b, &zErr)==SQLITE_OK ) s->cleanupStale = b;
+  if( COL(6) && parseDuration(v, 0, &r, &zErr)==SQLITE_OK ){
+    s->cleanupInterval = r;
+  }
+  if( COL(7) && parseSize(v, &n, &zErr)==SQLITE_OK ) s->entrySizeLimit = n;
+  if( COL(8) ){
+    sqlite3_free(s->zHashFunc);
+    s->zHashFunc = sqlite3_mprintf("%s", sqlite3_column_text(pStmt, 8));
+    if( s->zHashFunc==0 ) return SQLITE_NOMEM;
+  }
+#undef COL
+  sqlite3_free(zErr);
+  return SQLITE_OK;
+}
+
+#define SQL_SETTINGS \
+  "SELECT name, stale_after, next_time, allow_none, wait_for_calc_timeout," \
+  " cleanup_stale, cleanup_interval, entry_size_limit, hash_func" \
+  " FROM main.cachier_config WHERE name IN ('*', ?1) ORDER BY name<>'*'"
+
+/* Load the effective settings of zFn: built-in defaults, then the '*'
+** row, then the function's own row. A missing or unreadable config table
+** means defaults. */
+int settingsLoad(Cachier *p, const char *zFn, FnSettings *s, char **pzErr){
+  sqlite3_stmt *pStmt;
+  int rc = SQLITE_OK;
+  (void)pzErr;
+  settingsClear(s);
+  pStmt = cachierStmt(p, STMT_SETTINGS, SQL_SETTINGS);
+  if( pStmt==0 ) return SQLITE_OK;
+  sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
+  while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
+    rc = settingsApplyRow(pStmt, s);
+  }
+  cachierStmtDone(p, STMT_SETTINGS, pStmt);
+  return rc;
+}
+
+/* Parse the memoize_with() options object. NULL means no options. Uses
+** SQLite's own JSON functions: json_each() walks the object. */
+int optionsParse(sqlite3 *db, sqlite3_value *pOpts, CallOptions *o,
+                 char **pzErr){
+  sqlite3_stmt *pStmt = 0;
+  int rc;
+  memset(o, 0, sizeof(*o));
+  if( sqlite3_value_type(pOpts)==SQLITE_NULL ) return SQLITE_OK;
+  if( sqlite3_value_type(pOpts)!=SQLITE_TEXT ){
+    *pzErr = sqlite3_mprintf("options must be a JSON object (text) or NULL");
+    return SQLITE_ERROR;
+  }
+  rc = sqlite3_prepare_v2(db,
+      "SELECT json_valid(?1) AND json_type(?1)='object'", -1, &pStmt, 0);
+  if( rc ) goto sql_error;
+  sqlite3_bind_value(pStmt, 1, pOpts);
+  if( sqlite3_step(pStmt)!=SQLITE_ROW || sqlite3_column_int(pStmt, 0)==0 ){
+    sqlite3_finalize(pStmt);
+    *pzErr = sqlite3_mprintf("options are not a JSON object: %s",
+                             sqlite3_value_text(pOpts));
+    return SQLITE_ERROR;
+  }
+  sqlite3_finalize(pStmt);
+  rc = sqlite3_prepare_v2(db, "SELECT key, value, type FROM json_each(?1)",
+                          -1, &pStmt, 0);
+  if( rc ) goto sql_error;
+  sqlite3_bind_value(pStmt, 1, pOpts);
+  while( sqlite3_step(pStmt)==SQLITE_ROW ){
+    const char *zKey = (const char*)sqlite3_column_text(pStmt, 0);
+    sqlite3_value *pVal = sqlite3_column_value(pStmt, 1);
+    const char *zType = (const char*)sqlite3_column_text(pStmt, 2);
+    int isBool = strcmp(zType,"true")==0 || strcmp(zType,"false")==0
+              || (strcmp(zType,"integer")==0
+                  && (sqlite3_value_int64(pVal)==0
+                      || sqlite3_value_int64(pVal)==1));
+    int isNull = strcmp(zType, "null")==0;
+    int isDuration = strcmp(zType,"integer")==0 || strcmp(zType,"real")==0
+                  || strcmp(zType,"text")==0;
+    char *zWhy = 0;
+    int *pFlag = 0, *pHas = 0;
+    double *pSecs = 0;
+    int bNeg = 0;
+    if( zKey==0 ) zKey = "";
+    if( strcmp(zKey, "skip_cache")==0 ) pFlag = &o->skipCache;
+    else if( strcmp(zKey, "overwrite_cache")==0 ) pFlag = &o->overwriteCache;
+    else if( strcmp(zKey, "verbose")==0 ) pFlag = &o->verbose;
+    else if( strcmp(zKey, "allow_none")==0 ){
+      pFlag = &o->allowNone; pHas = &o->hasAllowNone;
+    }else if( strcmp(zKey, "next_time")==0 ){
+      pFlag = &o->nextTime; pHas = &o->hasNextTime;
+    }else if( strcmp(zKey, "cleanup_stale")==0 ){
+      pFlag = &o->cleanupStale; pHas = &o->hasCleanupStale;
+    }else if( strcmp(zKey, "stale_after")==0 ){
+      pSecs = &o->staleAfter; pHas = &o->hasStaleAfter;
+    }else if( strcmp(zKey, "max_age")==0 ){
+      pSecs = &o->maxAge; pHas = &o->hasMaxAge; bNeg = 1;
+    }else if( strcmp(zKey, "wait_for_calc_timeout")==0 ){
+      pSecs = &o->waitForCalcTimeout; pHas = &o->hasWait;
+    }else if( strcmp(zKey, "cleanup_interval")==0 ){
+      pSecs = &o->cleanupInterval; pHas = &o->hasCleanupInterval;
+    }else{
+      *pzErr = sqlite3_mprintf("unknown option \"%s\"", zKey);
+      sqlite3_finalize(pStmt);
+      return SQLITE_ERROR;
+    }
+    if( pFlag ){
+      if( !isBool ){
+        *pzErr = sqlite3_mprintf("option \"%s\" must be true or false", zKey);
+        sqlite3_finalize(pStmt);
+        return SQLITE_ERROR;
+      }
+      *pFlag = sqlite3_value_int(pVal)!=0;
+    }else if( isNull && pSecs==&o->staleAfter ){
+      *pSecs = CACHIER_NEVER;       /* "stale_after": null means never */
+    }else if( !isDuration
+           || parseDuration(pVal, bNeg, pSecs, &zWhy)!=SQLITE_OK ){
+      *pzErr = sqlite3_mprintf("option \"%s\": %s", zKey,
+          zWhy ? zWhy : "must be a number of seconds or a duration text");
+      sqlite3_free(zWhy);
+      sqlite3_finalize(pStmt);
+      return SQLITE_ERROR;
+    }
+    if( pHas ) *pHas = 1;
+  }
+  rc = sqlite3_finalize(pStmt);
+  if( rc ) goto sql_error;
+  return SQLITE_OK;
+sql_error:
+  *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  return rc;
+}

@@ -1,0 +1,73 @@
+/*
+** store.h - the store interface.
+**
+** A store keeps cache entries: (function, encoded arguments) -> value plus
+** metadata. memoize.c and the virtual tables talk to stores only through
+** CachierStoreMethods, so each store is one file (store_main.c: shadow tables
+** in the connection's main database) and the memoize logic does not know
+** which one it talks to.
+**
+** Contract shared by every store:
+**   - xLookup never writes and never takes a write lock (hits never write).
+**   - A store that cannot be read behaves as empty; one that cannot be
+**     written reports the error and the caller computes without storing.
+**   - Values come back with the same type, bytes and subtype they went in.
+*/
+#ifndef CACHIER_STORE_H
+#define CACHIER_STORE_H
+
+#include "cachier.h"
+
+typedef struct CachierStore CachierStore;
+typedef struct CachierStoreMethods CachierStoreMethods;
+typedef struct CachierScan CachierScan;
+
+/* One stored entry as a store returns it. pValue and the key bytes stay
+** valid until the matching xLookupDone()/xScanNext()/xScanClose(). */
+struct CachierEntry {
+  sqlite3_int64 id;           /* store-wide identity of the entry */
+  const char *zFn;
+  const unsigned char *aKey; sqlite3_int64 nKey;
+  sqlite3_value *pValue;
+  int subtype;
+  double created;             /* unix seconds */
+  sqlite3_int64 computeNs;    /* how long the function took */
+  sqlite3_int64 nBytes;       /* logical size of the value */
+};
+
+struct CachierStoreMethods {
+  const char *zName;
+  /* Find pKey. *pFound is 1 and *pEntry filled when present. Call
+  ** xLookupDone() when done with the entry, found or not. */
+  int (*xLookup)(CachierStore*, const CachierKey*, CachierEntry*, int *pFound);
+  void (*xLookupDone)(CachierStore*);
+  /* Store pValue for pKey, replacing any entry of the same key. */
+  int (*xWrite)(CachierStore*, const CachierKey*, sqlite3_value *pValue,
+                int subtype, double created, sqlite3_int64 computeNs);
+  /* Delete the entries of zFn (all entries if zFn is NULL). */
+  int (*xClear)(CachierStore*, const char *zFn, sqlite3_int64 *pnDeleted);
+  /* Delete one entry by its id (as returned in CachierEntry.id). */
+  int (*xDelete)(CachierStore*, sqlite3_int64 id);
+  /* Iterate over the entries of zFn (every entry if zFn is NULL). */
+  int (*xScanOpen)(CachierStore*, const char *zFn, CachierScan**);
+  int (*xScanNext)(CachierScan*, CachierEntry*, int *pEof);
+  void (*xScanClose)(CachierScan*);
+};
+
+struct CachierStore {
+  const CachierStoreMethods *pMethods;
+  Cachier *pCachier;
+};
+
+/* The default store of a connection (shadow tables in "main"). */
+CachierStore *cachierMainStore(Cachier*);
+void cachierMainStoreFree(Cachier*);
+/* Create the shadow tables of the main store if they do not exist. */
+int storeMainEnsureSchema(Cachier*, char **pzErr);
+/* Run the schema SQL (shared by the "cachier" module's xCreate). */
+int storeMainCreateTables(sqlite3*, char **pzErr);
+int storeMainDropTables(sqlite3*);
+/* Rows and total bytes per function, for cachier_stats. */
+int storeMainTotals(Cachier*, sqlite3_stmt **ppStmt);
+
+#endif /* CACHIER_STORE_H */

@@ -1,0 +1,321 @@
+/*
+** store_main.c - the default store: shadow tables in the main database.
+**
+** No SQL surface of its own. The tables (sql/schema.sql) belong to the
+** virtual table main.cachier (vtab_schema.c), created on the first write.
+** Writes join the caller's transaction and roll back with it; in
+** autocommit each stored miss commits on its own.
+**
+** A key owns the rowids [iBase, iBase+255]: the entry of a key is the row
+** of that range whose fn and k equal the key; a colliding key takes the
+** first free rowid of the range. A lookup is one short rowid range scan
+** that normally reads a single row.
+*/
+#include "store.h"
+#include "schema_sql.h"
+#include <string.h>
+
+typedef struct MainStore MainStore;
+struct MainStore {
+  CachierStore base;
+  sqlite3_stmt *pLookup;      /* statement holding the current lookup row */
+};
+
+typedef struct MainScan MainScan;
+struct MainScan {
+  sqlite3_stmt *pStmt;
+};
+
+#define ENTRY_COLUMNS "id, fn, k, vtype, created, compute_ns, bytes, v"
+#define SQL_LOOKUP \
+  "SELECT " ENTRY_COLUMNS " FROM main.cachier_data WHERE id BETWEEN ?1 AND ?2"
+#define SQL_INSERT \
+  "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ")" \
+  " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)"
+#define SQL_DELETE_ID "DELETE FROM main.cachier_data WHERE id=?1"
+
+static void rowToEntry(sqlite3_stmt *pStmt, CachierEntry *e){
+  int vtype = sqlite3_column_int(pStmt, 3);
+  e->id = sqlite3_column_int64(pStmt, 0);
+  e->zFn = (const char*)sqlite3_column_text(pStmt, 1);
+  e->aKey = (const unsigned char*)sqlite3_column_blob(pStmt, 2);
+  e->nKey = sqlite3_column_bytes(pStmt, 2);
+  e->subtype = (vtype >> 8) & 0xff;
+  e->created = sqlite3_column_double(pStmt, 4);
+  e->computeNs = sqlite3_column_int64(pStmt, 5);
+  e->nBytes = sqlite3_column_int64(pStmt, 6);
+  e->pValue = sqlite3_column_value(pStmt, 7);
+}
+
+/* True if the current row of a lookup holds exactly pKey. */
+static int rowMatches(sqlite3_stmt *pStmt, const CachierKey *pKey){
+  const unsigned char *a;
+  const char *zFn;
+  if( sqlite3_column_bytes(pStmt, 2)!=pKey->nKey ) return 0;
+  a = (const unsigned char*)sqlite3_column_blob(pStmt, 2);
+  if( pKey->nKey && (a==0 || memcmp(a, pKey->aKey, pKey->nKey)!=0) ) return 0;
+  zFn = (const char*)sqlite3_column_text(pStmt, 1);
+  return zFn && sqlite3_column_bytes(pStmt, 1)==pKey->nFn
+      && memcmp(zFn, pKey->zFn, pKey->nFn)==0;
+}
+
+/* Start a scan of pKey's slot range. NULL if the store cannot be read
+** (no tables yet, locked, corrupt): the caller treats that as a miss. */
+static sqlite3_stmt *slotScan(Cachier *p, const CachierKey *pKey){
+  sqlite3_stmt *pStmt = cachierStmt(p, STMT_LOOKUP, SQL_LOOKUP);
+  if( pStmt ){
+    sqlite3_bind_int64(pStmt, 1, pKey->iBase);
+    sqlite3_bind_int64(pStmt, 2, pKey->iBase + (1<<CACHIER_SLOT_BITS) - 1);
+  }
+  return pStmt;
+}
+
+static int mainLookup(CachierStore *pStore, const CachierKey *pKey,
+                      CachierEntry *pEntry, int *pFound){
+  MainStore *s = (MainStore*)pStore;
+  sqlite3_stmt *pStmt = slotScan(pStore->pCachier, pKey);
+  int rc;
+  *pFound = 0;
+  s->pLookup = pStmt;
+  if( pStmt==0 ) return SQLITE_OK;
+  while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
+    if( rowMatches(pStmt, pKey) ){
+      rowToEntry(pStmt, pEntry);
+      *pFound = 1;
+      return SQLITE_OK;
+    }
+  }
+  return rc==SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static void mainLookupDone(CachierStore *pStore){
+  MainStore *s = (MainStore*)pStore;
+  cachierStmtDone(pStore->pCachier, STMT_LOOKUP, s->pLookup);
+  s->pLookup = 0;
+}
+
+/* Find the rowid for pKey: its existing row, else the first free slot.
+** SQLITE_FULL if all 256 slots hold other keys (never in practice). */
+static int findSlot(Cachier *p, const CachierKey *pKey, sqlite3_int64 *piId){
+  uint64_t aUsed[(1<<CACHIER_SLOT_BITS)/64];
+  sqlite3_stmt *pStmt;
+  int rc, i;
+  memset(aUsed, 0, sizeof(aUsed));
+  pStmt = slotScan(p, pKey);
+  if( pStmt==0 ) return sqlite3_errcode(p->db) ? sqlite3_errcode(p->db)
+                                               : SQLITE_ERROR;
+  while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
+    sqlite3_int64 iSlot = sqlite3_column_int64(pStmt, 0) - pKey->iBase;
+    if( rowMatches(pStmt, pKey) ){
+      *piId = pKey->iBase + iSlot;
+      cachierStmtDone(p, STMT_LOOKUP, pStmt);
+      return SQLITE_OK;
+    }
+    aUsed[iSlot/64] |= ((uint64_t)1) << (iSlot%64);
+  }
+  cachierStmtDone(p, STMT_LOOKUP, pStmt);
+  if( rc!=SQLITE_DONE ) return rc;
+  for(i=0; i<(1<<CACHIER_SLOT_BITS); i++){
+    if( (aUsed[i/64] & (((uint64_t)1) << (i%64)))==0 ){
+      *piId = pKey->iBase + i;
+      return SQLITE_OK;
+    }
+  }
+  return SQLITE_FULL;
+}
+
+static int valueBytes(sqlite3_value *pVal){
+  switch( sqlite3_value_type(pVal) ){
+    case SQLITE_INTEGER: case SQLITE_FLOAT: return 8;
+    case SQLITE_NULL: return 0;
+    default: return sqlite3_value_bytes(pVal);
+  }
+}
+
+static int mainWrite(CachierStore *pStore, const CachierKey *pKey,
+                     sqlite3_value *pValue, int subtype, double created,
+                     sqlite3_int64 computeNs){
+  Cachier *p = pStore->pCachier;
+  sqlite3_int64 iId = 0;
+  sqlite3_stmt *pStmt;
+  int rc = findSlot(p, pKey, &iId);
+  if( rc!=SQLITE_OK && rc!=SQLITE_FULL ){
+    /* Most likely the tables do not exist yet. */
+    char *zErr = 0;
+    if( storeMainEnsureSchema(p, &zErr)==SQLITE_OK ){
+      rc = findSlot(p, pKey, &iId);
+    }
+    sqlite3_free(zErr);
+  }
+  if( rc ) return rc;
+  pStmt = cachierStmt(p, STMT_INSERT, SQL_INSERT);
+  if( pStmt==0 ) return sqlite3_errcode(p->db) ? sqlite3_errcode(p->db)
+                                               : SQLITE_ERROR;
+  sqlite3_bind_int64(pStmt, 1, iId);
+  sqlite3_bind_text(pStmt, 2, pKey->zFn, pKey->nFn, SQLITE_STATIC);
+  sqlite3_bind_blob64(pStmt, 3, pKey->aKey, pKey->nKey, SQLITE_STATIC);
+  sqlite3_bind_int(pStmt, 4, sqlite3_value_type(pValue) | (subtype << 8));
+  sqlite3_bind_double(pStmt, 5, created);
+  sqlite3_bind_int64(pStmt, 6, computeNs);
+  sqlite3_bind_int64(pStmt, 7, valueBytes(pValue));
+  sqlite3_bind_value(pStmt, 8, pValue);
+  sqlite3_step(pStmt);
+  rc = sqlite3_reset(pStmt);
+  /* Drop references to the caller's buffers. */
+  sqlite3_bind_null(pStmt, 2);
+  sqlite3_bind_null(pStmt, 3);
+  sqlite3_bind_null(pStmt, 8);
+  cachierStmtDone(p, STMT_INSERT, pStmt);
+  return rc;
+}
+
+/* Run one statement with an optional text parameter; *pn gets changes. */
+static int runCounted(Cachier *p, const char *zSql, const char *zArg,
+                      sqlite3_int64 *pn){
+  sqlite3_stmt *pStmt = 0;
+  int rc = sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0);
+  if( rc ) return rc;
+  if( zArg ) sqlite3_bind_text(pStmt, 1, zArg, -1, SQLITE_STATIC);
+  sqlite3_step(pStmt);
+  rc = sqlite3_finalize(pStmt);
+  if( pn ) *pn = rc==SQLITE_OK ? sqlite3_changes64(p->db) : 0;
+  return rc;
+}
+
+/* True if the store's tables exist in main. */
+static int mainHasTables(Cachier *p){
+  sqlite3_stmt *pStmt = 0;
+  int bHas = 0;
+  if( sqlite3_prepare_v2(p->db, "SELECT 1 FROM main.sqlite_schema"
+        " WHERE type='table' AND name='cachier_data'", -1, &pStmt, 0)==0 ){
+    bHas = sqlite3_step(pStmt)==SQLITE_ROW;
+  }
+  sqlite3_finalize(pStmt);
+  return bHas;
+}
+
+static int mainClear(CachierStore *pStore, const char *zFn,
+                     sqlite3_int64 *pnDeleted){
+  Cachier *p = pStore->pCachier;
+  *pnDeleted = 0;
+  if( !mainHasTables(p) ) return SQLITE_OK;
+  if( zFn ){
+    return runCounted(p, "DELETE FROM main.cachier_data WHERE fn=?1", zFn,
+                      pnDeleted);
+  }
+  return runCounted(p, "DELETE FROM main.cachier_data", 0, pnDeleted);
+}
+
+static int mainDelete(CachierStore *pStore, sqlite3_int64 iId){
+  Cachier *p = pStore->pCachier;
+  sqlite3_stmt *pStmt = cachierStmt(p, STMT_DELETE_ID, SQL_DELETE_ID);
+  int rc;
+  if( pStmt==0 ) return sqlite3_errcode(p->db);
+  sqlite3_bind_int64(pStmt, 1, iId);
+  sqlite3_step(pStmt);
+  rc = sqlite3_reset(pStmt);
+  cachierStmtDone(p, STMT_DELETE_ID, pStmt);
+  return rc;
+}
+
+static int mainScanOpen(CachierStore *pStore, const char *zFn,
+                        CachierScan **ppScan){
+  Cachier *p = pStore->pCachier;
+  MainScan *pScan;
+  int rc;
+  *ppScan = 0;
+  pScan = sqlite3_malloc(sizeof(*pScan));
+  if( pScan==0 ) return SQLITE_NOMEM;
+  pScan->pStmt = 0;
+  if( mainHasTables(p) ){
+    rc = sqlite3_prepare_v2(p->db, zFn
+        ? "SELECT " ENTRY_COLUMNS " FROM main.cachier_data WHERE fn=?1"
+        : "SELECT " ENTRY_COLUMNS " FROM main.cachier_data", -1,
+        &pScan->pStmt, 0);
+    if( rc ){
+      sqlite3_free(pScan);
+      return rc;
+    }
+    if( zFn ) sqlite3_bind_text(pScan->pStmt, 1, zFn, -1, SQLITE_TRANSIENT);
+  }
+  *ppScan = (CachierScan*)pScan;
+  return SQLITE_OK;
+}
+
+static int mainScanNext(CachierScan *pScan, CachierEntry *pEntry, int *pEof){
+  MainScan *s = (MainScan*)pScan;
+  int rc;
+  *pEof = 1;
+  if( s->pStmt==0 ) return SQLITE_OK;
+  rc = sqlite3_step(s->pStmt);
+  if( rc==SQLITE_ROW ){
+    rowToEntry(s->pStmt, pEntry);
+    *pEof = 0;
+    return SQLITE_OK;
+  }
+  rc = sqlite3_reset(s->pStmt);
+  return rc;
+}
+
+static void mainScanClose(CachierScan *pScan){
+  MainScan *s = (MainScan*)pScan;
+  if( s ){
+    sqlite3_finalize(s->pStmt);
+    sqlite3_free(s);
+  }
+}
+
+static const CachierStoreMethods mainMethods = {
+  "main",
+  mainLookup, mainLookupDone, mainWrite, mainClear, mainDelete,
+  mainScanOpen, mainScanNext, mainScanClose
+};
+
+CachierStore *cachierMainStore(Cachier *p){
+  if( p->pMainStore==0 ){
+    MainStore *s = sqlite3_malloc(sizeof(*s));
+    if( s==0 ) return 0;
+    memset(s, 0, sizeof(*s));
+    s->base.pMethods = &mainMethods;
+    s->base.pCachier = p;
+    p->pMainStore = &s->base;
+  }
+  return p->pMainStore;
+}
+
+void cachierMainStoreFree(Cachier *p){
+  sqlite3_free(p->pMainStore);
+  p->pMainStore = 0;
+}
+
+/* Create main.cachier (and so its shadow tables) if it does not exist. */
+int storeMainEnsureSchema(Cachier *p, char **pzErr){
+  int rc;
+  if( mainHasTables(p) ) return SQLITE_OK;
+  rc = sqlite3_exec(p->db,
+      "CREATE VIRTUAL TABLE IF NOT EXISTS main.cachier USING cachier",
+      0, 0, pzErr);
+  return rc;
+}
+
+/* Run sql/schema.sql (called from the module's xCreate). */
+int storeMainCreateTables(sqlite3 *db, char **pzErr){
+  return sqlite3_exec(db, cachierSchemaSql, 0, 0, pzErr);
+}
+
+int storeMainDropTables(sqlite3 *db){
+  return sqlite3_exec(db,
+      "DROP TABLE IF EXISTS main.cachier_data;"
+      "DROP TABLE IF EXISTS main.cachier_config;"
+      "DROP TABLE IF EXISTS main.cachier_info;", 0, 0, 0);
+}
+
+/* Rows (fn, entries, bytes) per function, for cachier_stats. *ppStmt is
+** NULL when the store has no tables. */
+int storeMainTotals(Cachier *p, sqlite3_stmt **ppStmt){
+  *ppStmt = 0;
+  if( !mainHasTables(p) ) return SQLITE_OK;
+  return sqlite3_prepare_v2(p->db,
+      "SELECT fn, count(*), sum(bytes) FROM main.cachier_data GROUP BY fn",
+      -1, ppStmt, 0);
+}

@@ -1,0 +1,304 @@
+/*
+** vtab_entries.c - cachier_entries, the cache as a table.
+**
+** SQL surface (eponymous: no CREATE needed):
+**   SELECT fn, args, key, value, type, bytes, created, age, stale,
+**          compute_seconds, store
+**     FROM cachier_entries WHERE fn = 'geocode';      -- uses an index
+**   DELETE FROM cachier_entries WHERE fn = 'geocode' AND age > 3600;
+**
+** Columns:
+**   fn               canonical (lower-case) function name
+**   args             the arguments as a JSON array (blobs as "x'hex'")
+**   key              hex of the entry's 64-bit id (key hash and slot)
+**   value            the cached value, with its original type
+**   type             'integer', 'real', 'text', 'blob' or 'null'
+**   subtype          the value's subtype (74 for JSON), 0 if none
+**   bytes            logical size of the value
+**   created, age     unix seconds when stored, seconds since (test clock
+**                    aware)
+**   stale            1 if the entry is past the function's current
+**                    stale_after
+**   compute_seconds  how long the function took to compute it
+**   store            the store holding it ('main')
+** DELETE removes exactly the matching entries; INSERT and UPDATE are
+** refused (use cachier_precache() to add entries).
+*/
+#include "store.h"
+#include <string.h>
+
+enum {
+  COL_FN, COL_ARGS, COL_KEY, COL_VALUE, COL_TYPE, COL_SUBTYPE, COL_BYTES,
+  COL_CREATED, COL_AGE, COL_STALE, COL_COMPUTE_SECONDS, COL_STORE
+};
+
+typedef struct EntriesVtab EntriesVtab;
+struct EntriesVtab {
+  sqlite3_vtab base;
+  Cachier *p;
+};
+
+/* stale_after of one configured name, loaded at xFilter. */
+typedef struct StaleRule StaleRule;
+struct StaleRule {
+  char *zName;
+  double staleAfter;
+};
+
+typedef struct EntriesCursor EntriesCursor;
+struct EntriesCursor {
+  sqlite3_vtab_cursor base;
+  CachierStore *pStore;
+  CachierScan *pScan;
+  CachierEntry entry;
+  int bEof;
+  double now;
+  StaleRule *aRule;
+  int nRule;
+  double defaultStaleAfter;   /* from the '*' row, else never */
+};
+
+static int entriesConnect(sqlite3 *db, void *pAux, int argc,
+                          const char *const *argv, sqlite3_vtab **ppVtab,
+                          char **pzErr){
+  EntriesVtab *pTab;
+  int rc;
+  (void)argc; (void)argv; (void)pzErr;
+  rc = sqlite3_declare_vtab(db, "CREATE TABLE x(fn TEXT, args TEXT, key TEXT,"
+      " value, type TEXT, subtype INTEGER, bytes INTEGER, created REAL,"
+      " age REAL, stale INTEGER, compute_seconds REAL, store TEXT)");
+  if( rc ) return rc;
+  pTab = sqlite3_malloc(sizeof(*pTab));
+  if( pTab==0 ) return SQLITE_NOMEM;
+  memset(pTab, 0, sizeof(*pTab));
+  pTab->p = (Cachier*)pAux;
+  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  *ppVtab = &pTab->base;
+  return SQLITE_OK;
+}
+
+static int entriesDisconnect(sqlite3_vtab *pVtab){
+  sqlite3_free(pVtab);
+  return SQLITE_OK;
+}
+
+/* "fn = ?" uses the store's index on fn (idxNum 1); anything else scans. */
+static int entriesBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
+  int i;
+  (void)pVtab;
+  pInfo->estimatedCost = 1e6;
+  pInfo->estimatedRows = 100000;
+  for(i=0; i<pInfo->nConstraint; i++){
+    const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
+    if( c->usable && c->iColumn==COL_FN && c->op==SQLITE_INDEX_CONSTRAINT_EQ ){
+      pInfo->aConstraintUsage[i].argvIndex = 1;
+      pInfo->aConstraintUsage[i].omit = 1;
+      pInfo->idxNum = 1;
+      pInfo->estimatedCost = 1000.0;
+      pInfo->estimatedRows = 1000;
+      break;
+    }
+  }
+  return SQLITE_OK;
+}
+
+static void cursorReset(EntriesCursor *pCur){
+  int i;
+  if( pCur->pScan ) pCur->pStore->pMethods->xScanClose(pCur->pScan);
+  pCur->pScan = 0;
+  for(i=0; i<pCur->nRule; i++) sqlite3_free(pCur->aRule[i].zName);
+  sqlite3_free(pCur->aRule);
+  pCur->aRule = 0;
+  pCur->nRule = 0;
+}
+
+static int entriesOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor){
+  EntriesCursor *pCur = sqlite3_malloc(sizeof(*pCur));
+  if( pCur==0 ) return SQLITE_NOMEM;
+  memset(pCur, 0, sizeof(*pCur));
+  pCur->pStore = cachierMainStore(((EntriesVtab*)pVtab)->p);
+  if( pCur->pStore==0 ){
+    sqlite3_free(pCur);
+    return SQLITE_NOMEM;
+  }
+  *ppCursor = &pCur->base;
+  return SQLITE_OK;
+}
+
+static int entriesClose(sqlite3_vtab_cursor *pCursor){
+  cursorReset((EntriesCursor*)pCursor);
+  sqlite3_free(pCursor);
+  return SQLITE_OK;
+}
+
+/* Load every configured stale_after, so "stale" costs no query per row. */
+static int loadStaleRules(Cachier *p, EntriesCursor *pCur){
+  sqlite3_stmt *pStmt = 0;
+  pCur->defaultStaleAfter = CACHIER_NEVER;
+  if( sqlite3_prepare_v2(p->db, "SELECT name, stale_after FROM"
+        " main.cachier_config WHERE stale_after IS NOT NULL", -1, &pStmt,
+        0)!=SQLITE_OK ){
+    return SQLITE_OK;         /* no config table: defaults */
+  }
+  while( sqlite3_step(pStmt)==SQLITE_ROW ){
+    const char *zName = (const char*)sqlite3_column_text(pStmt, 0);
+    char *zErr = 0;
+    double r;
+    StaleRule *aNew;
+    if( zName==0 ) continue;
+    if( parseDuration(sqlite3_column_value(pStmt, 1), 0, &r, &zErr) ){
+      sqlite3_free(zErr);
+      continue;
+    }
+    if( strcmp(zName, "*")==0 ){
+      pCur->defaultStaleAfter = r;
+      continue;
+    }
+    aNew = sqlite3_realloc64(pCur->aRule, sizeof(StaleRule)*(pCur->nRule+1));
+    if( aNew==0 ){
+      sqlite3_finalize(pStmt);
+      return SQLITE_NOMEM;
+    }
+    pCur->aRule = aNew;
+    pCur->aRule[pCur->nRule].zName = sqlite3_mprintf("%s", zName);
+    pCur->aRule[pCur->nRule].staleAfter = r;
+    if( pCur->aRule[pCur->nRule++].zName==0 ){
+      sqlite3_finalize(pStmt);
+      return SQLITE_NOMEM;
+    }
+  }
+  sqlite3_finalize(pStmt);
+  return SQLITE_OK;
+}
+
+static double staleAfterOf(EntriesCursor *pCur, const char *zFn){
+  int i;
+  for(i=0; i<pCur->nRule; i++){
+    if( zFn && strcmp(pCur->aRule[i].zName, zFn)==0 ){
+      return pCur->aRule[i].staleAfter;
+    }
+  }
+  return pCur->defaultStaleAfter;
+}
+
+static int entriesNext(sqlite3_vtab_cursor *pCursor){
+  EntriesCursor *pCur = (EntriesCursor*)pCursor;
+  if( pCur->pScan==0 ){
+    pCur->bEof = 1;
+    return SQLITE_OK;
+  }
+  return pCur->pStore->pMethods->xScanNext(pCur->pScan, &pCur->entry,
+                                           &pCur->bEof);
+}
+
+static int entriesFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
+                         const char *idxStr, int argc, sqlite3_value **argv){
+  EntriesCursor *pCur = (EntriesCursor*)pCursor;
+  Cachier *p = ((EntriesVtab*)pCursor->pVtab)->p;
+  const char *zFn = 0;
+  int rc;
+  (void)idxStr; (void)argc;
+  cursorReset(pCur);
+  pCur->now = cachierNow(p);
+  rc = loadStaleRules(p, pCur);
+  if( rc ) return rc;
+  if( idxNum==1 ){
+    if( sqlite3_value_type(argv[0])!=SQLITE_TEXT ){
+      pCur->bEof = 1;         /* fn is always text: nothing can match */
+      return SQLITE_OK;
+    }
+    zFn = (const char*)sqlite3_value_text(argv[0]);
+  }
+  rc = pCur->pStore->pMethods->xScanOpen(pCur->pStore, zFn, &pCur->pScan);
+  if( rc ){
+    pCursor->pVtab->zErrMsg = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+    return rc;
+  }
+  return entriesNext(pCursor);
+}
+
+static int entriesEof(sqlite3_vtab_cursor *pCursor){
+  return ((EntriesCursor*)pCursor)->bEof;
+}
+
+static int entriesColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
+                         int i){
+  EntriesCursor *pCur = (EntriesCursor*)pCursor;
+  CachierEntry *e = &pCur->entry;
+  switch( i ){
+    case COL_FN:
+      sqlite3_result_text(ctx, e->zFn, -1, SQLITE_TRANSIENT);
+      break;
+    case COL_ARGS: {
+      char *z = keyToJson(e->aKey, e->nKey);
+      if( z ) sqlite3_result_text(ctx, z, -1, sqlite3_free);
+      break;                  /* a malformed key shows as NULL */
+    }
+    case COL_KEY:
+      sqlite3_result_text(ctx, sqlite3_mprintf("%016llx",
+                          (unsigned long long)e->id), -1, sqlite3_free);
+      break;
+    case COL_VALUE:
+      sqlite3_result_value(ctx, e->pValue);
+      if( e->subtype ) sqlite3_result_subtype(ctx, e->subtype);
+      break;
+    case COL_TYPE:
+      sqlite3_result_text(ctx, typeName(sqlite3_value_type(e->pValue)), -1,
+                          SQLITE_STATIC);
+      break;
+    case COL_SUBTYPE:
+      sqlite3_result_int(ctx, e->subtype);
+      break;
+    case COL_BYTES:
+      sqlite3_result_int64(ctx, e->nBytes);
+      break;
+    case COL_CREATED:
+      sqlite3_result_double(ctx, e->created);
+      break;
+    case COL_AGE:
+      sqlite3_result_double(ctx, pCur->now - e->created);
+      break;
+    case COL_STALE:
+      sqlite3_result_int(ctx, entryIsStale(e->created, pCur->now,
+                                           staleAfterOf(pCur, e->zFn)));
+      break;
+    case COL_COMPUTE_SECONDS:
+      sqlite3_result_double(ctx, (double)e->computeNs*1e-9);
+      break;
+    case COL_STORE:
+      sqlite3_result_text(ctx, pCur->pStore->pMethods->zName, -1,
+                          SQLITE_STATIC);
+      break;
+  }
+  return SQLITE_OK;
+}
+
+static int entriesRowid(sqlite3_vtab_cursor *pCursor, sqlite_int64 *pRowid){
+  *pRowid = ((EntriesCursor*)pCursor)->entry.id;
+  return SQLITE_OK;
+}
+
+static int entriesUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
+                         sqlite_int64 *pRowid){
+  Cachier *p = ((EntriesVtab*)pVtab)->p;
+  CachierStore *pStore = cachierMainStore(p);
+  int rc;
+  (void)pRowid;
+  if( argc!=1 ){
+    pVtab->zErrMsg = sqlite3_mprintf("cachier_entries: only DELETE is "
+        "supported; add entries with cachier_precache()");
+    return SQLITE_ERROR;
+  }
+  if( pStore==0 ) return SQLITE_NOMEM;
+  rc = pStore->pMethods->xDelete(pStore, sqlite3_value_int64(argv[0]));
+  if( rc ) pVtab->zErrMsg = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+  return rc;
+}
+
+const sqlite3_module cachierEntriesModule = {
+  0,
+  0, entriesConnect, entriesBestIndex, entriesDisconnect, 0,
+  entriesOpen, entriesClose, entriesFilter, entriesNext, entriesEof,
+  entriesColumn, entriesRowid, entriesUpdate,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+};

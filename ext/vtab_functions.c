@@ -1,0 +1,308 @@
+/*
+** vtab_functions.c - cachier_functions, the writable per-function settings.
+**
+** SQL surface (eponymous: no CREATE needed):
+**   SELECT * FROM cachier_functions;
+**   INSERT [OR REPLACE] INTO cachier_functions(name, stale_after, ...)
+**        VALUES ('geocode', '30 minutes', ...);
+**   UPDATE cachier_functions SET allow_none=1 WHERE name='geocode';
+**   DELETE FROM cachier_functions WHERE name='geocode';  -- back to defaults
+**
+** Columns: name (function name, or '*' for the global defaults that unset
+** columns inherit), stale_after, next_time, allow_none,
+** wait_for_calc_timeout, cleanup_stale, cleanup_interval, entry_size_limit,
+** hash_func. NULL means "inherit". Values are validated and stored in
+** canonical form (durations in seconds or 'never', sizes in bytes or
+** 'none', booleans 0/1): an invalid value is an error and changes nothing.
+** Rows live in the shadow table cachier_config; writes apply to the next
+** memoize() statement of every connection.
+*/
+#include "store.h"
+#include <string.h>
+
+enum {
+  COL_NAME, COL_STALE_AFTER, COL_NEXT_TIME, COL_ALLOW_NONE, COL_WAIT,
+  COL_CLEANUP_STALE, COL_CLEANUP_INTERVAL, COL_ENTRY_SIZE_LIMIT,
+  COL_HASH_FUNC, N_COL
+};
+
+static const char *const azColumn[N_COL] = {
+  "name", "stale_after", "next_time", "allow_none", "wait_for_calc_timeout",
+  "cleanup_stale", "cleanup_interval", "entry_size_limit", "hash_func"
+};
+
+typedef struct FnVtab FnVtab;
+struct FnVtab {
+  sqlite3_vtab base;
+  Cachier *p;
+};
+
+typedef struct FnCursor FnCursor;
+struct FnCursor {
+  sqlite3_vtab_cursor base;
+  sqlite3_stmt *pStmt;        /* rowid, name, ...; NULL: no table yet */
+  int bEof;
+};
+
+static int fnConnect(sqlite3 *db, void *pAux, int argc,
+                     const char *const *argv, sqlite3_vtab **ppVtab,
+                     char **pzErr){
+  FnVtab *pTab;
+  int rc;
+  (void)argc; (void)argv; (void)pzErr;
+  rc = sqlite3_declare_vtab(db, "CREATE TABLE x(name TEXT PRIMARY KEY,"
+      " stale_after, next_time, allow_none, wait_for_calc_timeout,"
+      " cleanup_stale, cleanup_interval, entry_size_limit, hash_func TEXT)");
+  if( rc ) return rc;
+  pTab = sqlite3_malloc(sizeof(*pTab));
+  if( pTab==0 ) return SQLITE_NOMEM;
+  memset(pTab, 0, sizeof(*pTab));
+  pTab->p = (Cachier*)pAux;
+  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  *ppVtab = &pTab->base;
+  return SQLITE_OK;
+}
+
+static int fnDisconnect(sqlite3_vtab *pVtab){
+  sqlite3_free(pVtab);
+  return SQLITE_OK;
+}
+
+/* A "name = ?" constraint is a unique lookup (idxNum 1). */
+static int fnBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
+  int i;
+  (void)pVtab;
+  pInfo->estimatedCost = 1000.0;
+  pInfo->estimatedRows = 100;
+  for(i=0; i<pInfo->nConstraint; i++){
+    const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
+    if( c->usable && c->iColumn==COL_NAME && c->op==SQLITE_INDEX_CONSTRAINT_EQ ){
+      pInfo->aConstraintUsage[i].argvIndex = 1;
+      pInfo->aConstraintUsage[i].omit = 1;
+      pInfo->idxNum = 1;
+      pInfo->estimatedCost = 1.0;
+      pInfo->estimatedRows = 1;
+      pInfo->idxFlags = SQLITE_INDEX_SCAN_UNIQUE;
+      break;
+    }
+  }
+  return SQLITE_OK;
+}
+
+static int fnOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor){
+  FnCursor *pCur = sqlite3_malloc(sizeof(*pCur));
+  (void)pVtab;
+  if( pCur==0 ) return SQLITE_NOMEM;
+  memset(pCur, 0, sizeof(*pCur));
+  *ppCursor = &pCur->base;
+  return SQLITE_OK;
+}
+
+static int fnClose(sqlite3_vtab_cursor *pCursor){
+  FnCursor *pCur = (FnCursor*)pCursor;
+  sqlite3_finalize(pCur->pStmt);
+  sqlite3_free(pCur);
+  return SQLITE_OK;
+}
+
+static int fnNext(sqlite3_vtab_cursor *pCursor){
+  FnCursor *pCur = (FnCursor*)pCursor;
+  int rc;
+  if( pCur->pStmt==0 ){
+    pCur->bEof = 1;
+    return SQLITE_OK;
+  }
+  rc = sqlite3_step(pCur->pStmt);
+  pCur->bEof = rc!=SQLITE_ROW;
+  if( rc==SQLITE_ROW || rc==SQLITE_DONE ) return SQLITE_OK;
+  pCursor->pVtab->zErrMsg = sqlite3_mprintf("%s",
+      sqlite3_errmsg(((FnVtab*)pCursor->pVtab)->p->db));
+  return rc;
+}
+
+static int fnFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
+                    const char *idxStr, int argc, sqlite3_value **argv){
+  FnCursor *pCur = (FnCursor*)pCursor;
+  Cachier *p = ((FnVtab*)pCursor->pVtab)->p;
+  (void)idxStr; (void)argc;
+  sqlite3_finalize(pCur->pStmt);
+  pCur->pStmt = 0;
+  /* No config table yet means no rows. */
+  if( sqlite3_prepare_v2(p->db, idxNum==1
+        ? "SELECT rowid, * FROM main.cachier_config WHERE name=lower(?1)"
+        : "SELECT rowid, * FROM main.cachier_config ORDER BY name",
+        -1, &pCur->pStmt, 0)!=SQLITE_OK ){
+    pCur->pStmt = 0;
+  }else if( idxNum==1 ){
+    sqlite3_bind_value(pCur->pStmt, 1, argv[0]);
+  }
+  return fnNext(pCursor);
+}
+
+static int fnEof(sqlite3_vtab_cursor *pCursor){
+  return ((FnCursor*)pCursor)->bEof;
+}
+
+static int fnColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
+                    int i){
+  FnCursor *pCur = (FnCursor*)pCursor;
+  sqlite3_result_value(ctx, sqlite3_column_value(pCur->pStmt, i+1));
+  return SQLITE_OK;
+}
+
+static int fnRowid(sqlite3_vtab_cursor *pCursor, sqlite_int64 *pRowid){
+  *pRowid = sqlite3_column_int64(((FnCursor*)pCursor)->pStmt, 0);
+  return SQLITE_OK;
+}
+
+/* Validate one column's new value and bind its canonical form at iBind.
+** Returns SQLITE_OK or an error with *pzErr set. */
+static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind, int iCol,
+                         sqlite3_value *pVal, char **pzErr){
+  double r;
+  int b;
+  sqlite3_int64 n;
+  char *zName = 0, *zWhy = 0;
+  int rc = SQLITE_OK;
+  if( sqlite3_value_type(pVal)==SQLITE_NULL ){
+    if( iCol==COL_NAME ){
+      *pzErr = sqlite3_mprintf("cachier_functions: name cannot be NULL");
+      return SQLITE_CONSTRAINT;
+    }
+    return sqlite3_bind_null(pStmt, iBind);
+  }
+  switch( iCol ){
+    case COL_NAME:
+      if( sqlite3_value_type(pVal)==SQLITE_TEXT
+       && strcmp((const char*)sqlite3_value_text(pVal), "*")==0 ){
+        return sqlite3_bind_text(pStmt, iBind, "*", 1, SQLITE_STATIC);
+      }
+      rc = callCanonicalName("cachier_functions", pVal, &zName, pzErr);
+      if( rc ) return rc;
+      return sqlite3_bind_text(pStmt, iBind, zName, -1, sqlite3_free);
+    case COL_STALE_AFTER:
+    case COL_WAIT:
+    case COL_CLEANUP_INTERVAL:
+      rc = parseDuration(pVal, 0, &r, &zWhy);
+      if( rc ) break;
+      if( iCol==COL_CLEANUP_INTERVAL && r<=0.0 ){
+        zWhy = sqlite3_mprintf("must be positive");
+        rc = SQLITE_ERROR;
+        break;
+      }
+      if( r>=CACHIER_NEVER ){
+        if( iCol!=COL_STALE_AFTER ){
+          zWhy = sqlite3_mprintf("'never' is only valid for stale_after");
+          rc = SQLITE_ERROR;
+          break;
+        }
+        return sqlite3_bind_text(pStmt, iBind, "never", -1, SQLITE_STATIC);
+      }
+      return sqlite3_bind_double(pStmt, iBind, r);
+    case COL_NEXT_TIME:
+    case COL_ALLOW_NONE:
+    case COL_CLEANUP_STALE:
+      rc = parseBool(pVal, &b, &zWhy);
+      if( rc ) break;
+      return sqlite3_bind_int(pStmt, iBind, b);
+    case COL_ENTRY_SIZE_LIMIT:
+      rc = parseSize(pVal, &n, &zWhy);
+      if( rc ) break;
+      if( n<0 ) return sqlite3_bind_text(pStmt, iBind, "none", -1,
+                                         SQLITE_STATIC);
+      return sqlite3_bind_int64(pStmt, iBind, n);
+    case COL_HASH_FUNC:
+      rc = callCanonicalName("cachier_functions: hash_func", pVal, &zName,
+                             pzErr);
+      if( rc ) return rc;
+      /* Any arity: it is called with the memoized function's arguments. */
+      rc = callCheckFunction(p, "cachier_functions: hash_func", zName, -1,
+                             pzErr);
+      if( rc ){
+        sqlite3_free(zName);
+        return rc;
+      }
+      return sqlite3_bind_text(pStmt, iBind, zName, -1, sqlite3_free);
+  }
+  if( rc==SQLITE_NOMEM ) return rc;
+  *pzErr = sqlite3_mprintf("cachier_functions: %s: %s", azColumn[iCol],
+                           zWhy ? zWhy : "invalid value");
+  sqlite3_free(zWhy);
+  return SQLITE_ERROR;
+}
+
+/* INSERT, UPDATE and DELETE. */
+static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
+                    sqlite_int64 *pRowid){
+  FnVtab *pTab = (FnVtab*)pVtab;
+  Cachier *p = pTab->p;
+  sqlite3_stmt *pStmt = 0;
+  char *zErr = 0;
+  int rc, i;
+  int bInsert = argc>1 && sqlite3_value_type(argv[0])==SQLITE_NULL;
+  (void)pRowid;
+  if( argc==1 ){
+    rc = sqlite3_prepare_v2(p->db,
+        "DELETE FROM main.cachier_config WHERE rowid=?1", -1, &pStmt, 0);
+    if( rc==SQLITE_OK ){
+      sqlite3_bind_value(pStmt, 1, argv[0]);
+      sqlite3_step(pStmt);
+      rc = sqlite3_finalize(pStmt);
+    }
+    if( rc ) zErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+    goto done;
+  }
+  rc = storeMainEnsureSchema(p, &zErr);
+  if( rc ) goto done;
+  if( bInsert ){
+    int bReplace = sqlite3_vtab_on_conflict(p->db)==SQLITE_REPLACE;
+    rc = sqlite3_prepare_v2(p->db, bReplace
+        ? "INSERT OR REPLACE INTO main.cachier_config VALUES"
+          "(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+        : "INSERT INTO main.cachier_config VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+        -1, &pStmt, 0);
+  }else{
+    rc = sqlite3_prepare_v2(p->db,
+        "UPDATE main.cachier_config SET name=?1, stale_after=?2,"
+        " next_time=?3, allow_none=?4, wait_for_calc_timeout=?5,"
+        " cleanup_stale=?6, cleanup_interval=?7, entry_size_limit=?8,"
+        " hash_func=?9 WHERE rowid=?10", -1, &pStmt, 0);
+    if( rc==SQLITE_OK ) sqlite3_bind_value(pStmt, 10, argv[0]);
+  }
+  if( rc ){
+    zErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+    goto done;
+  }
+  for(i=0; i<N_COL && rc==SQLITE_OK; i++){
+    rc = bindCanonical(p, pStmt, i+1, i, argv[2+i], &zErr);
+  }
+  if( rc==SQLITE_OK ){
+    sqlite3_step(pStmt);
+    rc = sqlite3_reset(pStmt);
+    if( rc ){
+      if( (rc & 0xff)==SQLITE_CONSTRAINT ){
+        zErr = sqlite3_mprintf("UNIQUE constraint failed: "
+                               "cachier_functions.name");
+      }else{
+        zErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+      }
+    }
+  }
+  sqlite3_finalize(pStmt);
+done:
+  if( rc==SQLITE_OK ){
+    p->settingsGen++;
+  }else if( zErr ){
+    sqlite3_free(pVtab->zErrMsg);
+    pVtab->zErrMsg = zErr;
+  }
+  return rc;
+}
+
+const sqlite3_module cachierFunctionsModule = {
+  0,
+  0, fnConnect, fnBestIndex, fnDisconnect, 0,  /* eponymous only */
+  fnOpen, fnClose, fnFilter, fnNext, fnEof, fnColumn, fnRowid,
+  fnUpdate,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+};

@@ -1,0 +1,196 @@
+/*
+** vtab_stats.c - cachier_stats, per-function counters.
+**
+** SQL surface (eponymous, read-only):
+**   SELECT * FROM cachier_stats;
+** One row per function that this connection called or that has entries:
+**   fn, hits, misses, stale_hits, computes, errors, write_errors,
+**   entries, bytes, hit_rate, compute_seconds, saved_seconds
+** hits/misses/... count this connection's calls since it opened (they live
+** in memory: hits never write). stale_hits counts calls that found a stale
+** entry. entries and bytes are read from the store. saved_seconds sums,
+** over the hits, the time the served entry originally took to compute.
+**
+** This table is also the connection's anchor: its xDisconnect, which
+** sqlite3_close() runs before checking for open statements, finalizes the
+** statements cachier keeps prepared (see cachier.c).
+*/
+#include "store.h"
+#include <string.h>
+
+typedef struct StatsRow StatsRow;
+struct StatsRow {
+  char *zFn;
+  FnStats counters;
+  sqlite3_int64 nEntries, nBytes;
+};
+
+typedef struct StatsVtab StatsVtab;
+struct StatsVtab {
+  sqlite3_vtab base;
+  Cachier *p;
+};
+
+typedef struct StatsCursor StatsCursor;
+struct StatsCursor {
+  sqlite3_vtab_cursor base;
+  StatsRow *aRow;
+  int nRow, iRow;
+};
+
+static int statsConnect(sqlite3 *db, void *pAux, int argc,
+                        const char *const *argv, sqlite3_vtab **ppVtab,
+                        char **pzErr){
+  StatsVtab *pTab;
+  int rc;
+  (void)argc; (void)argv; (void)pzErr;
+  rc = sqlite3_declare_vtab(db, "CREATE TABLE x(fn TEXT, hits INTEGER,"
+      " misses INTEGER, stale_hits INTEGER, computes INTEGER, errors INTEGER,"
+      " write_errors INTEGER, entries INTEGER, bytes INTEGER, hit_rate REAL,"
+      " compute_seconds REAL, saved_seconds REAL)");
+  if( rc ) return rc;
+  pTab = sqlite3_malloc(sizeof(*pTab));
+  if( pTab==0 ) return SQLITE_NOMEM;
+  memset(pTab, 0, sizeof(*pTab));
+  pTab->p = (Cachier*)pAux;
+  pTab->p->anchored = 1;
+  *ppVtab = &pTab->base;
+  return SQLITE_OK;
+}
+
+static int statsDisconnect(sqlite3_vtab *pVtab){
+  cachierStmtFinalizeAll(((StatsVtab*)pVtab)->p);
+  sqlite3_free(pVtab);
+  return SQLITE_OK;
+}
+
+static int statsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
+  (void)pVtab;
+  pInfo->estimatedCost = 100.0;
+  pInfo->estimatedRows = 10;
+  return SQLITE_OK;
+}
+
+static void cursorClear(StatsCursor *pCur){
+  int i;
+  for(i=0; i<pCur->nRow; i++) sqlite3_free(pCur->aRow[i].zFn);
+  sqlite3_free(pCur->aRow);
+  pCur->aRow = 0;
+  pCur->nRow = pCur->iRow = 0;
+}
+
+static int statsOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor){
+  StatsCursor *pCur = sqlite3_malloc(sizeof(*pCur));
+  (void)pVtab;
+  if( pCur==0 ) return SQLITE_NOMEM;
+  memset(pCur, 0, sizeof(*pCur));
+  *ppCursor = &pCur->base;
+  return SQLITE_OK;
+}
+
+static int statsClose(sqlite3_vtab_cursor *pCursor){
+  cursorClear((StatsCursor*)pCursor);
+  sqlite3_free(pCursor);
+  return SQLITE_OK;
+}
+
+/* The row of zFn, added (sorted by name) if missing. NULL on OOM. */
+static StatsRow *rowFor(StatsCursor *pCur, const char *zFn){
+  int i;
+  StatsRow *aNew;
+  for(i=0; i<pCur->nRow; i++){
+    int c = strcmp(pCur->aRow[i].zFn, zFn);
+    if( c==0 ) return &pCur->aRow[i];
+    if( c>0 ) break;
+  }
+  aNew = sqlite3_realloc64(pCur->aRow, sizeof(StatsRow)*(pCur->nRow+1));
+  if( aNew==0 ) return 0;
+  pCur->aRow = aNew;
+  memmove(&aNew[i+1], &aNew[i], sizeof(StatsRow)*(pCur->nRow-i));
+  memset(&aNew[i], 0, sizeof(StatsRow));
+  aNew[i].zFn = sqlite3_mprintf("%s", zFn);
+  if( aNew[i].zFn==0 ){
+    memmove(&aNew[i], &aNew[i+1], sizeof(StatsRow)*(pCur->nRow-i));
+    return 0;
+  }
+  pCur->nRow++;
+  return &aNew[i];
+}
+
+static int statsFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
+                       const char *idxStr, int argc, sqlite3_value **argv){
+  StatsCursor *pCur = (StatsCursor*)pCursor;
+  Cachier *p = ((StatsVtab*)pCursor->pVtab)->p;
+  sqlite3_stmt *pStmt = 0;
+  FnStats *pS;
+  StatsRow *pRow;
+  (void)idxNum; (void)idxStr; (void)argc; (void)argv;
+  cursorClear(pCur);
+  for(pS=p->pStats; pS; pS=pS->pNext){
+    if( (pRow = rowFor(pCur, pS->zFn))==0 ) return SQLITE_NOMEM;
+    pRow->counters = *pS;
+  }
+  if( storeMainTotals(p, &pStmt)==SQLITE_OK && pStmt ){
+    while( sqlite3_step(pStmt)==SQLITE_ROW ){
+      const char *zFn = (const char*)sqlite3_column_text(pStmt, 0);
+      if( zFn==0 ) continue;
+      if( (pRow = rowFor(pCur, zFn))==0 ){
+        sqlite3_finalize(pStmt);
+        return SQLITE_NOMEM;
+      }
+      pRow->nEntries += sqlite3_column_int64(pStmt, 1);
+      pRow->nBytes += sqlite3_column_int64(pStmt, 2);
+    }
+    sqlite3_finalize(pStmt);
+  }
+  return SQLITE_OK;
+}
+
+static int statsNext(sqlite3_vtab_cursor *pCursor){
+  ((StatsCursor*)pCursor)->iRow++;
+  return SQLITE_OK;
+}
+
+static int statsEof(sqlite3_vtab_cursor *pCursor){
+  StatsCursor *pCur = (StatsCursor*)pCursor;
+  return pCur->iRow>=pCur->nRow;
+}
+
+static int statsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
+                       int i){
+  StatsCursor *pCur = (StatsCursor*)pCursor;
+  StatsRow *r = &pCur->aRow[pCur->iRow];
+  const FnStats *c = &r->counters;
+  switch( i ){
+    case 0: sqlite3_result_text(ctx, r->zFn, -1, SQLITE_TRANSIENT); break;
+    case 1: sqlite3_result_int64(ctx, c->nHit); break;
+    case 2: sqlite3_result_int64(ctx, c->nMiss); break;
+    case 3: sqlite3_result_int64(ctx, c->nStaleHit); break;
+    case 4: sqlite3_result_int64(ctx, c->nCompute); break;
+    case 5: sqlite3_result_int64(ctx, c->nError); break;
+    case 6: sqlite3_result_int64(ctx, c->nWriteError); break;
+    case 7: sqlite3_result_int64(ctx, r->nEntries); break;
+    case 8: sqlite3_result_int64(ctx, r->nBytes); break;
+    case 9:
+      if( c->nHit + c->nMiss > 0 ){
+        sqlite3_result_double(ctx, (double)c->nHit/(double)(c->nHit+c->nMiss));
+      }
+      break;
+    case 10: sqlite3_result_double(ctx, (double)c->computeNs*1e-9); break;
+    case 11: sqlite3_result_double(ctx, (double)c->savedNs*1e-9); break;
+  }
+  return SQLITE_OK;
+}
+
+static int statsRowid(sqlite3_vtab_cursor *pCursor, sqlite_int64 *pRowid){
+  *pRowid = ((StatsCursor*)pCursor)->iRow + 1;
+  return SQLITE_OK;
+}
+
+const sqlite3_module cachierStatsModule = {
+  0,
+  0, statsConnect, statsBestIndex, statsDisconnect, 0,   /* eponymous only */
+  statsOpen, statsClose, statsFilter, statsNext, statsEof, statsColumn,
+  statsRowid,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+};

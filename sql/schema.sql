@@ -1,0 +1,45 @@
+-- cachier: schema of the default store (shadow tables of the "cachier"
+-- virtual table in the main database). The extension embeds this file and
+-- runs it from the module's xCreate, that is on the first cache write, as
+--   CREATE VIRTUAL TABLE IF NOT EXISTS main.cachier USING cachier;
+-- Versioned: cachier_info.schema_version says which layout a file has, so
+-- later releases can migrate it. Never edit these tables by hand; use
+-- cachier_entries, cachier_functions and the cachier_* functions.
+
+-- Key/value facts about the store; 'schema_version' is the layout version.
+CREATE TABLE IF NOT EXISTS main.cachier_info(
+  key   TEXT PRIMARY KEY,
+  value
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO main.cachier_info(key, value) VALUES ('schema_version', 1);
+INSERT OR IGNORE INTO main.cachier_info(key, value) VALUES ('created', unixepoch());
+
+-- One row per configured function; '*' holds the global defaults.
+-- NULL in a column means: inherit ('*' row, then the built-in default).
+CREATE TABLE IF NOT EXISTS main.cachier_config(
+  name                  TEXT NOT NULL UNIQUE,
+  stale_after,            -- seconds (REAL) or 'never'
+  next_time,              -- 0/1
+  allow_none,             -- 0/1
+  wait_for_calc_timeout,  -- seconds, 0 = no limit
+  cleanup_stale,          -- 0/1
+  cleanup_interval,       -- seconds
+  entry_size_limit,       -- bytes or 'none'
+  hash_func               -- name of a scalar SQL function, or NULL
+);
+
+-- The entries. id = 56-bit key hash << 8 | collision slot, so a lookup is a
+-- rowid range scan of at most 256 rows (nearly always one). fn and k hold
+-- the exact key and are compared on every hit: a hash collision is never
+-- a false hit. Small columns come first so a hit reads v last.
+CREATE TABLE IF NOT EXISTS main.cachier_data(
+  id          INTEGER PRIMARY KEY,
+  fn          TEXT NOT NULL,     -- canonical (lower-case) function name
+  k           BLOB NOT NULL,     -- type-exact encoding of the arguments
+  vtype       INTEGER NOT NULL,  -- SQLite type of v | subtype << 8
+  created     REAL NOT NULL,     -- unix seconds
+  compute_ns  INTEGER NOT NULL,  -- time the function took
+  bytes       INTEGER NOT NULL,  -- logical size of v
+  v                              -- the value, stored with its own type
+);
+CREATE INDEX IF NOT EXISTS main.cachier_data_fn ON cachier_data(fn);

@@ -225,6 +225,7 @@ static int valueToJson(sqlite3_str *pStr, const unsigned char *a,
       }else{
         char zBuf[40];
         sqlite3_snprintf(sizeof(zBuf), zBuf, "%!.17g", r);
+        if( r==0.0 && (u>>63) ) sqlite3_snprintf(sizeof(zBuf), zBuf, "-0.0");
         /* Keep REALs recognisable as such: 1.0, not 1. */
         sqlite3_str_appendall(pStr, zBuf);
         if( strpbrk(zBuf, ".eE")==0 ) sqlite3_str_appendall(pStr, ".0");

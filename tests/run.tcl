@@ -1,0 +1,67 @@
+# run.tcl - runs every tests/*.test in its own tclsh and directory (so a
+# crash fails one file, not the suite), then tests/python/*.py with
+# Debian's python3, and prints the total as "N passed, N failed".
+#
+#   tclsh tests/run.tcl EXTENSION.so [FILE.test ...]
+# CACHIER_ASAN=1: preload the sanitizer runtime for an ASan+UBSan build.
+
+set testdir [file dirname [file normalize [info script]]]
+set ext [file normalize [lindex $argv 0]]
+set files [lrange $argv 1 end]
+if {[llength $files] == 0} {
+  set files [lsort [glob -directory $testdir *.test]]
+  set files [concat $files [lsort [glob -nocomplain -directory $testdir/python *.py]]]
+}
+
+set env(CACHIER_EXT) $ext
+set env(CACHIER_TESTDIR) $testdir
+if {[info exists env(CACHIER_ASAN)] && $env(CACHIER_ASAN)} {
+  set env(LD_PRELOAD) [string trim [exec gcc -print-file-name=libasan.so]]
+  set env(ASAN_OPTIONS) "detect_leaks=0:abort_on_error=1"
+  set env(UBSAN_OPTIONS) "print_stacktrace=1:halt_on_error=1"
+}
+
+set total_pass 0
+set total_fail 0
+set failed_files {}
+foreach f $files {
+  set f [file normalize $f]
+  set work [file join [expr {[info exists env(TMPDIR)] ? $env(TMPDIR) : "/tmp"}] \
+      cachier-test-[pid]-[file rootname [file tail $f]]]
+  file delete -force $work
+  file mkdir $work
+  set start [clock milliseconds]
+  if {[file extension $f] eq ".py"} {
+    set cmd [list /usr/bin/python3 $f]
+  } else {
+    set cmd [list [info nameofexecutable] $f]
+  }
+  set here [pwd]
+  cd $work
+  set rc [catch {exec {*}$cmd 2>@1} out]
+  cd $here
+  set pass 0; set fail 0; set found 0
+  foreach line [split $out "\n"] {
+    if {[regexp {^(\d+) passed, (\d+) failed$} $line -> p q]} {
+      set pass $p; set fail $q; set found 1
+    }
+  }
+  if {!$found || ($rc && $fail == 0)} {
+    # Crashed or exited without its summary: count the file as one failure.
+    incr fail
+  }
+  set ms [expr {[clock milliseconds] - $start}]
+  if {$fail} {
+    lappend failed_files [file tail $f]
+    puts "---- [file tail $f]: $pass passed, $fail failed ($ms ms)"
+    puts $out
+  } else {
+    puts "ok   [file tail $f]: $pass passed ($ms ms)"
+  }
+  incr total_pass $pass
+  incr total_fail $fail
+  file delete -force $work
+}
+if {[llength $failed_files]} { puts "failed files: $failed_files" }
+puts "$total_pass passed, $total_fail failed"
+exit [expr {$total_fail > 0}]

@@ -213,6 +213,22 @@ int cachierIsOwnFunction(const char *zName){
   return 0;
 }
 
+/* Shadow tables are protected only if the schema was parsed after the
+** "cachier" module was registered. When the extension is loaded through
+** SQL's load_extension() the schema is parsed already, so have SQLite parse
+** it again on the next statement. Skipped while the user has
+** writable_schema on (RESET would turn it off). */
+static void reparseSchema(sqlite3 *db){
+  sqlite3_stmt *pStmt = 0;
+  int bWritable = 1;
+  if( sqlite3_prepare_v2(db, "PRAGMA writable_schema", -1, &pStmt, 0)==0
+   && sqlite3_step(pStmt)==SQLITE_ROW ){
+    bWritable = sqlite3_column_int(pStmt, 0);
+  }
+  sqlite3_finalize(pStmt);
+  if( !bWritable ) sqlite3_exec(db, "PRAGMA writable_schema=RESET", 0, 0, 0);
+}
+
 #ifdef _WIN32
 __declspec(dllexport)
 #else
@@ -251,6 +267,7 @@ int sqlite3_cachier_init(sqlite3 *db, char **pzErrMsg,
                                       f->xFunc, 0, 0, cachierUnref);
     }
   }
+  if( rc==SQLITE_OK ) reparseSchema(db);
   cachierUnref(p);
   return rc;
 }

@@ -63,50 +63,62 @@ int callCanonicalName(const char *zCaller, sqlite3_value *pName, char **pzFn,
 }
 
 /* Check that zFn (canonical) names a scalar SQL function on this
-** connection that accepts nArg arguments and is not one of cachier's own. */
+** connection that accepts nArg arguments and is not one of cachier's own.
+** The check prepares "SELECT 1 WHERE fn(?,...)": it reads no table, so it
+** works on a locked database, and SQLite itself rejects unknown names,
+** wrong arities and aggregate or window functions (misused in WHERE).
+** nArg<0 accepts any arity (PRAGMA function_list is consulted then). */
 int callCheckFunction(Cachier *p, const char *zCaller, const char *zFn,
                       int nArg, char **pzErr){
   sqlite3_stmt *pStmt = 0;
-  int rc, bScalar = 0, bAggregate = 0, bAny = 0;
+  sqlite3_str *pSql;
+  const char *zMsg;
+  char *zSql;
+  int rc, i;
   if( cachierIsOwnFunction(zFn) ){
     *pzErr = sqlite3_mprintf("%s: cannot memoize %s(): cachier's own "
                              "functions are not memoizable", zCaller, zFn);
     return SQLITE_ERROR;
   }
-  rc = sqlite3_prepare_v2(p->db,
-      "SELECT type, narg FROM pragma_function_list WHERE lower(name)=?1",
-      -1, &pStmt, 0);
-  if( rc ){
+  pSql = sqlite3_str_new(p->db);
+  if( nArg<0 ){
+    sqlite3_str_appendf(pSql, "SELECT 1 FROM pragma_function_list"
+        " WHERE lower(name)=%Q AND type='s'", zFn);
+  }else{
+    sqlite3_str_appendf(pSql, "SELECT 1 WHERE \"%w\"(", zFn);
+    for(i=0; i<nArg; i++) sqlite3_str_appendall(pSql, i ? ",?" : "?");
+    sqlite3_str_appendchar(pSql, 1, ')');
+  }
+  zSql = sqlite3_str_finish(pSql);
+  if( zSql==0 ) return SQLITE_NOMEM;
+  rc = sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0);
+  sqlite3_free(zSql);
+  if( rc==SQLITE_OK && nArg<0 ){
+    rc = sqlite3_step(pStmt);
+    sqlite3_finalize(pStmt);
+    if( rc==SQLITE_ROW ) return SQLITE_OK;
+    if( rc==SQLITE_DONE ){
+      *pzErr = sqlite3_mprintf("%s: no such scalar function: %s", zCaller,
+                               zFn);
+      return SQLITE_ERROR;
+    }
     *pzErr = sqlite3_mprintf("%s: %s", zCaller, sqlite3_errmsg(p->db));
     return rc;
   }
-  sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
-  while( sqlite3_step(pStmt)==SQLITE_ROW ){
-    const char *zType = (const char*)sqlite3_column_text(pStmt, 0);
-    int n = sqlite3_column_int(pStmt, 1);
-    bAny = 1;
-    if( nArg<0 || n==nArg || n==-1 ){
-      if( zType && zType[0]=='s' ) bScalar = 1;
-      else bAggregate = 1;
-    }
-  }
-  rc = sqlite3_finalize(pStmt);
-  if( rc ){
-    *pzErr = sqlite3_mprintf("%s: %s", zCaller, sqlite3_errmsg(p->db));
-  }else if( bScalar ){
-    return SQLITE_OK;
-  }else if( bAggregate ){
+  sqlite3_finalize(pStmt);
+  if( rc==SQLITE_OK ) return SQLITE_OK;
+  zMsg = sqlite3_errmsg(p->db);
+  if( strncmp(zMsg, "no such function", 16)==0 ){
+    *pzErr = sqlite3_mprintf("%s: no such function: %s", zCaller, zFn);
+  }else if( strncmp(zMsg, "wrong number of arguments", 25)==0 ){
+    *pzErr = sqlite3_mprintf("%s: %s() does not take %d argument%s",
+                             zCaller, zFn, nArg, nArg==1 ? "" : "s");
+  }else if( strncmp(zMsg, "misuse of", 9)==0 ){
     *pzErr = sqlite3_mprintf("%s: %s() is an aggregate or window function; "
                              "only scalar functions can be memoized",
                              zCaller, zFn);
-    rc = SQLITE_ERROR;
-  }else if( bAny ){
-    *pzErr = sqlite3_mprintf("%s: %s() does not take %d argument%s",
-                             zCaller, zFn, nArg, nArg==1 ? "" : "s");
-    rc = SQLITE_ERROR;
   }else{
-    *pzErr = sqlite3_mprintf("%s: no such function: %s", zCaller, zFn);
-    rc = SQLITE_ERROR;
+    *pzErr = sqlite3_mprintf("%s: %s(): %s", zCaller, zFn, zMsg);
   }
   return rc;
 }

@@ -39,6 +39,7 @@ struct Plan {
   FnStats *pStats;
   CachierStore *pStore;
   int bNoWrite;               /* a write failed: stop trying this statement */
+  int bNoRead;                /* the store is unusable (newer schema) */
   KeyBuf key;
 };
 
@@ -102,6 +103,11 @@ static Plan *planGet(sqlite3_context *ctx, const char *zCaller, int iName,
     pPlan->pStats = cachierStatsFor(p, pPlan->call.zFn);
     pPlan->pStore = cachierMainStore(p);
     if( pPlan->pStats==0 || pPlan->pStore==0 ) rc = SQLITE_NOMEM;
+  }
+  if( rc==SQLITE_OK && storeMainCheckVersion(p)!=SQLITE_OK ){
+    cachierLog(p, "cachier: the cache in this database has a newer schema "
+               "version than this build understands; computing without it");
+    pPlan->bNoRead = pPlan->bNoWrite = 1;
   }
   if( rc ){
     planFree(pPlan);
@@ -168,7 +174,7 @@ static void planStore(Plan *pPlan, const CachierKey *pKey,
     pPlan->bNoWrite = 1;
     cachierLog(p, "cachier: %s(): cannot store a result, computing without "
                "the cache for the rest of the statement: %s",
-               pKey->zFn, sqlite3_errmsg(p->db));
+               pKey->zFn, sqlite3_errstr(rc));
   }
 }
 
@@ -206,7 +212,8 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   if( pPlan==0 ) return;
   if( pOpts==0 ) pOpts = &noOptions;
 
-  bRead = p->enabled && !pOpts->skipCache && !pOpts->overwriteCache;
+  bRead = p->enabled && !pOpts->skipCache && !pOpts->overwriteCache
+       && !pPlan->bNoRead;
   bWrite = p->enabled && !pOpts->skipCache;
   bAllowNone = pOpts->hasAllowNone ? pOpts->allowNone
                                    : pPlan->settings.allowNone;
@@ -343,13 +350,18 @@ static void precacheFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
   pPlan = planGet(ctx, "cachier_precache", 0, argc-2, argv);
   if( pPlan==0 ) return;
+  if( pPlan->bNoRead ){
+    sqlite3_result_error(ctx, "cachier_precache: the cache in this database "
+        "has a newer schema version than this build understands", -1);
+    return;
+  }
   rc = planMakeKey(pPlan, &argv[2], &key, &zErr);
   if( rc==SQLITE_OK ){
     rc = pPlan->pStore->pMethods->xWrite(pPlan->pStore, &key, argv[1],
             (int)sqlite3_value_subtype(argv[1]), cachierNow(pPlan->p), 0);
     if( rc ){
       zErr = sqlite3_mprintf("cachier_precache: cannot store the value: %s",
-                             sqlite3_errmsg(pPlan->p->db));
+                             sqlite3_errstr(rc));
     }
   }
   if( rc ){

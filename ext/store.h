@@ -64,6 +64,8 @@ CachierStore *cachierMainStore(Cachier*);
 void cachierMainStoreFree(Cachier*);
 /* Create the shadow tables of the main store if they do not exist. */
 int storeMainEnsureSchema(Cachier*, char **pzErr);
+/* SQLITE_MISMATCH if the store was written by a newer schema version. */
+int storeMainCheckVersion(Cachier*);
 /* Run the schema SQL (shared by the "cachier" module's xCreate). */
 int storeMainCreateTables(sqlite3*, char **pzErr);
 int storeMainDropTables(sqlite3*);

@@ -288,6 +288,21 @@ void cachierMainStoreFree(Cachier *p){
   p->pMainStore = 0;
 }
 
+/* SQLITE_OK if this build may use the store in main: it has no tables
+** yet, or their schema_version is one this build understands. */
+int storeMainCheckVersion(Cachier *p){
+  sqlite3_stmt *pStmt = 0;
+  int rc = SQLITE_OK;
+  if( sqlite3_prepare_v2(p->db, "SELECT value FROM main.cachier_info"
+        " WHERE key='schema_version'", -1, &pStmt, 0)==SQLITE_OK
+   && sqlite3_step(pStmt)==SQLITE_ROW
+   && sqlite3_column_int(pStmt, 0)>CACHIER_SCHEMA_VERSION ){
+    rc = SQLITE_MISMATCH;
+  }
+  sqlite3_finalize(pStmt);
+  return rc;
+}
+
 /* Create main.cachier (and so its shadow tables) if it does not exist. */
 int storeMainEnsureSchema(Cachier *p, char **pzErr){
   int rc;

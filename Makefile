@@ -19,8 +19,9 @@ HDR      = $(wildcard ext/*.h) ext/schema_sql.h
 PKGS_BUILD = gcc make libsqlite3-dev libzstd-dev
 PKGS_DEMO  = $(PKGS_BUILD) sqlite3
 PKGS_TEST  = $(PKGS_BUILD) sqlite3 tcl libsqlite3-tcl python3
+PKGS_VALGRIND = $(PKGS_TEST) valgrind
 
-.PHONY: all demo test test-asan bench deps-build deps-demo deps-test clean
+.PHONY: all demo test test-asan valgrind bench deps-build deps-demo deps-test deps-valgrind clean
 
 all: cachier.so
 
@@ -61,6 +62,8 @@ deps-demo:
 	$(call install_pkgs,$(PKGS_DEMO))
 deps-test:
 	$(call install_pkgs,$(PKGS_TEST))
+deps-valgrind:
+	$(call install_pkgs,$(PKGS_VALGRIND))
 
 demo: deps-demo
 	$(MAKE) cachier.so tests/demo/slowfn.so
@@ -74,6 +77,12 @@ test: deps-test
 test-asan: deps-test
 	$(MAKE) tests/cachier_asan.so
 	CACHIER_ASAN=1 tclsh tests/run.tcl tests/cachier_asan.so
+
+# The Tcl suite under valgrind's memcheck: any error or definite leak in
+# the extension fails the file.
+valgrind: deps-valgrind
+	$(MAKE) tests/cachier_test.so
+	CACHIER_VALGRIND=1 tclsh tests/run.tcl tests/cachier_test.so
 
 bench: deps-test
 	$(MAKE) cachier.so tests/bench/bench

@@ -36,6 +36,12 @@ foreach f $files {
   } else {
     set cmd [list [info nameofexecutable] $f]
   }
+  if {[info exists env(CACHIER_VALGRIND)] && $env(CACHIER_VALGRIND)} {
+    # Errors and definite leaks fail the run; Tcl's own allocations that
+    # are still reachable at exit are not ours and do not count.
+    set cmd [concat [list valgrind -q --error-exitcode=99 --leak-check=full \
+        --errors-for-leak-kinds=definite --show-leak-kinds=definite] $cmd]
+  }
   set here [pwd]
   cd $work
   set rc [catch {exec {*}$cmd 2>@1} out]

@@ -21,7 +21,7 @@ PKGS_DEMO  = $(PKGS_BUILD) sqlite3
 PKGS_TEST  = $(PKGS_BUILD) sqlite3 tcl libsqlite3-tcl python3
 PKGS_VALGRIND = $(PKGS_TEST) valgrind
 
-.PHONY: all demo test test-asan valgrind bench deps-build deps-demo deps-test deps-valgrind clean
+.PHONY: all demo test test-asan valgrind fuzz bench deps-build deps-demo deps-test deps-valgrind clean
 
 all: cachier.so
 
@@ -84,6 +84,15 @@ valgrind: deps-valgrind
 	$(MAKE) tests/cachier_test.so
 	CACHIER_VALGRIND=1 tclsh tests/run.tcl tests/cachier_test.so
 
+# Randomized corruption and input fuzzing through SQL, under ASan+UBSan.
+tests/fuzz/fuzz_sql: tests/fuzz/fuzz_sql.c
+	$(CC) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	  $(WARN) -o $@ $< -lsqlite3
+
+fuzz: deps-test
+	$(MAKE) tests/cachier_asan.so tests/fuzz/fuzz_sql
+	ASAN_OPTIONS=detect_leaks=1 tests/fuzz/fuzz_sql tests/cachier_asan.so 20000
+
 bench: deps-test
 	$(MAKE) cachier.so tests/bench/bench
 	tests/bench/bench ./cachier.so
@@ -92,4 +101,4 @@ tests/bench/bench: tests/bench/bench.c
 	$(CC) -O2 -g $(WARN) -o $@ $< -lsqlite3 -lm
 
 clean:
-	rm -f cachier.so tests/*.so tests/demo/*.so tests/bench/bench ext/schema_sql.h
+	rm -f cachier.so tests/*.so tests/demo/*.so tests/bench/bench tests/fuzz/fuzz_sql ext/schema_sql.h

@@ -1,0 +1,158 @@
+/*
+** fuzz_sql.c - randomized robustness test of cachier through SQL.
+**
+**   fuzz_sql EXTENSION.so [ITERATIONS] [SEED]
+**
+** Built with ASan+UBSan by "make fuzz" and run by CI for a fixed number of
+** iterations with a fixed seed (so a failure reproduces). Each iteration
+** does one random thing to a cache that holds a few entries:
+**   - corrupts stored rows (key bytes, value, vtype, created) as a broken
+**     disk or a hostile writer might, then reads them back through
+**     memoize() and cachier_entries, which must never crash or serve a
+**     value for another key;
+**   - feeds random text to memoize_with() options, cachier_functions
+**     durations and sizes, and random function names to memoize().
+** Exits non-zero if memoize() ever returns a value that differs from what
+** the function itself returns.
+*/
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned long long rngState;
+
+static unsigned rnd(void){
+  rngState = rngState*6364136223846793005ULL + 1442695040888963407ULL;
+  return (unsigned)(rngState >> 33);
+}
+
+/* Random printable-ish text of up to n bytes, biased toward syntax the
+** parsers care about. */
+static void randomText(char *z, int n){
+  static const char *const aPiece[] = {
+    "{", "}", "\"", ":", ",", "[", "]", "1", "-1", "0.5", "1e999", "true",
+    "false", "null", "skip_cache", "max_age", "stale_after", "allow_none",
+    " ", "minutes", "ms", "KB", "never", "none", "'", "\\", "\x01", "9",
+    "verbose", "next_time", "hours", "GiB", "abc", "-", ".", "e"
+  };
+  int len = (int)(rnd() % (unsigned)n);
+  int i = 0;
+  while( i<len ){
+    const char *p = aPiece[rnd() % (sizeof(aPiece)/sizeof(aPiece[0]))];
+    int m = (int)strlen(p);
+    if( i+m>=n ) break;
+    memcpy(z+i, p, m);
+    i += m;
+  }
+  z[i] = 0;
+}
+
+static int nMismatch = 0;
+
+/* memoize('ifnull', X, NULL) must equal X, whatever the store holds. */
+static void checkIdentity(sqlite3 *db, sqlite3_int64 x){
+  sqlite3_stmt *pStmt = 0;
+  if( sqlite3_prepare_v2(db, "SELECT memoize('ifnull', ?1, NULL) IS ?1",
+                         -1, &pStmt, 0)!=SQLITE_OK ) return;
+  sqlite3_bind_int64(pStmt, 1, x);
+  if( sqlite3_step(pStmt)==SQLITE_ROW && sqlite3_column_int(pStmt, 0)!=1 ){
+    fprintf(stderr, "MISMATCH: memoize('ifnull', %lld) served another value\n",
+            x);
+    nMismatch++;
+  }
+  sqlite3_finalize(pStmt);
+}
+
+static void execIgnore(sqlite3 *db, const char *zSql){
+  sqlite3_exec(db, zSql, 0, 0, 0);
+}
+
+/* Step zSql with one text parameter to the end, ignoring errors. */
+static void runWithText(sqlite3 *db, const char *zSql, const char *zText){
+  sqlite3_stmt *pStmt = 0;
+  if( sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0)!=SQLITE_OK ) return;
+  sqlite3_bind_text(pStmt, 1, zText, -1, SQLITE_TRANSIENT);
+  while( sqlite3_step(pStmt)==SQLITE_ROW ){
+    int i;
+    for(i=0; i<sqlite3_column_count(pStmt); i++){
+      (void)sqlite3_column_text(pStmt, i);
+    }
+  }
+  sqlite3_finalize(pStmt);
+}
+
+int main(int argc, char **argv){
+  sqlite3 *db = 0;
+  char *zErr = 0;
+  long nIter = argc>2 ? atol(argv[2]) : 20000;
+  long i;
+  char zText[200];
+  if( argc<2 ){
+    fprintf(stderr, "usage: %s EXTENSION.so [ITERATIONS] [SEED]\n", argv[0]);
+    return 2;
+  }
+  rngState = argc>3 ? strtoull(argv[3], 0, 10) : 20261125;
+  sqlite3_open(":memory:", &db);
+  sqlite3_enable_load_extension(db, 1);
+  if( sqlite3_load_extension(db, argv[1], "sqlite3_cachier_init", &zErr) ){
+    fprintf(stderr, "cannot load %s: %s\n", argv[1], zErr);
+    return 2;
+  }
+  for(i=0; i<nIter; i++){
+    sqlite3_int64 x = (sqlite3_int64)(rnd() % 64);
+    switch( rnd() % 12 ){
+      case 0: case 1: case 2:
+        checkIdentity(db, x);
+        break;
+      case 3:
+        execIgnore(db, "UPDATE cachier_data SET k = substr(k, 1, abs(random())"
+                       " % (length(k)+1)) || randomblob(abs(random()) % 4)"
+                       " WHERE abs(random()) % 4 = 0");
+        break;
+      case 4:
+        execIgnore(db, "UPDATE cachier_data SET vtype = random() "
+                       "WHERE abs(random()) % 4 = 0");
+        break;
+      case 5:
+        execIgnore(db, "UPDATE cachier_data SET created = CASE abs(random())"
+                       " % 3 WHEN 0 THEN 'x' WHEN 1 THEN -1e300 ELSE NULL END"
+                       " WHERE abs(random()) % 4 = 0");
+        break;
+      case 6:
+        execIgnore(db, "SELECT * FROM cachier_entries; "
+                       "SELECT * FROM cachier_stats; "
+                       "SELECT * FROM cachier_functions");
+        break;
+      case 7:
+        randomText(zText, sizeof(zText));
+        runWithText(db, "SELECT memoize_with(?1, 'abs', -3)", zText);
+        break;
+      case 8:
+        randomText(zText, sizeof(zText));
+        runWithText(db, "INSERT OR REPLACE INTO cachier_functions"
+                        "(name, stale_after, entry_size_limit) VALUES"
+                        " ('ifnull', ?1, ?1)", zText);
+        break;
+      case 9:
+        randomText(zText, 24);
+        runWithText(db, "SELECT memoize(?1, 1)", zText);
+        break;
+      case 10:
+        execIgnore(db, "UPDATE cachier_data SET v = randomblob(3), "
+                       "k = randomblob(abs(random()) % 12)"
+                       " WHERE abs(random()) % 8 = 0");
+        break;
+      default:
+        execIgnore(db, "DELETE FROM cachier_entries WHERE abs(random()) % 5 = 0;"
+                       " DELETE FROM cachier_functions;");
+        break;
+    }
+  }
+  if( sqlite3_close(db)!=SQLITE_OK ){
+    fprintf(stderr, "sqlite3_close failed: %s\n", sqlite3_errmsg(db));
+    return 1;
+  }
+  printf("fuzz_sql: %ld iterations, %d mismatches\n", nIter, nMismatch);
+  return nMismatch ? 1 : 0;
+}

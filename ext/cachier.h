@@ -124,6 +124,11 @@ int keyEncodeHashFuncKey(KeyBuf*, sqlite3_value *pKey);
 uint64_t keyHash(const char *zFn, int nFn, const unsigned char *a, sqlite3_int64 n);
 char *keyToJson(const unsigned char *a, sqlite3_int64 n);
 const char *typeName(int eType);
+sqlite3_int64 cachierValueBytes(sqlite3_value*);
+#define CACHIER_NEWER_SCHEMA_MSG \
+  "the cache in this database has a newer schema version than this build " \
+  "of cachier understands"
+#define CACHIER_JSON_SUBTYPE 74   /* 'J', what SQLite's JSON functions set */
 
 /* The identity of one cache entry: function and encoded arguments. */
 struct CachierKey {
@@ -167,6 +172,7 @@ void settingsClear(FnSettings*);
 int settingsLoad(Cachier*, const char *zFn, FnSettings*, char **pzErr);
 int optionsParse(sqlite3*, sqlite3_value*, CallOptions*, char **pzErr);
 int parseDuration(sqlite3_value*, int bAllowNegative, double *pSecs, char **pzErr);
+int durationRuleCheck(const char *zKey, double secs, char **pzWhy);
 int parseSize(sqlite3_value*, sqlite3_int64 *pBytes, char **pzErr);
 int parseBool(sqlite3_value*, int *pOn, char **pzErr);
 

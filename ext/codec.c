@@ -165,6 +165,16 @@ void keySetHash(Cachier *p, CachierKey *pKey){
   pKey->iBase = (sqlite3_int64)(h << CACHIER_SLOT_BITS);
 }
 
+/* Logical size of a value: 8 for numbers, 0 for NULL, else its bytes. This
+** is what entry_size_limit, cachier_entries.bytes and the stats count. */
+sqlite3_int64 cachierValueBytes(sqlite3_value *pVal){
+  switch( sqlite3_value_type(pVal) ){
+    case SQLITE_INTEGER: case SQLITE_FLOAT: return 8;
+    case SQLITE_NULL: return 0;
+    default: return sqlite3_value_bytes(pVal);
+  }
+}
+
 const char *typeName(int eType){
   switch( eType ){
     case SQLITE_INTEGER: return "integer";
@@ -198,14 +208,22 @@ static uint64_t getU64(const unsigned char *a){
 /* Append one encoded value at a[*pi] to pStr as JSON. 0 if malformed. */
 static int valueToJson(sqlite3_str *pStr, const unsigned char *a,
                        sqlite3_int64 n, sqlite3_int64 *pi){
-  int tag, eType;
+  int tag, eType, subtype = 0;
   uint64_t len;
   if( *pi>=n ) return 0;
   tag = a[(*pi)++];
   eType = tag & 0x7f;
   if( tag & 0x80 ){
     if( *pi>=n ) return 0;
-    (*pi)++;
+    subtype = a[(*pi)++];
+  }
+  if( eType==SQLITE_TEXT && subtype==CACHIER_JSON_SUBTYPE ){
+    /* A JSON argument (from json(), json_object(), ...) shows as JSON, so
+    ** it differs from the same text passed as a plain string. */
+    if( !getVarint(a, n, pi, &len) || *pi+(sqlite3_int64)len>n ) return 0;
+    sqlite3_str_append(pStr, (const char*)&a[*pi], (int)len);
+    *pi += len;
+    return 1;
   }
   switch( eType ){
     case SQLITE_INTEGER:

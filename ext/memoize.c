@@ -40,6 +40,7 @@ struct Plan {
   CachierStore *pStore;
   int bNoWrite;               /* a write failed: stop trying this statement */
   int bNoRead;                /* the store is unusable (newer schema) */
+  int bNoTables;              /* the store had no tables: nothing to read */
   KeyBuf key;
 };
 
@@ -81,7 +82,7 @@ static Plan *planGet(sqlite3_context *ctx, const char *zCaller, int iName,
   char *zErr = 0;
   int rc;
   if( pPlan && pPlan->call.nArg==nArg ){
-    if( pPlan->settingsGen!=p->settingsGen ){
+    if( pPlan->settingsGen!=p->settingsGen && !pPlan->bNoTables ){
       rc = planLoadSettings(pPlan, zCaller, &zErr);
       if( rc ) goto error;
     }
@@ -98,16 +99,23 @@ static Plan *planGet(sqlite3_context *ctx, const char *zCaller, int iName,
   settingsDefaults(&pPlan->settings);
   pPlan->call.nArg = nArg;
   rc = callResolve(p, zCaller, argv[iName], nArg, &pPlan->call.zFn, &zErr);
-  if( rc==SQLITE_OK ) rc = planLoadSettings(pPlan, zCaller, &zErr);
+  if( rc==SQLITE_OK ){
+    int eState;
+    if( storeMainState(p, &eState)==SQLITE_OK ){
+      if( eState==STORE_NEWER ){
+        cachierLog(p, "cachier: %s; computing without it",
+                   CACHIER_NEWER_SCHEMA_MSG);
+        pPlan->bNoRead = pPlan->bNoWrite = 1;
+      }
+      pPlan->bNoTables = eState==STORE_ABSENT;
+    }
+    /* Without tables there are no settings to read: defaults apply. */
+    if( !pPlan->bNoTables ) rc = planLoadSettings(pPlan, zCaller, &zErr);
+  }
   if( rc==SQLITE_OK ){
     pPlan->pStats = cachierStatsFor(p, pPlan->call.zFn);
     pPlan->pStore = cachierMainStore(p);
     if( pPlan->pStats==0 || pPlan->pStore==0 ) rc = SQLITE_NOMEM;
-  }
-  if( rc==SQLITE_OK && storeMainCheckVersion(p)!=SQLITE_OK ){
-    cachierLog(p, "cachier: the cache in this database has a newer schema "
-               "version than this build understands; computing without it");
-    pPlan->bNoRead = pPlan->bNoWrite = 1;
   }
   if( rc ){
     planFree(pPlan);
@@ -169,7 +177,9 @@ static void planStore(Plan *pPlan, const CachierKey *pKey,
   if( pPlan->bNoWrite ) return;
   rc = pPlan->pStore->pMethods->xWrite(pPlan->pStore, pKey, pValue,
           (int)sqlite3_value_subtype(pValue), cachierNow(p), computeNs);
-  if( rc ){
+  if( rc==SQLITE_OK ){
+    pPlan->bNoTables = 0;
+  }else{
     pPlan->pStats->nWriteError++;
     pPlan->bNoWrite = 1;
     cachierLog(p, "cachier: %s(): cannot store a result, computing without "
@@ -230,7 +240,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
     }
   }
 
-  if( bRead ){
+  if( bRead && !pPlan->bNoTables ){
     rc = pPlan->pStore->pMethods->xLookup(pPlan->pStore, &key, &entry,
                                           &bFound);
     if( bFound && sqlite3_value_type(entry.pValue)==SQLITE_NULL
@@ -259,8 +269,8 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
                  rc ? " (cache unreadable)" : "");
     }
     pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
-    pPlan->pStats->nMiss++;
   }
+  if( bRead ) pPlan->pStats->nMiss++;
 
   /* Compute. */
   p->depth++;
@@ -279,7 +289,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   if( bWrite
    && (sqlite3_value_type(pResult)!=SQLITE_NULL || bAllowNone)
    && (pPlan->settings.entrySizeLimit<0
-       || sqlite3_value_bytes(pResult)<=pPlan->settings.entrySizeLimit) ){
+       || cachierValueBytes(pResult)<=pPlan->settings.entrySizeLimit) ){
     planStore(pPlan, &key, pResult, computeNs);
   }else if( pOpts->verbose && bWrite ){
     cachierLog(p, "cachier: %s(): result not stored (NULL or over "
@@ -351,8 +361,8 @@ static void precacheFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   pPlan = planGet(ctx, "cachier_precache", 0, argc-2, argv);
   if( pPlan==0 ) return;
   if( pPlan->bNoRead ){
-    sqlite3_result_error(ctx, "cachier_precache: the cache in this database "
-        "has a newer schema version than this build understands", -1);
+    sqlite3_result_error(ctx, "cachier_precache: " CACHIER_NEWER_SCHEMA_MSG,
+                         -1);
     return;
   }
   rc = planMakeKey(pPlan, &argv[2], &key, &zErr);
@@ -389,7 +399,8 @@ static void clearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( rc==SQLITE_OK ){
     rc = pStore->pMethods->xClear(pStore, zFn, &n);
     if( rc ){
-      zErr = sqlite3_mprintf("cachier_clear: %s", sqlite3_errmsg(p->db));
+      zErr = sqlite3_mprintf("cachier_clear: %s", rc==SQLITE_MISMATCH
+                             ? CACHIER_NEWER_SCHEMA_MSG : sqlite3_errmsg(p->db));
     }
   }
   sqlite3_free(zFn);

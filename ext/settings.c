@@ -130,6 +130,22 @@ int parseDuration(sqlite3_value *pVal, int bAllowNegative, double *pSecs,
   return SQLITE_OK;
 }
 
+/* Rules shared by cachier_functions and memoize_with() beyond the syntax:
+** only stale_after and max_age may be 'never'; cleanup_interval must be
+** positive. zKey names the setting. *pzWhy is set on a violation. */
+int durationRuleCheck(const char *zKey, double r, char **pzWhy){
+  int bNeverOk = strcmp(zKey, "stale_after")==0 || strcmp(zKey, "max_age")==0;
+  if( r>=CACHIER_NEVER && !bNeverOk ){
+    *pzWhy = sqlite3_mprintf("'never' is only valid for stale_after");
+    return SQLITE_ERROR;
+  }
+  if( strcmp(zKey, "cleanup_interval")==0 && r<=0.0 ){
+    *pzWhy = sqlite3_mprintf("must be positive");
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
 /* Parse a size into bytes; 'none' (or 'unlimited') gives -1. */
 int parseSize(sqlite3_value *pVal, sqlite3_int64 *pBytes, char **pzErr){
   static const char *const azB[] = {"", "b", "byte", 0};
@@ -342,7 +358,8 @@ int optionsParse(sqlite3 *db, sqlite3_value *pOpts, CallOptions *o,
     }else if( isNull && pSecs==&o->staleAfter ){
       *pSecs = CACHIER_NEVER;       /* "stale_after": null means never */
     }else if( !isDuration
-           || parseDuration(pVal, bNeg, pSecs, &zWhy)!=SQLITE_OK ){
+           || parseDuration(pVal, bNeg, pSecs, &zWhy)!=SQLITE_OK
+           || durationRuleCheck(zKey, *pSecs, &zWhy)!=SQLITE_OK ){
       *pzErr = sqlite3_mprintf("option \"%s\": %s", zKey,
           zWhy ? zWhy : "must be a number of seconds or a duration text");
       sqlite3_free(zWhy);

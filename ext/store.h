@@ -64,8 +64,11 @@ CachierStore *cachierMainStore(Cachier*);
 void cachierMainStoreFree(Cachier*);
 /* Create the shadow tables of the main store if they do not exist. */
 int storeMainEnsureSchema(Cachier*, char **pzErr);
-/* SQLITE_MISMATCH if the store was written by a newer schema version. */
-int storeMainCheckVersion(Cachier*);
+/* Whether the store in main exists and may be used by this build. */
+#define STORE_ABSENT 0
+#define STORE_READY  1
+#define STORE_NEWER  2
+int storeMainState(Cachier*, int *peState);
 /* Run the schema SQL (shared by the "cachier" module's xCreate). */
 int storeMainCreateTables(sqlite3*, char **pzErr);
 int storeMainDropTables(sqlite3*);

@@ -19,6 +19,7 @@ typedef struct MainStore MainStore;
 struct MainStore {
   CachierStore base;
   sqlite3_stmt *pLookup;      /* statement holding the current lookup row */
+  int bReady;                 /* tables known to exist on this connection */
 };
 
 typedef struct MainScan MainScan;
@@ -124,28 +125,26 @@ static int findSlot(Cachier *p, const CachierKey *pKey, sqlite3_int64 *piId){
   return SQLITE_FULL;
 }
 
-static int valueBytes(sqlite3_value *pVal){
-  switch( sqlite3_value_type(pVal) ){
-    case SQLITE_INTEGER: case SQLITE_FLOAT: return 8;
-    case SQLITE_NULL: return 0;
-    default: return sqlite3_value_bytes(pVal);
-  }
-}
-
 static int mainWrite(CachierStore *pStore, const CachierKey *pKey,
                      sqlite3_value *pValue, int subtype, double created,
                      sqlite3_int64 computeNs){
+  MainStore *s = (MainStore*)pStore;
   Cachier *p = pStore->pCachier;
   sqlite3_int64 iId = 0;
   sqlite3_stmt *pStmt;
-  int rc = findSlot(p, pKey, &iId);
-  if( rc!=SQLITE_OK && rc!=SQLITE_FULL ){
-    /* Most likely the tables do not exist yet. */
-    char *zErr = 0;
-    if( storeMainEnsureSchema(p, &zErr)==SQLITE_OK ){
-      rc = findSlot(p, pKey, &iId);
+  int rc = SQLITE_OK;
+  if( !s->bReady ) rc = storeMainEnsureSchema(p, 0);
+  if( rc==SQLITE_OK ){
+    s->bReady = 1;
+    rc = findSlot(p, pKey, &iId);
+    if( rc!=SQLITE_OK && rc!=SQLITE_FULL ){
+      /* The tables may have been dropped since (DROP TABLE cachier). */
+      s->bReady = 0;
+      if( storeMainEnsureSchema(p, 0)==SQLITE_OK ){
+        s->bReady = 1;
+        rc = findSlot(p, pKey, &iId);
+      }
     }
-    sqlite3_free(zErr);
   }
   if( rc ) return rc;
   pStmt = cachierStmt(p, STMT_INSERT, SQL_INSERT);
@@ -157,7 +156,7 @@ static int mainWrite(CachierStore *pStore, const CachierKey *pKey,
   sqlite3_bind_int(pStmt, 4, sqlite3_value_type(pValue) | (subtype << 8));
   sqlite3_bind_double(pStmt, 5, created);
   sqlite3_bind_int64(pStmt, 6, computeNs);
-  sqlite3_bind_int64(pStmt, 7, valueBytes(pValue));
+  sqlite3_bind_int64(pStmt, 7, cachierValueBytes(pValue));
   sqlite3_bind_value(pStmt, 8, pValue);
   sqlite3_step(pStmt);
   rc = sqlite3_reset(pStmt);
@@ -182,23 +181,49 @@ static int runCounted(Cachier *p, const char *zSql, const char *zArg,
   return rc;
 }
 
-/* True if the store's tables exist in main. */
-static int mainHasTables(Cachier *p){
+/* The state of the store in main: STORE_ABSENT (no tables yet),
+** STORE_READY, or STORE_NEWER (written by a newer schema version, which
+** this build must neither read nor write). Errors (a locked database)
+** are returned as such. */
+int storeMainState(Cachier *p, int *peState){
   sqlite3_stmt *pStmt = 0;
-  int bHas = 0;
-  if( sqlite3_prepare_v2(p->db, "SELECT 1 FROM main.sqlite_schema"
-        " WHERE type='table' AND name='cachier_data'", -1, &pStmt, 0)==0 ){
-    bHas = sqlite3_step(pStmt)==SQLITE_ROW;
-  }
+  int rc;
+  *peState = STORE_ABSENT;
+  rc = sqlite3_prepare_v2(p->db, "SELECT 1 FROM main.sqlite_schema"
+        " WHERE type='table' AND name='cachier_info'", -1, &pStmt, 0);
+  if( rc ) return rc;
+  rc = sqlite3_step(pStmt);
   sqlite3_finalize(pStmt);
-  return bHas;
+  if( rc==SQLITE_DONE ) return SQLITE_OK;
+  if( rc!=SQLITE_ROW ) return sqlite3_errcode(p->db);
+  *peState = STORE_READY;
+  rc = sqlite3_prepare_v2(p->db, "SELECT value FROM main.cachier_info"
+        " WHERE key='schema_version'", -1, &pStmt, 0);
+  if( rc ) return rc;
+  if( sqlite3_step(pStmt)==SQLITE_ROW
+   && sqlite3_column_int(pStmt, 0)>CACHIER_SCHEMA_VERSION ){
+    *peState = STORE_NEWER;
+  }
+  return sqlite3_finalize(pStmt);
+}
+
+/* storeMainState() for explicit management calls: SQLITE_OK with *pbHas,
+** or an error (with the message set on the connection for NEWER). */
+static int mainTablesForManagement(Cachier *p, int *pbHas){
+  int eState;
+  int rc = storeMainState(p, &eState);
+  *pbHas = eState==STORE_READY;
+  if( rc==SQLITE_OK && eState==STORE_NEWER ) rc = SQLITE_MISMATCH;
+  return rc;
 }
 
 static int mainClear(CachierStore *pStore, const char *zFn,
                      sqlite3_int64 *pnDeleted){
   Cachier *p = pStore->pCachier;
+  int bHas, rc;
   *pnDeleted = 0;
-  if( !mainHasTables(p) ) return SQLITE_OK;
+  rc = mainTablesForManagement(p, &bHas);
+  if( rc || !bHas ) return rc;
   if( zFn ){
     return runCounted(p, "DELETE FROM main.cachier_data WHERE fn=?1", zFn,
                       pnDeleted);
@@ -222,12 +247,14 @@ static int mainScanOpen(CachierStore *pStore, const char *zFn,
                         CachierScan **ppScan){
   Cachier *p = pStore->pCachier;
   MainScan *pScan;
-  int rc;
+  int rc, bHas;
   *ppScan = 0;
+  rc = mainTablesForManagement(p, &bHas);
+  if( rc ) return rc;
   pScan = sqlite3_malloc(sizeof(*pScan));
   if( pScan==0 ) return SQLITE_NOMEM;
   pScan->pStmt = 0;
-  if( mainHasTables(p) ){
+  if( bHas ){
     rc = sqlite3_prepare_v2(p->db, zFn
         ? "SELECT " ENTRY_COLUMNS " FROM main.cachier_data WHERE fn=?1"
         : "SELECT " ENTRY_COLUMNS " FROM main.cachier_data", -1,
@@ -288,25 +315,13 @@ void cachierMainStoreFree(Cachier *p){
   p->pMainStore = 0;
 }
 
-/* SQLITE_OK if this build may use the store in main: it has no tables
-** yet, or their schema_version is one this build understands. */
-int storeMainCheckVersion(Cachier *p){
-  sqlite3_stmt *pStmt = 0;
-  int rc = SQLITE_OK;
-  if( sqlite3_prepare_v2(p->db, "SELECT value FROM main.cachier_info"
-        " WHERE key='schema_version'", -1, &pStmt, 0)==SQLITE_OK
-   && sqlite3_step(pStmt)==SQLITE_ROW
-   && sqlite3_column_int(pStmt, 0)>CACHIER_SCHEMA_VERSION ){
-    rc = SQLITE_MISMATCH;
-  }
-  sqlite3_finalize(pStmt);
-  return rc;
-}
-
 /* Create main.cachier (and so its shadow tables) if it does not exist. */
 int storeMainEnsureSchema(Cachier *p, char **pzErr){
-  int rc;
-  if( mainHasTables(p) ) return SQLITE_OK;
+  int eState;
+  int rc = storeMainState(p, &eState);
+  if( rc ) return rc;
+  if( eState==STORE_READY ) return SQLITE_OK;
+  if( eState==STORE_NEWER ) return SQLITE_MISMATCH;
   rc = sqlite3_exec(p->db,
       "CREATE VIRTUAL TABLE IF NOT EXISTS main.cachier USING cachier",
       0, 0, pzErr);
@@ -328,8 +343,10 @@ int storeMainDropTables(sqlite3 *db){
 /* Rows (fn, entries, bytes) per function, for cachier_stats. *ppStmt is
 ** NULL when the store has no tables. */
 int storeMainTotals(Cachier *p, sqlite3_stmt **ppStmt){
+  int bHas;
+  int rc = mainTablesForManagement(p, &bHas);
   *ppStmt = 0;
-  if( !mainHasTables(p) ) return SQLITE_OK;
+  if( rc || !bHas ) return rc;
   return sqlite3_prepare_v2(p->db,
       "SELECT fn, count(*), sum(bytes) FROM main.cachier_data GROUP BY fn",
       -1, ppStmt, 0);

@@ -184,18 +184,9 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind, int iCol,
     case COL_WAIT:
     case COL_CLEANUP_INTERVAL:
       rc = parseDuration(pVal, 0, &r, &zWhy);
+      if( rc==SQLITE_OK ) rc = durationRuleCheck(azColumn[iCol], r, &zWhy);
       if( rc ) break;
-      if( iCol==COL_CLEANUP_INTERVAL && r<=0.0 ){
-        zWhy = sqlite3_mprintf("must be positive");
-        rc = SQLITE_ERROR;
-        break;
-      }
       if( r>=CACHIER_NEVER ){
-        if( iCol!=COL_STALE_AFTER ){
-          zWhy = sqlite3_mprintf("'never' is only valid for stale_after");
-          rc = SQLITE_ERROR;
-          break;
-        }
         return sqlite3_bind_text(pStmt, iBind, "never", -1, SQLITE_STATIC);
       }
       return sqlite3_bind_double(pStmt, iBind, r);

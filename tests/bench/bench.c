@@ -670,7 +670,7 @@ static void benchMissTxn(int64_t N, int nRep, int64_t nMiss){
 }
 
 static void benchSize(const char *zExt, int64_t N){
-  int nRep = N>=1000000 ? 5 : 7;
+  int nRep = MAX_REPS;
   int64_t t0 = nowNs();
   int64_t nTxn = N/5<20000 ? N/5 : 20000;
   int64_t nAuto = N/10<2000 ? N/10 : 2000;
@@ -723,9 +723,9 @@ int main(int argc, char **argv){
   sqlite3_finalize(pStmt);
   sqlite3_close(db);
 
-  printf("cachier %s, SQLite %s; median of 5-7 reps; hits timed over up to "
-         "%d keys per rep; ns per call net of the scan and of the baseline\n\n",
-         zVersion, sqlite3_libversion(), HIT_KEYS);
+  printf("cachier %s, SQLite %s; median of %d reps (stored miss, DELETE journal: "
+         "5 reps of 40); hits timed over up to %d keys per rep\n\n",
+         zVersion, sqlite3_libversion(), MAX_REPS, HIT_KEYS);
   fflush(stdout);
   for(i=0; i<nSize; i++) benchSize(zExt, aSize[i]);
   printResults();

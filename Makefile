@@ -4,9 +4,11 @@
 #   make demo       memoize a slow function in the sqlite3 shell
 #   make test       build the test build and run the whole suite
 #   make test-asan  the suite against an ASan+UBSan build
+#   make valgrind   the suite under valgrind memcheck
+#   make fuzz       randomized corruption and input fuzzing (ASan+UBSan)
 #   make bench      benchmarks, as ratios to floors measured in the same run
 #
-# demo, test, test-asan and bench install missing Debian packages first.
+# Every target but the plain build installs missing Debian packages first.
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -67,7 +69,7 @@ deps-valgrind:
 
 demo: deps-demo
 	$(MAKE) cachier.so tests/demo/slowfn.so
-	@rm -f /tmp/cachier-demo.db
+	@rm -f /tmp/cachier-demo.db /tmp/cachier-demo.db-wal /tmp/cachier-demo.db-shm
 	sqlite3 /tmp/cachier-demo.db < sql/demo.sql
 
 test: deps-test

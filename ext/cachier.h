@@ -70,7 +70,7 @@ void cachierStatsFreeAll(Cachier*);
 
 /* Statements the connection keeps prepared (see cachierStmt()). */
 enum {
-  STMT_LOOKUP, STMT_INSERT, STMT_SETTINGS, STMT_DELETE_ID,
+  STMT_LOOKUP, STMT_LOOKUP_ID, STMT_SLOTS, STMT_INSERT, STMT_SETTINGS, STMT_DELETE_ID,
   STMT_COUNT
 };
 
@@ -85,7 +85,7 @@ struct Cachier {
   sqlite3_stmt *aStmt[STMT_COUNT];
   int hasTestClock;           /* cachier_test_clock() is in force */
   double testClock;
-  int hashBits;               /* test builds: weaken the key hash (0: full) */
+  int hashBits;               /* test builds: weaken the key hash (0: full 40) */
   sqlite3_int64 settingsGen;  /* bumped by every cachier_functions write */
   FnStats *pStats;
   struct CachierStore *pMainStore;
@@ -119,9 +119,11 @@ struct KeyBuf {
 };
 void keyBufInit(KeyBuf*);
 void keyBufFree(KeyBuf*);
-int keyEncodeArgs(KeyBuf*, int nArg, sqlite3_value **apArg);
-int keyEncodeHashFuncKey(KeyBuf*, sqlite3_value *pKey);
-uint64_t keyHash(const char *zFn, int nFn, const unsigned char *a, sqlite3_int64 n);
+int keyEncodeArgs(KeyBuf*, const char *zFn, int nFn, int nArg,
+                  sqlite3_value **apArg);
+int keyEncodeHashFuncKey(KeyBuf*, const char *zFn, int nFn,
+                         sqlite3_value *pKey);
+uint64_t keyHash(const unsigned char *a, sqlite3_int64 n);
 char *keyToJson(const unsigned char *a, sqlite3_int64 n);
 const char *typeName(int eType);
 sqlite3_int64 cachierValueBytes(sqlite3_value*);
@@ -130,13 +132,15 @@ sqlite3_int64 cachierValueBytes(sqlite3_value*);
   "of cachier understands"
 #define CACHIER_JSON_SUBTYPE 74   /* 'J', what SQLite's JSON functions set */
 
-/* The identity of one cache entry: function and encoded arguments. */
+/* The identity of one cache entry: the key bytes (function name, NUL,
+** encoded arguments), with the name alone for the store's fn column. */
 struct CachierKey {
   const char *zFn; int nFn;
   const unsigned char *aKey; sqlite3_int64 nKey;
   sqlite3_int64 iBase;        /* first rowid of the key's slot range */
 };
 void keySetHash(Cachier*, CachierKey*);
+void keyFnRange(const char *zFn, sqlite3_int64 *piLo, sqlite3_int64 *piHi);
 
 /* ----------------------------------------------------------- settings.c */
 

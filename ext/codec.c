@@ -1,17 +1,19 @@
 /*
 ** codec.c - type-exact key encoding, the key hash, and keys as JSON.
 **
-** No SQL surface of its own. An argument list is encoded as
+** No SQL surface of its own. A key is the function name, a NUL, and the
+** encoded argument list
 **
-**     varint(nArg) { tag [subtype] payload }*
+**     fn NUL varint(nArg) { tag [subtype] payload }*
 **
-** where tag is the SQLite type (1 INTEGER, 2 REAL, 3 TEXT, 4 BLOB, 5 NULL),
+** (the name is part of the key so one comparison decides a hit), where
+** tag is the SQLite type (1 INTEGER, 2 REAL, 3 TEXT, 4 BLOB, 5 NULL),
 ** or'ed with 0x80 when the argument carries a subtype (then one subtype
 ** byte follows). INTEGER and REAL are 8 big-endian bytes (REAL by its bit
 ** pattern, so 1 and 1.0 and -0.0 differ), TEXT and BLOB are varint(length)
 ** and the bytes. The encoding is prefix-free, so ('a','bc') and ('ab','c')
-** differ, and arity is part of it. A key made by a hash_func starts with
-** 0xFF, which no argument count encodes to, so the two never collide.
+** differ, and arity is part of it. A key made by a hash_func has 0xFF after
+** the NUL, which no argument count encodes to, so the two never collide.
 */
 #include "cachier.h"
 #include <string.h>
@@ -104,11 +106,22 @@ static int keyEncodeValue(KeyBuf *p, sqlite3_value *pVal){
   return SQLITE_OK;
 }
 
-/* Encode an argument list into p (replacing its contents). */
-int keyEncodeArgs(KeyBuf *p, int nArg, sqlite3_value **apArg){
-  int i, rc;
+/* Start a key for function zFn: the name and its NUL. */
+static int keyStart(KeyBuf *p, const char *zFn, int nFn){
+  int rc;
   p->n = 0;
-  rc = keyBufReserve(p, 10);
+  rc = keyBufReserve(p, nFn + 1 + 10);
+  if( rc ) return rc;
+  memcpy(p->a, zFn, nFn);
+  p->a[nFn] = 0;
+  p->n = nFn + 1;
+  return SQLITE_OK;
+}
+
+/* The key of zFn(apArg[0..nArg)) into p (replacing its contents). */
+int keyEncodeArgs(KeyBuf *p, const char *zFn, int nFn, int nArg,
+                  sqlite3_value **apArg){
+  int i, rc = keyStart(p, zFn, nFn);
   if( rc ) return rc;
   putVarint(p, (uint64_t)nArg);
   for(i=0; i<nArg; i++){
@@ -118,11 +131,10 @@ int keyEncodeArgs(KeyBuf *p, int nArg, sqlite3_value **apArg){
   return SQLITE_OK;
 }
 
-/* Encode the value a hash_func returned as the key (replacing p). */
-int keyEncodeHashFuncKey(KeyBuf *p, sqlite3_value *pKey){
-  int rc;
-  p->n = 0;
-  rc = keyBufReserve(p, 1);
+/* The key of zFn made from what its hash_func returned (replacing p). */
+int keyEncodeHashFuncKey(KeyBuf *p, const char *zFn, int nFn,
+                         sqlite3_value *pKey){
+  int rc = keyStart(p, zFn, nFn);
   if( rc ) return rc;
   p->a[p->n++] = KEY_HASHFUNC_MARK;
   return keyEncodeValue(p, pKey);
@@ -148,21 +160,36 @@ static uint64_t hashMix(uint64_t h, const unsigned char *a, sqlite3_int64 n){
   return h;
 }
 
-uint64_t keyHash(const char *zFn, int nFn, const unsigned char *a,
-                 sqlite3_int64 n){
-  uint64_t h = hashMix(0x9e3779b97f4a7c15ULL, (const unsigned char*)zFn, nFn);
-  return hashMix(h, a, n);
+uint64_t keyHash(const unsigned char *a, sqlite3_int64 n){
+  return hashMix(0x9e3779b97f4a7c15ULL, a, n);
 }
 
-/* Fill pKey->iBase from the function name and encoded arguments. Test
-** builds may weaken the hash to p->hashBits bits so collisions happen. */
+/* The top 16 bits of every entry id of function zFn. */
+static uint64_t fnPrefix(const char *zFn, int nFn){
+  return hashMix(0x2545f4914f6cdd1dULL, (const unsigned char*)zFn, nFn) >> 48;
+}
+
+/* Fill pKey->iBase, the first id of the key's slot range. An id is
+**     fn_hash:16 | key_hash:40 | slot:8
+** so the entries of one function are one contiguous rowid range (listing
+** or clearing a function needs no index) and a key owns 256 slots. Test
+** builds may weaken key_hash to p->hashBits bits so collisions happen. */
 void keySetHash(Cachier *p, CachierKey *pKey){
-  uint64_t h = keyHash(pKey->zFn, pKey->nFn, pKey->aKey, pKey->nKey);
-  if( p->hashBits>0 && p->hashBits<56 ){
+  uint64_t h = keyHash(pKey->aKey, pKey->nKey);
+  h &= (((uint64_t)1) << 40) - 1;
+  if( p->hashBits>0 && p->hashBits<40 ){
     h &= (((uint64_t)1) << p->hashBits) - 1;
   }
-  /* Keep 56 bits, signed so the range stays inside the int64 rowid space. */
-  pKey->iBase = (sqlite3_int64)(h << CACHIER_SLOT_BITS);
+  pKey->iBase = (sqlite3_int64)((fnPrefix(pKey->zFn, pKey->nFn) << 48)
+                                | (h << CACHIER_SLOT_BITS));
+}
+
+/* The id range [*piLo, *piHi] that holds every entry of zFn (and, rarely,
+** of other functions whose names share the 16-bit prefix). */
+void keyFnRange(const char *zFn, sqlite3_int64 *piLo, sqlite3_int64 *piHi){
+  uint64_t lo = fnPrefix(zFn, (int)strlen(zFn)) << 48;
+  *piLo = (sqlite3_int64)lo;
+  *piHi = (sqlite3_int64)(lo | ((((uint64_t)1) << 48) - 1));
 }
 
 /* Logical size of a value: 8 for numbers, 0 for NULL, else its bytes. This
@@ -289,15 +316,19 @@ static int valueToJson(sqlite3_str *pStr, const unsigned char *a,
   }
 }
 
-/* The encoded key a[0..n) as a JSON array of its arguments (blobs as
-** "x'hex'" strings). A hash_func key shows as {"hash_func_key": value}.
+/* The key a[0..n) as a JSON array of its arguments (blobs as "x'hex'"
+** strings). A hash_func key shows as {"hash_func_key": value}.
 ** Returns a string from sqlite3_malloc, or NULL if malformed or OOM. */
 char *keyToJson(const unsigned char *a, sqlite3_int64 n){
-  sqlite3_str *pStr = sqlite3_str_new(0);
+  sqlite3_str *pStr;
   sqlite3_int64 i = 0;
   int ok = 1;
-  if( n>0 && a[0]==KEY_HASHFUNC_MARK ){
-    i = 1;
+  while( i<n && a[i] ) i++;          /* skip the function name */
+  if( i>=n ) return 0;
+  i++;
+  pStr = sqlite3_str_new(0);
+  if( i<n && a[i]==KEY_HASHFUNC_MARK ){
+    i++;
     sqlite3_str_appendall(pStr, "{\"hash_func_key\":");
     ok = valueToJson(pStr, a, n, &i);
     sqlite3_str_appendchar(pStr, 1, '}');

@@ -148,20 +148,22 @@ static void resultCallError(sqlite3_context *ctx, int rc, char *zErr){
 static int planMakeKey(Plan *pPlan, sqlite3_value **apArg, CachierKey *pKey,
                        char **pzErr){
   int rc;
+  int nFn = (int)strlen(pPlan->call.zFn);
   if( pPlan->hashCall.zFn ){
     pPlan->p->depth++;
     rc = callRun(pPlan->p, &pPlan->hashCall, apArg, pzErr);
     pPlan->p->depth--;
     if( rc!=SQLITE_ROW ) return rc;
-    rc = keyEncodeHashFuncKey(&pPlan->key,
+    rc = keyEncodeHashFuncKey(&pPlan->key, pPlan->call.zFn, nFn,
                               sqlite3_column_value(pPlan->hashCall.pStmt, 0));
     callReset(&pPlan->hashCall);
   }else{
-    rc = keyEncodeArgs(&pPlan->key, pPlan->call.nArg, apArg);
+    rc = keyEncodeArgs(&pPlan->key, pPlan->call.zFn, nFn, pPlan->call.nArg,
+                       apArg);
   }
   if( rc ) return rc;
   pKey->zFn = pPlan->call.zFn;
-  pKey->nFn = (int)strlen(pPlan->call.zFn);
+  pKey->nFn = nFn;
   pKey->aKey = pPlan->key.a;
   pKey->nKey = pPlan->key.n;
   keySetHash(pPlan->p, pKey);

@@ -7,7 +7,7 @@
 ** autocommit each stored miss commits on its own.
 **
 ** A key owns the rowids [iBase, iBase+255]: the entry of a key is the row
-** of that range whose fn and k equal the key; a colliding key takes the
+** of that range whose k equals the key; a colliding key takes the
 ** first free rowid of the range. A lookup is one short rowid range scan
 ** that normally reads a single row.
 */
@@ -19,6 +19,7 @@ typedef struct MainStore MainStore;
 struct MainStore {
   CachierStore base;
   sqlite3_stmt *pLookup;      /* statement holding the current lookup row */
+  int iLookup;                /* its STMT_* id */
   int bReady;                 /* tables known to exist on this connection */
 };
 
@@ -27,94 +28,133 @@ struct MainScan {
   sqlite3_stmt *pStmt;
 };
 
-#define ENTRY_COLUMNS "id, fn, k, vtype, created, compute_ns, bytes, v"
+#define ENTRY_COLUMNS "id, k, subtype, created, compute_ns, bytes, v"
+/* A hit reads only what it serves, and SQLite compares the key bytes.
+** Nearly every key sits in the first slot of its range, so the lookup is a
+** rowid point lookup there; only when that fails is the rest of the range
+** searched (SQL_SLOTS), which a miss pays anyway. */
 #define SQL_LOOKUP \
-  "SELECT " ENTRY_COLUMNS " FROM main.cachier_data WHERE id BETWEEN ?1 AND ?2"
+  "SELECT v, subtype, created, compute_ns FROM main.cachier_data" \
+  " WHERE id=?1 AND k=?3"
+#define SQL_LOOKUP_ID \
+  "SELECT v, subtype, created, compute_ns FROM main.cachier_data WHERE id=?1"
+/* Which slots of a key's range are taken, and by whom. */
+#define SQL_SLOTS \
+  "SELECT id, k=?3 FROM main.cachier_data" \
+  " WHERE id BETWEEN ?1 AND ?2"
 #define SQL_INSERT \
   "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ")" \
-  " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)"
+  " VALUES(?1,?2,?3,?4,?5,?6,?7)"
 #define SQL_DELETE_ID "DELETE FROM main.cachier_data WHERE id=?1"
 
+/* A row of "SELECT ENTRY_COLUMNS" as an entry. The key starts with the
+** NUL-terminated function name, so it is zFn too. */
 static void rowToEntry(sqlite3_stmt *pStmt, CachierEntry *e){
-  int vtype = sqlite3_column_int(pStmt, 3);
   e->id = sqlite3_column_int64(pStmt, 0);
-  e->zFn = (const char*)sqlite3_column_text(pStmt, 1);
-  e->aKey = (const unsigned char*)sqlite3_column_blob(pStmt, 2);
-  e->nKey = sqlite3_column_bytes(pStmt, 2);
-  e->subtype = (vtype >> 8) & 0xff;
-  e->created = sqlite3_column_double(pStmt, 4);
-  e->computeNs = sqlite3_column_int64(pStmt, 5);
-  e->nBytes = sqlite3_column_int64(pStmt, 6);
-  e->pValue = sqlite3_column_value(pStmt, 7);
+  e->aKey = (const unsigned char*)sqlite3_column_blob(pStmt, 1);
+  e->nKey = sqlite3_column_bytes(pStmt, 1);
+  e->zFn = (e->aKey && memchr(e->aKey, 0, (size_t)e->nKey))
+         ? (const char*)e->aKey : "";
+  e->subtype = sqlite3_column_int(pStmt, 2) & 0xff;
+  e->created = sqlite3_column_double(pStmt, 3);
+  e->computeNs = sqlite3_column_int64(pStmt, 4);
+  e->nBytes = sqlite3_column_int64(pStmt, 5);
+  e->pValue = sqlite3_column_value(pStmt, 6);
 }
 
-/* True if the current row of a lookup holds exactly pKey. */
-static int rowMatches(sqlite3_stmt *pStmt, const CachierKey *pKey){
-  const unsigned char *a;
-  const char *zFn;
-  if( sqlite3_column_bytes(pStmt, 2)!=pKey->nKey ) return 0;
-  a = (const unsigned char*)sqlite3_column_blob(pStmt, 2);
-  if( pKey->nKey && (a==0 || memcmp(a, pKey->aKey, pKey->nKey)!=0) ) return 0;
-  zFn = (const char*)sqlite3_column_text(pStmt, 1);
-  return zFn && sqlite3_column_bytes(pStmt, 1)==pKey->nFn
-      && memcmp(zFn, pKey->zFn, pKey->nFn)==0;
-}
-
-/* Start a scan of pKey's slot range. NULL if the store cannot be read
-** (no tables yet, locked, corrupt): the caller treats that as a miss. */
-static sqlite3_stmt *slotScan(Cachier *p, const CachierKey *pKey){
-  sqlite3_stmt *pStmt = cachierStmt(p, STMT_LOOKUP, SQL_LOOKUP);
+/* Prepare (or reuse) statement id over pKey's slot range, with the key
+** bound as ?3 (it holds the function name too). NULL if the store cannot be read (no tables yet,
+** locked, corrupt): the caller treats that as a miss. */
+static sqlite3_stmt *slotQuery(Cachier *p, int id, const char *zSql,
+                               const CachierKey *pKey){
+  sqlite3_stmt *pStmt = cachierStmt(p, id, zSql);
   if( pStmt ){
     sqlite3_bind_int64(pStmt, 1, pKey->iBase);
     sqlite3_bind_int64(pStmt, 2, pKey->iBase + (1<<CACHIER_SLOT_BITS) - 1);
+    sqlite3_bind_blob64(pStmt, 3, pKey->aKey, pKey->nKey, SQLITE_STATIC);
   }
   return pStmt;
+}
+
+static int findSlot(Cachier*, const CachierKey*, sqlite3_int64*, int*);
+
+/* Fill pEntry from a row of SQL_LOOKUP or SQL_LOOKUP_ID. */
+static void lookupRowToEntry(sqlite3_stmt *pStmt, const CachierKey *pKey,
+                             sqlite3_int64 iId, CachierEntry *pEntry){
+  pEntry->pValue = sqlite3_column_value(pStmt, 0);
+  pEntry->subtype = sqlite3_column_int(pStmt, 1) & 0xff;
+  pEntry->created = sqlite3_column_double(pStmt, 2);
+  pEntry->computeNs = sqlite3_column_int64(pStmt, 3);
+  pEntry->id = iId;
+  pEntry->zFn = pKey->zFn;
+  pEntry->aKey = pKey->aKey;
+  pEntry->nKey = pKey->nKey;
+  pEntry->nBytes = cachierValueBytes(pEntry->pValue);
 }
 
 static int mainLookup(CachierStore *pStore, const CachierKey *pKey,
                       CachierEntry *pEntry, int *pFound){
   MainStore *s = (MainStore*)pStore;
-  sqlite3_stmt *pStmt = slotScan(pStore->pCachier, pKey);
-  int rc;
+  Cachier *p = pStore->pCachier;
+  sqlite3_stmt *pStmt = slotQuery(p, STMT_LOOKUP, SQL_LOOKUP, pKey);
+  sqlite3_int64 iId = pKey->iBase;
+  int rc, bFound = 0;
   *pFound = 0;
   s->pLookup = pStmt;
+  s->iLookup = STMT_LOOKUP;
   if( pStmt==0 ) return SQLITE_OK;
-  while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
-    if( rowMatches(pStmt, pKey) ){
-      rowToEntry(pStmt, pEntry);
-      *pFound = 1;
-      return SQLITE_OK;
-    }
+  rc = sqlite3_step(pStmt);
+  if( rc==SQLITE_DONE ){
+    /* Not in the first slot: a collision moved it, or it is absent. */
+    cachierStmtDone(p, STMT_LOOKUP, pStmt);
+    s->pLookup = 0;
+    rc = findSlot(p, pKey, &iId, &bFound);
+    if( rc!=SQLITE_OK || !bFound ) return rc==SQLITE_FULL ? SQLITE_OK : rc;
+    pStmt = cachierStmt(p, STMT_LOOKUP_ID, SQL_LOOKUP_ID);
+    if( pStmt==0 ) return SQLITE_OK;
+    s->pLookup = pStmt;
+    s->iLookup = STMT_LOOKUP_ID;
+    sqlite3_bind_int64(pStmt, 1, iId);
+    rc = sqlite3_step(pStmt);
+  }
+  if( rc==SQLITE_ROW ){
+    lookupRowToEntry(pStmt, pKey, iId, pEntry);
+    *pFound = 1;
+    return SQLITE_OK;
   }
   return rc==SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 static void mainLookupDone(CachierStore *pStore){
   MainStore *s = (MainStore*)pStore;
-  cachierStmtDone(pStore->pCachier, STMT_LOOKUP, s->pLookup);
+  cachierStmtDone(pStore->pCachier, s->iLookup, s->pLookup);
   s->pLookup = 0;
 }
 
-/* Find the rowid for pKey: its existing row, else the first free slot.
-** SQLITE_FULL if all 256 slots hold other keys (never in practice). */
-static int findSlot(Cachier *p, const CachierKey *pKey, sqlite3_int64 *piId){
+/* Find the rowid for pKey: its existing row (*pbFound set), else the first
+** free slot. SQLITE_FULL if all 256 slots hold other keys (never in
+** practice). */
+static int findSlot(Cachier *p, const CachierKey *pKey, sqlite3_int64 *piId,
+                    int *pbFound){
   uint64_t aUsed[(1<<CACHIER_SLOT_BITS)/64];
   sqlite3_stmt *pStmt;
   int rc, i;
   memset(aUsed, 0, sizeof(aUsed));
-  pStmt = slotScan(p, pKey);
+  *pbFound = 0;
+  pStmt = slotQuery(p, STMT_SLOTS, SQL_SLOTS, pKey);
   if( pStmt==0 ) return sqlite3_errcode(p->db) ? sqlite3_errcode(p->db)
                                                : SQLITE_ERROR;
   while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
     sqlite3_int64 iSlot = sqlite3_column_int64(pStmt, 0) - pKey->iBase;
-    if( rowMatches(pStmt, pKey) ){
+    if( sqlite3_column_int(pStmt, 1) ){
       *piId = pKey->iBase + iSlot;
-      cachierStmtDone(p, STMT_LOOKUP, pStmt);
+      *pbFound = 1;
+      cachierStmtDone(p, STMT_SLOTS, pStmt);
       return SQLITE_OK;
     }
     aUsed[iSlot/64] |= ((uint64_t)1) << (iSlot%64);
   }
-  cachierStmtDone(p, STMT_LOOKUP, pStmt);
+  cachierStmtDone(p, STMT_SLOTS, pStmt);
   if( rc!=SQLITE_DONE ) return rc;
   for(i=0; i<(1<<CACHIER_SLOT_BITS); i++){
     if( (aUsed[i/64] & (((uint64_t)1) << (i%64)))==0 ){
@@ -132,17 +172,17 @@ static int mainWrite(CachierStore *pStore, const CachierKey *pKey,
   Cachier *p = pStore->pCachier;
   sqlite3_int64 iId = 0;
   sqlite3_stmt *pStmt;
-  int rc = SQLITE_OK;
+  int rc = SQLITE_OK, bFound;
   if( !s->bReady ) rc = storeMainEnsureSchema(p, 0);
   if( rc==SQLITE_OK ){
     s->bReady = 1;
-    rc = findSlot(p, pKey, &iId);
+    rc = findSlot(p, pKey, &iId, &bFound);
     if( rc!=SQLITE_OK && rc!=SQLITE_FULL ){
       /* The tables may have been dropped since (DROP TABLE cachier). */
       s->bReady = 0;
       if( storeMainEnsureSchema(p, 0)==SQLITE_OK ){
         s->bReady = 1;
-        rc = findSlot(p, pKey, &iId);
+        rc = findSlot(p, pKey, &iId, &bFound);
       }
     }
   }
@@ -151,30 +191,43 @@ static int mainWrite(CachierStore *pStore, const CachierKey *pKey,
   if( pStmt==0 ) return sqlite3_errcode(p->db) ? sqlite3_errcode(p->db)
                                                : SQLITE_ERROR;
   sqlite3_bind_int64(pStmt, 1, iId);
-  sqlite3_bind_text(pStmt, 2, pKey->zFn, pKey->nFn, SQLITE_STATIC);
-  sqlite3_bind_blob64(pStmt, 3, pKey->aKey, pKey->nKey, SQLITE_STATIC);
-  sqlite3_bind_int(pStmt, 4, sqlite3_value_type(pValue) | (subtype << 8));
-  sqlite3_bind_double(pStmt, 5, created);
-  sqlite3_bind_int64(pStmt, 6, computeNs);
-  sqlite3_bind_int64(pStmt, 7, cachierValueBytes(pValue));
-  sqlite3_bind_value(pStmt, 8, pValue);
+  sqlite3_bind_blob64(pStmt, 2, pKey->aKey, pKey->nKey, SQLITE_STATIC);
+  sqlite3_bind_int(pStmt, 3, subtype);
+  sqlite3_bind_double(pStmt, 4, created);
+  sqlite3_bind_int64(pStmt, 5, computeNs);
+  sqlite3_bind_int64(pStmt, 6, cachierValueBytes(pValue));
+  sqlite3_bind_value(pStmt, 7, pValue);
   sqlite3_step(pStmt);
   rc = sqlite3_reset(pStmt);
   /* Drop references to the caller's buffers. */
   sqlite3_bind_null(pStmt, 2);
-  sqlite3_bind_null(pStmt, 3);
-  sqlite3_bind_null(pStmt, 8);
+  sqlite3_bind_null(pStmt, 7);
   cachierStmtDone(p, STMT_INSERT, pStmt);
   return rc;
 }
 
-/* Run one statement with an optional text parameter; *pn gets changes. */
-static int runCounted(Cachier *p, const char *zSql, const char *zArg,
+/* The entries of function ?3 (its name and NUL as a blob, ?4 bytes long)
+** within its id range ?1..?2. */
+#define WHERE_FN "WHERE id BETWEEN ?1 AND ?2 AND substr(k, 1, ?4)=?3"
+
+/* Bind the parameters of WHERE_FN for zFn. */
+static void bindFnRange(sqlite3_stmt *pStmt, const char *zFn){
+  sqlite3_int64 iLo, iHi;
+  int n = (int)strlen(zFn) + 1;
+  keyFnRange(zFn, &iLo, &iHi);
+  sqlite3_bind_int64(pStmt, 1, iLo);
+  sqlite3_bind_int64(pStmt, 2, iHi);
+  sqlite3_bind_blob(pStmt, 3, zFn, n, SQLITE_TRANSIENT);
+  sqlite3_bind_int(pStmt, 4, n);
+}
+
+/* Run one statement, bound to zFn's range if zFn; *pn gets the changes. */
+static int runCounted(Cachier *p, const char *zSql, const char *zFn,
                       sqlite3_int64 *pn){
   sqlite3_stmt *pStmt = 0;
   int rc = sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0);
   if( rc ) return rc;
-  if( zArg ) sqlite3_bind_text(pStmt, 1, zArg, -1, SQLITE_STATIC);
+  if( zFn ) bindFnRange(pStmt, zFn);
   sqlite3_step(pStmt);
   rc = sqlite3_finalize(pStmt);
   if( pn ) *pn = rc==SQLITE_OK ? sqlite3_changes64(p->db) : 0;
@@ -225,8 +278,8 @@ static int mainClear(CachierStore *pStore, const char *zFn,
   rc = mainTablesForManagement(p, &bHas);
   if( rc || !bHas ) return rc;
   if( zFn ){
-    return runCounted(p, "DELETE FROM main.cachier_data WHERE fn=?1", zFn,
-                      pnDeleted);
+    return runCounted(p, "DELETE FROM main.cachier_data"
+                      " " WHERE_FN, zFn, pnDeleted);
   }
   return runCounted(p, "DELETE FROM main.cachier_data", 0, pnDeleted);
 }
@@ -256,14 +309,14 @@ static int mainScanOpen(CachierStore *pStore, const char *zFn,
   pScan->pStmt = 0;
   if( bHas ){
     rc = sqlite3_prepare_v2(p->db, zFn
-        ? "SELECT " ENTRY_COLUMNS " FROM main.cachier_data WHERE fn=?1"
+        ? "SELECT " ENTRY_COLUMNS " FROM main.cachier_data " WHERE_FN
         : "SELECT " ENTRY_COLUMNS " FROM main.cachier_data", -1,
         &pScan->pStmt, 0);
     if( rc ){
       sqlite3_free(pScan);
       return rc;
     }
-    if( zFn ) sqlite3_bind_text(pScan->pStmt, 1, zFn, -1, SQLITE_TRANSIENT);
+    if( zFn ) bindFnRange(pScan->pStmt, zFn);
   }
   *ppScan = (CachierScan*)pScan;
   return SQLITE_OK;
@@ -348,6 +401,7 @@ int storeMainTotals(Cachier *p, sqlite3_stmt **ppStmt){
   *ppStmt = 0;
   if( rc || !bHas ) return rc;
   return sqlite3_prepare_v2(p->db,
-      "SELECT fn, count(*), sum(bytes) FROM main.cachier_data GROUP BY fn",
+      "SELECT CAST(substr(k, 1, instr(k, x'00')-1) AS TEXT) AS fn,"
+      " count(*), sum(bytes) FROM main.cachier_data GROUP BY fn",
       -1, ppStmt, 0);
 }

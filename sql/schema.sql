@@ -28,18 +28,20 @@ CREATE TABLE IF NOT EXISTS main.cachier_config(
   hash_func               -- name of a scalar SQL function, or NULL
 );
 
--- The entries. id = 56-bit key hash << 8 | collision slot, so a lookup is a
--- rowid range scan of at most 256 rows (nearly always one). fn and k hold
--- the exact key and are compared on every hit: a hash collision is never
--- a false hit. Small columns come first so a hit reads v last.
+-- The entries. id = fn_hash:16 | key_hash:40 | slot:8. A lookup is a rowid
+-- range scan of the key's 256 slots (nearly always one row); the entries of
+-- a function are one rowid range, so listing or clearing a function needs
+-- no index (and a stored miss updates no index). k holds the exact key
+-- (function name, NUL, type-exact encoding of the arguments) and is compared
+-- on every hit: a hash collision is never a false hit.
+-- Small columns come first so a hit reads v last.
 CREATE TABLE IF NOT EXISTS main.cachier_data(
   id          INTEGER PRIMARY KEY,
-  fn          TEXT NOT NULL,     -- canonical (lower-case) function name
-  k           BLOB NOT NULL,     -- type-exact encoding of the arguments
-  vtype       INTEGER NOT NULL,  -- SQLite type of v | subtype << 8
+  k           BLOB NOT NULL,     -- function name (lower case), NUL, and the
+                                 -- type-exact encoding of the arguments
+  subtype     INTEGER NOT NULL,  -- subtype of v (74: JSON), 0 if none
   created     REAL NOT NULL,     -- unix seconds
   compute_ns  INTEGER NOT NULL,  -- time the function took
   bytes       INTEGER NOT NULL,  -- logical size of v
   v                              -- the value, stored with its own type
 );
-CREATE INDEX IF NOT EXISTS main.cachier_data_fn ON cachier_data(fn);

@@ -60,7 +60,6 @@ struct FnStats {
   char *zFn;                  /* canonical (lower-case) function name */
   sqlite3_int64 nHit, nMiss, nStaleHit, nCompute, nError, nWriteError;
   sqlite3_int64 computeNs;    /* time spent inside the function */
-  sqlite3_int64 savedNs;      /* sum over hits of the entry's compute time */
 };
 
 FnStats *cachierStatsFor(Cachier*, const char *zFn);

@@ -243,19 +243,18 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   }
 
   if( bRead && !pPlan->bNoTables ){
-    rc = pPlan->pStore->pMethods->xLookup(pPlan->pStore, &key, &entry,
-                                          &bFound);
+    int bStaleCheck = maxAge<CACHIER_NEVER;
+    rc = pPlan->pStore->pMethods->xLookup(pPlan->pStore, &key,
+             bStaleCheck ? CACHIER_LOOKUP_CREATED : 0, &entry, &bFound);
     if( bFound && sqlite3_value_type(entry.pValue)==SQLITE_NULL
      && !bAllowNone ){
       bFound = 0;             /* a stored NULL is served only to allow_none */
     }
     if( bFound ){
-      if( !entryIsStale(entry.created, maxAge>=CACHIER_NEVER ? 0.0
-                        : cachierNow(p), maxAge) ){
+      if( !bStaleCheck || !entryIsStale(entry.created, cachierNow(p), maxAge) ){
         sqlite3_result_value(ctx, entry.pValue);
         if( entry.subtype ) sqlite3_result_subtype(ctx, entry.subtype);
         pPlan->pStats->nHit++;
-        pPlan->pStats->savedNs += entry.computeNs;
         pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
         if( pOpts->verbose ){
           cachierLog(p, "cachier: %s(): fresh hit", key.zFn);

@@ -35,11 +35,16 @@ struct CachierEntry {
   sqlite3_int64 nBytes;       /* logical size of the value */
 };
 
+#define CACHIER_LOOKUP_CREATED 0x01
+
 struct CachierStoreMethods {
   const char *zName;
-  /* Find pKey. *pFound is 1 and *pEntry filled when present. Call
-  ** xLookupDone() when done with the entry, found or not. */
-  int (*xLookup)(CachierStore*, const CachierKey*, CachierEntry*, int *pFound);
+  /* Find pKey. *pFound is 1 and *pEntry filled when present: pValue,
+  ** subtype and id always, created only with CACHIER_LOOKUP_CREATED (a hit
+  ** reads no more than it needs). Call xLookupDone() when done with the
+  ** entry, found or not. */
+  int (*xLookup)(CachierStore*, const CachierKey*, int flags, CachierEntry*,
+                 int *pFound);
   void (*xLookupDone)(CachierStore*);
   /* Store pValue for pKey, replacing any entry of the same key. */
   int (*xWrite)(CachierStore*, const CachierKey*, sqlite3_value *pValue,

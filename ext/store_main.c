@@ -34,10 +34,9 @@ struct MainScan {
 ** rowid point lookup there; only when that fails is the rest of the range
 ** searched (SQL_SLOTS), which a miss pays anyway. */
 #define SQL_LOOKUP \
-  "SELECT v, subtype, created, compute_ns FROM main.cachier_data" \
-  " WHERE id=?1 AND k=?3"
+  "SELECT v, subtype, created FROM main.cachier_data WHERE id=?1 AND k=?2"
 #define SQL_LOOKUP_ID \
-  "SELECT v, subtype, created, compute_ns FROM main.cachier_data WHERE id=?1"
+  "SELECT v, subtype, created FROM main.cachier_data WHERE id=?1"
 /* Which slots of a key's range are taken, and by whom. */
 #define SQL_SLOTS \
   "SELECT id, k=?3 FROM main.cachier_data" \
@@ -62,12 +61,10 @@ static void rowToEntry(sqlite3_stmt *pStmt, CachierEntry *e){
   e->pValue = sqlite3_column_value(pStmt, 6);
 }
 
-/* Prepare (or reuse) statement id over pKey's slot range, with the key
-** bound as ?3 (it holds the function name too). NULL if the store cannot be read (no tables yet,
-** locked, corrupt): the caller treats that as a miss. */
-static sqlite3_stmt *slotQuery(Cachier *p, int id, const char *zSql,
-                               const CachierKey *pKey){
-  sqlite3_stmt *pStmt = cachierStmt(p, id, zSql);
+/* The SQL_SLOTS statement for pKey's range, or NULL if the store cannot
+** be read (no tables yet, locked, corrupt). */
+static sqlite3_stmt *slotQuery(Cachier *p, const CachierKey *pKey){
+  sqlite3_stmt *pStmt = cachierStmt(p, STMT_SLOTS, SQL_SLOTS);
   if( pStmt ){
     sqlite3_bind_int64(pStmt, 1, pKey->iBase);
     sqlite3_bind_int64(pStmt, 2, pKey->iBase + (1<<CACHIER_SLOT_BITS) - 1);
@@ -78,31 +75,36 @@ static sqlite3_stmt *slotQuery(Cachier *p, int id, const char *zSql,
 
 static int findSlot(Cachier*, const CachierKey*, sqlite3_int64*, int*);
 
-/* Fill pEntry from a row of SQL_LOOKUP or SQL_LOOKUP_ID. */
+/* Fill pEntry from a row of SQL_LOOKUP or SQL_LOOKUP_ID: only what a hit
+** serves (each column call costs a mutex round trip). */
 static void lookupRowToEntry(sqlite3_stmt *pStmt, const CachierKey *pKey,
-                             sqlite3_int64 iId, CachierEntry *pEntry){
+                             sqlite3_int64 iId, int flags,
+                             CachierEntry *pEntry){
+  memset(pEntry, 0, sizeof(*pEntry));
   pEntry->pValue = sqlite3_column_value(pStmt, 0);
   pEntry->subtype = sqlite3_column_int(pStmt, 1) & 0xff;
-  pEntry->created = sqlite3_column_double(pStmt, 2);
-  pEntry->computeNs = sqlite3_column_int64(pStmt, 3);
+  if( flags & CACHIER_LOOKUP_CREATED ){
+    pEntry->created = sqlite3_column_double(pStmt, 2);
+  }
   pEntry->id = iId;
   pEntry->zFn = pKey->zFn;
   pEntry->aKey = pKey->aKey;
   pEntry->nKey = pKey->nKey;
-  pEntry->nBytes = cachierValueBytes(pEntry->pValue);
 }
 
 static int mainLookup(CachierStore *pStore, const CachierKey *pKey,
-                      CachierEntry *pEntry, int *pFound){
+                      int flags, CachierEntry *pEntry, int *pFound){
   MainStore *s = (MainStore*)pStore;
   Cachier *p = pStore->pCachier;
-  sqlite3_stmt *pStmt = slotQuery(p, STMT_LOOKUP, SQL_LOOKUP, pKey);
+  sqlite3_stmt *pStmt = cachierStmt(p, STMT_LOOKUP, SQL_LOOKUP);
   sqlite3_int64 iId = pKey->iBase;
   int rc, bFound = 0;
   *pFound = 0;
   s->pLookup = pStmt;
   s->iLookup = STMT_LOOKUP;
   if( pStmt==0 ) return SQLITE_OK;
+  sqlite3_bind_int64(pStmt, 1, iId);
+  sqlite3_bind_blob64(pStmt, 2, pKey->aKey, pKey->nKey, SQLITE_STATIC);
   rc = sqlite3_step(pStmt);
   if( rc==SQLITE_DONE ){
     /* Not in the first slot: a collision moved it, or it is absent. */
@@ -118,7 +120,7 @@ static int mainLookup(CachierStore *pStore, const CachierKey *pKey,
     rc = sqlite3_step(pStmt);
   }
   if( rc==SQLITE_ROW ){
-    lookupRowToEntry(pStmt, pKey, iId, pEntry);
+    lookupRowToEntry(pStmt, pKey, iId, flags, pEntry);
     *pFound = 1;
     return SQLITE_OK;
   }
@@ -141,7 +143,7 @@ static int findSlot(Cachier *p, const CachierKey *pKey, sqlite3_int64 *piId,
   int rc, i;
   memset(aUsed, 0, sizeof(aUsed));
   *pbFound = 0;
-  pStmt = slotQuery(p, STMT_SLOTS, SQL_SLOTS, pKey);
+  pStmt = slotQuery(p, pKey);
   if( pStmt==0 ) return sqlite3_errcode(p->db) ? sqlite3_errcode(p->db)
                                                : SQLITE_ERROR;
   while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
@@ -393,7 +395,8 @@ int storeMainDropTables(sqlite3 *db){
       "DROP TABLE IF EXISTS main.cachier_info;", 0, 0, 0);
 }
 
-/* Rows (fn, entries, bytes) per function, for cachier_stats. *ppStmt is
+/* Rows (fn, entries, bytes, average compute seconds) per function, for
+** cachier_stats. *ppStmt is
 ** NULL when the store has no tables. */
 int storeMainTotals(Cachier *p, sqlite3_stmt **ppStmt){
   int bHas;
@@ -402,6 +405,7 @@ int storeMainTotals(Cachier *p, sqlite3_stmt **ppStmt){
   if( rc || !bHas ) return rc;
   return sqlite3_prepare_v2(p->db,
       "SELECT CAST(substr(k, 1, instr(k, x'00')-1) AS TEXT) AS fn,"
-      " count(*), sum(bytes) FROM main.cachier_data GROUP BY fn",
+      " count(*), sum(bytes), avg(compute_ns)*1e-9"
+      " FROM main.cachier_data GROUP BY fn",
       -1, ppStmt, 0);
 }

@@ -8,8 +8,9 @@
 **   entries, bytes, hit_rate, compute_seconds, saved_seconds
 ** hits/misses/... count this connection's calls since it opened (they live
 ** in memory: hits never write). stale_hits counts calls that found a stale
-** entry. entries and bytes are read from the store. saved_seconds sums,
-** over the hits, the time the served entry originally took to compute.
+** entry. entries and bytes are read from the store. saved_seconds
+** estimates the time hits saved: hits times the average compute time of
+** the function's stored entries (the hit path reads no timing data).
 **
 ** This table is also the connection's anchor: its xDisconnect, which
 ** sqlite3_close() runs before checking for open statements, finalizes the
@@ -23,6 +24,7 @@ struct StatsRow {
   char *zFn;
   FnStats counters;
   sqlite3_int64 nEntries, nBytes;
+  double avgComputeSeconds;   /* over the stored entries; <0: none stored */
 };
 
 typedef struct StatsVtab StatsVtab;
@@ -129,6 +131,7 @@ static int statsFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   for(pS=p->pStats; pS; pS=pS->pNext){
     if( (pRow = rowFor(pCur, pS->zFn))==0 ) return SQLITE_NOMEM;
     pRow->counters = *pS;
+    pRow->avgComputeSeconds = -1.0;
   }
   if( storeMainTotals(p, &pStmt)==SQLITE_OK && pStmt ){
     while( sqlite3_step(pStmt)==SQLITE_ROW ){
@@ -140,6 +143,7 @@ static int statsFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
       }
       pRow->nEntries += sqlite3_column_int64(pStmt, 1);
       pRow->nBytes += sqlite3_column_int64(pStmt, 2);
+      pRow->avgComputeSeconds = sqlite3_column_double(pStmt, 3);
     }
     sqlite3_finalize(pStmt);
   }
@@ -177,7 +181,16 @@ static int statsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
       }
       break;
     case 10: sqlite3_result_double(ctx, (double)c->computeNs*1e-9); break;
-    case 11: sqlite3_result_double(ctx, (double)c->savedNs*1e-9); break;
+    case 11: {
+      /* Each hit saved about one computation: the stored entries' average
+      ** compute time, else this connection's own average. */
+      double avg = r->avgComputeSeconds;
+      if( avg<0.0 ){
+        avg = c->nCompute ? (double)c->computeNs*1e-9/(double)c->nCompute : 0;
+      }
+      sqlite3_result_double(ctx, avg*(double)c->nHit);
+      break;
+    }
   }
   return SQLITE_OK;
 }

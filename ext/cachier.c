@@ -42,6 +42,7 @@ static void cachierUnref(void *pArg){
   Cachier *p = (Cachier*)pArg;
   if( p && --p->nRef==0 ){
     /* The anchor's xDisconnect finalized the kept statements already. */
+    fnInfoFreeAll(p);
     cachierStatsFreeAll(p);
     cachierMainStoreFree(p);
     sqlite3_free(p);
@@ -93,6 +94,7 @@ void cachierStmtFinalizeAll(Cachier *p){
     sqlite3_finalize(p->aStmt[i]);
     p->aStmt[i] = 0;
   }
+  fnInfoFinalizeAll(p);
   p->anchored = 0;
 }
 

@@ -50,6 +50,7 @@ typedef struct CallOptions CallOptions;
 typedef struct CachierKey CachierKey;
 typedef struct CachierEntry CachierEntry;
 typedef struct KeyBuf KeyBuf;
+typedef struct FnInfo FnInfo;
 
 /* ---------------------------------------------------------------- stats.c */
 
@@ -69,7 +70,8 @@ void cachierStatsFreeAll(Cachier*);
 
 /* Statements the connection keeps prepared (see cachierStmt()). */
 enum {
-  STMT_LOOKUP, STMT_LOOKUP_ID, STMT_SLOTS, STMT_INSERT, STMT_SETTINGS, STMT_DELETE_ID,
+  STMT_LOOKUP, STMT_INSERT, STMT_WRITE, STMT_SETTINGS,
+  STMT_DELETE_ID, STMT_DB_VERSION,
   STMT_COUNT
 };
 
@@ -87,6 +89,7 @@ struct Cachier {
   int hashBits;               /* test builds: weaken the key hash (0: full 40) */
   sqlite3_int64 settingsGen;  /* bumped by every cachier_functions write */
   FnStats *pStats;
+  FnInfo *pFnInfo;            /* resolved functions (fninfo.c) */
   struct CachierStore *pMainStore;
 };
 
@@ -204,5 +207,20 @@ int callPrepare(Cachier*, FnCall*, const unsigned char *aSub, char **pzErr);
 int callRun(Cachier*, FnCall*, sqlite3_value **apArg, char **pzErr);
 void callReset(FnCall*);
 void callFinalize(FnCall*);
+
+/* ------------------------------------------------------------- fninfo.c */
+
+FnInfo *fnInfoGet(Cachier*, const char *zCaller, sqlite3_value *pName,
+                  int nArg, int *pRc, char **pzErr);
+int fnInfoRefresh(Cachier*, FnInfo*, char **pzErr);
+const char *fnInfoName(const FnInfo*);
+int fnInfoArgCount(const FnInfo*);
+FnStats *fnInfoStats(const FnInfo*);
+const FnSettings *fnInfoSettings(const FnInfo*);
+int fnInfoStoreState(const FnInfo*);
+FnCall *fnInfoCall(Cachier*, FnInfo*);
+void fnInfoFree(FnInfo*);
+void fnInfoFinalizeAll(Cachier*);
+void fnInfoFreeAll(Cachier*);
 
 #endif /* CACHIER_H */

@@ -32,10 +32,11 @@
 typedef struct Plan Plan;
 struct Plan {
   Cachier *p;
-  FnCall call;                /* the memoized function */
+  FnInfo *pInfo;              /* the memoized function (per connection) */
+  FnCall ownCall;             /* its call when pInfo's kept one is busy */
   FnCall hashCall;            /* its hash_func, if any */
-  FnSettings settings;
-  sqlite3_int64 settingsGen;  /* p->settingsGen when settings were loaded */
+  FnSettings settings;        /* a copy of pInfo's, for this statement */
+  sqlite3_int64 settingsGen;  /* p->settingsGen when settings were copied */
   FnStats *pStats;
   CachierStore *pStore;
   int bNoWrite;               /* a write failed: stop trying this statement */
@@ -47,7 +48,7 @@ struct Plan {
 static void planFree(void *pArg){
   Plan *pPlan = (Plan*)pArg;
   if( pPlan ){
-    callFinalize(&pPlan->call);
+    callFinalize(&pPlan->ownCall);
     callFinalize(&pPlan->hashCall);
     settingsClear(&pPlan->settings);
     keyBufFree(&pPlan->key);
@@ -55,20 +56,36 @@ static void planFree(void *pArg){
   }
 }
 
-/* (Re)load the plan's settings and, if they name one, its hash_func. */
+/* Copy the function's current settings and store state into the plan and,
+** if the settings name one, check and set up its hash_func. */
 static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   Cachier *p = pPlan->p;
-  int rc = settingsLoad(p, pPlan->call.zFn, &pPlan->settings, pzErr);
+  const FnSettings *pS;
+  int eState, rc = fnInfoRefresh(p, pPlan->pInfo, pzErr);
   if( rc ) return rc;
+  pS = fnInfoSettings(pPlan->pInfo);
+  settingsClear(&pPlan->settings);
+  pPlan->settings = *pS;
+  pPlan->settings.zHashFunc = 0;
   pPlan->settingsGen = p->settingsGen;
+  eState = fnInfoStoreState(pPlan->pInfo);
+  pPlan->bNoTables = eState==STORE_ABSENT;
+  if( eState==STORE_NEWER && !pPlan->bNoRead ){
+    cachierLog(p, "cachier: %s; computing without it",
+               CACHIER_NEWER_SCHEMA_MSG);
+    pPlan->bNoRead = pPlan->bNoWrite = 1;
+  }
   callFinalize(&pPlan->hashCall);
-  if( pPlan->settings.zHashFunc ){
-    rc = callCheckFunction(p, zCaller, pPlan->settings.zHashFunc,
-                           pPlan->call.nArg, pzErr);
+  if( pS->zHashFunc ){
+    int nArg = fnInfoArgCount(pPlan->pInfo);
+    rc = callCheckFunction(p, zCaller, pS->zHashFunc, nArg, pzErr);
     if( rc ) return rc;
-    pPlan->hashCall.zFn = sqlite3_mprintf("%s", pPlan->settings.zHashFunc);
-    if( pPlan->hashCall.zFn==0 ) return SQLITE_NOMEM;
-    pPlan->hashCall.nArg = pPlan->call.nArg;
+    pPlan->settings.zHashFunc = sqlite3_mprintf("%s", pS->zHashFunc);
+    pPlan->hashCall.zFn = sqlite3_mprintf("%s", pS->zHashFunc);
+    if( pPlan->hashCall.zFn==0 || pPlan->settings.zHashFunc==0 ){
+      return SQLITE_NOMEM;
+    }
+    pPlan->hashCall.nArg = nArg;
   }
   return SQLITE_OK;
 }
@@ -80,9 +97,9 @@ static Plan *planGet(sqlite3_context *ctx, const char *zCaller, int iName,
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
   Plan *pPlan = (Plan*)sqlite3_get_auxdata(ctx, iName);
   char *zErr = 0;
-  int rc;
-  if( pPlan && pPlan->call.nArg==nArg ){
-    if( pPlan->settingsGen!=p->settingsGen && !pPlan->bNoTables ){
+  int rc = SQLITE_OK;
+  if( pPlan && fnInfoArgCount(pPlan->pInfo)==nArg ){
+    if( pPlan->settingsGen!=p->settingsGen ){
       rc = planLoadSettings(pPlan, zCaller, &zErr);
       if( rc ) goto error;
     }
@@ -97,25 +114,14 @@ static Plan *planGet(sqlite3_context *ctx, const char *zCaller, int iName,
   pPlan->p = p;
   keyBufInit(&pPlan->key);
   settingsDefaults(&pPlan->settings);
-  pPlan->call.nArg = nArg;
-  rc = callResolve(p, zCaller, argv[iName], nArg, &pPlan->call.zFn, &zErr);
-  if( rc==SQLITE_OK ){
-    int eState;
-    if( storeMainState(p, &eState)==SQLITE_OK ){
-      if( eState==STORE_NEWER ){
-        cachierLog(p, "cachier: %s; computing without it",
-                   CACHIER_NEWER_SCHEMA_MSG);
-        pPlan->bNoRead = pPlan->bNoWrite = 1;
-      }
-      pPlan->bNoTables = eState==STORE_ABSENT;
-    }
-    /* Without tables there are no settings to read: defaults apply. */
-    if( !pPlan->bNoTables ) rc = planLoadSettings(pPlan, zCaller, &zErr);
-  }
-  if( rc==SQLITE_OK ){
-    pPlan->pStats = cachierStatsFor(p, pPlan->call.zFn);
+  pPlan->pInfo = fnInfoGet(p, zCaller, argv[iName], nArg, &rc, &zErr);
+  if( pPlan->pInfo ){
+    pPlan->pStats = fnInfoStats(pPlan->pInfo);
     pPlan->pStore = cachierMainStore(p);
-    if( pPlan->pStats==0 || pPlan->pStore==0 ) rc = SQLITE_NOMEM;
+    pPlan->ownCall.nArg = nArg;
+    pPlan->ownCall.zFn = sqlite3_mprintf("%s", fnInfoName(pPlan->pInfo));
+    if( pPlan->pStore==0 || pPlan->ownCall.zFn==0 ) rc = SQLITE_NOMEM;
+    if( rc==SQLITE_OK ) rc = planLoadSettings(pPlan, zCaller, &zErr);
   }
   if( rc ){
     planFree(pPlan);
@@ -147,22 +153,23 @@ static void resultCallError(sqlite3_context *ctx, int rc, char *zErr){
 ** the hash_func returns for them. */
 static int planMakeKey(Plan *pPlan, sqlite3_value **apArg, CachierKey *pKey,
                        char **pzErr){
+  const char *zFn = fnInfoName(pPlan->pInfo);
+  int nFn = (int)strlen(zFn);
   int rc;
-  int nFn = (int)strlen(pPlan->call.zFn);
   if( pPlan->hashCall.zFn ){
     pPlan->p->depth++;
     rc = callRun(pPlan->p, &pPlan->hashCall, apArg, pzErr);
     pPlan->p->depth--;
     if( rc!=SQLITE_ROW ) return rc;
-    rc = keyEncodeHashFuncKey(&pPlan->key, pPlan->call.zFn, nFn,
+    rc = keyEncodeHashFuncKey(&pPlan->key, zFn, nFn,
                               sqlite3_column_value(pPlan->hashCall.pStmt, 0));
     callReset(&pPlan->hashCall);
   }else{
-    rc = keyEncodeArgs(&pPlan->key, pPlan->call.zFn, nFn, pPlan->call.nArg,
+    rc = keyEncodeArgs(&pPlan->key, zFn, nFn, fnInfoArgCount(pPlan->pInfo),
                        apArg);
   }
   if( rc ) return rc;
-  pKey->zFn = pPlan->call.zFn;
+  pKey->zFn = zFn;
   pKey->nFn = nFn;
   pKey->aKey = pPlan->key.a;
   pKey->nKey = pPlan->key.n;
@@ -207,6 +214,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   double maxAge;
   sqlite3_int64 t0, computeNs;
   sqlite3_value *pResult;
+  FnCall *pCall;
 
   if( argc<=iName ){
     sqlite3_result_error(ctx, iName ? "memoize_with: missing function name"
@@ -273,10 +281,12 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   }
   if( bRead ) pPlan->pStats->nMiss++;
 
-  /* Compute. */
+  /* Compute, on the connection's kept call statement when it is free. */
+  pCall = fnInfoCall(p, pPlan->pInfo);
+  if( pCall==0 ) pCall = &pPlan->ownCall;
   p->depth++;
   t0 = cachierMonotonicNs();
-  rc = callRun(p, &pPlan->call, apArg, &zErr);
+  rc = callRun(p, pCall, apArg, &zErr);
   computeNs = cachierMonotonicNs() - t0;
   p->depth--;
   pPlan->pStats->nCompute++;
@@ -286,7 +296,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
     resultCallError(ctx, rc, zErr);
     return;
   }
-  pResult = sqlite3_column_value(pPlan->call.pStmt, 0);
+  pResult = sqlite3_column_value(pCall->pStmt, 0);
   if( bWrite
    && (sqlite3_value_type(pResult)!=SQLITE_NULL || bAllowNone)
    && (pPlan->settings.entrySizeLimit<0
@@ -294,13 +304,13 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
     planStore(pPlan, &key, pResult, computeNs);
   }else if( pOpts->verbose && bWrite ){
     cachierLog(p, "cachier: %s(): result not stored (NULL or over "
-               "entry_size_limit)", pPlan->call.zFn);
+               "entry_size_limit)", fnInfoName(pPlan->pInfo));
   }
   sqlite3_result_value(ctx, pResult);
   if( sqlite3_value_subtype(pResult) ){
     sqlite3_result_subtype(ctx, sqlite3_value_subtype(pResult));
   }
-  callReset(&pPlan->call);
+  callReset(pCall);
 }
 
 /* memoize(FN, ARG, ...) */

@@ -19,7 +19,8 @@ typedef struct MainStore MainStore;
 struct MainStore {
   CachierStore base;
   sqlite3_stmt *pLookup;      /* statement holding the current lookup row */
-  int iLookup;                /* its STMT_* id */
+  sqlite3_int64 iEmptyBase;   /* last lookup saw this key range empty ... */
+  sqlite3_int64 nEmptyChanges;/* ... when total_changes was this */
   int bReady;                 /* tables known to exist on this connection */
 };
 
@@ -30,20 +31,38 @@ struct MainScan {
 
 #define ENTRY_COLUMNS "id, k, subtype, created, compute_ns, bytes, v"
 /* A hit reads only what it serves, and SQLite compares the key bytes.
-** Nearly every key sits in the first slot of its range, so the lookup is a
-** rowid point lookup there; only when that fails is the rest of the range
-** searched (SQL_SLOTS), which a miss pays anyway. */
+** Nearly every key sits in the first slot of its range, so the first arm
+** is a rowid point lookup that a hit stops after; a miss goes on to search
+** the rest of the range, in the same statement (one read transaction), and
+** the last arm returns a marker row (subtype -1) when the whole range is
+** empty, so the write that follows can go straight to the first slot. */
 #define SQL_LOOKUP \
-  "SELECT v, subtype, created FROM main.cachier_data WHERE id=?1 AND k=?2"
-#define SQL_LOOKUP_ID \
-  "SELECT v, subtype, created FROM main.cachier_data WHERE id=?1"
-/* Which slots of a key's range are taken, and by whom. */
-#define SQL_SLOTS \
-  "SELECT id, k=?3 FROM main.cachier_data" \
-  " WHERE id BETWEEN ?1 AND ?2"
+  "SELECT v, subtype, created FROM main.cachier_data WHERE id=?1 AND k=?2" \
+  " UNION ALL" \
+  " SELECT v, subtype, created FROM main.cachier_data" \
+  "  WHERE id BETWEEN ?1+1 AND ?1+255 AND k=?2" \
+  " UNION ALL" \
+  " SELECT NULL, -1, NULL WHERE NOT EXISTS (SELECT 1 FROM main.cachier_data" \
+  "  WHERE id BETWEEN ?1 AND ?1+255)"
+/* The common write: a key whose whole range the lookup saw empty. */
 #define SQL_INSERT \
   "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ")" \
   " VALUES(?1,?2,?3,?4,?5,?6,?7)"
+/* Store an entry in one statement (one write transaction): into the slot
+** already holding the key, else the first slot if free, else the first
+** free slot after a taken one. All 256 taken (never in practice): no row
+** is inserted. */
+#define SQL_WRITE \
+  "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ")" \
+  " SELECT slot, ?2, ?3, ?4, ?5, ?6, ?7 FROM (SELECT coalesce(" \
+  "  (SELECT id FROM main.cachier_data" \
+  "    WHERE id BETWEEN ?1 AND ?1+255 AND k=?2)," \
+  "  (SELECT ?1 WHERE NOT EXISTS" \
+  "    (SELECT 1 FROM main.cachier_data WHERE id=?1))," \
+  "  (SELECT min(a.id)+1 FROM main.cachier_data a" \
+  "    WHERE a.id BETWEEN ?1 AND ?1+254 AND NOT EXISTS" \
+  "      (SELECT 1 FROM main.cachier_data b WHERE b.id=a.id+1))" \
+  " ) AS slot) WHERE slot IS NOT NULL"
 #define SQL_DELETE_ID "DELETE FROM main.cachier_data WHERE id=?1"
 
 /* A row of "SELECT ENTRY_COLUMNS" as an entry. The key starts with the
@@ -61,32 +80,16 @@ static void rowToEntry(sqlite3_stmt *pStmt, CachierEntry *e){
   e->pValue = sqlite3_column_value(pStmt, 6);
 }
 
-/* The SQL_SLOTS statement for pKey's range, or NULL if the store cannot
-** be read (no tables yet, locked, corrupt). */
-static sqlite3_stmt *slotQuery(Cachier *p, const CachierKey *pKey){
-  sqlite3_stmt *pStmt = cachierStmt(p, STMT_SLOTS, SQL_SLOTS);
-  if( pStmt ){
-    sqlite3_bind_int64(pStmt, 1, pKey->iBase);
-    sqlite3_bind_int64(pStmt, 2, pKey->iBase + (1<<CACHIER_SLOT_BITS) - 1);
-    sqlite3_bind_blob64(pStmt, 3, pKey->aKey, pKey->nKey, SQLITE_STATIC);
-  }
-  return pStmt;
-}
-
-static int findSlot(Cachier*, const CachierKey*, sqlite3_int64*, int*);
-
-/* Fill pEntry from a row of SQL_LOOKUP or SQL_LOOKUP_ID: only what a hit
-** serves (each column call costs a mutex round trip). */
+/* Fill pEntry from a row of SQL_LOOKUP: only what a hit serves (each
+** column call costs a mutex round trip). */
 static void lookupRowToEntry(sqlite3_stmt *pStmt, const CachierKey *pKey,
-                             sqlite3_int64 iId, int flags,
-                             CachierEntry *pEntry){
+                             int flags, CachierEntry *pEntry){
   memset(pEntry, 0, sizeof(*pEntry));
   pEntry->pValue = sqlite3_column_value(pStmt, 0);
   pEntry->subtype = sqlite3_column_int(pStmt, 1) & 0xff;
   if( flags & CACHIER_LOOKUP_CREATED ){
     pEntry->created = sqlite3_column_double(pStmt, 2);
   }
-  pEntry->id = iId;
   pEntry->zFn = pKey->zFn;
   pEntry->aKey = pKey->aKey;
   pEntry->nKey = pKey->nKey;
@@ -95,32 +98,23 @@ static void lookupRowToEntry(sqlite3_stmt *pStmt, const CachierKey *pKey,
 static int mainLookup(CachierStore *pStore, const CachierKey *pKey,
                       int flags, CachierEntry *pEntry, int *pFound){
   MainStore *s = (MainStore*)pStore;
-  Cachier *p = pStore->pCachier;
-  sqlite3_stmt *pStmt = cachierStmt(p, STMT_LOOKUP, SQL_LOOKUP);
-  sqlite3_int64 iId = pKey->iBase;
-  int rc, bFound = 0;
+  sqlite3_stmt *pStmt = cachierStmt(pStore->pCachier, STMT_LOOKUP,
+                                    SQL_LOOKUP);
+  int rc;
   *pFound = 0;
   s->pLookup = pStmt;
-  s->iLookup = STMT_LOOKUP;
   if( pStmt==0 ) return SQLITE_OK;
-  sqlite3_bind_int64(pStmt, 1, iId);
+  sqlite3_bind_int64(pStmt, 1, pKey->iBase);
   sqlite3_bind_blob64(pStmt, 2, pKey->aKey, pKey->nKey, SQLITE_STATIC);
+  s->iEmptyBase = 0;
   rc = sqlite3_step(pStmt);
-  if( rc==SQLITE_DONE ){
-    /* Not in the first slot: a collision moved it, or it is absent. */
-    cachierStmtDone(p, STMT_LOOKUP, pStmt);
-    s->pLookup = 0;
-    rc = findSlot(p, pKey, &iId, &bFound);
-    if( rc!=SQLITE_OK || !bFound ) return rc==SQLITE_FULL ? SQLITE_OK : rc;
-    pStmt = cachierStmt(p, STMT_LOOKUP_ID, SQL_LOOKUP_ID);
-    if( pStmt==0 ) return SQLITE_OK;
-    s->pLookup = pStmt;
-    s->iLookup = STMT_LOOKUP_ID;
-    sqlite3_bind_int64(pStmt, 1, iId);
-    rc = sqlite3_step(pStmt);
-  }
   if( rc==SQLITE_ROW ){
-    lookupRowToEntry(pStmt, pKey, iId, flags, pEntry);
+    if( sqlite3_column_int(pStmt, 1)<0 ){
+      s->iEmptyBase = pKey->iBase;
+      s->nEmptyChanges = sqlite3_total_changes64(pStore->pCachier->db);
+      return SQLITE_OK;
+    }
+    lookupRowToEntry(pStmt, pKey, flags, pEntry);
     *pFound = 1;
     return SQLITE_OK;
   }
@@ -129,70 +123,27 @@ static int mainLookup(CachierStore *pStore, const CachierKey *pKey,
 
 static void mainLookupDone(CachierStore *pStore){
   MainStore *s = (MainStore*)pStore;
-  cachierStmtDone(pStore->pCachier, s->iLookup, s->pLookup);
+  cachierStmtDone(pStore->pCachier, STMT_LOOKUP, s->pLookup);
   s->pLookup = 0;
 }
 
-/* Find the rowid for pKey: its existing row (*pbFound set), else the first
-** free slot. SQLITE_FULL if all 256 slots hold other keys (never in
-** practice). */
-static int findSlot(Cachier *p, const CachierKey *pKey, sqlite3_int64 *piId,
-                    int *pbFound){
-  uint64_t aUsed[(1<<CACHIER_SLOT_BITS)/64];
-  sqlite3_stmt *pStmt;
-  int rc, i;
-  memset(aUsed, 0, sizeof(aUsed));
-  *pbFound = 0;
-  pStmt = slotQuery(p, pKey);
-  if( pStmt==0 ) return sqlite3_errcode(p->db) ? sqlite3_errcode(p->db)
-                                               : SQLITE_ERROR;
-  while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
-    sqlite3_int64 iSlot = sqlite3_column_int64(pStmt, 0) - pKey->iBase;
-    if( sqlite3_column_int(pStmt, 1) ){
-      *piId = pKey->iBase + iSlot;
-      *pbFound = 1;
-      cachierStmtDone(p, STMT_SLOTS, pStmt);
-      return SQLITE_OK;
-    }
-    aUsed[iSlot/64] |= ((uint64_t)1) << (iSlot%64);
-  }
-  cachierStmtDone(p, STMT_SLOTS, pStmt);
-  if( rc!=SQLITE_DONE ) return rc;
-  for(i=0; i<(1<<CACHIER_SLOT_BITS); i++){
-    if( (aUsed[i/64] & (((uint64_t)1) << (i%64)))==0 ){
-      *piId = pKey->iBase + i;
-      return SQLITE_OK;
-    }
-  }
-  return SQLITE_FULL;
-}
-
-static int mainWrite(CachierStore *pStore, const CachierKey *pKey,
+/* Write the entry once: with SQL_INSERT into the first slot when the last
+** lookup saw the key's range empty and this connection changed nothing
+** since (nested memoize calls of the function may have), else SQL_WRITE.
+** SQLITE_FULL if every slot of the key was taken. */
+static int writeOnce(MainStore *s, const CachierKey *pKey,
                      sqlite3_value *pValue, int subtype, double created,
                      sqlite3_int64 computeNs){
-  MainStore *s = (MainStore*)pStore;
-  Cachier *p = pStore->pCachier;
-  sqlite3_int64 iId = 0;
-  sqlite3_stmt *pStmt;
-  int rc = SQLITE_OK, bFound;
-  if( !s->bReady ) rc = storeMainEnsureSchema(p, 0);
-  if( rc==SQLITE_OK ){
-    s->bReady = 1;
-    rc = findSlot(p, pKey, &iId, &bFound);
-    if( rc!=SQLITE_OK && rc!=SQLITE_FULL ){
-      /* The tables may have been dropped since (DROP TABLE cachier). */
-      s->bReady = 0;
-      if( storeMainEnsureSchema(p, 0)==SQLITE_OK ){
-        s->bReady = 1;
-        rc = findSlot(p, pKey, &iId, &bFound);
-      }
-    }
-  }
-  if( rc ) return rc;
-  pStmt = cachierStmt(p, STMT_INSERT, SQL_INSERT);
+  Cachier *p = s->base.pCachier;
+  int bEmpty = s->iEmptyBase==pKey->iBase && pKey->iBase!=0
+            && s->nEmptyChanges==sqlite3_total_changes64(p->db);
+  int id = bEmpty ? STMT_INSERT : STMT_WRITE;
+  sqlite3_stmt *pStmt = cachierStmt(p, id, bEmpty ? SQL_INSERT : SQL_WRITE);
+  int rc;
+  s->iEmptyBase = 0;
   if( pStmt==0 ) return sqlite3_errcode(p->db) ? sqlite3_errcode(p->db)
                                                : SQLITE_ERROR;
-  sqlite3_bind_int64(pStmt, 1, iId);
+  sqlite3_bind_int64(pStmt, 1, pKey->iBase);
   sqlite3_bind_blob64(pStmt, 2, pKey->aKey, pKey->nKey, SQLITE_STATIC);
   sqlite3_bind_int(pStmt, 3, subtype);
   sqlite3_bind_double(pStmt, 4, created);
@@ -201,10 +152,32 @@ static int mainWrite(CachierStore *pStore, const CachierKey *pKey,
   sqlite3_bind_value(pStmt, 7, pValue);
   sqlite3_step(pStmt);
   rc = sqlite3_reset(pStmt);
+  if( rc==SQLITE_OK && sqlite3_changes(p->db)==0 ) rc = SQLITE_FULL;
   /* Drop references to the caller's buffers. */
   sqlite3_bind_null(pStmt, 2);
   sqlite3_bind_null(pStmt, 7);
-  cachierStmtDone(p, STMT_INSERT, pStmt);
+  cachierStmtDone(p, id, pStmt);
+  return rc;
+}
+
+static int mainWrite(CachierStore *pStore, const CachierKey *pKey,
+                     sqlite3_value *pValue, int subtype, double created,
+                     sqlite3_int64 computeNs){
+  MainStore *s = (MainStore*)pStore;
+  Cachier *p = pStore->pCachier;
+  int rc = SQLITE_OK;
+  if( !s->bReady ) rc = storeMainEnsureSchema(p, 0);
+  if( rc ) return rc;
+  s->bReady = 1;
+  rc = writeOnce(s, pKey, pValue, subtype, created, computeNs);
+  if( rc!=SQLITE_OK && rc!=SQLITE_FULL && (rc & 0xff)!=SQLITE_READONLY ){
+    /* The tables may have been dropped since (DROP TABLE cachier). */
+    s->bReady = 0;
+    if( storeMainEnsureSchema(p, 0)==SQLITE_OK ){
+      s->bReady = 1;
+      rc = writeOnce(s, pKey, pValue, subtype, created, computeNs);
+    }
+  }
   return rc;
 }
 

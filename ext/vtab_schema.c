@@ -20,6 +20,7 @@ typedef struct SchemaVtab SchemaVtab;
 struct SchemaVtab {
   sqlite3_vtab base;
   sqlite3 *db;
+  Cachier *p;
 };
 
 typedef struct SchemaCursor SchemaCursor;
@@ -42,7 +43,7 @@ static int storedSchemaVersion(sqlite3 *db){
   return v;
 }
 
-static int schemaInit(sqlite3 *db, int bCreate, int argc,
+static int schemaInit(sqlite3 *db, Cachier *p, int bCreate, int argc,
                       const char *const *argv, sqlite3_vtab **ppVtab,
                       char **pzErr){
   SchemaVtab *pTab;
@@ -56,6 +57,7 @@ static int schemaInit(sqlite3 *db, int bCreate, int argc,
   if( bCreate ){
     rc = storeMainCreateTables(db, pzErr);
     if( rc ) return rc;
+    p->settingsGen++;         /* cached store state is out of date */
   }
   v = storedSchemaVersion(db);
   if( v>CACHIER_SCHEMA_VERSION ){
@@ -70,6 +72,7 @@ static int schemaInit(sqlite3 *db, int bCreate, int argc,
   if( pTab==0 ) return SQLITE_NOMEM;
   memset(pTab, 0, sizeof(*pTab));
   pTab->db = db;
+  pTab->p = p;
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   *ppVtab = &pTab->base;
   return SQLITE_OK;
@@ -78,15 +81,13 @@ static int schemaInit(sqlite3 *db, int bCreate, int argc,
 static int schemaCreate(sqlite3 *db, void *pAux, int argc,
                         const char *const *argv, sqlite3_vtab **ppVtab,
                         char **pzErr){
-  (void)pAux;
-  return schemaInit(db, 1, argc, argv, ppVtab, pzErr);
+  return schemaInit(db, (Cachier*)pAux, 1, argc, argv, ppVtab, pzErr);
 }
 
 static int schemaConnect(sqlite3 *db, void *pAux, int argc,
                          const char *const *argv, sqlite3_vtab **ppVtab,
                          char **pzErr){
-  (void)pAux;
-  return schemaInit(db, 0, argc, argv, ppVtab, pzErr);
+  return schemaInit(db, (Cachier*)pAux, 0, argc, argv, ppVtab, pzErr);
 }
 
 static int schemaDisconnect(sqlite3_vtab *pVtab){
@@ -97,7 +98,10 @@ static int schemaDisconnect(sqlite3_vtab *pVtab){
 static int schemaDestroy(sqlite3_vtab *pVtab){
   SchemaVtab *pTab = (SchemaVtab*)pVtab;
   int rc = storeMainDropTables(pTab->db);
-  if( rc==SQLITE_OK ) sqlite3_free(pVtab);
+  if( rc==SQLITE_OK ){
+    pTab->p->settingsGen++;   /* cached store state is out of date */
+    sqlite3_free(pVtab);
+  }
   return rc;
 }
 

@@ -1,0 +1,160 @@
+/*
+** fninfo.c - what a connection knows about each memoized function.
+**
+** No SQL surface of its own. An application that runs one short statement
+** per call ("SELECT memoize('f', ?)" from Python, say) would otherwise pay
+** on every statement for resolving the name, reading the store's state and
+** the function's settings, and preparing the call. FnInfo keeps those per
+** (function, arity) for the life of the connection:
+**   - the name is resolved once;
+**   - the settings and store state are reused while the database's
+**     data_version (commits by other connections) and this connection's
+**     own generation (its cachier_functions writes, creating or dropping
+**     the store) are unchanged;
+**   - the prepared call statement is kept while the connection is anchored
+**     (cachier.c), and finalized with the other kept statements when the
+**     connection closes.
+*/
+#include "store.h"
+#include <string.h>
+
+struct FnInfo {
+  FnInfo *pNext;
+  char *zFn;                  /* canonical name */
+  int nArg;
+  FnStats *pStats;
+  FnCall call;                /* kept call statement (anchored only) */
+  FnSettings settings;
+  int eState;                 /* STORE_* when the settings were read */
+  int bLoaded;                /* settings and eState are set */
+  unsigned int dataVersion;   /* PRAGMA data_version then */
+  sqlite3_int64 settingsGen;  /* p->settingsGen then */
+};
+
+/* PRAGMA data_version of main: it changes when another connection
+** commits. This connection's own relevant changes (cachier_functions
+** writes, creating or dropping the store) bump p->settingsGen instead. */
+static int dbVersion(Cachier *p, unsigned int *pDataVersion){
+  sqlite3_stmt *pStmt = cachierStmt(p, STMT_DB_VERSION,
+                                    "PRAGMA main.data_version");
+  int rc;
+  if( pStmt==0 ) return sqlite3_errcode(p->db);
+  rc = sqlite3_step(pStmt);
+  *pDataVersion = (unsigned int)sqlite3_column_int64(pStmt, 0);
+  cachierStmtDone(p, STMT_DB_VERSION, pStmt);
+  return rc==SQLITE_ROW ? SQLITE_OK : rc==SQLITE_DONE ? SQLITE_ERROR : rc;
+}
+
+/* Bring pInfo's settings and store state up to date. A store that cannot
+** be read (locked) leaves built-in defaults, not cached, so the next
+** statement tries again. */
+int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
+  unsigned int dataVersion = 0;
+  int bVersion = dbVersion(p, &dataVersion)==SQLITE_OK;
+  int rc;
+  if( pInfo->bLoaded && bVersion && dataVersion==pInfo->dataVersion
+   && p->settingsGen==pInfo->settingsGen ){
+    return SQLITE_OK;
+  }
+  pInfo->bLoaded = 0;
+  settingsClear(&pInfo->settings);
+  pInfo->eState = STORE_ABSENT;
+  rc = storeMainState(p, &pInfo->eState);
+  if( rc ) return SQLITE_OK;          /* unreadable: defaults, not cached */
+  if( pInfo->eState==STORE_READY ){
+    rc = settingsLoad(p, pInfo->zFn, &pInfo->settings, pzErr);
+    if( rc ) return rc;
+  }
+  if( bVersion ){
+    pInfo->bLoaded = 1;
+    pInfo->dataVersion = dataVersion;
+    pInfo->settingsGen = p->settingsGen;
+  }
+  return SQLITE_OK;
+}
+
+/* The FnInfo of the function named pName taking nArg arguments, resolved
+** (and checked: a scalar function, not one of cachier's) on first use.
+** NULL with *pRc and *pzErr set on error. */
+FnInfo *fnInfoGet(Cachier *p, const char *zCaller, sqlite3_value *pName,
+                  int nArg, int *pRc, char **pzErr){
+  FnInfo *pInfo;
+  const char *zName = (const char*)sqlite3_value_text(pName);
+  char *zFn = 0;
+  int rc;
+  if( zName && sqlite3_value_type(pName)==SQLITE_TEXT ){
+    for(pInfo=p->pFnInfo; pInfo; pInfo=pInfo->pNext){
+      if( pInfo->nArg==nArg && sqlite3_stricmp(pInfo->zFn, zName)==0 ){
+        return pInfo;
+      }
+    }
+  }
+  rc = callResolve(p, zCaller, pName, nArg, &zFn, pzErr);
+  if( rc ){
+    *pRc = rc;
+    return 0;
+  }
+  pInfo = sqlite3_malloc(sizeof(*pInfo));
+  if( pInfo==0 ){
+    sqlite3_free(zFn);
+    *pRc = SQLITE_NOMEM;
+    return 0;
+  }
+  memset(pInfo, 0, sizeof(*pInfo));
+  settingsDefaults(&pInfo->settings);
+  pInfo->zFn = zFn;
+  pInfo->nArg = nArg;
+  pInfo->call.nArg = nArg;
+  pInfo->call.zFn = sqlite3_mprintf("%s", zFn);
+  pInfo->pStats = cachierStatsFor(p, zFn);
+  if( pInfo->call.zFn==0 || pInfo->pStats==0 ){
+    fnInfoFree(pInfo);
+    *pRc = SQLITE_NOMEM;
+    return 0;
+  }
+  pInfo->pNext = p->pFnInfo;
+  p->pFnInfo = pInfo;
+  return pInfo;
+}
+
+const char *fnInfoName(const FnInfo *pInfo){ return pInfo->zFn; }
+int fnInfoArgCount(const FnInfo *pInfo){ return pInfo->nArg; }
+FnStats *fnInfoStats(const FnInfo *pInfo){ return pInfo->pStats; }
+const FnSettings *fnInfoSettings(const FnInfo *pInfo){
+  return &pInfo->settings;
+}
+int fnInfoStoreState(const FnInfo *pInfo){ return pInfo->eState; }
+
+/* The kept call statement of pInfo if it may be used now: the connection
+** is anchored and the statement is not running further up the stack (a
+** memoized function that memoizes itself). NULL otherwise: the caller uses
+** a call of its own. */
+FnCall *fnInfoCall(Cachier *p, FnInfo *pInfo){
+  if( !p->anchored && !cachierAnchor(p) ) return 0;
+  if( pInfo->call.pStmt && sqlite3_stmt_busy(pInfo->call.pStmt) ) return 0;
+  return &pInfo->call;
+}
+
+void fnInfoFree(FnInfo *pInfo){
+  callFinalize(&pInfo->call);
+  settingsClear(&pInfo->settings);
+  sqlite3_free(pInfo->zFn);
+  sqlite3_free(pInfo);
+}
+
+/* Finalize every kept call statement (the anchor is disconnecting). */
+void fnInfoFinalizeAll(Cachier *p){
+  FnInfo *pInfo;
+  for(pInfo=p->pFnInfo; pInfo; pInfo=pInfo->pNext){
+    sqlite3_finalize(pInfo->call.pStmt);
+    pInfo->call.pStmt = 0;
+  }
+}
+
+void fnInfoFreeAll(Cachier *p){
+  while( p->pFnInfo ){
+    FnInfo *pNext = p->pFnInfo->pNext;
+    fnInfoFree(p->pFnInfo);
+    p->pFnInfo = pNext;
+  }
+}

@@ -141,7 +141,7 @@ struct CachierKey {
   const unsigned char *aKey; sqlite3_int64 nKey;
   sqlite3_int64 iBase;        /* first rowid of the key's slot range */
 };
-void keySetHash(Cachier*, CachierKey*);
+void keySetHash(Cachier*, CachierKey*, sqlite3_int64 iFnBase);
 void keyFnRange(const char *zFn, sqlite3_int64 *piLo, sqlite3_int64 *piHi);
 
 /* ----------------------------------------------------------- settings.c */

@@ -169,19 +169,19 @@ static uint64_t fnPrefix(const char *zFn, int nFn){
   return hashMix(0x2545f4914f6cdd1dULL, (const unsigned char*)zFn, nFn) >> 48;
 }
 
-/* Fill pKey->iBase, the first id of the key's slot range. An id is
+/* Fill pKey->iBase, the first id of the key's slot range, given iFnBase,
+** the first id of the function's range (keyFnRange()). An id is
 **     fn_hash:16 | key_hash:40 | slot:8
 ** so the entries of one function are one contiguous rowid range (listing
 ** or clearing a function needs no index) and a key owns 256 slots. Test
 ** builds may weaken key_hash to p->hashBits bits so collisions happen. */
-void keySetHash(Cachier *p, CachierKey *pKey){
+void keySetHash(Cachier *p, CachierKey *pKey, sqlite3_int64 iFnBase){
   uint64_t h = keyHash(pKey->aKey, pKey->nKey);
   h &= (((uint64_t)1) << 40) - 1;
   if( p->hashBits>0 && p->hashBits<40 ){
     h &= (((uint64_t)1) << p->hashBits) - 1;
   }
-  pKey->iBase = (sqlite3_int64)((fnPrefix(pKey->zFn, pKey->nFn) << 48)
-                                | (h << CACHIER_SLOT_BITS));
+  pKey->iBase = (sqlite3_int64)((uint64_t)iFnBase | (h << CACHIER_SLOT_BITS));
 }
 
 /* The id range [*piLo, *piHi] that holds every entry of zFn (and, rarely,

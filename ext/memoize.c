@@ -42,6 +42,9 @@ struct Plan {
   int bNoWrite;               /* a write failed: stop trying this statement */
   int bNoRead;                /* the store is unusable (newer schema) */
   int bNoTables;              /* the store had no tables: nothing to read */
+  const char *zFn;            /* fnInfoName(pInfo), its length, and the */
+  int nFn;                    /* first id of its range in the store */
+  sqlite3_int64 iFnBase;
   KeyBuf key;
 };
 
@@ -116,6 +119,10 @@ static Plan *planGet(sqlite3_context *ctx, const char *zCaller, int iName,
   settingsDefaults(&pPlan->settings);
   pPlan->pInfo = fnInfoGet(p, zCaller, argv[iName], nArg, &rc, &zErr);
   if( pPlan->pInfo ){
+    sqlite3_int64 iHi;
+    pPlan->zFn = fnInfoName(pPlan->pInfo);
+    pPlan->nFn = (int)strlen(pPlan->zFn);
+    keyFnRange(pPlan->zFn, &pPlan->iFnBase, &iHi);
     pPlan->pStats = fnInfoStats(pPlan->pInfo);
     pPlan->pStore = cachierMainStore(p);
     pPlan->ownCall.nArg = nArg;
@@ -153,8 +160,8 @@ static void resultCallError(sqlite3_context *ctx, int rc, char *zErr){
 ** the hash_func returns for them. */
 static int planMakeKey(Plan *pPlan, sqlite3_value **apArg, CachierKey *pKey,
                        char **pzErr){
-  const char *zFn = fnInfoName(pPlan->pInfo);
-  int nFn = (int)strlen(zFn);
+  const char *zFn = pPlan->zFn;
+  int nFn = pPlan->nFn;
   int rc;
   if( pPlan->hashCall.zFn ){
     pPlan->p->depth++;
@@ -173,7 +180,7 @@ static int planMakeKey(Plan *pPlan, sqlite3_value **apArg, CachierKey *pKey,
   pKey->nFn = nFn;
   pKey->aKey = pPlan->key.a;
   pKey->nKey = pPlan->key.n;
-  keySetHash(pPlan->p, pKey);
+  keySetHash(pPlan->p, pKey, pPlan->iFnBase);
   return SQLITE_OK;
 }
 

@@ -11,6 +11,8 @@
 **   cachier_test_hash_bits(N)   Test builds only: keep only N bits of the
 **                       key hash on this connection (0: full), so that
 **                       collisions happen and must be told apart.
+**   cachier_test_last_log()     Test builds only: the last line cachier
+**                       logged through sqlite3_log() on this connection.
 ** The other functions and tables are registered from the tables exported
 ** by memoize.c, staleness.c and the vtab_*.c files.
 **
@@ -44,6 +46,9 @@ static void cachierUnref(void *pArg){
     /* The anchor's xDisconnect finalized the kept statements already. */
     fnInfoFreeAll(p);
     cachierStatsFreeAll(p);
+#ifdef CACHIER_TEST
+    sqlite3_free(p->zLastLog);
+#endif
     cachierMainStoreFree(p);
     sqlite3_free(p);
   }
@@ -103,12 +108,18 @@ void cachierStmtFinalizeAll(Cachier *p){
 void cachierLog(Cachier *p, const char *zFmt, ...){
   va_list ap;
   char *z;
-  (void)p;
   va_start(ap, zFmt);
   z = sqlite3_vmprintf(zFmt, ap);
   va_end(ap);
   if( z ) sqlite3_log(SQLITE_NOTICE, "%s", z);
+#ifdef CACHIER_TEST
+  /* Test builds keep the last line for cachier_test_last_log(). */
+  sqlite3_free(p->zLastLog);
+  p->zLastLog = z;
+#else
+  (void)p;
   sqlite3_free(z);
+#endif
 }
 
 /* ---------------------------------------------------------- SQL functions */
@@ -175,7 +186,17 @@ static void testClockFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3_result_value(ctx, argv[0]);
 }
 
+/* cachier_test_last_log(): the last line cachier logged on this
+** connection through sqlite3_log(), or NULL. */
+static void testLastLogFunc(sqlite3_context *ctx, int argc,
+                            sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  (void)argc; (void)argv;
+  if( p->zLastLog ) sqlite3_result_text(ctx, p->zLastLog, -1, SQLITE_TRANSIENT);
+}
+
 const CachierFunction cachierTestFunctions[] = {
+  { "cachier_test_last_log",  0, CACHIER_FN_WRITES, testLastLogFunc },
   { "cachier_test_clock",     1, CACHIER_FN_WRITES, testClockFunc },
   { "cachier_test_hash_bits", 1, CACHIER_FN_WRITES, testHashBitsFunc },
   { 0, 0, 0, 0 }

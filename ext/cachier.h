@@ -90,6 +90,9 @@ struct Cachier {
   sqlite3_int64 settingsGen;  /* bumped by every cachier_functions write */
   FnStats *pStats;
   FnInfo *pFnInfo;            /* resolved functions (fninfo.c) */
+#ifdef CACHIER_TEST
+  char *zLastLog;             /* last cachierLog() line */
+#endif
   struct CachierStore *pMainStore;
 };
 

@@ -18,6 +18,8 @@
 **   vtab_functions.c   cachier_functions (writable settings)
 **   vtab_entries.c     cachier_entries (query and delete entries)
 **   vtab_stats.c       cachier_stats (counters)
+**   vtab_common.c      what the eponymous tables share
+**   fninfo.c           per-connection cache of resolved functions
 */
 #ifndef CACHIER_H
 #define CACHIER_H
@@ -210,6 +212,20 @@ int callPrepare(Cachier*, FnCall*, const unsigned char *aSub, char **pzErr);
 int callRun(Cachier*, FnCall*, sqlite3_value **apArg, char **pzErr);
 void callReset(FnCall*);
 void callFinalize(FnCall*);
+
+/* -------------------------------------------------------- vtab_common.c */
+
+/* The sqlite3_vtab of cachier's eponymous tables. */
+typedef struct CachierVtab CachierVtab;
+struct CachierVtab {
+  sqlite3_vtab base;
+  Cachier *p;
+};
+int cachierVtabConnect(sqlite3*, void *pAux, const char *zDecl,
+                       int bDirectOnly, sqlite3_vtab **ppVtab);
+int cachierVtabDisconnect(sqlite3_vtab*);
+void cachierBestIndexEq(sqlite3_index_info*, int iCol, double costScan,
+                        double costEq, int bUnique);
 
 /* ------------------------------------------------------------- fninfo.c */
 

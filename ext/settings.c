@@ -61,15 +61,73 @@ static int splitNumber(const char *z, double *pNum, const char **pzUnit){
   return 1;
 }
 
+/* True if zUnit is one of the (up to 4) names azName, or its plural. */
 static int unitIs(const char *zUnit, const char *const *azName){
-  for(; *azName; azName++){
-    size_t n = strlen(*azName);
-    if( strcmp(zUnit, *azName)==0 ) return 1;
-    if( n>1 && strncmp(zUnit, *azName, n)==0 && strcmp(zUnit+n, "s")==0 ){
+  int i;
+  for(i=0; i<4 && azName[i]; i++){
+    size_t n = strlen(azName[i]);
+    if( strcmp(zUnit, azName[i])==0 ) return 1;
+    if( n>1 && strncmp(zUnit, azName[i], n)==0 && strcmp(zUnit+n, "s")==0 ){
       return 1;
     }
   }
   return 0;
+}
+
+/* A unit of a quantity: its names (with or without a plural s) and how
+** many base units (seconds, bytes) it is. */
+typedef struct Unit Unit;
+struct Unit {
+  const char *azName[4];
+  double mult;
+};
+
+static const Unit aDurationUnit[] = {
+  { {"", "s", "sec", "second"}, 1.0 },
+  { {"ms", "msec", "millisecond", 0}, 0.001 },
+  { {"m", "min", "minute", 0}, 60.0 },
+  { {"h", "hr", "hour", 0}, 3600.0 },
+  { {"d", "day", 0, 0}, 86400.0 },
+  { {"w", "week", 0, 0}, 604800.0 },
+  { {0, 0, 0, 0}, 0.0 }
+};
+
+static const Unit aSizeUnit[] = {
+  { {"", "b", "byte", 0}, 1.0 },
+  { {"k", "kb", "kib", 0}, 1024.0 },
+  { {"m", "mb", "mib", 0}, 1024.0*1024.0 },
+  { {"g", "gb", "gib", 0}, 1024.0*1024.0*1024.0 },
+  { {0, 0, 0, 0}, 0.0 }
+};
+
+/* Parse the text of pVal as "<number> <unit>" with a unit of aUnit, or as
+** one of the words azWord (then *piWord is its index, else -1). Returns
+** SQLITE_OK, SQLITE_NOMEM, or SQLITE_ERROR if it is neither. */
+static int parseTextQuantity(sqlite3_value *pVal, const Unit *aUnit,
+                             const char *const *azWord, double *pR,
+                             int *piWord){
+  char *z = lowerTrimmed(pVal);
+  const char *zUnit = 0;
+  int rc = SQLITE_ERROR, i;
+  if( z==0 ) return SQLITE_NOMEM;
+  *piWord = -1;
+  for(i=0; azWord[i]; i++){
+    if( strcmp(z, azWord[i])==0 ){
+      *piWord = i;
+      sqlite3_free(z);
+      return SQLITE_OK;
+    }
+  }
+  if( splitNumber(z, pR, &zUnit) ){
+    for(; rc && aUnit->mult>0.0; aUnit++){
+      if( unitIs(zUnit, aUnit->azName) ){
+        *pR *= aUnit->mult;
+        rc = SQLITE_OK;
+      }
+    }
+  }
+  sqlite3_free(z);
+  return rc;
 }
 
 /* Parse a duration into seconds (CACHIER_NEVER for 'never'). Negative
@@ -77,46 +135,27 @@ static int unitIs(const char *zUnit, const char *const *azName){
 ** caller decides what NULL means. */
 int parseDuration(sqlite3_value *pVal, int bAllowNegative, double *pSecs,
                   char **pzErr){
-  static const char *const azSec[] = {"", "s", "sec", "second", 0};
-  static const char *const azMs[] = {"ms", "msec", "millisecond", 0};
-  static const char *const azMin[] = {"m", "min", "minute", 0};
-  static const char *const azHour[] = {"h", "hr", "hour", 0};
-  static const char *const azDay[] = {"d", "day", 0};
-  static const char *const azWeek[] = {"w", "week", 0};
+  static const char *const azWord[] = {"never", 0};
   double r = 0.0;
+  int iWord, rc;
   switch( sqlite3_value_type(pVal) ){
     case SQLITE_INTEGER:
     case SQLITE_FLOAT:
       r = sqlite3_value_double(pVal);
       break;
-    case SQLITE_TEXT: {
-      char *z = lowerTrimmed(pVal);
-      const char *zUnit = 0;
-      int ok = 1;
-      if( z==0 ) return SQLITE_NOMEM;
-      if( strcmp(z, "never")==0 ){
-        sqlite3_free(z);
-        *pSecs = CACHIER_NEVER;
-        return SQLITE_OK;
-      }
-      if( !splitNumber(z, &r, &zUnit) ) ok = 0;
-      else if( unitIs(zUnit, azSec) ) {}
-      else if( unitIs(zUnit, azMs) ) r /= 1000.0;
-      else if( unitIs(zUnit, azMin) ) r *= 60.0;
-      else if( unitIs(zUnit, azHour) ) r *= 3600.0;
-      else if( unitIs(zUnit, azDay) ) r *= 86400.0;
-      else if( unitIs(zUnit, azWeek) ) r *= 604800.0;
-      else ok = 0;
-      if( !ok ){
+    case SQLITE_TEXT:
+      rc = parseTextQuantity(pVal, aDurationUnit, azWord, &r, &iWord);
+      if( rc==SQLITE_ERROR ){
         *pzErr = sqlite3_mprintf("invalid duration '%q': use seconds or "
             "text such as '90 seconds', '30 minutes', '2 hours', '1 day' "
             "or 'never'", sqlite3_value_text(pVal));
-        sqlite3_free(z);
-        return SQLITE_ERROR;
       }
-      sqlite3_free(z);
+      if( rc ) return rc;
+      if( iWord==0 ){
+        *pSecs = CACHIER_NEVER;
+        return SQLITE_OK;
+      }
       break;
-    }
     default:
       *pzErr = sqlite3_mprintf("a duration must be a number of seconds or "
                                "text such as '30 minutes'");
@@ -148,11 +187,9 @@ int durationRuleCheck(const char *zKey, double r, char **pzWhy){
 
 /* Parse a size into bytes; 'none' (or 'unlimited') gives -1. */
 int parseSize(sqlite3_value *pVal, sqlite3_int64 *pBytes, char **pzErr){
-  static const char *const azB[] = {"", "b", "byte", 0};
-  static const char *const azK[] = {"k", "kb", "kib", 0};
-  static const char *const azM[] = {"m", "mb", "mib", 0};
-  static const char *const azG[] = {"g", "gb", "gib", 0};
+  static const char *const azWord[] = {"none", "unlimited", 0};
   double r = 0.0;
+  int iWord, rc;
   switch( sqlite3_value_type(pVal) ){
     case SQLITE_INTEGER:
       if( sqlite3_value_int64(pVal)<0 ) goto negative;
@@ -161,31 +198,18 @@ int parseSize(sqlite3_value *pVal, sqlite3_int64 *pBytes, char **pzErr){
     case SQLITE_FLOAT:
       r = sqlite3_value_double(pVal);
       break;
-    case SQLITE_TEXT: {
-      char *z = lowerTrimmed(pVal);
-      const char *zUnit = 0;
-      int ok = 1;
-      if( z==0 ) return SQLITE_NOMEM;
-      if( strcmp(z, "none")==0 || strcmp(z, "unlimited")==0 ){
-        sqlite3_free(z);
+    case SQLITE_TEXT:
+      rc = parseTextQuantity(pVal, aSizeUnit, azWord, &r, &iWord);
+      if( rc==SQLITE_ERROR ){
+        *pzErr = sqlite3_mprintf("invalid size '%q': use bytes or text such "
+                 "as '10KB', '200MB' or 'none'", sqlite3_value_text(pVal));
+      }
+      if( rc ) return rc;
+      if( iWord>=0 ){
         *pBytes = -1;
         return SQLITE_OK;
       }
-      if( !splitNumber(z, &r, &zUnit) ) ok = 0;
-      else if( unitIs(zUnit, azB) ) {}
-      else if( unitIs(zUnit, azK) ) r *= 1024.0;
-      else if( unitIs(zUnit, azM) ) r *= 1024.0*1024.0;
-      else if( unitIs(zUnit, azG) ) r *= 1024.0*1024.0*1024.0;
-      else ok = 0;
-      if( !ok ){
-        *pzErr = sqlite3_mprintf("invalid size '%q': use bytes or text such "
-                 "as '10KB', '200MB' or 'none'", sqlite3_value_text(pVal));
-        sqlite3_free(z);
-        return SQLITE_ERROR;
-      }
-      sqlite3_free(z);
       break;
-    }
     default:
       *pzErr = sqlite3_mprintf("a size must be a number of bytes or text "
                                "such as '10KB'");

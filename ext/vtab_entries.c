@@ -32,12 +32,6 @@ enum {
   COL_CREATED, COL_AGE, COL_STALE, COL_COMPUTE_SECONDS, COL_STORE
 };
 
-typedef struct EntriesVtab EntriesVtab;
-struct EntriesVtab {
-  sqlite3_vtab base;
-  Cachier *p;
-};
-
 /* stale_after of one configured name, loaded at xFilter. */
 typedef struct StaleRule StaleRule;
 struct StaleRule {
@@ -61,44 +55,18 @@ struct EntriesCursor {
 static int entriesConnect(sqlite3 *db, void *pAux, int argc,
                           const char *const *argv, sqlite3_vtab **ppVtab,
                           char **pzErr){
-  EntriesVtab *pTab;
-  int rc;
   (void)argc; (void)argv; (void)pzErr;
-  rc = sqlite3_declare_vtab(db, "CREATE TABLE x(fn TEXT, args TEXT, key TEXT,"
-      " value, type TEXT, subtype INTEGER, bytes INTEGER, created REAL,"
-      " age REAL, stale INTEGER, compute_seconds REAL, store TEXT)");
-  if( rc ) return rc;
-  pTab = sqlite3_malloc(sizeof(*pTab));
-  if( pTab==0 ) return SQLITE_NOMEM;
-  memset(pTab, 0, sizeof(*pTab));
-  pTab->p = (Cachier*)pAux;
-  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
-  *ppVtab = &pTab->base;
-  return SQLITE_OK;
+  return cachierVtabConnect(db, pAux, "CREATE TABLE x(fn TEXT, args TEXT,"
+      " key TEXT, value, type TEXT, subtype INTEGER, bytes INTEGER,"
+      " created REAL, age REAL, stale INTEGER, compute_seconds REAL,"
+      " store TEXT)", 1, ppVtab);
 }
 
-static int entriesDisconnect(sqlite3_vtab *pVtab){
-  sqlite3_free(pVtab);
-  return SQLITE_OK;
-}
-
-/* "fn = ?" uses the store's index on fn (idxNum 1); anything else scans. */
+/* "fn = ?" reads only that function's id range (idxNum 1); anything else
+** scans. */
 static int entriesBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
-  int i;
   (void)pVtab;
-  pInfo->estimatedCost = 1e6;
-  pInfo->estimatedRows = 100000;
-  for(i=0; i<pInfo->nConstraint; i++){
-    const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
-    if( c->usable && c->iColumn==COL_FN && c->op==SQLITE_INDEX_CONSTRAINT_EQ ){
-      pInfo->aConstraintUsage[i].argvIndex = 1;
-      pInfo->aConstraintUsage[i].omit = 1;
-      pInfo->idxNum = 1;
-      pInfo->estimatedCost = 1000.0;
-      pInfo->estimatedRows = 1000;
-      break;
-    }
-  }
+  cachierBestIndexEq(pInfo, COL_FN, 1e6, 1000.0, 0);
   return SQLITE_OK;
 }
 
@@ -116,7 +84,7 @@ static int entriesOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor){
   EntriesCursor *pCur = sqlite3_malloc(sizeof(*pCur));
   if( pCur==0 ) return SQLITE_NOMEM;
   memset(pCur, 0, sizeof(*pCur));
-  pCur->pStore = cachierMainStore(((EntriesVtab*)pVtab)->p);
+  pCur->pStore = cachierMainStore(((CachierVtab*)pVtab)->p);
   if( pCur->pStore==0 ){
     sqlite3_free(pCur);
     return SQLITE_NOMEM;
@@ -194,7 +162,7 @@ static int entriesNext(sqlite3_vtab_cursor *pCursor){
 static int entriesFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
                          const char *idxStr, int argc, sqlite3_value **argv){
   EntriesCursor *pCur = (EntriesCursor*)pCursor;
-  Cachier *p = ((EntriesVtab*)pCursor->pVtab)->p;
+  Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
   const char *zFn = 0;
   int rc;
   (void)idxStr; (void)argc;
@@ -281,7 +249,7 @@ static int entriesRowid(sqlite3_vtab_cursor *pCursor, sqlite_int64 *pRowid){
 
 static int entriesUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
                          sqlite_int64 *pRowid){
-  Cachier *p = ((EntriesVtab*)pVtab)->p;
+  Cachier *p = ((CachierVtab*)pVtab)->p;
   CachierStore *pStore = cachierMainStore(p);
   int rc;
   (void)pRowid;
@@ -298,7 +266,7 @@ static int entriesUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
 
 const sqlite3_module cachierEntriesModule = {
   0,
-  0, entriesConnect, entriesBestIndex, entriesDisconnect, 0,
+  0, entriesConnect, entriesBestIndex, cachierVtabDisconnect, 0,
   entriesOpen, entriesClose, entriesFilter, entriesNext, entriesEof,
   entriesColumn, entriesRowid, entriesUpdate,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0

@@ -31,12 +31,6 @@ static const char *const azColumn[N_COL] = {
   "cleanup_stale", "cleanup_interval", "entry_size_limit", "hash_func"
 };
 
-typedef struct FnVtab FnVtab;
-struct FnVtab {
-  sqlite3_vtab base;
-  Cachier *p;
-};
-
 typedef struct FnCursor FnCursor;
 struct FnCursor {
   sqlite3_vtab_cursor base;
@@ -47,45 +41,17 @@ struct FnCursor {
 static int fnConnect(sqlite3 *db, void *pAux, int argc,
                      const char *const *argv, sqlite3_vtab **ppVtab,
                      char **pzErr){
-  FnVtab *pTab;
-  int rc;
   (void)argc; (void)argv; (void)pzErr;
-  rc = sqlite3_declare_vtab(db, "CREATE TABLE x(name TEXT PRIMARY KEY,"
+  return cachierVtabConnect(db, pAux, "CREATE TABLE x(name TEXT PRIMARY KEY,"
       " stale_after, next_time, allow_none, wait_for_calc_timeout,"
-      " cleanup_stale, cleanup_interval, entry_size_limit, hash_func TEXT)");
-  if( rc ) return rc;
-  pTab = sqlite3_malloc(sizeof(*pTab));
-  if( pTab==0 ) return SQLITE_NOMEM;
-  memset(pTab, 0, sizeof(*pTab));
-  pTab->p = (Cachier*)pAux;
-  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
-  *ppVtab = &pTab->base;
-  return SQLITE_OK;
-}
-
-static int fnDisconnect(sqlite3_vtab *pVtab){
-  sqlite3_free(pVtab);
-  return SQLITE_OK;
+      " cleanup_stale, cleanup_interval, entry_size_limit, hash_func TEXT)",
+      1, ppVtab);
 }
 
 /* A "name = ?" constraint is a unique lookup (idxNum 1). */
 static int fnBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
-  int i;
   (void)pVtab;
-  pInfo->estimatedCost = 1000.0;
-  pInfo->estimatedRows = 100;
-  for(i=0; i<pInfo->nConstraint; i++){
-    const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
-    if( c->usable && c->iColumn==COL_NAME && c->op==SQLITE_INDEX_CONSTRAINT_EQ ){
-      pInfo->aConstraintUsage[i].argvIndex = 1;
-      pInfo->aConstraintUsage[i].omit = 1;
-      pInfo->idxNum = 1;
-      pInfo->estimatedCost = 1.0;
-      pInfo->estimatedRows = 1;
-      pInfo->idxFlags = SQLITE_INDEX_SCAN_UNIQUE;
-      break;
-    }
-  }
+  cachierBestIndexEq(pInfo, COL_NAME, 1000.0, 1.0, 1);
   return SQLITE_OK;
 }
 
@@ -116,14 +82,14 @@ static int fnNext(sqlite3_vtab_cursor *pCursor){
   pCur->bEof = rc!=SQLITE_ROW;
   if( rc==SQLITE_ROW || rc==SQLITE_DONE ) return SQLITE_OK;
   pCursor->pVtab->zErrMsg = sqlite3_mprintf("%s",
-      sqlite3_errmsg(((FnVtab*)pCursor->pVtab)->p->db));
+      sqlite3_errmsg(((CachierVtab*)pCursor->pVtab)->p->db));
   return rc;
 }
 
 static int fnFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
                     const char *idxStr, int argc, sqlite3_value **argv){
   FnCursor *pCur = (FnCursor*)pCursor;
-  Cachier *p = ((FnVtab*)pCursor->pVtab)->p;
+  Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
   (void)idxStr; (void)argc;
   sqlite3_finalize(pCur->pStmt);
   pCur->pStmt = 0;
@@ -225,7 +191,7 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind, int iCol,
 /* INSERT, UPDATE and DELETE. */
 static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
                     sqlite_int64 *pRowid){
-  FnVtab *pTab = (FnVtab*)pVtab;
+  CachierVtab *pTab = (CachierVtab*)pVtab;
   Cachier *p = pTab->p;
   sqlite3_stmt *pStmt = 0;
   char *zErr = 0;
@@ -292,7 +258,7 @@ done:
 
 const sqlite3_module cachierFunctionsModule = {
   0,
-  0, fnConnect, fnBestIndex, fnDisconnect, 0,  /* eponymous only */
+  0, fnConnect, fnBestIndex, cachierVtabDisconnect, 0,  /* eponymous only */
   fnOpen, fnClose, fnFilter, fnNext, fnEof, fnColumn, fnRowid,
   fnUpdate,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0

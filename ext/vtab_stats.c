@@ -27,12 +27,6 @@ struct StatsRow {
   double avgComputeSeconds;   /* over the stored entries; <0: none stored */
 };
 
-typedef struct StatsVtab StatsVtab;
-struct StatsVtab {
-  sqlite3_vtab base;
-  Cachier *p;
-};
-
 typedef struct StatsCursor StatsCursor;
 struct StatsCursor {
   sqlite3_vtab_cursor base;
@@ -43,27 +37,19 @@ struct StatsCursor {
 static int statsConnect(sqlite3 *db, void *pAux, int argc,
                         const char *const *argv, sqlite3_vtab **ppVtab,
                         char **pzErr){
-  StatsVtab *pTab;
   int rc;
   (void)argc; (void)argv; (void)pzErr;
-  rc = sqlite3_declare_vtab(db, "CREATE TABLE x(fn TEXT, hits INTEGER,"
+  rc = cachierVtabConnect(db, pAux, "CREATE TABLE x(fn TEXT, hits INTEGER,"
       " misses INTEGER, stale_hits INTEGER, computes INTEGER, errors INTEGER,"
       " write_errors INTEGER, entries INTEGER, bytes INTEGER, hit_rate REAL,"
-      " compute_seconds REAL, saved_seconds REAL)");
-  if( rc ) return rc;
-  pTab = sqlite3_malloc(sizeof(*pTab));
-  if( pTab==0 ) return SQLITE_NOMEM;
-  memset(pTab, 0, sizeof(*pTab));
-  pTab->p = (Cachier*)pAux;
-  pTab->p->anchored = 1;
-  *ppVtab = &pTab->base;
-  return SQLITE_OK;
+      " compute_seconds REAL, saved_seconds REAL)", 0, ppVtab);
+  if( rc==SQLITE_OK ) ((Cachier*)pAux)->anchored = 1;
+  return rc;
 }
 
 static int statsDisconnect(sqlite3_vtab *pVtab){
-  cachierStmtFinalizeAll(((StatsVtab*)pVtab)->p);
-  sqlite3_free(pVtab);
-  return SQLITE_OK;
+  cachierStmtFinalizeAll(((CachierVtab*)pVtab)->p);
+  return cachierVtabDisconnect(pVtab);
 }
 
 static int statsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
@@ -122,7 +108,7 @@ static StatsRow *rowFor(StatsCursor *pCur, const char *zFn){
 static int statsFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
                        const char *idxStr, int argc, sqlite3_value **argv){
   StatsCursor *pCur = (StatsCursor*)pCursor;
-  Cachier *p = ((StatsVtab*)pCursor->pVtab)->p;
+  Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
   sqlite3_stmt *pStmt = 0;
   FnStats *pS;
   StatsRow *pRow;

@@ -614,6 +614,18 @@ static void benchHits(int64_t N, int nRep){
   sqlite3_finalize(pFloorStmt);
 }
 
+/* Add the row of a stored-miss measurement: aMiss and its floor aFloor,
+** both net of aBase (the function called directly). eTarget: the 10 µs
+** target applies. */
+static void addMissRow(const char *zName, int64_t N, double *aMiss,
+                       double *aBase, double *aFloor, int nRep, int64_t nMiss,
+                       int eTarget){
+  Row *r = addRow(zName, N, netPer(aMiss, aBase, nRep, nMiss),
+                  "INSERT OR REPLACE 100-byte row (C fn)",
+                  netPer(aFloor, aBase, nRep, nMiss));
+  if( eTarget ){ r->eTarget = 2; r->target = 10000; }
+}
+
 /* Stored misses in autocommit made by one SELECT over a table of fresh
 ** keys in main (the shape of "SELECT memoize('geocode', address) FROM
 ** customers"): the outer statement holds the read transaction and each
@@ -626,7 +638,6 @@ static void benchMissScan(int64_t N, int nRep, int64_t nMiss,
   sqlite3_stmt *pFill = prep("WITH RECURSIVE c(i) AS (SELECT ?1 UNION ALL"
       " SELECT i+1 FROM c WHERE i<?2) INSERT INTO fresh SELECT i FROM c");
   double aBase[MAX_REPS], aMiss[MAX_REPS], aFloor[MAX_REPS];
-  Row *r;
   int i;
   for(i=0; i<nRep; i++){
     int64_t base = g_fresh;
@@ -642,10 +653,7 @@ static void benchMissScan(int64_t N, int nRep, int64_t nMiss,
     aFloor[i] = timeStmt(pFloor, 0, 0, nMiss);
     dropMisses(base, nMiss);
   }
-  r = addRow(zName, N, netPer(aMiss, aBase, nRep, nMiss),
-             "INSERT OR REPLACE 100-byte row (C fn)",
-             netPer(aFloor, aBase, nRep, nMiss));
-  if( eTarget ){ r->eTarget = 2; r->target = 10000; }
+  addMissRow(zName, N, aMiss, aBase, aFloor, nRep, nMiss, eTarget);
   sqlite3_finalize(pBase);
   sqlite3_finalize(pMiss);
   sqlite3_finalize(pFloor);
@@ -659,7 +667,6 @@ static void benchMissAutocommit(int64_t N, int nRep, int64_t nMiss,
   sqlite3_stmt *pMiss = prep("SELECT memoize('payload_m', ?1)");
   sqlite3_stmt *pFloor = prep("SELECT store(?1)");
   double aBase[MAX_REPS], aMiss[MAX_REPS], aFloor[MAX_REPS];
-  Row *r;
   int i;
   for(i=0; i<nRep; i++){
     int64_t base = g_fresh;
@@ -670,10 +677,7 @@ static void benchMissAutocommit(int64_t N, int nRep, int64_t nMiss,
     aFloor[i] = timeLoop(pFloor, 0, base, nMiss);
     dropMisses(base, nMiss);
   }
-  r = addRow(zName, N, netPer(aMiss, aBase, nRep, nMiss),
-             "INSERT OR REPLACE 100-byte row (C fn)",
-             netPer(aFloor, aBase, nRep, nMiss));
-  if( eTarget ){ r->eTarget = 2; r->target = 10000; }
+  addMissRow(zName, N, aMiss, aBase, aFloor, nRep, nMiss, eTarget);
   sqlite3_finalize(pBase);
   sqlite3_finalize(pMiss);
   sqlite3_finalize(pFloor);
@@ -705,10 +709,8 @@ static void benchMissTxn(int64_t N, int nRep, int64_t nMiss){
     aFloor[i] = (double)(nowNs() - t0);
     dropMisses(base, nMiss);
   }
-  addRow("stored miss, one BEGIN..COMMIT (WAL)", N,
-         netPer(aMiss, aBase, nRep, nMiss),
-         "INSERT OR REPLACE 100-byte row (C fn)",
-         netPer(aFloor, aBase, nRep, nMiss));
+  addMissRow("stored miss, one BEGIN..COMMIT (WAL)", N, aMiss, aBase, aFloor,
+             nRep, nMiss, 0);
   sqlite3_finalize(pBase);
   sqlite3_finalize(pMiss);
   sqlite3_finalize(pFloor);

@@ -184,8 +184,11 @@ static int planMakeKey(Plan *pPlan, sqlite3_value **apArg, CachierKey *pKey,
   return SQLITE_OK;
 }
 
-/* Store pValue for pKey unless this statement's writes already failed.
-** A failure is counted and logged, never reported to the user. */
+/* Store pValue for pKey unless this statement's writes already failed for
+** good. A failure is counted and logged, never reported to the user. A
+** busy, locked or full database may accept the next row's write; any
+** other failure (read-only, query_only, a newer schema) would repeat, so
+** the statement stops trying. */
 static void planStore(Plan *pPlan, const CachierKey *pKey,
                       sqlite3_value *pValue, sqlite3_int64 computeNs){
   Cachier *p = pPlan->p;
@@ -196,11 +199,14 @@ static void planStore(Plan *pPlan, const CachierKey *pKey,
   if( rc==SQLITE_OK ){
     pPlan->bNoTables = 0;
   }else{
+    int eCode = rc & 0xff;
+    int bTransient = eCode==SQLITE_BUSY || eCode==SQLITE_LOCKED
+                  || eCode==SQLITE_FULL;
     pPlan->pStats->nWriteError++;
-    pPlan->bNoWrite = 1;
-    cachierLog(p, "cachier: %s(): cannot store a result, computing without "
-               "the cache for the rest of the statement: %s",
-               pKey->zFn, sqlite3_errstr(rc));
+    if( !bTransient ) pPlan->bNoWrite = 1;
+    cachierLog(p, "cachier: %s(): cannot store a result (%s)%s", pKey->zFn,
+               sqlite3_errstr(rc), bTransient ? ""
+               : "; computing without the cache for the rest of the statement");
   }
 }
 

@@ -8,8 +8,8 @@
 **
 ** A key owns the rowids [iBase, iBase+255]: the entry of a key is the row
 ** of that range whose k equals the key; a colliding key takes the
-** first free rowid of the range. A lookup is one short rowid range scan
-** that normally reads a single row.
+** first free rowid of the range. A hit is normally a rowid point lookup of
+** the first one.
 */
 #include "store.h"
 #include "schema_sql.h"
@@ -34,15 +34,16 @@ struct MainScan {
 ** Nearly every key sits in the first slot of its range, so the first arm
 ** is a rowid point lookup that a hit stops after; a miss goes on to search
 ** the rest of the range, in the same statement (one read transaction), and
-** the last arm returns a marker row (subtype -1) when the whole range is
+** the last arm returns a marker row (found = 0) when the whole range is
 ** empty, so the write that follows can go straight to the first slot. */
 #define SQL_LOOKUP \
-  "SELECT v, subtype, created FROM main.cachier_data WHERE id=?1 AND k=?2" \
+  "SELECT v, subtype, created, 1 FROM main.cachier_data" \
+  "  WHERE id=?1 AND k=?2" \
   " UNION ALL" \
-  " SELECT v, subtype, created FROM main.cachier_data" \
+  " SELECT v, subtype, created, 1 FROM main.cachier_data" \
   "  WHERE id BETWEEN ?1+1 AND ?1+255 AND k=?2" \
   " UNION ALL" \
-  " SELECT NULL, -1, NULL WHERE NOT EXISTS (SELECT 1 FROM main.cachier_data" \
+  " SELECT NULL, 0, NULL, 0 WHERE NOT EXISTS (SELECT 1 FROM main.cachier_data" \
   "  WHERE id BETWEEN ?1 AND ?1+255)"
 /* The common write: a key whose whole range the lookup saw empty. */
 #define SQL_INSERT \
@@ -109,7 +110,7 @@ static int mainLookup(CachierStore *pStore, const CachierKey *pKey,
   s->iEmptyBase = 0;
   rc = sqlite3_step(pStmt);
   if( rc==SQLITE_ROW ){
-    if( sqlite3_column_int(pStmt, 1)<0 ){
+    if( sqlite3_column_int(pStmt, 3)==0 ){
       s->iEmptyBase = pKey->iBase;
       s->nEmptyChanges = sqlite3_total_changes64(pStore->pCachier->db);
       return SQLITE_OK;

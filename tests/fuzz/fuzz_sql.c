@@ -6,7 +6,7 @@
 ** Built with ASan+UBSan by "make fuzz" and run by CI for a fixed number of
 ** iterations with a fixed seed (so a failure reproduces). Each iteration
 ** does one random thing to a cache that holds a few entries:
-**   - corrupts stored rows (key bytes, value, vtype, created) as a broken
+**   - corrupts stored rows (key bytes, value, subtype, created) as a broken
 **     disk or a hostile writer might, then reads them back through
 **     memoize() and cachier_entries, which must never crash or serve a
 **     value for another key;
@@ -111,7 +111,7 @@ int main(int argc, char **argv){
                        " WHERE abs(random()) % 4 = 0");
         break;
       case 4:
-        execIgnore(db, "UPDATE cachier_data SET vtype = random() "
+        execIgnore(db, "UPDATE cachier_data SET subtype = random() "
                        "WHERE abs(random()) % 4 = 0");
         break;
       case 5:

@@ -130,7 +130,6 @@ int keyEncodeArgs(KeyBuf*, const char *zFn, int nFn, int nArg,
                   sqlite3_value **apArg);
 int keyEncodeHashFuncKey(KeyBuf*, const char *zFn, int nFn,
                          sqlite3_value *pKey);
-uint64_t keyHash(const unsigned char *a, sqlite3_int64 n);
 char *keyToJson(const unsigned char *a, sqlite3_int64 n);
 const char *typeName(int eType);
 sqlite3_int64 cachierValueBytes(sqlite3_value*);

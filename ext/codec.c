@@ -160,7 +160,7 @@ static uint64_t hashMix(uint64_t h, const unsigned char *a, sqlite3_int64 n){
   return h;
 }
 
-uint64_t keyHash(const unsigned char *a, sqlite3_int64 n){
+static uint64_t keyHash(const unsigned char *a, sqlite3_int64 n){
   return hashMix(0x9e3779b97f4a7c15ULL, a, n);
 }
 

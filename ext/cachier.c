@@ -143,7 +143,7 @@ static void debugFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 #else
       "release",
 #endif
-      p->hashBits ? p->hashBits : 56, p->enabled, nKept), -1, sqlite3_free);
+      p->hashBits ? p->hashBits : 40, p->enabled, nKept), -1, sqlite3_free);
 }
 
 static const CachierFunction cachierMainFunctions[] = {
@@ -158,8 +158,8 @@ static void testHashBitsFunc(sqlite3_context *ctx, int argc,
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
   int n = sqlite3_value_int(argv[0]);
   (void)argc;
-  if( n<0 || n>56 ){
-    sqlite3_result_error(ctx, "cachier_test_hash_bits: N must be 0..56", -1);
+  if( n<0 || n>40 ){
+    sqlite3_result_error(ctx, "cachier_test_hash_bits: N must be 0..40", -1);
     return;
   }
   p->hashBits = n;

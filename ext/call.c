@@ -181,7 +181,6 @@ int callPrepare(Cachier *p, FnCall *pCall, const unsigned char *aSub,
 int callRun(Cachier *p, FnCall *pCall, sqlite3_value **apArg, char **pzErr){
   unsigned char aSub[CACHIER_MAX_ARGS+1];
   int i, rc, bSame = pCall->pStmt!=0;
-  (void)p;
   for(i=0; i<pCall->nArg; i++){
     aSub[i] = (unsigned char)sqlite3_value_subtype(apArg[i]);
     if( bSame && aSub[i]!=pCall->aSub[i] ) bSame = 0;

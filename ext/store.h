@@ -39,9 +39,9 @@ struct CachierEntry {
 
 struct CachierStoreMethods {
   const char *zName;
-  /* Find pKey. *pFound is 1 and *pEntry filled when present: pValue,
-  ** subtype and id always, created only with CACHIER_LOOKUP_CREATED (a hit
-  ** reads no more than it needs). Call xLookupDone() when done with the
+  /* Find pKey. *pFound is 1 and *pEntry filled when present: pValue and
+  ** subtype always, created only with CACHIER_LOOKUP_CREATED, nothing else
+  ** (a hit reads no more than it serves). Call xLookupDone() when done with the
   ** entry, found or not. */
   int (*xLookup)(CachierStore*, const CachierKey*, int flags, CachierEntry*,
                  int *pFound);
@@ -74,6 +74,7 @@ int storeMainEnsureSchema(Cachier*, char **pzErr);
 #define STORE_READY  1
 #define STORE_NEWER  2
 int storeMainState(Cachier*, int *peState);
+int storeMainSchemaVersion(sqlite3*);
 /* Run the schema SQL (shared by the "cachier" module's xCreate). */
 int storeMainCreateTables(sqlite3*, char **pzErr);
 int storeMainDropTables(sqlite3*);

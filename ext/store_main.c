@@ -82,18 +82,14 @@ static void rowToEntry(sqlite3_stmt *pStmt, CachierEntry *e){
 }
 
 /* Fill pEntry from a row of SQL_LOOKUP: only what a hit serves (each
-** column call costs a mutex round trip). */
-static void lookupRowToEntry(sqlite3_stmt *pStmt, const CachierKey *pKey,
-                             int flags, CachierEntry *pEntry){
-  memset(pEntry, 0, sizeof(*pEntry));
+** column call costs a mutex round trip); the other fields are unset. */
+static void lookupRowToEntry(sqlite3_stmt *pStmt, int flags,
+                             CachierEntry *pEntry){
   pEntry->pValue = sqlite3_column_value(pStmt, 0);
   pEntry->subtype = sqlite3_column_int(pStmt, 1) & 0xff;
   if( flags & CACHIER_LOOKUP_CREATED ){
     pEntry->created = sqlite3_column_double(pStmt, 2);
   }
-  pEntry->zFn = pKey->zFn;
-  pEntry->aKey = pKey->aKey;
-  pEntry->nKey = pKey->nKey;
 }
 
 static int mainLookup(CachierStore *pStore, const CachierKey *pKey,
@@ -115,7 +111,7 @@ static int mainLookup(CachierStore *pStore, const CachierKey *pKey,
       s->nEmptyChanges = sqlite3_total_changes64(pStore->pCachier->db);
       return SQLITE_OK;
     }
-    lookupRowToEntry(pStmt, pKey, flags, pEntry);
+    lookupRowToEntry(pStmt, flags, pEntry);
     *pFound = 1;
     return SQLITE_OK;
   }
@@ -225,15 +221,22 @@ int storeMainState(Cachier *p, int *peState){
   sqlite3_finalize(pStmt);
   if( rc==SQLITE_DONE ) return SQLITE_OK;
   if( rc!=SQLITE_ROW ) return sqlite3_errcode(p->db);
-  *peState = STORE_READY;
-  rc = sqlite3_prepare_v2(p->db, "SELECT value FROM main.cachier_info"
-        " WHERE key='schema_version'", -1, &pStmt, 0);
-  if( rc ) return rc;
-  if( sqlite3_step(pStmt)==SQLITE_ROW
-   && sqlite3_column_int(pStmt, 0)>CACHIER_SCHEMA_VERSION ){
-    *peState = STORE_NEWER;
+  *peState = storeMainSchemaVersion(p->db)>CACHIER_SCHEMA_VERSION
+           ? STORE_NEWER : STORE_READY;
+  return SQLITE_OK;
+}
+
+/* The schema_version recorded in main.cachier_info, 0 if none. */
+int storeMainSchemaVersion(sqlite3 *db){
+  sqlite3_stmt *pStmt = 0;
+  int v = 0;
+  if( sqlite3_prepare_v2(db, "SELECT value FROM main.cachier_info"
+          " WHERE key='schema_version'", -1, &pStmt, 0)==SQLITE_OK
+   && sqlite3_step(pStmt)==SQLITE_ROW ){
+    v = sqlite3_column_int(pStmt, 0);
   }
-  return sqlite3_finalize(pStmt);
+  sqlite3_finalize(pStmt);
+  return v;
 }
 
 /* storeMainState() for explicit management calls: SQLITE_OK with *pbHas,

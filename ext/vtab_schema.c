@@ -30,19 +30,6 @@ struct SchemaCursor {
   int bEof;
 };
 
-/* The schema_version of the store in main, 0 if it has none. */
-static int storedSchemaVersion(sqlite3 *db){
-  sqlite3_stmt *pStmt = 0;
-  int v = 0;
-  if( sqlite3_prepare_v2(db, "SELECT value FROM main.cachier_info"
-          " WHERE key='schema_version'", -1, &pStmt, 0)==SQLITE_OK
-   && sqlite3_step(pStmt)==SQLITE_ROW ){
-    v = sqlite3_column_int(pStmt, 0);
-  }
-  sqlite3_finalize(pStmt);
-  return v;
-}
-
 static int schemaInit(sqlite3 *db, Cachier *p, int bCreate, int argc,
                       const char *const *argv, sqlite3_vtab **ppVtab,
                       char **pzErr){
@@ -59,7 +46,7 @@ static int schemaInit(sqlite3 *db, Cachier *p, int bCreate, int argc,
     if( rc ) return rc;
     p->settingsGen++;         /* cached store state is out of date */
   }
-  v = storedSchemaVersion(db);
+  v = storeMainSchemaVersion(db);
   if( v>CACHIER_SCHEMA_VERSION ){
     *pzErr = sqlite3_mprintf("cachier: this cache has schema version %d; "
         "this build of cachier understands up to %d", v,

@@ -16,6 +16,7 @@ WARN     = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror=implicit-fun
 SOFLAGS  = -fPIC -shared -fvisibility=hidden
 SRC      = $(wildcard ext/*.c)
 HDR      = $(wildcard ext/*.h) ext/schema_sql.h
+LIBS     = -lpthread
 
 # Debian packages each target needs.
 PKGS_BUILD = gcc make libsqlite3-dev libzstd-dev
@@ -27,22 +28,25 @@ PKGS_VALGRIND = $(PKGS_TEST) valgrind
 
 all: cachier.so
 
-ext/schema_sql.h: sql/schema.sql
-	@{ echo '/* Generated from sql/schema.sql by make: do not edit. */'; \
-	   echo 'static const char cachierSchemaSql[] ='; \
-	   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/  "/' -e 's/$$/\\n"/' $<; \
-	   echo ';'; } > $@
+# The SQL the extension runs, embedded as C strings.
+SQL_EMBED = sql/schema.sql:cachierSchemaSql sql/migrate_1_to_2.sql:cachierMigrate1To2Sql
+ext/schema_sql.h: sql/schema.sql sql/migrate_1_to_2.sql
+	@{ echo '/* Generated from the files in sql/ by make: do not edit. */'; \
+	   for pair in $(SQL_EMBED); do \
+	     echo "static const char $${pair#*:}[] ="; \
+	     sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/  "/' -e 's/$$/\\n"/' $${pair%%:*}; \
+	     echo ';'; done; } > $@
 
 cachier.so: $(SRC) $(HDR)
-	$(CC) $(CFLAGS) $(WARN) $(SOFLAGS) -o $@ $(SRC)
+	$(CC) $(CFLAGS) $(WARN) $(SOFLAGS) -o $@ $(SRC) $(LIBS)
 
 # The test build adds cachier_test_clock() and cachier_test_hash_bits().
 tests/cachier_test.so: $(SRC) $(HDR)
-	$(CC) $(CFLAGS) $(WARN) -DCACHIER_TEST $(SOFLAGS) -o $@ $(SRC)
+	$(CC) $(CFLAGS) $(WARN) -DCACHIER_TEST $(SOFLAGS) -o $@ $(SRC) $(LIBS)
 
 tests/cachier_asan.so: $(SRC) $(HDR)
 	$(CC) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-	  -fno-sanitize-recover=undefined $(WARN) -DCACHIER_TEST $(SOFLAGS) -o $@ $(SRC)
+	  -fno-sanitize-recover=undefined $(WARN) -DCACHIER_TEST $(SOFLAGS) -o $@ $(SRC) $(LIBS)
 
 # A tiny extension with slow functions for the demo (not part of cachier.so).
 tests/demo/slowfn.so: tests/demo/slowfn.c

@@ -30,6 +30,8 @@ SQLITE_EXTENSION_INIT1
 
 extern const CachierFunction cachierMemoizeFunctions[];
 extern const CachierFunction cachierCallFunctions[];
+extern const CachierFunction cachierInflightFunctions[];
+extern const CachierFunction cachierRefreshFunctions[];
 #ifdef CACHIER_TEST
 extern const CachierFunction cachierTestFunctions[];
 #endif
@@ -50,6 +52,7 @@ static void cachierUnref(void *pArg){
     sqlite3_free(p->zLastLog);
 #endif
     cachierMainStoreFree(p);
+    inflightClose(p);
     sqlite3_free(p);
   }
 }
@@ -95,6 +98,7 @@ void cachierStmtDone(Cachier *p, int id, sqlite3_stmt *pStmt){
 
 void cachierStmtFinalizeAll(Cachier *p){
   int i;
+  refresherStop(p);           /* it runs statements on this connection */
   for(i=0; i<STMT_COUNT; i++){
     sqlite3_finalize(p->aStmt[i]);
     p->aStmt[i] = 0;
@@ -206,6 +210,7 @@ const CachierFunction cachierTestFunctions[] = {
 /* Every function table, for registration and cachierIsOwnFunction(). */
 static const CachierFunction *const aFunctionTables[] = {
   cachierMainFunctions, cachierMemoizeFunctions, cachierCallFunctions,
+  cachierInflightFunctions, cachierRefreshFunctions,
 #ifdef CACHIER_TEST
   cachierTestFunctions,
 #endif

@@ -10,7 +10,8 @@
 **   codec.c            type-exact key encoding, key hash, args as JSON
 **   settings.c         per-function settings, memoize_with() options,
 **                      duration and size parsing
-**   staleness.c        the clock (real and test) and freshness decisions
+**   staleness.c        the clock (real and test) and freshness decisions:
+**                      fresh, servable stale, or recompute
 **   stats.c            in-memory per-function counters
 **   store.h            the store interface
 **   store_main.c       the default store: shadow tables in "main"
@@ -20,6 +21,10 @@
 **   vtab_stats.c       cachier_stats (counters)
 **   vtab_common.c      what the eponymous tables share
 **   fninfo.c           per-connection cache of resolved functions
+**   inflight.c         in-flight marks: waiting for another's computation,
+**                      crash-proof (kernel-released file locks)
+**   refresh.c          next_time refreshes (queue, backoff, background
+**                      thread) and stale cleanup
 */
 #ifndef CACHIER_H
 #define CACHIER_H
@@ -34,7 +39,7 @@ SQLITE_EXTENSION_INIT3
 #endif
 
 #define CACHIER_VERSION "0.1.0"
-#define CACHIER_SCHEMA_VERSION 1
+#define CACHIER_SCHEMA_VERSION 2
 
 /* Deepest allowed nesting of memoize() inside a memoized function. */
 #define CACHIER_MAX_DEPTH 100
@@ -53,6 +58,9 @@ typedef struct CachierKey CachierKey;
 typedef struct CachierEntry CachierEntry;
 typedef struct KeyBuf KeyBuf;
 typedef struct FnInfo FnInfo;
+typedef struct Inflight Inflight;
+typedef struct InflightLock InflightLock;
+typedef struct Refresher Refresher;
 
 /* ---------------------------------------------------------------- stats.c */
 
@@ -63,6 +71,7 @@ struct FnStats {
   char *zFn;                  /* canonical (lower-case) function name */
   sqlite3_int64 nHit, nMiss, nStaleHit, nCompute, nError, nWriteError;
   sqlite3_int64 computeNs;    /* time spent inside the function */
+  double cleanupDue;          /* no cleanup_stale check before this time */
 };
 
 FnStats *cachierStatsFor(Cachier*, const char *zFn);
@@ -73,7 +82,7 @@ void cachierStatsFreeAll(Cachier*);
 /* Statements the connection keeps prepared (see cachierStmt()). */
 enum {
   STMT_LOOKUP, STMT_INSERT, STMT_WRITE, STMT_SETTINGS,
-  STMT_DELETE_ID, STMT_DB_VERSION,
+  STMT_DELETE_ID, STMT_DB_VERSION, STMT_MARK_REFRESH, STMT_GET,
   STMT_COUNT
 };
 
@@ -96,6 +105,8 @@ struct Cachier {
   char *zLastLog;             /* last cachierLog() line */
 #endif
   struct CachierStore *pMainStore;
+  Inflight *pInflight;        /* in-flight marks (inflight.c) */
+  Refresher *pRefresher;      /* background refresh thread (refresh.c) */
 };
 
 /* One row of a function registration table. */
@@ -131,6 +142,8 @@ int keyEncodeArgs(KeyBuf*, const char *zFn, int nFn, int nArg,
 int keyEncodeHashFuncKey(KeyBuf*, const char *zFn, int nFn,
                          sqlite3_value *pKey);
 char *keyToJson(const unsigned char *a, sqlite3_int64 n);
+int keyDecodeArgs(const unsigned char *a, sqlite3_int64 n, int *pnArg,
+                  unsigned char *aSub, sqlite3_stmt *pStmt);
 const char *typeName(int eType);
 sqlite3_int64 cachierValueBytes(sqlite3_value*);
 #define CACHIER_NEWER_SCHEMA_MSG \
@@ -163,6 +176,9 @@ struct FnSettings {
   double cleanupInterval;     /* seconds */
   sqlite3_int64 entrySizeLimit; /* bytes; -1: no limit */
   char *zHashFunc;            /* NULL: key on the arguments */
+  double staleWhileRefresh;   /* seconds past staleAfter; <0: the default */
+  double staleIfError;        /* seconds past staleAfter; <0: the default */
+  int backgroundRefresh;      /* refresh on a cachier thread (refresh.c) */
 };
 
 /* memoize_with() options; a field is "unset" when its has-flag is 0. */
@@ -175,6 +191,8 @@ struct CallOptions {
   int hasWait; double waitForCalcTimeout;
   int hasCleanupStale, cleanupStale;
   int hasCleanupInterval; double cleanupInterval;
+  int hasStaleWhileRefresh; double staleWhileRefresh;
+  int hasStaleIfError; double staleIfError;
 };
 
 void settingsDefaults(FnSettings*);
@@ -188,9 +206,53 @@ int parseBool(sqlite3_value*, int *pOn, char **pzErr);
 
 /* ---------------------------------------------------------- staleness.c */
 
+/* The time rules of one call: the function's settings, overridden by the
+** call's options. */
+typedef struct CallRules CallRules;
+struct CallRules {
+  double staleAfter;          /* past it an entry is stale */
+  double maxAge;              /* past it an entry is never served */
+  int nextTime;               /* serve stale entries, refresh them later */
+  double staleWhileRefresh;   /* how long past staleAfter next_time serves */
+  double staleIfError;        /* how long past staleAfter a stale value
+                              ** stands in for an error */
+  double waitForCalcTimeout;  /* 0: wait for another computation forever */
+};
+/* What an entry's age allows (entryAge()). */
+#define AGE_FRESH        0    /* serve it */
+#define AGE_STALE_SERVE  1    /* next_time: serve it and have it refreshed */
+#define AGE_STALE        2    /* recompute it */
+#define AGE_TOO_OLD      3    /* past max_age: recompute, never serve */
+
 double cachierNow(Cachier*);
 sqlite3_int64 cachierMonotonicNs(void);
 int entryIsStale(double created, double now, double maxAge);
+void callRules(const FnSettings*, const CallOptions*, CallRules*);
+int entryAge(const CallRules*, double created, double now);
+int staleIfErrorApplies(const CallRules*, double created, double now);
+double refreshBackoff(int attempts);
+
+/* ------------------------------------------------------------ refresh.c */
+
+void refresherWake(Cachier*);
+void refresherStop(Cachier*);
+struct CachierStore;
+void cleanupMaybe(Cachier*, FnInfo*, struct CachierStore*, const CallOptions*);
+
+/* ----------------------------------------------------------- inflight.c */
+
+struct InflightLock {
+  sqlite3_int64 off;          /* offset of the held lock byte, -1: none */
+  sqlite3_int64 iBase;
+};
+#define INFLIGHT_HELD 0
+#define INFLIGHT_BUSY 1
+#define INFLIGHT_NONE 2
+int inflightAcquire(Cachier*, sqlite3_int64 iBase, double timeoutSecs,
+                    int bTry, InflightLock*, int *pbWaited);
+void inflightRelease(Cachier*, InflightLock*);
+int inflightIsComputing(Cachier*, sqlite3_int64 iBase);
+void inflightClose(Cachier*);
 
 /* --------------------------------------------------------------- call.c */
 
@@ -209,6 +271,8 @@ int callResolve(Cachier*, const char *zCaller, sqlite3_value *pName, int nArg,
                 char **pzFn, char **pzErr);
 int callPrepare(Cachier*, FnCall*, const unsigned char *aSub, char **pzErr);
 int callRun(Cachier*, FnCall*, sqlite3_value **apArg, char **pzErr);
+int callRunEncoded(Cachier*, FnCall*, const unsigned char *aArgs,
+                   sqlite3_int64 nArgs, char **pzErr);
 void callReset(FnCall*);
 void callFinalize(FnCall*);
 

@@ -203,6 +203,33 @@ int callRun(Cachier *p, FnCall *pCall, sqlite3_value **apArg, char **pzErr){
   return rc;
 }
 
+/* callRun() on arguments decoded from an encoded argument list (a key
+** made by keyEncodeArgs(), which must stay valid until callReset()). */
+int callRunEncoded(Cachier *p, FnCall *pCall, const unsigned char *aArgs,
+                   sqlite3_int64 nArgs, char **pzErr){
+  unsigned char aSub[CACHIER_MAX_ARGS+1];
+  int i, rc, nArg = 0, bSame = pCall->pStmt!=0;
+  rc = keyDecodeArgs(aArgs, nArgs, &nArg, aSub, 0);
+  if( rc==SQLITE_OK && nArg!=pCall->nArg ) rc = SQLITE_CORRUPT;
+  if( rc ){
+    *pzErr = sqlite3_mprintf("the stored arguments of this entry are "
+                             "damaged");
+    return rc;
+  }
+  for(i=0; i<nArg && bSame; i++) bSame = aSub[i]==pCall->aSub[i];
+  if( !bSame ){
+    rc = callPrepare(p, pCall, aSub, pzErr);
+    if( rc ) return rc;
+  }
+  keyDecodeArgs(aArgs, nArgs, &nArg, 0, pCall->pStmt);
+  rc = sqlite3_step(pCall->pStmt);
+  if( rc==SQLITE_ROW ) return rc;
+  rc = sqlite3_reset(pCall->pStmt);
+  if( rc==SQLITE_OK ) rc = SQLITE_ERROR;
+  *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+  return rc;
+}
+
 void callReset(FnCall *pCall){
   if( pCall->pStmt ) sqlite3_reset(pCall->pStmt);
 }

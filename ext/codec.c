@@ -348,3 +348,73 @@ char *keyToJson(const unsigned char *a, sqlite3_int64 n){
   }
   return sqlite3_str_finish(pStr);
 }
+
+/* Decode the argument list of a key made by keyEncodeArgs() (a[0..n),
+** function name included). Without pStmt: *pnArg gets the argument count
+** and aSub[0..*pnArg) their subtypes (aSub has room for CACHIER_MAX_ARGS).
+** With pStmt: the arguments are bound to its parameters 1..nArg (the
+** bytes of a must outlive the binding). SQLITE_CORRUPT if malformed or a
+** hash_func key (which does not hold the arguments). */
+int keyDecodeArgs(const unsigned char *a, sqlite3_int64 n, int *pnArg,
+                  unsigned char *aSub, sqlite3_stmt *pStmt){
+  const unsigned char *pNul = a ? memchr(a, 0, (size_t)n) : 0;
+  sqlite3_int64 i;
+  uint64_t nArg, len;
+  int iArg;
+  if( pNul==0 ) return SQLITE_CORRUPT;
+  i = (pNul - a) + 1;
+  if( i<n && a[i]==KEY_HASHFUNC_MARK ) return SQLITE_CORRUPT;
+  if( !getVarint(a, n, &i, &nArg) || nArg>CACHIER_MAX_ARGS ){
+    return SQLITE_CORRUPT;
+  }
+  for(iArg=0; iArg<(int)nArg; iArg++){
+    int tag, eType, subtype = 0;
+    if( i>=n ) return SQLITE_CORRUPT;
+    tag = a[i++];
+    eType = tag & 0x7f;
+    if( tag & 0x80 ){
+      if( i>=n ) return SQLITE_CORRUPT;
+      subtype = a[i++];
+    }
+    if( aSub ) aSub[iArg] = (unsigned char)subtype;
+    switch( eType ){
+      case SQLITE_INTEGER:
+      case SQLITE_FLOAT: {
+        uint64_t u;
+        if( i+8>n ) return SQLITE_CORRUPT;
+        u = getU64(&a[i]);
+        i += 8;
+        if( pStmt==0 ) break;
+        if( eType==SQLITE_INTEGER ){
+          sqlite3_bind_int64(pStmt, iArg+1, (sqlite3_int64)u);
+        }else{
+          double r;
+          memcpy(&r, &u, 8);
+          sqlite3_bind_double(pStmt, iArg+1, r);
+        }
+        break;
+      }
+      case SQLITE_TEXT:
+      case SQLITE_BLOB:
+        if( !getVarint(a, n, &i, &len) || i+(sqlite3_int64)len>n ){
+          return SQLITE_CORRUPT;
+        }
+        if( pStmt && eType==SQLITE_TEXT ){
+          sqlite3_bind_text64(pStmt, iArg+1, (const char*)&a[i], len,
+                              SQLITE_STATIC, SQLITE_UTF8);
+        }else if( pStmt ){
+          sqlite3_bind_blob64(pStmt, iArg+1, &a[i], len, SQLITE_STATIC);
+        }
+        i += len;
+        break;
+      case SQLITE_NULL:
+        if( pStmt ) sqlite3_bind_null(pStmt, iArg+1);
+        break;
+      default:
+        return SQLITE_CORRUPT;
+    }
+  }
+  if( i!=n ) return SQLITE_CORRUPT;
+  *pnArg = (int)nArg;
+  return SQLITE_OK;
+}

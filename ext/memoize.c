@@ -78,6 +78,11 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
                CACHIER_NEWER_SCHEMA_MSG);
     pPlan->bNoRead = pPlan->bNoWrite = 1;
   }
+  if( eState==STORE_OLD ){
+    /* An old layout that could not be upgraded (storeMainState logged
+    ** why): this build neither reads nor writes it. */
+    pPlan->bNoRead = pPlan->bNoWrite = 1;
+  }
   callFinalize(&pPlan->hashCall);
   if( pS->zHashFunc ){
     int nArg = fnInfoArgCount(pPlan->pInfo);
@@ -184,18 +189,35 @@ static int planMakeKey(Plan *pPlan, sqlite3_value **apArg, CachierKey *pKey,
   return SQLITE_OK;
 }
 
+/* An entry keyed by a hash_func keeps its arguments, for refreshes: their
+** encoding in *pArgs (empty otherwise, or if it cannot be made). Free
+** with keyBufFree(). */
+static void planArgs(Plan *pPlan, sqlite3_value **apArg, KeyBuf *pArgs){
+  keyBufInit(pArgs);
+  if( pPlan->hashCall.zFn
+   && keyEncodeArgs(pArgs, pPlan->zFn, pPlan->nFn,
+                    fnInfoArgCount(pPlan->pInfo), apArg)!=SQLITE_OK ){
+    pArgs->n = 0;
+  }
+}
+
 /* Store pValue for pKey unless this statement's writes already failed for
 ** good. A failure is counted and logged, never reported to the user. A
 ** busy, locked or full database may accept the next row's write; any
 ** other failure (read-only, query_only, a newer schema) would repeat, so
 ** the statement stops trying. */
 static void planStore(Plan *pPlan, const CachierKey *pKey,
-                      sqlite3_value *pValue, sqlite3_int64 computeNs){
+                      sqlite3_value *pValue, sqlite3_int64 computeNs,
+                      sqlite3_value **apArg){
   Cachier *p = pPlan->p;
+  KeyBuf args;
   int rc;
   if( pPlan->bNoWrite ) return;
+  planArgs(pPlan, apArg, &args);
   rc = pPlan->pStore->pMethods->xWrite(pPlan->pStore, pKey, pValue,
-          (int)sqlite3_value_subtype(pValue), cachierNow(p), computeNs);
+          (int)sqlite3_value_subtype(pValue), cachierNow(p), computeNs,
+          args.n ? args.a : 0, args.n);
+  keyBufFree(&args);
   if( rc==SQLITE_OK ){
     pPlan->bNoTables = 0;
   }else{
@@ -210,8 +232,36 @@ static void planStore(Plan *pPlan, const CachierKey *pKey,
   }
 }
 
+/* Serve a stored value as the result. */
+static void resultEntry(sqlite3_context *ctx, sqlite3_value *pValue,
+                        int subtype){
+  sqlite3_result_value(ctx, pValue);
+  if( subtype ) sqlite3_result_subtype(ctx, (unsigned int)subtype);
+}
+
+/* Mark entry iId for a next_time refresh (the first stale hit does; the
+** mark is in the entry, so later stale hits see it and write nothing). A
+** failure only means a later stale hit tries again. */
+static void planMarkRefresh(Plan *pPlan, sqlite3_int64 iId){
+  int rc;
+  if( pPlan->bNoWrite ) return;
+  rc = pPlan->pStore->pMethods->xMarkRefresh(pPlan->pStore, iId);
+  if( rc ){
+    pPlan->pStats->nWriteError++;
+    cachierLog(pPlan->p, "cachier: %s(): cannot mark a refresh (%s)",
+               pPlan->zFn, sqlite3_errstr(rc));
+    return;
+  }
+  if( pPlan->settings.backgroundRefresh ) refresherWake(pPlan->p);
+}
+
 /* Shared body of memoize() and memoize_with(). argv[iName] is the function
-** name, the arguments follow it; pOpts may be NULL. */
+** name, the arguments follow it; pOpts may be NULL.
+**
+** A call serves a fresh entry; under next_time it serves a stale one
+** (within stale_while_refresh) and marks it for refresh; otherwise it
+** computes, holding the key's in-flight mark so that concurrent callers
+** of the same key wait for this computation instead of repeating it. */
 static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
                         int argc, sqlite3_value **argv,
                         const CallOptions *pOpts){
@@ -222,9 +272,12 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   Plan *pPlan;
   CachierKey key;
   CachierEntry entry;
+  CallRules rules;
+  InflightLock lock;
   char *zErr = 0;
-  int rc, bRead, bWrite, bAllowNone, bFound = 0;
-  double maxAge;
+  int rc, bRead, bWrite, bAllowNone, bFound = 0, bWaited = 0;
+  int staleSubtype = 0;
+  sqlite3_value *pStale = 0;  /* stale value kept for stale_if_error */
   sqlite3_int64 t0, computeNs;
   sqlite3_value *pResult;
   FnCall *pCall;
@@ -244,15 +297,14 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   pPlan = planGet(ctx, zCaller, iName, nArg, argv);
   if( pPlan==0 ) return;
   if( pOpts==0 ) pOpts = &noOptions;
+  lock.off = -1;
 
   bRead = p->enabled && !pOpts->skipCache && !pOpts->overwriteCache
        && !pPlan->bNoRead;
   bWrite = p->enabled && !pOpts->skipCache;
   bAllowNone = pOpts->hasAllowNone ? pOpts->allowNone
                                    : pPlan->settings.allowNone;
-  maxAge = pOpts->hasStaleAfter ? pOpts->staleAfter
-                                : pPlan->settings.staleAfter;
-  if( pOpts->hasMaxAge && pOpts->maxAge<maxAge ) maxAge = pOpts->maxAge;
+  callRules(&pPlan->settings, pOpts, &rules);
 
   if( bRead || bWrite ){
     rc = planMakeKey(pPlan, apArg, &key, &zErr);
@@ -264,25 +316,38 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   }
 
   if( bRead && !pPlan->bNoTables ){
-    int bStaleCheck = maxAge<CACHIER_NEVER;
+    int bTimed = rules.staleAfter<CACHIER_NEVER || rules.maxAge<CACHIER_NEVER;
     rc = pPlan->pStore->pMethods->xLookup(pPlan->pStore, &key,
-             bStaleCheck ? CACHIER_LOOKUP_CREATED : 0, &entry, &bFound);
+             bTimed ? CACHIER_LOOKUP_CREATED : 0, &entry, &bFound);
     if( bFound && sqlite3_value_type(entry.pValue)==SQLITE_NULL
      && !bAllowNone ){
       bFound = 0;             /* a stored NULL is served only to allow_none */
     }
     if( bFound ){
-      if( !bStaleCheck || !entryIsStale(entry.created, cachierNow(p), maxAge) ){
-        sqlite3_result_value(ctx, entry.pValue);
-        if( entry.subtype ) sqlite3_result_subtype(ctx, entry.subtype);
-        pPlan->pStats->nHit++;
+      int eAge = bTimed ? entryAge(&rules, entry.created, cachierNow(p))
+                        : AGE_FRESH;
+      if( eAge==AGE_FRESH || eAge==AGE_STALE_SERVE ){
+        resultEntry(ctx, entry.pValue, entry.subtype);
         pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
-        if( pOpts->verbose ){
+        pPlan->pStats->nHit++;
+        if( eAge==AGE_STALE_SERVE ){
+          pPlan->pStats->nStaleHit++;
+          if( !entry.refresh ) planMarkRefresh(pPlan, entry.id);
+          if( pOpts->verbose ){
+            cachierLog(p, "cachier: %s(): stale hit (next_time): served, "
+                       "refresh %s", key.zFn,
+                       entry.refresh ? "already pending" : "marked");
+          }
+        }else if( pOpts->verbose ){
           cachierLog(p, "cachier: %s(): fresh hit", key.zFn);
         }
         return;
       }
       pPlan->pStats->nStaleHit++;
+      if( staleIfErrorApplies(&rules, entry.created, cachierNow(p)) ){
+        pStale = sqlite3_value_dup(entry.pValue);
+        staleSubtype = entry.subtype;
+      }
       if( pOpts->verbose ){
         cachierLog(p, "cachier: %s(): stale entry, recomputing", key.zFn);
       }
@@ -291,6 +356,36 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
                  rc ? " (cache unreadable)" : "");
     }
     pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
+  }
+
+  /* Take the key's in-flight mark, waiting for a computation of it that
+  ** is under way elsewhere; then look again, since it may have just been
+  ** stored (a connection whose read snapshot is older than that needs
+  ** xLookupLatest, which is only worth it after a wait). */
+  if( bWrite && !pPlan->bNoWrite ){
+    int eMark = inflightAcquire(p, key.iBase, rules.waitForCalcTimeout, 0,
+                                &lock, &bWaited);
+    if( bWaited && pOpts->verbose ){
+      cachierLog(p, "cachier: %s(): waited for another computation of this "
+                 "key (%s)", key.zFn, eMark==INFLIGHT_HELD
+                 ? "it ended" : "timed out or cleared");
+    }
+    if( bRead && (bWaited || (eMark==INFLIGHT_HELD
+          && sqlite3_txn_state(p->db, "main")==SQLITE_TXN_NONE)) ){
+      rc = pPlan->pStore->pMethods->xLookupLatest(pPlan->pStore, &key,
+                                                  &entry, &bFound);
+      if( bFound && (sqlite3_value_type(entry.pValue)!=SQLITE_NULL
+                     || bAllowNone)
+       && entryAge(&rules, entry.created, cachierNow(p))==AGE_FRESH ){
+        resultEntry(ctx, entry.pValue, entry.subtype);
+        pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
+        inflightRelease(p, &lock);
+        sqlite3_value_free(pStale);
+        pPlan->pStats->nHit++;
+        return;
+      }
+      pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
+    }
   }
   if( bRead ) pPlan->pStats->nMiss++;
 
@@ -305,27 +400,37 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   pPlan->pStats->nCompute++;
   pPlan->pStats->computeNs += computeNs;
   if( rc!=SQLITE_ROW ){
+    inflightRelease(p, &lock);
     pPlan->pStats->nError++;
+    if( pStale ){
+      /* stale_if_error: the stale value stands in for the error. */
+      cachierLog(p, "cachier: %s(): %s; serving the stale value "
+                 "(stale_if_error)", key.zFn, zErr ? zErr : "error");
+      resultEntry(ctx, pStale, staleSubtype);
+      sqlite3_value_free(pStale);
+      sqlite3_free(zErr);
+      return;
+    }
     resultCallError(ctx, rc, zErr);
     return;
   }
+  sqlite3_value_free(pStale);
   pResult = sqlite3_column_value(pCall->pStmt, 0);
   if( bWrite
    && (sqlite3_value_type(pResult)!=SQLITE_NULL || bAllowNone)
    && (pPlan->settings.entrySizeLimit<0
        || cachierValueBytes(pResult)<=pPlan->settings.entrySizeLimit) ){
-    planStore(pPlan, &key, pResult, computeNs);
+    planStore(pPlan, &key, pResult, computeNs, apArg);
   }else if( pOpts->verbose && bWrite ){
     cachierLog(p, "cachier: %s(): result not stored (NULL or over "
                "entry_size_limit)", fnInfoName(pPlan->pInfo));
   }
-  sqlite3_result_value(ctx, pResult);
-  if( sqlite3_value_subtype(pResult) ){
-    sqlite3_result_subtype(ctx, sqlite3_value_subtype(pResult));
-  }
+  /* Waiters look as soon as the mark is released: after the write. */
+  inflightRelease(p, &lock);
+  resultEntry(ctx, pResult, (int)sqlite3_value_subtype(pResult));
   callReset(pCall);
+  if( bWrite ) cleanupMaybe(p, pPlan->pInfo, pPlan->pStore, pOpts);
 }
-
 /* memoize(FN, ARG, ...) */
 static void memoizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   memoizeCore(ctx, "memoize", 0, argc, argv, 0);
@@ -391,8 +496,12 @@ static void precacheFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
   rc = planMakeKey(pPlan, &argv[2], &key, &zErr);
   if( rc==SQLITE_OK ){
+    KeyBuf args;
+    planArgs(pPlan, &argv[2], &args);
     rc = pPlan->pStore->pMethods->xWrite(pPlan->pStore, &key, argv[1],
-            (int)sqlite3_value_subtype(argv[1]), cachierNow(pPlan->p), 0);
+            (int)sqlite3_value_subtype(argv[1]), cachierNow(pPlan->p), 0,
+            args.n ? args.a : 0, args.n);
+    keyBufFree(&args);
     if( rc ){
       zErr = sqlite3_mprintf("cachier_precache: cannot store the value: %s",
                              sqlite3_errstr(rc));

@@ -25,6 +25,8 @@ void settingsDefaults(FnSettings *s){
   s->waitForCalcTimeout = 0.0;
   s->cleanupInterval = 86400.0;
   s->entrySizeLimit = -1;
+  s->staleWhileRefresh = -1.0;
+  s->staleIfError = -1.0;
 }
 
 void settingsClear(FnSettings *s){
@@ -173,9 +175,12 @@ int parseDuration(sqlite3_value *pVal, int bAllowNegative, double *pSecs,
 ** only stale_after and max_age may be 'never'; cleanup_interval must be
 ** positive. zKey names the setting. *pzWhy is set on a violation. */
 int durationRuleCheck(const char *zKey, double r, char **pzWhy){
-  int bNeverOk = strcmp(zKey, "stale_after")==0 || strcmp(zKey, "max_age")==0;
+  int bNeverOk = strcmp(zKey, "stale_after")==0 || strcmp(zKey, "max_age")==0
+      || strcmp(zKey, "stale_while_refresh")==0
+      || strcmp(zKey, "stale_if_error")==0;
   if( r>=CACHIER_NEVER && !bNeverOk ){
-    *pzWhy = sqlite3_mprintf("'never' is only valid for stale_after");
+    *pzWhy = sqlite3_mprintf("'never' is only valid for stale_after, "
+                             "stale_while_refresh and stale_if_error");
     return SQLITE_ERROR;
   }
   if( strcmp(zKey, "cleanup_interval")==0 && r<=0.0 ){
@@ -252,7 +257,7 @@ int parseBool(sqlite3_value *pVal, int *pOn, char **pzErr){
   return SQLITE_ERROR;
 }
 
-/* Apply the non-NULL columns of one cachier_config row (columns 1..8 of
+/* Apply the non-NULL columns of one cachier_config row (columns 1..11 of
 ** the settings statement) over *s. Stored values were validated on write;
 ** a value that no longer parses is ignored rather than failing the call. */
 static int settingsApplyRow(sqlite3_stmt *pStmt, FnSettings *s){
@@ -279,6 +284,15 @@ static int settingsApplyRow(sqlite3_stmt *pStmt, FnSettings *s){
     s->zHashFunc = sqlite3_mprintf("%s", sqlite3_column_text(pStmt, 8));
     if( s->zHashFunc==0 ) return SQLITE_NOMEM;
   }
+  if( COL(9) && parseDuration(v, 0, &r, &zErr)==SQLITE_OK ){
+    s->staleWhileRefresh = r;
+  }
+  if( COL(10) && parseDuration(v, 0, &r, &zErr)==SQLITE_OK ){
+    s->staleIfError = r;
+  }
+  if( COL(11) && parseBool(v, &b, &zErr)==SQLITE_OK ){
+    s->backgroundRefresh = b;
+  }
 #undef COL
   sqlite3_free(zErr);
   return SQLITE_OK;
@@ -286,7 +300,8 @@ static int settingsApplyRow(sqlite3_stmt *pStmt, FnSettings *s){
 
 #define SQL_SETTINGS \
   "SELECT name, stale_after, next_time, allow_none, wait_for_calc_timeout," \
-  " cleanup_stale, cleanup_interval, entry_size_limit, hash_func" \
+  " cleanup_stale, cleanup_interval, entry_size_limit, hash_func," \
+  " stale_while_refresh, stale_if_error, background_refresh" \
   " FROM main.cachier_config WHERE name IN ('*', ?1) ORDER BY name<>'*'"
 
 /* Load the effective settings of zFn: built-in defaults, then the '*'
@@ -367,6 +382,10 @@ int optionsParse(sqlite3 *db, sqlite3_value *pOpts, CallOptions *o,
       pSecs = &o->waitForCalcTimeout; pHas = &o->hasWait;
     }else if( strcmp(zKey, "cleanup_interval")==0 ){
       pSecs = &o->cleanupInterval; pHas = &o->hasCleanupInterval;
+    }else if( strcmp(zKey, "stale_while_refresh")==0 ){
+      pSecs = &o->staleWhileRefresh; pHas = &o->hasStaleWhileRefresh;
+    }else if( strcmp(zKey, "stale_if_error")==0 ){
+      pSecs = &o->staleIfError; pHas = &o->hasStaleIfError;
     }else{
       *pzErr = sqlite3_mprintf("unknown option \"%s\"", zKey);
       sqlite3_finalize(pStmt);
@@ -379,8 +398,10 @@ int optionsParse(sqlite3 *db, sqlite3_value *pOpts, CallOptions *o,
         return SQLITE_ERROR;
       }
       *pFlag = sqlite3_value_int(pVal)!=0;
-    }else if( isNull && pSecs==&o->staleAfter ){
-      *pSecs = CACHIER_NEVER;       /* "stale_after": null means never */
+    }else if( isNull && (pSecs==&o->staleAfter
+                      || pSecs==&o->staleWhileRefresh
+                      || pSecs==&o->staleIfError) ){
+      *pSecs = CACHIER_NEVER;       /* null means never / unbounded */
     }else if( !isDuration
            || parseDuration(pVal, bNeg, pSecs, &zWhy)!=SQLITE_OK
            || durationRuleCheck(zKey, *pSecs, &zWhy)!=SQLITE_OK ){

@@ -1,5 +1,8 @@
 /*
-** staleness.c - the clock and freshness decisions.
+** staleness.c - the clock and freshness decisions: which entries are
+** fresh, which stale ones may still be served (next_time within
+** stale_while_refresh, or in place of an error within stale_if_error),
+** and how refreshes back off.
 **
 ** SQL surface (test builds only, compiled with -DCACHIER_TEST):
 **   cachier_test_clock(T)   From now on this connection's clock reads T
@@ -33,4 +36,55 @@ int entryIsStale(double created, double now, double maxAge){
   if( maxAge>=CACHIER_NEVER ) return 0;
   if( maxAge<=0.0 ) return 1;
   return now - created > maxAge;
+}
+
+/* The time rules of a call: settings s, overridden by the options o. */
+void callRules(const FnSettings *s, const CallOptions *o, CallRules *r){
+  r->staleAfter = o->hasStaleAfter ? o->staleAfter : s->staleAfter;
+  r->maxAge = o->hasMaxAge ? o->maxAge : CACHIER_NEVER;
+  r->nextTime = o->hasNextTime ? o->nextTime : s->nextTime;
+  r->staleWhileRefresh = o->hasStaleWhileRefresh ? o->staleWhileRefresh
+                                                 : s->staleWhileRefresh;
+  r->staleIfError = o->hasStaleIfError ? o->staleIfError : s->staleIfError;
+  /* As in RFC 5861, both bounds default to unbounded under next_time
+  ** (cachier's behaviour) and to 0 otherwise. */
+  if( r->staleWhileRefresh<0.0 ){
+    r->staleWhileRefresh = r->nextTime ? CACHIER_NEVER : 0.0;
+  }
+  if( r->staleIfError<0.0 ){
+    r->staleIfError = r->nextTime ? CACHIER_NEVER : 0.0;
+  }
+  r->waitForCalcTimeout = o->hasWait ? o->waitForCalcTimeout
+                                     : s->waitForCalcTimeout;
+}
+
+/* True if an entry `over` seconds past stale_after is within `bound`. */
+static int withinBound(double over, double bound){
+  return bound>=CACHIER_NEVER || over<=bound;
+}
+
+/* What the age of an entry created at `created` allows under r. */
+int entryAge(const CallRules *r, double created, double now){
+  if( entryIsStale(created, now, r->maxAge) ) return AGE_TOO_OLD;
+  if( !entryIsStale(created, now, r->staleAfter) ) return AGE_FRESH;
+  if( r->nextTime
+   && withinBound(now - created - r->staleAfter, r->staleWhileRefresh) ){
+    return AGE_STALE_SERVE;
+  }
+  return AGE_STALE;
+}
+
+/* True if a stale entry may stand in for an error of its recomputation. */
+int staleIfErrorApplies(const CallRules *r, double created, double now){
+  if( r->staleIfError<=0.0 ) return 0;
+  if( entryAge(r, created, now)==AGE_TOO_OLD ) return 0;
+  return withinBound(now - created - r->staleAfter, r->staleIfError);
+}
+
+/* Seconds to wait before retrying a refresh that failed `attempts` times
+** in a row: 5 s, doubling, at most an hour. */
+double refreshBackoff(int attempts){
+  double d = 5.0;
+  while( attempts-- > 1 && d<3600.0 ) d *= 2.0;
+  return d<3600.0 ? d : 3600.0;
 }

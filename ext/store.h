@@ -33,8 +33,15 @@ struct CachierEntry {
   double created;             /* unix seconds */
   sqlite3_int64 computeNs;    /* how long the function took */
   sqlite3_int64 nBytes;       /* logical size of the value */
+  int refresh;                /* 1: a next_time refresh is pending */
+  int attempts;               /* failed refresh attempts in a row */
+  double retryAt;             /* no refresh attempt before this (0: now) */
+  const unsigned char *aArgs; /* hash_func functions: encoded arguments */
+  sqlite3_int64 nArgs;
 };
 
+/* xLookup flags: also fill created, id and refresh (what deciding
+** staleness and marking a refresh need). */
 #define CACHIER_LOOKUP_CREATED 0x01
 
 struct CachierStoreMethods {
@@ -46,9 +53,33 @@ struct CachierStoreMethods {
   int (*xLookup)(CachierStore*, const CachierKey*, int flags, CachierEntry*,
                  int *pFound);
   void (*xLookupDone)(CachierStore*);
-  /* Store pValue for pKey, replacing any entry of the same key. */
+  /* xLookup with CACHIER_LOOKUP_CREATED that also sees what other
+  ** connections committed after this connection's read snapshot began (a
+  ** waiter looks with it for the result it waited for). */
+  int (*xLookupLatest)(CachierStore*, const CachierKey*, CachierEntry*,
+                       int *pFound);
+  /* Store pValue for pKey, replacing any entry of the same key (and so
+  ** clearing its refresh mark). aArgs: the encoded arguments when the key
+  ** is a hash_func's, else NULL. */
   int (*xWrite)(CachierStore*, const CachierKey*, sqlite3_value *pValue,
-                int subtype, double created, sqlite3_int64 computeNs);
+                int subtype, double created, sqlite3_int64 computeNs,
+                const unsigned char *aArgs, sqlite3_int64 nArgs);
+  /* Mark entry id for a next_time refresh (once: a marked entry is left
+  ** as it is, so its backoff survives). */
+  int (*xMarkRefresh)(CachierStore*, sqlite3_int64 id);
+  /* The ids of zFn's entries (all functions' if NULL) marked for refresh
+  ** and due at `now`, in *paId (sqlite3_free it). */
+  int (*xRefreshDue)(CachierStore*, const char *zFn, double now,
+                     sqlite3_int64 **paId, int *pnId);
+  /* Read entry id in full (every field), as of now. Call xLookupDone(). */
+  int (*xGet)(CachierStore*, sqlite3_int64 id, CachierEntry*, int *pFound);
+  /* A refresh of entry id failed: keep its value, record the attempt and
+  ** when to try again. */
+  int (*xRefreshFailed)(CachierStore*, sqlite3_int64 id, int attempts,
+                        double retryAt);
+  /* Delete zFn's entries created before `before`. */
+  int (*xDeleteOlder)(CachierStore*, const char *zFn, double before,
+                      sqlite3_int64 *pnDeleted);
   /* Delete the entries of zFn (all entries if zFn is NULL). */
   int (*xClear)(CachierStore*, const char *zFn, sqlite3_int64 *pnDeleted);
   /* Delete one entry by its id (as returned in CachierEntry.id). */
@@ -73,6 +104,7 @@ int storeMainEnsureSchema(Cachier*, char **pzErr);
 #define STORE_ABSENT 0
 #define STORE_READY  1
 #define STORE_NEWER  2
+#define STORE_OLD    3   /* an older schema this connection cannot upgrade */
 int storeMainState(Cachier*, int *peState);
 int storeMainSchemaVersion(sqlite3*);
 /* Run the schema SQL (shared by the "cachier" module's xCreate). */
@@ -80,5 +112,9 @@ int storeMainCreateTables(sqlite3*, char **pzErr);
 int storeMainDropTables(sqlite3*);
 /* Rows and total bytes per function, for cachier_stats. */
 int storeMainTotals(Cachier*, sqlite3_stmt **ppStmt);
+/* The names of the functions with entries in the store, in *pazFn (an
+** sqlite3_malloc'ed array of *pnFn strings; free with storeFreeNames()). */
+int storeMainFunctionNames(Cachier*, char ***pazFn, int *pnFn);
+void storeFreeNames(char **azFn, int nFn);
 
 #endif /* CACHIER_STORE_H */

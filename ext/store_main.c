@@ -22,6 +22,9 @@ struct MainStore {
   sqlite3_int64 iEmptyBase;   /* last lookup saw this key range empty ... */
   sqlite3_int64 nEmptyChanges;/* ... when total_changes was this */
   int bReady;                 /* tables known to exist on this connection */
+  sqlite3 *pLatest;           /* read-only connection for xLookupLatest */
+  sqlite3_stmt *pLatestLookup;
+  sqlite3_stmt *pHeld;        /* statement holding the row xGet returned */
 };
 
 typedef struct MainScan MainScan;
@@ -30,32 +33,35 @@ struct MainScan {
 };
 
 #define ENTRY_COLUMNS "id, k, subtype, created, compute_ns, bytes, v"
+#define FULL_COLUMNS ENTRY_COLUMNS ", refresh, attempts, retry_at, args"
 /* A hit reads only what it serves, and SQLite compares the key bytes.
 ** Nearly every key sits in the first slot of its range, so the first arm
 ** is a rowid point lookup that a hit stops after; a miss goes on to search
 ** the rest of the range, in the same statement (one read transaction), and
 ** the last arm returns a marker row (found = 0) when the whole range is
 ** empty, so the write that follows can go straight to the first slot. */
-#define SQL_LOOKUP \
-  "SELECT v, subtype, created, 1 FROM main.cachier_data" \
+#define LOOKUP_COLUMNS "v, subtype, created, 1, id, refresh"
+#define SQL_LOOKUP_IN(db) \
+  "SELECT " LOOKUP_COLUMNS " FROM " db "cachier_data" \
   "  WHERE id=?1 AND k=?2" \
   " UNION ALL" \
-  " SELECT v, subtype, created, 1 FROM main.cachier_data" \
+  " SELECT " LOOKUP_COLUMNS " FROM " db "cachier_data" \
   "  WHERE id BETWEEN ?1+1 AND ?1+255 AND k=?2" \
   " UNION ALL" \
-  " SELECT NULL, 0, NULL, 0 WHERE NOT EXISTS (SELECT 1 FROM main.cachier_data" \
-  "  WHERE id BETWEEN ?1 AND ?1+255)"
+  " SELECT NULL, 0, NULL, 0, 0, 0 WHERE NOT EXISTS (SELECT 1 FROM " db \
+  "cachier_data WHERE id BETWEEN ?1 AND ?1+255)"
+#define SQL_LOOKUP SQL_LOOKUP_IN("main.")
 /* The common write: a key whose whole range the lookup saw empty. */
 #define SQL_INSERT \
-  "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ")" \
-  " VALUES(?1,?2,?3,?4,?5,?6,?7)"
+  "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ", args)" \
+  " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)"
 /* Store an entry in one statement (one write transaction): into the slot
 ** already holding the key, else the first slot if free, else the first
 ** free slot after a taken one. All 256 taken (never in practice): no row
 ** is inserted. */
 #define SQL_WRITE \
-  "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ")" \
-  " SELECT slot, ?2, ?3, ?4, ?5, ?6, ?7 FROM (SELECT coalesce(" \
+  "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ", args)" \
+  " SELECT slot, ?2, ?3, ?4, ?5, ?6, ?7, ?8 FROM (SELECT coalesce(" \
   "  (SELECT id FROM main.cachier_data" \
   "    WHERE id BETWEEN ?1 AND ?1+255 AND k=?2)," \
   "  (SELECT ?1 WHERE NOT EXISTS" \
@@ -65,6 +71,14 @@ struct MainScan {
   "      (SELECT 1 FROM main.cachier_data b WHERE b.id=a.id+1))" \
   " ) AS slot) WHERE slot IS NOT NULL"
 #define SQL_DELETE_ID "DELETE FROM main.cachier_data WHERE id=?1"
+/* Mark once: an entry already marked keeps its attempts and retry_at. */
+#define SQL_MARK_REFRESH \
+  "UPDATE main.cachier_data SET refresh=1 WHERE id=?1 AND refresh=0"
+#define SQL_REFRESH_FAILED \
+  "UPDATE main.cachier_data SET attempts=?2, retry_at=?3" \
+  " WHERE id=?1 AND refresh=1"
+#define SQL_GET \
+  "SELECT " FULL_COLUMNS " FROM main.cachier_data WHERE id=?1"
 
 /* A row of "SELECT ENTRY_COLUMNS" as an entry. The key starts with the
 ** NUL-terminated function name, so it is zFn too. */
@@ -79,6 +93,18 @@ static void rowToEntry(sqlite3_stmt *pStmt, CachierEntry *e){
   e->computeNs = sqlite3_column_int64(pStmt, 4);
   e->nBytes = sqlite3_column_int64(pStmt, 5);
   e->pValue = sqlite3_column_value(pStmt, 6);
+  e->refresh = 0;
+  e->attempts = 0;
+  e->retryAt = 0.0;
+  e->aArgs = 0;
+  e->nArgs = 0;
+  if( sqlite3_column_count(pStmt)>7 ){
+    e->refresh = sqlite3_column_int(pStmt, 7);
+    e->attempts = sqlite3_column_int(pStmt, 8);
+    e->retryAt = sqlite3_column_double(pStmt, 9);
+    e->aArgs = (const unsigned char*)sqlite3_column_blob(pStmt, 10);
+    e->nArgs = sqlite3_column_bytes(pStmt, 10);
+  }
 }
 
 /* Fill pEntry from a row of SQL_LOOKUP: only what a hit serves (each
@@ -89,6 +115,8 @@ static void lookupRowToEntry(sqlite3_stmt *pStmt, int flags,
   pEntry->subtype = sqlite3_column_int(pStmt, 1) & 0xff;
   if( flags & CACHIER_LOOKUP_CREATED ){
     pEntry->created = sqlite3_column_double(pStmt, 2);
+    pEntry->id = sqlite3_column_int64(pStmt, 4);
+    pEntry->refresh = sqlite3_column_int(pStmt, 5);
   }
 }
 
@@ -120,8 +148,64 @@ static int mainLookup(CachierStore *pStore, const CachierKey *pKey,
 
 static void mainLookupDone(CachierStore *pStore){
   MainStore *s = (MainStore*)pStore;
-  cachierStmtDone(pStore->pCachier, STMT_LOOKUP, s->pLookup);
-  s->pLookup = 0;
+  if( s->pLookup ){
+    cachierStmtDone(pStore->pCachier, STMT_LOOKUP, s->pLookup);
+    s->pLookup = 0;
+  }
+  if( s->pHeld ){
+    sqlite3_reset(s->pHeld);
+    if( s->pHeld!=s->pLatestLookup ){
+      cachierStmtDone(pStore->pCachier, STMT_GET, s->pHeld);
+    }
+    s->pHeld = 0;
+  }
+}
+
+/* The read-only connection xLookupLatest uses, opened on first use. NULL
+** for databases without a file (nobody else can write them). */
+static sqlite3 *latestDb(MainStore *s){
+  Cachier *p = s->base.pCachier;
+  const char *zFile;
+  if( s->pLatest ) return s->pLatest;
+  zFile = sqlite3_db_filename(p->db, "main");
+  if( zFile==0 || zFile[0]==0 ) return 0;
+  if( sqlite3_open_v2(zFile, &s->pLatest,
+          SQLITE_OPEN_READONLY|SQLITE_OPEN_NOMUTEX, 0)!=SQLITE_OK
+   || sqlite3_prepare_v3(s->pLatest, SQL_LOOKUP_IN("main."), -1,
+          SQLITE_PREPARE_PERSISTENT, &s->pLatestLookup, 0)!=SQLITE_OK ){
+    sqlite3_close(s->pLatest);
+    s->pLatest = 0;
+    return 0;
+  }
+  sqlite3_busy_timeout(s->pLatest, 1000);
+  return s->pLatest;
+}
+
+/* Without a read transaction open on main, a lookup on the connection
+** itself starts a new snapshot and sees everything committed; inside one
+** (a SELECT over a table of main is running), it would see only that
+** snapshot, so the lookup goes through a connection of our own. */
+static int mainLookupLatest(CachierStore *pStore, const CachierKey *pKey,
+                            CachierEntry *pEntry, int *pFound){
+  MainStore *s = (MainStore*)pStore;
+  sqlite3_stmt *pStmt;
+  int rc;
+  if( sqlite3_txn_state(pStore->pCachier->db, "main")==SQLITE_TXN_NONE
+   || latestDb(s)==0 ){
+    return pStore->pMethods->xLookup(pStore, pKey, CACHIER_LOOKUP_CREATED,
+                                     pEntry, pFound);
+  }
+  *pFound = 0;
+  pStmt = s->pLatestLookup;
+  sqlite3_bind_int64(pStmt, 1, pKey->iBase);
+  sqlite3_bind_blob64(pStmt, 2, pKey->aKey, pKey->nKey, SQLITE_STATIC);
+  s->pHeld = pStmt;
+  rc = sqlite3_step(pStmt);
+  if( rc==SQLITE_ROW && sqlite3_column_int(pStmt, 3) ){
+    lookupRowToEntry(pStmt, CACHIER_LOOKUP_CREATED, pEntry);
+    *pFound = 1;
+  }
+  return rc==SQLITE_ROW || rc==SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 /* Write the entry once: with SQL_INSERT into the first slot when the last
@@ -130,7 +214,8 @@ static void mainLookupDone(CachierStore *pStore){
 ** SQLITE_FULL if every slot of the key was taken. */
 static int writeOnce(MainStore *s, const CachierKey *pKey,
                      sqlite3_value *pValue, int subtype, double created,
-                     sqlite3_int64 computeNs){
+                     sqlite3_int64 computeNs, const unsigned char *aArgs,
+                     sqlite3_int64 nArgs){
   Cachier *p = s->base.pCachier;
   int bEmpty = s->iEmptyBase==pKey->iBase && pKey->iBase!=0
             && s->nEmptyChanges==sqlite3_total_changes64(p->db);
@@ -147,32 +232,41 @@ static int writeOnce(MainStore *s, const CachierKey *pKey,
   sqlite3_bind_int64(pStmt, 5, computeNs);
   sqlite3_bind_int64(pStmt, 6, cachierValueBytes(pValue));
   sqlite3_bind_value(pStmt, 7, pValue);
+  if( aArgs ){
+    sqlite3_bind_blob64(pStmt, 8, aArgs, nArgs, SQLITE_STATIC);
+  }else{
+    sqlite3_bind_null(pStmt, 8);
+  }
   sqlite3_step(pStmt);
   rc = sqlite3_reset(pStmt);
   if( rc==SQLITE_OK && sqlite3_changes(p->db)==0 ) rc = SQLITE_FULL;
   /* Drop references to the caller's buffers. */
   sqlite3_bind_null(pStmt, 2);
   sqlite3_bind_null(pStmt, 7);
+  sqlite3_bind_null(pStmt, 8);
   cachierStmtDone(p, id, pStmt);
   return rc;
 }
 
 static int mainWrite(CachierStore *pStore, const CachierKey *pKey,
                      sqlite3_value *pValue, int subtype, double created,
-                     sqlite3_int64 computeNs){
+                     sqlite3_int64 computeNs, const unsigned char *aArgs,
+                     sqlite3_int64 nArgs){
   MainStore *s = (MainStore*)pStore;
   Cachier *p = pStore->pCachier;
   int rc = SQLITE_OK;
   if( !s->bReady ) rc = storeMainEnsureSchema(p, 0);
   if( rc ) return rc;
   s->bReady = 1;
-  rc = writeOnce(s, pKey, pValue, subtype, created, computeNs);
+  rc = writeOnce(s, pKey, pValue, subtype, created, computeNs, aArgs,
+                     nArgs);
   if( rc!=SQLITE_OK && rc!=SQLITE_FULL && (rc & 0xff)!=SQLITE_READONLY ){
     /* The tables may have been dropped since (DROP TABLE cachier). */
     s->bReady = 0;
     if( storeMainEnsureSchema(p, 0)==SQLITE_OK ){
       s->bReady = 1;
-      rc = writeOnce(s, pKey, pValue, subtype, created, computeNs);
+      rc = writeOnce(s, pKey, pValue, subtype, created, computeNs, aArgs,
+                     nArgs);
     }
   }
   return rc;
@@ -210,9 +304,10 @@ static int runCounted(Cachier *p, const char *zSql, const char *zFn,
 ** STORE_READY, or STORE_NEWER (written by a newer schema version, which
 ** this build must neither read nor write). Errors (a locked database)
 ** are returned as such. */
+static int storeMainMigrate(Cachier*);
 int storeMainState(Cachier *p, int *peState){
   sqlite3_stmt *pStmt = 0;
-  int rc;
+  int rc, v;
   *peState = STORE_ABSENT;
   rc = sqlite3_prepare_v2(p->db, "SELECT 1 FROM main.sqlite_schema"
         " WHERE type='table' AND name='cachier_info'", -1, &pStmt, 0);
@@ -221,9 +316,40 @@ int storeMainState(Cachier *p, int *peState){
   sqlite3_finalize(pStmt);
   if( rc==SQLITE_DONE ) return SQLITE_OK;
   if( rc!=SQLITE_ROW ) return sqlite3_errcode(p->db);
-  *peState = storeMainSchemaVersion(p->db)>CACHIER_SCHEMA_VERSION
-           ? STORE_NEWER : STORE_READY;
+  v = storeMainSchemaVersion(p->db);
+  if( v>CACHIER_SCHEMA_VERSION ){
+    *peState = STORE_NEWER;
+  }else if( v<CACHIER_SCHEMA_VERSION ){
+    *peState = storeMainMigrate(p)==SQLITE_OK ? STORE_READY : STORE_OLD;
+  }else{
+    *peState = STORE_READY;
+  }
   return SQLITE_OK;
+}
+
+/* Upgrade a version 1 store to the current version, all or nothing. A
+** store that cannot be written (read-only file) stays as it is and is not
+** used: this build reads and writes only its own layout. */
+static int storeMainMigrate(Cachier *p){
+  char *zErr = 0;
+  int rc, v = storeMainSchemaVersion(p->db);
+  if( v!=1 ) return SQLITE_MISMATCH;
+  rc = sqlite3_exec(p->db, "SAVEPOINT cachier_migrate", 0, 0, 0);
+  if( rc ) return rc;
+  rc = sqlite3_exec(p->db, cachierMigrate1To2Sql, 0, 0, &zErr);
+  if( rc ) sqlite3_exec(p->db, "ROLLBACK TO cachier_migrate", 0, 0, 0);
+  sqlite3_exec(p->db, "RELEASE cachier_migrate", 0, 0, 0);
+  if( rc ){
+    cachierLog(p, "cachier: cannot upgrade the cache from schema version 1 "
+               "to %d (%s); computing without it", CACHIER_SCHEMA_VERSION,
+               zErr ? zErr : sqlite3_errstr(rc));
+  }else{
+    cachierLog(p, "cachier: upgraded the cache from schema version 1 to %d",
+               CACHIER_SCHEMA_VERSION);
+    p->settingsGen++;
+  }
+  sqlite3_free(zErr);
+  return rc;
 }
 
 /* The schema_version recorded in main.cachier_info, 0 if none. */
@@ -245,7 +371,9 @@ static int mainTablesForManagement(Cachier *p, int *pbHas){
   int eState;
   int rc = storeMainState(p, &eState);
   *pbHas = eState==STORE_READY;
-  if( rc==SQLITE_OK && eState==STORE_NEWER ) rc = SQLITE_MISMATCH;
+  if( rc==SQLITE_OK && (eState==STORE_NEWER || eState==STORE_OLD) ){
+    rc = SQLITE_MISMATCH;
+  }
   return rc;
 }
 
@@ -272,6 +400,111 @@ static int mainDelete(CachierStore *pStore, sqlite3_int64 iId){
   sqlite3_step(pStmt);
   rc = sqlite3_reset(pStmt);
   cachierStmtDone(p, STMT_DELETE_ID, pStmt);
+  return rc;
+}
+
+static int mainMarkRefresh(CachierStore *pStore, sqlite3_int64 iId){
+  Cachier *p = pStore->pCachier;
+  sqlite3_stmt *pStmt = cachierStmt(p, STMT_MARK_REFRESH, SQL_MARK_REFRESH);
+  int rc;
+  if( pStmt==0 ) return sqlite3_errcode(p->db) ? sqlite3_errcode(p->db)
+                                               : SQLITE_ERROR;
+  sqlite3_bind_int64(pStmt, 1, iId);
+  sqlite3_step(pStmt);
+  rc = sqlite3_reset(pStmt);
+  cachierStmtDone(p, STMT_MARK_REFRESH, pStmt);
+  return rc;
+}
+
+static int mainRefreshFailed(CachierStore *pStore, sqlite3_int64 iId,
+                             int attempts, double retryAt){
+  Cachier *p = pStore->pCachier;
+  sqlite3_stmt *pStmt = 0;
+  int rc = sqlite3_prepare_v2(p->db, SQL_REFRESH_FAILED, -1, &pStmt, 0);
+  if( rc ) return rc;
+  sqlite3_bind_int64(pStmt, 1, iId);
+  sqlite3_bind_int(pStmt, 2, attempts);
+  sqlite3_bind_double(pStmt, 3, retryAt);
+  sqlite3_step(pStmt);
+  return sqlite3_finalize(pStmt);
+}
+
+static int mainRefreshDue(CachierStore *pStore, const char *zFn, double now,
+                          sqlite3_int64 **paId, int *pnId){
+  Cachier *p = pStore->pCachier;
+  sqlite3_stmt *pStmt = 0;
+  sqlite3_int64 *aId = 0;
+  int nId = 0, nAlloc = 0, rc, bHas;
+  *paId = 0;
+  *pnId = 0;
+  rc = mainTablesForManagement(p, &bHas);
+  if( rc || !bHas ) return rc;
+  rc = sqlite3_prepare_v2(p->db, zFn
+      ? "SELECT id FROM main.cachier_data " WHERE_FN
+        " AND refresh=1 AND coalesce(retry_at, 0)<=?5"
+      : "SELECT id FROM main.cachier_data"
+        " WHERE refresh=1 AND coalesce(retry_at, 0)<=?5", -1, &pStmt, 0);
+  if( rc ) return rc;
+  if( zFn ) bindFnRange(pStmt, zFn);
+  sqlite3_bind_double(pStmt, 5, now);
+  while( sqlite3_step(pStmt)==SQLITE_ROW ){
+    if( nId==nAlloc ){
+      sqlite3_int64 *aNew;
+      nAlloc = nAlloc ? nAlloc*2 : 16;
+      aNew = sqlite3_realloc64(aId, nAlloc*sizeof(aId[0]));
+      if( aNew==0 ){
+        rc = SQLITE_NOMEM;
+        break;
+      }
+      aId = aNew;
+    }
+    aId[nId++] = sqlite3_column_int64(pStmt, 0);
+  }
+  if( rc==SQLITE_OK ) rc = sqlite3_finalize(pStmt);
+  else sqlite3_finalize(pStmt);
+  if( rc ){
+    sqlite3_free(aId);
+    return rc;
+  }
+  *paId = aId;
+  *pnId = nId;
+  return SQLITE_OK;
+}
+
+static int mainGet(CachierStore *pStore, sqlite3_int64 iId,
+                   CachierEntry *pEntry, int *pFound){
+  MainStore *s = (MainStore*)pStore;
+  sqlite3_stmt *pStmt = cachierStmt(pStore->pCachier, STMT_GET, SQL_GET);
+  int rc;
+  *pFound = 0;
+  if( pStmt==0 ) return SQLITE_OK;
+  s->pHeld = pStmt;
+  sqlite3_bind_int64(pStmt, 1, iId);
+  rc = sqlite3_step(pStmt);
+  if( rc==SQLITE_ROW ){
+    rowToEntry(pStmt, pEntry);
+    *pFound = 1;
+    return SQLITE_OK;
+  }
+  return rc==SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int mainDeleteOlder(CachierStore *pStore, const char *zFn,
+                           double before, sqlite3_int64 *pnDeleted){
+  Cachier *p = pStore->pCachier;
+  sqlite3_stmt *pStmt = 0;
+  int rc, bHas;
+  *pnDeleted = 0;
+  rc = mainTablesForManagement(p, &bHas);
+  if( rc || !bHas ) return rc;
+  rc = sqlite3_prepare_v2(p->db, "DELETE FROM main.cachier_data " WHERE_FN
+                          " AND created<?5", -1, &pStmt, 0);
+  if( rc ) return rc;
+  bindFnRange(pStmt, zFn);
+  sqlite3_bind_double(pStmt, 5, before);
+  sqlite3_step(pStmt);
+  rc = sqlite3_finalize(pStmt);
+  if( rc==SQLITE_OK ) *pnDeleted = sqlite3_changes64(p->db);
   return rc;
 }
 
@@ -326,7 +559,9 @@ static void mainScanClose(CachierScan *pScan){
 
 static const CachierStoreMethods mainMethods = {
   "main",
-  mainLookup, mainLookupDone, mainWrite, mainClear, mainDelete,
+  mainLookup, mainLookupDone, mainLookupLatest, mainWrite, mainMarkRefresh,
+  mainRefreshDue, mainGet, mainRefreshFailed, mainDeleteOlder,
+  mainClear, mainDelete,
   mainScanOpen, mainScanNext, mainScanClose
 };
 
@@ -343,7 +578,12 @@ CachierStore *cachierMainStore(Cachier *p){
 }
 
 void cachierMainStoreFree(Cachier *p){
-  sqlite3_free(p->pMainStore);
+  MainStore *s = (MainStore*)p->pMainStore;
+  if( s ){
+    sqlite3_finalize(s->pLatestLookup);
+    sqlite3_close(s->pLatest);
+    sqlite3_free(s);
+  }
   p->pMainStore = 0;
 }
 
@@ -353,7 +593,7 @@ int storeMainEnsureSchema(Cachier *p, char **pzErr){
   int rc = storeMainState(p, &eState);
   if( rc ) return rc;
   if( eState==STORE_READY ) return SQLITE_OK;
-  if( eState==STORE_NEWER ) return SQLITE_MISMATCH;
+  if( eState==STORE_NEWER || eState==STORE_OLD ) return SQLITE_MISMATCH;
   rc = sqlite3_exec(p->db,
       "CREATE VIRTUAL TABLE IF NOT EXISTS main.cachier USING cachier",
       0, 0, pzErr);
@@ -385,4 +625,47 @@ int storeMainTotals(Cachier *p, sqlite3_stmt **ppStmt){
       " count(*), sum(bytes), avg(compute_ns)*1e-9"
       " FROM main.cachier_data GROUP BY fn",
       -1, ppStmt, 0);
+}
+
+/* The names of the functions that have entries (a full scan: for explicit
+** management calls only). */
+int storeMainFunctionNames(Cachier *p, char ***pazFn, int *pnFn){
+  sqlite3_stmt *pStmt = 0;
+  char **azFn = 0;
+  int nFn = 0, nAlloc = 0, bHas;
+  int rc = mainTablesForManagement(p, &bHas);
+  *pazFn = 0;
+  *pnFn = 0;
+  if( rc || !bHas ) return rc;
+  rc = sqlite3_prepare_v2(p->db,
+      "SELECT DISTINCT CAST(substr(k, 1, instr(k, x'00')-1) AS TEXT)"
+      " FROM main.cachier_data", -1, &pStmt, 0);
+  if( rc ) return rc;
+  while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
+    if( nFn==nAlloc ){
+      char **azNew;
+      nAlloc = nAlloc ? nAlloc*2 : 8;
+      azNew = sqlite3_realloc64(azFn, nAlloc*sizeof(azFn[0]));
+      if( azNew==0 ){ rc = SQLITE_NOMEM; break; }
+      azFn = azNew;
+    }
+    azFn[nFn] = sqlite3_mprintf("%s", sqlite3_column_text(pStmt, 0));
+    if( azFn[nFn]==0 ){ rc = SQLITE_NOMEM; break; }
+    nFn++;
+  }
+  if( rc==SQLITE_OK ) rc = sqlite3_finalize(pStmt);
+  else sqlite3_finalize(pStmt);
+  if( rc ){
+    storeFreeNames(azFn, nFn);
+    return rc;
+  }
+  *pazFn = azFn;
+  *pnFn = nFn;
+  return SQLITE_OK;
+}
+
+void storeFreeNames(char **azFn, int nFn){
+  int i;
+  for(i=0; i<nFn; i++) sqlite3_free(azFn[i]);
+  sqlite3_free(azFn);
 }

@@ -11,7 +11,8 @@
 ** Columns: name (function name, or '*' for the global defaults that unset
 ** columns inherit), stale_after, next_time, allow_none,
 ** wait_for_calc_timeout, cleanup_stale, cleanup_interval, entry_size_limit,
-** hash_func. NULL means "inherit". Values are validated and stored in
+** hash_func, stale_while_refresh, stale_if_error, background_refresh.
+** NULL means "inherit". Values are validated and stored in
 ** canonical form (durations in seconds or 'never', sizes in bytes or
 ** 'none', booleans 0/1): an invalid value is an error and changes nothing.
 ** Rows live in the shadow table cachier_config; writes apply to the next
@@ -20,16 +21,32 @@
 #include "store.h"
 #include <string.h>
 
-enum {
-  COL_NAME, COL_STALE_AFTER, COL_NEXT_TIME, COL_ALLOW_NONE, COL_WAIT,
-  COL_CLEANUP_STALE, COL_CLEANUP_INTERVAL, COL_ENTRY_SIZE_LIMIT,
-  COL_HASH_FUNC, N_COL
+/* The columns, in the order of the table (and of cachier_config's
+** columns of the same names), with the kind of value each takes. */
+enum { KIND_NAME, KIND_DURATION, KIND_BOOL, KIND_SIZE, KIND_FUNCTION };
+static const struct FnColumn {
+  const char *zName;
+  int eKind;
+} aColumn[] = {
+  { "name",                  KIND_NAME },
+  { "stale_after",           KIND_DURATION },
+  { "next_time",             KIND_BOOL },
+  { "allow_none",            KIND_BOOL },
+  { "wait_for_calc_timeout", KIND_DURATION },
+  { "cleanup_stale",         KIND_BOOL },
+  { "cleanup_interval",      KIND_DURATION },
+  { "entry_size_limit",      KIND_SIZE },
+  { "hash_func",             KIND_FUNCTION },
+  { "stale_while_refresh",   KIND_DURATION },
+  { "stale_if_error",        KIND_DURATION },
+  { "background_refresh",    KIND_BOOL },
 };
-
-static const char *const azColumn[N_COL] = {
-  "name", "stale_after", "next_time", "allow_none", "wait_for_calc_timeout",
-  "cleanup_stale", "cleanup_interval", "entry_size_limit", "hash_func"
-};
+#define N_COL ((int)(sizeof(aColumn)/sizeof(aColumn[0])))
+#define COL_NAME 0
+#define COLUMN_LIST "name, stale_after, next_time, allow_none," \
+  " wait_for_calc_timeout, cleanup_stale, cleanup_interval," \
+  " entry_size_limit, hash_func, stale_while_refresh, stale_if_error," \
+  " background_refresh"
 
 typedef struct FnCursor FnCursor;
 struct FnCursor {
@@ -42,9 +59,7 @@ static int fnConnect(sqlite3 *db, void *pAux, int argc,
                      const char *const *argv, sqlite3_vtab **ppVtab,
                      char **pzErr){
   (void)argc; (void)argv; (void)pzErr;
-  return cachierVtabConnect(db, pAux, "CREATE TABLE x(name TEXT PRIMARY KEY,"
-      " stale_after, next_time, allow_none, wait_for_calc_timeout,"
-      " cleanup_stale, cleanup_interval, entry_size_limit, hash_func TEXT)",
+  return cachierVtabConnect(db, pAux, "CREATE TABLE x(" COLUMN_LIST ")",
       1, ppVtab);
 }
 
@@ -95,8 +110,10 @@ static int fnFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   pCur->pStmt = 0;
   /* No config table yet means no rows. */
   if( sqlite3_prepare_v2(p->db, idxNum==1
-        ? "SELECT rowid, * FROM main.cachier_config WHERE name=lower(?1)"
-        : "SELECT rowid, * FROM main.cachier_config ORDER BY name",
+        ? "SELECT rowid, " COLUMN_LIST " FROM main.cachier_config"
+          " WHERE name=lower(?1)"
+        : "SELECT rowid, " COLUMN_LIST " FROM main.cachier_config"
+          " ORDER BY name",
         -1, &pCur->pStmt, 0)!=SQLITE_OK ){
     pCur->pStmt = 0;
   }else if( idxNum==1 ){
@@ -137,8 +154,8 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind, int iCol,
     }
     return sqlite3_bind_null(pStmt, iBind);
   }
-  switch( iCol ){
-    case COL_NAME:
+  switch( aColumn[iCol].eKind ){
+    case KIND_NAME:
       if( sqlite3_value_type(pVal)==SQLITE_TEXT
        && strcmp((const char*)sqlite3_value_text(pVal), "*")==0 ){
         return sqlite3_bind_text(pStmt, iBind, "*", 1, SQLITE_STATIC);
@@ -146,29 +163,27 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind, int iCol,
       rc = callCanonicalName("cachier_functions", pVal, &zName, pzErr);
       if( rc ) return rc;
       return sqlite3_bind_text(pStmt, iBind, zName, -1, sqlite3_free);
-    case COL_STALE_AFTER:
-    case COL_WAIT:
-    case COL_CLEANUP_INTERVAL:
+    case KIND_DURATION:
       rc = parseDuration(pVal, 0, &r, &zWhy);
-      if( rc==SQLITE_OK ) rc = durationRuleCheck(azColumn[iCol], r, &zWhy);
+      if( rc==SQLITE_OK ){
+        rc = durationRuleCheck(aColumn[iCol].zName, r, &zWhy);
+      }
       if( rc ) break;
       if( r>=CACHIER_NEVER ){
         return sqlite3_bind_text(pStmt, iBind, "never", -1, SQLITE_STATIC);
       }
       return sqlite3_bind_double(pStmt, iBind, r);
-    case COL_NEXT_TIME:
-    case COL_ALLOW_NONE:
-    case COL_CLEANUP_STALE:
+    case KIND_BOOL:
       rc = parseBool(pVal, &b, &zWhy);
       if( rc ) break;
       return sqlite3_bind_int(pStmt, iBind, b);
-    case COL_ENTRY_SIZE_LIMIT:
+    case KIND_SIZE:
       rc = parseSize(pVal, &n, &zWhy);
       if( rc ) break;
       if( n<0 ) return sqlite3_bind_text(pStmt, iBind, "none", -1,
                                          SQLITE_STATIC);
       return sqlite3_bind_int64(pStmt, iBind, n);
-    case COL_HASH_FUNC:
+    case KIND_FUNCTION:
       rc = callCanonicalName("cachier_functions: hash_func", pVal, &zName,
                              pzErr);
       if( rc ) return rc;
@@ -182,7 +197,7 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind, int iCol,
       return sqlite3_bind_text(pStmt, iBind, zName, -1, sqlite3_free);
   }
   if( rc==SQLITE_NOMEM ) return rc;
-  *pzErr = sqlite3_mprintf("cachier_functions: %s: %s", azColumn[iCol],
+  *pzErr = sqlite3_mprintf("cachier_functions: %s: %s", aColumn[iCol].zName,
                            zWhy ? zWhy : "invalid value");
   sqlite3_free(zWhy);
   return SQLITE_ERROR;
@@ -214,17 +229,17 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   if( bInsert ){
     int bReplace = sqlite3_vtab_on_conflict(p->db)==SQLITE_REPLACE;
     rc = sqlite3_prepare_v2(p->db, bReplace
-        ? "INSERT OR REPLACE INTO main.cachier_config VALUES"
-          "(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
-        : "INSERT INTO main.cachier_config VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+        ? "INSERT OR REPLACE INTO main.cachier_config(" COLUMN_LIST ")"
+          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+        : "INSERT INTO main.cachier_config(" COLUMN_LIST ")"
+          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
         -1, &pStmt, 0);
   }else{
     rc = sqlite3_prepare_v2(p->db,
-        "UPDATE main.cachier_config SET name=?1, stale_after=?2,"
-        " next_time=?3, allow_none=?4, wait_for_calc_timeout=?5,"
-        " cleanup_stale=?6, cleanup_interval=?7, entry_size_limit=?8,"
-        " hash_func=?9 WHERE rowid=?10", -1, &pStmt, 0);
-    if( rc==SQLITE_OK ) sqlite3_bind_value(pStmt, 10, argv[0]);
+        "UPDATE main.cachier_config SET (" COLUMN_LIST ")"
+        " = (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) WHERE rowid=?13",
+        -1, &pStmt, 0);
+    if( rc==SQLITE_OK ) sqlite3_bind_value(pStmt, 13, argv[0]);
   }
   if( rc ){
     zErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));

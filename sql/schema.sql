@@ -3,7 +3,8 @@
 -- runs it from the module's xCreate, that is on the first cache write, as
 --   CREATE VIRTUAL TABLE IF NOT EXISTS main.cachier USING cachier;
 -- Versioned: cachier_info.schema_version says which layout a file has, so
--- later releases can migrate it. Never edit these tables by hand; use
+-- later releases can migrate it (sql/migrate_1_to_2.sql upgrades version 1
+-- files in place, the first time this build opens them). Never edit these tables by hand; use
 -- cachier_entries, cachier_functions and the cachier_* functions.
 
 -- Key/value facts about the store; 'schema_version' is the layout version.
@@ -11,7 +12,7 @@ CREATE TABLE IF NOT EXISTS main.cachier_info(
   key   TEXT PRIMARY KEY,
   value
 ) WITHOUT ROWID;
-INSERT OR IGNORE INTO main.cachier_info(key, value) VALUES ('schema_version', 1);
+INSERT OR IGNORE INTO main.cachier_info(key, value) VALUES ('schema_version', 2);
 INSERT OR IGNORE INTO main.cachier_info(key, value) VALUES ('created', unixepoch());
 
 -- One row per configured function; '*' holds the global defaults.
@@ -25,7 +26,13 @@ CREATE TABLE IF NOT EXISTS main.cachier_config(
   cleanup_stale,          -- 0/1
   cleanup_interval,       -- seconds
   entry_size_limit,       -- bytes or 'none'
-  hash_func               -- name of a scalar SQL function, or NULL
+  hash_func,              -- name of a scalar SQL function, or NULL
+  -- version 2:
+  stale_while_refresh,    -- seconds past stale_after a stale value may be
+                          -- served while its refresh is pending, 'never'
+  stale_if_error,         -- seconds past stale_after a stale value is served
+                          -- when recomputing fails, or 'never'
+  background_refresh      -- 0/1: refresh on a cachier thread (see README)
 );
 
 -- The entries. id = fn_hash:16 | key_hash:40 | slot:8. A lookup is a rowid
@@ -43,5 +50,14 @@ CREATE TABLE IF NOT EXISTS main.cachier_data(
   created     REAL NOT NULL,     -- unix seconds
   compute_ns  INTEGER NOT NULL,  -- time the function took
   bytes       INTEGER NOT NULL,  -- logical size of v
+  refresh     INTEGER NOT NULL DEFAULT 0, -- 1: a next_time refresh is pending
+  attempts    INTEGER NOT NULL DEFAULT 0, -- failed refreshes in a row
+  retry_at    REAL,              -- no refresh attempt before this time
+  args        BLOB,              -- hash_func functions: the encoded arguments
+                                 -- (k holds the hash_func's key), for refresh
   v                              -- the value, stored with its own type
 );
+-- The pending refreshes, and nothing else: a stored miss (refresh = 0)
+-- does not touch this index.
+CREATE INDEX IF NOT EXISTS main.cachier_data_refresh
+  ON cachier_data(id) WHERE refresh=1;

@@ -1,0 +1,321 @@
+/*
+** inflight.c - in-flight marks: one computation of a key at a time, across
+** connections and processes, and no mark that outlives its computation.
+**
+** SQL surface:
+**   cachier_clear_being_calculated([FN])
+**       Ends every in-flight mark of FN (of all functions without FN):
+**       callers waiting for those computations stop waiting and compute
+**       themselves, and new callers no longer wait for them. The
+**       computations themselves go on. Returns how many it ended (counted
+**       in /proc/locks; 0 where that cannot be read).
+** Test builds only:
+**   cachier_test_wait_marker(PATH)
+**       From now on this connection creates the file PATH each time it
+**       starts waiting for another's computation (NULL: no more). Lets a
+**       test act exactly when a wait has begun, without sleeping.
+**
+** Mechanism. Next to a database file DB lives DB-cachier-locks, which
+** holds no data. Computing a key takes an open-file-description (OFD)
+** write lock on one byte of it, at an offset made from the key's hash.
+** The kernel drops the lock when its holder closes the file or dies
+** (SIGKILL included), so a crash never leaves a key "being calculated";
+** a waiter notices within WAIT_MAX_NS. Each connection opens the file
+** itself, and OFD locks belong to the open file, so connections in one
+** process exclude each other as processes do; the file is opened
+** close-on-exec so children never inherit a mark.
+**
+** The file's first EPOCH_BYTES are mapped shared: one 64-bit epoch per
+** 16-bit function hash, and one for all functions. The epochs are mixed
+** into every lock offset, so cachier_clear_being_calculated() bumps them
+** (an atomic add, visible to every process at once) and so moves all
+** callers to offsets nobody holds. Databases without a file (":memory:",
+** temp) have one connection each and need no marks; a file whose side
+** file cannot be created (read-only directory) runs without them.
+*/
+#define _GNU_SOURCE           /* F_OFD_SETLK, F_OFD_GETLK */
+#include "store.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EPOCH_ALL     65536                 /* slot of the all-functions epoch */
+#define EPOCH_BYTES   ((EPOCH_ALL+1)*8)
+#define LOCK_BASE     ((sqlite3_int64)1<<20) /* lock offsets start past them */
+#define KEY_MASK      ((((uint64_t)1)<<40)-1)
+#define WAIT_MIN_NS   100000                /* waiting polls every 0.1 ms ... */
+#define WAIT_MAX_NS   10000000              /* ... backing off to 10 ms */
+#define MAX_HELD      128
+
+struct Inflight {
+  int eState;                 /* 0: not opened yet, 1: usable, -1: none */
+  int fd;
+  uint64_t *aEpoch;           /* the mapped epochs */
+  struct stat st;             /* of the side file, to find it in /proc/locks */
+  int nHeld;                  /* marks this connection holds (innermost last) */
+  sqlite3_int64 aHeld[MAX_HELD];
+#ifdef CACHIER_TEST
+  char *zWaitMarker;
+#endif
+};
+
+/* Open the side file and map its epochs; once per connection. */
+static Inflight *inflightOpen(Cachier *p){
+  Inflight *q = p->pInflight;
+  const char *zDb;
+  char *zPath;
+  struct stat stDb;
+  void *pMap;
+  if( q==0 ){
+    q = sqlite3_malloc(sizeof(*q));
+    if( q==0 ) return 0;
+    memset(q, 0, sizeof(*q));
+    q->fd = -1;
+    p->pInflight = q;
+  }
+  if( q->eState ) return q->eState>0 ? q : 0;
+  q->eState = -1;
+  zDb = sqlite3_db_filename(p->db, "main");
+  if( zDb==0 || zDb[0]==0 ) return 0;
+  zPath = sqlite3_mprintf("%s-cachier-locks", zDb);
+  if( zPath==0 ) return 0;
+  /* The side file gets the database file's permissions, as its -wal does. */
+  if( stat(zDb, &stDb)!=0 ) stDb.st_mode = 0644;
+  q->fd = open(zPath, O_RDWR|O_CREAT|O_CLOEXEC, stDb.st_mode & 0666);
+  if( q->fd<0 ){
+    cachierLog(p, "cachier: cannot open %s (%s); computations are not "
+               "shared with other connections", zPath, strerror(errno));
+    sqlite3_free(zPath);
+    return 0;
+  }
+  sqlite3_free(zPath);
+  if( fstat(q->fd, &q->st)!=0
+   || (q->st.st_size<EPOCH_BYTES && ftruncate(q->fd, EPOCH_BYTES)!=0) ){
+    close(q->fd);
+    q->fd = -1;
+    return 0;
+  }
+  pMap = mmap(0, EPOCH_BYTES, PROT_READ|PROT_WRITE, MAP_SHARED, q->fd, 0);
+  if( pMap==MAP_FAILED ){
+    close(q->fd);
+    q->fd = -1;
+    return 0;
+  }
+  q->aEpoch = (uint64_t*)pMap;
+  q->eState = 1;
+  return q;
+}
+
+/* Close the side file: every mark this connection holds is released. */
+void inflightClose(Cachier *p){
+  Inflight *q = p->pInflight;
+  if( q==0 ) return;
+  if( q->aEpoch ) munmap(q->aEpoch, EPOCH_BYTES);
+  if( q->fd>=0 ) close(q->fd);
+#ifdef CACHIER_TEST
+  sqlite3_free(q->zWaitMarker);
+#endif
+  sqlite3_free(q);
+  p->pInflight = 0;
+}
+
+/* The lock offset of the key whose slot range starts at iBase, under the
+** current epochs. The function hash stays in the top bits, so a
+** function's marks are one offset range. */
+static sqlite3_int64 lockOffset(Inflight *q, sqlite3_int64 iBase){
+  uint64_t fn = (uint64_t)iBase >> 48;
+  uint64_t key = ((uint64_t)iBase >> CACHIER_SLOT_BITS) & KEY_MASK;
+  uint64_t epoch = __atomic_load_n(&q->aEpoch[fn], __ATOMIC_ACQUIRE)
+                 + __atomic_load_n(&q->aEpoch[EPOCH_ALL], __ATOMIC_ACQUIRE)
+                   * 0x2545f4914f6cdd1dULL;
+  key = (key + epoch*0x9e3779b97f4a7c15ULL) & KEY_MASK;
+  return LOCK_BASE + (sqlite3_int64)((fn << 40) | key);
+}
+
+static int lockByte(int fd, int eCmd, short eType, sqlite3_int64 off){
+  struct flock fl;
+  memset(&fl, 0, sizeof(fl));
+  fl.l_type = eType;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = (off_t)off;
+  fl.l_len = 1;
+  return fcntl(fd, eCmd, &fl);
+}
+
+static void sleepNs(long ns){
+  struct timespec ts;
+  ts.tv_sec = 0;
+  ts.tv_nsec = ns;
+  nanosleep(&ts, 0);
+}
+
+/* Take the in-flight mark of the key whose slot range starts at iBase.
+**   INFLIGHT_HELD    the mark is ours (*pbWaited: after waiting for
+**                    another computation to end)
+**   INFLIGHT_BUSY    bTry and someone else computes the key
+**   INFLIGHT_NONE    no mark: waited timeoutSecs (> 0) in vain, the
+**                    marks were cleared while waiting, or this database
+**                    has no marks; the caller computes without one.
+** pLock receives what inflightRelease() needs. */
+int inflightAcquire(Cachier *p, sqlite3_int64 iBase, double timeoutSecs,
+                    int bTry, InflightLock *pLock, int *pbWaited){
+  Inflight *q = inflightOpen(p);
+  sqlite3_int64 off, t0 = 0;
+  long nsSleep = WAIT_MIN_NS;
+  *pbWaited = 0;
+  pLock->off = -1;
+  if( q==0 ) return INFLIGHT_NONE;
+  off = lockOffset(q, iBase);
+  for(;;){
+    if( lockByte(q->fd, F_OFD_SETLK, F_WRLCK, off)==0 ) break;
+    if( errno!=EAGAIN && errno!=EACCES && errno!=EINTR ) return INFLIGHT_NONE;
+    if( bTry ) return INFLIGHT_BUSY;
+    if( !*pbWaited ){
+      *pbWaited = 1;
+      t0 = cachierMonotonicNs();
+#ifdef CACHIER_TEST
+      if( q->zWaitMarker ){
+        int fd = open(q->zWaitMarker, O_WRONLY|O_CREAT|O_CLOEXEC, 0644);
+        if( fd>=0 ) close(fd);
+      }
+#endif
+    }
+    if( timeoutSecs>0.0
+     && (double)(cachierMonotonicNs()-t0)*1e-9 >= timeoutSecs ){
+      return INFLIGHT_NONE;
+    }
+    sleepNs(nsSleep);
+    if( nsSleep<WAIT_MAX_NS ) nsSleep *= 2;
+    if( lockOffset(q, iBase)!=off ) return INFLIGHT_NONE;   /* cleared */
+  }
+  pLock->off = off;
+  pLock->iBase = iBase;
+  if( q->nHeld<MAX_HELD ) q->aHeld[q->nHeld] = iBase;
+  q->nHeld++;
+  return INFLIGHT_HELD;
+}
+
+/* Release a mark taken by inflightAcquire() (a no-op if none was). */
+void inflightRelease(Cachier *p, InflightLock *pLock){
+  Inflight *q = p->pInflight;
+  if( q==0 || pLock->off<0 ) return;
+  lockByte(q->fd, F_OFD_SETLK, F_UNLCK, pLock->off);
+  if( q->nHeld>0 ) q->nHeld--;
+  pLock->off = -1;
+}
+
+/* True if the key whose slot range starts at iBase is being computed now,
+** by this connection or another. */
+int inflightIsComputing(Cachier *p, sqlite3_int64 iBase){
+  Inflight *q = inflightOpen(p);
+  struct flock fl;
+  int i;
+  if( q==0 ) return 0;
+  for(i=0; i<q->nHeld && i<MAX_HELD; i++){
+    if( q->aHeld[i]==iBase ) return 1;
+  }
+  memset(&fl, 0, sizeof(fl));
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = (off_t)lockOffset(q, iBase);
+  fl.l_len = 1;
+  if( fcntl(q->fd, F_OFD_GETLK, &fl)!=0 ) return 0;
+  return fl.l_type!=F_UNLCK;
+}
+
+/* How many OFD write locks other file descriptions hold on the side file
+** in [lo, hi], from /proc/locks. */
+static sqlite3_int64 countMarks(Inflight *q, sqlite3_int64 lo,
+                                sqlite3_int64 hi){
+  FILE *f = fopen("/proc/locks", "re");
+  char zLine[256];
+  sqlite3_int64 n = 0;
+  if( f==0 ) return 0;
+  while( fgets(zLine, sizeof(zLine), f) ){
+    char zKind[16], zMode[16];
+    unsigned int maj, mnr;
+    unsigned long ino;
+    long long start;
+    if( strstr(zLine, "->") ) continue;       /* a blocked request */
+    if( sscanf(zLine, "%*d: %15s %*s %15s %*d %x:%x:%lu %lld", zKind, zMode,
+               &maj, &mnr, &ino, &start)!=6 ) continue;
+    if( strcmp(zKind, "OFDLCK")==0 && strcmp(zMode, "WRITE")==0
+     && ino==(unsigned long)q->st.st_ino && maj==major(q->st.st_dev)
+     && mnr==minor(q->st.st_dev) && start>=lo && start<=hi ){
+      n++;
+    }
+  }
+  fclose(f);
+  return n;
+}
+
+/* cachier_clear_being_calculated([FN]) */
+static void clearBeingCalculatedFunc(sqlite3_context *ctx, int argc,
+                                     sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  Inflight *q;
+  sqlite3_int64 lo = LOCK_BASE, hi = LOCK_BASE + ((sqlite3_int64)1<<56) - 1;
+  uint64_t slot = EPOCH_ALL;
+  sqlite3_int64 n;
+  if( argc==1 ){
+    char *zFn = 0, *zErr = 0;
+    sqlite3_int64 iLo, iHi;
+    if( callCanonicalName("cachier_clear_being_calculated", argv[0], &zFn,
+                          &zErr) ){
+      sqlite3_result_error(ctx, zErr, -1);
+      sqlite3_free(zErr);
+      return;
+    }
+    keyFnRange(zFn, &iLo, &iHi);
+    sqlite3_free(zFn);
+    slot = (uint64_t)iLo >> 48;
+    lo = LOCK_BASE + (sqlite3_int64)(slot << 40);
+    hi = lo + (sqlite3_int64)KEY_MASK;
+  }
+  q = inflightOpen(p);
+  if( q==0 ){
+    sqlite3_result_int(ctx, 0);
+    return;
+  }
+  n = countMarks(q, lo, hi);
+  __atomic_fetch_add(&q->aEpoch[slot], 1, __ATOMIC_ACQ_REL);
+  sqlite3_result_int64(ctx, n);
+}
+
+#ifdef CACHIER_TEST
+/* cachier_test_wait_marker(PATH) */
+static void testWaitMarkerFunc(sqlite3_context *ctx, int argc,
+                               sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  Inflight *q = inflightOpen(p);
+  (void)argc;
+  if( q==0 ){
+    sqlite3_result_error(ctx, "cachier_test_wait_marker: this database has "
+                         "no in-flight marks", -1);
+    return;
+  }
+  sqlite3_free(q->zWaitMarker);
+  q->zWaitMarker = 0;
+  if( sqlite3_value_type(argv[0])!=SQLITE_NULL ){
+    q->zWaitMarker = sqlite3_mprintf("%s", sqlite3_value_text(argv[0]));
+  }
+  sqlite3_result_value(ctx, argv[0]);
+}
+#endif
+
+const CachierFunction cachierInflightFunctions[] = {
+  { "cachier_clear_being_calculated", 0, CACHIER_FN_WRITES,
+    clearBeingCalculatedFunc },
+  { "cachier_clear_being_calculated", 1, CACHIER_FN_WRITES,
+    clearBeingCalculatedFunc },
+#ifdef CACHIER_TEST
+  { "cachier_test_wait_marker", 1, CACHIER_FN_WRITES, testWaitMarkerFunc },
+#endif
+  { 0, 0, 0, 0 }
+};

@@ -1,0 +1,491 @@
+/*
+** refresh.c - next_time refreshes and the cleanup of stale entries.
+**
+** SQL surface:
+**   cachier_refresh([FN [, MAX_SECONDS]])
+**       Runs the due next_time refreshes of FN (of every function when FN
+**       is omitted or NULL), one after another, and starts no new one once
+**       MAX_SECONDS (a duration) have passed. Returns how many it ran,
+**       failed ones included. A refresh that fails keeps the old value and
+**       the mark, and is due again after a backoff (5 s, doubling, at most
+**       an hour); until then calls keep serving the stale value. An entry
+**       that another connection is computing right now is left to it. A
+**       function this connection does not have is left to one that has it.
+**   cachier_cleanup_stale([FN])
+**       Deletes the stale entries of FN (of every function) now, by each
+**       function's current stale_after. Returns how many it deleted.
+**
+** A refresh mark lives in the entry (cachier_data.refresh), so it
+** survives the connection; only the first stale hit writes it, and a
+** refresh holds the key's in-flight mark, so a refresh never runs twice.
+**
+** Automatic cleanup: for a function with cleanup_stale on, the first call
+** that stores a value once cleanup_interval has passed since the last
+** cleanup deletes the function's stale entries. The time of the last
+** cleanup is kept in cachier_info, so all connections share the interval;
+** hits never check it.
+**
+** Background refresh: when a function's background_refresh is on, a
+** thread of cachier's runs its refreshes as soon as they are marked,
+** calling the user's function on the user's connection. That is safe only
+** if (1) the connection serializes its users (it was opened in SQLite's
+** serialized mode: sqlite3_db_mutex() is not NULL; Tcl's connections are
+** not) and (2) the function may be called from any thread: C functions and
+** Python's sqlite3 functions may, Tcl's and JavaScript's may not. cachier
+** checks (1) and leaves (2) to whoever turns background_refresh on.
+** The thread runs only while no statement of the connection is running
+** and no transaction is open, so its writes never join the user's; it
+** never blocks on the connection, so closing is never delayed by it, and
+** it is joined before the connection closes. Elsewhere refreshes wait for
+** cachier_refresh().
+*/
+#include "store.h"
+#include <pthread.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+/* --------------------------------------------------------------- refresh */
+
+/* Refresh entry iId if it is still marked, due, and nobody is computing
+** it. bBackgroundOnly: only if its function has background_refresh on.
+** Returns 1 if the function ran (successfully or not), else 0. */
+static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
+                        int bBackgroundOnly){
+  CachierEntry e;
+  CachierKey key;
+  FnSettings s;
+  FnCall call;
+  InflightLock lock;
+  unsigned char *aKey = 0, *aArgs = 0;
+  sqlite3_int64 nKey = 0, nArgs = 0, t0, computeNs;
+  char *zErr = 0;
+  int bFound = 0, attempts = 0, nArg = 0, bWaited, rc, bRan = 0;
+  double now = cachierNow(p);
+  FnStats *pStats;
+
+  memset(&call, 0, sizeof(call));
+  lock.off = -1;
+  settingsDefaults(&s);
+  rc = pStore->pMethods->xGet(pStore, iId, &e, &bFound);
+  if( rc==SQLITE_OK && bFound && e.refresh && e.retryAt<=now ){
+    nKey = e.nKey;
+    nArgs = e.aArgs ? e.nArgs : 0;
+    aKey = sqlite3_malloc64(nKey + nArgs + 1);
+    if( aKey ){
+      memcpy(aKey, e.aKey, (size_t)nKey);
+      if( nArgs ){
+        aArgs = aKey + nKey;
+        memcpy(aArgs, e.aArgs, (size_t)nArgs);
+      }
+      attempts = e.attempts;
+    }
+  }
+  pStore->pMethods->xLookupDone(pStore);
+  if( aKey==0 || memchr(aKey, 0, (size_t)nKey)==0 ) goto done;
+
+  call.zFn = sqlite3_mprintf("%s", (const char*)aKey);
+  if( call.zFn==0 ) goto done;
+  if( settingsLoad(p, call.zFn, &s, 0) ) goto done;
+  if( bBackgroundOnly && !s.backgroundRefresh ) goto done;
+  rc = keyDecodeArgs(aArgs ? aArgs : aKey, aArgs ? nArgs : nKey, &nArg,
+                     0, 0);
+  if( rc ){
+    /* Not refreshable (a hash_func entry stored without its arguments):
+    ** leave it stale; a call will recompute it. */
+    pStore->pMethods->xRefreshFailed(pStore, iId, attempts+1,
+                                     now + refreshBackoff(attempts+1));
+    goto done;
+  }
+  call.nArg = nArg;
+  if( callCheckFunction(p, "cachier_refresh", call.zFn, nArg, &zErr) ){
+    goto done;                /* this connection lacks the function */
+  }
+  if( inflightAcquire(p, iId & ~(sqlite3_int64)0xff, 0.0, 1, &lock,
+                      &bWaited)==INFLIGHT_BUSY ){
+    goto done;                /* being computed elsewhere right now */
+  }
+  /* Someone may have refreshed it between the first read and the mark. */
+  rc = pStore->pMethods->xGet(pStore, iId, &e, &bFound);
+  bFound = rc==SQLITE_OK && bFound && e.refresh && e.nKey==nKey
+        && memcmp(e.aKey, aKey, (size_t)nKey)==0;
+  pStore->pMethods->xLookupDone(pStore);
+  if( !bFound ) goto done;
+
+  pStats = cachierStatsFor(p, call.zFn);
+  p->depth++;
+  t0 = cachierMonotonicNs();
+  rc = callRunEncoded(p, &call, aArgs ? aArgs : aKey, aArgs ? nArgs : nKey,
+                      &zErr);
+  computeNs = cachierMonotonicNs() - t0;
+  p->depth--;
+  bRan = 1;
+  if( pStats ){
+    pStats->nCompute++;
+    pStats->computeNs += computeNs;
+  }
+  if( rc==SQLITE_ROW ){
+    sqlite3_value *pResult = sqlite3_column_value(call.pStmt, 0);
+    if( (sqlite3_value_type(pResult)==SQLITE_NULL && !s.allowNone)
+     || (s.entrySizeLimit>=0 && cachierValueBytes(pResult)>s.entrySizeLimit) ){
+      /* The function's answer is not cacheable now: drop the old one. */
+      rc = pStore->pMethods->xDelete(pStore, iId);
+    }else{
+      key.zFn = call.zFn;
+      key.nFn = (int)strlen(call.zFn);
+      key.aKey = aKey;
+      key.nKey = nKey;
+      key.iBase = iId & ~(sqlite3_int64)0xff;
+      rc = pStore->pMethods->xWrite(pStore, &key, pResult,
+              (int)sqlite3_value_subtype(pResult), cachierNow(p), computeNs,
+              aArgs, nArgs);
+    }
+    callReset(&call);
+    if( rc ){
+      if( pStats ) pStats->nWriteError++;
+      cachierLog(p, "cachier: %s(): cannot store a refreshed value (%s)",
+                 call.zFn, sqlite3_errstr(rc));
+    }
+  }else{
+    if( pStats ) pStats->nError++;
+    cachierLog(p, "cachier: %s(): refresh failed (%s); keeping the stale "
+               "value, next attempt in %g s", call.zFn,
+               zErr ? zErr : sqlite3_errstr(rc), refreshBackoff(attempts+1));
+    pStore->pMethods->xRefreshFailed(pStore, iId, attempts+1,
+                                     cachierNow(p)
+                                     + refreshBackoff(attempts+1));
+  }
+
+done:
+  inflightRelease(p, &lock);
+  callFinalize(&call);
+  settingsClear(&s);
+  sqlite3_free(zErr);
+  sqlite3_free(aKey);
+  return bRan;
+}
+
+/* Seconds since t0 on this connection's clock (the test clock when set,
+** so tests can drive the MAX_SECONDS budget). */
+static double elapsedSince(Cachier *p, double t0, sqlite3_int64 t0Ns){
+  if( p->hasTestClock ) return cachierNow(p) - t0;
+  return (double)(cachierMonotonicNs() - t0Ns) * 1e-9;
+}
+
+/* Run the due refreshes of zFn (all functions if NULL) for at most
+** budget seconds; *pnRan gets how many ran. */
+static int refreshDue(Cachier *p, const char *zFn, double budget,
+                      int bBackgroundOnly, sqlite3_int64 *pnRan){
+  CachierStore *pStore = cachierMainStore(p);
+  sqlite3_int64 *aId = 0, t0Ns = cachierMonotonicNs();
+  double t0 = cachierNow(p);
+  int nId = 0, i, rc;
+  *pnRan = 0;
+  if( pStore==0 ) return SQLITE_NOMEM;
+  rc = pStore->pMethods->xRefreshDue(pStore, zFn, t0, &aId, &nId);
+  for(i=0; rc==SQLITE_OK && i<nId; i++){
+    if( budget<CACHIER_NEVER && elapsedSince(p, t0, t0Ns)>=budget ) break;
+    *pnRan += refreshEntry(p, pStore, aId[i], bBackgroundOnly);
+  }
+  sqlite3_free(aId);
+  return rc;
+}
+
+/* Report an error as "FUNC: message" on ctx. */
+static void resultErrorf(sqlite3_context *ctx, int rc, const char *zFmt,
+                         ...){
+  va_list ap;
+  char *z;
+  va_start(ap, zFmt);
+  z = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+  sqlite3_result_error_code(ctx, rc);
+  sqlite3_free(z);
+}
+
+/* The optional function-name argument of a management function: NULL
+** means all. 0 after reporting an error. */
+static int optionalFnArg(sqlite3_context *ctx, const char *zCaller, int argc,
+                         sqlite3_value **argv, char **pzFn){
+  char *zErr = 0;
+  *pzFn = 0;
+  if( argc<1 || sqlite3_value_type(argv[0])==SQLITE_NULL ) return 1;
+  if( callCanonicalName(zCaller, argv[0], pzFn, &zErr) ){
+    sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
+    sqlite3_free(zErr);
+    return 0;
+  }
+  return 1;
+}
+
+/* cachier_refresh([FN [, MAX_SECONDS]]) */
+static void refreshFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  double budget = CACHIER_NEVER;
+  sqlite3_int64 nRan = 0;
+  char *zFn = 0;
+  int rc;
+  if( !optionalFnArg(ctx, "cachier_refresh", argc, argv, &zFn) ) return;
+  if( argc>1 && sqlite3_value_type(argv[1])!=SQLITE_NULL ){
+    char *zWhy = 0;
+    if( parseDuration(argv[1], 0, &budget, &zWhy) ){
+      resultErrorf(ctx, SQLITE_ERROR, "cachier_refresh: max_seconds: %s",
+                   zWhy ? zWhy : "invalid");
+      sqlite3_free(zWhy);
+      sqlite3_free(zFn);
+      return;
+    }
+  }
+  rc = refreshDue(p, zFn, budget, 0, &nRan);
+  sqlite3_free(zFn);
+  if( rc ){
+    resultErrorf(ctx, rc, "cachier_refresh: %s", rc==SQLITE_MISMATCH
+                 ? CACHIER_NEWER_SCHEMA_MSG : sqlite3_errmsg(p->db));
+    return;
+  }
+  sqlite3_result_int64(ctx, nRan);
+}
+
+/* --------------------------------------------------------------- cleanup */
+
+/* Delete zFn's entries that are stale under staleAfter; record the time. */
+static int cleanupFunction(Cachier *p, CachierStore *pStore, const char *zFn,
+                           double staleAfter, sqlite3_int64 *pn){
+  double now = cachierNow(p);
+  sqlite3_stmt *pStmt = 0;
+  int rc;
+  *pn = 0;
+  if( staleAfter>=CACHIER_NEVER ) return SQLITE_OK;
+  rc = pStore->pMethods->xDeleteOlder(pStore, zFn, now - staleAfter, pn);
+  if( rc ) return rc;
+  if( sqlite3_prepare_v2(p->db, "INSERT OR REPLACE INTO main.cachier_info"
+        "(key, value) VALUES ('last_cleanup:' || ?1, ?2)", -1, &pStmt,
+        0)==SQLITE_OK ){
+    sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
+    sqlite3_bind_double(pStmt, 2, now);
+    sqlite3_step(pStmt);
+  }
+  sqlite3_finalize(pStmt);
+  return SQLITE_OK;
+}
+
+/* When did the last cleanup of zFn run (0: never)? */
+static double lastCleanup(Cachier *p, const char *zFn){
+  sqlite3_stmt *pStmt = 0;
+  double t = 0.0;
+  if( sqlite3_prepare_v2(p->db, "SELECT value FROM main.cachier_info"
+        " WHERE key = 'last_cleanup:' || ?1", -1, &pStmt, 0)==SQLITE_OK ){
+    sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
+    if( sqlite3_step(pStmt)==SQLITE_ROW ) t = sqlite3_column_double(pStmt, 0);
+  }
+  sqlite3_finalize(pStmt);
+  return t;
+}
+
+/* Called after a call stored a value: run the automatic cleanup of the
+** function if cleanup_stale is on and cleanup_interval has passed. The
+** interval is checked in memory first, so this costs nothing on most
+** calls. */
+void cleanupMaybe(Cachier *p, FnInfo *pInfo, CachierStore *pStore,
+                  const CallOptions *o){
+  const FnSettings *s = fnInfoSettings(pInfo);
+  FnStats *pStats = fnInfoStats(pInfo);
+  double interval, staleAfter, now, last;
+  sqlite3_int64 n = 0;
+  int bOn = o->hasCleanupStale ? o->cleanupStale : s->cleanupStale;
+  if( !bOn ) return;
+  staleAfter = o->hasStaleAfter ? o->staleAfter : s->staleAfter;
+  if( staleAfter>=CACHIER_NEVER ) return;
+  now = cachierNow(p);
+  if( now<pStats->cleanupDue ) return;
+  interval = o->hasCleanupInterval ? o->cleanupInterval : s->cleanupInterval;
+  last = lastCleanup(p, pStats->zFn);
+  if( now - last < interval ){
+    pStats->cleanupDue = last + interval;
+    return;
+  }
+  if( cleanupFunction(p, pStore, pStats->zFn, staleAfter, &n)==SQLITE_OK ){
+    pStats->cleanupDue = now + interval;
+    cachierLog(p, "cachier: %s(): cleanup_stale deleted %lld stale "
+               "entr%s", pStats->zFn, n, n==1 ? "y" : "ies");
+  }
+}
+
+/* cachier_cleanup_stale([FN]) */
+static void cleanupStaleFunc(sqlite3_context *ctx, int argc,
+                             sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  CachierStore *pStore = cachierMainStore(p);
+  char *zFn = 0;
+  char **azFn = 0;
+  int nFn = 0, i, rc = SQLITE_OK;
+  sqlite3_int64 nTotal = 0;
+  if( pStore==0 ){
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  if( !optionalFnArg(ctx, "cachier_cleanup_stale", argc, argv, &zFn) ) return;
+  if( zFn ){
+    azFn = &zFn;
+    nFn = 1;
+  }else{
+    rc = storeMainFunctionNames(p, &azFn, &nFn);
+  }
+  for(i=0; rc==SQLITE_OK && i<nFn; i++){
+    FnSettings s;
+    sqlite3_int64 n = 0;
+    settingsDefaults(&s);
+    rc = settingsLoad(p, azFn[i], &s, 0);
+    if( rc==SQLITE_OK ){
+      rc = cleanupFunction(p, pStore, azFn[i], s.staleAfter, &n);
+    }
+    settingsClear(&s);
+    nTotal += n;
+  }
+  if( zFn ) sqlite3_free(zFn);
+  else storeFreeNames(azFn, nFn);
+  if( rc ){
+    resultErrorf(ctx, rc, "cachier_cleanup_stale: %s", rc==SQLITE_MISMATCH
+                 ? CACHIER_NEWER_SCHEMA_MSG : sqlite3_errmsg(p->db));
+    return;
+  }
+  sqlite3_result_int64(ctx, nTotal);
+}
+
+/* ---------------------------------------------------- background refresh */
+
+struct Refresher {
+  Cachier *p;
+  pthread_t thread;
+  pthread_mutex_t mutex;      /* guards bWork and bStop */
+  pthread_cond_t cond;
+  int bWork;                  /* refreshes may be due */
+  int bStop;
+};
+
+static int refresherStopping(Refresher *r){
+  int b;
+  pthread_mutex_lock(&r->mutex);
+  b = r->bStop;
+  pthread_mutex_unlock(&r->mutex);
+  return b;
+}
+
+/* True if no statement of db is running and no transaction is open: then
+** the refresh's statements and writes are the only ones. */
+static int connectionIdle(sqlite3 *db){
+  sqlite3_stmt *pStmt;
+  if( !sqlite3_get_autocommit(db) ) return 0;
+  for(pStmt=sqlite3_next_stmt(db, 0); pStmt; pStmt=sqlite3_next_stmt(db, pStmt)){
+    if( sqlite3_stmt_busy(pStmt) ) return 0;
+  }
+  return 1;
+}
+
+/* One round of background refreshes. Returns 0 if the connection was busy
+** (try again soon), 1 otherwise. The connection's mutex is only ever
+** tried, never waited for: sqlite3_close() holds it while joining us. */
+static int refresherRound(Refresher *r){
+  Cachier *p = r->p;
+  sqlite3_mutex *pMutex = sqlite3_db_mutex(p->db);
+  sqlite3_int64 nRan = 0;
+  struct timespec ts = {0, 1000000};
+  int bDone = 1;
+  while( sqlite3_mutex_try(pMutex)!=SQLITE_OK ){
+    if( refresherStopping(r) ) return 1;
+    nanosleep(&ts, 0);
+  }
+  if( connectionIdle(p->db) ){
+    refreshDue(p, 0, CACHIER_NEVER, 1, &nRan);
+  }else{
+    bDone = 0;
+  }
+  sqlite3_mutex_leave(pMutex);
+  return bDone;
+}
+
+static void *refresherMain(void *pArg){
+  Refresher *r = (Refresher*)pArg;
+  pthread_mutex_lock(&r->mutex);
+  while( !r->bStop ){
+    if( !r->bWork ){
+      pthread_cond_wait(&r->cond, &r->mutex);
+      continue;
+    }
+    r->bWork = 0;
+    pthread_mutex_unlock(&r->mutex);
+    if( !refresherRound(r) ){
+      /* The connection is in use: look again in 20 ms. */
+      struct timespec until;
+      clock_gettime(CLOCK_REALTIME, &until);
+      until.tv_nsec += 20000000;
+      if( until.tv_nsec>=1000000000 ){
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+      }
+      pthread_mutex_lock(&r->mutex);
+      r->bWork = 1;
+      if( !r->bStop ) pthread_cond_timedwait(&r->cond, &r->mutex, &until);
+      continue;
+    }
+    pthread_mutex_lock(&r->mutex);
+  }
+  pthread_mutex_unlock(&r->mutex);
+  return 0;
+}
+
+/* A refresh was marked for a function with background_refresh on: start
+** the thread if needed and wake it. Does nothing on connections that are
+** not serialized (see the header comment). */
+void refresherWake(Cachier *p){
+  Refresher *r = p->pRefresher;
+  if( sqlite3_db_mutex(p->db)==0 ) return;
+  if( r==0 ){
+    r = sqlite3_malloc(sizeof(*r));
+    if( r==0 ) return;
+    memset(r, 0, sizeof(*r));
+    r->p = p;
+    pthread_mutex_init(&r->mutex, 0);
+    pthread_cond_init(&r->cond, 0);
+    if( pthread_create(&r->thread, 0, refresherMain, r)!=0 ){
+      pthread_cond_destroy(&r->cond);
+      pthread_mutex_destroy(&r->mutex);
+      sqlite3_free(r);
+      cachierLog(p, "cachier: cannot start the background refresh thread");
+      return;
+    }
+    p->pRefresher = r;
+  }
+  pthread_mutex_lock(&r->mutex);
+  r->bWork = 1;
+  pthread_cond_signal(&r->cond);
+  pthread_mutex_unlock(&r->mutex);
+}
+
+/* Stop and join the thread (before the connection closes). From the
+** thread itself (a schema change during its own refresh disconnects the
+** anchor), there is nothing to join: it stops after its round. */
+void refresherStop(Cachier *p){
+  Refresher *r = p->pRefresher;
+  if( r==0 ) return;
+  pthread_mutex_lock(&r->mutex);
+  r->bStop = 1;
+  pthread_cond_signal(&r->cond);
+  pthread_mutex_unlock(&r->mutex);
+  if( pthread_equal(pthread_self(), r->thread) ) return;
+  pthread_join(r->thread, 0);
+  pthread_cond_destroy(&r->cond);
+  pthread_mutex_destroy(&r->mutex);
+  sqlite3_free(r);
+  p->pRefresher = 0;
+}
+
+const CachierFunction cachierRefreshFunctions[] = {
+  { "cachier_refresh",       0, CACHIER_FN_WRITES, refreshFunc },
+  { "cachier_refresh",       1, CACHIER_FN_WRITES, refreshFunc },
+  { "cachier_refresh",       2, CACHIER_FN_WRITES, refreshFunc },
+  { "cachier_cleanup_stale", 0, CACHIER_FN_WRITES, cleanupStaleFunc },
+  { "cachier_cleanup_stale", 1, CACHIER_FN_WRITES, cleanupStaleFunc },
+  { 0, 0, 0, 0 }
+};

@@ -521,8 +521,8 @@ static int mainScanOpen(CachierStore *pStore, const char *zFn,
   pScan->pStmt = 0;
   if( bHas ){
     rc = sqlite3_prepare_v2(p->db, zFn
-        ? "SELECT " ENTRY_COLUMNS " FROM main.cachier_data " WHERE_FN
-        : "SELECT " ENTRY_COLUMNS " FROM main.cachier_data", -1,
+        ? "SELECT " FULL_COLUMNS " FROM main.cachier_data " WHERE_FN
+        : "SELECT " FULL_COLUMNS " FROM main.cachier_data", -1,
         &pScan->pStmt, 0);
     if( rc ){
       sqlite3_free(pScan);

@@ -21,6 +21,11 @@
 **                    stale_after
 **   compute_seconds  how long the function took to compute it
 **   store            the store holding it ('main')
+**   state            'computing' (some connection is computing it now),
+**                    'refresh_pending' (a next_time refresh is marked),
+**                    'stale' or 'fresh'
+**   attempts         failed refreshes in a row (0 normally)
+**   retry_at         no refresh attempt before this time (NULL: now)
 ** DELETE removes exactly the matching entries; INSERT and UPDATE are
 ** refused (use cachier_precache() to add entries).
 */
@@ -29,7 +34,8 @@
 
 enum {
   COL_FN, COL_ARGS, COL_KEY, COL_VALUE, COL_TYPE, COL_SUBTYPE, COL_BYTES,
-  COL_CREATED, COL_AGE, COL_STALE, COL_COMPUTE_SECONDS, COL_STORE
+  COL_CREATED, COL_AGE, COL_STALE, COL_COMPUTE_SECONDS, COL_STORE,
+  COL_STATE, COL_ATTEMPTS, COL_RETRY_AT
 };
 
 /* stale_after of one configured name, loaded at xFilter. */
@@ -59,7 +65,7 @@ static int entriesConnect(sqlite3 *db, void *pAux, int argc,
   return cachierVtabConnect(db, pAux, "CREATE TABLE x(fn TEXT, args TEXT,"
       " key TEXT, value, type TEXT, subtype INTEGER, bytes INTEGER,"
       " created REAL, age REAL, stale INTEGER, compute_seconds REAL,"
-      " store TEXT)", 1, ppVtab);
+      " store TEXT, state TEXT, attempts INTEGER, retry_at REAL)", 1, ppVtab);
 }
 
 /* "fn = ?" reads only that function's id range (idxNum 1); anything else
@@ -237,6 +243,26 @@ static int entriesColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
     case COL_STORE:
       sqlite3_result_text(ctx, pCur->pStore->pMethods->zName, -1,
                           SQLITE_STATIC);
+      break;
+    case COL_STATE: {
+      const char *z = "fresh";
+      Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
+      if( inflightIsComputing(p, e->id & ~(sqlite3_int64)0xff) ){
+        z = "computing";
+      }else if( e->refresh ){
+        z = "refresh_pending";
+      }else if( entryIsStale(e->created, pCur->now,
+                             staleAfterOf(pCur, e->zFn)) ){
+        z = "stale";
+      }
+      sqlite3_result_text(ctx, z, -1, SQLITE_STATIC);
+      break;
+    }
+    case COL_ATTEMPTS:
+      sqlite3_result_int(ctx, e->attempts);
+      break;
+    case COL_RETRY_AT:
+      if( e->retryAt>0.0 ) sqlite3_result_double(ctx, e->retryAt);
       break;
   }
   return SQLITE_OK;

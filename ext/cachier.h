@@ -106,6 +106,7 @@ struct Cachier {
 #endif
   struct CachierStore *pMainStore;
   Inflight *pInflight;        /* in-flight marks (inflight.c) */
+  int noInflight;             /* test builds: marks switched off */
   Refresher *pRefresher;      /* background refresh thread (refresh.c) */
 };
 

@@ -14,6 +14,9 @@
 **       From now on this connection creates the file PATH each time it
 **       starts waiting for another's computation (NULL: no more). Lets a
 **       test act exactly when a wait has begun, without sleeping.
+**   cachier_test_inflight(ON)
+**       Switches this connection's in-flight marks off (0) or on (1);
+**       returns ON. For measuring what the marks cost (make bench).
 **
 ** Mechanism. Next to a database file DB lives DB-cachier-locks, which
 ** holds no data. Computing a key takes an open-file-description (OFD)
@@ -165,12 +168,12 @@ static void sleepNs(long ns){
 ** pLock receives what inflightRelease() needs. */
 int inflightAcquire(Cachier *p, sqlite3_int64 iBase, double timeoutSecs,
                     int bTry, InflightLock *pLock, int *pbWaited){
-  Inflight *q = inflightOpen(p);
+  Inflight *q = p->noInflight ? 0 : inflightOpen(p);
   sqlite3_int64 off, t0 = 0;
   long nsSleep = WAIT_MIN_NS;
   *pbWaited = 0;
   pLock->off = -1;
-  if( q==0 ) return INFLIGHT_NONE;
+  if( q==0 || p->noInflight ) return INFLIGHT_NONE;
   off = lockOffset(q, iBase);
   for(;;){
     if( lockByte(q->fd, F_OFD_SETLK, F_WRLCK, off)==0 ) break;
@@ -307,6 +310,15 @@ static void testWaitMarkerFunc(sqlite3_context *ctx, int argc,
   }
   sqlite3_result_value(ctx, argv[0]);
 }
+
+/* cachier_test_inflight(ON) */
+static void testInflightFunc(sqlite3_context *ctx, int argc,
+                             sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  (void)argc;
+  p->noInflight = !sqlite3_value_int(argv[0]);
+  sqlite3_result_int(ctx, !p->noInflight);
+}
 #endif
 
 const CachierFunction cachierInflightFunctions[] = {
@@ -316,6 +328,7 @@ const CachierFunction cachierInflightFunctions[] = {
     clearBeingCalculatedFunc },
 #ifdef CACHIER_TEST
   { "cachier_test_wait_marker", 1, CACHIER_FN_WRITES, testWaitMarkerFunc },
+  { "cachier_test_inflight",    1, CACHIER_FN_WRITES, testInflightFunc },
 #endif
   { 0, 0, 0, 0 }
 };

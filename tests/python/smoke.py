@@ -16,6 +16,7 @@ exits 1 if anything failed.
 import os
 import sqlite3
 import sys
+import threading
 import traceback
 
 EXT = os.environ.get("CACHIER_EXT", "")
@@ -308,6 +309,43 @@ def test_close_is_clean():
     check("close.no_wal_file_2", os.path.exists(DB + "-wal"), False)
 
 
+def test_background_refresh():
+    """next_time with background_refresh on a serialized connection (Python's
+    are): the stale value is served at once, and a thread of cachier's runs
+    the refresh, calling the Python function from another thread. Closing
+    the connection joins the thread, so the check after close is exact."""
+    conn = connect("bg.db")
+    calls = []
+    refreshed = threading.Event()
+
+    def slow(x):
+        calls.append(threading.get_ident())
+        if len(calls) == 2:
+            refreshed.set()
+        return "%s@%d" % (x, len(calls))
+
+    conn.create_function("slow", 1, slow)
+    conn.execute("SELECT cachier_test_clock(1000000)")
+    conn.execute("INSERT INTO cachier_functions(name, stale_after, next_time,"
+                 " background_refresh) VALUES ('slow', 60, 1, 1)")
+    one = lambda: conn.execute("SELECT memoize('slow', 'k')").fetchone()[0]
+    check("background fresh", one(), "k@1")
+    conn.execute("SELECT cachier_test_clock(1000100)")
+    check("background stale served", one(), "k@1")
+    check_true("background refresh ran", refreshed.wait(60))
+    check_true("background refresh on another thread",
+               len(calls) == 2 and calls[1] != threading.get_ident())
+    conn.close()
+    conn = connect("bg.db")
+    conn.create_function("slow", 1, lambda x: "called")
+    conn.execute("SELECT cachier_test_clock(1000100)")
+    check("background refreshed value", one(), "k@2")
+    check("background state", conn.execute(
+        "SELECT state FROM cachier_entries WHERE fn='slow'").fetchone()[0],
+        "fresh")
+    conn.close()
+
+
 def main():
     if not EXT or not os.path.isabs(EXT):
         print("FAIL setup: CACHIER_EXT must be the absolute path of the"
@@ -324,7 +362,8 @@ def main():
                  test_values_round_trip,
                  test_persists_across_connections,
                  test_python_transactions,
-                 test_close_is_clean):
+                 test_close_is_clean,
+                 test_background_refresh):
         try:
             test()
         except Exception:

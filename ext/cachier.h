@@ -145,6 +145,7 @@ int keyEncodeHashFuncKey(KeyBuf*, const char *zFn, int nFn,
 char *keyToJson(const unsigned char *a, sqlite3_int64 n);
 int keyDecodeArgs(const unsigned char *a, sqlite3_int64 n, int *pnArg,
                   unsigned char *aSub, sqlite3_stmt *pStmt);
+int keyIsHashFuncKey(const unsigned char *a, sqlite3_int64 n);
 const char *typeName(int eType);
 sqlite3_int64 cachierValueBytes(sqlite3_value*);
 #define CACHIER_NEWER_SCHEMA_MSG \

@@ -418,3 +418,9 @@ int keyDecodeArgs(const unsigned char *a, sqlite3_int64 n, int *pnArg,
   *pnArg = (int)nArg;
   return SQLITE_OK;
 }
+
+/* True if a[0..n) is a key made by keyEncodeHashFuncKey(). */
+int keyIsHashFuncKey(const unsigned char *a, sqlite3_int64 n){
+  const unsigned char *pNul = a ? memchr(a, 0, (size_t)n) : 0;
+  return pNul && pNul+1<a+n && pNul[1]==KEY_HASHFUNC_MARK;
+}

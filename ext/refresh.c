@@ -70,13 +70,18 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
   rc = pStore->pMethods->xGet(pStore, iId, &e, &bFound);
   if( rc==SQLITE_OK && bFound && e.refresh && e.retryAt<=now ){
     nKey = e.nKey;
-    nArgs = e.aArgs ? e.nArgs : 0;
+    /* Only a hash_func key lacks the arguments. Any other key is its own
+    ** source of truth: a stray args value must not change what the
+    ** refresh computes for it. */
+    nArgs = e.aArgs && keyIsHashFuncKey(e.aKey, e.nKey) ? e.nArgs : 0;
     aKey = sqlite3_malloc64(nKey + nArgs + 1);
     if( aKey ){
       memcpy(aKey, e.aKey, (size_t)nKey);
       if( nArgs ){
         aArgs = aKey + nKey;
         memcpy(aArgs, e.aArgs, (size_t)nArgs);
+      }else if( keyIsHashFuncKey(e.aKey, e.nKey) ){
+        aArgs = aKey + nKey;    /* no arguments: keyDecodeArgs() says so */
       }
       attempts = e.attempts;
     }

@@ -11,7 +11,10 @@
 **     memoize() and cachier_entries, which must never crash or serve a
 **     value for another key;
 **   - feeds random text to memoize_with() options, cachier_functions
-**     durations and sizes, and random function names to memoize().
+**     durations and sizes, and random function names to memoize();
+**   - corrupts the refresh queue (refresh, attempts, retry_at, args),
+**     turns next_time on with tiny stale_after values and runs
+**     cachier_refresh() and cachier_cleanup_stale() on what is there.
 ** Exits non-zero if memoize() ever returns a value that differs from what
 ** the function itself returns.
 */
@@ -101,7 +104,7 @@ int main(int argc, char **argv){
   }
   for(i=0; i<nIter; i++){
     sqlite3_int64 x = (sqlite3_int64)(rnd() % 64);
-    switch( rnd() % 12 ){
+    switch( rnd() % 14 ){
       case 0: case 1: case 2:
         checkIdentity(db, x);
         break;
@@ -142,6 +145,23 @@ int main(int argc, char **argv){
         execIgnore(db, "UPDATE cachier_data SET v = randomblob(3), "
                        "k = randomblob(abs(random()) % 12)"
                        " WHERE abs(random()) % 8 = 0");
+        break;
+      case 11:
+        execIgnore(db, "UPDATE cachier_data SET refresh = abs(random()) % 3,"
+                       " attempts = random(), retry_at = CASE abs(random()) % 3"
+                       " WHEN 0 THEN NULL WHEN 1 THEN 'x' ELSE random() END,"
+                       " args = CASE abs(random()) % 2 WHEN 0 THEN NULL"
+                       " ELSE randomblob(abs(random()) % 16) END"
+                       " WHERE abs(random()) % 3 = 0");
+        break;
+      case 12:
+        execIgnore(db, "INSERT OR REPLACE INTO cachier_functions(name,"
+                       " stale_after, next_time, stale_if_error, cleanup_stale)"
+                       " VALUES ('ifnull', abs(random()) % 3 * 0.000001, 1,"
+                       " 'never', abs(random()) % 2);"
+                       " SELECT cachier_refresh(); SELECT cachier_refresh('ifnull', 0.001);"
+                       " SELECT cachier_cleanup_stale(abs(random()) % 2"
+                       " ? 'ifnull' : NULL);");
         break;
       default:
         execIgnore(db, "DELETE FROM cachier_entries WHERE abs(random()) % 5 = 0;"

@@ -107,6 +107,23 @@ void cachierStmtFinalizeAll(Cachier *p){
   p->anchored = 0;
 }
 
+/* The file name of the main database if it is an ordinary file that other
+** connections may open too (a unix VFS), else NULL: ":memory:", temp
+** databases and in-memory VFSes (memdb) are private to this connection. */
+const char *cachierMainFile(Cachier *p){
+  const char *zFile = sqlite3_db_filename(p->db, "main");
+  char *zVfs = 0;
+  int bUnix;
+  if( zFile==0 || zFile[0]==0 ) return 0;
+  if( sqlite3_file_control(p->db, "main", SQLITE_FCNTL_VFSNAME, &zVfs)
+      !=SQLITE_OK ){
+    return 0;
+  }
+  bUnix = zVfs && strncmp(zVfs, "unix", 4)==0;
+  sqlite3_free(zVfs);
+  return bUnix ? zFile : 0;
+}
+
 /* Log through sqlite3_log() (SQLITE_NOTICE), where applications and the
 ** shell's error log see it. */
 void cachierLog(Cachier *p, const char *zFmt, ...){

@@ -127,6 +127,7 @@ void cachierStmtFinalizeAll(Cachier*);
 int cachierAnchor(Cachier*);
 int cachierIsOwnFunction(const char *zName);
 void cachierLog(Cachier*, const char *zFmt, ...);
+const char *cachierMainFile(Cachier*);
 
 /* -------------------------------------------------------------- codec.c */
 

@@ -84,8 +84,8 @@ static Inflight *inflightOpen(Cachier *p){
   }
   if( q->eState ) return q->eState>0 ? q : 0;
   q->eState = -1;
-  zDb = sqlite3_db_filename(p->db, "main");
-  if( zDb==0 || zDb[0]==0 ) return 0;
+  zDb = cachierMainFile(p);
+  if( zDb==0 ) return 0;
   zPath = sqlite3_mprintf("%s-cachier-locks", zDb);
   if( zPath==0 ) return 0;
   /* The side file gets the database file's permissions, as its -wal does. */

@@ -317,8 +317,11 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
 
   if( bRead && !pPlan->bNoTables ){
     int bTimed = rules.staleAfter<CACHIER_NEVER || rules.maxAge<CACHIER_NEVER;
-    rc = pPlan->pStore->pMethods->xLookup(pPlan->pStore, &key,
-             bTimed ? CACHIER_LOOKUP_CREATED : 0, &entry, &bFound);
+    int flags = !bTimed ? 0 : rules.nextTime
+              ? CACHIER_LOOKUP_CREATED|CACHIER_LOOKUP_REFRESH
+              : CACHIER_LOOKUP_CREATED;
+    rc = pPlan->pStore->pMethods->xLookup(pPlan->pStore, &key, flags,
+                                          &entry, &bFound);
     if( bFound && sqlite3_value_type(entry.pValue)==SQLITE_NULL
      && !bAllowNone ){
       bFound = 0;             /* a stored NULL is served only to allow_none */

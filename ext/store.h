@@ -40,9 +40,10 @@ struct CachierEntry {
   sqlite3_int64 nArgs;
 };
 
-/* xLookup flags: also fill created, id and refresh (what deciding
-** staleness and marking a refresh need). */
+/* xLookup flags: also fill created (to decide staleness); also fill id
+** and refresh (to mark a refresh). */
 #define CACHIER_LOOKUP_CREATED 0x01
+#define CACHIER_LOOKUP_REFRESH 0x02
 
 struct CachierStoreMethods {
   const char *zName;
@@ -53,7 +54,7 @@ struct CachierStoreMethods {
   int (*xLookup)(CachierStore*, const CachierKey*, int flags, CachierEntry*,
                  int *pFound);
   void (*xLookupDone)(CachierStore*);
-  /* xLookup with CACHIER_LOOKUP_CREATED that also sees what other
+  /* xLookup with CACHIER_LOOKUP_CREATED|REFRESH that also sees what other
   ** connections committed after this connection's read snapshot began (a
   ** waiter looks with it for the result it waited for). */
   int (*xLookupLatest)(CachierStore*, const CachierKey*, CachierEntry*,

@@ -115,6 +115,8 @@ static void lookupRowToEntry(sqlite3_stmt *pStmt, int flags,
   pEntry->subtype = sqlite3_column_int(pStmt, 1) & 0xff;
   if( flags & CACHIER_LOOKUP_CREATED ){
     pEntry->created = sqlite3_column_double(pStmt, 2);
+  }
+  if( flags & CACHIER_LOOKUP_REFRESH ){
     pEntry->id = sqlite3_column_int64(pStmt, 4);
     pEntry->refresh = sqlite3_column_int(pStmt, 5);
   }
@@ -167,8 +169,8 @@ static sqlite3 *latestDb(MainStore *s){
   Cachier *p = s->base.pCachier;
   const char *zFile;
   if( s->pLatest ) return s->pLatest;
-  zFile = sqlite3_db_filename(p->db, "main");
-  if( zFile==0 || zFile[0]==0 ) return 0;
+  zFile = cachierMainFile(p);
+  if( zFile==0 ) return 0;
   if( sqlite3_open_v2(zFile, &s->pLatest,
           SQLITE_OPEN_READONLY|SQLITE_OPEN_NOMUTEX, 0)!=SQLITE_OK
    || sqlite3_prepare_v3(s->pLatest, SQL_LOOKUP_IN("main."), -1,
@@ -192,8 +194,8 @@ static int mainLookupLatest(CachierStore *pStore, const CachierKey *pKey,
   int rc;
   if( sqlite3_txn_state(pStore->pCachier->db, "main")==SQLITE_TXN_NONE
    || latestDb(s)==0 ){
-    return pStore->pMethods->xLookup(pStore, pKey, CACHIER_LOOKUP_CREATED,
-                                     pEntry, pFound);
+    return pStore->pMethods->xLookup(pStore, pKey,
+             CACHIER_LOOKUP_CREATED|CACHIER_LOOKUP_REFRESH, pEntry, pFound);
   }
   *pFound = 0;
   pStmt = s->pLatestLookup;
@@ -202,7 +204,8 @@ static int mainLookupLatest(CachierStore *pStore, const CachierKey *pKey,
   s->pHeld = pStmt;
   rc = sqlite3_step(pStmt);
   if( rc==SQLITE_ROW && sqlite3_column_int(pStmt, 3) ){
-    lookupRowToEntry(pStmt, CACHIER_LOOKUP_CREATED, pEntry);
+    lookupRowToEntry(pStmt, CACHIER_LOOKUP_CREATED|CACHIER_LOOKUP_REFRESH,
+                     pEntry);
     *pFound = 1;
   }
   return rc==SQLITE_ROW || rc==SQLITE_DONE ? SQLITE_OK : rc;

@@ -4,7 +4,7 @@
 ** Load with ".load ./cachier" (entry point sqlite3_cachier_init).
 **
 ** SQL surface of this file:
-**   cachier_version()   The extension's version, e.g. '0.1.0'.
+**   cachier_version()   The extension's version, e.g. '0.2.0'.
 **   cachier_debug()     One line of build and connection facts, for bug
 **                       reports: version, SQLite version, schema version,
 **                       build kind, statement cache state.
@@ -14,7 +14,8 @@
 **   cachier_test_last_log()     Test builds only: the last line cachier
 **                       logged through sqlite3_log() on this connection.
 ** The other functions and tables are registered from the tables exported
-** by memoize.c, staleness.c and the vtab_*.c files.
+** by memoize.c, call.c, inflight.c, refresh.c, staleness.c and the
+** vtab_*.c files.
 **
 ** Statements the connection keeps prepared between calls (cachierStmt)
 ** belong to the eponymous table cachier_stats: SQLite disconnects it in
@@ -32,6 +33,7 @@ extern const CachierFunction cachierMemoizeFunctions[];
 extern const CachierFunction cachierCallFunctions[];
 extern const CachierFunction cachierInflightFunctions[];
 extern const CachierFunction cachierRefreshFunctions[];
+extern const CachierFunction cachierStalenessFunctions[];
 #ifdef CACHIER_TEST
 extern const CachierFunction cachierTestFunctions[];
 #endif
@@ -187,26 +189,6 @@ static void testHashBitsFunc(sqlite3_context *ctx, int argc,
   sqlite3_result_int(ctx, n);
 }
 
-static void testClockFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
-  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
-  (void)argc;
-  switch( sqlite3_value_type(argv[0]) ){
-    case SQLITE_NULL:
-      p->hasTestClock = 0;
-      break;
-    case SQLITE_INTEGER:
-    case SQLITE_FLOAT:
-      p->hasTestClock = 1;
-      p->testClock = sqlite3_value_double(argv[0]);
-      break;
-    default:
-      sqlite3_result_error(ctx,
-          "cachier_test_clock: T must be unix seconds or NULL", -1);
-      return;
-  }
-  sqlite3_result_value(ctx, argv[0]);
-}
-
 /* cachier_test_last_log(): the last line cachier logged on this
 ** connection through sqlite3_log(), or NULL. */
 static void testLastLogFunc(sqlite3_context *ctx, int argc,
@@ -218,7 +200,6 @@ static void testLastLogFunc(sqlite3_context *ctx, int argc,
 
 const CachierFunction cachierTestFunctions[] = {
   { "cachier_test_last_log",  0, CACHIER_FN_WRITES, testLastLogFunc },
-  { "cachier_test_clock",     1, CACHIER_FN_WRITES, testClockFunc },
   { "cachier_test_hash_bits", 1, CACHIER_FN_WRITES, testHashBitsFunc },
   { 0, 0, 0, 0 }
 };
@@ -228,6 +209,7 @@ const CachierFunction cachierTestFunctions[] = {
 static const CachierFunction *const aFunctionTables[] = {
   cachierMainFunctions, cachierMemoizeFunctions, cachierCallFunctions,
   cachierInflightFunctions, cachierRefreshFunctions,
+  cachierStalenessFunctions,
 #ifdef CACHIER_TEST
   cachierTestFunctions,
 #endif

@@ -38,7 +38,7 @@
 SQLITE_EXTENSION_INIT3
 #endif
 
-#define CACHIER_VERSION "0.1.0"
+#define CACHIER_VERSION "0.2.0"
 #define CACHIER_SCHEMA_VERSION 2
 
 /* Deepest allowed nesting of memoize() inside a memoized function. */
@@ -152,6 +152,9 @@ sqlite3_int64 cachierValueBytes(sqlite3_value*);
 #define CACHIER_NEWER_SCHEMA_MSG \
   "the cache in this database has a newer schema version than this build " \
   "of cachier understands"
+#define CACHIER_OLD_SCHEMA_MSG \
+  "the cache in this database has an older schema version and cannot be " \
+  "upgraded (is the database read-only?)"
 #define CACHIER_JSON_SUBTYPE 74   /* 'J', what SQLite's JSON functions set */
 
 /* The identity of one cache entry: the key bytes (function name, NUL,

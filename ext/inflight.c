@@ -7,8 +7,10 @@
 **       Ends every in-flight mark of FN (of all functions without FN):
 **       callers waiting for those computations stop waiting and compute
 **       themselves, and new callers no longer wait for them. The
-**       computations themselves go on. Returns how many it ended (counted
-**       in /proc/locks; 0 where that cannot be read).
+**       computations themselves go on. Returns how many computations of
+**       FN were in progress, as /proc/locks shows them (0 where it cannot
+**       be read); one that an earlier call ended already but that still
+**       runs is counted again.
 ** Test builds only:
 **   cachier_test_wait_marker(PATH)
 **       From now on this connection creates the file PATH each time it
@@ -98,6 +100,11 @@ static Inflight *inflightOpen(Cachier *p){
     return 0;
   }
   sqlite3_free(zPath);
+  /* Undo the umask, so whoever may write the database may mark too. */
+  if( fstat(q->fd, &q->st)==0 && q->st.st_uid==geteuid()
+   && (q->st.st_mode & 0666)!=(stDb.st_mode & 0666) ){
+    fchmod(q->fd, stDb.st_mode & 0666);
+  }
   if( fstat(q->fd, &q->st)!=0
    || (q->st.st_size<EPOCH_BYTES && ftruncate(q->fd, EPOCH_BYTES)!=0) ){
     close(q->fd);

@@ -8,8 +8,8 @@
 **   memoize_with(OPTIONS, FN, ARG, ...)
 **       The same with per-call options, a JSON object (or NULL) with any of
 **       skip_cache, overwrite_cache, allow_none, stale_after, max_age,
-**       verbose, next_time, wait_for_calc_timeout, cleanup_stale,
-**       cleanup_interval.
+**       verbose, next_time, stale_while_refresh, stale_if_error,
+**       wait_for_calc_timeout, cleanup_stale, cleanup_interval.
 **   cachier_precache(FN, VALUE, ARG, ...)
 **       Stores VALUE as the result of FN(ARG, ...) and returns it.
 **   cachier_clear([FN])
@@ -189,6 +189,21 @@ static int planMakeKey(Plan *pPlan, sqlite3_value **apArg, CachierKey *pKey,
   return SQLITE_OK;
 }
 
+/* A cache write failed: count and log it. A busy, locked or full database
+** may accept the next row's write; any other failure (read-only,
+** query_only, a newer schema) would repeat, so the statement stops
+** writing. Never reported to the user. */
+static void planWriteFailed(Plan *pPlan, int rc, const char *zWhat){
+  int eCode = rc & 0xff;
+  int bTransient = eCode==SQLITE_BUSY || eCode==SQLITE_LOCKED
+                || eCode==SQLITE_FULL;
+  pPlan->pStats->nWriteError++;
+  if( !bTransient ) pPlan->bNoWrite = 1;
+  cachierLog(pPlan->p, "cachier: %s(): cannot %s (%s)%s", pPlan->zFn, zWhat,
+             sqlite3_errstr(rc), bTransient ? ""
+             : "; no more cache writes in this statement");
+}
+
 /* An entry keyed by a hash_func keeps its arguments, for refreshes: their
 ** encoding in *pArgs (empty otherwise, or if it cannot be made). Free
 ** with keyBufFree(). */
@@ -202,17 +217,14 @@ static void planArgs(Plan *pPlan, sqlite3_value **apArg, KeyBuf *pArgs){
 }
 
 /* Store pValue for pKey unless this statement's writes already failed for
-** good. A failure is counted and logged, never reported to the user. A
-** busy, locked or full database may accept the next row's write; any
-** other failure (read-only, query_only, a newer schema) would repeat, so
-** the statement stops trying. */
-static void planStore(Plan *pPlan, const CachierKey *pKey,
-                      sqlite3_value *pValue, sqlite3_int64 computeNs,
-                      sqlite3_value **apArg){
+** good (planWriteFailed()). Returns 1 if it was stored. */
+static int planStore(Plan *pPlan, const CachierKey *pKey,
+                     sqlite3_value *pValue, sqlite3_int64 computeNs,
+                     sqlite3_value **apArg){
   Cachier *p = pPlan->p;
   KeyBuf args;
   int rc;
-  if( pPlan->bNoWrite ) return;
+  if( pPlan->bNoWrite ) return 0;
   planArgs(pPlan, apArg, &args);
   rc = pPlan->pStore->pMethods->xWrite(pPlan->pStore, pKey, pValue,
           (int)sqlite3_value_subtype(pValue), cachierNow(p), computeNs,
@@ -221,15 +233,9 @@ static void planStore(Plan *pPlan, const CachierKey *pKey,
   if( rc==SQLITE_OK ){
     pPlan->bNoTables = 0;
   }else{
-    int eCode = rc & 0xff;
-    int bTransient = eCode==SQLITE_BUSY || eCode==SQLITE_LOCKED
-                  || eCode==SQLITE_FULL;
-    pPlan->pStats->nWriteError++;
-    if( !bTransient ) pPlan->bNoWrite = 1;
-    cachierLog(p, "cachier: %s(): cannot store a result (%s)%s", pKey->zFn,
-               sqlite3_errstr(rc), bTransient ? ""
-               : "; computing without the cache for the rest of the statement");
+    planWriteFailed(pPlan, rc, "store a result");
   }
+  return rc==SQLITE_OK;
 }
 
 /* Serve a stored value as the result. */
@@ -246,13 +252,7 @@ static void planMarkRefresh(Plan *pPlan, sqlite3_int64 iId){
   int rc;
   if( pPlan->bNoWrite ) return;
   rc = pPlan->pStore->pMethods->xMarkRefresh(pPlan->pStore, iId);
-  if( rc ){
-    pPlan->pStats->nWriteError++;
-    cachierLog(pPlan->p, "cachier: %s(): cannot mark a refresh (%s)",
-               pPlan->zFn, sqlite3_errstr(rc));
-    return;
-  }
-  if( pPlan->settings.backgroundRefresh ) refresherWake(pPlan->p);
+  if( rc ) planWriteFailed(pPlan, rc, "mark a refresh");
 }
 
 /* Shared body of memoize() and memoize_with(). argv[iName] is the function
@@ -275,7 +275,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   CallRules rules;
   InflightLock lock;
   char *zErr = 0;
-  int rc, bRead, bWrite, bAllowNone, bFound = 0, bWaited = 0;
+  int rc, bRead, bWrite, bAllowNone, bFound = 0, bWaited = 0, bStored = 0;
   int staleSubtype = 0;
   sqlite3_value *pStale = 0;  /* stale value kept for stale_if_error */
   sqlite3_int64 t0, computeNs;
@@ -335,7 +335,10 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
         pPlan->pStats->nHit++;
         if( eAge==AGE_STALE_SERVE ){
           pPlan->pStats->nStaleHit++;
-          if( !entry.refresh ) planMarkRefresh(pPlan, entry.id);
+          if( !entry.refresh ){
+            planMarkRefresh(pPlan, entry.id);
+          }
+          if( pPlan->settings.backgroundRefresh ) refresherWake(p);
           if( pOpts->verbose ){
             cachierLog(p, "cachier: %s(): stale hit (next_time): served, "
                        "refresh %s", key.zFn,
@@ -423,7 +426,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
    && (sqlite3_value_type(pResult)!=SQLITE_NULL || bAllowNone)
    && (pPlan->settings.entrySizeLimit<0
        || cachierValueBytes(pResult)<=pPlan->settings.entrySizeLimit) ){
-    planStore(pPlan, &key, pResult, computeNs, apArg);
+    bStored = planStore(pPlan, &key, pResult, computeNs, apArg);
   }else if( pOpts->verbose && bWrite ){
     cachierLog(p, "cachier: %s(): result not stored (NULL or over "
                "entry_size_limit)", fnInfoName(pPlan->pInfo));
@@ -432,7 +435,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   inflightRelease(p, &lock);
   resultEntry(ctx, pResult, (int)sqlite3_value_subtype(pResult));
   callReset(pCall);
-  if( bWrite ) cleanupMaybe(p, pPlan->pInfo, pPlan->pStore, pOpts);
+  if( bStored ) cleanupMaybe(p, pPlan->pInfo, pPlan->pStore, pOpts);
 }
 /* memoize(FN, ARG, ...) */
 static void memoizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
@@ -493,8 +496,10 @@ static void precacheFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   pPlan = planGet(ctx, "cachier_precache", 0, argc-2, argv);
   if( pPlan==0 ) return;
   if( pPlan->bNoRead ){
-    sqlite3_result_error(ctx, "cachier_precache: " CACHIER_NEWER_SCHEMA_MSG,
-                         -1);
+    char *z = sqlite3_mprintf("cachier_precache: %s",
+                              storeMainErrmsg(pPlan->p, SQLITE_MISMATCH));
+    sqlite3_result_error(ctx, z, -1);
+    sqlite3_free(z);
     return;
   }
   rc = planMakeKey(pPlan, &argv[2], &key, &zErr);
@@ -535,8 +540,7 @@ static void clearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( rc==SQLITE_OK ){
     rc = pStore->pMethods->xClear(pStore, zFn, &n);
     if( rc ){
-      zErr = sqlite3_mprintf("cachier_clear: %s", rc==SQLITE_MISMATCH
-                             ? CACHIER_NEWER_SCHEMA_MSG : sqlite3_errmsg(p->db));
+      zErr = sqlite3_mprintf("cachier_clear: %s", storeMainErrmsg(p, rc));
     }
   }
   sqlite3_free(zFn);

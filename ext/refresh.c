@@ -34,12 +34,17 @@
 ** Python's sqlite3 functions may, Tcl's and JavaScript's may not. cachier
 ** checks (1) and leaves (2) to whoever turns background_refresh on.
 ** The thread runs only while no statement of the connection is running
-** and no transaction is open, so its writes never join the user's; it
-** never blocks on the connection, so closing is never delayed by it, and
-** it is joined before the connection closes. Elsewhere refreshes wait for
-** cachier_refresh().
+** and no transaction is open, so its writes never join the user's. It
+** only ever tries the connection's mutex, never waits for it, and
+** sqlite3_close() joins it; a close (or any call) that comes while a
+** refresh runs waits for that refresh to end, as with any other user of
+** a serialized connection. Every stale hit of such a function wakes it
+** (so failed refreshes are retried once due, and marks made by other
+** connections are found), but it rests a second between rounds.
+** Elsewhere refreshes wait for cachier_refresh().
 */
 #include "store.h"
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
@@ -96,10 +101,12 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
   rc = keyDecodeArgs(aArgs ? aArgs : aKey, aArgs ? nArgs : nKey, &nArg,
                      0, 0);
   if( rc ){
-    /* Not refreshable (a hash_func entry stored without its arguments):
-    ** leave it stale; a call will recompute it. */
-    pStore->pMethods->xRefreshFailed(pStore, iId, attempts+1,
-                                     now + refreshBackoff(attempts+1));
+    /* Not refreshable (a hash_func entry stored by cachier 0.1.0, without
+    ** its arguments, or a damaged key): drop it, so the next call
+    ** computes it afresh instead of serving it stale for ever. */
+    pStore->pMethods->xDelete(pStore, iId);
+    cachierLog(p, "cachier: %s(): an entry without its arguments cannot be "
+               "refreshed; deleted it", call.zFn);
     goto done;
   }
   call.nArg = nArg;
@@ -245,8 +252,7 @@ static void refreshFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   rc = refreshDue(p, zFn, budget, 0, &nRan);
   sqlite3_free(zFn);
   if( rc ){
-    resultErrorf(ctx, rc, "cachier_refresh: %s", rc==SQLITE_MISMATCH
-                 ? CACHIER_NEWER_SCHEMA_MSG : sqlite3_errmsg(p->db));
+    resultErrorf(ctx, rc, "cachier_refresh: %s", storeMainErrmsg(p, rc));
     return;
   }
   sqlite3_result_int64(ctx, nRan);
@@ -351,8 +357,8 @@ static void cleanupStaleFunc(sqlite3_context *ctx, int argc,
   if( zFn ) sqlite3_free(zFn);
   else storeFreeNames(azFn, nFn);
   if( rc ){
-    resultErrorf(ctx, rc, "cachier_cleanup_stale: %s", rc==SQLITE_MISMATCH
-                 ? CACHIER_NEWER_SCHEMA_MSG : sqlite3_errmsg(p->db));
+    resultErrorf(ctx, rc, "cachier_cleanup_stale: %s",
+                 storeMainErrmsg(p, rc));
     return;
   }
   sqlite3_result_int64(ctx, nTotal);
@@ -410,31 +416,42 @@ static int refresherRound(Refresher *r){
   return bDone;
 }
 
+/* Wait on r->cond until ms milliseconds have passed or the thread must
+** stop (wakes in between do not shorten the pause). r->mutex is held. */
+static void refresherPause(Refresher *r, long ms){
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += ms/1000;
+  until.tv_nsec += (ms%1000)*1000000L;
+  if( until.tv_nsec>=1000000000L ){
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  while( !r->bStop ){
+    if( pthread_cond_timedwait(&r->cond, &r->mutex, &until)==ETIMEDOUT ){
+      break;
+    }
+  }
+}
+
 static void *refresherMain(void *pArg){
   Refresher *r = (Refresher*)pArg;
   pthread_mutex_lock(&r->mutex);
   while( !r->bStop ){
+    int bDone;
     if( !r->bWork ){
       pthread_cond_wait(&r->cond, &r->mutex);
       continue;
     }
     r->bWork = 0;
     pthread_mutex_unlock(&r->mutex);
-    if( !refresherRound(r) ){
-      /* The connection is in use: look again in 20 ms. */
-      struct timespec until;
-      clock_gettime(CLOCK_REALTIME, &until);
-      until.tv_nsec += 20000000;
-      if( until.tv_nsec>=1000000000 ){
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-      }
-      pthread_mutex_lock(&r->mutex);
-      r->bWork = 1;
-      if( !r->bStop ) pthread_cond_timedwait(&r->cond, &r->mutex, &until);
-      continue;
-    }
+    bDone = refresherRound(r);
     pthread_mutex_lock(&r->mutex);
+    if( !bDone ) r->bWork = 1;
+    /* Look again in 20 ms if the connection was in use; after a round,
+    ** rest a second, so that a stream of stale hits (each wakes us)
+    ** cannot keep the connection's mutex busy. */
+    refresherPause(r, bDone ? 1000 : 20);
   }
   pthread_mutex_unlock(&r->mutex);
   return 0;

@@ -180,7 +180,8 @@ int durationRuleCheck(const char *zKey, double r, char **pzWhy){
       || strcmp(zKey, "stale_if_error")==0;
   if( r>=CACHIER_NEVER && !bNeverOk ){
     *pzWhy = sqlite3_mprintf("'never' is only valid for stale_after, "
-                             "stale_while_refresh and stale_if_error");
+                             "max_age, stale_while_refresh and "
+                             "stale_if_error");
     return SQLITE_ERROR;
   }
   if( strcmp(zKey, "cleanup_interval")==0 && r<=0.0 ){

@@ -88,3 +88,33 @@ double refreshBackoff(int attempts){
   while( attempts-- > 1 && d<3600.0 ) d *= 2.0;
   return d<3600.0 ? d : 3600.0;
 }
+
+#ifdef CACHIER_TEST
+/* cachier_test_clock(T) */
+static void testClockFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  (void)argc;
+  switch( sqlite3_value_type(argv[0]) ){
+    case SQLITE_NULL:
+      p->hasTestClock = 0;
+      break;
+    case SQLITE_INTEGER:
+    case SQLITE_FLOAT:
+      p->hasTestClock = 1;
+      p->testClock = sqlite3_value_double(argv[0]);
+      break;
+    default:
+      sqlite3_result_error(ctx,
+          "cachier_test_clock: T must be unix seconds or NULL", -1);
+      return;
+  }
+  sqlite3_result_value(ctx, argv[0]);
+}
+#endif
+
+const CachierFunction cachierStalenessFunctions[] = {
+#ifdef CACHIER_TEST
+  { "cachier_test_clock", 1, CACHIER_FN_WRITES, testClockFunc },
+#endif
+  { 0, 0, 0, 0 }
+};

@@ -107,6 +107,8 @@ int storeMainEnsureSchema(Cachier*, char **pzErr);
 #define STORE_NEWER  2
 #define STORE_OLD    3   /* an older schema this connection cannot upgrade */
 int storeMainState(Cachier*, int *peState);
+/* The message for an error of a management call on the main store. */
+const char *storeMainErrmsg(Cachier*, int rc);
 int storeMainSchemaVersion(sqlite3*);
 /* Run the schema SQL (shared by the "cachier" module's xCreate). */
 int storeMainCreateTables(sqlite3*, char **pzErr);

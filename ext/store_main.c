@@ -355,6 +355,14 @@ static int storeMainMigrate(Cachier *p){
   return rc;
 }
 
+/* SQLITE_MISMATCH from a store method means an unusable layout: say which;
+** anything else is the connection's own error. */
+const char *storeMainErrmsg(Cachier *p, int rc){
+  if( rc!=SQLITE_MISMATCH ) return sqlite3_errmsg(p->db);
+  return storeMainSchemaVersion(p->db)>CACHIER_SCHEMA_VERSION
+       ? CACHIER_NEWER_SCHEMA_MSG : CACHIER_OLD_SCHEMA_MSG;
+}
+
 /* The schema_version recorded in main.cachier_info, 0 if none. */
 int storeMainSchemaVersion(sqlite3 *db){
   sqlite3_stmt *pStmt = 0;

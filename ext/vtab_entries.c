@@ -186,7 +186,7 @@ static int entriesFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   rc = pCur->pStore->pMethods->xScanOpen(pCur->pStore, zFn, &pCur->pScan);
   if( rc ){
     pCursor->pVtab->zErrMsg = sqlite3_mprintf("cachier_entries: %s",
-        rc==SQLITE_MISMATCH ? CACHIER_NEWER_SCHEMA_MSG : sqlite3_errmsg(p->db));
+        storeMainErrmsg(p, rc));
     return rc;
   }
   return entriesNext(pCursor);

@@ -81,7 +81,7 @@ void cachierStatsFreeAll(Cachier*);
 
 /* Statements the connection keeps prepared (see cachierStmt()). */
 enum {
-  STMT_LOOKUP, STMT_INSERT, STMT_WRITE, STMT_SETTINGS,
+  STMT_LOOKUP, STMT_LOOKUP_REFRESH, STMT_INSERT, STMT_WRITE, STMT_SETTINGS,
   STMT_DELETE_ID, STMT_DB_VERSION, STMT_MARK_REFRESH, STMT_GET,
   STMT_COUNT
 };

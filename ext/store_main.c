@@ -19,6 +19,7 @@ typedef struct MainStore MainStore;
 struct MainStore {
   CachierStore base;
   sqlite3_stmt *pLookup;      /* statement holding the current lookup row */
+  int iLookup;                /* its STMT_* id */
   sqlite3_int64 iEmptyBase;   /* last lookup saw this key range empty ... */
   sqlite3_int64 nEmptyChanges;/* ... when total_changes was this */
   int bReady;                 /* tables known to exist on this connection */
@@ -38,19 +39,24 @@ struct MainScan {
 ** Nearly every key sits in the first slot of its range, so the first arm
 ** is a rowid point lookup that a hit stops after; a miss goes on to search
 ** the rest of the range, in the same statement (one read transaction), and
-** the last arm returns a marker row (found = 0) when the whole range is
+** the last arm returns a marker row (subtype -1) when the whole range is
 ** empty, so the write that follows can go straight to the first slot. */
-#define LOOKUP_COLUMNS "v, subtype, created, 1, id, refresh"
-#define SQL_LOOKUP_IN(db) \
-  "SELECT " LOOKUP_COLUMNS " FROM " db "cachier_data" \
+#define SQL_LOOKUP_OF(cols, nulls) \
+  "SELECT " cols " FROM main.cachier_data" \
   "  WHERE id=?1 AND k=?2" \
   " UNION ALL" \
-  " SELECT " LOOKUP_COLUMNS " FROM " db "cachier_data" \
+  " SELECT " cols " FROM main.cachier_data" \
   "  WHERE id BETWEEN ?1+1 AND ?1+255 AND k=?2" \
   " UNION ALL" \
-  " SELECT NULL, 0, NULL, 0, 0, 0 WHERE NOT EXISTS (SELECT 1 FROM " db \
-  "cachier_data WHERE id BETWEEN ?1 AND ?1+255)"
-#define SQL_LOOKUP SQL_LOOKUP_IN("main.")
+  " SELECT " nulls " WHERE NOT EXISTS (SELECT 1 FROM main.cachier_data" \
+  "  WHERE id BETWEEN ?1 AND ?1+255)"
+#define SQL_LOOKUP \
+  SQL_LOOKUP_OF("v, subtype, created", "NULL, -1, NULL")
+/* The same, also with what marking a refresh needs (next_time only, so
+** other hits do not pay for two more columns). */
+#define SQL_LOOKUP_REFRESH \
+  SQL_LOOKUP_OF("v, subtype, created, id, refresh", \
+                "NULL, -1, NULL, 0, 0")
 /* The common write: a key whose whole range the lookup saw empty. */
 #define SQL_INSERT \
   "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ", args)" \
@@ -107,41 +113,46 @@ static void rowToEntry(sqlite3_stmt *pStmt, CachierEntry *e){
   }
 }
 
-/* Fill pEntry from a row of SQL_LOOKUP: only what a hit serves (each
-** column call costs a mutex round trip); the other fields are unset. */
-static void lookupRowToEntry(sqlite3_stmt *pStmt, int flags,
+/* Fill pEntry from a row of SQL_LOOKUP whose subtype column is `subtype`
+** (already read: -1 marks the empty-range row): only what a hit serves
+** (each column call costs a mutex round trip); other fields are unset. */
+static void lookupRowToEntry(sqlite3_stmt *pStmt, int subtype, int flags,
                              CachierEntry *pEntry){
   pEntry->pValue = sqlite3_column_value(pStmt, 0);
-  pEntry->subtype = sqlite3_column_int(pStmt, 1) & 0xff;
+  pEntry->subtype = subtype & 0xff;
   if( flags & CACHIER_LOOKUP_CREATED ){
     pEntry->created = sqlite3_column_double(pStmt, 2);
   }
   if( flags & CACHIER_LOOKUP_REFRESH ){
-    pEntry->id = sqlite3_column_int64(pStmt, 4);
-    pEntry->refresh = sqlite3_column_int(pStmt, 5);
+    pEntry->id = sqlite3_column_int64(pStmt, 3);
+    pEntry->refresh = sqlite3_column_int(pStmt, 4);
   }
 }
 
 static int mainLookup(CachierStore *pStore, const CachierKey *pKey,
                       int flags, CachierEntry *pEntry, int *pFound){
   MainStore *s = (MainStore*)pStore;
-  sqlite3_stmt *pStmt = cachierStmt(pStore->pCachier, STMT_LOOKUP,
-                                    SQL_LOOKUP);
+  int bRefresh = (flags & CACHIER_LOOKUP_REFRESH)!=0;
+  int iStmt = bRefresh ? STMT_LOOKUP_REFRESH : STMT_LOOKUP;
+  sqlite3_stmt *pStmt = cachierStmt(pStore->pCachier, iStmt,
+                              bRefresh ? SQL_LOOKUP_REFRESH : SQL_LOOKUP);
   int rc;
   *pFound = 0;
   s->pLookup = pStmt;
+  s->iLookup = iStmt;
   if( pStmt==0 ) return SQLITE_OK;
   sqlite3_bind_int64(pStmt, 1, pKey->iBase);
   sqlite3_bind_blob64(pStmt, 2, pKey->aKey, pKey->nKey, SQLITE_STATIC);
   s->iEmptyBase = 0;
   rc = sqlite3_step(pStmt);
   if( rc==SQLITE_ROW ){
-    if( sqlite3_column_int(pStmt, 3)==0 ){
+    int subtype = sqlite3_column_int(pStmt, 1);
+    if( subtype<0 ){
       s->iEmptyBase = pKey->iBase;
       s->nEmptyChanges = sqlite3_total_changes64(pStore->pCachier->db);
       return SQLITE_OK;
     }
-    lookupRowToEntry(pStmt, flags, pEntry);
+    lookupRowToEntry(pStmt, subtype, flags, pEntry);
     *pFound = 1;
     return SQLITE_OK;
   }
@@ -151,7 +162,7 @@ static int mainLookup(CachierStore *pStore, const CachierKey *pKey,
 static void mainLookupDone(CachierStore *pStore){
   MainStore *s = (MainStore*)pStore;
   if( s->pLookup ){
-    cachierStmtDone(pStore->pCachier, STMT_LOOKUP, s->pLookup);
+    cachierStmtDone(pStore->pCachier, s->iLookup, s->pLookup);
     s->pLookup = 0;
   }
   if( s->pHeld ){
@@ -173,7 +184,7 @@ static sqlite3 *latestDb(MainStore *s){
   if( zFile==0 ) return 0;
   if( sqlite3_open_v2(zFile, &s->pLatest,
           SQLITE_OPEN_READONLY|SQLITE_OPEN_NOMUTEX, 0)!=SQLITE_OK
-   || sqlite3_prepare_v3(s->pLatest, SQL_LOOKUP_IN("main."), -1,
+   || sqlite3_prepare_v3(s->pLatest, SQL_LOOKUP_REFRESH, -1,
           SQLITE_PREPARE_PERSISTENT, &s->pLatestLookup, 0)!=SQLITE_OK ){
     sqlite3_close(s->pLatest);
     s->pLatest = 0;
@@ -203,9 +214,9 @@ static int mainLookupLatest(CachierStore *pStore, const CachierKey *pKey,
   sqlite3_bind_blob64(pStmt, 2, pKey->aKey, pKey->nKey, SQLITE_STATIC);
   s->pHeld = pStmt;
   rc = sqlite3_step(pStmt);
-  if( rc==SQLITE_ROW && sqlite3_column_int(pStmt, 3) ){
-    lookupRowToEntry(pStmt, CACHIER_LOOKUP_CREATED|CACHIER_LOOKUP_REFRESH,
-                     pEntry);
+  if( rc==SQLITE_ROW && sqlite3_column_int(pStmt, 1)>=0 ){
+    lookupRowToEntry(pStmt, sqlite3_column_int(pStmt, 1),
+                     CACHIER_LOOKUP_CREATED|CACHIER_LOOKUP_REFRESH, pEntry);
     *pFound = 1;
   }
   return rc==SQLITE_ROW || rc==SQLITE_DONE ? SQLITE_OK : rc;

@@ -1,11 +1,13 @@
 /*
 ** bench.c - cachier benchmarks, each beside a floor measured in the same run.
 **
-**   tests/bench/bench ./cachier.so [ENTRIES ...]     (make bench)
+**   tests/bench/bench ./cachier.so [TEST.so] [ENTRIES ...]     (make bench)
 **
 ** Prints one markdown table of median ns per call, then a PASS/FAIL line
 ** per target. Targets are informational: the exit status is 0 unless a SQL
-** error occurs (then 1). ENTRIES defaults to 10000 1000000.
+** error occurs (then 1). ENTRIES defaults to 10000 1000000. TEST.so is the
+** test build (tests/cachier_test.so, with cachier_test_inflight()); without
+** it the in-flight marking rows are left out.
 **
 ** Method, per size N (a fresh file database in /tmp, journal_mode=WAL,
 ** synchronous=NORMAL, default page cache; deleted afterwards):
@@ -48,6 +50,29 @@
 **           autocommit: few misses, each pays its fsyncs.
 **       (c) one BEGIN..COMMIT (WAL) around a scan of fresh keys; the
 **           COMMIT is inside the timed region.
+**   - Staleness: the same INTEGER hit with payload configured in
+**     cachier_functions, switched between passes of the same rep (a
+**     settings write applies from the next statement):
+**       stale_after '1 day': every hit also reads created and checks it;
+**           compared with the plain hit of the same reps.
+**       stale_after 0.000001, next_time 1: every entry is stale. The first
+**           stale hit of an entry marks it for refresh (one UPDATE, which
+**           commits on its own: autocommit); rep i marks the i-th of nRep
+**           chunks of the hit keys, warmed by plain hits first. Then the
+**           stale hits with the refresh already pending (serve the stale
+**           value, write nothing: checked with total_changes) are timed
+**           interleaved with plain fresh hits. cachier_stats must count
+**           every call as a stale hit and none as a miss.
+**   - In-flight marks (with TEST.so only): after the rows above, the
+**     connection is reopened on the same file with the test build, in WAL
+**     with synchronous=NORMAL, and the stored misses of (a) and of one
+**     statement per miss are timed with cachier_test_inflight(1) and (0):
+**     each rep alternates blocks of 500 misses of each setting (on, off,
+**     off, on, ... or the reverse, by turns), each block on its own fresh
+**     keys and net of payload_m() itself, after one untimed block of each
+**     (the side file's opening). The row gives the median over reps of
+**     (on - off) per miss; its floor is the miss with marks off, its
+**     ratio is on / off.
 */
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -59,7 +84,7 @@
 #include <unistd.h>
 
 #define MAX_REPS      7
-#define MAX_ROWS      64
+#define MAX_ROWS      128
 #define PAYLOAD_BYTES 100
 #define TEXT_BYTES    40
 #define WARM_KEYS     20000     /* keys in a warm-up pass, at most */
@@ -76,7 +101,8 @@ static int64_t *g_aPerm;              /* the key sequence, q's x column */
 /* ------------------------------------------------------------- helpers */
 
 static void removeFiles(void){
-  static const char *azSuffix[] = { "", "-wal", "-shm", "-journal" };
+  static const char *azSuffix[] = { "", "-wal", "-shm", "-journal",
+                                     "-cachier-locks" };
   char z[300];
   size_t i;
   if( g_zPath[0]==0 ) return;
@@ -275,17 +301,20 @@ static void storeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 
 typedef struct Row Row;
 struct Row {
-  char zName[96];
+  char zName[128];
   int64_t nEntries;
   double ns;
   char zFloor[96];
   double floorNs;             /* <0: no floor */
+  double ratioNs;             /* >0: the ratio is ratioNs/floorNs, not ns/ */
   int eTarget;                /* 0 none, 1 ratio <= target, 2 ns <= target */
   double target;
+  char zVs[64];               /* what a ratio target is of ("floor") */
 };
 static Row g_aRow[MAX_ROWS];
 static int g_nRow;
-static char g_azNote[32][200];
+#define MAX_NOTES 64
+static char g_azNote[MAX_NOTES][240];
 static int g_nNote;
 
 static Row *addRow(const char *zName, int64_t nEntries, double ns,
@@ -299,14 +328,26 @@ static Row *addRow(const char *zName, int64_t nEntries, double ns,
   r->ns = ns;
   snprintf(r->zFloor, sizeof(r->zFloor), "%s", zFloor);
   r->floorNs = floorNs;
+  snprintf(r->zVs, sizeof(r->zVs), "floor");
   return r;
+}
+
+/* Give r the target "ratio <= target x zVs". */
+static void ratioTarget(Row *r, double target, const char *zVs){
+  r->eTarget = 1;
+  r->target = target;
+  snprintf(r->zVs, sizeof(r->zVs), "%s", zVs);
+}
+
+static double rowRatio(const Row *r){
+  return (r->ratioNs>0 ? r->ratioNs : r->ns)/r->floorNs;
 }
 
 static void note(const char *zFmt, ...)
     __attribute__((format(printf, 1, 2)));
 static void note(const char *zFmt, ...){
   va_list ap;
-  if( g_nNote>=32 ) return;
+  if( g_nNote>=MAX_NOTES ) return;
   va_start(ap, zFmt);
   vsnprintf(g_azNote[g_nNote++], sizeof(g_azNote[0]), zFmt, ap);
   va_end(ap);
@@ -325,7 +366,7 @@ static void fmtEntries(char *z, size_t n, int64_t v){
 }
 
 static void fmtTarget(char *z, size_t n, const Row *r){
-  if( r->eTarget==1 ) snprintf(z, n, "<= %.1fx floor", r->target);
+  if( r->eTarget==1 ) snprintf(z, n, "<= %gx %s", r->target, r->zVs);
   else if( r->eTarget==2 ) snprintf(z, n, "<= %.0f µs", r->target/1000);
   else snprintf(z, n, "-");
 }
@@ -336,11 +377,11 @@ static void printResults(void){
   printf("|---|---:|---:|---|---:|---:|---|\n");
   for(i=0; i<g_nRow; i++){
     const Row *r = &g_aRow[i];
-    char zE[32], zNs[32], zF[32], zR[32], zT[64];
+    char zE[32], zNs[32], zF[32], zR[32], zT[128];
     fmtEntries(zE, sizeof(zE), r->nEntries);
     fmtNs(zNs, sizeof(zNs), r->ns);
     fmtNs(zF, sizeof(zF), r->floorNs);
-    if( r->floorNs>0 ) snprintf(zR, sizeof(zR), "%.2fx", r->ns/r->floorNs);
+    if( r->floorNs>0 ) snprintf(zR, sizeof(zR), "%.2fx", rowRatio(r));
     else snprintf(zR, sizeof(zR), "-");
     fmtTarget(zT, sizeof(zT), r);
     printf("| %s | %s | %s | %s | %s | %s | %s |\n", r->zName, zE, zNs,
@@ -349,15 +390,15 @@ static void printResults(void){
   printf("\n");
   for(i=0; i<g_nRow; i++){
     const Row *r = &g_aRow[i];
-    char zE[32], zT[64];
+    char zE[32], zT[128];
     int bPass;
     if( r->eTarget==0 ) continue;
     fmtEntries(zE, sizeof(zE), r->nEntries);
     fmtTarget(zT, sizeof(zT), r);
     if( r->eTarget==1 ){
-      bPass = r->floorNs>0 && r->ns <= r->target*r->floorNs;
-      printf("%s: %s, %s entries: %.2fx floor (target %s)\n",
-             bPass ? "PASS" : "FAIL", r->zName, zE, r->ns/r->floorNs, zT);
+      bPass = r->floorNs>0 && rowRatio(r) <= r->target;
+      printf("%s: %s, %s entries: %.2fx %s (target %s)\n",
+             bPass ? "PASS" : "FAIL", r->zName, zE, rowRatio(r), r->zVs, zT);
     }else{
       bPass = r->ns <= r->target;
       printf("%s: %s, %s entries: %.1f µs (target %s)\n",
@@ -370,7 +411,8 @@ static void printResults(void){
 
 /* ------------------------------------------------------------ the run */
 
-static void openDb(const char *zExt, int64_t n){
+/* Open g_zPath on g_db with the extension zExt and the C functions. */
+static void openConn(const char *zExt){
   char *zErr = 0;
   static const struct { const char *zName; void (*x)(sqlite3_context*,int,sqlite3_value**); } aFn[] = {
     { "payload", payloadFunc }, { "payload_m", payloadFunc },
@@ -378,11 +420,6 @@ static void openDb(const char *zExt, int64_t n){
     { "lookup", lookupFunc }, { "store", storeFunc },
   };
   size_t i;
-  snprintf(g_zPath, sizeof(g_zPath), "/tmp/cachier-bench-%ld-%lld.db",
-           (long)getpid(), (long long)n);
-  removeFiles();
-  snprintf(g_zPath, sizeof(g_zPath), "/tmp/cachier-bench-%ld-%lld.db",
-           (long)getpid(), (long long)n);
   if( sqlite3_open(g_zPath, &g_db)!=SQLITE_OK ) failDb("open");
   sqlite3_enable_load_extension(g_db, 1);
   if( sqlite3_load_extension(g_db, zExt, "sqlite3_cachier_init", &zErr)
@@ -396,21 +433,39 @@ static void openDb(const char *zExt, int64_t n){
       failDb("create_function");
     }
   }
+}
+
+static void prepFloorStmts(void){
+  g_pLookup = prep("SELECT v FROM t WHERE k=?1");
+  g_pStore = prep("INSERT OR REPLACE INTO t(k, v) VALUES(?1, ?2)");
+}
+
+static void openDb(const char *zExt, int64_t n){
+  snprintf(g_zPath, sizeof(g_zPath), "/tmp/cachier-bench-%ld-%lld.db",
+           (long)getpid(), (long long)n);
+  removeFiles();
+  snprintf(g_zPath, sizeof(g_zPath), "/tmp/cachier-bench-%ld-%lld.db",
+           (long)getpid(), (long long)n);
+  openConn(zExt);
   exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
        "ATTACH ':memory:' AS mem;"
        "CREATE TABLE mem.q(x INTEGER, s TEXT);"
        "CREATE TABLE t(k INTEGER PRIMARY KEY, a, v BLOB);"
        "CREATE TABLE fresh(x INTEGER);");
-  g_pLookup = prep("SELECT v FROM t WHERE k=?1");
-  g_pStore = prep("INSERT OR REPLACE INTO t(k, v) VALUES(?1, ?2)");
+  prepFloorStmts();
 }
 
-static void closeDb(void){
+/* Close g_db; the files stay. */
+static void closeConn(void){
   sqlite3_finalize(g_pLookup);
   sqlite3_finalize(g_pStore);
   g_pLookup = g_pStore = 0;
   if( sqlite3_close(g_db)!=SQLITE_OK ) failDb("close");
   g_db = 0;
+}
+
+static void closeDb(void){
+  closeConn();
   removeFiles();
 }
 
@@ -472,6 +527,18 @@ static int64_t statMisses(void){
   return queryInt("SELECT misses FROM cachier_stats WHERE fn='payload'", 0, 0);
 }
 
+static int64_t statStaleHits(void){
+  return queryInt("SELECT stale_hits FROM cachier_stats WHERE fn='payload'",
+                  0, 0);
+}
+
+/* payload's settings. They apply from the next statement. */
+#define SET_PLAIN "DELETE FROM cachier_functions WHERE name='payload'"
+#define SET_STALE_AFTER "INSERT OR REPLACE INTO cachier_functions" \
+    "(name, stale_after) VALUES ('payload', '1 day')"
+#define SET_NEXT_TIME "INSERT OR REPLACE INTO cachier_functions" \
+    "(name, stale_after, next_time) VALUES ('payload', 0.000001, 1)"
+
 /* A scan measurement: "SELECT count(EXPR) FROM mem.q WHERE rowid<=?1". */
 typedef struct Scan Scan;
 struct Scan {
@@ -532,14 +599,94 @@ static void dropMisses(int64_t base, int64_t n){
   sqlite3_finalize(pStmt);
 }
 
+/* SELECT count(zExpr) over the keys of q with lo < rowid <= hi (?1, ?2). */
+static sqlite3_stmt *prepRange(const char *zExpr){
+  char zSql[200];
+  snprintf(zSql, sizeof(zSql),
+           "SELECT count(%s) FROM mem.q WHERE rowid>?1 AND rowid<=?2", zExpr);
+  return prep(zSql);
+}
+
+/* next_time stale hits of the INTEGER cache (see the header): adds the
+** row of the stale hits with a refresh pending and the row of the first
+** stale hits, which mark it. Leaves the first min(N, HIT_KEYS) entries
+** marked and payload's settings plain. */
+static void benchStaleHits(int64_t N, int nRep){
+  int64_t n = N<HIT_KEYS ? N : HIT_KEYS;
+  int64_t nWarm = n<WARM_KEYS ? n : WARM_KEYS;
+  int64_t nMiss0 = statMisses(), nStale0 = statStaleHits(), c0;
+  sqlite3_stmt *pHitR = prepRange("memoize('payload', x)");
+  sqlite3_stmt *pIdentR = prepRange("ident(x)");
+  Scan identX, plain, pending;
+  double aMark[MAX_REPS];
+  double plainNs, ns;
+  int i, k;
+  Row *r;
+
+  /* The first stale hits: rep i marks the i-th chunk of the n keys. */
+  for(i=0; i<nRep; i++){
+    int64_t lo = n*i/nRep, hi = n*(i+1)/nRep;
+    double tIdent, tMark;
+    exec(SET_PLAIN);
+    timeStmt(pHitR, lo, hi, hi-lo);          /* warm-up: fresh hits */
+    timeStmt(pIdentR, lo, hi, hi-lo);
+    tIdent = timeStmt(pIdentR, lo, hi, hi-lo);
+    exec(SET_NEXT_TIME);
+    c0 = sqlite3_total_changes64(g_db);
+    tMark = timeStmt(pHitR, lo, hi, hi-lo);
+    if( sqlite3_total_changes64(g_db)-c0!=hi-lo ){
+      fail("stale hits", "a first stale hit did not mark its entry");
+    }
+    aMark[i] = (tMark - tIdent)/(double)(hi-lo);
+  }
+  sqlite3_finalize(pHitR);
+  sqlite3_finalize(pIdentR);
+
+  /* Stale hits with the refresh pending, beside plain fresh hits. */
+  scanInit(&identX, "ident(x)");
+  scanInit(&plain, "memoize('payload', x)");
+  scanInit(&pending, "memoize('payload', x)");
+  for(i=0; i<nRep; i++){
+    for(k=0; k<2; k++){
+      if( (k ^ (i&1))==0 ){
+        exec(SET_PLAIN);
+        scanRun(&plain, i, n);
+      }else{
+        exec(SET_NEXT_TIME);
+        c0 = sqlite3_total_changes64(g_db);
+        scanRun(&pending, i, n);
+        if( sqlite3_total_changes64(g_db)!=c0 ){
+          fail("stale hits", "a stale hit with its refresh pending wrote");
+        }
+      }
+    }
+    scanRun(&identX, i, n);
+  }
+  exec(SET_PLAIN);
+  if( statMisses()!=nMiss0 ) fail("stale hits", "a stale hit missed");
+  if( statStaleHits()-nStale0 != n + (int64_t)nRep*(nWarm+n) ){
+    fail("stale hits", "not every next_time call was a stale hit");
+  }
+
+  plainNs = netPer(plain.a, identX.a, nRep, n);
+  ns = netPer(pending.a, identX.a, nRep, n);
+  r = addRow("stale hit, next_time (refresh already pending)", N, ns,
+             "fresh hit, no stale_after, interleaved", plainNs);
+  ratioTarget(r, 2.0, "fresh hit");
+  addRow("first stale hit, next_time: marks the refresh (1 write, autocommit)",
+         N, median(aMark, nRep), "fresh hit, no stale_after, interleaved",
+         plainNs);
+  scanFree(&identX); scanFree(&plain); scanFree(&pending);
+}
+
 static void benchHits(int64_t N, int nRep){
   int64_t n = N<HIT_KEYS ? N : HIT_KEYS;
   int64_t nStmt = N<STMT_KEYS ? N : STMT_KEYS;
   int64_t nMiss0;
-  Scan scan, identX, identS, floorX, hitX, floorT, hitS;
+  Scan scan, identX, identS, floorX, hitX, hitAged, floorT, hitS;
   sqlite3_stmt *pIdentStmt, *pFloorStmt, *pHitStmt;
   double aIdentStmt[MAX_REPS], aFloorStmt[MAX_REPS], aHitStmt[MAX_REPS];
-  double ns, floorNs, t;
+  double ns, floorNs, hitNs, agedNs, t;
   int i;
   Row *r;
 
@@ -552,6 +699,7 @@ static void benchHits(int64_t N, int nRep){
   scanInit(&identX, "ident(x)");
   scanInit(&floorX, "lookup(x)");
   scanInit(&hitX, "memoize('payload', x)");
+  scanInit(&hitAged, "memoize('payload', x)");
   pIdentStmt = prep("SELECT ident(?1)");
   pFloorStmt = prep("SELECT lookup(?1)");
   pHitStmt = prep("SELECT memoize('payload', ?1)");
@@ -559,7 +707,12 @@ static void benchHits(int64_t N, int nRep){
     scanRun(&scan, i, n);
     scanRun(&identX, i, n);
     scanRun(&floorX, i, n);
-    scanRun(&hitX, i, n);
+    /* The same hits with stale_after set (before or after, by turns). */
+    if( i%2==0 ) scanRun(&hitX, i, n);
+    exec(SET_STALE_AFTER);
+    scanRun(&hitAged, i, n);
+    exec(SET_PLAIN);
+    if( i%2==1 ) scanRun(&hitX, i, n);
     timeLoop(pIdentStmt, g_aPerm, 0, nStmt);      /* warm-up */
     aIdentStmt[i] = timeLoop(pIdentStmt, g_aPerm, 0, nStmt);
     timeLoop(pFloorStmt, g_aPerm, 0, nStmt);
@@ -572,12 +725,26 @@ static void benchHits(int64_t N, int nRep){
   addRow("trivial C function per row (net of scan)", N,
          netPer(identX.a, scan.a, nRep, n), "", -1);
   floorNs = netPer(floorX.a, identX.a, nRep, n);
-  ns = netPer(hitX.a, identX.a, nRep, n);
-  r = addRow("hit, 1 INTEGER arg", N, ns, "point lookup (C fn)", floorNs);
+  hitNs = netPer(hitX.a, identX.a, nRep, n);
+  r = addRow("hit, 1 INTEGER arg", N, hitNs, "point lookup (C fn)", floorNs);
   r->eTarget = 1; r->target = 1.5;
+  agedNs = netPer(hitAged.a, identX.a, nRep, n);
+  r = addRow("hit, fresh entry, stale_after set", N, agedNs,
+             "hit, 1 INTEGER arg (no stale_after)", hitNs);
+  ratioTarget(r, 1.1, "hit without stale_after");
+  {
+    char zE[32];
+    fmtEntries(zE, sizeof(zE), N);
+    note("hit, fresh entry, stale_after set, %s: %.2fx point lookup (C fn) "
+         "(%.0f / %.0f ns); without stale_after %.2fx", zE, agedNs/floorNs,
+         agedNs, floorNs, hitNs/floorNs);
+  }
 
   scanFree(&scan); scanFree(&identX); scanFree(&floorX); scanFree(&hitX);
+  scanFree(&hitAged);
   sqlite3_finalize(pHitStmt);
+
+  benchStaleHits(N, nRep);
 
   /* The 40-byte TEXT hit: the cache refilled with N text keys, the
   ** floor's table with the same rows holding the text. */
@@ -717,7 +884,125 @@ static void benchMissTxn(int64_t N, int nRep, int64_t nMiss){
 #undef FRESH
 }
 
-static void benchSize(const char *zExt, int64_t N){
+/* Switch this connection's in-flight marks on or off (test build). */
+static void setInflight(int bOn){
+  if( queryInt(bOn ? "SELECT cachier_test_inflight(1)"
+                   : "SELECT cachier_test_inflight(0)", 0, 0)!=bOn ){
+    fail("cachier_test_inflight", "unexpected result");
+  }
+}
+
+#define INFLIGHT_BLOCK  500      /* misses per block of the same setting */
+#define INFLIGHT_BLOCKS 8        /* blocks per setting per rep */
+
+/* One block of nMiss stored misses on fresh keys with in-flight marks on
+** or off: adds to *pMiss the ns of the misses and to *pBase those of
+** payload_m() itself on other fresh keys, in the same statement shape. */
+static void inflightBlock(sqlite3_stmt *pBase, sqlite3_stmt *pMiss,
+                          sqlite3_stmt *pFill, int bScan, int bOn,
+                          int64_t nMiss, double *pMissNs, double *pBaseNs){
+  int64_t base = g_fresh;
+  g_fresh += nMiss;
+  setInflight(bOn);
+  if( bScan ){
+    exec("DELETE FROM fresh");
+    sqlite3_bind_int64(pFill, 1, base);
+    sqlite3_bind_int64(pFill, 2, base+nMiss-1);
+    if( sqlite3_step(pFill)!=SQLITE_DONE ) failDb("fill fresh");
+    sqlite3_reset(pFill);
+    timeStmt(pBase, 0, 0, nMiss);              /* warm-up */
+    *pBaseNs += timeStmt(pBase, 0, 0, nMiss);
+    *pMissNs += timeStmt(pMiss, 0, 0, nMiss);
+  }else{
+    timeLoop(pBase, 0, base, nMiss);           /* warm-up */
+    *pBaseNs += timeLoop(pBase, 0, base, nMiss);
+    *pMissNs += timeLoop(pMiss, 0, base, nMiss);
+  }
+  dropMisses(base, nMiss);
+}
+
+/* Stored misses with in-flight marks on and off (see the header): one
+** SELECT over the table fresh if bScan, else one statement per miss.
+** Each rep alternates INFLIGHT_BLOCKS blocks of each setting (ABBA...,
+** starting with on or off by turns), so that drift and WAL checkpoints
+** hit both alike; aOn/aOff get ns per miss net of payload_m() itself. */
+static void inflightPasses(int nRep, int bScan, double *aOn, double *aOff){
+  sqlite3_stmt *pBase, *pMiss;
+  sqlite3_stmt *pFill = prep("WITH RECURSIVE c(i) AS (SELECT ?1 UNION ALL"
+      " SELECT i+1 FROM c WHERE i<?2) INSERT INTO fresh SELECT i FROM c");
+  double t[2], tb[2];
+  int64_t nMiss = INFLIGHT_BLOCK*INFLIGHT_BLOCKS;
+  int i, k;
+  if( bScan ){
+    pBase = prep("SELECT count(payload_m(x)) FROM fresh");
+    pMiss = prep("SELECT count(memoize('payload_m', x)) FROM fresh");
+  }else{
+    pBase = prep("SELECT payload_m(?1)");
+    pMiss = prep("SELECT memoize('payload_m', ?1)");
+  }
+  /* Untimed: the side file's opening and the first statements. */
+  inflightBlock(pBase, pMiss, pFill, bScan, 1, INFLIGHT_BLOCK, t, tb);
+  inflightBlock(pBase, pMiss, pFill, bScan, 0, INFLIGHT_BLOCK, t, tb);
+  for(i=0; i<nRep; i++){
+    t[0] = t[1] = tb[0] = tb[1] = 0;
+    for(k=0; k<2*INFLIGHT_BLOCKS; k++){
+      int bOn = (((k+1)/2) ^ i) & 1;
+      inflightBlock(pBase, pMiss, pFill, bScan, bOn, INFLIGHT_BLOCK,
+                    &t[bOn], &tb[bOn]);
+    }
+    aOn[i] = (t[1] - tb[1])/(double)nMiss;
+    aOff[i] = (t[0] - tb[0])/(double)nMiss;
+  }
+  setInflight(1);
+  sqlite3_finalize(pBase);
+  sqlite3_finalize(pMiss);
+  sqlite3_finalize(pFill);
+}
+
+/* Add an in-flight row: ns is the median of (on - off), the floor the
+** miss with marks off, the ratio on / off. */
+static void addInflightRow(const char *zName, const char *zShape, int64_t N,
+                           const double *aOn, const double *aOff, int nRep){
+  double d[MAX_REPS], on = median(aOn, nRep), off = median(aOff, nRep);
+  char zE[32];
+  Row *r;
+  int i;
+  for(i=0; i<nRep; i++) d[i] = aOn[i] - aOff[i];
+  r = addRow(zName, N, median(d, nRep), "stored miss, marks off (test build)",
+             off);
+  r->ratioNs = on;
+  fmtEntries(zE, sizeof(zE), N);
+  note("in-flight marks, %s, %s: on %.0f ns, off %.0f ns per stored miss "
+       "(net of the function): +%.0f ns, %.2fx", zShape, zE, on, off,
+       r->ns, on/off);
+}
+
+/* The cost of in-flight marks per stored miss, on the test build: reopen
+** the same file with it (WAL, synchronous=NORMAL). */
+static void benchInflight(const char *zTestExt, int64_t N, int nRep){
+  double aOn[MAX_REPS], aOff[MAX_REPS];
+  char zLocks[300];
+  closeConn();
+  openConn(zTestExt);
+  exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+  prepFloorStmts();
+  snprintf(zLocks, sizeof(zLocks), "%s-cachier-locks", g_zPath);
+  unlink(zLocks);
+
+  inflightPasses(nRep, 1, aOn, aOff);
+  if( access(zLocks, F_OK)!=0 ){
+    fail("in-flight marks", "no side file: the marks did not apply");
+  }
+  addInflightRow("in-flight marking, extra cost per miss, WAL autocommit, "
+                 "one SELECT over a table", "one SELECT over a table", N,
+                 aOn, aOff, nRep);
+  inflightPasses(nRep, 0, aOn, aOff);
+  addInflightRow("in-flight marking, extra cost per miss, WAL autocommit, "
+                 "one statement per miss", "one statement per miss", N,
+                 aOn, aOff, nRep);
+}
+
+static void benchSize(const char *zExt, const char *zTestExt, int64_t N){
   int nRep = MAX_REPS;
   int64_t t0 = nowNs();
   int64_t nTxn = N/5<20000 ? N/5 : 20000;
@@ -742,43 +1027,83 @@ static void benchSize(const char *zExt, int64_t N){
   exec("PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL;");
   benchMissAutocommit(N, 5, 40,
       "stored miss, DELETE journal sync=FULL, autocommit", 0);
+  if( zTestExt ) benchInflight(zTestExt, N, nRep);
   closeDb();
   note("%lld entries: %.1f s in all", (long long)N, (double)(nowNs()-t0)/1e9);
 }
 
-int main(int argc, char **argv){
-  const char *zExt = argc>1 ? argv[1] : "./cachier.so";
-  int64_t aSize[8] = { 10000, 1000000 };
-  int nSize = 2, i;
+/* Load zExt into a new in-memory connection and run zSql, which must
+** return a row; copies the first column of that row into zOut. */
+static void checkExtension(const char *zExt, const char *zSql, char *zOut,
+                           size_t nOut){
   sqlite3 *db = 0;
   sqlite3_stmt *pStmt = 0;
-  char zVersion[64] = "?";
   char *zErr = 0;
-
-  if( argc>2 ){
-    for(nSize=0; nSize<8 && nSize+2<argc; nSize++){
-      aSize[nSize] = atoll(argv[nSize+2]);
-      if( aSize[nSize]<10 ) fail("usage", "bench EXTENSION [ENTRIES ...]");
-    }
-  }
-  /* The version, and an early check that the extension loads. */
   if( sqlite3_open(":memory:", &db)!=SQLITE_OK ) fail("open", ":memory:");
   sqlite3_enable_load_extension(db, 1);
   if( sqlite3_load_extension(db, zExt, "sqlite3_cachier_init", &zErr) ){
     fail("load_extension", zErr);
   }
-  if( sqlite3_prepare_v2(db, "SELECT cachier_version()", -1, &pStmt, 0)==0
-   && sqlite3_step(pStmt)==SQLITE_ROW ){
-    snprintf(zVersion, sizeof(zVersion), "%s", sqlite3_column_text(pStmt, 0));
+  if( sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0)!=SQLITE_OK
+   || sqlite3_step(pStmt)!=SQLITE_ROW ){
+    char z[600];
+    snprintf(z, sizeof(z), "%s: %s [%s]", zExt, sqlite3_errmsg(db), zSql);
+    sqlite3_finalize(pStmt);
+    sqlite3_close(db);
+    fail("extension check", z);
   }
+  snprintf(zOut, nOut, "%s", (const char*)sqlite3_column_text(pStmt, 0));
   sqlite3_finalize(pStmt);
   sqlite3_close(db);
+}
+
+static int isNumber(const char *z){
+  if( *z==0 ) return 0;
+  for(; *z; z++) if( *z<'0' || *z>'9' ) return 0;
+  return 1;
+}
+
+int main(int argc, char **argv){
+  const char *zExt = argc>1 ? argv[1] : "./cachier.so";
+  const char *zTestExt = 0;
+  int64_t aSize[8] = { 10000, 1000000 };
+  int nSize = 2, i, iArg = 2;
+  char zVersion[64] = "?", zTestVersion[64] = "?", zDummy[16];
+
+  if( argc>iArg && !isNumber(argv[iArg]) ) zTestExt = argv[iArg++];
+  if( argc>iArg ){
+    for(nSize=0; nSize<8 && iArg<argc; nSize++, iArg++){
+      aSize[nSize] = isNumber(argv[iArg]) ? atoll(argv[iArg]) : 0;
+      if( aSize[nSize]<10 ){
+        fail("usage", "bench EXTENSION [TEST_EXTENSION] [ENTRIES ...]");
+      }
+    }
+  }
+  /* The versions, and an early check that the extensions load. */
+  checkExtension(zExt, "SELECT cachier_version()", zVersion, sizeof(zVersion));
+  if( zTestExt ){
+    checkExtension(zTestExt, "SELECT cachier_version()", zTestVersion,
+                   sizeof(zTestVersion));
+    checkExtension(zTestExt, "SELECT cachier_test_inflight(1)", zDummy,
+                   sizeof(zDummy));
+    if( strcmp(zVersion, zTestVersion)!=0 ){
+      fail("usage", "the extension and the test build differ in version");
+    }
+  }
 
   printf("cachier %s, SQLite %s; median of %d reps (stored miss, DELETE journal: "
-         "5 reps of 40); hits timed over up to %d keys per rep\n\n",
-         zVersion, sqlite3_libversion(), MAX_REPS, HIT_KEYS);
+         "5 reps of 40); hits timed over up to %d keys per rep%s\n\n",
+         zVersion, sqlite3_libversion(), MAX_REPS, HIT_KEYS,
+         zTestExt ? "; in-flight rows on the test build" : "");
   fflush(stdout);
-  for(i=0; i<nSize; i++) benchSize(zExt, aSize[i]);
+  for(i=0; i<nSize; i++) benchSize(zExt, zTestExt, aSize[i]);
+  if( zTestExt==0 ){
+    note("in-flight marking rows left out: no test build given "
+         "(bench EXTENSION TEST_EXTENSION)");
+  }else{
+    note("in-flight marking rows: ns/call is marks on - marks off per stored "
+         "miss; ratio is marks on / marks off");
+  }
   printResults();
   free(g_aPerm);
   return 0;

@@ -40,7 +40,8 @@ ext/schema_sql.h: sql/schema.sql sql/migrate_1_to_2.sql
 cachier.so: $(SRC) $(HDR)
 	$(CC) $(CFLAGS) $(WARN) $(SOFLAGS) -o $@ $(SRC) $(LIBS)
 
-# The test build adds cachier_test_clock() and cachier_test_hash_bits().
+# The test build adds the cachier_test_*() functions (clock, hash bits,
+# last log, wait marker, in-flight switch); the code is otherwise the same.
 tests/cachier_test.so: $(SRC) $(HDR)
 	$(CC) $(CFLAGS) $(WARN) -DCACHIER_TEST $(SOFLAGS) -o $@ $(SRC) $(LIBS)
 
@@ -77,18 +78,22 @@ demo: deps-demo
 	sqlite3 /tmp/cachier-demo.db < sql/demo.sql
 
 test: deps-test
-	$(MAKE) cachier.so tests/cachier_test.so
+	$(MAKE) cachier.so tests/cachier_test.so tests/concurrency/driver
 	tclsh tests/run.tcl tests/cachier_test.so
 
 test-asan: deps-test
-	$(MAKE) tests/cachier_asan.so
+	$(MAKE) tests/cachier_asan.so tests/concurrency/driver
 	CACHIER_ASAN=1 tclsh tests/run.tcl tests/cachier_asan.so
 
 # The Tcl suite under valgrind's memcheck: any error or definite leak in
 # the extension fails the file.
 valgrind: deps-valgrind
-	$(MAKE) tests/cachier_test.so
+	$(MAKE) tests/cachier_test.so tests/concurrency/driver
 	CACHIER_VALGRIND=1 tclsh tests/run.tcl tests/cachier_test.so
+
+# Concurrent callers (threads and processes) for tests/concurrency.test.
+tests/concurrency/driver: tests/concurrency/driver.c
+	$(CC) -O2 -g $(WARN) -o $@ $< -lsqlite3 -lpthread
 
 # Randomized corruption and input fuzzing through SQL, under ASan+UBSan.
 tests/fuzz/fuzz_sql: tests/fuzz/fuzz_sql.c
@@ -99,12 +104,15 @@ fuzz: deps-test
 	$(MAKE) tests/cachier_asan.so tests/fuzz/fuzz_sql
 	ASAN_OPTIONS=detect_leaks=1 tests/fuzz/fuzz_sql tests/cachier_asan.so 20000
 
+# The in-flight marking rows switch the marks off, which only the test
+# build can: it is passed as the second argument.
 bench: deps-test
-	$(MAKE) cachier.so tests/bench/bench
-	tests/bench/bench ./cachier.so
+	$(MAKE) cachier.so tests/cachier_test.so tests/bench/bench
+	tests/bench/bench ./cachier.so tests/cachier_test.so
 
 tests/bench/bench: tests/bench/bench.c
 	$(CC) -O2 -g $(WARN) -o $@ $< -lsqlite3 -lm
 
 clean:
-	rm -f cachier.so tests/*.so tests/demo/*.so tests/bench/bench tests/fuzz/fuzz_sql ext/schema_sql.h
+	rm -f cachier.so tests/*.so tests/demo/*.so tests/bench/bench tests/fuzz/fuzz_sql \
+	  tests/concurrency/driver ext/schema_sql.h

@@ -40,6 +40,7 @@ struct Plan {
   FnStats *pStats;
   CachierStore *pStore;
   int bNoWrite;               /* a write failed: stop trying this statement */
+  int eWal;                   /* main is in WAL mode: 1, not: 0, unknown: -1 */
   int bNoRead;                /* the store is unusable (newer schema) */
   int bNoTables;              /* the store had no tables: nothing to read */
   const char *zFn;            /* fnInfoName(pInfo), its length, and the */
@@ -120,6 +121,7 @@ static Plan *planGet(sqlite3_context *ctx, const char *zCaller, int iName,
   }
   memset(pPlan, 0, sizeof(*pPlan));
   pPlan->p = p;
+  pPlan->eWal = -1;
   keyBufInit(&pPlan->key);
   settingsDefaults(&pPlan->settings);
   pPlan->pInfo = fnInfoGet(p, zCaller, argv[iName], nArg, &rc, &zErr);
@@ -243,6 +245,30 @@ static void resultEntry(sqlite3_context *ctx, sqlite3_value *pValue,
                         int subtype){
   sqlite3_result_value(ctx, pValue);
   if( subtype ) sqlite3_result_subtype(ctx, (unsigned int)subtype);
+}
+
+/* May this call wait for another connection's computation of its key?
+** Not if that connection could not store its result until we finish: we
+** hold main's write lock, or a read lock outside WAL mode (a rollback
+** journal cannot commit under a reader). Waiting would only stall the
+** other connection for its busy_timeout and then compute twice. */
+static int planMayWait(Plan *pPlan){
+  sqlite3 *db = pPlan->p->db;
+  int eTxn = sqlite3_txn_state(db, "main");
+  if( eTxn==SQLITE_TXN_NONE ) return 1;
+  if( eTxn==SQLITE_TXN_WRITE ) return 0;
+  if( pPlan->eWal<0 ){
+    sqlite3_stmt *pStmt = 0;
+    pPlan->eWal = 0;
+    if( sqlite3_prepare_v2(db, "PRAGMA main.journal_mode", -1, &pStmt,
+                           0)==SQLITE_OK
+     && sqlite3_step(pStmt)==SQLITE_ROW ){
+      pPlan->eWal = sqlite3_stricmp(
+          (const char*)sqlite3_column_text(pStmt, 0), "wal")==0;
+    }
+    sqlite3_finalize(pStmt);
+  }
+  return pPlan->eWal;
 }
 
 /* Mark entry iId for a next_time refresh (the first stale hit does; the
@@ -369,8 +395,8 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   ** stored (a connection whose read snapshot is older than that needs
   ** xLookupLatest, which is only worth it after a wait). */
   if( bWrite && !pPlan->bNoWrite ){
-    int eMark = inflightAcquire(p, key.iBase, rules.waitForCalcTimeout, 0,
-                                &lock, &bWaited);
+    int eMark = inflightAcquire(p, key.iBase, rules.waitForCalcTimeout,
+                                !planMayWait(pPlan), &lock, &bWaited);
     if( bWaited && pOpts->verbose ){
       cachierLog(p, "cachier: %s(): waited for another computation of this "
                  "key (%s)", key.zFn, eMark==INFLIGHT_HELD

@@ -247,16 +247,15 @@ static void resultEntry(sqlite3_context *ctx, sqlite3_value *pValue,
   if( subtype ) sqlite3_result_subtype(ctx, (unsigned int)subtype);
 }
 
-/* May this call wait for another connection's computation of its key?
-** Not if that connection could not store its result until we finish: we
-** hold main's write lock, or a read lock outside WAL mode (a rollback
-** journal cannot commit under a reader). Waiting would only stall the
-** other connection for its busy_timeout and then compute twice. */
+/* May this call (made outside a write transaction) wait for another
+** connection's computation of its key? Not if that connection could not
+** store its result until we finish: we hold a read lock outside WAL mode
+** (a rollback journal cannot commit under a reader). Waiting would only
+** stall the other connection for its busy_timeout and then compute
+** twice. */
 static int planMayWait(Plan *pPlan){
   sqlite3 *db = pPlan->p->db;
-  int eTxn = sqlite3_txn_state(db, "main");
-  if( eTxn==SQLITE_TXN_NONE ) return 1;
-  if( eTxn==SQLITE_TXN_WRITE ) return 0;
+  if( sqlite3_txn_state(db, "main")==SQLITE_TXN_NONE ) return 1;
   if( pPlan->eWal<0 ){
     sqlite3_stmt *pStmt = 0;
     pPlan->eWal = 0;
@@ -394,7 +393,10 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   ** is under way elsewhere; then look again, since it may have just been
   ** stored (a connection whose read snapshot is older than that needs
   ** xLookupLatest, which is only worth it after a wait). */
-  if( bWrite && !pPlan->bNoWrite ){
+  if( bWrite && !pPlan->bNoWrite
+   && sqlite3_txn_state(p->db, "main")!=SQLITE_TXN_WRITE ){
+    /* (Under a write transaction nobody else can see our result before
+    ** it commits, so a mark would only make others wait in vain.) */
     int eMark = inflightAcquire(p, key.iBase, rules.waitForCalcTimeout,
                                 !planMayWait(pPlan), &lock, &bWaited);
     if( bWaited && pOpts->verbose ){

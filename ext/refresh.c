@@ -273,9 +273,11 @@ static int cleanupFunction(Cachier *p, CachierStore *pStore, const char *zFn,
   if( sqlite3_prepare_v2(p->db, "INSERT OR REPLACE INTO main.cachier_info"
         "(key, value) VALUES ('last_cleanup:' || ?1, ?2)", -1, &pStmt,
         0)==SQLITE_OK ){
+    sqlite3_int64 iLastRowid = sqlite3_last_insert_rowid(p->db);
     sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
     sqlite3_bind_double(pStmt, 2, now);
     sqlite3_step(pStmt);
+    sqlite3_set_last_insert_rowid(p->db, iLastRowid);
   }
   sqlite3_finalize(pStmt);
   return SQLITE_OK;

@@ -268,6 +268,8 @@ static int mainWrite(CachierStore *pStore, const CachierKey *pKey,
                      sqlite3_int64 nArgs){
   MainStore *s = (MainStore*)pStore;
   Cachier *p = pStore->pCachier;
+  /* The user's last_insert_rowid() must not become a cache row's id. */
+  sqlite3_int64 iLastRowid = sqlite3_last_insert_rowid(p->db);
   int rc = SQLITE_OK;
   if( !s->bReady ) rc = storeMainEnsureSchema(p, 0);
   if( rc ) return rc;
@@ -283,6 +285,7 @@ static int mainWrite(CachierStore *pStore, const CachierKey *pKey,
                      nArgs);
     }
   }
+  sqlite3_set_last_insert_rowid(p->db, iLastRowid);
   return rc;
 }
 
@@ -611,14 +614,17 @@ void cachierMainStoreFree(Cachier *p){
 
 /* Create main.cachier (and so its shadow tables) if it does not exist. */
 int storeMainEnsureSchema(Cachier *p, char **pzErr){
+  sqlite3_int64 iLastRowid;
   int eState;
   int rc = storeMainState(p, &eState);
   if( rc ) return rc;
   if( eState==STORE_READY ) return SQLITE_OK;
   if( eState==STORE_NEWER || eState==STORE_OLD ) return SQLITE_MISMATCH;
+  iLastRowid = sqlite3_last_insert_rowid(p->db);
   rc = sqlite3_exec(p->db,
       "CREATE VIRTUAL TABLE IF NOT EXISTS main.cachier USING cachier",
       0, 0, pzErr);
+  sqlite3_set_last_insert_rowid(p->db, iLastRowid);
   return rc;
 }
 

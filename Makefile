@@ -16,7 +16,7 @@ WARN     = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror=implicit-fun
 SOFLAGS  = -fPIC -shared -fvisibility=hidden
 SRC      = $(wildcard ext/*.c)
 HDR      = $(wildcard ext/*.h) ext/schema_sql.h
-LIBS     = -lpthread
+LIBS     = -lzstd -lpthread
 
 # Debian packages each target needs.
 PKGS_BUILD = gcc make libsqlite3-dev libzstd-dev

@@ -34,6 +34,7 @@ extern const CachierFunction cachierCallFunctions[];
 extern const CachierFunction cachierInflightFunctions[];
 extern const CachierFunction cachierRefreshFunctions[];
 extern const CachierFunction cachierStalenessFunctions[];
+extern const CachierFunction cachierCompressFunctions[];
 #ifdef CACHIER_TEST
 extern const CachierFunction cachierTestFunctions[];
 #endif
@@ -55,6 +56,7 @@ static void cachierUnref(void *pArg){
 #endif
     cachierMainStoreFree(p);
     inflightClose(p);
+    compressFreeAll(p);
     sqlite3_free(p);
   }
 }
@@ -209,7 +211,7 @@ const CachierFunction cachierTestFunctions[] = {
 static const CachierFunction *const aFunctionTables[] = {
   cachierMainFunctions, cachierMemoizeFunctions, cachierCallFunctions,
   cachierInflightFunctions, cachierRefreshFunctions,
-  cachierStalenessFunctions,
+  cachierStalenessFunctions, cachierCompressFunctions,
 #ifdef CACHIER_TEST
   cachierTestFunctions,
 #endif

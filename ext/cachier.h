@@ -61,6 +61,9 @@ typedef struct FnInfo FnInfo;
 typedef struct Inflight Inflight;
 typedef struct InflightLock InflightLock;
 typedef struct Refresher Refresher;
+typedef struct ZstdState ZstdState;
+typedef struct StoredValue StoredValue;
+typedef struct DecodedValue DecodedValue;
 
 /* ---------------------------------------------------------------- stats.c */
 
@@ -83,6 +86,7 @@ void cachierStatsFreeAll(Cachier*);
 enum {
   STMT_LOOKUP, STMT_LOOKUP_REFRESH, STMT_INSERT, STMT_WRITE, STMT_SETTINGS,
   STMT_DELETE_ID, STMT_DB_VERSION, STMT_MARK_REFRESH, STMT_GET,
+  STMT_DICT_ID,
   STMT_COUNT
 };
 
@@ -108,6 +112,7 @@ struct Cachier {
   Inflight *pInflight;        /* in-flight marks (inflight.c) */
   int noInflight;             /* test builds: marks switched off */
   Refresher *pRefresher;      /* background refresh thread (refresh.c) */
+  ZstdState *pZstd;           /* compression contexts, dictionaries */
 };
 
 /* One row of a function registration table. */
@@ -185,6 +190,9 @@ struct FnSettings {
   double staleWhileRefresh;   /* seconds past staleAfter; <0: the default */
   double staleIfError;        /* seconds past staleAfter; <0: the default */
   int backgroundRefresh;      /* refresh on a cachier thread (refresh.c) */
+  sqlite3_int64 compressMin;  /* compress values this big; -1: never */
+  int compressLevel;          /* zstd level */
+  sqlite3_int64 dictId;       /* newest trained dictionary, 0: none */
 };
 
 /* memoize_with() options; a field is "unset" when its has-flag is 0. */
@@ -244,6 +252,33 @@ void refresherWake(Cachier*);
 void refresherStop(Cachier*);
 struct CachierStore;
 void cleanupMaybe(Cachier*, FnInfo*, struct CachierStore*, const CallOptions*);
+
+/* ----------------------------------------------------------- compress.c */
+
+#define CACHIER_COMPRESS_MIN   512
+#define CACHIER_COMPRESS_LEVEL 3
+
+/* A value in its stored form: codec 0 means "as it is" (a is NULL). */
+struct StoredValue {
+  int codec;
+  unsigned char *a;
+  sqlite3_int64 n;
+};
+/* A stored value decoded: its type (TEXT or BLOB) and bytes. */
+struct DecodedValue {
+  int eType;
+  unsigned char *a;
+  sqlite3_int64 n;
+};
+void valueEncode(Cachier*, const FnSettings*, sqlite3_value*, StoredValue*);
+void storedValueFree(StoredValue*);
+int valueDecode(Cachier*, int codec, sqlite3_value *pStored,
+                sqlite3_int64 nLogical, DecodedValue*);
+void decodedValueResult(sqlite3_context*, DecodedValue*, int subtype);
+void decodedValueFree(DecodedValue*);
+int compressLevelCheck(sqlite3_value*, int *pLevel, char **pzWhy);
+int codecValueType(int codec);
+void compressFreeAll(Cachier*);
 
 /* ----------------------------------------------------------- inflight.c */
 

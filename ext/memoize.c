@@ -226,11 +226,20 @@ static int planStore(Plan *pPlan, const CachierKey *pKey,
   Cachier *p = pPlan->p;
   KeyBuf args;
   int rc;
+  StoredValue stored;
+  CachierWrite w;
   if( pPlan->bNoWrite ) return 0;
   planArgs(pPlan, apArg, &args);
-  rc = pPlan->pStore->pMethods->xWrite(pPlan->pStore, pKey, pValue,
-          (int)sqlite3_value_subtype(pValue), cachierNow(p), computeNs,
-          args.n ? args.a : 0, args.n);
+  valueEncode(p, &pPlan->settings, pValue, &stored);
+  w.pValue = pValue;
+  w.subtype = (int)sqlite3_value_subtype(pValue);
+  w.pStored = &stored;
+  w.created = cachierNow(p);
+  w.computeNs = computeNs;
+  w.aArgs = args.n ? args.a : 0;
+  w.nArgs = args.n;
+  rc = pPlan->pStore->pMethods->xWrite(pPlan->pStore, pKey, &w);
+  storedValueFree(&stored);
   keyBufFree(&args);
   if( rc==SQLITE_OK ){
     pPlan->bNoTables = 0;
@@ -240,11 +249,68 @@ static int planStore(Plan *pPlan, const CachierKey *pKey,
   return rc==SQLITE_OK;
 }
 
-/* Serve a stored value as the result. */
+/* Serve a value as the result. */
 static void resultEntry(sqlite3_context *ctx, sqlite3_value *pValue,
                         int subtype){
   sqlite3_result_value(ctx, pValue);
   if( subtype ) sqlite3_result_subtype(ctx, (unsigned int)subtype);
+}
+
+/* Serve a stored entry as the result, decoding it if it is compressed.
+** A value that does not decode (a corrupted frame, a lost dictionary) is
+** never served: it is counted and logged, and the caller treats the entry
+** as a miss, so the value is computed and rewritten. */
+static int serveEntry(sqlite3_context *ctx, Plan *pPlan, CachierEntry *e){
+  DecodedValue d;
+  int rc;
+  if( e->codec==0 ){
+    resultEntry(ctx, e->pValue, e->subtype);
+    return SQLITE_OK;
+  }
+  rc = valueDecode(pPlan->p, e->codec, e->pValue, e->nBytes, &d);
+  if( rc ){
+    pPlan->pStats->nError++;
+    cachierLog(pPlan->p, "cachier: %s(): a stored value does not decode "
+               "(%s); recomputing it", pPlan->zFn, sqlite3_errstr(rc));
+    return rc;
+  }
+  decodedValueResult(ctx, &d, e->subtype);
+  return SQLITE_OK;
+}
+
+/* A stale value kept while its entry is recomputed, to stand in for an
+** error (stale_if_error). */
+typedef struct StaleCopy StaleCopy;
+struct StaleCopy {
+  sqlite3_value *pValue;      /* a raw value, or */
+  DecodedValue decoded;       /* a decoded one */
+  int subtype;
+  int bHeld;
+};
+
+static void staleKeep(Plan *pPlan, CachierEntry *e, StaleCopy *pCopy){
+  pCopy->subtype = e->subtype;
+  if( e->codec ){
+    pCopy->bHeld = valueDecode(pPlan->p, e->codec, e->pValue, e->nBytes,
+                               &pCopy->decoded)==SQLITE_OK;
+  }else{
+    pCopy->pValue = sqlite3_value_dup(e->pValue);
+    pCopy->bHeld = pCopy->pValue!=0;
+  }
+}
+
+static void staleServe(sqlite3_context *ctx, StaleCopy *pCopy){
+  if( pCopy->pValue ){
+    resultEntry(ctx, pCopy->pValue, pCopy->subtype);
+  }else{
+    decodedValueResult(ctx, &pCopy->decoded, pCopy->subtype);
+  }
+}
+
+static void staleFree(StaleCopy *pCopy){
+  sqlite3_value_free(pCopy->pValue);
+  decodedValueFree(&pCopy->decoded);
+  memset(pCopy, 0, sizeof(*pCopy));
 }
 
 /* May this call (made outside a write transaction) wait for another
@@ -301,8 +367,8 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   InflightLock lock;
   char *zErr = 0;
   int rc, bRead, bWrite, bAllowNone, bFound = 0, bWaited = 0, bStored = 0;
-  int staleSubtype = 0;
-  sqlite3_value *pStale = 0;  /* stale value kept for stale_if_error */
+  int bCorrupt = 0;           /* the entry found did not decode */
+  StaleCopy stale;            /* stale value kept for stale_if_error */
   sqlite3_int64 t0, computeNs;
   sqlite3_value *pResult;
   FnCall *pCall;
@@ -323,6 +389,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   if( pPlan==0 ) return;
   if( pOpts==0 ) pOpts = &noOptions;
   lock.off = -1;
+  memset(&stale, 0, sizeof(stale));
 
   bRead = p->enabled && !pOpts->skipCache && !pOpts->overwriteCache
        && !pPlan->bNoRead;
@@ -354,8 +421,8 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
     if( bFound ){
       int eAge = bTimed ? entryAge(&rules, entry.created, cachierNow(p))
                         : AGE_FRESH;
-      if( eAge==AGE_FRESH || eAge==AGE_STALE_SERVE ){
-        resultEntry(ctx, entry.pValue, entry.subtype);
+      int bServable = eAge==AGE_FRESH || eAge==AGE_STALE_SERVE;
+      if( bServable && serveEntry(ctx, pPlan, &entry)==SQLITE_OK ){
         pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
         pPlan->pStats->nHit++;
         if( eAge==AGE_STALE_SERVE ){
@@ -374,12 +441,14 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
         }
         return;
       }
-      pPlan->pStats->nStaleHit++;
-      if( staleIfErrorApplies(&rules, entry.created, cachierNow(p)) ){
-        pStale = sqlite3_value_dup(entry.pValue);
-        staleSubtype = entry.subtype;
+      bCorrupt = bServable;   /* it did not decode */
+      if( !bServable ){
+        pPlan->pStats->nStaleHit++;
+        if( staleIfErrorApplies(&rules, entry.created, cachierNow(p)) ){
+          staleKeep(pPlan, &entry, &stale);
+        }
       }
-      if( pOpts->verbose ){
+      if( eAge!=AGE_FRESH && pOpts->verbose ){
         cachierLog(p, "cachier: %s(): stale entry, recomputing", key.zFn);
       }
     }else if( pOpts->verbose ){
@@ -404,17 +473,17 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
                  "key (%s)", key.zFn, eMark==INFLIGHT_HELD
                  ? "it ended" : "timed out or cleared");
     }
-    if( bRead && (bWaited || (eMark==INFLIGHT_HELD
+    if( bRead && (bWaited || (eMark==INFLIGHT_HELD && !bCorrupt
           && sqlite3_txn_state(p->db, "main")==SQLITE_TXN_NONE)) ){
       rc = pPlan->pStore->pMethods->xLookupLatest(pPlan->pStore, &key,
                                                   &entry, &bFound);
       if( bFound && (sqlite3_value_type(entry.pValue)!=SQLITE_NULL
                      || bAllowNone)
-       && entryAge(&rules, entry.created, cachierNow(p))==AGE_FRESH ){
-        resultEntry(ctx, entry.pValue, entry.subtype);
+       && entryAge(&rules, entry.created, cachierNow(p))==AGE_FRESH
+       && serveEntry(ctx, pPlan, &entry)==SQLITE_OK ){
         pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
         inflightRelease(p, &lock);
-        sqlite3_value_free(pStale);
+        staleFree(&stale);
         pPlan->pStats->nHit++;
         return;
       }
@@ -436,19 +505,19 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   if( rc!=SQLITE_ROW ){
     inflightRelease(p, &lock);
     pPlan->pStats->nError++;
-    if( pStale ){
+    if( stale.bHeld ){
       /* stale_if_error: the stale value stands in for the error. */
       cachierLog(p, "cachier: %s(): %s; serving the stale value "
                  "(stale_if_error)", key.zFn, zErr ? zErr : "error");
-      resultEntry(ctx, pStale, staleSubtype);
-      sqlite3_value_free(pStale);
+      staleServe(ctx, &stale);
+      staleFree(&stale);
       sqlite3_free(zErr);
       return;
     }
     resultCallError(ctx, rc, zErr);
     return;
   }
-  sqlite3_value_free(pStale);
+  staleFree(&stale);
   pResult = sqlite3_column_value(pCall->pStmt, 0);
   if( bWrite
    && (sqlite3_value_type(pResult)!=SQLITE_NULL || bAllowNone)
@@ -533,10 +602,19 @@ static void precacheFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   rc = planMakeKey(pPlan, &argv[2], &key, &zErr);
   if( rc==SQLITE_OK ){
     KeyBuf args;
+    StoredValue stored;
+    CachierWrite w;
     planArgs(pPlan, &argv[2], &args);
-    rc = pPlan->pStore->pMethods->xWrite(pPlan->pStore, &key, argv[1],
-            (int)sqlite3_value_subtype(argv[1]), cachierNow(pPlan->p), 0,
-            args.n ? args.a : 0, args.n);
+    valueEncode(pPlan->p, &pPlan->settings, argv[1], &stored);
+    memset(&w, 0, sizeof(w));
+    w.pValue = argv[1];
+    w.subtype = (int)sqlite3_value_subtype(argv[1]);
+    w.pStored = &stored;
+    w.created = cachierNow(pPlan->p);
+    w.aArgs = args.n ? args.a : 0;
+    w.nArgs = args.n;
+    rc = pPlan->pStore->pMethods->xWrite(pPlan->pStore, &key, &w);
+    storedValueFree(&stored);
     keyBufFree(&args);
     if( rc ){
       zErr = sqlite3_mprintf("cachier_precache: cannot store the value: %s",

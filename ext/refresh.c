@@ -143,14 +143,23 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
       /* The function's answer is not cacheable now: drop the old one. */
       rc = pStore->pMethods->xDelete(pStore, iId);
     }else{
+      StoredValue stored;
+      CachierWrite w;
       key.zFn = call.zFn;
       key.nFn = (int)strlen(call.zFn);
       key.aKey = aKey;
       key.nKey = nKey;
       key.iBase = iId & ~(sqlite3_int64)0xff;
-      rc = pStore->pMethods->xWrite(pStore, &key, pResult,
-              (int)sqlite3_value_subtype(pResult), cachierNow(p), computeNs,
-              aArgs, nArgs);
+      valueEncode(p, &s, pResult, &stored);
+      w.pValue = pResult;
+      w.subtype = (int)sqlite3_value_subtype(pResult);
+      w.pStored = &stored;
+      w.created = cachierNow(p);
+      w.computeNs = computeNs;
+      w.aArgs = nArgs ? aArgs : 0;
+      w.nArgs = nArgs;
+      rc = pStore->pMethods->xWrite(pStore, &key, &w);
+      storedValueFree(&stored);
     }
     callReset(&call);
     if( rc ){

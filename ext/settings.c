@@ -27,6 +27,8 @@ void settingsDefaults(FnSettings *s){
   s->entrySizeLimit = -1;
   s->staleWhileRefresh = -1.0;
   s->staleIfError = -1.0;
+  s->compressMin = CACHIER_COMPRESS_MIN;
+  s->compressLevel = CACHIER_COMPRESS_LEVEL;
 }
 
 void settingsClear(FnSettings *s){
@@ -258,7 +260,7 @@ int parseBool(sqlite3_value *pVal, int *pOn, char **pzErr){
   return SQLITE_ERROR;
 }
 
-/* Apply the non-NULL columns of one cachier_config row (columns 1..11 of
+/* Apply the non-NULL columns of one cachier_config row (columns 1..13 of
 ** the settings statement) over *s. Stored values were validated on write;
 ** a value that no longer parses is ignored rather than failing the call. */
 static int settingsApplyRow(sqlite3_stmt *pStmt, FnSettings *s){
@@ -294,6 +296,10 @@ static int settingsApplyRow(sqlite3_stmt *pStmt, FnSettings *s){
   if( COL(11) && parseBool(v, &b, &zErr)==SQLITE_OK ){
     s->backgroundRefresh = b;
   }
+  if( COL(12) && parseSize(v, &n, &zErr)==SQLITE_OK ) s->compressMin = n;
+  if( COL(13) && compressLevelCheck(v, &b, &zErr)==SQLITE_OK ){
+    s->compressLevel = b;
+  }
 #undef COL
   sqlite3_free(zErr);
   return SQLITE_OK;
@@ -302,7 +308,8 @@ static int settingsApplyRow(sqlite3_stmt *pStmt, FnSettings *s){
 #define SQL_SETTINGS \
   "SELECT name, stale_after, next_time, allow_none, wait_for_calc_timeout," \
   " cleanup_stale, cleanup_interval, entry_size_limit, hash_func," \
-  " stale_while_refresh, stale_if_error, background_refresh" \
+  " stale_while_refresh, stale_if_error, background_refresh," \
+  " compress_min, compress_level" \
   " FROM main.cachier_config WHERE name IN ('*', ?1) ORDER BY name<>'*'"
 
 /* Load the effective settings of zFn: built-in defaults, then the '*'
@@ -320,6 +327,16 @@ int settingsLoad(Cachier *p, const char *zFn, FnSettings *s, char **pzErr){
     rc = settingsApplyRow(pStmt, s);
   }
   cachierStmtDone(p, STMT_SETTINGS, pStmt);
+  /* The function's newest trained dictionary (compress.c). */
+  pStmt = cachierStmt(p, STMT_DICT_ID, "SELECT max(id) FROM main.cachier_dict"
+                                       " WHERE fn=?1");
+  if( pStmt ){
+    sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
+    if( sqlite3_step(pStmt)==SQLITE_ROW ){
+      s->dictId = sqlite3_column_int64(pStmt, 0);
+    }
+    cachierStmtDone(p, STMT_DICT_ID, pStmt);
+  }
   return rc;
 }
 

@@ -30,6 +30,7 @@ struct CachierEntry {
   const unsigned char *aKey; sqlite3_int64 nKey;
   sqlite3_value *pValue;
   int subtype;
+  int codec;                  /* how pValue is stored (compress.c), 0: raw */
   double created;             /* unix seconds */
   sqlite3_int64 computeNs;    /* how long the function took */
   sqlite3_int64 nBytes;       /* logical size of the value */
@@ -40,6 +41,18 @@ struct CachierEntry {
   sqlite3_int64 nArgs;
 };
 
+/* What xWrite stores. */
+typedef struct CachierWrite CachierWrite;
+struct CachierWrite {
+  sqlite3_value *pValue;      /* the value, as the function returned it */
+  int subtype;
+  const StoredValue *pStored; /* its encoded form, or NULL: pValue as is */
+  double created;
+  sqlite3_int64 computeNs;
+  const unsigned char *aArgs; /* hash_func keys: the encoded arguments */
+  sqlite3_int64 nArgs;
+};
+
 /* xLookup flags: also fill created (to decide staleness); also fill id
 ** and refresh (to mark a refresh). */
 #define CACHIER_LOOKUP_CREATED 0x01
@@ -47,8 +60,8 @@ struct CachierEntry {
 
 struct CachierStoreMethods {
   const char *zName;
-  /* Find pKey. *pFound is 1 and *pEntry filled when present: pValue and
-  ** subtype always, created only with CACHIER_LOOKUP_CREATED, nothing else
+  /* Find pKey. *pFound is 1 and *pEntry filled when present: pValue,
+  ** subtype, codec (and nBytes when codec is not 0) always, created only with CACHIER_LOOKUP_CREATED, nothing else
   ** (a hit reads no more than it serves). Call xLookupDone() when done with the
   ** entry, found or not. */
   int (*xLookup)(CachierStore*, const CachierKey*, int flags, CachierEntry*,
@@ -59,12 +72,9 @@ struct CachierStoreMethods {
   ** waiter looks with it for the result it waited for). */
   int (*xLookupLatest)(CachierStore*, const CachierKey*, CachierEntry*,
                        int *pFound);
-  /* Store pValue for pKey, replacing any entry of the same key (and so
-  ** clearing its refresh mark). aArgs: the encoded arguments when the key
-  ** is a hash_func's, else NULL. */
-  int (*xWrite)(CachierStore*, const CachierKey*, sqlite3_value *pValue,
-                int subtype, double created, sqlite3_int64 computeNs,
-                const unsigned char *aArgs, sqlite3_int64 nArgs);
+  /* Store a value for pKey, replacing any entry of the same key (and so
+  ** clearing its refresh mark). */
+  int (*xWrite)(CachierStore*, const CachierKey*, const CachierWrite*);
   /* Mark entry id for a next_time refresh (once: a marked entry is left
   ** as it is, so its backoff survives). */
   int (*xMarkRefresh)(CachierStore*, sqlite3_int64 id);

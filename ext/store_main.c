@@ -51,12 +51,12 @@ struct MainScan {
   " SELECT " nulls " WHERE NOT EXISTS (SELECT 1 FROM main.cachier_data" \
   "  WHERE id BETWEEN ?1 AND ?1+255)"
 #define SQL_LOOKUP \
-  SQL_LOOKUP_OF("v, subtype, created", "NULL, -1, NULL")
+  SQL_LOOKUP_OF("v, subtype, created, bytes", "NULL, -1, NULL, 0")
 /* The same, also with what marking a refresh needs (next_time only, so
 ** other hits do not pay for two more columns). */
 #define SQL_LOOKUP_REFRESH \
-  SQL_LOOKUP_OF("v, subtype, created, id, refresh", \
-                "NULL, -1, NULL, 0, 0")
+  SQL_LOOKUP_OF("v, subtype, created, bytes, id, refresh", \
+                "NULL, -1, NULL, 0, 0, 0")
 /* The common write: a key whose whole range the lookup saw empty. */
 #define SQL_INSERT \
   "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ", args)" \
@@ -95,6 +95,7 @@ static void rowToEntry(sqlite3_stmt *pStmt, CachierEntry *e){
   e->zFn = (e->aKey && memchr(e->aKey, 0, (size_t)e->nKey))
          ? (const char*)e->aKey : "";
   e->subtype = sqlite3_column_int(pStmt, 2) & 0xff;
+  e->codec = sqlite3_column_int(pStmt, 2) >> 8;
   e->created = sqlite3_column_double(pStmt, 3);
   e->computeNs = sqlite3_column_int64(pStmt, 4);
   e->nBytes = sqlite3_column_int64(pStmt, 5);
@@ -120,12 +121,14 @@ static void lookupRowToEntry(sqlite3_stmt *pStmt, int subtype, int flags,
                              CachierEntry *pEntry){
   pEntry->pValue = sqlite3_column_value(pStmt, 0);
   pEntry->subtype = subtype & 0xff;
+  pEntry->codec = subtype >> 8;
+  if( pEntry->codec ) pEntry->nBytes = sqlite3_column_int64(pStmt, 3);
   if( flags & CACHIER_LOOKUP_CREATED ){
     pEntry->created = sqlite3_column_double(pStmt, 2);
   }
   if( flags & CACHIER_LOOKUP_REFRESH ){
-    pEntry->id = sqlite3_column_int64(pStmt, 3);
-    pEntry->refresh = sqlite3_column_int(pStmt, 4);
+    pEntry->id = sqlite3_column_int64(pStmt, 4);
+    pEntry->refresh = sqlite3_column_int(pStmt, 5);
   }
 }
 
@@ -227,9 +230,7 @@ static int mainLookupLatest(CachierStore *pStore, const CachierKey *pKey,
 ** since (nested memoize calls of the function may have), else SQL_WRITE.
 ** SQLITE_FULL if every slot of the key was taken. */
 static int writeOnce(MainStore *s, const CachierKey *pKey,
-                     sqlite3_value *pValue, int subtype, double created,
-                     sqlite3_int64 computeNs, const unsigned char *aArgs,
-                     sqlite3_int64 nArgs){
+                     const CachierWrite *w){
   Cachier *p = s->base.pCachier;
   int bEmpty = s->iEmptyBase==pKey->iBase && pKey->iBase!=0
             && s->nEmptyChanges==sqlite3_total_changes64(p->db);
@@ -241,13 +242,20 @@ static int writeOnce(MainStore *s, const CachierKey *pKey,
                                                : SQLITE_ERROR;
   sqlite3_bind_int64(pStmt, 1, pKey->iBase);
   sqlite3_bind_blob64(pStmt, 2, pKey->aKey, pKey->nKey, SQLITE_STATIC);
-  sqlite3_bind_int(pStmt, 3, subtype);
-  sqlite3_bind_double(pStmt, 4, created);
-  sqlite3_bind_int64(pStmt, 5, computeNs);
-  sqlite3_bind_int64(pStmt, 6, cachierValueBytes(pValue));
-  sqlite3_bind_value(pStmt, 7, pValue);
-  if( aArgs ){
-    sqlite3_bind_blob64(pStmt, 8, aArgs, nArgs, SQLITE_STATIC);
+  /* The codec rides in the subtype column's high bits (compress.c). */
+  sqlite3_bind_int(pStmt, 3, (w->subtype & 0xff)
+                   | (w->pStored ? w->pStored->codec<<8 : 0));
+  sqlite3_bind_double(pStmt, 4, w->created);
+  sqlite3_bind_int64(pStmt, 5, w->computeNs);
+  sqlite3_bind_int64(pStmt, 6, cachierValueBytes(w->pValue));
+  if( w->pStored && w->pStored->codec ){
+    sqlite3_bind_blob64(pStmt, 7, w->pStored->a, w->pStored->n,
+                        SQLITE_STATIC);
+  }else{
+    sqlite3_bind_value(pStmt, 7, w->pValue);
+  }
+  if( w->aArgs ){
+    sqlite3_bind_blob64(pStmt, 8, w->aArgs, w->nArgs, SQLITE_STATIC);
   }else{
     sqlite3_bind_null(pStmt, 8);
   }
@@ -263,9 +271,7 @@ static int writeOnce(MainStore *s, const CachierKey *pKey,
 }
 
 static int mainWrite(CachierStore *pStore, const CachierKey *pKey,
-                     sqlite3_value *pValue, int subtype, double created,
-                     sqlite3_int64 computeNs, const unsigned char *aArgs,
-                     sqlite3_int64 nArgs){
+                     const CachierWrite *w){
   MainStore *s = (MainStore*)pStore;
   Cachier *p = pStore->pCachier;
   /* The user's last_insert_rowid() must not become a cache row's id. */
@@ -274,15 +280,13 @@ static int mainWrite(CachierStore *pStore, const CachierKey *pKey,
   if( !s->bReady ) rc = storeMainEnsureSchema(p, 0);
   if( rc ) return rc;
   s->bReady = 1;
-  rc = writeOnce(s, pKey, pValue, subtype, created, computeNs, aArgs,
-                     nArgs);
+  rc = writeOnce(s, pKey, w);
   if( rc!=SQLITE_OK && rc!=SQLITE_FULL && (rc & 0xff)!=SQLITE_READONLY ){
     /* The tables may have been dropped since (DROP TABLE cachier). */
     s->bReady = 0;
     if( storeMainEnsureSchema(p, 0)==SQLITE_OK ){
       s->bReady = 1;
-      rc = writeOnce(s, pKey, pValue, subtype, created, computeNs, aArgs,
-                     nArgs);
+      rc = writeOnce(s, pKey, w);
     }
   }
   sqlite3_set_last_insert_rowid(p->db, iLastRowid);
@@ -636,12 +640,13 @@ int storeMainCreateTables(sqlite3 *db, char **pzErr){
 int storeMainDropTables(sqlite3 *db){
   return sqlite3_exec(db,
       "DROP TABLE IF EXISTS main.cachier_data;"
+      "DROP TABLE IF EXISTS main.cachier_dict;"
       "DROP TABLE IF EXISTS main.cachier_config;"
       "DROP TABLE IF EXISTS main.cachier_info;", 0, 0, 0);
 }
 
-/* Rows (fn, entries, bytes, average compute seconds) per function, for
-** cachier_stats. *ppStmt is
+/* Rows (fn, entries, bytes, average compute seconds, stored bytes) per
+** function, for cachier_stats. *ppStmt is
 ** NULL when the store has no tables. */
 int storeMainTotals(Cachier *p, sqlite3_stmt **ppStmt){
   int bHas;
@@ -650,7 +655,8 @@ int storeMainTotals(Cachier *p, sqlite3_stmt **ppStmt){
   if( rc || !bHas ) return rc;
   return sqlite3_prepare_v2(p->db,
       "SELECT CAST(substr(k, 1, instr(k, x'00')-1) AS TEXT) AS fn,"
-      " count(*), sum(bytes), avg(compute_ns)*1e-9"
+      " count(*), sum(bytes), avg(compute_ns)*1e-9,"
+      " sum(CASE WHEN subtype>255 THEN length(v) ELSE bytes END)"
       " FROM main.cachier_data GROUP BY fn",
       -1, ppStmt, 0);
 }

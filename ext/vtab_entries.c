@@ -26,6 +26,8 @@
 **                    'stale' or 'fresh'
 **   attempts         failed refreshes in a row (0 normally)
 **   retry_at         no refresh attempt before this time (NULL: now)
+**   stored_bytes     what the value takes in the store (less than bytes
+**                    when it is compressed)
 ** DELETE removes exactly the matching entries; INSERT and UPDATE are
 ** refused (use cachier_precache() to add entries).
 */
@@ -35,7 +37,7 @@
 enum {
   COL_FN, COL_ARGS, COL_KEY, COL_VALUE, COL_TYPE, COL_SUBTYPE, COL_BYTES,
   COL_CREATED, COL_AGE, COL_STALE, COL_COMPUTE_SECONDS, COL_STORE,
-  COL_STATE, COL_ATTEMPTS, COL_RETRY_AT
+  COL_STATE, COL_ATTEMPTS, COL_RETRY_AT, COL_STORED_BYTES
 };
 
 /* stale_after of one configured name, loaded at xFilter. */
@@ -65,7 +67,8 @@ static int entriesConnect(sqlite3 *db, void *pAux, int argc,
   return cachierVtabConnect(db, pAux, "CREATE TABLE x(fn TEXT, args TEXT,"
       " key TEXT, value, type TEXT, subtype INTEGER, bytes INTEGER,"
       " created REAL, age REAL, stale INTEGER, compute_seconds REAL,"
-      " store TEXT, state TEXT, attempts INTEGER, retry_at REAL)", 1, ppVtab);
+      " store TEXT, state TEXT, attempts INTEGER, retry_at REAL,"
+      " stored_bytes INTEGER)", 1, ppVtab);
 }
 
 /* "fn = ?" reads only that function's id range (idxNum 1); anything else
@@ -214,12 +217,24 @@ static int entriesColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
                           (unsigned long long)e->id), -1, sqlite3_free);
       break;
     case COL_VALUE:
+      if( e->codec ){
+        DecodedValue d;
+        Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
+        if( valueDecode(p, e->codec, e->pValue, e->nBytes, &d)==SQLITE_OK ){
+          decodedValueResult(ctx, &d, e->subtype);
+        }                     /* a corrupted value shows as NULL */
+        break;
+      }
       sqlite3_result_value(ctx, e->pValue);
       if( e->subtype ) sqlite3_result_subtype(ctx, e->subtype);
       break;
     case COL_TYPE:
-      sqlite3_result_text(ctx, typeName(sqlite3_value_type(e->pValue)), -1,
-                          SQLITE_STATIC);
+      sqlite3_result_text(ctx, typeName(e->codec ? codecValueType(e->codec)
+          : sqlite3_value_type(e->pValue)), -1, SQLITE_STATIC);
+      break;
+    case COL_STORED_BYTES:
+      sqlite3_result_int64(ctx, e->codec ? sqlite3_value_bytes(e->pValue)
+                                         : e->nBytes);
       break;
     case COL_SUBTYPE:
       sqlite3_result_int(ctx, e->subtype);

@@ -11,7 +11,8 @@
 ** Columns: name (function name, or '*' for the global defaults that unset
 ** columns inherit), stale_after, next_time, allow_none,
 ** wait_for_calc_timeout, cleanup_stale, cleanup_interval, entry_size_limit,
-** hash_func, stale_while_refresh, stale_if_error, background_refresh.
+** hash_func, stale_while_refresh, stale_if_error, background_refresh,
+** compress_min, compress_level.
 ** NULL means "inherit". Values are validated and stored in
 ** canonical form (durations in seconds or 'never', sizes in bytes or
 ** 'none', booleans 0/1): an invalid value is an error and changes nothing.
@@ -23,7 +24,8 @@
 
 /* The columns, in the order of the table (and of cachier_config's
 ** columns of the same names), with the kind of value each takes. */
-enum { KIND_NAME, KIND_DURATION, KIND_BOOL, KIND_SIZE, KIND_FUNCTION };
+enum { KIND_NAME, KIND_DURATION, KIND_BOOL, KIND_SIZE, KIND_FUNCTION,
+       KIND_LEVEL };
 static const struct FnColumn {
   const char *zName;
   int eKind;
@@ -40,13 +42,15 @@ static const struct FnColumn {
   { "stale_while_refresh",   KIND_DURATION },
   { "stale_if_error",        KIND_DURATION },
   { "background_refresh",    KIND_BOOL },
+  { "compress_min",          KIND_SIZE },
+  { "compress_level",        KIND_LEVEL },
 };
 #define N_COL ((int)(sizeof(aColumn)/sizeof(aColumn[0])))
 #define COL_NAME 0
 #define COLUMN_LIST "name, stale_after, next_time, allow_none," \
   " wait_for_calc_timeout, cleanup_stale, cleanup_interval," \
   " entry_size_limit, hash_func, stale_while_refresh, stale_if_error," \
-  " background_refresh"
+  " background_refresh, compress_min, compress_level"
 
 typedef struct FnCursor FnCursor;
 struct FnCursor {
@@ -177,6 +181,10 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind, int iCol,
       rc = parseBool(pVal, &b, &zWhy);
       if( rc ) break;
       return sqlite3_bind_int(pStmt, iBind, b);
+    case KIND_LEVEL:
+      rc = compressLevelCheck(pVal, &b, &zWhy);
+      if( rc ) break;
+      return sqlite3_bind_int(pStmt, iBind, b);
     case KIND_SIZE:
       rc = parseSize(pVal, &n, &zWhy);
       if( rc ) break;
@@ -230,16 +238,16 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     int bReplace = sqlite3_vtab_on_conflict(p->db)==SQLITE_REPLACE;
     rc = sqlite3_prepare_v2(p->db, bReplace
         ? "INSERT OR REPLACE INTO main.cachier_config(" COLUMN_LIST ")"
-          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
         : "INSERT INTO main.cachier_config(" COLUMN_LIST ")"
-          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
         -1, &pStmt, 0);
   }else{
     rc = sqlite3_prepare_v2(p->db,
         "UPDATE main.cachier_config SET (" COLUMN_LIST ")"
-        " = (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) WHERE rowid=?13",
-        -1, &pStmt, 0);
-    if( rc==SQLITE_OK ) sqlite3_bind_value(pStmt, 13, argv[0]);
+        " = (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
+        " WHERE rowid=?15", -1, &pStmt, 0);
+    if( rc==SQLITE_OK ) sqlite3_bind_value(pStmt, 15, argv[0]);
   }
   if( rc ){
     zErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));

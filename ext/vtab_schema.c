@@ -155,11 +155,13 @@ static int schemaRowid(sqlite3_vtab_cursor *pCursor, sqlite_int64 *pRowid){
   return SQLITE_OK;
 }
 
-/* The store's tables are cachier_info, cachier_config and cachier_data. */
+/* The store's tables are cachier_info, cachier_config, cachier_data and
+** cachier_dict. */
 static int schemaShadowName(const char *zName){
   return sqlite3_stricmp(zName, "info")==0
       || sqlite3_stricmp(zName, "config")==0
-      || sqlite3_stricmp(zName, "data")==0;
+      || sqlite3_stricmp(zName, "data")==0
+      || sqlite3_stricmp(zName, "dict")==0;
 }
 
 const sqlite3_module cachierSchemaModule = {

@@ -5,7 +5,7 @@
 **   SELECT * FROM cachier_stats;
 ** One row per function that this connection called or that has entries:
 **   fn, hits, misses, stale_hits, computes, errors, write_errors,
-**   entries, bytes, hit_rate, compute_seconds, saved_seconds
+**   entries, bytes, hit_rate, compute_seconds, saved_seconds, stored_bytes
 ** hits/misses/... count this connection's calls since it opened (they live
 ** in memory: hits never write). stale_hits counts calls that found a stale
 ** entry. entries and bytes are read from the store. saved_seconds
@@ -23,7 +23,7 @@ typedef struct StatsRow StatsRow;
 struct StatsRow {
   char *zFn;
   FnStats counters;
-  sqlite3_int64 nEntries, nBytes;
+  sqlite3_int64 nEntries, nBytes, nStoredBytes;
   double avgComputeSeconds;   /* over the stored entries; <0: none stored */
 };
 
@@ -42,7 +42,8 @@ static int statsConnect(sqlite3 *db, void *pAux, int argc,
   rc = cachierVtabConnect(db, pAux, "CREATE TABLE x(fn TEXT, hits INTEGER,"
       " misses INTEGER, stale_hits INTEGER, computes INTEGER, errors INTEGER,"
       " write_errors INTEGER, entries INTEGER, bytes INTEGER, hit_rate REAL,"
-      " compute_seconds REAL, saved_seconds REAL)", 0, ppVtab);
+      " compute_seconds REAL, saved_seconds REAL, stored_bytes INTEGER)",
+      0, ppVtab);
   if( rc==SQLITE_OK ) ((Cachier*)pAux)->anchored = 1;
   return rc;
 }
@@ -130,6 +131,7 @@ static int statsFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
       pRow->nEntries += sqlite3_column_int64(pStmt, 1);
       pRow->nBytes += sqlite3_column_int64(pStmt, 2);
       pRow->avgComputeSeconds = sqlite3_column_double(pStmt, 3);
+      pRow->nStoredBytes += sqlite3_column_int64(pStmt, 4);
     }
     sqlite3_finalize(pStmt);
   }
@@ -167,6 +169,7 @@ static int statsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
       }
       break;
     case 10: sqlite3_result_double(ctx, (double)c->computeNs*1e-9); break;
+    case 12: sqlite3_result_int64(ctx, r->nStoredBytes); break;
     case 11: {
       /* Each hit saved about one computation: the stored entries' average
       ** compute time, else this connection's own average. */

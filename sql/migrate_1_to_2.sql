@@ -2,7 +2,9 @@
 -- The extension embeds this file and runs it inside a savepoint the first
 -- time it opens a version 1 database it may write. Version 2 adds the
 -- next_time refresh queue (refresh, attempts, retry_at, args and a partial
--- index) and three per-function settings. New columns go last (ALTER TABLE
+-- index), trained zstd dictionaries (cachier_dict) and five per-function
+-- settings. Compressed values need no column: their codec rides in the
+-- high bits of cachier_data.subtype, which version 1 keeps below 256. New columns go last (ALTER TABLE
 -- cannot place them elsewhere); every statement names its columns, so the
 -- order does not matter.
 ALTER TABLE main.cachier_data ADD COLUMN refresh INTEGER NOT NULL DEFAULT 0;
@@ -14,4 +16,13 @@ CREATE INDEX IF NOT EXISTS main.cachier_data_refresh
 ALTER TABLE main.cachier_config ADD COLUMN stale_while_refresh;
 ALTER TABLE main.cachier_config ADD COLUMN stale_if_error;
 ALTER TABLE main.cachier_config ADD COLUMN background_refresh;
+ALTER TABLE main.cachier_config ADD COLUMN compress_min;
+ALTER TABLE main.cachier_config ADD COLUMN compress_level;
+CREATE TABLE IF NOT EXISTS main.cachier_dict(
+  id       INTEGER PRIMARY KEY,
+  fn       TEXT NOT NULL,
+  dict     BLOB NOT NULL,
+  samples  INTEGER NOT NULL,
+  created  REAL NOT NULL
+);
 UPDATE main.cachier_info SET value=2 WHERE key='schema_version';

@@ -32,7 +32,9 @@ CREATE TABLE IF NOT EXISTS main.cachier_config(
                           -- served while its refresh is pending, 'never'
   stale_if_error,         -- seconds past stale_after a stale value is served
                           -- when recomputing fails, or 'never'
-  background_refresh      -- 0/1: refresh on a cachier thread (see README)
+  background_refresh,     -- 0/1: refresh on a cachier thread (see README)
+  compress_min,           -- bytes: zstd-compress values this big, or 'none'
+  compress_level          -- zstd level
 );
 
 -- The entries. id = fn_hash:16 | key_hash:40 | slot:8. A lookup is a rowid
@@ -46,10 +48,12 @@ CREATE TABLE IF NOT EXISTS main.cachier_data(
   id          INTEGER PRIMARY KEY,
   k           BLOB NOT NULL,     -- function name (lower case), NUL, and the
                                  -- type-exact encoding of the arguments
-  subtype     INTEGER NOT NULL,  -- subtype of v (74: JSON), 0 if none
+  subtype     INTEGER NOT NULL,  -- subtype of the value (74: JSON), 0 if
+                                 -- none, | codec << 8 (compress.c): how v
+                                 -- is stored (0: as it is, else zstd)
   created     REAL NOT NULL,     -- unix seconds
   compute_ns  INTEGER NOT NULL,  -- time the function took
-  bytes       INTEGER NOT NULL,  -- logical size of v
+  bytes       INTEGER NOT NULL,  -- logical size of the value
   refresh     INTEGER NOT NULL DEFAULT 0, -- 1: a next_time refresh is pending
   attempts    INTEGER NOT NULL DEFAULT 0, -- failed refreshes in a row
   retry_at    REAL,              -- no refresh attempt before this time
@@ -57,6 +61,16 @@ CREATE TABLE IF NOT EXISTS main.cachier_data(
                                  -- (k holds the hash_func's key), for refresh
   v                              -- the value, stored with its own type
 );
+-- Trained zstd dictionaries (cachier_train()); an entry compressed with
+-- one names its id (in the high bits of cachier_data.subtype).
+CREATE TABLE IF NOT EXISTS main.cachier_dict(
+  id       INTEGER PRIMARY KEY,
+  fn       TEXT NOT NULL,     -- the function it was trained for
+  dict     BLOB NOT NULL,
+  samples  INTEGER NOT NULL,  -- how many values it was trained on
+  created  REAL NOT NULL
+);
+
 -- The pending refreshes, and nothing else: a stored miss (refresh = 0)
 -- does not touch this index.
 CREATE INDEX IF NOT EXISTS main.cachier_data_refresh

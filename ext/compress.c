@@ -1,0 +1,382 @@
+/*
+** compress.c - the value codec: zstd compression of stored values, and
+** trained dictionaries.
+**
+** SQL surface:
+**   cachier_train(FN)
+**       Trains a zstd dictionary on a sample of FN's stored text and blob
+**       values (up to 10,000 values, 8 MB), stores it in the cache
+**       (cachier_dict), and returns its id. FN's later values are
+**       compressed with it; values written with an older dictionary, or
+**       none, stay readable. An error if FN has too few values to train
+**       on.
+**
+** A TEXT or BLOB value of at least compress_min bytes (per function,
+** default 512, 'none': never) is stored as a zstd frame at compress_level
+** (default 3) when that makes it smaller; with a trained dictionary, any
+** such value of at least DICT_MIN_BYTES is tried. Everything else is
+** stored as it is. How a value is stored (its codec) rides in the high
+** bits of the store's subtype column, so a hit reads nothing more:
+**     subtype column = subtype | kind << 8 | dictionary id << 10
+** with kind 1 for a compressed TEXT, 2 for a compressed BLOB. Reading is
+** checked: the frame must be whole, name its size, decompress to exactly
+** the logical size recorded with it, and stay within SQLITE_LIMIT_LENGTH;
+** anything else is a corrupted value, which the caller treats as a miss.
+*/
+#include "store.h"
+#include <string.h>
+#include <zdict.h>
+#include <zstd.h>
+
+#define DICT_MIN_BYTES   32         /* with a dictionary, try from here */
+#define DICT_CAPACITY    (16*1024)  /* size of a trained dictionary */
+#define TRAIN_MAX_VALUES 10000
+#define TRAIN_MAX_BYTES  (8*1024*1024)
+
+#define CODEC_KIND(c)    ((c) & 3)
+#define CODEC_DICT(c)    ((c) >> 2)
+#define KIND_TEXT        1
+#define KIND_BLOB        2
+
+/* A dictionary this connection has loaded. */
+typedef struct Dict Dict;
+struct Dict {
+  Dict *pNext;
+  sqlite3_int64 id;
+  ZSTD_DDict *pDDict;
+  ZSTD_CDict *pCDict;         /* made on first compression, at cLevel */
+  int cLevel;
+  void *pBuf;                 /* the dictionary's bytes */
+  size_t nBuf;
+};
+
+struct ZstdState {
+  ZSTD_CCtx *pCCtx;
+  ZSTD_DCtx *pDCtx;
+  Dict *pDict;
+};
+
+static ZstdState *zstdState(Cachier *p){
+  if( p->pZstd==0 ){
+    p->pZstd = sqlite3_malloc(sizeof(ZstdState));
+    if( p->pZstd ) memset(p->pZstd, 0, sizeof(ZstdState));
+  }
+  return p->pZstd;
+}
+
+void compressFreeAll(Cachier *p){
+  ZstdState *z = p->pZstd;
+  if( z==0 ) return;
+  ZSTD_freeCCtx(z->pCCtx);
+  ZSTD_freeDCtx(z->pDCtx);
+  while( z->pDict ){
+    Dict *d = z->pDict;
+    z->pDict = d->pNext;
+    ZSTD_freeDDict(d->pDDict);
+    ZSTD_freeCDict(d->pCDict);
+    sqlite3_free(d->pBuf);
+    sqlite3_free(d);
+  }
+  sqlite3_free(z);
+  p->pZstd = 0;
+}
+
+/* Dictionary iId, loaded from main.cachier_dict on first use. NULL if it
+** does not exist or cannot be loaded. */
+static Dict *dictGet(Cachier *p, sqlite3_int64 iId){
+  ZstdState *z = zstdState(p);
+  sqlite3_stmt *pStmt = 0;
+  Dict *d;
+  if( z==0 ) return 0;
+  for(d=z->pDict; d; d=d->pNext){
+    if( d->id==iId ) return d;
+  }
+  if( sqlite3_prepare_v2(p->db, "SELECT dict FROM main.cachier_dict"
+                         " WHERE id=?1", -1, &pStmt, 0)!=SQLITE_OK ){
+    return 0;
+  }
+  sqlite3_bind_int64(pStmt, 1, iId);
+  if( sqlite3_step(pStmt)==SQLITE_ROW
+   && sqlite3_column_bytes(pStmt, 0)>0
+   && (d = sqlite3_malloc(sizeof(*d)))!=0 ){
+    memset(d, 0, sizeof(*d));
+    d->id = iId;
+    d->nBuf = (size_t)sqlite3_column_bytes(pStmt, 0);
+    d->pBuf = sqlite3_malloc64(d->nBuf);
+    if( d->pBuf ){
+      memcpy(d->pBuf, sqlite3_column_blob(pStmt, 0), d->nBuf);
+      d->pDDict = ZSTD_createDDict(d->pBuf, d->nBuf);
+    }
+    if( d->pDDict==0 ){
+      sqlite3_free(d->pBuf);
+      sqlite3_free(d);
+      d = 0;
+    }else{
+      d->pNext = z->pDict;
+      z->pDict = d;
+    }
+  }
+  sqlite3_finalize(pStmt);
+  return d;
+}
+
+/* Encode pValue for storage under settings s: compressed into *pOut when
+** that pays, else *pOut is left with codec 0 (store the value as it is).
+** Never fails the write: a value that cannot be compressed is stored
+** raw. */
+void valueEncode(Cachier *p, const FnSettings *s, sqlite3_value *pValue,
+                 StoredValue *pOut){
+  int eType = sqlite3_value_type(pValue);
+  sqlite3_int64 n;
+  const void *pIn;
+  ZstdState *z;
+  Dict *d = 0;
+  size_t nCap, nOut;
+  memset(pOut, 0, sizeof(*pOut));
+  if( eType!=SQLITE_TEXT && eType!=SQLITE_BLOB ) return;
+  if( s->compressMin<0 ) return;
+  n = sqlite3_value_bytes(pValue);
+  if( s->dictId>0 && n>=DICT_MIN_BYTES ){
+    d = dictGet(p, s->dictId);
+  }
+  if( d==0 && n<s->compressMin ) return;
+  if( n<=0 ) return;
+  pIn = eType==SQLITE_TEXT ? (const void*)sqlite3_value_text(pValue)
+                           : sqlite3_value_blob(pValue);
+  z = zstdState(p);
+  if( pIn==0 || z==0 ) return;
+  if( z->pCCtx==0 && (z->pCCtx = ZSTD_createCCtx())==0 ) return;
+  nCap = ZSTD_compressBound((size_t)n);
+  pOut->a = sqlite3_malloc64(nCap);
+  if( pOut->a==0 ) return;
+  /* Frames carry their content size and a checksum, so reading can
+  ** check both. */
+  ZSTD_CCtx_reset(z->pCCtx, ZSTD_reset_session_and_parameters);
+  ZSTD_CCtx_setParameter(z->pCCtx, ZSTD_c_checksumFlag, 1);
+  if( d ){
+    if( d->pCDict==0 || d->cLevel!=s->compressLevel ){
+      ZSTD_freeCDict(d->pCDict);
+      d->cLevel = s->compressLevel;
+      d->pCDict = ZSTD_createCDict(d->pBuf, d->nBuf, d->cLevel);
+    }
+    if( d->pCDict ) ZSTD_CCtx_refCDict(z->pCCtx, d->pCDict);
+    else d = 0;
+  }
+  if( d==0 ){
+    ZSTD_CCtx_setParameter(z->pCCtx, ZSTD_c_compressionLevel,
+                           s->compressLevel);
+  }
+  nOut = ZSTD_compress2(z->pCCtx, pOut->a, nCap, pIn, (size_t)n);
+  if( ZSTD_isError(nOut) || (sqlite3_int64)nOut>=n ){
+    storedValueFree(pOut);    /* does not pay: store it raw */
+    return;
+  }
+  pOut->n = (sqlite3_int64)nOut;
+  pOut->codec = (eType==SQLITE_TEXT ? KIND_TEXT : KIND_BLOB)
+              | (int)((d ? d->id : 0) << 2);
+}
+
+/* The type of the values a codec holds. */
+int codecValueType(int codec){
+  return CODEC_KIND(codec)==KIND_TEXT ? SQLITE_TEXT : SQLITE_BLOB;
+}
+
+/* Parse a compress_level: an integer zstd accepts. */
+int compressLevelCheck(sqlite3_value *pVal, int *pLevel, char **pzWhy){
+  sqlite3_int64 v = sqlite3_value_int64(pVal);
+  if( sqlite3_value_type(pVal)!=SQLITE_INTEGER
+   || v<ZSTD_minCLevel() || v>ZSTD_maxCLevel() ){
+    *pzWhy = sqlite3_mprintf("must be an integer from %d to %d",
+                             ZSTD_minCLevel(), ZSTD_maxCLevel());
+    return SQLITE_ERROR;
+  }
+  *pLevel = (int)v;
+  return SQLITE_OK;
+}
+
+void storedValueFree(StoredValue *v){
+  sqlite3_free(v->a);
+  memset(v, 0, sizeof(*v));
+}
+
+/* Decode a stored value: pStored holds a frame of codec `codec` whose
+** logical size is nLogical. On success *pOut owns the bytes. Returns
+** SQLITE_CORRUPT for anything that is not exactly right, SQLITE_TOOBIG
+** past SQLITE_LIMIT_LENGTH, SQLITE_NOMEM. */
+int valueDecode(Cachier *p, int codec, sqlite3_value *pStored,
+                sqlite3_int64 nLogical, DecodedValue *pOut){
+  const void *pIn = sqlite3_value_blob(pStored);
+  int nIn = sqlite3_value_bytes(pStored);
+  int kind = CODEC_KIND(codec);
+  sqlite3_int64 iDict = CODEC_DICT(codec);
+  unsigned long long nFrame;
+  ZstdState *z;
+  Dict *d = 0;
+  size_t nOut;
+  memset(pOut, 0, sizeof(*pOut));
+  if( (kind!=KIND_TEXT && kind!=KIND_BLOB)
+   || sqlite3_value_type(pStored)!=SQLITE_BLOB || pIn==0 || nIn<=0 ){
+    return SQLITE_CORRUPT;
+  }
+  nFrame = ZSTD_getFrameContentSize(pIn, (size_t)nIn);
+  if( nFrame==ZSTD_CONTENTSIZE_UNKNOWN || nFrame==ZSTD_CONTENTSIZE_ERROR
+   || nFrame!=(unsigned long long)nLogical ){
+    return SQLITE_CORRUPT;
+  }
+  if( nFrame > (unsigned long long)sqlite3_limit(p->db, SQLITE_LIMIT_LENGTH,
+                                                 -1) ){
+    return SQLITE_TOOBIG;
+  }
+  if( ZSTD_findFrameCompressedSize(pIn, (size_t)nIn)!=(size_t)nIn ){
+    return SQLITE_CORRUPT;    /* truncated, or bytes after the frame */
+  }
+  if( iDict ){
+    d = dictGet(p, iDict);
+    if( d==0 ) return SQLITE_CORRUPT;
+  }
+  z = zstdState(p);
+  if( z==0 ) return SQLITE_NOMEM;
+  if( z->pDCtx==0 && (z->pDCtx = ZSTD_createDCtx())==0 ) return SQLITE_NOMEM;
+  pOut->a = sqlite3_malloc64(nFrame ? nFrame : 1);
+  if( pOut->a==0 ) return SQLITE_NOMEM;
+  nOut = d ? ZSTD_decompress_usingDDict(z->pDCtx, pOut->a, (size_t)nFrame,
+                                        pIn, (size_t)nIn, d->pDDict)
+           : ZSTD_decompressDCtx(z->pDCtx, pOut->a, (size_t)nFrame,
+                                 pIn, (size_t)nIn);
+  if( ZSTD_isError(nOut) || nOut!=(size_t)nFrame ){
+    decodedValueFree(pOut);
+    return SQLITE_CORRUPT;
+  }
+  pOut->n = (sqlite3_int64)nFrame;
+  pOut->eType = kind==KIND_TEXT ? SQLITE_TEXT : SQLITE_BLOB;
+  return SQLITE_OK;
+}
+
+/* Make a decoded value the result of ctx (handing its bytes over). */
+void decodedValueResult(sqlite3_context *ctx, DecodedValue *v, int subtype){
+  if( v->eType==SQLITE_TEXT ){
+    sqlite3_result_text64(ctx, (const char*)v->a, (sqlite3_uint64)v->n,
+                          sqlite3_free, SQLITE_UTF8);
+  }else{
+    sqlite3_result_blob64(ctx, v->a, (sqlite3_uint64)v->n, sqlite3_free);
+  }
+  v->a = 0;
+  v->n = 0;
+  if( subtype ) sqlite3_result_subtype(ctx, (unsigned int)subtype);
+}
+
+void decodedValueFree(DecodedValue *v){
+  sqlite3_free(v->a);
+  memset(v, 0, sizeof(*v));
+}
+
+/* ------------------------------------------------------------- training */
+
+/* cachier_train(FN) */
+static void trainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  CachierStore *pStore = cachierMainStore(p);
+  CachierScan *pScan = 0;
+  CachierEntry e;
+  char *zFn = 0, *zErr = 0;
+  unsigned char *aSample = 0, *aDict = 0;
+  size_t *aSize = 0, nDict;
+  sqlite3_int64 nSample = 0, iId;
+  int nValue = 0, bEof = 0, rc;
+  sqlite3_stmt *pStmt = 0;
+  (void)argc;
+  if( pStore==0 ){
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  if( callCanonicalName("cachier_train", argv[0], &zFn, &zErr) ){
+    sqlite3_result_error(ctx, zErr, -1);
+    sqlite3_free(zErr);
+    return;
+  }
+  aSample = sqlite3_malloc64(TRAIN_MAX_BYTES);
+  aSize = sqlite3_malloc64(sizeof(size_t)*TRAIN_MAX_VALUES);
+  aDict = sqlite3_malloc64(DICT_CAPACITY);
+  if( aSample==0 || aSize==0 || aDict==0 ){
+    sqlite3_result_error_nomem(ctx);
+    goto done;
+  }
+  rc = pStore->pMethods->xScanOpen(pStore, zFn, &pScan);
+  while( rc==SQLITE_OK && nValue<TRAIN_MAX_VALUES ){
+    DecodedValue dec;
+    const void *pData;
+    sqlite3_int64 n;
+    rc = pStore->pMethods->xScanNext(pScan, &e, &bEof);
+    if( rc || bEof ) break;
+    memset(&dec, 0, sizeof(dec));
+    if( e.codec ){
+      if( valueDecode(p, e.codec, e.pValue, e.nBytes, &dec) ) continue;
+      pData = dec.a;
+      n = dec.n;
+    }else{
+      int t = sqlite3_value_type(e.pValue);
+      if( t!=SQLITE_TEXT && t!=SQLITE_BLOB ) continue;
+      pData = t==SQLITE_TEXT ? (const void*)sqlite3_value_text(e.pValue)
+                             : sqlite3_value_blob(e.pValue);
+      n = sqlite3_value_bytes(e.pValue);
+    }
+    if( pData && n>0 && nSample+n<=TRAIN_MAX_BYTES ){
+      memcpy(aSample+nSample, pData, (size_t)n);
+      aSize[nValue++] = (size_t)n;
+      nSample += n;
+    }
+    decodedValueFree(&dec);
+  }
+  if( pScan ) pStore->pMethods->xScanClose(pScan);
+  if( rc ){
+    char *z = sqlite3_mprintf("cachier_train: %s", storeMainErrmsg(p, rc));
+    sqlite3_result_error(ctx, z, -1);
+    sqlite3_free(z);
+    goto done;
+  }
+  nDict = nValue>=8 ? ZDICT_trainFromBuffer(aDict, DICT_CAPACITY, aSample,
+                                            aSize, (unsigned)nValue)
+                    : (size_t)-1;
+  if( nValue<8 || ZDICT_isError(nDict) ){
+    char *z = sqlite3_mprintf("cachier_train: %s() has too few text or blob "
+        "values to train a dictionary on (%d; %s)", zFn, nValue,
+        nValue<8 ? "at least 8 are needed"
+                 : ZDICT_getErrorName(nDict));
+    sqlite3_result_error(ctx, z, -1);
+    sqlite3_free(z);
+    goto done;
+  }
+  rc = storeMainEnsureSchema(p, 0);
+  if( rc==SQLITE_OK ){
+    rc = sqlite3_prepare_v2(p->db, "INSERT INTO main.cachier_dict(fn, dict,"
+        " samples, created) VALUES (?1, ?2, ?3, ?4)", -1, &pStmt, 0);
+  }
+  if( rc==SQLITE_OK ){
+    sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
+    sqlite3_bind_blob64(pStmt, 2, aDict, nDict, SQLITE_STATIC);
+    sqlite3_bind_int(pStmt, 3, nValue);
+    sqlite3_bind_double(pStmt, 4, cachierNow(p));
+    sqlite3_step(pStmt);
+    rc = sqlite3_finalize(pStmt);
+  }
+  if( rc ){
+    char *z = sqlite3_mprintf("cachier_train: cannot store the dictionary: "
+                              "%s", sqlite3_errmsg(p->db));
+    sqlite3_result_error(ctx, z, -1);
+    sqlite3_free(z);
+    goto done;
+  }
+  iId = sqlite3_last_insert_rowid(p->db);
+  p->settingsGen++;           /* plans pick the new dictionary up */
+  sqlite3_result_int64(ctx, iId);
+done:
+  sqlite3_free(aSample);
+  sqlite3_free(aSize);
+  sqlite3_free(aDict);
+  sqlite3_free(zFn);
+}
+
+const CachierFunction cachierCompressFunctions[] = {
+  { "cachier_train", 1, CACHIER_FN_WRITES, trainFunc },
+  { 0, 0, 0, 0 }
+};

@@ -346,6 +346,32 @@ def test_background_refresh():
     conn.close()
 
 
+def test_decompression_is_bounded():
+    """A compressed value is decoded only within SQLITE_LIMIT_LENGTH: past
+    it the stored value is not served (the call recomputes, and here the
+    function's own result is too big as well, so the call fails cleanly)."""
+    conn = connect("limit.db")
+    conn.create_function("big", 1, lambda n: ('{"k":"' + "abc" * n)[:n])
+    v = conn.execute("SELECT memoize('big', 100000)").fetchone()[0]
+    check("bounded value", len(v), 100000)
+    stored = conn.execute("SELECT stored_bytes FROM cachier_entries"
+                          " WHERE fn='big'").fetchone()[0]
+    check_true("bounded value is compressed", stored < 10000, str(stored))
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 50000)
+    try:
+        conn.execute("SELECT memoize('big', 100000)").fetchone()
+        check_true("bounded value past the limit fails", False)
+    except sqlite3.Error as e:
+        check_true("bounded value past the limit fails",
+                   "too big" in str(e), str(e))
+    check("bounded value counted", conn.execute(
+        "SELECT errors FROM cachier_stats WHERE fn='big'").fetchone()[0], 2)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 1000000000)
+    check("bounded value within the limit", conn.execute(
+        "SELECT length(memoize('big', 100000))").fetchone()[0], 100000)
+    conn.close()
+
+
 def main():
     if not EXT or not os.path.isabs(EXT):
         print("FAIL setup: CACHIER_EXT must be the absolute path of the"
@@ -363,7 +389,8 @@ def main():
                  test_persists_across_connections,
                  test_python_transactions,
                  test_close_is_clean,
-                 test_background_refresh):
+                 test_background_refresh,
+                 test_decompression_is_bounded):
         try:
             test()
         except Exception:

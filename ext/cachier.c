@@ -160,15 +160,17 @@ static void debugFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   (void)argc; (void)argv;
   for(i=0; i<STMT_COUNT; i++) nKept += p->aStmt[i]!=0;
   sqlite3_result_text(ctx, sqlite3_mprintf(
-      "cachier %s; sqlite %s; schema_version %d; build %s; hash_bits %d; "
-      "enabled %d; statements kept %d",
-      CACHIER_VERSION, sqlite3_libversion(), CACHIER_SCHEMA_VERSION,
+      "cachier %s; sqlite %s; zstd %s; schema_version %d; build %s; "
+      "hash_bits %d; enabled %d; statements kept %d; refresh thread %s",
+      CACHIER_VERSION, sqlite3_libversion(), compressVersion(),
+      CACHIER_SCHEMA_VERSION,
 #ifdef CACHIER_TEST
       "test",
 #else
       "release",
 #endif
-      p->hashBits ? p->hashBits : 40, p->enabled, nKept), -1, sqlite3_free);
+      p->hashBits ? p->hashBits : 40, p->enabled, nKept,
+      p->pRefresher ? "running" : "none"), -1, sqlite3_free);
 }
 
 static const CachierFunction cachierMainFunctions[] = {

@@ -279,6 +279,7 @@ void decodedValueFree(DecodedValue*);
 int compressLevelCheck(sqlite3_value*, int *pLevel, char **pzWhy);
 int codecValueType(int codec);
 void compressFreeAll(Cachier*);
+const char *compressVersion(void);
 
 /* ----------------------------------------------------------- inflight.c */
 

@@ -176,6 +176,11 @@ void valueEncode(Cachier *p, const FnSettings *s, sqlite3_value *pValue,
               | (int)((d ? d->id : 0) << 2);
 }
 
+/* The version of the zstd library in use, for cachier_debug(). */
+const char *compressVersion(void){
+  return ZSTD_versionString();
+}
+
 /* The type of the values a codec holds. */
 int codecValueType(int codec){
   return CODEC_KIND(codec)==KIND_TEXT ? SQLITE_TEXT : SQLITE_BLOB;

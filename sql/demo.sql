@@ -70,4 +70,19 @@ SELECT memoize_with('{"overwrite_cache": true}', 'slow_square', 5) AS square;
 .timer off
 
 .print
+.print "== 9. next_time: a stale value is served at once and refreshed later."
+.print "==    slow_square's entries go stale after half a second; wait 1 s."
+UPDATE cachier_functions SET stale_after = 0.5, next_time = 1 WHERE name = 'slow_square';
+.shell sleep 1
+.timer on
+SELECT memoize('slow_square', 3) AS stale_served;
+.timer off
+SELECT args, state FROM cachier_entries WHERE fn = 'slow_square' ORDER BY args;
+.print "==    cachier_refresh() runs the marked refresh (~0.2 s):"
+.timer on
+SELECT cachier_refresh('slow_square') AS refreshed;
+.timer off
+SELECT args, state FROM cachier_entries WHERE fn = 'slow_square' ORDER BY args;
+
+.print
 .print "== Done. The cache is in /tmp/cachier-demo.db; DROP TABLE cachier removes it."

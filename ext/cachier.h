@@ -193,6 +193,7 @@ struct FnSettings {
   sqlite3_int64 compressMin;  /* compress values this big; -1: never */
   int compressLevel;          /* zstd level */
   sqlite3_int64 dictId;       /* newest trained dictionary, 0: none */
+  unsigned dictZstdId;        /* its zstd id (from its header) */
 };
 
 /* memoize_with() options; a field is "unset" when its has-flag is 0. */

@@ -32,6 +32,7 @@
 #define DICT_CAPACITY    (16*1024)  /* size of a trained dictionary */
 #define TRAIN_MAX_VALUES 10000
 #define TRAIN_MAX_BYTES  (8*1024*1024)
+#define DICT_MAX_ID      (1<<20)    /* ids must fit in the codec's bits */
 
 #define CODEC_KIND(c)    ((c) & 3)
 #define CODEC_DICT(c)    ((c) >> 2)
@@ -43,6 +44,7 @@ typedef struct Dict Dict;
 struct Dict {
   Dict *pNext;
   sqlite3_int64 id;
+  unsigned zstdId;            /* the dictionary's own id (in its header) */
   ZSTD_DDict *pDDict;
   ZSTD_CDict *pCDict;         /* made on first compression, at cLevel */
   int cLevel;
@@ -55,6 +57,13 @@ struct ZstdState {
   ZSTD_DCtx *pDCtx;
   Dict *pDict;
 };
+
+static void dictFree(Dict *d){
+  ZSTD_freeDDict(d->pDDict);
+  ZSTD_freeCDict(d->pCDict);
+  sqlite3_free(d->pBuf);
+  sqlite3_free(d);
+}
 
 static ZstdState *zstdState(Cachier *p){
   if( p->pZstd==0 ){
@@ -72,24 +81,29 @@ void compressFreeAll(Cachier *p){
   while( z->pDict ){
     Dict *d = z->pDict;
     z->pDict = d->pNext;
-    ZSTD_freeDDict(d->pDDict);
-    ZSTD_freeCDict(d->pCDict);
-    sqlite3_free(d->pBuf);
-    sqlite3_free(d);
+    dictFree(d);
   }
   sqlite3_free(z);
   p->pZstd = 0;
 }
 
-/* Dictionary iId, loaded from main.cachier_dict on first use. NULL if it
-** does not exist or cannot be loaded. */
-static Dict *dictGet(Cachier *p, sqlite3_int64 iId){
+/* Dictionary iId, loaded from main.cachier_dict on first use, whose own
+** (zstd) id is zstdId. NULL if it does not exist, cannot be loaded, or is
+** another dictionary than expected. A cached one with another zstd id is
+** out of date (the store was dropped, or a training rolled back, and the
+** id reused), so it is loaded again. */
+static Dict *dictGet(Cachier *p, sqlite3_int64 iId, unsigned zstdId){
   ZstdState *z = zstdState(p);
   sqlite3_stmt *pStmt = 0;
-  Dict *d;
+  Dict *d, **pp;
   if( z==0 ) return 0;
-  for(d=z->pDict; d; d=d->pNext){
-    if( d->id==iId ) return d;
+  for(pp=&z->pDict; (d = *pp)!=0; pp=&d->pNext){
+    if( d->id==iId ){
+      if( d->zstdId==zstdId ) return d;
+      *pp = d->pNext;
+      dictFree(d);
+      break;
+    }
   }
   if( sqlite3_prepare_v2(p->db, "SELECT dict FROM main.cachier_dict"
                          " WHERE id=?1", -1, &pStmt, 0)!=SQLITE_OK ){
@@ -107,9 +121,9 @@ static Dict *dictGet(Cachier *p, sqlite3_int64 iId){
       memcpy(d->pBuf, sqlite3_column_blob(pStmt, 0), d->nBuf);
       d->pDDict = ZSTD_createDDict(d->pBuf, d->nBuf);
     }
-    if( d->pDDict==0 ){
-      sqlite3_free(d->pBuf);
-      sqlite3_free(d);
+    if( d->pDDict ) d->zstdId = ZSTD_getDictID_fromDDict(d->pDDict);
+    if( d->pDDict==0 || d->zstdId!=zstdId ){
+      dictFree(d);
       d = 0;
     }else{
       d->pNext = z->pDict;
@@ -137,7 +151,7 @@ void valueEncode(Cachier *p, const FnSettings *s, sqlite3_value *pValue,
   if( s->compressMin<0 ) return;
   n = sqlite3_value_bytes(pValue);
   if( s->dictId>0 && n>=DICT_MIN_BYTES ){
-    d = dictGet(p, s->dictId);
+    d = dictGet(p, s->dictId, s->dictZstdId);
   }
   if( d==0 && n<s->compressMin ) return;
   if( n<=0 ) return;
@@ -236,7 +250,7 @@ int valueDecode(Cachier *p, int codec, sqlite3_value *pStored,
     return SQLITE_CORRUPT;    /* truncated, or bytes after the frame */
   }
   if( iDict ){
-    d = dictGet(p, iDict);
+    d = dictGet(p, iDict, ZSTD_getDictID_fromFrame(pIn, (size_t)nIn));
     if( d==0 ) return SQLITE_CORRUPT;
   }
   z = zstdState(p);
@@ -286,7 +300,7 @@ static void trainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   char *zFn = 0, *zErr = 0;
   unsigned char *aSample = 0, *aDict = 0;
   size_t *aSize = 0, nDict;
-  sqlite3_int64 nSample = 0, iId;
+  sqlite3_int64 nSample = 0, iId, iLastRowid;
   int nValue = 0, bEof = 0, rc;
   sqlite3_stmt *pStmt = 0;
   (void)argc;
@@ -351,6 +365,7 @@ static void trainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     sqlite3_free(z);
     goto done;
   }
+  iLastRowid = sqlite3_last_insert_rowid(p->db);
   rc = storeMainEnsureSchema(p, 0);
   if( rc==SQLITE_OK ){
     rc = sqlite3_prepare_v2(p->db, "INSERT INTO main.cachier_dict(fn, dict,"
@@ -372,6 +387,20 @@ static void trainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     goto done;
   }
   iId = sqlite3_last_insert_rowid(p->db);
+  sqlite3_set_last_insert_rowid(p->db, iLastRowid);
+  if( iId>=DICT_MAX_ID ){
+    /* Its id would not fit in the codec bits: take it back. */
+    sqlite3_stmt *pDel = 0;
+    if( sqlite3_prepare_v2(p->db, "DELETE FROM main.cachier_dict WHERE id=?1",
+                           -1, &pDel, 0)==SQLITE_OK ){
+      sqlite3_bind_int64(pDel, 1, iId);
+      sqlite3_step(pDel);
+    }
+    sqlite3_finalize(pDel);
+    sqlite3_result_error(ctx, "cachier_train: too many dictionaries; "
+                         "DROP TABLE cachier starts afresh", -1);
+    goto done;
+  }
   p->settingsGen++;           /* plans pick the new dictionary up */
   sqlite3_result_int64(ctx, iId);
 done:

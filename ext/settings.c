@@ -328,12 +328,17 @@ int settingsLoad(Cachier *p, const char *zFn, FnSettings *s, char **pzErr){
   }
   cachierStmtDone(p, STMT_SETTINGS, pStmt);
   /* The function's newest trained dictionary (compress.c). */
-  pStmt = cachierStmt(p, STMT_DICT_ID, "SELECT max(id) FROM main.cachier_dict"
-                                       " WHERE fn=?1");
+  pStmt = cachierStmt(p, STMT_DICT_ID, "SELECT id, substr(dict, 5, 4)"
+      " FROM main.cachier_dict WHERE fn=?1 ORDER BY id DESC LIMIT 1");
   if( pStmt ){
     sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
-    if( sqlite3_step(pStmt)==SQLITE_ROW ){
+    if( sqlite3_step(pStmt)==SQLITE_ROW
+     && sqlite3_column_bytes(pStmt, 1)==4 ){
+      /* A zstd dictionary's header: magic, then its id (little-endian). */
+      const unsigned char *a = sqlite3_column_blob(pStmt, 1);
       s->dictId = sqlite3_column_int64(pStmt, 0);
+      s->dictZstdId = (unsigned)a[0] | (unsigned)a[1]<<8
+                    | (unsigned)a[2]<<16 | (unsigned)a[3]<<24;
     }
     cachierStmtDone(p, STMT_DICT_ID, pStmt);
   }

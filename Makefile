@@ -111,7 +111,7 @@ bench: deps-test
 	tests/bench/bench ./cachier.so tests/cachier_test.so
 
 tests/bench/bench: tests/bench/bench.c
-	$(CC) -O2 -g $(WARN) -o $@ $< -lsqlite3 -lm
+	$(CC) -O2 -g $(WARN) -o $@ $< -lsqlite3 -lzstd -lm
 
 clean:
 	rm -f cachier.so tests/*.so tests/demo/*.so tests/bench/bench tests/fuzz/fuzz_sql \

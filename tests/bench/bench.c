@@ -73,6 +73,39 @@
 **     (the side file's opening). The row gives the median over reps of
 **     (on - off) per miss; its floor is the miss with marks off, its
 **     ratio is on / off.
+**
+** zstd compression, after the sizes, on a database of its own (10,000 keys
+** in q, WAL, synchronous=NORMAL). C functions return deterministic JSON
+** text for key x: doc_1k (1,024 bytes: a pretty-printed page of analytics
+** events), doc_64k (65,536 bytes: a compact export of orders) and rec (a
+** user record of 200 to 2,000 bytes, valid JSON: nested name and address,
+** roles, orders, and a memo that pads it to its pseudo-random size; the
+** fixed part makes the shortest about 240). Each is
+** registered as NAME (default settings: compressed), NAME_raw
+** (compress_min 'none'), and NAME_m, NAME_raw_m for the stored misses.
+** NAME and NAME_raw are filled with the 10,000 keys, one transaction each.
+**   - Ratio rows: sum(bytes) / sum(stored_bytes) of NAME's entries in
+**     cachier_entries (no ns).
+**   - Hits: memoize('NAME', x) and memoize('NAME_raw', x) over the first
+**     10,000 keys of q (1,000 for 64 KB), net of ident(x), interleaved
+**     rep by rep as above. The target's reference is the raw hit plus the
+**     decompression alone of the same frames, timed in each rep in C:
+**     ZSTD_decompressDCtx (a reused DCtx, one reused output buffer) of
+**     frames the bench makes as cachier does (level 3, checksum flag, a
+**     reused CCtx; checked to be the size cachier stored; noted if not).
+**   - Stored misses: 2,000 fresh keys a rep (300 for 64 KB) under NAME_m
+**     and under NAME_raw_m, each in one BEGIN..COMMIT (COMMIT timed; the
+**     order alternates by rep; each after an untimed wal_checkpoint
+**     (TRUNCATE), so each pays the checkpoints of its own pages), net of
+**     NAME_m() called directly on the same keys; both are cleared after
+**     each rep. The target's reference is the raw miss plus ZSTD_compress2
+**     alone of the same values (level 3, checksum flag, a reused CCtx).
+**   - Dictionary: rec is filled with default settings (values under
+**     compress_min 512 stay raw), then cachier_train('rec'),
+**     cachier_clear('rec'), and filled again (with the dictionary); rec_m
+**     gets its own dictionary the same way. Hits and stored misses as
+**     above; the references use a DDict / CDict (level 3) of the
+**     function's dictionary, read from cachier_dict. No targets.
 */
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -82,6 +115,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #define MAX_REPS      7
 #define MAX_ROWS      128
@@ -297,6 +331,309 @@ static void storeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3_reset(g_pStore);
 }
 
+/* ------------------------------------ JSON values for the zstd rows */
+
+/* A deterministic writer of JSON text: writes past cap are dropped, so a
+** generator can run on and be cut at exactly cap bytes. */
+typedef struct Gen Gen;
+struct Gen {
+  char *z;
+  int n;            /* bytes written */
+  int cap;
+  uint64_t rng;
+};
+
+static uint32_t genRand(Gen *g, uint32_t n){
+  g->rng = mix64(g->rng);
+  return (uint32_t)((g->rng >> 32) % n);
+}
+
+static void genPut(Gen *g, const char *z){
+  size_t k = strlen(z);
+  if( g->n + (int)k > g->cap ) k = (size_t)(g->cap - g->n);
+  memcpy(g->z + g->n, z, k);
+  g->n += (int)k;
+}
+
+static void genUint(Gen *g, uint64_t v){
+  char a[24];
+  int i = 23;
+  a[i] = 0;
+  do{ a[--i] = (char)('0' + v%10); v /= 10; }while( v );
+  genPut(g, a+i);
+}
+
+static void genCents(Gen *g, uint64_t v){           /* v/100, 2 decimals */
+  char a[4];
+  genUint(g, v/100);
+  a[0] = '.'; a[1] = (char)('0' + (v/10)%10); a[2] = (char)('0' + v%10);
+  a[3] = 0;
+  genPut(g, a);
+}
+
+static void genTime(Gen *g, uint64_t t){   /* "2023-MM-DDTHH:MM:SSZ" */
+  char a[24];
+  unsigned mo = (unsigned)(t/2592000)%12 + 1, d = (unsigned)(t/86400)%28 + 1;
+  unsigned h = (unsigned)(t/3600)%24, mi = (unsigned)(t/60)%60;
+  unsigned s = (unsigned)(t%60);
+  snprintf(a, sizeof(a), "\"2023-%02u-%02uT%02u:%02u:%02uZ\"", mo, d, h, mi, s);
+  genPut(g, a);
+}
+
+static void genUuid(Gen *g){
+  static const char hex[] = "0123456789abcdef";
+  uint64_t r1 = mix64(g->rng ^ 1), r2 = mix64(g->rng ^ 2);
+  char a[40];
+  int k, j = 0;
+  for(k=0; k<32; k++){
+    a[j++] = hex[((k<16 ? r1 : r2) >> (4*(k&15))) & 15];
+    if( k==7 || k==11 || k==15 || k==19 ) a[j++] = '-';
+  }
+  a[j] = 0;
+  g->rng = mix64(g->rng);
+  genPut(g, a);
+}
+
+#define PICK(g, a) (a[genRand(g, sizeof(a)/sizeof(a[0]))])
+static const char *azFirst[] = {
+  "James","Mary","Robert","Patricia","John","Jennifer","Michael","Linda",
+  "David","Elizabeth","William","Barbara","Richard","Susan","Joseph",
+  "Jessica","Thomas","Sarah","Charles","Karen","Wei","Aisha","Carlos","Yuki",
+  "Olga","Ahmed","Priya","Lars","Fatima","Mateo","Chloe","Noah"
+};
+static const char *azLast[] = {
+  "Smith","Johnson","Williams","Brown","Jones","Garcia","Miller","Davis",
+  "Rodriguez","Martinez","Hernandez","Lopez","Gonzalez","Wilson","Anderson",
+  "Thomas","Taylor","Moore","Jackson","Martin","Lee","Perez","Thompson",
+  "White","Nakamura","Kowalski","Schmidt","Rossi","Dubois","Novak","Singh",
+  "Okafor"
+};
+static const char *azDomain[] = {
+  "example.com","mail.com","gmail.com","outlook.com","corp.example.net",
+  "yahoo.com","proton.me","company.org"
+};
+static const char *azCity[] = {      /* "city" and "country" members */
+  "\"city\":\"Springfield\",\"country\":\"US\"",
+  "\"city\":\"Lyon\",\"country\":\"FR\"",
+  "\"city\":\"Berlin\",\"country\":\"DE\"",
+  "\"city\":\"Osaka\",\"country\":\"JP\"",
+  "\"city\":\"Toronto\",\"country\":\"CA\"",
+  "\"city\":\"Madrid\",\"country\":\"ES\"",
+  "\"city\":\"Krakow\",\"country\":\"PL\"",
+  "\"city\":\"Austin\",\"country\":\"US\"",
+  "\"city\":\"Lagos\",\"country\":\"NG\"",
+  "\"city\":\"Pune\",\"country\":\"IN\""
+};
+static const char *azStreet[] = {
+  "Oak St","Maple Ave","Main St","Cedar Rd","Elm St","Park Lane",
+  "Lake View Dr","Hill Rd","River Rd","Sunset Blvd"
+};
+static const char *azProduct[] = {
+  "Wireless Mouse","USB-C Cable 2m","Mechanical Keyboard","27\\\" Monitor",
+  "Laptop Stand","Noise Cancelling Headphones","Webcam 1080p","Desk Lamp",
+  "Ergonomic Chair","HDMI Adapter","Portable SSD 1TB","Phone Case",
+  "Coffee Mug","Notebook A5","Backpack","Water Bottle"
+};
+static const char *azStatus[] = {
+  "pending","paid","shipped","delivered","cancelled","returned"
+};
+static const char *azTag[] = {
+  "gift","express","prime","bulk","fragile","promo","b2b","repeat",
+  "newsletter","vip"
+};
+static const char *azRole[] = { "admin","editor","viewer","billing","support" };
+static const char *azWord[] = {
+  "the","customer","asked","for","delivery","before","noon","please","call",
+  "on","arrival","leave","package","at","front","door","invoice","sent",
+  "to","billing","address","refund","processed","order","was","updated",
+  "and","confirmed","by","phone","email","support","ticket","closed"
+};
+static const char *azEvent[] = {
+  "page_view","add_to_cart","checkout","login","logout","search","click",
+  "purchase"
+};
+static const char *azPath[] = {
+  "/products/","/cart/","/checkout/","/search?q=","/account/","/orders/",
+  "/help/","/"
+};
+static const char *azAgent[] = {
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/118.0",
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Safari/605.1.15",
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148",
+  "Mozilla/5.0 (X11; Linux x86_64) Firefox/119.0",
+  "Mozilla/5.0 (Linux; Android 14) Chrome/118.0 Mobile"
+};
+
+/* A page of analytics events, pretty-printed (an API response), cut at
+** nBytes. */
+static void genEvents(Gen *g, int nBytes){
+  uint64_t t = genRand(g, 30000000), uid = 0;
+  int i;
+  genPut(g, "{\n  \"page\": "); genUint(g, 1 + genRand(g, 50));
+  genPut(g, ",\n  \"per_page\": 100,\n  \"events\": [\n");
+  for(i=0; g->n<nBytes; i++){
+    uint32_t iPath = genRand(g, 8);
+    if( i==0 || genRand(g, 4)==0 ) uid = 10000 + genRand(g, 90000);
+    t += genRand(g, 40);
+    if( i ) genPut(g, ",\n");
+    genPut(g, "    {\n      \"ts\": "); genTime(g, t);
+    genPut(g, ",\n      \"session\": \"s-"); genUint(g, uid*7919 % 1000003);
+    genPut(g, "\",\n      \"user_id\": "); genUint(g, uid);
+    genPut(g, ",\n      \"event\": \""); genPut(g, PICK(g, azEvent));
+    genPut(g, "\",\n      \"path\": \""); genPut(g, azPath[iPath]);
+    if( iPath<7 ) genUint(g, genRand(g, 5000));
+    genPut(g, "\",\n      \"duration_ms\": "); genUint(g, 20 + genRand(g, 900));
+    genPut(g, ",\n      \"ip\": \"10.0."); genUint(g, uid % 256);
+    genPut(g, "."); genUint(g, uid/256 % 256);
+    genPut(g, "\",\n      \"agent\": \""); genPut(g, azAgent[uid % 5]);
+    genPut(g, "\",\n      \"ok\": ");
+    genPut(g, genRand(g, 10) ? "true" : "false");
+    genPut(g, "\n    }");
+  }
+}
+
+/* An export of orders, compact JSON, cut at nBytes. */
+static void genOrders(Gen *g, int nBytes){
+  uint64_t id = 1000000 + genRand(g, 8000000), t = genRand(g, 30000000);
+  genPut(g, "{\"orders\":[");
+  while( g->n<nBytes ){
+    int i, nItem = 1 + (int)genRand(g, 4), nTag = (int)genRand(g, 3);
+    const char *zF = PICK(g, azFirst), *zL = PICK(g, azLast);
+    uint64_t total = 0;
+    if( g->n>11 ) genPut(g, ",");
+    genPut(g, "{\"id\":"); genUint(g, id++);
+    genPut(g, ",\"uuid\":\""); genUuid(g);
+    genPut(g, "\",\"customer\":{\"id\":"); genUint(g, 10000 + genRand(g, 90000));
+    genPut(g, ",\"name\":\""); genPut(g, zF); genPut(g, " "); genPut(g, zL);
+    genPut(g, "\",\"email\":\""); genPut(g, zF); genPut(g, ".");
+    genPut(g, zL); genUint(g, genRand(g, 100)); genPut(g, "@");
+    genPut(g, PICK(g, azDomain));
+    genPut(g, "\",\"phone\":\"+1-"); genUint(g, 200 + genRand(g, 800));
+    genPut(g, "-555-"); genUint(g, 1000 + genRand(g, 9000));
+    genPut(g, "\",\"address\":\""); genUint(g, 1 + genRand(g, 999));
+    genPut(g, " "); genPut(g, PICK(g, azStreet)); genPut(g, "\",");
+    genPut(g, PICK(g, azCity));
+    genPut(g, "},\"status\":\""); genPut(g, PICK(g, azStatus));
+    genPut(g, "\",\"created\":"); genTime(g, t);
+    t += 1 + genRand(g, 600);
+    genPut(g, ",\"items\":[");
+    for(i=0; i<nItem; i++){
+      uint64_t price = 199 + genRand(g, 20000), qty = 1 + genRand(g, 3);
+      total += price*qty;
+      genPut(g, i ? ",{\"sku\":\"SKU-" : "{\"sku\":\"SKU-");
+      genUint(g, 10000 + genRand(g, 90000));
+      genPut(g, "\",\"name\":\""); genPut(g, PICK(g, azProduct));
+      genPut(g, "\",\"qty\":"); genUint(g, qty);
+      genPut(g, ",\"price\":"); genCents(g, price); genPut(g, "}");
+    }
+    genPut(g, "],\"total\":"); genCents(g, total);
+    genPut(g, ",\"currency\":\"USD\",\"tags\":[");
+    for(i=0; i<nTag; i++){
+      genPut(g, i ? ",\"" : "\""); genPut(g, PICK(g, azTag)); genPut(g, "\"");
+    }
+    genPut(g, "]}");
+  }
+}
+
+/* A user record of REC_MIN..REC_MAX bytes (a pseudo-random size; a record
+** whose fixed part is longer than its size keeps the fixed part), compact
+** JSON: nested name and address, roles, recent orders, and a free-text
+** memo that pads it to its size. */
+#define REC_MIN 200
+#define REC_MAX 2000
+static void genRecord(Gen *g, int64_t x){
+  int nTarget = REC_MIN + (int)genRand(g, REC_MAX - REC_MIN + 1);
+  const char *zF = PICK(g, azFirst), *zL = PICK(g, azLast);
+  int i, nRole = 1 + (int)genRand(g, 2), nOrder, iMemo;
+  genPut(g, "{\"id\":"); genUint(g, (uint64_t)x);
+  genPut(g, ",\"name\":{\"first\":\""); genPut(g, zF);
+  genPut(g, "\",\"last\":\""); genPut(g, zL);
+  genPut(g, "\"},\"email\":\""); genPut(g, zF); genPut(g, ".");
+  genPut(g, zL); genPut(g, "@"); genPut(g, PICK(g, azDomain));
+  genPut(g, "\",\"age\":"); genUint(g, 18 + genRand(g, 60));
+  genPut(g, ",\"phone\":\"+1-"); genUint(g, 200 + genRand(g, 800));
+  genPut(g, "-555-"); genUint(g, 1000 + genRand(g, 9000));
+  genPut(g, "\",\"balance\":"); genCents(g, genRand(g, 500000));
+  genPut(g, ",\"address\":{\"street\":\""); genUint(g, 1 + genRand(g, 999));
+  genPut(g, " "); genPut(g, PICK(g, azStreet)); genPut(g, "\",");
+  genPut(g, PICK(g, azCity)); genPut(g, "},\"roles\":[");
+  for(i=0; i<nRole; i++){
+    genPut(g, i ? ",\"" : "\""); genPut(g, PICK(g, azRole)); genPut(g, "\"");
+  }
+  genPut(g, "],\"orders\":[");
+  nOrder = (nTarget - g->n - 40)/140;     /* about 140 bytes an order */
+  if( nOrder<0 ) nOrder = 0;
+  if( nOrder>1 ) nOrder = nOrder/2 + (int)genRand(g, (uint32_t)(nOrder-nOrder/2+1));
+  for(i=0; i<nOrder; i++){
+    genPut(g, i ? ",{\"id\":" : "{\"id\":");
+    genUint(g, 500000 + (uint64_t)x*16 + (uint64_t)i);
+    genPut(g, ",\"date\":"); genTime(g, genRand(g, 30000000));
+    genPut(g, ",\"product\":\""); genPut(g, PICK(g, azProduct));
+    genPut(g, "\",\"qty\":"); genUint(g, 1 + genRand(g, 3));
+    genPut(g, ",\"price\":"); genCents(g, 199 + genRand(g, 20000));
+    genPut(g, ",\"status\":\""); genPut(g, PICK(g, azStatus));
+    genPut(g, "\"}");
+  }
+  genPut(g, "],\"memo\":\"");
+  iMemo = g->n;
+  while( g->n < nTarget-2 ){
+    genPut(g, PICK(g, azWord));
+    genPut(g, " ");
+  }
+  if( g->n > nTarget-2 ) g->n = nTarget-2 > iMemo ? nTarget-2 : iMemo;
+  genPut(g, "\"}");
+}
+
+/* The memoized functions of the zstd rows: NAME(x) returns the document
+** or record of key x as TEXT. Each is registered under four names, all
+** the same C function: NAME (default settings: compressed), NAME_raw
+** (compress_min 'none'), and NAME_m, NAME_raw_m for the stored misses
+** (cleared after each rep). */
+#define DOC_EVENTS 1
+#define DOC_ORDERS 2
+#define DOC_RECORD 3
+typedef struct Doc Doc;
+struct Doc {
+  const char *zName;
+  const char *zLabel;         /* for the rows */
+  int eKind;
+  int nBytes;                 /* exact size; DOC_RECORD: REC_MAX at most */
+  int nHit;                   /* keys per hit pass */
+  int nMiss;                  /* stored misses per rep */
+};
+static const Doc g_aDoc[] = {
+  { "doc_1k", "1 KB JSON text", DOC_EVENTS, 1024, 10000, 2000 },
+  { "doc_64k", "64 KB JSON text", DOC_ORDERS, 65536, 1000, 300 },
+  { "rec", "JSON record, 200-2000 B, dictionary", DOC_RECORD, REC_MAX,
+    10000, 2000 },
+};
+static const char *g_azDocSuffix[] = { "", "_raw", "_m", "_raw_m" };
+
+/* Write doc(x) into z (room for p->nBytes); returns its length. */
+static int docMake(const Doc *p, int64_t x, char *z){
+  Gen g;
+  g.z = z; g.n = 0; g.cap = p->nBytes;
+  g.rng = mix64((uint64_t)x ^ (uint64_t)p->eKind*0x9e3779b97f4a7c15ULL);
+  switch( p->eKind ){
+    case DOC_EVENTS: genEvents(&g, p->nBytes); break;
+    case DOC_ORDERS: genOrders(&g, p->nBytes); break;
+    default:         genRecord(&g, x); break;
+  }
+  return g.n;
+}
+
+static void docFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  const Doc *p = (const Doc*)sqlite3_user_data(ctx);
+  char *z = sqlite3_malloc(p->nBytes);
+  (void)argc;
+  if( z==0 ){
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_text(ctx, z, docMake(p, sqlite3_value_int64(argv[0]), z),
+                      sqlite3_free);
+}
+
 /* ----------------------------------------------------------- results */
 
 typedef struct Row Row;
@@ -310,11 +647,13 @@ struct Row {
   int eTarget;                /* 0 none, 1 ratio <= target, 2 ns <= target */
   double target;
   char zVs[64];               /* what a ratio target is of ("floor") */
+  double shownRatio;          /* >0: a ratio-only row (no ns): this ratio,
+                              ** of what zFloor names */
 };
 static Row g_aRow[MAX_ROWS];
 static int g_nRow;
 #define MAX_NOTES 64
-static char g_azNote[MAX_NOTES][240];
+static char g_azNote[MAX_NOTES][320];
 static int g_nNote;
 
 static Row *addRow(const char *zName, int64_t nEntries, double ns,
@@ -381,11 +720,12 @@ static void printResults(void){
     fmtEntries(zE, sizeof(zE), r->nEntries);
     fmtNs(zNs, sizeof(zNs), r->ns);
     fmtNs(zF, sizeof(zF), r->floorNs);
-    if( r->floorNs>0 ) snprintf(zR, sizeof(zR), "%.2fx", rowRatio(r));
+    if( r->shownRatio>0 ) snprintf(zR, sizeof(zR), "%.2fx", r->shownRatio);
+    else if( r->floorNs>0 ) snprintf(zR, sizeof(zR), "%.2fx", rowRatio(r));
     else snprintf(zR, sizeof(zR), "-");
     fmtTarget(zT, sizeof(zT), r);
     printf("| %s | %s | %s | %s | %s | %s | %s |\n", r->zName, zE, zNs,
-           r->floorNs<0 ? "-" : r->zFloor, zF, zR, zT);
+           r->floorNs<0 && r->shownRatio<=0 ? "-" : r->zFloor, zF, zR, zT);
   }
   printf("\n");
   for(i=0; i<g_nRow; i++){
@@ -433,6 +773,19 @@ static void openConn(const char *zExt){
       failDb("create_function");
     }
   }
+  for(i=0; i<sizeof(g_aDoc)/sizeof(g_aDoc[0]); i++){
+    size_t k;
+    for(k=0; k<sizeof(g_azDocSuffix)/sizeof(g_azDocSuffix[0]); k++){
+      char zName[64];
+      snprintf(zName, sizeof(zName), "%s%s", g_aDoc[i].zName,
+               g_azDocSuffix[k]);
+      if( sqlite3_create_function(g_db, zName, 1, SQLITE_UTF8,
+                                  (void*)&g_aDoc[i], docFunc, 0, 0)
+          !=SQLITE_OK ){
+        failDb("create_function");
+      }
+    }
+  }
 }
 
 static void prepFloorStmts(void){
@@ -440,12 +793,12 @@ static void prepFloorStmts(void){
   g_pStore = prep("INSERT OR REPLACE INTO t(k, v) VALUES(?1, ?2)");
 }
 
-static void openDb(const char *zExt, int64_t n){
-  snprintf(g_zPath, sizeof(g_zPath), "/tmp/cachier-bench-%ld-%lld.db",
-           (long)getpid(), (long long)n);
+static void openDb(const char *zExt, int64_t n, const char *zTag){
+  snprintf(g_zPath, sizeof(g_zPath), "/tmp/cachier-bench-%ld-%lld%s.db",
+           (long)getpid(), (long long)n, zTag);
   removeFiles();
-  snprintf(g_zPath, sizeof(g_zPath), "/tmp/cachier-bench-%ld-%lld.db",
-           (long)getpid(), (long long)n);
+  snprintf(g_zPath, sizeof(g_zPath), "/tmp/cachier-bench-%ld-%lld%s.db",
+           (long)getpid(), (long long)n, zTag);
   openConn(zExt);
   exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
        "ATTACH ':memory:' AS mem;"
@@ -1010,7 +1363,7 @@ static void benchSize(const char *zExt, const char *zTestExt, int64_t N){
   if( nTxn<1 ) nTxn = 1;
   if( nAuto<1 ) nAuto = 1;
 
-  openDb(zExt, N);
+  openDb(zExt, N, "");
   makeKeys(N);
   /* The floor's table: N rows, filled in the same random key order. */
   exec("BEGIN;"
@@ -1030,6 +1383,503 @@ static void benchSize(const char *zExt, const char *zTestExt, int64_t N){
   if( zTestExt ) benchInflight(zTestExt, N, nRep);
   closeDb();
   note("%lld entries: %.1f s in all", (long long)N, (double)(nowNs()-t0)/1e9);
+}
+
+/* ---------------------------------------------------- zstd compression */
+
+#define COMPRESS_ENTRIES 10000
+#define COMPRESS_LEVEL   3         /* cachier's default compress_level */
+
+/* Column 0 of the first row of zSql with ?1 bound to the text zArg. */
+static int64_t queryIntText(const char *zSql, const char *zArg){
+  sqlite3_stmt *pStmt = prep(zSql);
+  int64_t v = -1;
+  int rc;
+  sqlite3_bind_text(pStmt, 1, zArg, -1, SQLITE_TRANSIENT);
+  while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
+    if( v<0 ) v = sqlite3_column_int64(pStmt, 0);
+  }
+  if( rc!=SQLITE_DONE ){
+    char z[600];
+    snprintf(z, sizeof(z), "%s [%s]", sqlite3_errmsg(g_db), zSql);
+    fail("step", z);
+  }
+  sqlite3_finalize(pStmt);
+  return v;
+}
+
+/* Misses of the functions zFn and zFn2 (cachier_stats reads the whole
+** store: called sparingly). */
+static int64_t statMissesOf2(const char *zFn, const char *zFn2){
+  sqlite3_stmt *pStmt = prep("SELECT total(misses) FROM cachier_stats"
+                             " WHERE fn IN (?1, ?2)");
+  int64_t v;
+  sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(pStmt, 2, zFn2, -1, SQLITE_TRANSIENT);
+  if( sqlite3_step(pStmt)!=SQLITE_ROW ) failDb("cachier_stats");
+  v = sqlite3_column_int64(pStmt, 0);
+  sqlite3_finalize(pStmt);
+  return v;
+}
+
+/* Totals of zFn's entries in cachier_entries. */
+typedef struct EntryTotals EntryTotals;
+struct EntryTotals {
+  int64_t nEntry, nBytes, nStored, nCompressed;
+};
+static void entryTotals(const char *zFn, EntryTotals *t){
+  sqlite3_stmt *pStmt = prep("SELECT count(*), total(bytes),"
+      " total(stored_bytes), total(stored_bytes<bytes)"
+      " FROM cachier_entries WHERE fn=?1");
+  sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_TRANSIENT);
+  if( sqlite3_step(pStmt)!=SQLITE_ROW ) failDb("cachier_entries totals");
+  t->nEntry = sqlite3_column_int64(pStmt, 0);
+  t->nBytes = sqlite3_column_int64(pStmt, 1);
+  t->nStored = sqlite3_column_int64(pStmt, 2);
+  t->nCompressed = sqlite3_column_int64(pStmt, 3);
+  sqlite3_finalize(pStmt);
+}
+
+/* stored_bytes of zFn's entry for key x, for the keys 0..n-1 (-1 for
+** none): a newly allocated array. */
+static int64_t *storedBytesByKey(const char *zFn, int64_t n){
+  sqlite3_stmt *pStmt = prep("SELECT args, stored_bytes FROM cachier_entries"
+                             " WHERE fn=?1");
+  int64_t *a = malloc(sizeof(int64_t)*(size_t)n), i;
+  if( a==0 ) fail("malloc", "out of memory");
+  for(i=0; i<n; i++) a[i] = -1;
+  sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_TRANSIENT);
+  while( sqlite3_step(pStmt)==SQLITE_ROW ){
+    const char *z = (const char*)sqlite3_column_text(pStmt, 0);
+    int64_t x = z && z[0]=='[' ? atoll(z+1) : -1;
+    if( x>=0 && x<n ) a[x] = sqlite3_column_int64(pStmt, 1);
+  }
+  sqlite3_finalize(pStmt);
+  return a;
+}
+
+/* Fill the cache with zFn(x) for every row of q in one transaction;
+** returns the elapsed ns. */
+static double fillFn(const char *zFn, int64_t N){
+  char zSql[200];
+  int64_t t0 = nowNs();
+  snprintf(zSql, sizeof(zSql),
+           "SELECT count(memoize('%s', x)) FROM mem.q", zFn);
+  exec("BEGIN");
+  if( queryInt(zSql, 0, 0)!=N ) fail("fill", zFn);
+  exec("COMMIT");
+  t0 = nowNs() - t0;
+  exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  return (double)t0;
+}
+
+/* zstd contexts, reused for every value, set up as cachier sets its own
+** (compress.c): level COMPRESS_LEVEL (or the dictionary's CDict, made at
+** that level), checksum flag on, content size in the frame (the default). */
+typedef struct Codec Codec;
+struct Codec {
+  ZSTD_CCtx *pCCtx;
+  ZSTD_DCtx *pDCtx;
+  ZSTD_CDict *pCDict;
+  ZSTD_DDict *pDDict;
+};
+
+static void codecInit(Codec *c, const void *pDict, size_t nDict){
+  memset(c, 0, sizeof(*c));
+  c->pCCtx = ZSTD_createCCtx();
+  c->pDCtx = ZSTD_createDCtx();
+  if( c->pCCtx==0 || c->pDCtx==0 ) fail("zstd", "cannot make contexts");
+  ZSTD_CCtx_setParameter(c->pCCtx, ZSTD_c_checksumFlag, 1);
+  if( pDict ){
+    c->pCDict = ZSTD_createCDict(pDict, nDict, COMPRESS_LEVEL);
+    c->pDDict = ZSTD_createDDict(pDict, nDict);
+    if( c->pCDict==0 || c->pDDict==0 ) fail("zstd", "cannot load dictionary");
+    ZSTD_CCtx_refCDict(c->pCCtx, c->pCDict);
+  }else{
+    ZSTD_CCtx_setParameter(c->pCCtx, ZSTD_c_compressionLevel, COMPRESS_LEVEL);
+  }
+}
+
+static void codecFree(Codec *c){
+  ZSTD_freeCCtx(c->pCCtx);
+  ZSTD_freeDCtx(c->pDCtx);
+  ZSTD_freeCDict(c->pCDict);
+  ZSTD_freeDDict(c->pDDict);
+  memset(c, 0, sizeof(*c));
+}
+
+/* n values of a Doc, their frames, and room to decompress one. */
+typedef struct Corpus Corpus;
+struct Corpus {
+  int n;
+  size_t nMax;                /* room for a value */
+  char *aVal;                 /* value i at aVal + i*nMax */
+  int *anVal;
+  size_t nFrameMax;           /* room for a frame */
+  unsigned char *aFrame;      /* frame i at aFrame + i*nFrameMax */
+  size_t *anFrame;
+  char *aOut;
+};
+
+/* The values of p for the keys aKey[0..n-1], or base..base+n-1. */
+static void corpusMake(Corpus *c, const Doc *p, const int64_t *aKey,
+                       int64_t base, int n){
+  int i;
+  memset(c, 0, sizeof(*c));
+  c->n = n;
+  c->nMax = (size_t)p->nBytes;
+  c->nFrameMax = ZSTD_compressBound(c->nMax);
+  c->aVal = malloc(c->nMax*(size_t)n);
+  c->anVal = malloc(sizeof(int)*(size_t)n);
+  c->aFrame = malloc(c->nFrameMax*(size_t)n);
+  c->anFrame = malloc(sizeof(size_t)*(size_t)n);
+  c->aOut = malloc(c->nMax);
+  if( !c->aVal || !c->anVal || !c->aFrame || !c->anFrame || !c->aOut ){
+    fail("malloc", "out of memory");
+  }
+  for(i=0; i<n; i++){
+    c->anVal[i] = docMake(p, aKey ? aKey[i] : base+i, c->aVal + i*c->nMax);
+  }
+}
+
+static void corpusFree(Corpus *c){
+  free(c->aVal); free(c->anVal); free(c->aFrame); free(c->anFrame);
+  free(c->aOut);
+  memset(c, 0, sizeof(*c));
+}
+
+/* Compress every value of c with ZSTD_compress2 (into c's frames); returns
+** the elapsed ns. */
+static double corpusCompress(Corpus *c, Codec *z){
+  int64_t t0 = nowNs();
+  int i;
+  for(i=0; i<c->n; i++){
+    size_t nOut = ZSTD_compress2(z->pCCtx, c->aFrame + i*c->nFrameMax,
+                                 c->nFrameMax, c->aVal + i*c->nMax,
+                                 (size_t)c->anVal[i]);
+    if( ZSTD_isError(nOut) ) fail("ZSTD_compress2", ZSTD_getErrorName(nOut));
+    c->anFrame[i] = nOut;
+  }
+  return (double)(nowNs() - t0);
+}
+
+/* Decompress every frame of c with ZSTD_decompressDCtx (or, with a
+** dictionary, ZSTD_decompress_usingDDict) into one reused buffer; returns
+** the elapsed ns. bCheck: compare each with its value (untimed use). */
+static double corpusDecompress(Corpus *c, Codec *z, int bCheck){
+  int64_t t0 = nowNs();
+  int i;
+  for(i=0; i<c->n; i++){
+    const unsigned char *pF = c->aFrame + i*c->nFrameMax;
+    size_t nOut = z->pDDict
+        ? ZSTD_decompress_usingDDict(z->pDCtx, c->aOut, c->nMax, pF,
+                                     c->anFrame[i], z->pDDict)
+        : ZSTD_decompressDCtx(z->pDCtx, c->aOut, c->nMax, pF, c->anFrame[i]);
+    if( ZSTD_isError(nOut) ) fail("decompress", ZSTD_getErrorName(nOut));
+    if( nOut!=(size_t)c->anVal[i]
+     || (bCheck && memcmp(c->aOut, c->aVal + i*c->nMax, nOut)!=0) ){
+      fail("decompress", "the value does not round-trip");
+    }
+  }
+  return (double)(nowNs() - t0);
+}
+
+static void docName(char *z, size_t n, const Doc *p, int iSuffix){
+  snprintf(z, n, "%s%s", p->zName, g_azDocSuffix[iSuffix]);
+}
+
+/* Hits of p's compressed function beside the same values stored raw, over
+** the first p->nHit keys of q, and the standalone decompression of the
+** same frames (made by z, checked to be the size cachier stored).
+** Sets the medians per hit: *pC compressed, *pR raw, *pRef raw +
+** decompression, *pD decompression alone (all net of ident(x)). */
+static void compressHits(const Doc *p, int64_t N, int nRep, Codec *z,
+                         double *pC, double *pR, double *pRef, double *pD){
+  int64_t n = p->nHit<N ? p->nHit : N, nMiss0, *aStored, nDiff = 0, i;
+  char zC[64], zR[64], zExpr[100];
+  Scan identX, hitC, hitR;
+  double aD[MAX_REPS], aRef[MAX_REPS];
+  Corpus c;
+  int k;
+
+  docName(zC, sizeof(zC), p, 0);
+  docName(zR, sizeof(zR), p, 1);
+  corpusMake(&c, p, g_aPerm, 0, (int)n);
+  corpusCompress(&c, z);
+  corpusDecompress(&c, z, 1);
+  aStored = storedBytesByKey(zC, N);
+  for(i=0; i<n; i++){
+    if( aStored[g_aPerm[i]]!=(int64_t)c.anFrame[i] ) nDiff++;
+  }
+  free(aStored);
+  if( nDiff ){
+    note("%s: WARNING: for %lld of %lld keys the frame the bench makes is not "
+         "the size cachier stored: the decompression reference is not of the "
+         "same frames", p->zLabel, (long long)nDiff, (long long)n);
+  }
+
+  nMiss0 = statMissesOf2(zC, zR);
+  scanInit(&identX, "ident(x)");
+  snprintf(zExpr, sizeof(zExpr), "memoize('%s', x)", zC);
+  scanInit(&hitC, zExpr);
+  snprintf(zExpr, sizeof(zExpr), "memoize('%s', x)", zR);
+  scanInit(&hitR, zExpr);
+  for(k=0; k<nRep; k++){
+    scanRun(&identX, k, n);
+    if( k&1 ){ scanRun(&hitR, k, n); scanRun(&hitC, k, n); }
+    else{      scanRun(&hitC, k, n); scanRun(&hitR, k, n); }
+    corpusDecompress(&c, z, 0);                     /* warm-up */
+    aD[k] = corpusDecompress(&c, z, 0);
+    aRef[k] = (hitR.a[k] - identX.a[k] + aD[k])/(double)n;
+  }
+  if( statMissesOf2(zC, zR)!=nMiss0 ){
+    fail("compressed hits", "a hit measurement missed");
+  }
+  *pC = netPer(hitC.a, identX.a, nRep, n);
+  *pR = netPer(hitR.a, identX.a, nRep, n);
+  *pRef = median(aRef, nRep);
+  for(k=0; k<nRep; k++) aD[k] /= (double)n;
+  *pD = median(aD, nRep);
+  scanFree(&identX); scanFree(&hitC); scanFree(&hitR);
+  corpusFree(&c);
+}
+
+/* Stored misses of p's compressed function (NAME_m) beside the same values
+** stored raw (NAME_raw_m), p->nMiss fresh keys a rep, each in one
+** BEGIN..COMMIT (COMMIT timed, after an untimed TRUNCATE checkpoint, so
+** each pays the checkpoint of its own pages), net of NAME_m() called
+** directly; and ZSTD_compress2 alone of the same values with z. Sets the
+** medians per miss as compressHits() does. */
+static void compressMisses(const Doc *p, int nRep, Codec *z, double *pC,
+                           double *pR, double *pRef, double *pZ){
+#define FRESH "WITH RECURSIVE c(i) AS (SELECT ?1 UNION ALL SELECT i+1 FROM c" \
+              " WHERE i<?2) "
+  int64_t n = p->nMiss;
+  char zM[64], zRM[64], zSql[200];
+  sqlite3_stmt *pBase, *apMiss[2];
+  double aBase[MAX_REPS], aMiss[2][MAX_REPS], aZ[MAX_REPS], aRef[MAX_REPS];
+  int i, k;
+
+  docName(zM, sizeof(zM), p, 2);
+  docName(zRM, sizeof(zRM), p, 3);
+  snprintf(zSql, sizeof(zSql), FRESH "SELECT count(%s(i)) FROM c", zM);
+  pBase = prep(zSql);
+  snprintf(zSql, sizeof(zSql),
+           FRESH "SELECT count(memoize('%s', i)) FROM c", zM);
+  apMiss[0] = prep(zSql);
+  snprintf(zSql, sizeof(zSql),
+           FRESH "SELECT count(memoize('%s', i)) FROM c", zRM);
+  apMiss[1] = prep(zSql);
+  for(i=0; i<nRep; i++){
+    int64_t base = g_fresh, nFrames = 0;
+    EntryTotals tC, tR;
+    Corpus c;
+    g_fresh += n;
+    timeStmt(pBase, base, base+n-1, n);             /* warm-up */
+    aBase[i] = timeStmt(pBase, base, base+n-1, n);
+    for(k=0; k<2; k++){
+      int bRaw = k ^ (i&1);
+      int64_t t0;
+      exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      t0 = nowNs();
+      exec("BEGIN");
+      timeStmt(apMiss[bRaw], base, base+n-1, n);
+      exec("COMMIT");
+      aMiss[bRaw][i] = (double)(nowNs() - t0);
+    }
+    corpusMake(&c, p, 0, base, (int)n);
+    corpusCompress(&c, z);                          /* warm-up */
+    aZ[i] = corpusCompress(&c, z);
+    for(k=0; k<c.n; k++) nFrames += (int64_t)c.anFrame[k];
+    corpusFree(&c);
+    entryTotals(zM, &tC);
+    entryTotals(zRM, &tR);
+    if( tC.nEntry!=n || tR.nEntry!=n || tR.nStored!=tR.nBytes ){
+      fail("compressed misses", "unexpected entries");
+    }
+    if( i==0 && tC.nStored!=nFrames ){
+      note("%s: WARNING: the frames the bench makes of the stored misses' "
+           "values total %lld bytes, cachier stored %lld", p->zLabel,
+           (long long)nFrames, (long long)tC.nStored);
+    }
+    aRef[i] = (aMiss[1][i] - aBase[i] + aZ[i])/(double)n;
+    queryIntText("SELECT cachier_clear(?1)", zM);
+    queryIntText("SELECT cachier_clear(?1)", zRM);
+  }
+  *pC = netPer(aMiss[0], aBase, nRep, n);
+  *pR = netPer(aMiss[1], aBase, nRep, n);
+  *pRef = median(aRef, nRep);
+  for(i=0; i<nRep; i++) aZ[i] /= (double)n;
+  *pZ = median(aZ, nRep);
+  sqlite3_finalize(pBase);
+  sqlite3_finalize(apMiss[0]);
+  sqlite3_finalize(apMiss[1]);
+#undef FRESH
+}
+
+static void addRatioRow(const char *zName, int64_t N, const EntryTotals *t){
+  Row *r = addRow(zName, N, -1, "sum(bytes) / sum(stored_bytes), "
+                  "cachier_entries", -1);
+  if( t->nStored<=0 ) fail("compression ratio", zName);
+  r->shownRatio = (double)t->nBytes/(double)t->nStored;
+}
+
+/* Compressed against raw, for a Doc without dictionary (see the header). */
+static void benchCompressDoc(const Doc *p, int64_t N, int nRep){
+  char zC[64], zR[64], zRM[64], zName[200], zSql[300];
+  double hitC, hitR, hitRef, dNs, missC, missR, missRef, cNs, tC, tR;
+  EntryTotals t;
+  Codec z;
+  Row *r;
+
+  docName(zC, sizeof(zC), p, 0);
+  docName(zR, sizeof(zR), p, 1);
+  docName(zRM, sizeof(zRM), p, 3);
+  snprintf(zSql, sizeof(zSql), "INSERT OR REPLACE INTO cachier_functions"
+           "(name, compress_min, compress_level) VALUES ('%s', 'none', 3),"
+           " ('%s', 'none', 3)", zR, zRM);
+  exec(zSql);
+  tC = fillFn(zC, N);
+  tR = fillFn(zR, N);
+  entryTotals(zC, &t);
+  if( t.nEntry!=N || t.nCompressed!=N ){
+    fail("compressed fill", "not every value was stored compressed");
+  }
+  note("%s: fill of %lld entries in one transaction: %.2f s compressed, "
+       "%.2f s raw; %lld of %lld stored compressed", p->zLabel, (long long)N,
+       tC/1e9, tR/1e9, (long long)t.nCompressed, (long long)t.nEntry);
+  snprintf(zName, sizeof(zName), "%s: compression ratio, compress_level 3",
+           p->zLabel);
+  addRatioRow(zName, N, &t);
+
+  codecInit(&z, 0, 0);
+  compressHits(p, N, nRep, &z, &hitC, &hitR, &hitRef, &dNs);
+  compressMisses(p, nRep, &z, &missC, &missR, &missRef, &cNs);
+  codecFree(&z);
+
+  snprintf(zName, sizeof(zName), "%s: hit, compressed", p->zLabel);
+  addRow(zName, N, hitC, "hit, same value raw (compress_min 'none')", hitR);
+  r = addRow(zName, N, hitC, "hit raw + ZSTD_decompressDCtx alone (C, "
+             "reused DCtx)", hitRef);
+  ratioTarget(r, 1.2, "(raw hit + decompress)");
+  snprintf(zName, sizeof(zName), "%s: stored miss, one BEGIN..COMMIT, "
+           "compressed", p->zLabel);
+  addRow(zName, N, missC, "stored miss, same value raw (compress_min 'none')",
+         missR);
+  r = addRow(zName, N, missC, "miss raw + ZSTD_compress2 alone (C, reused "
+             "CCtx)", missRef);
+  ratioTarget(r, 1.2, "(raw miss + compress)");
+  note("%s: ZSTD_decompressDCtx alone %.0f ns per frame, ZSTD_compress2 "
+       "(level 3, checksum) alone %.0f ns per value; hits timed over %d "
+       "keys, stored misses %d a rep", p->zLabel, dNs, cNs,
+       p->nHit<N ? p->nHit : (int)N, p->nMiss);
+}
+
+/* The dictionary zFn's newest: its bytes (sqlite3_malloc'd) in *ppDict. */
+static size_t dictOf(const char *zFn, void **ppDict){
+  sqlite3_stmt *pStmt = prep("SELECT dict FROM cachier_dict WHERE fn=?1"
+                             " ORDER BY id DESC LIMIT 1");
+  size_t n = 0;
+  *ppDict = 0;
+  sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_TRANSIENT);
+  if( sqlite3_step(pStmt)==SQLITE_ROW ){
+    n = (size_t)sqlite3_column_bytes(pStmt, 0);
+    *ppDict = sqlite3_malloc64(n ? n : 1);
+    if( *ppDict==0 ) fail("malloc", "out of memory");
+    memcpy(*ppDict, sqlite3_column_blob(pStmt, 0), n);
+  }
+  sqlite3_finalize(pStmt);
+  if( n==0 ) fail("dictionary", zFn);
+  return n;
+}
+
+/* Dictionary compression of small JSON records (see the header). */
+static void benchDictionary(const Doc *p, int64_t N, int nRep){
+  char zC[64], zR[64], zM[64], zRM[64], zName[200], zSql[300];
+  double hitC, hitR, hitRef, dNs, missC, missR, missRef, cNs, t, tTrain;
+  EntryTotals t0, t1;
+  void *pDict, *pDictM;
+  size_t nDict, nDictM;
+  Codec z, zm;
+
+  docName(zC, sizeof(zC), p, 0);
+  docName(zR, sizeof(zR), p, 1);
+  docName(zM, sizeof(zM), p, 2);
+  docName(zRM, sizeof(zRM), p, 3);
+  snprintf(zSql, sizeof(zSql), "INSERT OR REPLACE INTO cachier_functions"
+           "(name, compress_min, compress_level) VALUES ('%s', 'none', 3),"
+           " ('%s', 'none', 3)", zR, zRM);
+  exec(zSql);
+
+  /* Without a dictionary (default settings), then trained. */
+  fillFn(zC, N);
+  entryTotals(zC, &t0);
+  t = (double)nowNs();
+  if( queryIntText("SELECT cachier_train(?1)", zC)<=0 ){
+    fail("cachier_train", zC);
+  }
+  tTrain = (double)nowNs() - t;
+  queryIntText("SELECT cachier_clear(?1)", zC);
+  t = fillFn(zC, N);
+  entryTotals(zC, &t1);
+  if( t0.nEntry!=N || t1.nEntry!=N ) fail("dictionary", "unexpected entries");
+  nDict = dictOf(zC, &pDict);
+  note("JSON records: %lld values of %lld bytes on average; without a "
+       "dictionary %lld stored compressed (the others are under compress_min "
+       "512), with it %lld; cachier_train: %.2f s, a %zu-byte dictionary; "
+       "refill with it: %.2f s", (long long)N, (long long)(t1.nBytes/N),
+       (long long)t0.nCompressed, (long long)t1.nCompressed, tTrain/1e9,
+       nDict, t/1e9);
+  addRatioRow("JSON records, 200-2000 B: compression ratio, no dictionary "
+              "(compress_min 512)", N, &t0);
+  addRatioRow("JSON records, 200-2000 B: compression ratio, trained "
+              "dictionary", N, &t1);
+
+  /* The raw function; the miss function gets its own dictionary. */
+  fillFn(zR, N);
+  fillFn(zM, N);
+  queryIntText("SELECT cachier_train(?1)", zM);
+  queryIntText("SELECT cachier_clear(?1)", zM);
+  nDictM = dictOf(zM, &pDictM);
+
+  codecInit(&z, pDict, nDict);
+  codecInit(&zm, pDictM, nDictM);
+  compressHits(p, N, nRep, &z, &hitC, &hitR, &hitRef, &dNs);
+  compressMisses(p, nRep, &zm, &missC, &missR, &missRef, &cNs);
+  codecFree(&z);
+  codecFree(&zm);
+  sqlite3_free(pDict);
+  sqlite3_free(pDictM);
+
+  snprintf(zName, sizeof(zName), "%s: hit", p->zLabel);
+  addRow(zName, N, hitC, "hit, same value raw (compress_min 'none')", hitR);
+  addRow(zName, N, hitC, "hit raw + ZSTD_decompress_usingDDict alone (C)",
+         hitRef);
+  snprintf(zName, sizeof(zName), "%s: stored miss, one BEGIN..COMMIT",
+           p->zLabel);
+  addRow(zName, N, missC, "stored miss, same value raw (compress_min 'none')",
+         missR);
+  addRow(zName, N, missC, "miss raw + ZSTD_compress2 with the CDict alone (C)",
+         missRef);
+  note("JSON records: ZSTD_decompress_usingDDict alone %.0f ns per frame, "
+       "ZSTD_compress2 with the CDict (level 3, checksum) alone %.0f ns per "
+       "value; hits timed over %d keys, stored misses %d a rep", dNs, cNs,
+       p->nHit<N ? p->nHit : (int)N, p->nMiss);
+}
+
+/* The zstd rows, on their own database of COMPRESS_ENTRIES keys. */
+static void benchCompress(const char *zExt){
+  int64_t N = COMPRESS_ENTRIES, t0 = nowNs();
+  int nRep = MAX_REPS;
+  openDb(zExt, N, "-zstd");
+  makeKeys(N);
+  /* The 64 KB values last: cachier_stats reads the whole store. */
+  benchCompressDoc(&g_aDoc[0], N, nRep);
+  benchDictionary(&g_aDoc[2], N, nRep);
+  benchCompressDoc(&g_aDoc[1], N, nRep);
+  closeDb();
+  note("zstd rows (%lld entries a function): %.1f s in all", (long long)N,
+       (double)(nowNs()-t0)/1e9);
 }
 
 /* Load zExt into a new in-memory connection and run zSql, which must
@@ -1091,12 +1941,15 @@ int main(int argc, char **argv){
     }
   }
 
-  printf("cachier %s, SQLite %s; median of %d reps (stored miss, DELETE journal: "
-         "5 reps of 40); hits timed over up to %d keys per rep%s\n\n",
-         zVersion, sqlite3_libversion(), MAX_REPS, HIT_KEYS,
+  printf("cachier %s, SQLite %s, zstd %s; median of %d reps (stored miss, "
+         "DELETE journal: 5 reps of 40); hits timed over up to %d keys per "
+         "rep%s\n\n",
+         zVersion, sqlite3_libversion(), ZSTD_versionString(), MAX_REPS,
+         HIT_KEYS,
          zTestExt ? "; in-flight rows on the test build" : "");
   fflush(stdout);
   for(i=0; i<nSize; i++) benchSize(zExt, zTestExt, aSize[i]);
+  benchCompress(zExt);
   if( zTestExt==0 ){
     note("in-flight marking rows left out: no test build given "
          "(bench EXTENSION TEST_EXTENSION)");

@@ -124,7 +124,7 @@ int storeMainSchemaVersion(sqlite3*);
 int storeMainCreateTables(sqlite3*, char **pzErr);
 int storeMainDropTables(sqlite3*);
 /* Rows and total bytes per function, for cachier_stats. */
-int storeMainTotals(Cachier*, sqlite3_stmt **ppStmt);
+int storeMainTotals(Cachier*, const char *zFn, sqlite3_stmt **ppStmt);
 /* The names of the functions with entries in the store, in *pazFn (an
 ** sqlite3_malloc'ed array of *pnFn strings; free with storeFreeNames()). */
 int storeMainFunctionNames(Cachier*, char ***pazFn, int *pnFn);

@@ -646,19 +646,23 @@ int storeMainDropTables(sqlite3 *db){
 }
 
 /* Rows (fn, entries, bytes, average compute seconds, stored bytes) per
-** function, for cachier_stats. *ppStmt is
+** function (of zFn only, if not NULL), for cachier_stats. *ppStmt is
 ** NULL when the store has no tables. */
-int storeMainTotals(Cachier *p, sqlite3_stmt **ppStmt){
+int storeMainTotals(Cachier *p, const char *zFn, sqlite3_stmt **ppStmt){
   int bHas;
   int rc = mainTablesForManagement(p, &bHas);
   *ppStmt = 0;
   if( rc || !bHas ) return rc;
-  return sqlite3_prepare_v2(p->db,
-      "SELECT CAST(substr(k, 1, instr(k, x'00')-1) AS TEXT) AS fn,"
-      " count(*), sum(bytes), avg(compute_ns)*1e-9,"
-      " sum(CASE WHEN subtype>255 THEN length(v) ELSE bytes END)"
-      " FROM main.cachier_data GROUP BY fn",
-      -1, ppStmt, 0);
+#define TOTALS_OF(where) \
+      "SELECT CAST(substr(k, 1, instr(k, x'00')-1) AS TEXT) AS fn," \
+      " count(*), sum(bytes), avg(compute_ns)*1e-9," \
+      " sum(CASE WHEN subtype>255 THEN length(v) ELSE bytes END)" \
+      " FROM main.cachier_data " where " GROUP BY fn"
+  /* One function's totals read only its rowid range. */
+  rc = sqlite3_prepare_v2(p->db, zFn ? TOTALS_OF(WHERE_FN) : TOTALS_OF(""),
+                          -1, ppStmt, 0);
+  if( rc==SQLITE_OK && zFn ) bindFnRange(*ppStmt, zFn);
+  return rc;
 }
 
 /* The names of the functions that have entries (a full scan: for explicit

@@ -53,10 +53,10 @@ static int statsDisconnect(sqlite3_vtab *pVtab){
   return cachierVtabDisconnect(pVtab);
 }
 
+/* "fn = ?" reads only that function's entries (idxNum 1). */
 static int statsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
   (void)pVtab;
-  pInfo->estimatedCost = 100.0;
-  pInfo->estimatedRows = 10;
+  cachierBestIndexEq(pInfo, 0, 1e6, 10.0, 1);
   return SQLITE_OK;
 }
 
@@ -113,14 +113,21 @@ static int statsFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   sqlite3_stmt *pStmt = 0;
   FnStats *pS;
   StatsRow *pRow;
-  (void)idxNum; (void)idxStr; (void)argc; (void)argv;
+  const char *zOnly = 0;      /* fn = zOnly, or NULL */
+  (void)idxStr; (void)argc;
   cursorClear(pCur);
+  if( idxNum==1 ){
+    if( sqlite3_value_type(argv[0])!=SQLITE_TEXT ) return SQLITE_OK;
+    zOnly = (const char*)sqlite3_value_text(argv[0]);
+    if( zOnly==0 ) return SQLITE_NOMEM;
+  }
   for(pS=p->pStats; pS; pS=pS->pNext){
+    if( zOnly && strcmp(pS->zFn, zOnly)!=0 ) continue;
     if( (pRow = rowFor(pCur, pS->zFn))==0 ) return SQLITE_NOMEM;
     pRow->counters = *pS;
     pRow->avgComputeSeconds = -1.0;
   }
-  if( storeMainTotals(p, &pStmt)==SQLITE_OK && pStmt ){
+  if( storeMainTotals(p, zOnly, &pStmt)==SQLITE_OK && pStmt ){
     while( sqlite3_step(pStmt)==SQLITE_ROW ){
       const char *zFn = (const char*)sqlite3_column_text(pStmt, 0);
       if( zFn==0 ) continue;

@@ -1146,6 +1146,17 @@ static void addMissRow(const char *zName, int64_t N, double *aMiss,
   if( eTarget ){ r->eTarget = 2; r->target = 10000; }
 }
 
+
+/* Make table fresh hold the n never-used keys base..base+n-1 (pFill is
+** the recursive INSERT of those keys). */
+static void refillFresh(sqlite3_stmt *pFill, int64_t base, int64_t n){
+  exec("DELETE FROM fresh");
+  sqlite3_bind_int64(pFill, 1, base);
+  sqlite3_bind_int64(pFill, 2, base+n-1);
+  if( sqlite3_step(pFill)!=SQLITE_DONE ) failDb("fill fresh");
+  sqlite3_reset(pFill);
+}
+
 /* Stored misses in autocommit made by one SELECT over a table of fresh
 ** keys in main (the shape of "SELECT memoize('geocode', address) FROM
 ** customers"): the outer statement holds the read transaction and each
@@ -1162,11 +1173,7 @@ static void benchMissScan(int64_t N, int nRep, int64_t nMiss,
   for(i=0; i<nRep; i++){
     int64_t base = g_fresh;
     g_fresh += nMiss;
-    exec("DELETE FROM fresh");
-    sqlite3_bind_int64(pFill, 1, base);
-    sqlite3_bind_int64(pFill, 2, base+nMiss-1);
-    if( sqlite3_step(pFill)!=SQLITE_DONE ) failDb("fill fresh");
-    sqlite3_reset(pFill);
+    refillFresh(pFill, base, nMiss);
     timeStmt(pBase, 0, 0, nMiss);                  /* warm-up */
     aBase[i] = timeStmt(pBase, 0, 0, nMiss);
     aMiss[i] = timeStmt(pMiss, 0, 0, nMiss);
@@ -1258,11 +1265,7 @@ static void inflightBlock(sqlite3_stmt *pBase, sqlite3_stmt *pMiss,
   g_fresh += nMiss;
   setInflight(bOn);
   if( bScan ){
-    exec("DELETE FROM fresh");
-    sqlite3_bind_int64(pFill, 1, base);
-    sqlite3_bind_int64(pFill, 2, base+nMiss-1);
-    if( sqlite3_step(pFill)!=SQLITE_DONE ) failDb("fill fresh");
-    sqlite3_reset(pFill);
+    refillFresh(pFill, base, nMiss);
     timeStmt(pBase, 0, 0, nMiss);              /* warm-up */
     *pBaseNs += timeStmt(pBase, 0, 0, nMiss);
     *pMissNs += timeStmt(pMiss, 0, 0, nMiss);
@@ -1724,21 +1727,29 @@ static void addRatioRow(const char *zName, int64_t N, const EntryTotals *t){
   r->shownRatio = (double)t->nBytes/(double)t->nStored;
 }
 
+/* The names of a Doc's four functions (each buffer 64 bytes; zM may be
+** NULL), with compression switched off for the two raw ones. */
+static void docNames(const Doc *p, char *zC, char *zR, char *zM, char *zRM){
+  char zSql[300];
+  docName(zC, 64, p, 0);
+  docName(zR, 64, p, 1);
+  if( zM ) docName(zM, 64, p, 2);
+  docName(zRM, 64, p, 3);
+  snprintf(zSql, sizeof(zSql), "INSERT OR REPLACE INTO cachier_functions"
+           "(name, compress_min, compress_level) VALUES ('%s', 'none', 3),"
+           " ('%s', 'none', 3)", zR, zRM);
+  exec(zSql);
+}
+
 /* Compressed against raw, for a Doc without dictionary (see the header). */
 static void benchCompressDoc(const Doc *p, int64_t N, int nRep){
-  char zC[64], zR[64], zRM[64], zName[200], zSql[300];
+  char zC[64], zR[64], zRM[64], zName[200];
   double hitC, hitR, hitRef, dNs, missC, missR, missRef, cNs, tC, tR;
   EntryTotals t;
   Codec z;
   Row *r;
 
-  docName(zC, sizeof(zC), p, 0);
-  docName(zR, sizeof(zR), p, 1);
-  docName(zRM, sizeof(zRM), p, 3);
-  snprintf(zSql, sizeof(zSql), "INSERT OR REPLACE INTO cachier_functions"
-           "(name, compress_min, compress_level) VALUES ('%s', 'none', 3),"
-           " ('%s', 'none', 3)", zR, zRM);
-  exec(zSql);
+  docNames(p, zC, zR, 0, zRM);
   tC = fillFn(zC, N);
   tR = fillFn(zR, N);
   entryTotals(zC, &t);
@@ -1795,21 +1806,14 @@ static size_t dictOf(const char *zFn, void **ppDict){
 
 /* Dictionary compression of small JSON records (see the header). */
 static void benchDictionary(const Doc *p, int64_t N, int nRep){
-  char zC[64], zR[64], zM[64], zRM[64], zName[200], zSql[300];
+  char zC[64], zR[64], zM[64], zRM[64], zName[200];
   double hitC, hitR, hitRef, dNs, missC, missR, missRef, cNs, t, tTrain;
   EntryTotals t0, t1;
   void *pDict, *pDictM;
   size_t nDict, nDictM;
   Codec z, zm;
 
-  docName(zC, sizeof(zC), p, 0);
-  docName(zR, sizeof(zR), p, 1);
-  docName(zM, sizeof(zM), p, 2);
-  docName(zRM, sizeof(zRM), p, 3);
-  snprintf(zSql, sizeof(zSql), "INSERT OR REPLACE INTO cachier_functions"
-           "(name, compress_min, compress_level) VALUES ('%s', 'none', 3),"
-           " ('%s', 'none', 3)", zR, zRM);
-  exec(zSql);
+  docNames(p, zC, zR, zM, zRM);
 
   /* Without a dictionary (default settings), then trained. */
   fillFn(zC, N);

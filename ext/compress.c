@@ -149,14 +149,15 @@ void valueEncode(Cachier *p, const FnSettings *s, sqlite3_value *pValue,
   memset(pOut, 0, sizeof(*pOut));
   if( eType!=SQLITE_TEXT && eType!=SQLITE_BLOB ) return;
   if( s->compressMin<0 ) return;
+  /* The bytes first, then their size (the order SQLite asks for). */
+  pIn = eType==SQLITE_TEXT ? (const void*)sqlite3_value_text(pValue)
+                           : sqlite3_value_blob(pValue);
   n = sqlite3_value_bytes(pValue);
   if( s->dictId>0 && n>=DICT_MIN_BYTES ){
     d = dictGet(p, s->dictId, s->dictZstdId);
   }
   if( d==0 && n<s->compressMin ) return;
   if( n<=0 ) return;
-  pIn = eType==SQLITE_TEXT ? (const void*)sqlite3_value_text(pValue)
-                           : sqlite3_value_blob(pValue);
   z = zstdState(p);
   if( pIn==0 || z==0 ) return;
   if( z->pCCtx==0 && (z->pCCtx = ZSTD_createCCtx())==0 ) return;

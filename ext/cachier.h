@@ -75,6 +75,10 @@ struct FnStats {
   sqlite3_int64 nHit, nMiss, nStaleHit, nCompute, nError, nWriteError;
   sqlite3_int64 computeNs;    /* time spent inside the function */
   double cleanupDue;          /* no cleanup_stale check before this time */
+  sqlite3_int64 nEviction;    /* entries this connection evicted */
+  int nWritesToCheck;         /* stores until the bounds are checked again */
+  sqlite3_int64 *aRecent;     /* ids of the latest hits (a ring), for LRU */
+  int iRecent;
 };
 
 FnStats *cachierStatsFor(Cachier*, const char *zFn);
@@ -194,7 +198,14 @@ struct FnSettings {
   int compressLevel;          /* zstd level */
   sqlite3_int64 dictId;       /* newest trained dictionary, 0: none */
   unsigned dictZstdId;        /* its zstd id (from its header) */
+  sqlite3_int64 maxEntries;   /* bound on the function's entries; -1: none */
+  sqlite3_int64 maxBytes;     /* bound on their stored bytes; -1: none */
+  sqlite3_int64 storeMaxEntries; /* the '*' row's bounds: on the whole */
+  sqlite3_int64 storeMaxBytes;   /* store (not inherited); -1: none */
+  int eEviction;              /* EVICT_LRU or EVICT_COST */
 };
+#define EVICT_LRU  0
+#define EVICT_COST 1
 
 /* memoize_with() options; a field is "unset" when its has-flag is 0. */
 struct CallOptions {
@@ -218,6 +229,8 @@ int parseDuration(sqlite3_value*, int bAllowNegative, double *pSecs, char **pzEr
 int durationRuleCheck(const char *zKey, double secs, char **pzWhy);
 int parseSize(sqlite3_value*, sqlite3_int64 *pBytes, char **pzErr);
 int parseBool(sqlite3_value*, int *pOn, char **pzErr);
+int parseEviction(sqlite3_value*, int *pePolicy, char **pzErr);
+int parseCount(sqlite3_value*, sqlite3_int64 *pN, char **pzErr);
 
 /* ---------------------------------------------------------- staleness.c */
 
@@ -253,6 +266,12 @@ void refresherWake(Cachier*);
 void refresherStop(Cachier*);
 struct CachierStore;
 void cleanupMaybe(Cachier*, FnInfo*, struct CachierStore*, const CallOptions*);
+
+/* -------------------------------------------------------------- evict.c */
+
+int evictBounded(const FnSettings*);
+void evictNoteHit(FnStats*, sqlite3_int64 iId);
+void evictMaybe(Cachier*, FnInfo*, struct CachierStore*, double staleAfter);
 
 /* ----------------------------------------------------------- compress.c */
 

@@ -409,9 +409,10 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
 
   if( bRead && !pPlan->bNoTables ){
     int bTimed = rules.staleAfter<CACHIER_NEVER || rules.maxAge<CACHIER_NEVER;
-    int flags = !bTimed ? 0 : rules.nextTime
-              ? CACHIER_LOOKUP_CREATED|CACHIER_LOOKUP_REFRESH
-              : CACHIER_LOOKUP_CREATED;
+    int bBounded = evictBounded(&pPlan->settings);
+    int flags = (bTimed ? CACHIER_LOOKUP_CREATED : 0)
+              | ((bTimed && rules.nextTime) || bBounded
+                 ? CACHIER_LOOKUP_REFRESH : 0);
     rc = pPlan->pStore->pMethods->xLookup(pPlan->pStore, &key, flags,
                                           &entry, &bFound);
     if( bFound && sqlite3_value_type(entry.pValue)==SQLITE_NULL
@@ -425,6 +426,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
       if( bServable && serveEntry(ctx, pPlan, &entry)==SQLITE_OK ){
         pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
         pPlan->pStats->nHit++;
+        if( bBounded ) evictNoteHit(pPlan->pStats, entry.id);
         if( eAge==AGE_STALE_SERVE ){
           pPlan->pStats->nStaleHit++;
           if( !entry.refresh ){
@@ -532,7 +534,10 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   inflightRelease(p, &lock);
   resultEntry(ctx, pResult, (int)sqlite3_value_subtype(pResult));
   callReset(pCall);
-  if( bStored ) cleanupMaybe(p, pPlan->pInfo, pPlan->pStore, pOpts);
+  if( bStored ){
+    cleanupMaybe(p, pPlan->pInfo, pPlan->pStore, pOpts);
+    evictMaybe(p, pPlan->pInfo, pPlan->pStore, rules.staleAfter);
+  }
 }
 /* memoize(FN, ARG, ...) */
 static void memoizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
@@ -625,6 +630,8 @@ static void precacheFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     resultCallError(ctx, rc, zErr);
     return;
   }
+  evictMaybe(pPlan->p, pPlan->pInfo, pPlan->pStore,
+             pPlan->settings.staleAfter);
   sqlite3_result_value(ctx, argv[1]);
   if( sqlite3_value_subtype(argv[1]) ){
     sqlite3_result_subtype(ctx, sqlite3_value_subtype(argv[1]));

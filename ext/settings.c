@@ -29,6 +29,9 @@ void settingsDefaults(FnSettings *s){
   s->staleIfError = -1.0;
   s->compressMin = CACHIER_COMPRESS_MIN;
   s->compressLevel = CACHIER_COMPRESS_LEVEL;
+  s->maxEntries = s->maxBytes = -1;
+  s->storeMaxEntries = s->storeMaxBytes = -1;
+  s->eEviction = EVICT_LRU;
 }
 
 void settingsClear(FnSettings *s){
@@ -235,6 +238,44 @@ negative:
   return SQLITE_ERROR;
 }
 
+/* Parse a count of entries: a non-negative integer, or 'none' (-1). */
+int parseCount(sqlite3_value *pVal, sqlite3_int64 *pN, char **pzErr){
+  if( sqlite3_value_type(pVal)==SQLITE_INTEGER
+   && sqlite3_value_int64(pVal)>=0 ){
+    *pN = sqlite3_value_int64(pVal);
+    return SQLITE_OK;
+  }
+  if( sqlite3_value_type(pVal)==SQLITE_TEXT ){
+    char *z = lowerTrimmed(pVal);
+    int bNone = z && (strcmp(z, "none")==0 || strcmp(z, "unlimited")==0);
+    sqlite3_free(z);
+    if( bNone ){
+      *pN = -1;
+      return SQLITE_OK;
+    }
+  }
+  *pzErr = sqlite3_mprintf("must be a number of entries (an integer, 0 or "
+                           "more) or 'none'");
+  return SQLITE_ERROR;
+}
+
+/* Parse an eviction policy: 'lru' or 'cost'. */
+int parseEviction(sqlite3_value *pVal, int *pePolicy, char **pzErr){
+  char *z = sqlite3_value_type(pVal)==SQLITE_TEXT ? lowerTrimmed(pVal) : 0;
+  int rc = SQLITE_OK;
+  if( z && strcmp(z, "lru")==0 ){
+    *pePolicy = EVICT_LRU;
+  }else if( z && strcmp(z, "cost")==0 ){
+    *pePolicy = EVICT_COST;
+  }else{
+    *pzErr = sqlite3_mprintf("must be 'lru' (least recently used first) or "
+        "'cost' (cheapest to recompute per stored byte first)");
+    rc = SQLITE_ERROR;
+  }
+  sqlite3_free(z);
+  return rc;
+}
+
 /* Parse a boolean. */
 int parseBool(sqlite3_value *pVal, int *pOn, char **pzErr){
   if( sqlite3_value_type(pVal)==SQLITE_INTEGER ){
@@ -260,10 +301,12 @@ int parseBool(sqlite3_value *pVal, int *pOn, char **pzErr){
   return SQLITE_ERROR;
 }
 
-/* Apply the non-NULL columns of one cachier_config row (columns 1..13 of
+/* Apply the non-NULL columns of one cachier_config row (columns 1..16 of
 ** the settings statement) over *s. Stored values were validated on write;
 ** a value that no longer parses is ignored rather than failing the call. */
 static int settingsApplyRow(sqlite3_stmt *pStmt, FnSettings *s){
+  const char *zName = (const char*)sqlite3_column_text(pStmt, 0);
+  int bStar = zName && strcmp(zName, "*")==0;
   sqlite3_value *v;
   char *zErr = 0;
   double r;
@@ -300,6 +343,14 @@ static int settingsApplyRow(sqlite3_stmt *pStmt, FnSettings *s){
   if( COL(13) && compressLevelCheck(v, &b, &zErr)==SQLITE_OK ){
     s->compressLevel = b;
   }
+  /* The '*' row's bounds bound the whole store; a function's its own. */
+  if( COL(14) && parseCount(v, &n, &zErr)==SQLITE_OK ){
+    if( bStar ) s->storeMaxEntries = n; else s->maxEntries = n;
+  }
+  if( COL(15) && parseSize(v, &n, &zErr)==SQLITE_OK ){
+    if( bStar ) s->storeMaxBytes = n; else s->maxBytes = n;
+  }
+  if( COL(16) && parseEviction(v, &b, &zErr)==SQLITE_OK ) s->eEviction = b;
 #undef COL
   sqlite3_free(zErr);
   return SQLITE_OK;
@@ -309,7 +360,7 @@ static int settingsApplyRow(sqlite3_stmt *pStmt, FnSettings *s){
   "SELECT name, stale_after, next_time, allow_none, wait_for_calc_timeout," \
   " cleanup_stale, cleanup_interval, entry_size_limit, hash_func," \
   " stale_while_refresh, stale_if_error, background_refresh," \
-  " compress_min, compress_level" \
+  " compress_min, compress_level, max_entries, max_bytes, eviction" \
   " FROM main.cachier_config WHERE name IN ('*', ?1) ORDER BY name<>'*'"
 
 /* Load the effective settings of zFn: built-in defaults, then the '*'

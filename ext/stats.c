@@ -34,6 +34,7 @@ void cachierStatsFreeAll(Cachier *p){
   while( p->pStats ){
     FnStats *pNext = p->pStats->pNext;
     sqlite3_free(p->pStats->zFn);
+    sqlite3_free(p->pStats->aRecent);
     sqlite3_free(p->pStats);
     p->pStats = pNext;
   }

@@ -41,6 +41,16 @@ struct CachierEntry {
   sqlite3_int64 nArgs;
 };
 
+/* An entry eviction may delete: its id, its stored size, and (for a scan
+** of the whole store) its function. */
+typedef struct EvictCandidate EvictCandidate;
+struct EvictCandidate {
+  sqlite3_int64 id;
+  sqlite3_int64 nStored;
+  int bStale;                 /* created before staleBefore */
+  char *zFn;                  /* whole-store scans only; else NULL */
+};
+
 /* What xWrite stores. */
 typedef struct CachierWrite CachierWrite;
 struct CachierWrite {
@@ -88,6 +98,13 @@ struct CachierStoreMethods {
   ** when to try again. */
   int (*xRefreshFailed)(CachierStore*, sqlite3_int64 id, int attempts,
                         double retryAt);
+  /* Up to nMax of zFn's entries (the whole store's if NULL) in eviction
+  ** order: those created before staleBefore first, then by ePolicy
+  ** (EVICT_LRU: oldest stored first; EVICT_COST: least compute time per
+  ** stored byte first). *paCand is sqlite3_malloc'ed (free each zFn). */
+  int (*xEvictionCandidates)(CachierStore*, const char *zFn, int ePolicy,
+                             double staleBefore, int nMax,
+                             EvictCandidate **paCand, int *pnCand);
   /* Delete zFn's entries created before `before`. */
   int (*xDeleteOlder)(CachierStore*, const char *zFn, double before,
                       sqlite3_int64 *pnDeleted);

@@ -518,6 +518,50 @@ static int mainGet(CachierStore *pStore, sqlite3_int64 iId,
   return rc==SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+static int mainEvictionCandidates(CachierStore *pStore, const char *zFn,
+                                  int ePolicy, double staleBefore, int nMax,
+                                  EvictCandidate **paCand, int *pnCand){
+  Cachier *p = pStore->pCachier;
+  sqlite3_stmt *pStmt = 0;
+  EvictCandidate *aCand;
+  int n = 0, rc;
+  char *zSql;
+  *paCand = 0;
+  *pnCand = 0;
+  aCand = sqlite3_malloc64(sizeof(EvictCandidate)*(nMax>0 ? nMax : 1));
+  if( aCand==0 ) return SQLITE_NOMEM;
+  zSql = sqlite3_mprintf(
+      "SELECT id, CASE WHEN subtype>255 THEN length(v) ELSE bytes END AS st,"
+      " %s, created < ?5 AS stale FROM main.cachier_data %s"
+      " ORDER BY stale DESC, %s LIMIT ?6",
+      zFn ? "NULL" : "CAST(substr(k, 1, instr(k, x'00')-1) AS TEXT)",
+      zFn ? WHERE_FN : "",
+      ePolicy==EVICT_COST ? "compute_ns*1.0/max(st, 1), created" : "created");
+  rc = zSql ? sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0) : SQLITE_NOMEM;
+  sqlite3_free(zSql);
+  if( rc ){
+    sqlite3_free(aCand);
+    return rc;
+  }
+  if( zFn ) bindFnRange(pStmt, zFn);
+  sqlite3_bind_double(pStmt, 5, staleBefore);
+  sqlite3_bind_int(pStmt, 6, nMax);
+  while( n<nMax && sqlite3_step(pStmt)==SQLITE_ROW ){
+    aCand[n].id = sqlite3_column_int64(pStmt, 0);
+    aCand[n].nStored = sqlite3_column_int64(pStmt, 1);
+    aCand[n].bStale = sqlite3_column_int(pStmt, 3);
+    aCand[n].zFn = 0;
+    if( zFn==0 && sqlite3_column_type(pStmt, 2)==SQLITE_TEXT ){
+      aCand[n].zFn = sqlite3_mprintf("%s", sqlite3_column_text(pStmt, 2));
+    }
+    n++;
+  }
+  rc = sqlite3_finalize(pStmt);
+  *paCand = aCand;
+  *pnCand = n;
+  return rc;
+}
+
 static int mainDeleteOlder(CachierStore *pStore, const char *zFn,
                            double before, sqlite3_int64 *pnDeleted){
   Cachier *p = pStore->pCachier;
@@ -589,7 +633,8 @@ static void mainScanClose(CachierScan *pScan){
 static const CachierStoreMethods mainMethods = {
   "main",
   mainLookup, mainLookupDone, mainLookupLatest, mainWrite, mainMarkRefresh,
-  mainRefreshDue, mainGet, mainRefreshFailed, mainDeleteOlder,
+  mainRefreshDue, mainGet, mainRefreshFailed, mainEvictionCandidates,
+  mainDeleteOlder,
   mainClear, mainDelete,
   mainScanOpen, mainScanNext, mainScanClose
 };

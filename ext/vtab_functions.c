@@ -12,7 +12,9 @@
 ** columns inherit), stale_after, next_time, allow_none,
 ** wait_for_calc_timeout, cleanup_stale, cleanup_interval, entry_size_limit,
 ** hash_func, stale_while_refresh, stale_if_error, background_refresh,
-** compress_min, compress_level.
+** compress_min, compress_level, max_entries, max_bytes, eviction (the
+** '*' row's max_entries and max_bytes bound the whole store and are not
+** inherited).
 ** NULL means "inherit". Values are validated and stored in
 ** canonical form (durations in seconds or 'never', sizes in bytes or
 ** 'none', booleans 0/1): an invalid value is an error and changes nothing.
@@ -25,7 +27,7 @@
 /* The columns, in the order of the table (and of cachier_config's
 ** columns of the same names), with the kind of value each takes. */
 enum { KIND_NAME, KIND_DURATION, KIND_BOOL, KIND_SIZE, KIND_FUNCTION,
-       KIND_LEVEL };
+       KIND_LEVEL, KIND_COUNT, KIND_EVICTION };
 static const struct FnColumn {
   const char *zName;
   int eKind;
@@ -44,13 +46,18 @@ static const struct FnColumn {
   { "background_refresh",    KIND_BOOL },
   { "compress_min",          KIND_SIZE },
   { "compress_level",        KIND_LEVEL },
+  { "max_entries",           KIND_COUNT },
+  { "max_bytes",             KIND_SIZE },
+  { "eviction",              KIND_EVICTION },
 };
 #define N_COL ((int)(sizeof(aColumn)/sizeof(aColumn[0])))
 #define COL_NAME 0
+#define BIND_LIST "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17"
 #define COLUMN_LIST "name, stale_after, next_time, allow_none," \
   " wait_for_calc_timeout, cleanup_stale, cleanup_interval," \
   " entry_size_limit, hash_func, stale_while_refresh, stale_if_error," \
-  " background_refresh, compress_min, compress_level"
+  " background_refresh, compress_min, compress_level, max_entries," \
+  " max_bytes, eviction"
 
 typedef struct FnCursor FnCursor;
 struct FnCursor {
@@ -181,6 +188,17 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind, int iCol,
       rc = parseBool(pVal, &b, &zWhy);
       if( rc ) break;
       return sqlite3_bind_int(pStmt, iBind, b);
+    case KIND_COUNT:
+      rc = parseCount(pVal, &n, &zWhy);
+      if( rc ) break;
+      if( n<0 ) return sqlite3_bind_text(pStmt, iBind, "none", -1,
+                                         SQLITE_STATIC);
+      return sqlite3_bind_int64(pStmt, iBind, n);
+    case KIND_EVICTION:
+      rc = parseEviction(pVal, &b, &zWhy);
+      if( rc ) break;
+      return sqlite3_bind_text(pStmt, iBind, b==EVICT_COST ? "cost" : "lru",
+                               -1, SQLITE_STATIC);
     case KIND_LEVEL:
       rc = compressLevelCheck(pVal, &b, &zWhy);
       if( rc ) break;
@@ -238,16 +256,15 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     int bReplace = sqlite3_vtab_on_conflict(p->db)==SQLITE_REPLACE;
     rc = sqlite3_prepare_v2(p->db, bReplace
         ? "INSERT OR REPLACE INTO main.cachier_config(" COLUMN_LIST ")"
-          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
+          " VALUES(" BIND_LIST ")"
         : "INSERT INTO main.cachier_config(" COLUMN_LIST ")"
-          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+          " VALUES(" BIND_LIST ")",
         -1, &pStmt, 0);
   }else{
     rc = sqlite3_prepare_v2(p->db,
         "UPDATE main.cachier_config SET (" COLUMN_LIST ")"
-        " = (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
-        " WHERE rowid=?15", -1, &pStmt, 0);
-    if( rc==SQLITE_OK ) sqlite3_bind_value(pStmt, 15, argv[0]);
+        " = (" BIND_LIST ") WHERE rowid=?18", -1, &pStmt, 0);
+    if( rc==SQLITE_OK ) sqlite3_bind_value(pStmt, N_COL+1, argv[0]);
   }
   if( rc ){
     zErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));

@@ -5,7 +5,8 @@
 **   SELECT * FROM cachier_stats;
 ** One row per function that this connection called or that has entries:
 **   fn, hits, misses, stale_hits, computes, errors, write_errors,
-**   entries, bytes, hit_rate, compute_seconds, saved_seconds, stored_bytes
+**   entries, bytes, hit_rate, compute_seconds, saved_seconds, stored_bytes,
+**   evictions
 ** hits/misses/... count this connection's calls since it opened (they live
 ** in memory: hits never write). stale_hits counts calls that found a stale
 ** entry. entries and bytes are read from the store. saved_seconds
@@ -42,7 +43,8 @@ static int statsConnect(sqlite3 *db, void *pAux, int argc,
   rc = cachierVtabConnect(db, pAux, "CREATE TABLE x(fn TEXT, hits INTEGER,"
       " misses INTEGER, stale_hits INTEGER, computes INTEGER, errors INTEGER,"
       " write_errors INTEGER, entries INTEGER, bytes INTEGER, hit_rate REAL,"
-      " compute_seconds REAL, saved_seconds REAL, stored_bytes INTEGER)",
+      " compute_seconds REAL, saved_seconds REAL, stored_bytes INTEGER,"
+      " evictions INTEGER)",
       0, ppVtab);
   if( rc==SQLITE_OK ) ((Cachier*)pAux)->anchored = 1;
   return rc;
@@ -177,6 +179,7 @@ static int statsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
       break;
     case 10: sqlite3_result_double(ctx, (double)c->computeNs*1e-9); break;
     case 12: sqlite3_result_int64(ctx, r->nStoredBytes); break;
+    case 13: sqlite3_result_int64(ctx, c->nEviction); break;
     case 11: {
       /* Each hit saved about one computation: the stored entries' average
       ** compute time, else this connection's own average. */

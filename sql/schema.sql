@@ -34,7 +34,11 @@ CREATE TABLE IF NOT EXISTS main.cachier_config(
                           -- when recomputing fails, or 'never'
   background_refresh,     -- 0/1: refresh on a cachier thread (see README)
   compress_min,           -- bytes: zstd-compress values this big, or 'none'
-  compress_level          -- zstd level
+  compress_level,         -- zstd level
+  max_entries,            -- bound on the function's entries, or 'none'
+                          -- (in the '*' row: on the whole store)
+  max_bytes,              -- bound on their stored bytes, or 'none' (idem)
+  eviction                -- 'lru' or 'cost'
 );
 
 -- The entries. id = fn_hash:16 | key_hash:40 | slot:8. A lookup is a rowid

@@ -13,8 +13,9 @@
 **   - feeds random text to memoize_with() options, cachier_functions
 **     durations and sizes, and random function names to memoize();
 **   - corrupts the refresh queue (refresh, attempts, retry_at, args),
-**     turns next_time on with tiny stale_after values and runs
-**     cachier_refresh() and cachier_cleanup_stale() on what is there.
+**     turns next_time on with tiny stale_after values and small size
+**     bounds, and runs cachier_refresh() and cachier_cleanup_stale() on
+**     what is there.
 ** Exits non-zero if memoize() ever returns a value that differs from what
 ** the function itself returns.
 */
@@ -156,9 +157,12 @@ int main(int argc, char **argv){
         break;
       case 12:
         execIgnore(db, "INSERT OR REPLACE INTO cachier_functions(name,"
-                       " stale_after, next_time, stale_if_error, cleanup_stale)"
+                       " stale_after, next_time, stale_if_error, cleanup_stale,"
+                       " max_entries, max_bytes, eviction)"
                        " VALUES ('ifnull', abs(random()) % 3 * 0.000001, 1,"
-                       " 'never', abs(random()) % 2);"
+                       " 'never', abs(random()) % 2, abs(random()) % 20,"
+                       " abs(random()) % 500, CASE abs(random()) % 2"
+                       " WHEN 0 THEN 'lru' ELSE 'cost' END);"
                        " SELECT cachier_refresh(); SELECT cachier_refresh('ifnull', 0.001);"
                        " SELECT cachier_cleanup_stale(abs(random()) % 2"
                        " ? 'ifnull' : NULL);");

@@ -188,12 +188,6 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind, int iCol,
       rc = parseBool(pVal, &b, &zWhy);
       if( rc ) break;
       return sqlite3_bind_int(pStmt, iBind, b);
-    case KIND_COUNT:
-      rc = parseCount(pVal, &n, &zWhy);
-      if( rc ) break;
-      if( n<0 ) return sqlite3_bind_text(pStmt, iBind, "none", -1,
-                                         SQLITE_STATIC);
-      return sqlite3_bind_int64(pStmt, iBind, n);
     case KIND_EVICTION:
       rc = parseEviction(pVal, &b, &zWhy);
       if( rc ) break;
@@ -204,7 +198,9 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind, int iCol,
       if( rc ) break;
       return sqlite3_bind_int(pStmt, iBind, b);
     case KIND_SIZE:
-      rc = parseSize(pVal, &n, &zWhy);
+    case KIND_COUNT:          /* both: a number, or 'none' (-1) */
+      rc = aColumn[iCol].eKind==KIND_SIZE ? parseSize(pVal, &n, &zWhy)
+                                          : parseCount(pVal, &n, &zWhy);
       if( rc ) break;
       if( n<0 ) return sqlite3_bind_text(pStmt, iBind, "none", -1,
                                          SQLITE_STATIC);

@@ -16,7 +16,8 @@
 ** (default 3) when that makes it smaller; with a trained dictionary, any
 ** such value of at least DICT_MIN_BYTES is tried. Everything else is
 ** stored as it is. How a value is stored (its codec) rides in the high
-** bits of the store's subtype column, so a hit reads nothing more:
+** bits of the store's subtype column, which every hit reads anyway (a
+** compressed value's logical size is read only for it):
 **     subtype column = subtype | kind << 8 | dictionary id << 10
 ** with kind 1 for a compressed TEXT, 2 for a compressed BLOB. Reading is
 ** checked: the frame must be whole, name its size, decompress to exactly

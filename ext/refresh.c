@@ -96,6 +96,12 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
 
   call.zFn = sqlite3_mprintf("%s", (const char*)aKey);
   if( call.zFn==0 ) goto done;
+  if( cachierIsOwnFunction(call.zFn) ){
+    /* No memoize() call stores such an entry: a forged or damaged row,
+    ** which must not make a refresh run cachier_clear() or the like. */
+    pStore->pMethods->xDelete(pStore, iId);
+    goto done;
+  }
   if( settingsLoad(p, call.zFn, &s, 0) ) goto done;
   if( bBackgroundOnly && !s.backgroundRefresh ) goto done;
   rc = keyDecodeArgs(aArgs ? aArgs : aKey, aArgs ? nArgs : nKey, &nArg,

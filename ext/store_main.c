@@ -36,27 +36,32 @@ struct MainScan {
 #define ENTRY_COLUMNS "id, k, subtype, created, compute_ns, bytes, v"
 #define FULL_COLUMNS ENTRY_COLUMNS ", refresh, attempts, retry_at, args"
 /* A hit reads only what it serves, and SQLite compares the key bytes.
-** Nearly every key sits in the first slot of its range, so the first arm
-** is a rowid point lookup that a hit stops after; a miss goes on to search
-** the rest of the range, in the same statement (one read transaction), and
-** the last arm returns a marker row (subtype -1) when the whole range is
-** empty, so the write that follows can go straight to the first slot. */
-#define SQL_LOOKUP_OF(cols, nulls) \
+** Nearly every key sits in the first slot of its range, so a lookup is
+** first a rowid point lookup (SQL_POINT), which is all a hit runs. A miss
+** goes on with SQL_REST: the rest of the range, then a marker row
+** (subtype -1) when the whole range is empty, so the write that follows
+** can go straight to the first slot. SQL_LOOKUP_REFRESH is both in one
+** statement (one snapshot), for the read-only connection of
+** xLookupLatest. */
+#define LOOKUP_COLUMNS         "v, subtype, created, bytes"
+#define LOOKUP_REFRESH_COLUMNS LOOKUP_COLUMNS ", id, refresh"
+#define SQL_POINT_OF(cols) \
+  "SELECT " cols " FROM main.cachier_data WHERE id=?1 AND k=?2"
+#define SQL_REST_OF(cols, nulls) \
   "SELECT " cols " FROM main.cachier_data" \
-  "  WHERE id=?1 AND k=?2" \
-  " UNION ALL" \
-  " SELECT " cols " FROM main.cachier_data" \
   "  WHERE id BETWEEN ?1+1 AND ?1+255 AND k=?2" \
   " UNION ALL" \
   " SELECT " nulls " WHERE NOT EXISTS (SELECT 1 FROM main.cachier_data" \
   "  WHERE id BETWEEN ?1 AND ?1+255)"
-#define SQL_LOOKUP \
-  SQL_LOOKUP_OF("v, subtype, created, bytes", "NULL, -1, NULL, 0")
-/* The same, also with what marking a refresh needs (next_time only, so
-** other hits do not pay for two more columns). */
+#define SQL_POINT          SQL_POINT_OF(LOOKUP_COLUMNS)
+#define SQL_POINT_REFRESH  SQL_POINT_OF(LOOKUP_REFRESH_COLUMNS)
+#define SQL_REST           SQL_REST_OF(LOOKUP_COLUMNS, "NULL, -1, NULL, 0")
+/* The same, also with what marking a refresh needs (next_time and
+** bounded functions only, so other hits do not pay for two columns). */
+#define SQL_REST_REFRESH \
+  SQL_REST_OF(LOOKUP_REFRESH_COLUMNS, "NULL, -1, NULL, 0, 0, 0")
 #define SQL_LOOKUP_REFRESH \
-  SQL_LOOKUP_OF("v, subtype, created, bytes, id, refresh", \
-                "NULL, -1, NULL, 0, 0, 0")
+  SQL_POINT_REFRESH " UNION ALL " SQL_REST_REFRESH
 /* The common write: a key whose whole range the lookup saw empty. */
 #define SQL_INSERT \
   "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ", args)" \
@@ -114,7 +119,7 @@ static void rowToEntry(sqlite3_stmt *pStmt, CachierEntry *e){
   }
 }
 
-/* Fill pEntry from a row of SQL_LOOKUP whose subtype column is `subtype`
+/* Fill pEntry from a row of SQL_POINT or SQL_REST whose subtype column is `subtype`
 ** (already read: -1 marks the empty-range row): only what a hit serves
 ** (each column call costs a mutex round trip); other fields are unset. */
 static void lookupRowToEntry(sqlite3_stmt *pStmt, int subtype, int flags,
@@ -135,31 +140,47 @@ static void lookupRowToEntry(sqlite3_stmt *pStmt, int subtype, int flags,
 static int mainLookup(CachierStore *pStore, const CachierKey *pKey,
                       int flags, CachierEntry *pEntry, int *pFound){
   MainStore *s = (MainStore*)pStore;
+  Cachier *p = pStore->pCachier;
   int bRefresh = (flags & CACHIER_LOOKUP_REFRESH)!=0;
-  int iStmt = bRefresh ? STMT_LOOKUP_REFRESH : STMT_LOOKUP;
-  sqlite3_stmt *pStmt = cachierStmt(pStore->pCachier, iStmt,
-                              bRefresh ? SQL_LOOKUP_REFRESH : SQL_LOOKUP);
-  int rc;
+  int iStmt = bRefresh ? STMT_POINT_REFRESH : STMT_POINT;
+  sqlite3_stmt *pStmt = cachierStmt(p, iStmt,
+                              bRefresh ? SQL_POINT_REFRESH : SQL_POINT);
+  int rc, bRest;
   *pFound = 0;
   s->pLookup = pStmt;
   s->iLookup = iStmt;
-  if( pStmt==0 ) return SQLITE_OK;
-  sqlite3_bind_int64(pStmt, 1, pKey->iBase);
-  sqlite3_bind_blob64(pStmt, 2, pKey->aKey, pKey->nKey, SQLITE_STATIC);
   s->iEmptyBase = 0;
-  rc = sqlite3_step(pStmt);
-  if( rc==SQLITE_ROW ){
-    int subtype = sqlite3_column_int(pStmt, 1);
-    if( subtype<0 ){
-      s->iEmptyBase = pKey->iBase;
-      s->nEmptyChanges = sqlite3_total_changes64(pStore->pCachier->db);
-      return SQLITE_OK;
+  if( pStmt==0 ) return SQLITE_OK;
+  /* The first slot, then (on a miss) the rest of the range. */
+  for(bRest=0; bRest<2; bRest++){
+    sqlite3_bind_int64(pStmt, 1, pKey->iBase);
+    sqlite3_bind_blob64(pStmt, 2, pKey->aKey, pKey->nKey, SQLITE_STATIC);
+    rc = sqlite3_step(pStmt);
+    if( rc==SQLITE_ROW ){
+      int subtype = sqlite3_column_int(pStmt, 1);
+      if( subtype>=0 ){
+        lookupRowToEntry(pStmt, subtype, flags, pEntry);
+        *pFound = 1;
+        return SQLITE_OK;
+      }
+      if( bRest ){            /* the marker: the whole range is empty */
+        s->iEmptyBase = pKey->iBase;
+        s->nEmptyChanges = sqlite3_total_changes64(p->db);
+        return SQLITE_OK;
+      }
+      /* (a negative subtype in the first slot: a damaged row, a miss) */
+    }else if( rc!=SQLITE_DONE ){
+      return rc;
     }
-    lookupRowToEntry(pStmt, subtype, flags, pEntry);
-    *pFound = 1;
-    return SQLITE_OK;
+    if( bRest ) break;
+    cachierStmtDone(p, iStmt, pStmt);
+    iStmt = bRefresh ? STMT_LOOKUP_REFRESH : STMT_LOOKUP;
+    pStmt = cachierStmt(p, iStmt, bRefresh ? SQL_REST_REFRESH : SQL_REST);
+    s->pLookup = pStmt;
+    s->iLookup = iStmt;
+    if( pStmt==0 ) return SQLITE_OK;
   }
-  return rc==SQLITE_DONE ? SQLITE_OK : rc;
+  return SQLITE_OK;
 }
 
 static void mainLookupDone(CachierStore *pStore){

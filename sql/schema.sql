@@ -41,12 +41,14 @@ CREATE TABLE IF NOT EXISTS main.cachier_config(
   eviction                -- 'lru' or 'cost'
 );
 
--- The entries. id = fn_hash:16 | key_hash:40 | slot:8. A lookup is a rowid
--- range scan of the key's 256 slots (nearly always one row); the entries of
--- a function are one rowid range, so listing or clearing a function needs
--- no index (and a stored miss updates no index). k holds the exact key
--- (function name, NUL, type-exact encoding of the arguments) and is compared
--- on every hit: a hash collision is never a false hit.
+-- The entries. id = fn_hash:16 | key_hash:40 | slot:8. A key owns 256
+-- consecutive rowids: a hit is a rowid point lookup of the first, and only
+-- a miss searches the rest; the entries of a function are one rowid range,
+-- so listing or clearing a function needs no index (and a stored miss
+-- updates none: the one index, of pending refreshes, is partial and skips
+-- it). k holds the exact key (function name, NUL, type-exact encoding of
+-- the arguments) and is compared on every hit: a hash collision is never a
+-- false hit.
 -- Small columns come first so a hit reads v last.
 CREATE TABLE IF NOT EXISTS main.cachier_data(
   id          INTEGER PRIMARY KEY,

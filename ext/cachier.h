@@ -62,7 +62,6 @@ typedef struct Inflight Inflight;
 typedef struct InflightLock InflightLock;
 typedef struct Refresher Refresher;
 typedef struct ZstdState ZstdState;
-typedef struct StoredValue StoredValue;
 typedef struct DecodedValue DecodedValue;
 
 /* ---------------------------------------------------------------- stats.c */
@@ -279,20 +278,12 @@ void evictMaybe(Cachier*, FnInfo*, struct CachierStore*, double staleAfter);
 #define CACHIER_COMPRESS_MIN   512
 #define CACHIER_COMPRESS_LEVEL 3
 
-/* A value in its stored form: codec 0 means "as it is" (a is NULL). */
-struct StoredValue {
-  int codec;
-  unsigned char *a;
-  sqlite3_int64 n;
-};
 /* A stored value decoded: its type (TEXT or BLOB) and bytes. */
 struct DecodedValue {
   int eType;
   unsigned char *a;
   sqlite3_int64 n;
 };
-void valueEncode(Cachier*, const FnSettings*, sqlite3_value*, StoredValue*);
-void storedValueFree(StoredValue*);
 int valueDecode(Cachier*, int codec, sqlite3_value *pStored,
                 sqlite3_int64 nLogical, DecodedValue*);
 void decodedValueResult(sqlite3_context*, DecodedValue*, int subtype);

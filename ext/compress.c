@@ -135,12 +135,25 @@ static Dict *dictGet(Cachier *p, sqlite3_int64 iId, unsigned zstdId){
   return d;
 }
 
+/* A value in its stored form: codec 0 means "as it is" (a is NULL). */
+typedef struct StoredValue StoredValue;
+struct StoredValue {
+  int codec;
+  unsigned char *a;
+  sqlite3_int64 n;
+};
+
+static void storedValueFree(StoredValue *v){
+  sqlite3_free(v->a);
+  memset(v, 0, sizeof(*v));
+}
+
 /* Encode pValue for storage under settings s: compressed into *pOut when
 ** that pays, else *pOut is left with codec 0 (store the value as it is).
 ** Never fails the write: a value that cannot be compressed is stored
 ** raw. */
-void valueEncode(Cachier *p, const FnSettings *s, sqlite3_value *pValue,
-                 StoredValue *pOut){
+static void valueEncode(Cachier *p, const FnSettings *s,
+                        sqlite3_value *pValue, StoredValue *pOut){
   int eType = sqlite3_value_type(pValue);
   sqlite3_int64 n;
   const void *pIn;
@@ -215,11 +228,6 @@ int compressLevelCheck(sqlite3_value *pVal, int *pLevel, char **pzWhy){
   return SQLITE_OK;
 }
 
-void storedValueFree(StoredValue *v){
-  sqlite3_free(v->a);
-  memset(v, 0, sizeof(*v));
-}
-
 /* Decode a stored value: pStored holds a frame of codec `codec` whose
 ** logical size is nLogical. On success *pOut owns the bytes. Returns
 ** SQLITE_CORRUPT for anything that is not exactly right, SQLITE_TOOBIG
@@ -271,6 +279,47 @@ int valueDecode(Cachier *p, int codec, sqlite3_value *pStored,
   pOut->n = (sqlite3_int64)nFrame;
   pOut->eType = kind==KIND_TEXT ? SQLITE_TEXT : SQLITE_BLOB;
   return SQLITE_OK;
+}
+
+/* Store pValue for pKey in pStore, compressed as settings s say, with
+** computeNs and (hash_func keys) the encoded arguments aArgs. What every
+** cache write of a value goes through. */
+int valueWrite(Cachier *p, CachierStore *pStore, const CachierKey *pKey,
+               const FnSettings *s, sqlite3_value *pValue,
+               sqlite3_int64 computeNs, const unsigned char *aArgs,
+               sqlite3_int64 nArgs){
+  StoredValue stored;
+  CachierWrite w;
+  int rc;
+  valueEncode(p, s, pValue, &stored);
+  w.pValue = pValue;
+  w.subtype = (int)sqlite3_value_subtype(pValue);
+  w.codec = stored.codec;
+  w.aStored = stored.a;
+  w.nStored = stored.n;
+  w.created = cachierNow(p);
+  w.computeNs = computeNs;
+  w.aArgs = nArgs ? aArgs : 0;
+  w.nArgs = nArgs;
+  rc = pStore->pMethods->xWrite(pStore, pKey, &w);
+  storedValueFree(&stored);
+  return rc;
+}
+
+/* Make the value of entry e the result of ctx, decoding it if it is
+** compressed. SQLITE_OK, or why it does not decode (ctx is then left
+** alone). */
+int valueResult(Cachier *p, sqlite3_context *ctx, const CachierEntry *e){
+  DecodedValue d;
+  int rc;
+  if( e->codec==0 ){
+    sqlite3_result_value(ctx, e->pValue);
+    if( e->subtype ) sqlite3_result_subtype(ctx, (unsigned int)e->subtype);
+    return SQLITE_OK;
+  }
+  rc = valueDecode(p, e->codec, e->pValue, e->nBytes, &d);
+  if( rc==SQLITE_OK ) decodedValueResult(ctx, &d, e->subtype);
+  return rc;
 }
 
 /* Make a decoded value the result of ctx (handing its bytes over). */

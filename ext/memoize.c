@@ -223,23 +223,12 @@ static void planArgs(Plan *pPlan, sqlite3_value **apArg, KeyBuf *pArgs){
 static int planStore(Plan *pPlan, const CachierKey *pKey,
                      sqlite3_value *pValue, sqlite3_int64 computeNs,
                      sqlite3_value **apArg){
-  Cachier *p = pPlan->p;
   KeyBuf args;
   int rc;
-  StoredValue stored;
-  CachierWrite w;
   if( pPlan->bNoWrite ) return 0;
   planArgs(pPlan, apArg, &args);
-  valueEncode(p, &pPlan->settings, pValue, &stored);
-  w.pValue = pValue;
-  w.subtype = (int)sqlite3_value_subtype(pValue);
-  w.pStored = &stored;
-  w.created = cachierNow(p);
-  w.computeNs = computeNs;
-  w.aArgs = args.n ? args.a : 0;
-  w.nArgs = args.n;
-  rc = pPlan->pStore->pMethods->xWrite(pPlan->pStore, pKey, &w);
-  storedValueFree(&stored);
+  rc = valueWrite(pPlan->p, pPlan->pStore, pKey, &pPlan->settings, pValue,
+                  computeNs, args.a, args.n);
   keyBufFree(&args);
   if( rc==SQLITE_OK ){
     pPlan->bNoTables = 0;
@@ -261,21 +250,13 @@ static void resultEntry(sqlite3_context *ctx, sqlite3_value *pValue,
 ** never served: it is counted and logged, and the caller treats the entry
 ** as a miss, so the value is computed and rewritten. */
 static int serveEntry(sqlite3_context *ctx, Plan *pPlan, CachierEntry *e){
-  DecodedValue d;
-  int rc;
-  if( e->codec==0 ){
-    resultEntry(ctx, e->pValue, e->subtype);
-    return SQLITE_OK;
-  }
-  rc = valueDecode(pPlan->p, e->codec, e->pValue, e->nBytes, &d);
+  int rc = valueResult(pPlan->p, ctx, e);
   if( rc ){
     pPlan->pStats->nError++;
     cachierLog(pPlan->p, "cachier: %s(): a stored value does not decode "
                "(%s); recomputing it", pPlan->zFn, sqlite3_errstr(rc));
-    return rc;
   }
-  decodedValueResult(ctx, &d, e->subtype);
-  return SQLITE_OK;
+  return rc;
 }
 
 /* A stale value kept while its entry is recomputed, to stand in for an
@@ -313,15 +294,15 @@ static void staleFree(StaleCopy *pCopy){
   memset(pCopy, 0, sizeof(*pCopy));
 }
 
-/* May this call (made outside a write transaction) wait for another
-** connection's computation of its key? Not if that connection could not
-** store its result until we finish: we hold a read lock outside WAL mode
-** (a rollback journal cannot commit under a reader). Waiting would only
-** stall the other connection for its busy_timeout and then compute
-** twice. */
-static int planMayWait(Plan *pPlan){
+/* May a call made in main's transaction state eTxn (not a write one) wait
+** for another connection's computation of its key? Not if that connection
+** could not store its result until we finish: we hold a read lock outside
+** WAL mode (a rollback journal cannot commit under a reader). Waiting
+** would only stall the other connection for its busy_timeout and then
+** compute twice. */
+static int planMayWait(Plan *pPlan, int eTxn){
   sqlite3 *db = pPlan->p->db;
-  if( sqlite3_txn_state(db, "main")==SQLITE_TXN_NONE ) return 1;
+  if( eTxn==SQLITE_TXN_NONE ) return 1;
   if( pPlan->eWal<0 ){
     sqlite3_stmt *pStmt = 0;
     pPlan->eWal = 0;
@@ -368,6 +349,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   char *zErr = 0;
   int rc, bRead, bWrite, bAllowNone, bFound = 0, bWaited = 0, bStored = 0;
   int bCorrupt = 0;           /* the entry found did not decode */
+  int eTxn;                   /* main's transaction state before computing */
   StaleCopy stale;            /* stale value kept for stale_if_error */
   sqlite3_int64 t0, computeNs;
   sqlite3_value *pResult;
@@ -465,18 +447,18 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   ** stored (a connection whose read snapshot is older than that needs
   ** xLookupLatest, which is only worth it after a wait). */
   if( bWrite && !pPlan->bNoWrite
-   && sqlite3_txn_state(p->db, "main")!=SQLITE_TXN_WRITE ){
+   && (eTxn = sqlite3_txn_state(p->db, "main"))!=SQLITE_TXN_WRITE ){
     /* (Under a write transaction nobody else can see our result before
     ** it commits, so a mark would only make others wait in vain.) */
     int eMark = inflightAcquire(p, key.iBase, rules.waitForCalcTimeout,
-                                !planMayWait(pPlan), &lock, &bWaited);
+                                !planMayWait(pPlan, eTxn), &lock, &bWaited);
     if( bWaited && pOpts->verbose ){
       cachierLog(p, "cachier: %s(): waited for another computation of this "
                  "key (%s)", key.zFn, eMark==INFLIGHT_HELD
                  ? "it ended" : "timed out or cleared");
     }
     if( bRead && (bWaited || (eMark==INFLIGHT_HELD && !bCorrupt
-          && sqlite3_txn_state(p->db, "main")==SQLITE_TXN_NONE)) ){
+                              && eTxn==SQLITE_TXN_NONE)) ){
       rc = pPlan->pStore->pMethods->xLookupLatest(pPlan->pStore, &key,
                                                   &entry, &bFound);
       if( bFound && (sqlite3_value_type(entry.pValue)!=SQLITE_NULL
@@ -607,19 +589,9 @@ static void precacheFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   rc = planMakeKey(pPlan, &argv[2], &key, &zErr);
   if( rc==SQLITE_OK ){
     KeyBuf args;
-    StoredValue stored;
-    CachierWrite w;
     planArgs(pPlan, &argv[2], &args);
-    valueEncode(pPlan->p, &pPlan->settings, argv[1], &stored);
-    memset(&w, 0, sizeof(w));
-    w.pValue = argv[1];
-    w.subtype = (int)sqlite3_value_subtype(argv[1]);
-    w.pStored = &stored;
-    w.created = cachierNow(pPlan->p);
-    w.aArgs = args.n ? args.a : 0;
-    w.nArgs = args.n;
-    rc = pPlan->pStore->pMethods->xWrite(pPlan->pStore, &key, &w);
-    storedValueFree(&stored);
+    rc = valueWrite(pPlan->p, pPlan->pStore, &key, &pPlan->settings,
+                    argv[1], 0, args.a, args.n);
     keyBufFree(&args);
     if( rc ){
       zErr = sqlite3_mprintf("cachier_precache: cannot store the value: %s",

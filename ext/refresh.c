@@ -66,6 +66,7 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
   sqlite3_int64 nKey = 0, nArgs = 0, t0, computeNs;
   char *zErr = 0;
   int bFound = 0, attempts = 0, nArg = 0, bWaited, rc, bRan = 0;
+  int bHashKey = 0;
   double now = cachierNow(p);
   FnStats *pStats;
 
@@ -78,16 +79,13 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
     /* Only a hash_func key lacks the arguments. Any other key is its own
     ** source of truth: a stray args value must not change what the
     ** refresh computes for it. */
-    nArgs = e.aArgs && keyIsHashFuncKey(e.aKey, e.nKey) ? e.nArgs : 0;
+    bHashKey = keyIsHashFuncKey(e.aKey, e.nKey);
+    nArgs = bHashKey && e.aArgs ? e.nArgs : 0;
     aKey = sqlite3_malloc64(nKey + nArgs + 1);
     if( aKey ){
       memcpy(aKey, e.aKey, (size_t)nKey);
-      if( nArgs ){
-        aArgs = aKey + nKey;
-        memcpy(aArgs, e.aArgs, (size_t)nArgs);
-      }else if( keyIsHashFuncKey(e.aKey, e.nKey) ){
-        aArgs = aKey + nKey;    /* no arguments: keyDecodeArgs() says so */
-      }
+      aArgs = aKey + nKey;
+      if( nArgs ) memcpy(aArgs, e.aArgs, (size_t)nArgs);
       attempts = e.attempts;
     }
   }
@@ -104,8 +102,12 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
   }
   if( settingsLoad(p, call.zFn, &s, 0) ) goto done;
   if( bBackgroundOnly && !s.backgroundRefresh ) goto done;
-  rc = keyDecodeArgs(aArgs ? aArgs : aKey, aArgs ? nArgs : nKey, &nArg,
-                     0, 0);
+  /* The arguments: those stored beside a hash_func key, else the key's. */
+  if( !bHashKey ){
+    aArgs = aKey;
+    nArgs = nKey;
+  }
+  rc = keyDecodeArgs(aArgs, nArgs, &nArg, 0, 0);
   if( rc ){
     /* Not refreshable (a hash_func entry stored by cachier 0.1.0, without
     ** its arguments, or a damaged key): drop it, so the next call
@@ -133,8 +135,7 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
   pStats = cachierStatsFor(p, call.zFn);
   p->depth++;
   t0 = cachierMonotonicNs();
-  rc = callRunEncoded(p, &call, aArgs ? aArgs : aKey, aArgs ? nArgs : nKey,
-                      &zErr);
+  rc = callRunEncoded(p, &call, aArgs, nArgs, &zErr);
   computeNs = cachierMonotonicNs() - t0;
   p->depth--;
   bRan = 1;
@@ -149,23 +150,13 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
       /* The function's answer is not cacheable now: drop the old one. */
       rc = pStore->pMethods->xDelete(pStore, iId);
     }else{
-      StoredValue stored;
-      CachierWrite w;
       key.zFn = call.zFn;
       key.nFn = (int)strlen(call.zFn);
       key.aKey = aKey;
       key.nKey = nKey;
       key.iBase = iId & ~(sqlite3_int64)0xff;
-      valueEncode(p, &s, pResult, &stored);
-      w.pValue = pResult;
-      w.subtype = (int)sqlite3_value_subtype(pResult);
-      w.pStored = &stored;
-      w.created = cachierNow(p);
-      w.computeNs = computeNs;
-      w.aArgs = nArgs ? aArgs : 0;
-      w.nArgs = nArgs;
-      rc = pStore->pMethods->xWrite(pStore, &key, &w);
-      storedValueFree(&stored);
+      rc = valueWrite(p, pStore, &key, &s, pResult, computeNs,
+                      bHashKey ? aArgs : 0, bHashKey ? nArgs : 0);
     }
     callReset(&call);
     if( rc ){

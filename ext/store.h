@@ -56,7 +56,9 @@ typedef struct CachierWrite CachierWrite;
 struct CachierWrite {
   sqlite3_value *pValue;      /* the value, as the function returned it */
   int subtype;
-  const StoredValue *pStored; /* its encoded form, or NULL: pValue as is */
+  int codec;                  /* how it is stored (compress.c), 0: as is */
+  const unsigned char *aStored; /* its encoded form when codec is not 0 */
+  sqlite3_int64 nStored;
   double created;
   sqlite3_int64 computeNs;
   const unsigned char *aArgs; /* hash_func keys: the encoded arguments */
@@ -122,6 +124,12 @@ struct CachierStore {
   const CachierStoreMethods *pMethods;
   Cachier *pCachier;
 };
+
+/* The value codec's side of stores (compress.c). */
+int valueWrite(Cachier*, CachierStore*, const CachierKey*, const FnSettings*,
+               sqlite3_value *pValue, sqlite3_int64 computeNs,
+               const unsigned char *aArgs, sqlite3_int64 nArgs);
+int valueResult(Cachier*, sqlite3_context*, const CachierEntry*);
 
 /* The default store of a connection (shadow tables in "main"). */
 CachierStore *cachierMainStore(Cachier*);

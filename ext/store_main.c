@@ -264,14 +264,12 @@ static int writeOnce(MainStore *s, const CachierKey *pKey,
   sqlite3_bind_int64(pStmt, 1, pKey->iBase);
   sqlite3_bind_blob64(pStmt, 2, pKey->aKey, pKey->nKey, SQLITE_STATIC);
   /* The codec rides in the subtype column's high bits (compress.c). */
-  sqlite3_bind_int(pStmt, 3, (w->subtype & 0xff)
-                   | (w->pStored ? w->pStored->codec<<8 : 0));
+  sqlite3_bind_int(pStmt, 3, (w->subtype & 0xff) | (w->codec<<8));
   sqlite3_bind_double(pStmt, 4, w->created);
   sqlite3_bind_int64(pStmt, 5, w->computeNs);
   sqlite3_bind_int64(pStmt, 6, cachierValueBytes(w->pValue));
-  if( w->pStored && w->pStored->codec ){
-    sqlite3_bind_blob64(pStmt, 7, w->pStored->a, w->pStored->n,
-                        SQLITE_STATIC);
+  if( w->codec ){
+    sqlite3_bind_blob64(pStmt, 7, w->aStored, w->nStored, SQLITE_STATIC);
   }else{
     sqlite3_bind_value(pStmt, 7, w->pValue);
   }

@@ -217,16 +217,8 @@ static int entriesColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
                           (unsigned long long)e->id), -1, sqlite3_free);
       break;
     case COL_VALUE:
-      if( e->codec ){
-        DecodedValue d;
-        Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
-        if( valueDecode(p, e->codec, e->pValue, e->nBytes, &d)==SQLITE_OK ){
-          decodedValueResult(ctx, &d, e->subtype);
-        }                     /* a corrupted value shows as NULL */
-        break;
-      }
-      sqlite3_result_value(ctx, e->pValue);
-      if( e->subtype ) sqlite3_result_subtype(ctx, e->subtype);
+      /* A value that does not decode shows as NULL. */
+      valueResult(((CachierVtab*)pCursor->pVtab)->p, ctx, e);
       break;
     case COL_TYPE:
       sqlite3_result_text(ctx, typeName(e->codec ? codecValueType(e->codec)

@@ -1157,57 +1157,42 @@ static void refillFresh(sqlite3_stmt *pFill, int64_t base, int64_t n){
   sqlite3_reset(pFill);
 }
 
-/* Stored misses in autocommit made by one SELECT over a table of fresh
-** keys in main (the shape of "SELECT memoize('geocode', address) FROM
-** customers"): the outer statement holds the read transaction and each
-** stored miss commits on its own. */
-static void benchMissScan(int64_t N, int nRep, int64_t nMiss,
-                          const char *zName, int eTarget){
-  sqlite3_stmt *pBase = prep("SELECT count(payload_m(x)) FROM fresh");
-  sqlite3_stmt *pMiss = prep("SELECT count(memoize('payload_m', x)) FROM fresh");
-  sqlite3_stmt *pFloor = prep("SELECT count(store(x)) FROM fresh");
-  sqlite3_stmt *pFill = prep("WITH RECURSIVE c(i) AS (SELECT ?1 UNION ALL"
-      " SELECT i+1 FROM c WHERE i<?2) INSERT INTO fresh SELECT i FROM c");
+/* Stored misses in autocommit, each committing on its own. bScan: made
+** by one SELECT over a table of fresh keys in main (the shape of "SELECT
+** memoize('geocode', address) FROM customers", where the outer statement
+** holds the read transaction); else one statement per miss. */
+static void benchMissAutocommit(int64_t N, int nRep, int64_t nMiss, int bScan,
+                                const char *zName, int eTarget){
+  sqlite3_stmt *pBase = prep(bScan ? "SELECT count(payload_m(x)) FROM fresh"
+                                   : "SELECT payload_m(?1)");
+  sqlite3_stmt *pMiss = prep(bScan
+      ? "SELECT count(memoize('payload_m', x)) FROM fresh"
+      : "SELECT memoize('payload_m', ?1)");
+  sqlite3_stmt *pFloor = prep(bScan ? "SELECT count(store(x)) FROM fresh"
+                                    : "SELECT store(?1)");
+  sqlite3_stmt *pFill = bScan ? prep("WITH RECURSIVE c(i) AS (SELECT ?1"
+      " UNION ALL SELECT i+1 FROM c WHERE i<?2) INSERT INTO fresh"
+      " SELECT i FROM c") : 0;
   double aBase[MAX_REPS], aMiss[MAX_REPS], aFloor[MAX_REPS];
   int i;
+#define TIME_MISSES(pStmt) (bScan ? timeStmt(pStmt, 0, 0, nMiss) \
+                                  : timeLoop(pStmt, 0, base, nMiss))
   for(i=0; i<nRep; i++){
     int64_t base = g_fresh;
     g_fresh += nMiss;
-    refillFresh(pFill, base, nMiss);
-    timeStmt(pBase, 0, 0, nMiss);                  /* warm-up */
-    aBase[i] = timeStmt(pBase, 0, 0, nMiss);
-    aMiss[i] = timeStmt(pMiss, 0, 0, nMiss);
-    aFloor[i] = timeStmt(pFloor, 0, 0, nMiss);
+    if( bScan ) refillFresh(pFill, base, nMiss);
+    TIME_MISSES(pBase);                            /* warm-up */
+    aBase[i] = TIME_MISSES(pBase);
+    aMiss[i] = TIME_MISSES(pMiss);
+    aFloor[i] = TIME_MISSES(pFloor);
     dropMisses(base, nMiss);
   }
+#undef TIME_MISSES
   addMissRow(zName, N, aMiss, aBase, aFloor, nRep, nMiss, eTarget);
   sqlite3_finalize(pBase);
   sqlite3_finalize(pMiss);
   sqlite3_finalize(pFloor);
   sqlite3_finalize(pFill);
-}
-
-/* Stored misses in autocommit, one statement per miss. */
-static void benchMissAutocommit(int64_t N, int nRep, int64_t nMiss,
-                                const char *zName, int eTarget){
-  sqlite3_stmt *pBase = prep("SELECT payload_m(?1)");
-  sqlite3_stmt *pMiss = prep("SELECT memoize('payload_m', ?1)");
-  sqlite3_stmt *pFloor = prep("SELECT store(?1)");
-  double aBase[MAX_REPS], aMiss[MAX_REPS], aFloor[MAX_REPS];
-  int i;
-  for(i=0; i<nRep; i++){
-    int64_t base = g_fresh;
-    g_fresh += nMiss;
-    timeLoop(pBase, 0, base, nMiss);               /* warm-up */
-    aBase[i] = timeLoop(pBase, 0, base, nMiss);
-    aMiss[i] = timeLoop(pMiss, 0, base, nMiss);
-    aFloor[i] = timeLoop(pFloor, 0, base, nMiss);
-    dropMisses(base, nMiss);
-  }
-  addMissRow(zName, N, aMiss, aBase, aFloor, nRep, nMiss, eTarget);
-  sqlite3_finalize(pBase);
-  sqlite3_finalize(pMiss);
-  sqlite3_finalize(pFloor);
 }
 
 /* Stored misses inside one BEGIN..COMMIT (COMMIT timed). */
@@ -1376,12 +1361,12 @@ static void benchSize(const char *zExt, const char *zTestExt, int64_t N){
 
   benchHits(N, nRep);
   benchMissTxn(N, nRep, nTxn);
-  benchMissScan(N, nRep, nAuto,
+  benchMissAutocommit(N, nRep, nAuto, 1,
       "stored miss, WAL sync=NORMAL, autocommit, one SELECT over a table", 1);
-  benchMissAutocommit(N, nRep, nAuto,
+  benchMissAutocommit(N, nRep, nAuto, 0,
       "stored miss, WAL sync=NORMAL, autocommit, one statement per miss", 0);
   exec("PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL;");
-  benchMissAutocommit(N, 5, 40,
+  benchMissAutocommit(N, 5, 40, 0,
       "stored miss, DELETE journal sync=FULL, autocommit", 0);
   if( zTestExt ) benchInflight(zTestExt, N, nRep);
   closeDb();

@@ -29,8 +29,10 @@ PKGS_VALGRIND = $(PKGS_TEST) valgrind
 all: cachier.so
 
 # The SQL the extension runs, embedded as C strings.
-SQL_EMBED = sql/schema.sql:cachierSchemaSql sql/migrate_1_to_2.sql:cachierMigrate1To2Sql
-ext/schema_sql.h: sql/schema.sql sql/migrate_1_to_2.sql
+SQL_EMBED = sql/schema.sql:cachierSchemaSql \
+            sql/migrate_1_to_2.sql:cachierMigrate1To2Sql \
+            sql/migrate_2_to_3.sql:cachierMigrate2To3Sql
+ext/schema_sql.h: sql/schema.sql sql/migrate_1_to_2.sql sql/migrate_2_to_3.sql
 	@{ echo '/* Generated from the files in sql/ by make: do not edit. */'; \
 	   for pair in $(SQL_EMBED); do \
 	     echo "static const char $${pair#*:}[] ="; \

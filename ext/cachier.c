@@ -54,9 +54,12 @@ static void cachierUnref(void *pArg){
 #ifdef CACHIER_TEST
     sqlite3_free(p->zLastLog);
 #endif
-    cachierMainStoreFree(p);
-    inflightClose(p);
+    storeCloseAll(p);
+    inflightClose(&p->pInflight);
     compressFreeAll(p);
+#ifdef CACHIER_TEST
+    sqlite3_free(p->zWaitMarker);
+#endif
     sqlite3_free(p);
   }
 }
@@ -103,6 +106,7 @@ void cachierStmtDone(Cachier *p, int id, sqlite3_stmt *pStmt){
 void cachierStmtFinalizeAll(Cachier *p){
   int i;
   refresherStop(p);           /* it runs statements on this connection */
+  storeFlushAll(p);           /* a clean close loses no grouped write */
   for(i=0; i<STMT_COUNT; i++){
     sqlite3_finalize(p->aStmt[i]);
     p->aStmt[i] = 0;

@@ -13,8 +13,12 @@
 **   staleness.c        the clock (real and test) and freshness decisions:
 **                      fresh, servable stale, or recompute
 **   stats.c            in-memory per-function counters
-**   store.h            the store interface
+**   store.h            the store interface and registry (store.c)
+**   store_tables.c     the SQL of a store's tables, in any database
 **   store_main.c       the default store: shadow tables in "main"
+**   store_file.c       a cache database file of its own, grouped commits
+**   store_memory.c     a process-wide in-memory store
+**   hot.c              the hot tier: repeated hits served from memory
 **   vtab_schema.c      the "cachier" module that owns the shadow tables
 **   vtab_functions.c   cachier_functions (writable settings)
 **   vtab_entries.c     cachier_entries (query and delete entries)
@@ -38,8 +42,8 @@
 SQLITE_EXTENSION_INIT3
 #endif
 
-#define CACHIER_VERSION "0.2.0"
-#define CACHIER_SCHEMA_VERSION 2
+#define CACHIER_VERSION "0.3.0"
+#define CACHIER_SCHEMA_VERSION 3
 
 /* Deepest allowed nesting of memoize() inside a memoized function. */
 #define CACHIER_MAX_DEPTH 100
@@ -63,6 +67,7 @@ typedef struct InflightLock InflightLock;
 typedef struct Refresher Refresher;
 typedef struct ZstdState ZstdState;
 typedef struct DecodedValue DecodedValue;
+typedef struct HotTier HotTier;
 
 /* ---------------------------------------------------------------- stats.c */
 
@@ -113,7 +118,11 @@ struct Cachier {
   char *zLastLog;             /* last cachierLog() line */
 #endif
   struct CachierStore *pMainStore;
-  Inflight *pInflight;        /* in-flight marks (inflight.c) */
+  struct CachierStore *pStores; /* other open stores (store_*.c) */
+  Inflight *pInflight;        /* in-flight marks beside main (inflight.c) */
+#ifdef CACHIER_TEST
+  char *zWaitMarker;          /* cachier_test_wait_marker() */
+#endif
   int noInflight;             /* test builds: marks switched off */
   Refresher *pRefresher;      /* background refresh thread (refresh.c) */
   ZstdState *pZstd;           /* compression contexts, dictionaries */
@@ -203,7 +212,10 @@ struct FnSettings {
   sqlite3_int64 storeMaxEntries; /* the '*' row's bounds: on the whole */
   sqlite3_int64 storeMaxBytes;   /* store (not inherited); -1: none */
   int eEviction;              /* EVICT_LRU or EVICT_COST */
+  char *zStore;               /* its store's name (NULL: main) */
+  sqlite3_int64 hotBytes;     /* '*' row: the hot tier's size per store */
 };
+#define CACHIER_HOT_BYTES (4<<20)
 #define EVICT_LRU  0
 #define EVICT_COST 1
 
@@ -284,8 +296,6 @@ struct DecodedValue {
   unsigned char *a;
   sqlite3_int64 n;
 };
-int valueDecode(Cachier*, int codec, sqlite3_value *pStored,
-                sqlite3_int64 nLogical, DecodedValue*);
 void decodedValueResult(sqlite3_context*, DecodedValue*, int subtype);
 void decodedValueFree(DecodedValue*);
 int compressLevelCheck(sqlite3_value*, int *pLevel, char **pzWhy);
@@ -296,17 +306,20 @@ const char *compressVersion(void);
 /* ----------------------------------------------------------- inflight.c */
 
 struct InflightLock {
+  Inflight *q;                /* the marks it belongs to */
   sqlite3_int64 off;          /* offset of the held lock byte, -1: none */
   sqlite3_int64 iBase;
 };
 #define INFLIGHT_HELD 0
 #define INFLIGHT_BUSY 1
 #define INFLIGHT_NONE 2
-int inflightAcquire(Cachier*, sqlite3_int64 iBase, double timeoutSecs,
-                    int bTry, InflightLock*, int *pbWaited);
-void inflightRelease(Cachier*, InflightLock*);
-int inflightIsComputing(Cachier*, sqlite3_int64 iBase);
-void inflightClose(Cachier*);
+struct CachierStore;
+int inflightAcquire(Cachier*, struct CachierStore*, sqlite3_int64 iBase,
+                    double timeoutSecs, int bTry, InflightLock*,
+                    int *pbWaited);
+void inflightRelease(InflightLock*);
+int inflightIsComputing(Cachier*, struct CachierStore*, sqlite3_int64 iBase);
+void inflightClose(Inflight**);
 
 /* --------------------------------------------------------------- call.c */
 
@@ -354,6 +367,7 @@ int fnInfoArgCount(const FnInfo*);
 FnStats *fnInfoStats(const FnInfo*);
 const FnSettings *fnInfoSettings(const FnInfo*);
 int fnInfoStoreState(const FnInfo*);
+struct CachierStore *fnInfoStore(const FnInfo*);
 FnCall *fnInfoCall(Cachier*, FnInfo*);
 void fnInfoFree(FnInfo*);
 void fnInfoFinalizeAll(Cachier*);

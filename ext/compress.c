@@ -44,6 +44,7 @@
 typedef struct Dict Dict;
 struct Dict {
   Dict *pNext;
+  CachierStore *pStore;       /* the store it belongs to (ids are per store) */
   sqlite3_int64 id;
   unsigned zstdId;            /* the dictionary's own id (in its header) */
   ZSTD_DDict *pDDict;
@@ -88,50 +89,48 @@ void compressFreeAll(Cachier *p){
   p->pZstd = 0;
 }
 
-/* Dictionary iId, loaded from main.cachier_dict on first use, whose own
-** (zstd) id is zstdId. NULL if it does not exist, cannot be loaded, or is
-** another dictionary than expected. A cached one with another zstd id is
-** out of date (the store was dropped, or a training rolled back, and the
-** id reused), so it is loaded again. */
-static Dict *dictGet(Cachier *p, sqlite3_int64 iId, unsigned zstdId){
-  ZstdState *z = zstdState(p);
-  sqlite3_stmt *pStmt = 0;
+/* Dictionary iId of pStore, loaded on first use, whose own (zstd) id is
+** zstdId. NULL if it does not exist, cannot be loaded, or is another
+** dictionary than expected. A cached one with another zstd id is out of
+** date (the store was dropped, or a training rolled back, and the id
+** reused), so it is loaded again. */
+static Dict *dictGet(CachierStore *pStore, sqlite3_int64 iId,
+                     unsigned zstdId){
+  ZstdState *z = zstdState(pStore->pCachier);
   Dict *d, **pp;
+  void *pBuf = 0;
+  sqlite3_int64 nBuf = 0;
   if( z==0 ) return 0;
   for(pp=&z->pDict; (d = *pp)!=0; pp=&d->pNext){
-    if( d->id==iId ){
+    if( d->id==iId && d->pStore==pStore ){
       if( d->zstdId==zstdId ) return d;
       *pp = d->pNext;
       dictFree(d);
       break;
     }
   }
-  if( sqlite3_prepare_v2(p->db, "SELECT dict FROM main.cachier_dict"
-                         " WHERE id=?1", -1, &pStmt, 0)!=SQLITE_OK ){
+  if( pStore->pMethods->xDictLoad(pStore, iId, &pBuf, &nBuf)!=SQLITE_OK
+   || pBuf==0 ){
     return 0;
   }
-  sqlite3_bind_int64(pStmt, 1, iId);
-  if( sqlite3_step(pStmt)==SQLITE_ROW
-   && sqlite3_column_bytes(pStmt, 0)>0
-   && (d = sqlite3_malloc(sizeof(*d)))!=0 ){
-    memset(d, 0, sizeof(*d));
-    d->id = iId;
-    d->nBuf = (size_t)sqlite3_column_bytes(pStmt, 0);
-    d->pBuf = sqlite3_malloc64(d->nBuf);
-    if( d->pBuf ){
-      memcpy(d->pBuf, sqlite3_column_blob(pStmt, 0), d->nBuf);
-      d->pDDict = ZSTD_createDDict(d->pBuf, d->nBuf);
-    }
-    if( d->pDDict ) d->zstdId = ZSTD_getDictID_fromDDict(d->pDDict);
-    if( d->pDDict==0 || d->zstdId!=zstdId ){
-      dictFree(d);
-      d = 0;
-    }else{
-      d->pNext = z->pDict;
-      z->pDict = d;
-    }
+  d = sqlite3_malloc(sizeof(*d));
+  if( d==0 ){
+    sqlite3_free(pBuf);
+    return 0;
   }
-  sqlite3_finalize(pStmt);
+  memset(d, 0, sizeof(*d));
+  d->pStore = pStore;
+  d->id = iId;
+  d->pBuf = pBuf;
+  d->nBuf = (size_t)nBuf;
+  d->pDDict = ZSTD_createDDict(d->pBuf, d->nBuf);
+  if( d->pDDict ) d->zstdId = ZSTD_getDictID_fromDDict(d->pDDict);
+  if( d->pDDict==0 || d->zstdId!=zstdId ){
+    dictFree(d);
+    return 0;
+  }
+  d->pNext = z->pDict;
+  z->pDict = d;
   return d;
 }
 
@@ -152,7 +151,7 @@ static void storedValueFree(StoredValue *v){
 ** that pays, else *pOut is left with codec 0 (store the value as it is).
 ** Never fails the write: a value that cannot be compressed is stored
 ** raw. */
-static void valueEncode(Cachier *p, const FnSettings *s,
+static void valueEncode(Cachier *p, CachierStore *pStore, const FnSettings *s,
                         sqlite3_value *pValue, StoredValue *pOut){
   int eType = sqlite3_value_type(pValue);
   sqlite3_int64 n;
@@ -168,7 +167,7 @@ static void valueEncode(Cachier *p, const FnSettings *s,
                            : sqlite3_value_blob(pValue);
   n = sqlite3_value_bytes(pValue);
   if( s->dictId>0 && n>=DICT_MIN_BYTES ){
-    d = dictGet(p, s->dictId, s->dictZstdId);
+    d = dictGet(pStore, s->dictId, s->dictZstdId);
   }
   if( d==0 && n<s->compressMin ) return;
   if( n<=0 ) return;
@@ -232,8 +231,9 @@ int compressLevelCheck(sqlite3_value *pVal, int *pLevel, char **pzWhy){
 ** logical size is nLogical. On success *pOut owns the bytes. Returns
 ** SQLITE_CORRUPT for anything that is not exactly right, SQLITE_TOOBIG
 ** past SQLITE_LIMIT_LENGTH, SQLITE_NOMEM. */
-int valueDecode(Cachier *p, int codec, sqlite3_value *pStored,
+int valueDecode(CachierStore *pStore, int codec, sqlite3_value *pStored,
                 sqlite3_int64 nLogical, DecodedValue *pOut){
+  Cachier *p = pStore->pCachier;
   const void *pIn = sqlite3_value_blob(pStored);
   int nIn = sqlite3_value_bytes(pStored);
   int kind = CODEC_KIND(codec);
@@ -260,7 +260,7 @@ int valueDecode(Cachier *p, int codec, sqlite3_value *pStored,
     return SQLITE_CORRUPT;    /* truncated, or bytes after the frame */
   }
   if( iDict ){
-    d = dictGet(p, iDict, ZSTD_getDictID_fromFrame(pIn, (size_t)nIn));
+    d = dictGet(pStore, iDict, ZSTD_getDictID_fromFrame(pIn, (size_t)nIn));
     if( d==0 ) return SQLITE_CORRUPT;
   }
   z = zstdState(p);
@@ -291,7 +291,7 @@ int valueWrite(Cachier *p, CachierStore *pStore, const CachierKey *pKey,
   StoredValue stored;
   CachierWrite w;
   int rc;
-  valueEncode(p, s, pValue, &stored);
+  valueEncode(p, pStore, s, pValue, &stored);
   w.pValue = pValue;
   w.subtype = (int)sqlite3_value_subtype(pValue);
   w.codec = stored.codec;
@@ -309,7 +309,8 @@ int valueWrite(Cachier *p, CachierStore *pStore, const CachierKey *pKey,
 /* Make the value of entry e the result of ctx, decoding it if it is
 ** compressed. SQLITE_OK, or why it does not decode (ctx is then left
 ** alone). */
-int valueResult(Cachier *p, sqlite3_context *ctx, const CachierEntry *e){
+int valueResult(CachierStore *pStore, sqlite3_context *ctx,
+                const CachierEntry *e){
   DecodedValue d;
   int rc;
   if( e->codec==0 ){
@@ -317,7 +318,7 @@ int valueResult(Cachier *p, sqlite3_context *ctx, const CachierEntry *e){
     if( e->subtype ) sqlite3_result_subtype(ctx, (unsigned int)e->subtype);
     return SQLITE_OK;
   }
-  rc = valueDecode(p, e->codec, e->pValue, e->nBytes, &d);
+  rc = valueDecode(pStore, e->codec, e->pValue, e->nBytes, &d);
   if( rc==SQLITE_OK ) decodedValueResult(ctx, &d, e->subtype);
   return rc;
 }
@@ -345,23 +346,28 @@ void decodedValueFree(DecodedValue *v){
 /* cachier_train(FN) */
 static void trainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
-  CachierStore *pStore = cachierMainStore(p);
+  CachierStore *pStore = 0;
   CachierScan *pScan = 0;
   CachierEntry e;
   char *zFn = 0, *zErr = 0;
   unsigned char *aSample = 0, *aDict = 0;
   size_t *aSize = 0, nDict;
-  sqlite3_int64 nSample = 0, iId, iLastRowid;
+  sqlite3_int64 nSample = 0, iId = 0;
   int nValue = 0, bEof = 0, rc;
-  sqlite3_stmt *pStmt = 0;
   (void)argc;
-  if( pStore==0 ){
-    sqlite3_result_error_nomem(ctx);
-    return;
-  }
   if( callCanonicalName("cachier_train", argv[0], &zFn, &zErr) ){
     sqlite3_result_error(ctx, zErr, -1);
     sqlite3_free(zErr);
+    return;
+  }
+  pStore = storeForFunction(p, zFn, &zErr);
+  if( pStore==0 ){
+    char *z = sqlite3_mprintf("cachier_train: %s",
+                              zErr ? zErr : "out of memory");
+    sqlite3_result_error(ctx, z, -1);
+    sqlite3_free(z);
+    sqlite3_free(zErr);
+    sqlite3_free(zFn);
     return;
   }
   aSample = sqlite3_malloc64(TRAIN_MAX_BYTES);
@@ -380,7 +386,7 @@ static void trainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     if( rc || bEof ) break;
     memset(&dec, 0, sizeof(dec));
     if( e.codec ){
-      if( valueDecode(p, e.codec, e.pValue, e.nBytes, &dec) ) continue;
+      if( valueDecode(pStore, e.codec, e.pValue, e.nBytes, &dec) ) continue;
       pData = dec.a;
       n = dec.n;
     }else{
@@ -399,7 +405,8 @@ static void trainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
   if( pScan ) pStore->pMethods->xScanClose(pScan);
   if( rc ){
-    char *z = sqlite3_mprintf("cachier_train: %s", storeMainErrmsg(p, rc));
+    char *z = sqlite3_mprintf("cachier_train: %s",
+                              pStore->pMethods->xErrmsg(pStore, rc));
     sqlite3_result_error(ctx, z, -1);
     sqlite3_free(z);
     goto done;
@@ -416,38 +423,18 @@ static void trainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     sqlite3_free(z);
     goto done;
   }
-  iLastRowid = sqlite3_last_insert_rowid(p->db);
-  rc = storeMainEnsureSchema(p, 0);
-  if( rc==SQLITE_OK ){
-    rc = sqlite3_prepare_v2(p->db, "INSERT INTO main.cachier_dict(fn, dict,"
-        " samples, created) VALUES (?1, ?2, ?3, ?4)", -1, &pStmt, 0);
-  }
-  if( rc==SQLITE_OK ){
-    sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
-    sqlite3_bind_blob64(pStmt, 2, aDict, nDict, SQLITE_STATIC);
-    sqlite3_bind_int(pStmt, 3, nValue);
-    sqlite3_bind_double(pStmt, 4, cachierNow(p));
-    sqlite3_step(pStmt);
-    rc = sqlite3_finalize(pStmt);
-  }
+  rc = pStore->pMethods->xDictAdd(pStore, zFn, aDict, (sqlite3_int64)nDict,
+                                  nValue, cachierNow(p), &iId);
   if( rc ){
     char *z = sqlite3_mprintf("cachier_train: cannot store the dictionary: "
-                              "%s", sqlite3_errmsg(p->db));
+                              "%s", pStore->pMethods->xErrmsg(pStore, rc));
     sqlite3_result_error(ctx, z, -1);
     sqlite3_free(z);
     goto done;
   }
-  iId = sqlite3_last_insert_rowid(p->db);
-  sqlite3_set_last_insert_rowid(p->db, iLastRowid);
   if( iId>=DICT_MAX_ID ){
     /* Its id would not fit in the codec bits: take it back. */
-    sqlite3_stmt *pDel = 0;
-    if( sqlite3_prepare_v2(p->db, "DELETE FROM main.cachier_dict WHERE id=?1",
-                           -1, &pDel, 0)==SQLITE_OK ){
-      sqlite3_bind_int64(pDel, 1, iId);
-      sqlite3_step(pDel);
-    }
-    sqlite3_finalize(pDel);
+    pStore->pMethods->xDictDelete(pStore, iId);
     sqlite3_result_error(ctx, "cachier_train: too many dictionaries; "
                          "DROP TABLE cachier starts afresh", -1);
     goto done;

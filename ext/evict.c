@@ -59,17 +59,18 @@ static int isRecent(const FnStats *pStats, sqlite3_int64 iId){
 }
 
 /* The entries and stored bytes of zFn (of the whole store if NULL). */
-static int usage(Cachier *p, const char *zFn, sqlite3_int64 *pnEntry,
-                 sqlite3_int64 *pnByte){
-  sqlite3_stmt *pStmt = 0;
-  int rc = storeMainTotals(p, zFn, &pStmt);
+static int usage(CachierStore *pStore, const char *zFn,
+                 sqlite3_int64 *pnEntry, sqlite3_int64 *pnByte){
+  StoreTotal *a = 0;
+  int n = 0, i;
+  int rc = pStore->pMethods->xTotals(pStore, zFn, &a, &n);
   *pnEntry = *pnByte = 0;
-  if( rc || pStmt==0 ) return rc;
-  while( sqlite3_step(pStmt)==SQLITE_ROW ){
-    *pnEntry += sqlite3_column_int64(pStmt, 1);
-    *pnByte += sqlite3_column_int64(pStmt, 4);
+  for(i=0; i<n; i++){
+    *pnEntry += a[i].nEntries;
+    *pnByte += a[i].nStoredBytes;
   }
-  return sqlite3_finalize(pStmt);
+  storeFreeTotals(a, n);
+  return rc;
 }
 
 /* The target under a bound: the bound less its margin. */
@@ -99,7 +100,7 @@ static sqlite3_int64 evictDown(Cachier *p, CachierStore *pStore,
   int nCand = 0, nMax, pass, i;
   char *aGone = 0;
   *pnEntry = *pnByte = 0;
-  if( usage(p, zFn, &nEntry, &nByte) ) return 0;
+  if( usage(pStore, zFn, &nEntry, &nByte) ) return 0;
   *pnEntry = nEntry;
   *pnByte = nByte;
   if( (maxEntries<0 || nEntry<=maxEntries)

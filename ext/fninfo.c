@@ -25,7 +25,8 @@ struct FnInfo {
   FnStats *pStats;
   FnCall call;                /* kept call statement (anchored only) */
   FnSettings settings;
-  int eState;                 /* STORE_* when the settings were read */
+  int eState;                 /* STORE_* of its store then */
+  struct CachierStore *pStore;/* its store (NULL: it cannot be opened) */
   int bLoaded;                /* settings and eState are set */
   unsigned int dataVersion;   /* PRAGMA data_version then */
   sqlite3_int64 settingsGen;  /* p->settingsGen then */
@@ -51,6 +52,7 @@ static int dbVersion(Cachier *p, unsigned int *pDataVersion){
 int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
   unsigned int dataVersion = 0;
   int bVersion = dbVersion(p, &dataVersion)==SQLITE_OK;
+  struct CachierStore *pMain;
   int rc;
   if( pInfo->bLoaded && bVersion && dataVersion==pInfo->dataVersion
    && p->settingsGen==pInfo->settingsGen ){
@@ -59,11 +61,40 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
   pInfo->bLoaded = 0;
   settingsClear(&pInfo->settings);
   pInfo->eState = STORE_ABSENT;
-  rc = storeMainState(p, &pInfo->eState);
+  pInfo->pStore = pMain = cachierMainStore(p);
+  if( pMain==0 ) return SQLITE_NOMEM;
+  rc = pMain->pMethods->xState(pMain, &pInfo->eState);
   if( rc ) return SQLITE_OK;          /* unreadable: defaults, not cached */
   if( pInfo->eState==STORE_READY ){
+    /* The settings live in main; the entries in the function's store. */
     rc = settingsLoad(p, pInfo->zFn, &pInfo->settings, pzErr);
     if( rc ) return rc;
+    if( pInfo->settings.zStore ){
+      char *zErr = 0;
+      pInfo->pStore = storeOpen(p, pInfo->settings.zStore, &zErr);
+      if( pInfo->pStore==0 ){
+        cachierLog(p, "cachier: %s(): %s; computing without a cache",
+                   pInfo->zFn, zErr ? zErr : "out of memory");
+        sqlite3_free(zErr);
+        pInfo->eState = STORE_UNAVAILABLE;
+        return SQLITE_OK;             /* not cached: tried again */
+      }
+      if( pInfo->pStore!=pMain ){
+        rc = pInfo->pStore->pMethods->xState(pInfo->pStore,
+                                              &pInfo->eState);
+        if( rc ){
+          pInfo->eState = STORE_UNAVAILABLE;
+          return SQLITE_OK;
+        }
+        /* Another process may create that store's tables at any time:
+        ** an absent store is looked at again by the next statement. */
+        if( pInfo->eState==STORE_ABSENT ) bVersion = 0;
+      }
+    }
+    if( pInfo->eState==STORE_READY ){
+      pInfo->pStore->pMethods->xDictLatest(pInfo->pStore, pInfo->zFn,
+          &pInfo->settings.dictId, &pInfo->settings.dictZstdId);
+    }
   }
   if( bVersion ){
     pInfo->bLoaded = 1;
@@ -124,6 +155,7 @@ const FnSettings *fnInfoSettings(const FnInfo *pInfo){
   return &pInfo->settings;
 }
 int fnInfoStoreState(const FnInfo *pInfo){ return pInfo->eState; }
+struct CachierStore *fnInfoStore(const FnInfo *pInfo){ return pInfo->pStore; }
 
 /* The kept call statement of pInfo if it may be used now: the connection
 ** is anchored and the statement is not running further up the stack (a

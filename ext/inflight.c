@@ -63,17 +63,15 @@ struct Inflight {
   int fd;
   uint64_t *aEpoch;           /* the mapped epochs */
   struct stat st;             /* of the side file, to find it in /proc/locks */
-  int nHeld;                  /* marks this connection holds (innermost last) */
+  int nHeld;                  /* marks this connection holds */
   sqlite3_int64 aHeld[MAX_HELD];
-#ifdef CACHIER_TEST
-  char *zWaitMarker;
-#endif
 };
 
-/* Open the side file and map its epochs; once per connection. */
-static Inflight *inflightOpen(Cachier *p){
-  Inflight *q = p->pInflight;
-  const char *zDb;
+/* Open the side file of zDb (NULL: no file, no marks) into *ppQ and map
+** its epochs; once per connection and file. */
+static Inflight *inflightOpenFile(Cachier *p, Inflight **ppQ,
+                                  const char *zDb){
+  Inflight *q = *ppQ;
   char *zPath;
   struct stat stDb;
   void *pMap;
@@ -82,11 +80,10 @@ static Inflight *inflightOpen(Cachier *p){
     if( q==0 ) return 0;
     memset(q, 0, sizeof(*q));
     q->fd = -1;
-    p->pInflight = q;
+    *ppQ = q;
   }
   if( q->eState ) return q->eState>0 ? q : 0;
   q->eState = -1;
-  zDb = cachierMainFile(p);
   if( zDb==0 ) return 0;
   zPath = sqlite3_mprintf("%s-cachier-locks", zDb);
   if( zPath==0 ) return 0;
@@ -122,17 +119,23 @@ static Inflight *inflightOpen(Cachier *p){
   return q;
 }
 
-/* Close the side file: every mark this connection holds is released. */
-void inflightClose(Cachier *p){
-  Inflight *q = p->pInflight;
+/* The marks of pStore's keys: beside its own file (file: stores), else
+** beside main's (the main and memory stores). */
+static Inflight *inflightOpen(Cachier *p, CachierStore *pStore){
+  if( pStore && pStore->zLockDb ){
+    return inflightOpenFile(p, &pStore->pInflight, pStore->zLockDb);
+  }
+  return inflightOpenFile(p, &p->pInflight, cachierMainFile(p));
+}
+
+/* Close a side file: every mark held through it is released. */
+void inflightClose(Inflight **ppQ){
+  Inflight *q = *ppQ;
   if( q==0 ) return;
   if( q->aEpoch ) munmap(q->aEpoch, EPOCH_BYTES);
   if( q->fd>=0 ) close(q->fd);
-#ifdef CACHIER_TEST
-  sqlite3_free(q->zWaitMarker);
-#endif
   sqlite3_free(q);
-  p->pInflight = 0;
+  *ppQ = 0;
 }
 
 /* The lock offset of the key whose slot range starts at iBase, under the
@@ -173,9 +176,10 @@ static void sleepNs(long ns){
 **                    marks were cleared while waiting, or this database
 **                    has no marks; the caller computes without one.
 ** pLock receives what inflightRelease() needs. */
-int inflightAcquire(Cachier *p, sqlite3_int64 iBase, double timeoutSecs,
-                    int bTry, InflightLock *pLock, int *pbWaited){
-  Inflight *q = p->noInflight ? 0 : inflightOpen(p);
+int inflightAcquire(Cachier *p, CachierStore *pStore, sqlite3_int64 iBase,
+                    double timeoutSecs, int bTry, InflightLock *pLock,
+                    int *pbWaited){
+  Inflight *q = p->noInflight ? 0 : inflightOpen(p, pStore);
   sqlite3_int64 off, t0 = 0;
   long nsSleep = WAIT_MIN_NS;
   *pbWaited = 0;
@@ -190,8 +194,8 @@ int inflightAcquire(Cachier *p, sqlite3_int64 iBase, double timeoutSecs,
       *pbWaited = 1;
       t0 = cachierMonotonicNs();
 #ifdef CACHIER_TEST
-      if( q->zWaitMarker ){
-        int fd = open(q->zWaitMarker, O_WRONLY|O_CREAT|O_CLOEXEC, 0644);
+      if( p->zWaitMarker ){
+        int fd = open(p->zWaitMarker, O_WRONLY|O_CREAT|O_CLOEXEC, 0644);
         if( fd>=0 ) close(fd);
       }
 #endif
@@ -204,6 +208,7 @@ int inflightAcquire(Cachier *p, sqlite3_int64 iBase, double timeoutSecs,
     if( nsSleep<WAIT_MAX_NS ) nsSleep *= 2;
     if( lockOffset(q, iBase)!=off ) return INFLIGHT_NONE;   /* cleared */
   }
+  pLock->q = q;
   pLock->off = off;
   pLock->iBase = iBase;
   if( q->nHeld<MAX_HELD ) q->aHeld[q->nHeld] = iBase;
@@ -211,19 +216,29 @@ int inflightAcquire(Cachier *p, sqlite3_int64 iBase, double timeoutSecs,
   return INFLIGHT_HELD;
 }
 
-/* Release a mark taken by inflightAcquire() (a no-op if none was). */
-void inflightRelease(Cachier *p, InflightLock *pLock){
-  Inflight *q = p->pInflight;
+/* Release a mark taken by inflightAcquire() (a no-op if none was). Marks
+** may be released in any order (a store that groups its commits releases
+** them at the commit). */
+void inflightRelease(InflightLock *pLock){
+  Inflight *q = pLock->q;
+  int i;
   if( q==0 || pLock->off<0 ) return;
   lockByte(q->fd, F_OFD_SETLK, F_UNLCK, pLock->off);
+  for(i=(q->nHeld<MAX_HELD ? q->nHeld : MAX_HELD)-1; i>=0; i--){
+    if( q->aHeld[i]==pLock->iBase ){
+      int nKept = (q->nHeld<MAX_HELD ? q->nHeld : MAX_HELD);
+      memmove(&q->aHeld[i], &q->aHeld[i+1], (nKept-i-1)*sizeof(q->aHeld[0]));
+      break;
+    }
+  }
   if( q->nHeld>0 ) q->nHeld--;
   pLock->off = -1;
 }
 
-/* True if the key whose slot range starts at iBase is being computed now,
-** by this connection or another. */
-int inflightIsComputing(Cachier *p, sqlite3_int64 iBase){
-  Inflight *q = inflightOpen(p);
+/* True if the key of pStore whose slot range starts at iBase is being
+** computed now, by this connection or another. */
+int inflightIsComputing(Cachier *p, CachierStore *pStore, sqlite3_int64 iBase){
+  Inflight *q = inflightOpen(p, pStore);
   struct flock fl;
   int i;
   if( q==0 ) return 0;
@@ -273,6 +288,8 @@ static void clearBeingCalculatedFunc(sqlite3_context *ctx, int argc,
   sqlite3_int64 lo = LOCK_BASE, hi = LOCK_BASE + ((sqlite3_int64)1<<56) - 1;
   uint64_t slot = EPOCH_ALL;
   sqlite3_int64 n;
+  CachierStore **apStore = 0;
+  int nStore = 0, i;
   if( argc==1 ){
     char *zFn = 0, *zErr = 0;
     sqlite3_int64 iLo, iHi;
@@ -288,13 +305,18 @@ static void clearBeingCalculatedFunc(sqlite3_context *ctx, int argc,
     lo = LOCK_BASE + (sqlite3_int64)(slot << 40);
     hi = lo + (sqlite3_int64)KEY_MASK;
   }
-  q = inflightOpen(p);
-  if( q==0 ){
-    sqlite3_result_int(ctx, 0);
-    return;
+  /* Main's marks (main and memory stores) and those of each file store
+  ** this connection knows. */
+  n = 0;
+  if( storeListAll(p, &apStore, &nStore)!=SQLITE_OK ) nStore = 0;
+  for(i=-1; i<nStore; i++){
+    if( i>=0 && apStore[i]->zLockDb==0 ) continue;
+    q = inflightOpen(p, i<0 ? 0 : apStore[i]);
+    if( q==0 ) continue;
+    n += countMarks(q, lo, hi);
+    __atomic_fetch_add(&q->aEpoch[slot], 1, __ATOMIC_ACQ_REL);
   }
-  n = countMarks(q, lo, hi);
-  __atomic_fetch_add(&q->aEpoch[slot], 1, __ATOMIC_ACQ_REL);
+  sqlite3_free(apStore);
   sqlite3_result_int64(ctx, n);
 }
 
@@ -303,17 +325,11 @@ static void clearBeingCalculatedFunc(sqlite3_context *ctx, int argc,
 static void testWaitMarkerFunc(sqlite3_context *ctx, int argc,
                                sqlite3_value **argv){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
-  Inflight *q = inflightOpen(p);
   (void)argc;
-  if( q==0 ){
-    sqlite3_result_error(ctx, "cachier_test_wait_marker: this database has "
-                         "no in-flight marks", -1);
-    return;
-  }
-  sqlite3_free(q->zWaitMarker);
-  q->zWaitMarker = 0;
+  sqlite3_free(p->zWaitMarker);
+  p->zWaitMarker = 0;
   if( sqlite3_value_type(argv[0])!=SQLITE_NULL ){
-    q->zWaitMarker = sqlite3_mprintf("%s", sqlite3_value_text(argv[0]));
+    p->zWaitMarker = sqlite3_mprintf("%s", sqlite3_value_text(argv[0]));
   }
   sqlite3_result_value(ctx, argv[0]);
 }

@@ -29,6 +29,10 @@
 #include "store.h"
 #include <string.h>
 
+/* A function slower than this on average (1 ms) is not called while a
+** store's group of writes is open. */
+#define SLOW_COMPUTE_NS 1000000
+
 typedef struct Plan Plan;
 struct Plan {
   Cachier *p;
@@ -52,6 +56,10 @@ struct Plan {
 static void planFree(void *pArg){
   Plan *pPlan = (Plan*)pArg;
   if( pPlan ){
+    /* The statement ended: a store that groups its commits commits. */
+    if( pPlan->pStore && pPlan->pStore->pMethods->xFlush ){
+      pPlan->pStore->pMethods->xFlush(pPlan->pStore);
+    }
     callFinalize(&pPlan->ownCall);
     callFinalize(&pPlan->hashCall);
     settingsClear(&pPlan->settings);
@@ -73,7 +81,12 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   pPlan->settings.zHashFunc = 0;
   pPlan->settingsGen = p->settingsGen;
   eState = fnInfoStoreState(pPlan->pInfo);
+  pPlan->pStore = fnInfoStore(pPlan->pInfo);
   pPlan->bNoTables = eState==STORE_ABSENT;
+  if( eState==STORE_UNAVAILABLE || pPlan->pStore==0 ){
+    /* (fninfo.c logged why.) */
+    pPlan->bNoRead = pPlan->bNoWrite = 1;
+  }
   if( eState==STORE_NEWER && !pPlan->bNoRead ){
     cachierLog(p, "cachier: %s; computing without it",
                CACHIER_NEWER_SCHEMA_MSG);
@@ -131,10 +144,9 @@ static Plan *planGet(sqlite3_context *ctx, const char *zCaller, int iName,
     pPlan->nFn = (int)strlen(pPlan->zFn);
     keyFnRange(pPlan->zFn, &pPlan->iFnBase, &iHi);
     pPlan->pStats = fnInfoStats(pPlan->pInfo);
-    pPlan->pStore = cachierMainStore(p);
     pPlan->ownCall.nArg = nArg;
     pPlan->ownCall.zFn = sqlite3_mprintf("%s", fnInfoName(pPlan->pInfo));
-    if( pPlan->pStore==0 || pPlan->ownCall.zFn==0 ) rc = SQLITE_NOMEM;
+    if( pPlan->ownCall.zFn==0 ) rc = SQLITE_NOMEM;
     if( rc==SQLITE_OK ) rc = planLoadSettings(pPlan, zCaller, &zErr);
   }
   if( rc ){
@@ -250,7 +262,7 @@ static void resultEntry(sqlite3_context *ctx, sqlite3_value *pValue,
 ** never served: it is counted and logged, and the caller treats the entry
 ** as a miss, so the value is computed and rewritten. */
 static int serveEntry(sqlite3_context *ctx, Plan *pPlan, CachierEntry *e){
-  int rc = valueResult(pPlan->p, ctx, e);
+  int rc = valueResult(pPlan->pStore, ctx, e);
   if( rc ){
     pPlan->pStats->nError++;
     cachierLog(pPlan->p, "cachier: %s(): a stored value does not decode "
@@ -272,7 +284,7 @@ struct StaleCopy {
 static void staleKeep(Plan *pPlan, CachierEntry *e, StaleCopy *pCopy){
   pCopy->subtype = e->subtype;
   if( e->codec ){
-    pCopy->bHeld = valueDecode(pPlan->p, e->codec, e->pValue, e->nBytes,
+    pCopy->bHeld = valueDecode(pPlan->pStore, e->codec, e->pValue, e->nBytes,
                                &pCopy->decoded)==SQLITE_OK;
   }else{
     pCopy->pValue = sqlite3_value_dup(e->pValue);
@@ -370,6 +382,9 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   pPlan = planGet(ctx, zCaller, iName, nArg, argv);
   if( pPlan==0 ) return;
   if( pOpts==0 ) pOpts = &noOptions;
+  if( pPlan->pStore && pPlan->pStore->pMethods->xTick ){
+    pPlan->pStore->pMethods->xTick(pPlan->pStore);
+  }
   lock.off = -1;
   memset(&stale, 0, sizeof(stale));
 
@@ -395,8 +410,22 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
     int flags = (bTimed ? CACHIER_LOOKUP_CREATED : 0)
               | ((bTimed && rules.nextTime) || bBounded
                  ? CACHIER_LOOKUP_REFRESH : 0);
-    rc = pPlan->pStore->pMethods->xLookup(pPlan->pStore, &key, flags,
-                                          &entry, &bFound);
+    HotTier *pHot = hotFor(pPlan->pStore, pPlan->settings.hotBytes);
+    int bHot = 0, bFill = 0;
+    rc = SQLITE_OK;
+    if( pHot ){
+      bHot = hotLookup(pHot, pPlan->pStore, &key, flags, &entry);
+      /* A value found in the store may be kept if the lookup starts a new
+      ** snapshot, in a transaction that cannot roll back (hot.c). */
+      bFill = !bHot && pPlan->pStore->pMethods->xFreshSnapshot(pPlan->pStore)
+           && hotBeforeLookup(pHot, pPlan->pStore);
+    }
+    if( bHot ){
+      bFound = 1;
+    }else{
+      rc = pPlan->pStore->pMethods->xLookup(pPlan->pStore, &key, flags,
+                                            &entry, &bFound);
+    }
     if( bFound && sqlite3_value_type(entry.pValue)==SQLITE_NULL
      && !bAllowNone ){
       bFound = 0;             /* a stored NULL is served only to allow_none */
@@ -406,7 +435,8 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
                         : AGE_FRESH;
       int bServable = eAge==AGE_FRESH || eAge==AGE_STALE_SERVE;
       if( bServable && serveEntry(ctx, pPlan, &entry)==SQLITE_OK ){
-        pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
+        if( bFill ) hotInsert(pHot, pPlan->pStore, &key, flags, &entry);
+        if( !bHot ) pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
         pPlan->pStats->nHit++;
         if( bBounded ) evictNoteHit(pPlan->pStats, entry.id);
         if( eAge==AGE_STALE_SERVE ){
@@ -450,7 +480,8 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
    && (eTxn = sqlite3_txn_state(p->db, "main"))!=SQLITE_TXN_WRITE ){
     /* (Under a write transaction nobody else can see our result before
     ** it commits, so a mark would only make others wait in vain.) */
-    int eMark = inflightAcquire(p, key.iBase, rules.waitForCalcTimeout,
+    int eMark = inflightAcquire(p, pPlan->pStore, key.iBase,
+                                rules.waitForCalcTimeout,
                                 !planMayWait(pPlan, eTxn), &lock, &bWaited);
     if( bWaited && pOpts->verbose ){
       cachierLog(p, "cachier: %s(): waited for another computation of this "
@@ -466,7 +497,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
        && entryAge(&rules, entry.created, cachierNow(p))==AGE_FRESH
        && serveEntry(ctx, pPlan, &entry)==SQLITE_OK ){
         pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
-        inflightRelease(p, &lock);
+        inflightRelease(&lock);
         staleFree(&stale);
         pPlan->pStats->nHit++;
         return;
@@ -475,6 +506,14 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
     }
   }
   if( bRead ) pPlan->pStats->nMiss++;
+
+  /* A store that groups its commits does not keep its group open while a
+  ** slow function runs: others may be waiting to write. */
+  if( pPlan->pStore && pPlan->pStore->pMethods->xFlush
+   && pPlan->pStats->nCompute>0
+   && pPlan->pStats->computeNs/pPlan->pStats->nCompute > SLOW_COMPUTE_NS ){
+    pPlan->pStore->pMethods->xFlush(pPlan->pStore);
+  }
 
   /* Compute, on the connection's kept call statement when it is free. */
   pCall = fnInfoCall(p, pPlan->pInfo);
@@ -487,7 +526,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   pPlan->pStats->nCompute++;
   pPlan->pStats->computeNs += computeNs;
   if( rc!=SQLITE_ROW ){
-    inflightRelease(p, &lock);
+    inflightRelease(&lock);
     pPlan->pStats->nError++;
     if( stale.bHeld ){
       /* stale_if_error: the stale value stands in for the error. */
@@ -512,8 +551,10 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
     cachierLog(p, "cachier: %s(): result not stored (NULL or over "
                "entry_size_limit)", fnInfoName(pPlan->pInfo));
   }
-  /* Waiters look as soon as the mark is released: after the write. */
-  inflightRelease(p, &lock);
+  /* Waiters look as soon as the mark is released: after the write is
+  ** committed (at once, or with the store's group). */
+  if( lock.off>=0 ) pPlan->pStore->pMethods->xMarkDone(pPlan->pStore, &lock,
+                                                       bStored);
   resultEntry(ctx, pResult, (int)sqlite3_value_subtype(pResult));
   callReset(pCall);
   if( bStored ){
@@ -580,8 +621,9 @@ static void precacheFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   pPlan = planGet(ctx, "cachier_precache", 0, argc-2, argv);
   if( pPlan==0 ) return;
   if( pPlan->bNoRead ){
-    char *z = sqlite3_mprintf("cachier_precache: %s",
-                              storeMainErrmsg(pPlan->p, SQLITE_MISMATCH));
+    char *z = sqlite3_mprintf("cachier_precache: %s", pPlan->pStore
+        ? pPlan->pStore->pMethods->xErrmsg(pPlan->pStore, SQLITE_MISMATCH)
+        : "the function's store cannot be opened");
     sqlite3_result_error(ctx, z, -1);
     sqlite3_free(z);
     return;
@@ -610,24 +652,26 @@ static void precacheFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
 }
 
-/* cachier_clear([FN]) */
+/* cachier_clear([FN]): from every store, wherever FN's entries are (a
+** function moved to another store leaves its old entries behind). */
 static void clearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
-  CachierStore *pStore = cachierMainStore(p);
+  CachierStore **apStore = 0;
   char *zFn = 0, *zErr = 0;
   sqlite3_int64 n = 0;
-  int rc = SQLITE_OK;
-  if( pStore==0 ){
-    sqlite3_result_error_nomem(ctx);
-    return;
-  }
+  int rc = SQLITE_OK, nStore = 0, i;
   if( argc==1 ) rc = callCanonicalName("cachier_clear", argv[0], &zFn, &zErr);
-  if( rc==SQLITE_OK ){
-    rc = pStore->pMethods->xClear(pStore, zFn, &n);
+  if( rc==SQLITE_OK ) rc = storeListAll(p, &apStore, &nStore);
+  for(i=0; rc==SQLITE_OK && i<nStore; i++){
+    sqlite3_int64 nStoreDeleted = 0;
+    rc = apStore[i]->pMethods->xClear(apStore[i], zFn, &nStoreDeleted);
+    n += nStoreDeleted;
     if( rc ){
-      zErr = sqlite3_mprintf("cachier_clear: %s", storeMainErrmsg(p, rc));
+      zErr = sqlite3_mprintf("cachier_clear: %s", apStore[i]->pMethods
+                             ->xErrmsg(apStore[i], rc));
     }
   }
+  sqlite3_free(apStore);
   sqlite3_free(zFn);
   if( rc ){
     resultCallError(ctx, rc, zErr);

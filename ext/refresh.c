@@ -102,6 +102,14 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
   }
   if( settingsLoad(p, call.zFn, &s, 0) ) goto done;
   if( bBackgroundOnly && !s.backgroundRefresh ) goto done;
+  /* An entry left behind in a store the function no longer uses is not
+  ** refreshed (it is never served either). */
+  {
+    char *zStoreErr = 0;
+    CachierStore *pFnStore = storeOpen(p, s.zStore, &zStoreErr);
+    sqlite3_free(zStoreErr);
+    if( pFnStore!=pStore ) goto done;
+  }
   /* The arguments: those stored beside a hash_func key, else the key's. */
   if( !bHashKey ){
     aArgs = aKey;
@@ -121,7 +129,7 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
   if( callCheckFunction(p, "cachier_refresh", call.zFn, nArg, &zErr) ){
     goto done;                /* this connection lacks the function */
   }
-  if( inflightAcquire(p, iId & ~(sqlite3_int64)0xff, 0.0, 1, &lock,
+  if( inflightAcquire(p, pStore, iId & ~(sqlite3_int64)0xff, 0.0, 1, &lock,
                       &bWaited)==INFLIGHT_BUSY ){
     goto done;                /* being computed elsewhere right now */
   }
@@ -175,7 +183,7 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
   }
 
 done:
-  inflightRelease(p, &lock);
+  if( lock.off>=0 ) pStore->pMethods->xMarkDone(pStore, &lock, 1);
   callFinalize(&call);
   settingsClear(&s);
   sqlite3_free(zErr);
@@ -193,20 +201,35 @@ static double elapsedSince(Cachier *p, double t0, sqlite3_int64 t0Ns){
 /* Run the due refreshes of zFn (all functions if NULL) for at most
 ** budget seconds; *pnRan gets how many ran. */
 static int refreshDue(Cachier *p, const char *zFn, double budget,
-                      int bBackgroundOnly, sqlite3_int64 *pnRan){
-  CachierStore *pStore = cachierMainStore(p);
-  sqlite3_int64 *aId = 0, t0Ns = cachierMonotonicNs();
+                      int bBackgroundOnly, sqlite3_int64 *pnRan,
+                      CachierStore **ppErrStore){
+  CachierStore **apStore = 0;
+  sqlite3_int64 t0Ns = cachierMonotonicNs();
   double t0 = cachierNow(p);
-  int nId = 0, i, rc;
+  int nStore = 0, j, rc;
   *pnRan = 0;
-  if( pStore==0 ) return SQLITE_NOMEM;
-  rc = pStore->pMethods->xRefreshDue(pStore, zFn, t0, &aId, &nId);
-  for(i=0; rc==SQLITE_OK && i<nId; i++){
-    if( budget<CACHIER_NEVER && elapsedSince(p, t0, t0Ns)>=budget ) break;
-    *pnRan += refreshEntry(p, pStore, aId[i], bBackgroundOnly);
+  *ppErrStore = 0;
+  rc = storeListAll(p, &apStore, &nStore);
+  for(j=0; rc==SQLITE_OK && j<nStore; j++){
+    CachierStore *pStore = apStore[j];
+    sqlite3_int64 *aId = 0;
+    int nId = 0, i;
+    rc = pStore->pMethods->xRefreshDue(pStore, zFn, t0, &aId, &nId);
+    if( rc ) *ppErrStore = pStore;
+    for(i=0; rc==SQLITE_OK && i<nId; i++){
+      if( budget<CACHIER_NEVER && elapsedSince(p, t0, t0Ns)>=budget ) break;
+      *pnRan += refreshEntry(p, pStore, aId[i], bBackgroundOnly);
+    }
+    sqlite3_free(aId);
   }
-  sqlite3_free(aId);
+  sqlite3_free(apStore);
   return rc;
+}
+
+/* The message of error rc from pStore (NULL: not a store's error). */
+static const char *storeErrmsg(Cachier *p, CachierStore *pStore, int rc){
+  if( pStore ) return pStore->pMethods->xErrmsg(pStore, rc);
+  return rc==SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(p->db);
 }
 
 /* Report an error as "FUNC: message" on ctx. */
@@ -241,6 +264,7 @@ static int optionalFnArg(sqlite3_context *ctx, const char *zCaller, int argc,
 static void refreshFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
   double budget = CACHIER_NEVER;
+  CachierStore *pErrStore = 0;
   sqlite3_int64 nRan = 0;
   char *zFn = 0;
   int rc;
@@ -255,10 +279,11 @@ static void refreshFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       return;
     }
   }
-  rc = refreshDue(p, zFn, budget, 0, &nRan);
+  rc = refreshDue(p, zFn, budget, 0, &nRan, &pErrStore);
   sqlite3_free(zFn);
   if( rc ){
-    resultErrorf(ctx, rc, "cachier_refresh: %s", storeMainErrmsg(p, rc));
+    resultErrorf(ctx, rc, "cachier_refresh: %s",
+                 storeErrmsg(p, pErrStore, rc));
     return;
   }
   sqlite3_result_int64(ctx, nRan);
@@ -335,38 +360,41 @@ void cleanupMaybe(Cachier *p, FnInfo *pInfo, CachierStore *pStore,
 static void cleanupStaleFunc(sqlite3_context *ctx, int argc,
                              sqlite3_value **argv){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
-  CachierStore *pStore = cachierMainStore(p);
+  CachierStore **apStore = 0, *pErrStore = 0;
   char *zFn = 0;
-  char **azFn = 0;
-  int nFn = 0, i, rc = SQLITE_OK;
+  int nStore = 0, j, rc;
   sqlite3_int64 nTotal = 0;
-  if( pStore==0 ){
-    sqlite3_result_error_nomem(ctx);
-    return;
-  }
   if( !optionalFnArg(ctx, "cachier_cleanup_stale", argc, argv, &zFn) ) return;
-  if( zFn ){
-    azFn = &zFn;
-    nFn = 1;
-  }else{
-    rc = storeMainFunctionNames(p, &azFn, &nFn);
-  }
-  for(i=0; rc==SQLITE_OK && i<nFn; i++){
-    FnSettings s;
-    sqlite3_int64 n = 0;
-    settingsDefaults(&s);
-    rc = settingsLoad(p, azFn[i], &s, 0);
-    if( rc==SQLITE_OK ){
-      rc = cleanupFunction(p, pStore, azFn[i], s.staleAfter, &n);
+  rc = storeListAll(p, &apStore, &nStore);
+  for(j=0; rc==SQLITE_OK && j<nStore; j++){
+    CachierStore *pStore = apStore[j];
+    char **azFn = 0;
+    int nFn = 0, i;
+    if( zFn ){
+      azFn = &zFn;
+      nFn = 1;
+    }else{
+      rc = pStore->pMethods->xFunctionNames(pStore, &azFn, &nFn);
     }
-    settingsClear(&s);
-    nTotal += n;
+    for(i=0; rc==SQLITE_OK && i<nFn; i++){
+      FnSettings s;
+      sqlite3_int64 n = 0;
+      settingsDefaults(&s);
+      rc = settingsLoad(p, azFn[i], &s, 0);
+      if( rc==SQLITE_OK ){
+        rc = cleanupFunction(p, pStore, azFn[i], s.staleAfter, &n);
+      }
+      settingsClear(&s);
+      nTotal += n;
+    }
+    if( rc ) pErrStore = pStore;
+    if( !zFn ) storeFreeNames(azFn, nFn);
   }
-  if( zFn ) sqlite3_free(zFn);
-  else storeFreeNames(azFn, nFn);
+  sqlite3_free(apStore);
+  sqlite3_free(zFn);
   if( rc ){
     resultErrorf(ctx, rc, "cachier_cleanup_stale: %s",
-                 storeMainErrmsg(p, rc));
+                 storeErrmsg(p, pErrStore, rc));
     return;
   }
   sqlite3_result_int64(ctx, nTotal);
@@ -416,7 +444,8 @@ static int refresherRound(Refresher *r){
     nanosleep(&ts, 0);
   }
   if( connectionIdle(p->db) ){
-    refreshDue(p, 0, CACHIER_NEVER, 1, &nRan);
+    CachierStore *pErrStore = 0;
+    refreshDue(p, 0, CACHIER_NEVER, 1, &nRan, &pErrStore);
   }else{
     bDone = 0;
   }

@@ -32,10 +32,12 @@ void settingsDefaults(FnSettings *s){
   s->maxEntries = s->maxBytes = -1;
   s->storeMaxEntries = s->storeMaxBytes = -1;
   s->eEviction = EVICT_LRU;
+  s->hotBytes = CACHIER_HOT_BYTES;
 }
 
 void settingsClear(FnSettings *s){
   sqlite3_free(s->zHashFunc);
+  sqlite3_free(s->zStore);
   settingsDefaults(s);
 }
 
@@ -351,6 +353,14 @@ static int settingsApplyRow(sqlite3_stmt *pStmt, FnSettings *s){
     if( bStar ) s->storeMaxBytes = n; else s->maxBytes = n;
   }
   if( COL(16) && parseEviction(v, &b, &zErr)==SQLITE_OK ) s->eEviction = b;
+  if( COL(17) && sqlite3_value_type(v)==SQLITE_TEXT ){
+    sqlite3_free(s->zStore);
+    s->zStore = sqlite3_mprintf("%s", sqlite3_value_text(v));
+    if( s->zStore==0 ) return SQLITE_NOMEM;
+  }
+  if( bStar && COL(18) && parseSize(v, &n, &zErr)==SQLITE_OK ){
+    s->hotBytes = n<0 ? 0 : n;
+  }
 #undef COL
   sqlite3_free(zErr);
   return SQLITE_OK;
@@ -360,7 +370,8 @@ static int settingsApplyRow(sqlite3_stmt *pStmt, FnSettings *s){
   "SELECT name, stale_after, next_time, allow_none, wait_for_calc_timeout," \
   " cleanup_stale, cleanup_interval, entry_size_limit, hash_func," \
   " stale_while_refresh, stale_if_error, background_refresh," \
-  " compress_min, compress_level, max_entries, max_bytes, eviction" \
+  " compress_min, compress_level, max_entries, max_bytes, eviction," \
+  " store, hot_bytes" \
   " FROM main.cachier_config WHERE name IN ('*', ?1) ORDER BY name<>'*'"
 
 /* Load the effective settings of zFn: built-in defaults, then the '*'
@@ -378,21 +389,6 @@ int settingsLoad(Cachier *p, const char *zFn, FnSettings *s, char **pzErr){
     rc = settingsApplyRow(pStmt, s);
   }
   cachierStmtDone(p, STMT_SETTINGS, pStmt);
-  /* The function's newest trained dictionary (compress.c). */
-  pStmt = cachierStmt(p, STMT_DICT_ID, "SELECT id, substr(dict, 5, 4)"
-      " FROM main.cachier_dict WHERE fn=?1 ORDER BY id DESC LIMIT 1");
-  if( pStmt ){
-    sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
-    if( sqlite3_step(pStmt)==SQLITE_ROW
-     && sqlite3_column_bytes(pStmt, 1)==4 ){
-      /* A zstd dictionary's header: magic, then its id (little-endian). */
-      const unsigned char *a = sqlite3_column_blob(pStmt, 1);
-      s->dictId = sqlite3_column_int64(pStmt, 0);
-      s->dictZstdId = (unsigned)a[0] | (unsigned)a[1]<<8
-                    | (unsigned)a[2]<<16 | (unsigned)a[3]<<24;
-    }
-    cachierStmtDone(p, STMT_DICT_ID, pStmt);
-  }
   return rc;
 }
 

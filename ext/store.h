@@ -3,9 +3,16 @@
 **
 ** A store keeps cache entries: (function, encoded arguments) -> value plus
 ** metadata. memoize.c and the virtual tables talk to stores only through
-** CachierStoreMethods, so each store is one file (store_main.c: shadow tables
-** in the connection's main database) and the memoize logic does not know
-** which one it talks to.
+** CachierStoreMethods, so the memoize logic does not know which one it
+** talks to. Each store is one file:
+**   store_main.c     "main": shadow tables in the connection's main database
+**   store_file.c     "file:PATH": a cache database of its own (WAL, grouped
+**                    commits), shared by every process on the machine
+**   store_memory.c   "memory": one in-memory database per process
+** The three keep the same tables (sql/schema.sql), so the SQL that reads
+** and writes them is shared: store_tables.c. A function's store is its
+** cachier_functions.store setting; a connection opens each store it needs
+** once (storeOpen()) and closes them when it closes.
 **
 ** Contract shared by every store:
 **   - xLookup never writes and never takes a write lock (hits never write).
@@ -21,6 +28,15 @@
 typedef struct CachierStore CachierStore;
 typedef struct CachierStoreMethods CachierStoreMethods;
 typedef struct CachierScan CachierScan;
+
+/* What a store holds for one function, for cachier_stats and eviction. */
+typedef struct StoreTotal StoreTotal;
+struct StoreTotal {
+  char *zFn;
+  sqlite3_int64 nEntries, nBytes, nStoredBytes;
+  double avgComputeSeconds;
+};
+void storeFreeTotals(StoreTotal*, int);
 
 /* One stored entry as a store returns it. pValue and the key bytes stay
 ** valid until the matching xLookupDone()/xScanNext()/xScanClose(). */
@@ -118,41 +134,143 @@ struct CachierStoreMethods {
   int (*xScanOpen)(CachierStore*, const char *zFn, CachierScan**);
   int (*xScanNext)(CachierScan*, CachierEntry*, int *pEof);
   void (*xScanClose)(CachierScan*);
+  /* STORE_ABSENT, STORE_READY, STORE_NEWER or STORE_OLD (migrating an old
+  ** layout first, when it can). */
+  int (*xState)(CachierStore*, int *peState);
+  /* The message of an error rc a method of this store returned. */
+  const char *(*xErrmsg)(CachierStore*, int rc);
+  /* Entries, bytes, stored bytes and average compute time per function
+  ** (zFn's only, if not NULL), in *paTotal (storeFreeTotals()). */
+  int (*xTotals)(CachierStore*, const char *zFn, StoreTotal **paTotal,
+                 int *pnTotal);
+  /* The names of the functions with entries (storeFreeNames()). */
+  int (*xFunctionNames)(CachierStore*, char ***pazFn, int *pnFn);
+  /* zstd dictionaries (compress.c): zFn's newest (*piId 0 if none) and its
+  ** zstd id; one by id (sqlite3_free *ppDict); add one; remove one. */
+  int (*xDictLatest)(CachierStore*, const char *zFn, sqlite3_int64 *piId,
+                     unsigned *pZstdId);
+  int (*xDictLoad)(CachierStore*, sqlite3_int64 iId, void **ppDict,
+                   sqlite3_int64 *pnDict);
+  int (*xDictAdd)(CachierStore*, const char *zFn, const void *aDict,
+                  sqlite3_int64 nDict, int nSample, double created,
+                  sqlite3_int64 *piId);
+  int (*xDictDelete)(CachierStore*, sqlite3_int64 iId);
+  /* Make the writes so far durable and visible to others (stores that
+  ** group their commits; NULL otherwise). */
+  int (*xFlush)(CachierStore*);
+  /* Release an in-flight mark after the write it guarded; a store that
+  ** has not committed that write yet keeps the mark until it has. */
+  void (*xMarkDone)(CachierStore*, InflightLock*, int bWrote);
+  /* The file holding the entries, NULL if none (cachier_cache_path()). */
+  const char *(*xPath)(CachierStore*);
+  /* Called at each memoize() call on the store (NULL: nothing to do): a
+  ** grouping store commits a group that has grown old. */
+  void (*xTick)(CachierStore*);
+  /* The store's version into aVer (STORE_VERSION_BYTES): it changes with
+  ** every commit, by any connection or process. Returns 0 when it cannot
+  ** be told cheaply (the hot tier then keeps nothing; NULL: never). */
+  int (*xVersion)(CachierStore*, unsigned char *aVer);
+  /* 1 if a lookup now sees the latest committed state, in a transaction
+  ** that cannot roll back what it reads: what it finds may enter the hot
+  ** tier. */
+  int (*xFreshSnapshot)(CachierStore*);
+  void (*xClose)(CachierStore*);
 };
 
 struct CachierStore {
   const CachierStoreMethods *pMethods;
   Cachier *pCachier;
+  CachierStore *pNext;        /* the connection's other open stores */
+  char *zSpec;                /* its canonical name: main, memory, file:/abs */
+  char *zLockDb;              /* in-flight marks live beside this file;
+                              ** NULL: beside main's (inflight.c) */
+  Inflight *pInflight;        /* those marks, opened on first use */
+  HotTier *pHot;              /* hits kept in memory (hot.c); NULL: none */
 };
+
+#define STORE_VERSION_BYTES 48
+
 
 /* The value codec's side of stores (compress.c). */
 int valueWrite(Cachier*, CachierStore*, const CachierKey*, const FnSettings*,
                sqlite3_value *pValue, sqlite3_int64 computeNs,
                const unsigned char *aArgs, sqlite3_int64 nArgs);
-int valueResult(Cachier*, sqlite3_context*, const CachierEntry*);
+int valueResult(CachierStore*, sqlite3_context*, const CachierEntry*);
+int valueDecode(CachierStore*, int codec, sqlite3_value *pStored,
+                sqlite3_int64 nLogical, DecodedValue*);
 
-/* The default store of a connection (shadow tables in "main"). */
-CachierStore *cachierMainStore(Cachier*);
-void cachierMainStoreFree(Cachier*);
-/* Create the shadow tables of the main store if they do not exist. */
-int storeMainEnsureSchema(Cachier*, char **pzErr);
-/* Whether the store in main exists and may be used by this build. */
+/* Whether a store's tables exist and may be used by this build. */
 #define STORE_ABSENT 0
 #define STORE_READY  1
 #define STORE_NEWER  2
 #define STORE_OLD    3   /* an older schema this connection cannot upgrade */
-int storeMainState(Cachier*, int *peState);
-/* The message for an error of a management call on the main store. */
-const char *storeMainErrmsg(Cachier*, int rc);
-int storeMainSchemaVersion(sqlite3*);
-/* Run the schema SQL (shared by the "cachier" module's xCreate). */
-int storeMainCreateTables(sqlite3*, char **pzErr);
-int storeMainDropTables(sqlite3*);
-/* Rows and total bytes per function, for cachier_stats. */
-int storeMainTotals(Cachier*, const char *zFn, sqlite3_stmt **ppStmt);
-/* The names of the functions with entries in the store, in *pazFn (an
-** sqlite3_malloc'ed array of *pnFn strings; free with storeFreeNames()). */
-int storeMainFunctionNames(Cachier*, char ***pazFn, int *pnFn);
+#define STORE_UNAVAILABLE 4 /* the store cannot be opened */
+
+/* ------------------------------------------------------------ registry */
+
+/* The connection's default store (shadow tables in "main"); never NULL
+** after a successful storeMainOpen() in the init. */
+CachierStore *cachierMainStore(Cachier*);
+/* The store named zSpec (a cachier_functions.store value; NULL: main),
+** opened on first use. NULL with *pzErr set if it cannot be opened. */
+CachierStore *storeOpen(Cachier*, const char *zSpec, char **pzErr);
+/* The store zFn's entries live in, as its settings say (zFn NULL: the
+** default store, the '*' row's). NULL with *pzErr set on error. */
+CachierStore *storeForFunction(Cachier*, const char *zFn, char **pzErr);
+/* Check a store name for cachier_functions: SQLITE_OK, or an error with
+** *pzWhy saying what is wrong. */
+int storeSpecCheck(const char *zSpec, char **pzWhy);
+/* Every store this connection may have entries in: main, the stores that
+** cachier_functions names, and those already open. *paStore is
+** sqlite3_malloc'ed (the stores themselves belong to the connection);
+** stores that cannot be opened are skipped (and logged). */
+int storeListAll(Cachier*, CachierStore ***paStore, int *pnStore);
+/* Flush every open store (statement end, connection close). */
+void storeFlushAll(Cachier*);
+/* Close every store (connection close). */
+void storeCloseAll(Cachier*);
 void storeFreeNames(char **azFn, int nFn);
+
+/* ---------------------------------------------------- store_tables.c */
+
+/* The tables of a store in one database connection. */
+typedef struct TablesStore TablesStore;
+/* Initialize the store part of a store object of nByte bytes over db
+** (bOwnDb: a connection of cachier's own, whose statements it keeps;
+** else the user's, whose statements follow cachierStmt()). bGroup: group
+** writes into transactions (store_file.c). */
+CachierStore *tablesStoreNew(Cachier*, sqlite3 *db, int bOwnDb, int bGroup,
+                             const char *zSpec);
+sqlite3 *tablesStoreDb(CachierStore*);
+/* Register what a connection of cachier's own needs to create the tables
+** (the "cachier" module). */
+int tablesPrepareDb(Cachier*, sqlite3 *db);
+int storeSchemaVersion(sqlite3*);
+/* Run the schema SQL (the "cachier" module's xCreate). */
+int storeCreateTables(sqlite3*, char **pzErr);
+int storeDropTables(sqlite3*);
+/* Create the tables of a store if they do not exist. */
+int storeEnsureTables(CachierStore*);
+
+/* --------------------------------------------------------------- hot.c */
+
+HotTier *hotFor(CachierStore*, sqlite3_int64 maxBytes);
+int hotLookup(HotTier*, CachierStore*, const CachierKey*, int flags,
+              CachierEntry*);
+int hotBeforeLookup(HotTier*, CachierStore*);
+void hotInsert(HotTier*, CachierStore*, const CachierKey*, int flags,
+               const CachierEntry*);
+void hotForget(CachierStore*, const CachierKey*);
+void hotClear(CachierStore*);
+void hotFree(CachierStore*);
+sqlite3_int64 hotHits(CachierStore*);
+
+/* ----------------------------------------------------- the three stores */
+
+CachierStore *storeMainOpen(Cachier*);
+CachierStore *storeFileOpen(Cachier*, const char *zSpec, char **pzErr);
+CachierStore *storeMemoryOpen(Cachier*, char **pzErr);
+/* The absolute path a "file:PATH" store name means on this connection. */
+char *storeFilePath(Cachier*, const char *zSpec);
 
 #endif /* CACHIER_STORE_H */

@@ -20,7 +20,9 @@
 **   stale            1 if the entry is past the function's current
 **                    stale_after
 **   compute_seconds  how long the function took to compute it
-**   store            the store holding it ('main')
+**   store            the store holding it: 'main', 'memory' or
+**                    'file:/absolute/path' (every store that
+**                    cachier_functions names, and main, is listed)
 **   state            'computing' (some connection is computing it now),
 **                    'refresh_pending' (a next_time refresh is marked),
 **                    'stale' or 'fresh'
@@ -29,15 +31,18 @@
 **   stored_bytes     what the value takes in the store (less than bytes
 **                    when it is compressed)
 ** DELETE removes exactly the matching entries; INSERT and UPDATE are
-** refused (use cachier_precache() to add entries).
+** refused (use cachier_precache() to add entries). The table is declared
+** WITHOUT ROWID, with a hidden primary key "ref" (the entry's id and
+** store), because ids are only unique within one store.
 */
 #include "store.h"
+#include <stdlib.h>
 #include <string.h>
 
 enum {
   COL_FN, COL_ARGS, COL_KEY, COL_VALUE, COL_TYPE, COL_SUBTYPE, COL_BYTES,
   COL_CREATED, COL_AGE, COL_STALE, COL_COMPUTE_SECONDS, COL_STORE,
-  COL_STATE, COL_ATTEMPTS, COL_RETRY_AT, COL_STORED_BYTES
+  COL_STATE, COL_ATTEMPTS, COL_RETRY_AT, COL_STORED_BYTES, COL_REF
 };
 
 /* stale_after of one configured name, loaded at xFilter. */
@@ -50,7 +55,10 @@ struct StaleRule {
 typedef struct EntriesCursor EntriesCursor;
 struct EntriesCursor {
   sqlite3_vtab_cursor base;
-  CachierStore *pStore;
+  CachierStore **apStore;     /* the stores to list, in turn */
+  int nStore, iStore;
+  char *zFn;                  /* "fn = ?" */
+  CachierStore *pStore;       /* apStore[iStore] */
   CachierScan *pScan;
   CachierEntry entry;
   int bEof;
@@ -68,7 +76,8 @@ static int entriesConnect(sqlite3 *db, void *pAux, int argc,
       " key TEXT, value, type TEXT, subtype INTEGER, bytes INTEGER,"
       " created REAL, age REAL, stale INTEGER, compute_seconds REAL,"
       " store TEXT, state TEXT, attempts INTEGER, retry_at REAL,"
-      " stored_bytes INTEGER)", 1, ppVtab);
+      " stored_bytes INTEGER, ref TEXT HIDDEN PRIMARY KEY) WITHOUT ROWID",
+      1, ppVtab);
 }
 
 /* "fn = ?" reads only that function's id range (idxNum 1); anything else
@@ -83,6 +92,12 @@ static void cursorReset(EntriesCursor *pCur){
   int i;
   if( pCur->pScan ) pCur->pStore->pMethods->xScanClose(pCur->pScan);
   pCur->pScan = 0;
+  sqlite3_free(pCur->apStore);
+  pCur->apStore = 0;
+  pCur->nStore = pCur->iStore = 0;
+  pCur->pStore = 0;
+  sqlite3_free(pCur->zFn);
+  pCur->zFn = 0;
   for(i=0; i<pCur->nRule; i++) sqlite3_free(pCur->aRule[i].zName);
   sqlite3_free(pCur->aRule);
   pCur->aRule = 0;
@@ -92,12 +107,8 @@ static void cursorReset(EntriesCursor *pCur){
 static int entriesOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor){
   EntriesCursor *pCur = sqlite3_malloc(sizeof(*pCur));
   if( pCur==0 ) return SQLITE_NOMEM;
+  (void)pVtab;
   memset(pCur, 0, sizeof(*pCur));
-  pCur->pStore = cachierMainStore(((CachierVtab*)pVtab)->p);
-  if( pCur->pStore==0 ){
-    sqlite3_free(pCur);
-    return SQLITE_NOMEM;
-  }
   *ppCursor = &pCur->base;
   return SQLITE_OK;
 }
@@ -158,21 +169,42 @@ static double staleAfterOf(EntriesCursor *pCur, const char *zFn){
   return pCur->defaultStaleAfter;
 }
 
+/* The next entry: of the current store, else of the next store. */
 static int entriesNext(sqlite3_vtab_cursor *pCursor){
   EntriesCursor *pCur = (EntriesCursor*)pCursor;
-  if( pCur->pScan==0 ){
-    pCur->bEof = 1;
-    return SQLITE_OK;
+  int rc;
+  for(;;){
+    if( pCur->pScan ){
+      rc = pCur->pStore->pMethods->xScanNext(pCur->pScan, &pCur->entry,
+                                             &pCur->bEof);
+      if( rc || !pCur->bEof ) return rc;
+      pCur->pStore->pMethods->xScanClose(pCur->pScan);
+      pCur->pScan = 0;
+      pCur->iStore++;
+    }
+    if( pCur->iStore>=pCur->nStore ){
+      pCur->bEof = 1;
+      return SQLITE_OK;
+    }
+    pCur->pStore = pCur->apStore[pCur->iStore];
+    rc = pCur->pStore->pMethods->xScanOpen(pCur->pStore, pCur->zFn,
+                                           &pCur->pScan);
+    if( rc ){
+      sqlite3_free(pCursor->pVtab->zErrMsg);
+      pCursor->pVtab->zErrMsg = sqlite3_mprintf("cachier_entries: %s: %s",
+          pCur->pStore->zSpec, pCur->pStore->pMethods->xErrmsg(pCur->pStore,
+                                                               rc));
+      return rc;
+    }
+    if( pCur->pScan==0 ) pCur->iStore++;
   }
-  return pCur->pStore->pMethods->xScanNext(pCur->pScan, &pCur->entry,
-                                           &pCur->bEof);
 }
 
 static int entriesFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
                          const char *idxStr, int argc, sqlite3_value **argv){
   EntriesCursor *pCur = (EntriesCursor*)pCursor;
   Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
-  const char *zFn = 0;
+  const char *zFn;
   int rc;
   (void)idxStr; (void)argc;
   cursorReset(pCur);
@@ -185,13 +217,12 @@ static int entriesFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
       return SQLITE_OK;
     }
     zFn = (const char*)sqlite3_value_text(argv[0]);
+    pCur->zFn = sqlite3_mprintf("%s", zFn);
+    if( pCur->zFn==0 ) return SQLITE_NOMEM;
   }
-  rc = pCur->pStore->pMethods->xScanOpen(pCur->pStore, zFn, &pCur->pScan);
-  if( rc ){
-    pCursor->pVtab->zErrMsg = sqlite3_mprintf("cachier_entries: %s",
-        storeMainErrmsg(p, rc));
-    return rc;
-  }
+  pCur->bEof = 0;
+  rc = storeListAll(p, &pCur->apStore, &pCur->nStore);
+  if( rc ) return rc;
   return entriesNext(pCursor);
 }
 
@@ -218,7 +249,7 @@ static int entriesColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
       break;
     case COL_VALUE:
       /* A value that does not decode shows as NULL. */
-      valueResult(((CachierVtab*)pCursor->pVtab)->p, ctx, e);
+      valueResult(pCur->pStore, ctx, e);
       break;
     case COL_TYPE:
       sqlite3_result_text(ctx, typeName(e->codec ? codecValueType(e->codec)
@@ -248,13 +279,17 @@ static int entriesColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
       sqlite3_result_double(ctx, (double)e->computeNs*1e-9);
       break;
     case COL_STORE:
-      sqlite3_result_text(ctx, pCur->pStore->pMethods->zName, -1,
-                          SQLITE_STATIC);
+      sqlite3_result_text(ctx, pCur->pStore->zSpec, -1, SQLITE_TRANSIENT);
+      break;
+    case COL_REF:
+      sqlite3_result_text(ctx, sqlite3_mprintf("%lld@%s", e->id,
+                          pCur->pStore->zSpec), -1, sqlite3_free);
       break;
     case COL_STATE: {
       const char *z = "fresh";
       Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
-      if( inflightIsComputing(p, e->id & ~(sqlite3_int64)0xff) ){
+      if( inflightIsComputing(p, pCur->pStore,
+                              e->id & ~(sqlite3_int64)0xff) ){
         z = "computing";
       }else if( e->refresh ){
         z = "refresh_pending";
@@ -275,15 +310,20 @@ static int entriesColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
   return SQLITE_OK;
 }
 
+/* (A WITHOUT ROWID table has no rowid; SQLite never asks for it.) */
 static int entriesRowid(sqlite3_vtab_cursor *pCursor, sqlite_int64 *pRowid){
   *pRowid = ((EntriesCursor*)pCursor)->entry.id;
   return SQLITE_OK;
 }
 
+/* DELETE (argv[0] is the ref, "ID@STORE"). */
 static int entriesUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
                          sqlite_int64 *pRowid){
   Cachier *p = ((CachierVtab*)pVtab)->p;
-  CachierStore *pStore = cachierMainStore(p);
+  const char *zRef = (const char*)sqlite3_value_text(argv[0]);
+  const char *zAt = zRef ? strchr(zRef, '@') : 0;
+  CachierStore *pStore;
+  char *zErr = 0;
   int rc;
   (void)pRowid;
   if( argc!=1 ){
@@ -291,9 +331,19 @@ static int entriesUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
         "supported; add entries with cachier_precache()");
     return SQLITE_ERROR;
   }
-  if( pStore==0 ) return SQLITE_NOMEM;
-  rc = pStore->pMethods->xDelete(pStore, sqlite3_value_int64(argv[0]));
-  if( rc ) pVtab->zErrMsg = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+  if( zAt==0 ) return SQLITE_OK;      /* no such entry */
+  pStore = storeOpen(p, zAt+1, &zErr);
+  if( pStore==0 ){
+    pVtab->zErrMsg = sqlite3_mprintf("cachier_entries: %s",
+                                     zErr ? zErr : "out of memory");
+    sqlite3_free(zErr);
+    return SQLITE_ERROR;
+  }
+  rc = pStore->pMethods->xDelete(pStore, (sqlite3_int64)strtoll(zRef, 0, 10));
+  if( rc ){
+    pVtab->zErrMsg = sqlite3_mprintf("cachier_entries: %s",
+                                     pStore->pMethods->xErrmsg(pStore, rc));
+  }
   return rc;
 }
 

@@ -14,7 +14,8 @@
 ** hash_func, stale_while_refresh, stale_if_error, background_refresh,
 ** compress_min, compress_level, max_entries, max_bytes, eviction (the
 ** '*' row's max_entries and max_bytes bound the whole store and are not
-** inherited).
+** inherited), store ('main', 'memory' or 'file:PATH': where the entries
+** live), hot_bytes ('*' row only: the hot tier's size; 0 turns it off).
 ** NULL means "inherit". Values are validated and stored in
 ** canonical form (durations in seconds or 'never', sizes in bytes or
 ** 'none', booleans 0/1): an invalid value is an error and changes nothing.
@@ -27,7 +28,7 @@
 /* The columns, in the order of the table (and of cachier_config's
 ** columns of the same names), with the kind of value each takes. */
 enum { KIND_NAME, KIND_DURATION, KIND_BOOL, KIND_SIZE, KIND_FUNCTION,
-       KIND_LEVEL, KIND_COUNT, KIND_EVICTION };
+       KIND_LEVEL, KIND_COUNT, KIND_EVICTION, KIND_STORE, KIND_GLOBAL_SIZE };
 static const struct FnColumn {
   const char *zName;
   int eKind;
@@ -49,15 +50,18 @@ static const struct FnColumn {
   { "max_entries",           KIND_COUNT },
   { "max_bytes",             KIND_SIZE },
   { "eviction",              KIND_EVICTION },
+  { "store",                 KIND_STORE },
+  { "hot_bytes",             KIND_GLOBAL_SIZE },
 };
 #define N_COL ((int)(sizeof(aColumn)/sizeof(aColumn[0])))
 #define COL_NAME 0
-#define BIND_LIST "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17"
+#define BIND_LIST "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16," \
+                  "?17,?18,?19"
 #define COLUMN_LIST "name, stale_after, next_time, allow_none," \
   " wait_for_calc_timeout, cleanup_stale, cleanup_interval," \
   " entry_size_limit, hash_func, stale_while_refresh, stale_if_error," \
   " background_refresh, compress_min, compress_level, max_entries," \
-  " max_bytes, eviction"
+  " max_bytes, eviction, store, hot_bytes"
 
 typedef struct FnCursor FnCursor;
 struct FnCursor {
@@ -152,7 +156,7 @@ static int fnRowid(sqlite3_vtab_cursor *pCursor, sqlite_int64 *pRowid){
 /* Validate one column's new value and bind its canonical form at iBind.
 ** Returns SQLITE_OK or an error with *pzErr set. */
 static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind, int iCol,
-                         sqlite3_value *pVal, char **pzErr){
+                         sqlite3_value *pVal, int bStar, char **pzErr){
   double r;
   int b;
   sqlite3_int64 n;
@@ -197,10 +201,28 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind, int iCol,
       rc = compressLevelCheck(pVal, &b, &zWhy);
       if( rc ) break;
       return sqlite3_bind_int(pStmt, iBind, b);
+    case KIND_STORE:
+      if( sqlite3_value_type(pVal)!=SQLITE_TEXT ){
+        zWhy = sqlite3_mprintf("a store name is text: 'main', 'memory' or "
+                               "'file:PATH'");
+        rc = SQLITE_ERROR;
+        break;
+      }
+      rc = storeSpecCheck((const char*)sqlite3_value_text(pVal), &zWhy);
+      if( rc ) break;
+      return sqlite3_bind_value(pStmt, iBind, pVal);
+    case KIND_GLOBAL_SIZE:
+      if( !bStar ){
+        zWhy = sqlite3_mprintf("is set in the '*' row only (it sizes "
+                               "each connection's hot tier)");
+        rc = SQLITE_ERROR;
+        break;
+      }
+      /* fall through */
     case KIND_SIZE:
     case KIND_COUNT:          /* both: a number, or 'none' (-1) */
-      rc = aColumn[iCol].eKind==KIND_SIZE ? parseSize(pVal, &n, &zWhy)
-                                          : parseCount(pVal, &n, &zWhy);
+      rc = aColumn[iCol].eKind==KIND_COUNT ? parseCount(pVal, &n, &zWhy)
+                                           : parseSize(pVal, &n, &zWhy);
       if( rc ) break;
       if( n<0 ) return sqlite3_bind_text(pStmt, iBind, "none", -1,
                                          SQLITE_STATIC);
@@ -232,7 +254,7 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   Cachier *p = pTab->p;
   sqlite3_stmt *pStmt = 0;
   char *zErr = 0;
-  int rc, i;
+  int rc, i, bStar;
   int bInsert = argc>1 && sqlite3_value_type(argv[0])==SQLITE_NULL;
   (void)pRowid;
   if( argc==1 ){
@@ -246,8 +268,13 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     if( rc ) zErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
     goto done;
   }
-  rc = storeMainEnsureSchema(p, &zErr);
-  if( rc ) goto done;
+  rc = storeEnsureTables(cachierMainStore(p));
+  if( rc ){
+    zErr = sqlite3_mprintf("%s", rc==SQLITE_MISMATCH
+        ? cachierMainStore(p)->pMethods->xErrmsg(cachierMainStore(p), rc)
+        : sqlite3_errmsg(p->db));
+    goto done;
+  }
   if( bInsert ){
     int bReplace = sqlite3_vtab_on_conflict(p->db)==SQLITE_REPLACE;
     rc = sqlite3_prepare_v2(p->db, bReplace
@@ -259,15 +286,17 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   }else{
     rc = sqlite3_prepare_v2(p->db,
         "UPDATE main.cachier_config SET (" COLUMN_LIST ")"
-        " = (" BIND_LIST ") WHERE rowid=?18", -1, &pStmt, 0);
+        " = (" BIND_LIST ") WHERE rowid=?20", -1, &pStmt, 0);
     if( rc==SQLITE_OK ) sqlite3_bind_value(pStmt, N_COL+1, argv[0]);
   }
   if( rc ){
     zErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
     goto done;
   }
+  bStar = sqlite3_value_type(argv[2])==SQLITE_TEXT
+       && strcmp((const char*)sqlite3_value_text(argv[2]), "*")==0;
   for(i=0; i<N_COL && rc==SQLITE_OK; i++){
-    rc = bindCanonical(p, pStmt, i+1, i, argv[2+i], &zErr);
+    rc = bindCanonical(p, pStmt, i+1, i, argv[2+i], bStar, &zErr);
   }
   if( rc==SQLITE_OK ){
     sqlite3_step(pStmt);

@@ -42,11 +42,11 @@ static int schemaInit(sqlite3 *db, Cachier *p, int bCreate, int argc,
     return SQLITE_ERROR;
   }
   if( bCreate ){
-    rc = storeMainCreateTables(db, pzErr);
+    rc = storeCreateTables(db, pzErr);
     if( rc ) return rc;
     p->settingsGen++;         /* cached store state is out of date */
   }
-  v = storeMainSchemaVersion(db);
+  v = storeSchemaVersion(db);
   if( v>CACHIER_SCHEMA_VERSION ){
     *pzErr = sqlite3_mprintf("cachier: this cache has schema version %d; "
         "this build of cachier understands up to %d", v,
@@ -84,7 +84,7 @@ static int schemaDisconnect(sqlite3_vtab *pVtab){
 
 static int schemaDestroy(sqlite3_vtab *pVtab){
   SchemaVtab *pTab = (SchemaVtab*)pVtab;
-  int rc = storeMainDropTables(pTab->db);
+  int rc = storeDropTables(pTab->db);
   if( rc==SQLITE_OK ){
     pTab->p->settingsGen++;   /* cached store state is out of date */
     sqlite3_free(pVtab);

@@ -3,10 +3,14 @@
 **
 ** SQL surface (eponymous, read-only):
 **   SELECT * FROM cachier_stats;
-** One row per function that this connection called or that has entries:
+** One row per function and store, for each function that this connection
+** called or that has entries:
 **   fn, hits, misses, stale_hits, computes, errors, write_errors,
 **   entries, bytes, hit_rate, compute_seconds, saved_seconds, stored_bytes,
-**   evictions
+**   evictions, store
+** store is 'main', 'memory' or 'file:/absolute/path'. The counters are on
+** the row of the function's current store; a function moved to another
+** store has a row (with entries, no counters) where its old entries are.
 ** hits/misses/... count this connection's calls since it opened (they live
 ** in memory: hits never write). stale_hits counts calls that found a stale
 ** entry. entries and bytes are read from the store. saved_seconds
@@ -23,6 +27,7 @@
 typedef struct StatsRow StatsRow;
 struct StatsRow {
   char *zFn;
+  char *zStore;
   FnStats counters;
   sqlite3_int64 nEntries, nBytes, nStoredBytes;
   double avgComputeSeconds;   /* over the stored entries; <0: none stored */
@@ -44,7 +49,7 @@ static int statsConnect(sqlite3 *db, void *pAux, int argc,
       " misses INTEGER, stale_hits INTEGER, computes INTEGER, errors INTEGER,"
       " write_errors INTEGER, entries INTEGER, bytes INTEGER, hit_rate REAL,"
       " compute_seconds REAL, saved_seconds REAL, stored_bytes INTEGER,"
-      " evictions INTEGER)",
+      " evictions INTEGER, store TEXT)",
       0, ppVtab);
   if( rc==SQLITE_OK ) ((Cachier*)pAux)->anchored = 1;
   return rc;
@@ -64,7 +69,10 @@ static int statsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
 
 static void cursorClear(StatsCursor *pCur){
   int i;
-  for(i=0; i<pCur->nRow; i++) sqlite3_free(pCur->aRow[i].zFn);
+  for(i=0; i<pCur->nRow; i++){
+    sqlite3_free(pCur->aRow[i].zFn);
+    sqlite3_free(pCur->aRow[i].zStore);
+  }
   sqlite3_free(pCur->aRow);
   pCur->aRow = 0;
   pCur->nRow = pCur->iRow = 0;
@@ -85,12 +93,14 @@ static int statsClose(sqlite3_vtab_cursor *pCursor){
   return SQLITE_OK;
 }
 
-/* The row of zFn, added (sorted by name) if missing. NULL on OOM. */
-static StatsRow *rowFor(StatsCursor *pCur, const char *zFn){
+/* The row of (zFn, zStore), added (sorted) if missing. NULL on OOM. */
+static StatsRow *rowFor(StatsCursor *pCur, const char *zFn,
+                        const char *zStore){
   int i;
   StatsRow *aNew;
   for(i=0; i<pCur->nRow; i++){
     int c = strcmp(pCur->aRow[i].zFn, zFn);
+    if( c==0 ) c = strcmp(pCur->aRow[i].zStore, zStore);
     if( c==0 ) return &pCur->aRow[i];
     if( c>0 ) break;
   }
@@ -100,7 +110,11 @@ static StatsRow *rowFor(StatsCursor *pCur, const char *zFn){
   memmove(&aNew[i+1], &aNew[i], sizeof(StatsRow)*(pCur->nRow-i));
   memset(&aNew[i], 0, sizeof(StatsRow));
   aNew[i].zFn = sqlite3_mprintf("%s", zFn);
-  if( aNew[i].zFn==0 ){
+  aNew[i].zStore = sqlite3_mprintf("%s", zStore);
+  aNew[i].avgComputeSeconds = -1.0;
+  if( aNew[i].zFn==0 || aNew[i].zStore==0 ){
+    sqlite3_free(aNew[i].zFn);
+    sqlite3_free(aNew[i].zStore);
     memmove(&aNew[i], &aNew[i+1], sizeof(StatsRow)*(pCur->nRow-i));
     return 0;
   }
@@ -112,7 +126,8 @@ static int statsFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
                        const char *idxStr, int argc, sqlite3_value **argv){
   StatsCursor *pCur = (StatsCursor*)pCursor;
   Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
-  sqlite3_stmt *pStmt = 0;
+  CachierStore **apStore = 0;
+  int nStore = 0, j;
   FnStats *pS;
   StatsRow *pRow;
   const char *zOnly = 0;      /* fn = zOnly, or NULL */
@@ -124,26 +139,34 @@ static int statsFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
     if( zOnly==0 ) return SQLITE_NOMEM;
   }
   for(pS=p->pStats; pS; pS=pS->pNext){
+    char *zErr = 0;
+    CachierStore *pStore;
     if( zOnly && strcmp(pS->zFn, zOnly)!=0 ) continue;
-    if( (pRow = rowFor(pCur, pS->zFn))==0 ) return SQLITE_NOMEM;
+    pStore = storeForFunction(p, pS->zFn, &zErr);
+    sqlite3_free(zErr);
+    pRow = rowFor(pCur, pS->zFn, pStore ? pStore->zSpec : "main");
+    if( pRow==0 ) return SQLITE_NOMEM;
     pRow->counters = *pS;
-    pRow->avgComputeSeconds = -1.0;
   }
-  if( storeMainTotals(p, zOnly, &pStmt)==SQLITE_OK && pStmt ){
-    while( sqlite3_step(pStmt)==SQLITE_ROW ){
-      const char *zFn = (const char*)sqlite3_column_text(pStmt, 0);
-      if( zFn==0 ) continue;
-      if( (pRow = rowFor(pCur, zFn))==0 ){
-        sqlite3_finalize(pStmt);
+  if( storeListAll(p, &apStore, &nStore)!=SQLITE_OK ) return SQLITE_NOMEM;
+  for(j=0; j<nStore; j++){
+    StoreTotal *a = 0;
+    int n = 0, i;
+    if( apStore[j]->pMethods->xTotals(apStore[j], zOnly, &a, &n) ) continue;
+    for(i=0; i<n; i++){
+      if( (pRow = rowFor(pCur, a[i].zFn, apStore[j]->zSpec))==0 ){
+        storeFreeTotals(a, n);
+        sqlite3_free(apStore);
         return SQLITE_NOMEM;
       }
-      pRow->nEntries += sqlite3_column_int64(pStmt, 1);
-      pRow->nBytes += sqlite3_column_int64(pStmt, 2);
-      pRow->avgComputeSeconds = sqlite3_column_double(pStmt, 3);
-      pRow->nStoredBytes += sqlite3_column_int64(pStmt, 4);
+      pRow->nEntries += a[i].nEntries;
+      pRow->nBytes += a[i].nBytes;
+      pRow->avgComputeSeconds = a[i].avgComputeSeconds;
+      pRow->nStoredBytes += a[i].nStoredBytes;
     }
-    sqlite3_finalize(pStmt);
+    storeFreeTotals(a, n);
   }
+  sqlite3_free(apStore);
   return SQLITE_OK;
 }
 
@@ -180,6 +203,7 @@ static int statsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
     case 10: sqlite3_result_double(ctx, (double)c->computeNs*1e-9); break;
     case 12: sqlite3_result_int64(ctx, r->nStoredBytes); break;
     case 13: sqlite3_result_int64(ctx, c->nEviction); break;
+    case 14: sqlite3_result_text(ctx, r->zStore, -1, SQLITE_TRANSIENT); break;
     case 11: {
       /* Each hit saved about one computation: the stored entries' average
       ** compute time, else this connection's own average. */

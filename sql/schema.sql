@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS main.cachier_info(
   key   TEXT PRIMARY KEY,
   value
 ) WITHOUT ROWID;
-INSERT OR IGNORE INTO main.cachier_info(key, value) VALUES ('schema_version', 2);
+INSERT OR IGNORE INTO main.cachier_info(key, value) VALUES ('schema_version', 3);
 INSERT OR IGNORE INTO main.cachier_info(key, value) VALUES ('created', unixepoch());
 
 -- One row per configured function; '*' holds the global defaults.
@@ -38,7 +38,11 @@ CREATE TABLE IF NOT EXISTS main.cachier_config(
   max_entries,            -- bound on the function's entries, or 'none'
                           -- (in the '*' row: on the whole store)
   max_bytes,              -- bound on their stored bytes, or 'none' (idem)
-  eviction                -- 'lru' or 'cost'
+  eviction,               -- 'lru' or 'cost'
+  -- version 3:
+  store,                  -- 'main', 'memory' or 'file:PATH'
+  hot_bytes               -- '*' row only: bytes of hits a connection keeps
+                          -- in memory per store (the hot tier), 0 = off
 );
 
 -- The entries. id = fn_hash:16 | key_hash:40 | slot:8. A key owns 256

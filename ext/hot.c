@@ -1,0 +1,288 @@
+/*
+** hot.c - the hot tier: repeated hits served from memory.
+**
+** SQL surface: the hot_bytes setting of the '*' row of cachier_functions
+** (bytes per store and connection, default 4 MB; 0 turns it off), and the
+** hot_hits column of cachier_stats.
+**
+** A connection keeps the values of its latest hits on a store in a hash
+** table in front of the store's B-tree: a repeated hit is a hash lookup
+** and a copy, with no SQL. The tier never serves a value that the store no
+** longer holds or that has been replaced, by this connection, another one
+** or another process:
+**   - Every value in the tier is valid for one version of the store,
+**     taken from the WAL index header that SQLite keeps in shared memory
+**     (the -shm file, mapped by every process that has the database open):
+**     any commit, by anyone, changes it. Reading it is a 96-byte copy; a
+**     header that is being rewritten (its two copies differ) counts as a
+**     change. When the version is not the tier's, the tier is emptied.
+**   - Values enter the tier only from a lookup that started a new read
+**     snapshot (so the value is at least as new as the version read before
+**     it) and never from a transaction that could roll back.
+**   - This connection's own writes through cachier drop what they change.
+** So the tier fronts stores in WAL mode: "file:" stores always, "main"
+** when it is in WAL mode; the memory store needs none.
+*/
+#include "store.h"
+#include <string.h>
+
+typedef struct HotEntry HotEntry;
+struct HotEntry {
+  HotEntry *pChain;           /* next in the hash bucket */
+  HotEntry *pPrev, *pNext;    /* the LRU list (most recent first) */
+  sqlite3_int64 iBase;        /* the key's slot range: its hash */
+  unsigned char *aKey;        /* the key (follows the struct) */
+  sqlite3_int64 nKey;
+  sqlite3_value *pValue;      /* the value, decoded */
+  int subtype;
+  int flags;                  /* CACHIER_LOOKUP_* fields that are set */
+  double created;
+  sqlite3_int64 id;
+  int refresh;
+  sqlite3_int64 nCost;        /* bytes it takes */
+};
+
+struct HotTier {
+  HotEntry **aHash;
+  int nHash;                  /* a power of two */
+  int nEntry;
+  HotEntry lru;               /* sentinel of the LRU list */
+  sqlite3_int64 nBytes, maxBytes;
+  unsigned char aVer[STORE_VERSION_BYTES];
+  int bVer;                   /* aVer is the version the values are of */
+  sqlite3_int64 nHit;
+};
+
+#define HOT_ENTRY_OVERHEAD 96
+
+static void entryUnlink(HotTier *h, HotEntry *e){
+  HotEntry **pp = &h->aHash[(uint64_t)e->iBase>>8 & (uint64_t)(h->nHash-1)];
+  while( *pp!=e ) pp = &(*pp)->pChain;
+  *pp = e->pChain;
+  e->pPrev->pNext = e->pNext;
+  e->pNext->pPrev = e->pPrev;
+  h->nBytes -= e->nCost;
+  h->nEntry--;
+  sqlite3_value_free(e->pValue);
+  sqlite3_free(e);
+}
+
+/* Drop every value. */
+static void hotEmpty(HotTier *h){
+  while( h->lru.pNext!=&h->lru ) entryUnlink(h, h->lru.pNext);
+}
+
+/* The tier of pStore for a connection whose hot_bytes is maxBytes: made on
+** first use; NULL when off or when the store cannot tell its version. */
+HotTier *hotFor(CachierStore *pStore, sqlite3_int64 maxBytes){
+  HotTier *h = pStore->pHot;
+  if( h ){
+    if( maxBytes<=0 ){
+      hotFree(pStore);
+      return 0;
+    }
+    h->maxBytes = maxBytes;
+    return h;
+  }
+  if( maxBytes<=0 || pStore->pMethods->xVersion==0 ) return 0;
+  h = sqlite3_malloc(sizeof(*h));
+  if( h==0 ) return 0;
+  memset(h, 0, sizeof(*h));
+  h->nHash = 256;
+  h->aHash = sqlite3_malloc64(sizeof(HotEntry*)*h->nHash);
+  if( h->aHash==0 ){
+    sqlite3_free(h);
+    return 0;
+  }
+  memset(h->aHash, 0, sizeof(HotEntry*)*h->nHash);
+  h->lru.pNext = h->lru.pPrev = &h->lru;
+  h->maxBytes = maxBytes;
+  pStore->pHot = h;
+  return h;
+}
+
+void hotFree(CachierStore *pStore){
+  HotTier *h = pStore->pHot;
+  if( h ){
+    hotEmpty(h);
+    sqlite3_free(h->aHash);
+    sqlite3_free(h);
+    pStore->pHot = 0;
+  }
+}
+
+/* Bring the tier to the store's current version: empty it if that is
+** not the one its values are of. Returns 1 if the version is known. */
+static int hotSync(HotTier *h, CachierStore *pStore){
+  unsigned char aVer[STORE_VERSION_BYTES];
+  if( !pStore->pMethods->xVersion(pStore, aVer) ){
+    if( h->nEntry ) hotEmpty(h);
+    h->bVer = 0;
+    return 0;
+  }
+  if( !h->bVer || memcmp(aVer, h->aVer, STORE_VERSION_BYTES)!=0 ){
+    if( h->nEntry ) hotEmpty(h);
+    memcpy(h->aVer, aVer, STORE_VERSION_BYTES);
+    h->bVer = 1;
+  }
+  return 1;
+}
+
+/* Look pKey up in the tier; on a hit fill *pEntry (pValue stays valid
+** until the tier changes) and return 1. Asks for at least the fields of
+** flags. */
+int hotLookup(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
+              int flags, CachierEntry *pEntry){
+  HotEntry *e;
+  if( h->nEntry==0 || !hotSync(h, pStore) ) return 0;
+  for(e=h->aHash[(uint64_t)pKey->iBase>>8 & (uint64_t)(h->nHash-1)]; e;
+      e=e->pChain){
+    if( e->iBase==pKey->iBase && e->nKey==pKey->nKey
+     && memcmp(e->aKey, pKey->aKey, (size_t)e->nKey)==0 ){
+      if( (e->flags & flags)!=flags ) return 0;
+      /* Most recent first. */
+      e->pPrev->pNext = e->pNext;
+      e->pNext->pPrev = e->pPrev;
+      e->pNext = h->lru.pNext;
+      e->pPrev = &h->lru;
+      h->lru.pNext->pPrev = e;
+      h->lru.pNext = e;
+      pEntry->pValue = e->pValue;
+      pEntry->subtype = e->subtype;
+      pEntry->codec = 0;
+      pEntry->nBytes = cachierValueBytes(e->pValue);
+      pEntry->created = e->created;
+      pEntry->id = e->id;
+      pEntry->refresh = e->refresh;
+      h->nHit++;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Before a store lookup that may fill the tier: sync the version (so the
+** value found is at least as new as it). 1 if a fill may follow. */
+int hotBeforeLookup(HotTier *h, CachierStore *pStore){
+  return hotSync(h, pStore);
+}
+
+/* Keep the entry a store lookup just found (fields of flags are set) for
+** the next hits. pEntry->pValue may be compressed (codec). */
+void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
+               int flags, const CachierEntry *pEntry){
+  HotEntry *e;
+  sqlite3_value *pValue = 0;
+  sqlite3_int64 nCost;
+  int iHash;
+  if( pEntry->codec ){
+    /* A compressed value is kept decoded: through "SELECT ?1" (the only
+    ** way to make an sqlite3_value of bytes), once per fill. */
+    DecodedValue d;
+    sqlite3_stmt *pStmt = 0;
+    if( valueDecode(pStore, pEntry->codec, pEntry->pValue, pEntry->nBytes,
+                    &d) ) return;
+    if( sqlite3_prepare_v2(pStore->pCachier->db, "SELECT ?1", -1, &pStmt,
+                           0)==SQLITE_OK ){
+      if( d.eType==SQLITE_TEXT ){
+        sqlite3_bind_text64(pStmt, 1, (const char*)d.a, (sqlite3_uint64)d.n,
+                            SQLITE_STATIC, SQLITE_UTF8);
+      }else{
+        sqlite3_bind_blob64(pStmt, 1, d.a, (sqlite3_uint64)d.n,
+                            SQLITE_STATIC);
+      }
+      if( sqlite3_step(pStmt)==SQLITE_ROW ){
+        pValue = sqlite3_value_dup(sqlite3_column_value(pStmt, 0));
+      }
+      sqlite3_finalize(pStmt);
+    }
+    decodedValueFree(&d);
+  }else{
+    pValue = sqlite3_value_dup(pEntry->pValue);
+  }
+  if( pValue==0 ) return;
+  nCost = HOT_ENTRY_OVERHEAD + pKey->nKey + cachierValueBytes(pValue);
+  if( nCost>h->maxBytes/4 ){
+    sqlite3_value_free(pValue);         /* too big to be worth it */
+    return;
+  }
+  hotForget(pStore, pKey);
+  while( h->nBytes + nCost > h->maxBytes && h->lru.pPrev!=&h->lru ){
+    entryUnlink(h, h->lru.pPrev);       /* least recently hit first */
+  }
+  e = sqlite3_malloc64(sizeof(*e) + pKey->nKey);
+  if( e==0 ){
+    sqlite3_value_free(pValue);
+    return;
+  }
+  memset(e, 0, sizeof(*e));
+  e->aKey = (unsigned char*)&e[1];
+  memcpy(e->aKey, pKey->aKey, (size_t)pKey->nKey);
+  e->nKey = pKey->nKey;
+  e->iBase = pKey->iBase;
+  e->pValue = pValue;
+  e->subtype = pEntry->subtype;
+  e->flags = flags;
+  e->created = (flags & CACHIER_LOOKUP_CREATED) ? pEntry->created : 0.0;
+  e->id = (flags & CACHIER_LOOKUP_REFRESH) ? pEntry->id : 0;
+  e->refresh = (flags & CACHIER_LOOKUP_REFRESH) ? pEntry->refresh : 0;
+  e->nCost = nCost;
+  /* Grow the table past 2 entries a bucket. */
+  if( h->nEntry >= 2*h->nHash ){
+    int nNew = h->nHash*2, i;
+    HotEntry **aNew = sqlite3_malloc64(sizeof(HotEntry*)*nNew);
+    if( aNew ){
+      memset(aNew, 0, sizeof(HotEntry*)*nNew);
+      for(i=0; i<h->nHash; i++){
+        HotEntry *p = h->aHash[i];
+        while( p ){
+          HotEntry *pNext = p->pChain;
+          int j = (int)((uint64_t)p->iBase>>8 & (uint64_t)(nNew-1));
+          p->pChain = aNew[j];
+          aNew[j] = p;
+          p = pNext;
+        }
+      }
+      sqlite3_free(h->aHash);
+      h->aHash = aNew;
+      h->nHash = nNew;
+    }
+  }
+  iHash = (int)((uint64_t)e->iBase>>8 & (uint64_t)(h->nHash-1));
+  e->pChain = h->aHash[iHash];
+  h->aHash[iHash] = e;
+  e->pNext = h->lru.pNext;
+  e->pPrev = &h->lru;
+  h->lru.pNext->pPrev = e;
+  h->lru.pNext = e;
+  h->nBytes += nCost;
+  h->nEntry++;
+}
+
+/* This connection changed pKey's entry: drop it from the tier. */
+void hotForget(CachierStore *pStore, const CachierKey *pKey){
+  HotTier *h = pStore->pHot;
+  HotEntry *e;
+  if( h==0 || h->nEntry==0 ) return;
+  for(e=h->aHash[(uint64_t)pKey->iBase>>8 & (uint64_t)(h->nHash-1)]; e;
+      e=e->pChain){
+    if( e->iBase==pKey->iBase && e->nKey==pKey->nKey
+     && memcmp(e->aKey, pKey->aKey, (size_t)e->nKey)==0 ){
+      entryUnlink(h, e);
+      return;
+    }
+  }
+}
+
+/* This connection changed entries in other ways (deleted, cleared,
+** marked): drop everything. */
+void hotClear(CachierStore *pStore){
+  if( pStore->pHot ){
+    hotEmpty(pStore->pHot);
+    pStore->pHot->bVer = 0;
+  }
+}
+
+sqlite3_int64 hotHits(CachierStore *pStore){
+  return pStore->pHot ? pStore->pHot->nHit : 0;
+}

@@ -1,0 +1,165 @@
+/*
+** store.c - the registry of a connection's stores.
+**
+** No SQL surface of its own. A function's store is named by its
+** cachier_functions.store setting (NULL: the '*' row's, then main):
+**   main          shadow tables in the main database (store_main.c)
+**   memory        the process-wide in-memory store (store_memory.c)
+**   file:PATH     a cache database file of its own (store_file.c)
+** A connection opens each store the first time it needs it and keeps it
+** until it closes; a function switched to another store starts empty
+** there (its old entries stay where they are until cleared).
+*/
+#include "store.h"
+#include <string.h>
+
+CachierStore *cachierMainStore(Cachier *p){
+  if( p->pMainStore==0 ) p->pMainStore = storeMainOpen(p);
+  return p->pMainStore;
+}
+
+/* The canonical name of zSpec on this connection (sqlite3_free it), NULL
+** if it is not a store name or memory runs out. */
+static char *storeCanonical(Cachier *p, const char *zSpec){
+  if( zSpec==0 || strcmp(zSpec, "main")==0 ) return sqlite3_mprintf("main");
+  if( strcmp(zSpec, "memory")==0 ) return sqlite3_mprintf("memory");
+  if( strncmp(zSpec, "file:", 5)==0 && zSpec[5] ){
+    char *zPath = storeFilePath(p, zSpec);
+    char *z = zPath ? sqlite3_mprintf("file:%s", zPath) : 0;
+    sqlite3_free(zPath);
+    return z;
+  }
+  return 0;
+}
+
+int storeSpecCheck(const char *zSpec, char **pzWhy){
+  if( strcmp(zSpec, "main")==0 || strcmp(zSpec, "memory")==0 ) return 0;
+  if( strncmp(zSpec, "file:", 5)==0 ){
+    if( zSpec[5]==0 ){
+      *pzWhy = sqlite3_mprintf("'file:' needs a path, as in "
+                               "'file:cache.db'");
+      return SQLITE_ERROR;
+    }
+    return SQLITE_OK;
+  }
+  *pzWhy = sqlite3_mprintf("'%s' is not a store: use 'main', 'memory' or "
+                           "'file:PATH'", zSpec);
+  return SQLITE_ERROR;
+}
+
+CachierStore *storeOpen(Cachier *p, const char *zSpec, char **pzErr){
+  CachierStore *pStore;
+  char *zCanon;
+  *pzErr = 0;
+  if( zSpec==0 || strcmp(zSpec, "main")==0 ) return cachierMainStore(p);
+  zCanon = storeCanonical(p, zSpec);
+  if( zCanon==0 ){
+    if( storeSpecCheck(zSpec, pzErr)==SQLITE_OK ) return 0;   /* no memory */
+    return 0;
+  }
+  for(pStore=p->pStores; pStore; pStore=pStore->pNext){
+    if( strcmp(pStore->zSpec, zCanon)==0 ) break;
+  }
+  if( pStore==0 ){
+    pStore = strcmp(zCanon, "memory")==0 ? storeMemoryOpen(p, pzErr)
+                                         : storeFileOpen(p, zSpec, pzErr);
+    if( pStore ){
+      pStore->pNext = p->pStores;
+      p->pStores = pStore;
+    }
+  }
+  sqlite3_free(zCanon);
+  return pStore;
+}
+
+CachierStore *storeForFunction(Cachier *p, const char *zFn, char **pzErr){
+  FnSettings s;
+  CachierStore *pStore;
+  *pzErr = 0;
+  settingsDefaults(&s);
+  if( settingsLoad(p, zFn ? zFn : "*", &s, pzErr) ) return 0;
+  pStore = storeOpen(p, s.zStore, pzErr);
+  settingsClear(&s);
+  return pStore;
+}
+
+/* Add pStore to the list unless it is in it. */
+static int listAdd(CachierStore ***paStore, int *pn, CachierStore *pStore){
+  CachierStore **aNew;
+  int i;
+  for(i=0; i<*pn; i++) if( (*paStore)[i]==pStore ) return SQLITE_OK;
+  aNew = sqlite3_realloc64(*paStore, (*pn+1)*sizeof(CachierStore*));
+  if( aNew==0 ) return SQLITE_NOMEM;
+  aNew[(*pn)++] = pStore;
+  *paStore = aNew;
+  return SQLITE_OK;
+}
+
+int storeListAll(Cachier *p, CachierStore ***paStore, int *pnStore){
+  CachierStore **a = 0, *pStore;
+  sqlite3_stmt *pStmt = 0;
+  int n = 0, rc = SQLITE_OK;
+  *paStore = 0;
+  *pnStore = 0;
+  pStore = cachierMainStore(p);
+  if( pStore==0 || listAdd(&a, &n, pStore) ) return SQLITE_NOMEM;
+  /* The stores cachier_functions names (none if it has no table yet). */
+  if( sqlite3_prepare_v2(p->db, "SELECT DISTINCT store FROM"
+        " main.cachier_config WHERE store IS NOT NULL", -1, &pStmt,
+        0)==SQLITE_OK ){
+    while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
+      const char *zSpec = (const char*)sqlite3_column_text(pStmt, 0);
+      char *zErr = 0;
+      if( zSpec==0 || storeSpecCheck(zSpec, &zErr) ){
+        sqlite3_free(zErr);
+        continue;
+      }
+      pStore = storeOpen(p, zSpec, &zErr);
+      if( pStore ){
+        rc = listAdd(&a, &n, pStore);
+      }else if( zErr ){
+        cachierLog(p, "cachier: %s", zErr);
+      }
+      sqlite3_free(zErr);
+    }
+  }
+  sqlite3_finalize(pStmt);
+  for(pStore=p->pStores; rc==SQLITE_OK && pStore; pStore=pStore->pNext){
+    rc = listAdd(&a, &n, pStore);
+  }
+  if( rc ){
+    sqlite3_free(a);
+    return rc;
+  }
+  *paStore = a;
+  *pnStore = n;
+  return SQLITE_OK;
+}
+
+void storeFlushAll(Cachier *p){
+  CachierStore *pStore;
+  for(pStore=p->pStores; pStore; pStore=pStore->pNext){
+    if( pStore->pMethods->xFlush ) pStore->pMethods->xFlush(pStore);
+  }
+}
+
+static void storeFree(CachierStore *pStore){
+  pStore->pMethods->xClose(pStore);
+  inflightClose(&pStore->pInflight);
+  hotFree(pStore);
+  sqlite3_free(pStore->zSpec);
+  sqlite3_free(pStore->zLockDb);
+  sqlite3_free(pStore);
+}
+
+void storeCloseAll(Cachier *p){
+  while( p->pStores ){
+    CachierStore *pStore = p->pStores;
+    p->pStores = pStore->pNext;
+    storeFree(pStore);
+  }
+  if( p->pMainStore ){
+    storeFree(p->pMainStore);
+    p->pMainStore = 0;
+  }
+}

@@ -79,6 +79,7 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   settingsClear(&pPlan->settings);
   pPlan->settings = *pS;
   pPlan->settings.zHashFunc = 0;
+  pPlan->settings.zStore = 0;       /* (the plan has the store itself) */
   pPlan->settingsGen = p->settingsGen;
   eState = fnInfoStoreState(pPlan->pInfo);
   pPlan->pStore = fnInfoStore(pPlan->pInfo);

@@ -35,6 +35,7 @@ extern const CachierFunction cachierInflightFunctions[];
 extern const CachierFunction cachierRefreshFunctions[];
 extern const CachierFunction cachierStalenessFunctions[];
 extern const CachierFunction cachierCompressFunctions[];
+extern const CachierFunction cachierStoreFunctions[];
 #ifdef CACHIER_TEST
 extern const CachierFunction cachierTestFunctions[];
 #endif
@@ -59,6 +60,7 @@ static void cachierUnref(void *pArg){
     compressFreeAll(p);
 #ifdef CACHIER_TEST
     sqlite3_free(p->zWaitMarker);
+    sqlite3_free(p->zTestStore);
 #endif
     sqlite3_free(p);
   }
@@ -217,7 +219,7 @@ const CachierFunction cachierTestFunctions[] = {
 static const CachierFunction *const aFunctionTables[] = {
   cachierMainFunctions, cachierMemoizeFunctions, cachierCallFunctions,
   cachierInflightFunctions, cachierRefreshFunctions,
-  cachierStalenessFunctions, cachierCompressFunctions,
+  cachierStalenessFunctions, cachierCompressFunctions, cachierStoreFunctions,
 #ifdef CACHIER_TEST
   cachierTestFunctions,
 #endif

@@ -122,6 +122,7 @@ struct Cachier {
   Inflight *pInflight;        /* in-flight marks beside main (inflight.c) */
 #ifdef CACHIER_TEST
   char *zWaitMarker;          /* cachier_test_wait_marker() */
+  char *zTestStore;           /* cachier_test_default_store() */
 #endif
   int noInflight;             /* test builds: marks switched off */
   Refresher *pRefresher;      /* background refresh thread (refresh.c) */

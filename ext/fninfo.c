@@ -65,13 +65,19 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
   if( pMain==0 ) return SQLITE_NOMEM;
   rc = pMain->pMethods->xState(pMain, &pInfo->eState);
   if( rc ) return SQLITE_OK;          /* unreadable: defaults, not cached */
+  /* The settings live in main; the entries in the function's store. */
   if( pInfo->eState==STORE_READY ){
-    /* The settings live in main; the entries in the function's store. */
     rc = settingsLoad(p, pInfo->zFn, &pInfo->settings, pzErr);
     if( rc ) return rc;
-    if( pInfo->settings.zStore ){
+  }
+  if( pInfo->eState==STORE_READY || pInfo->eState==STORE_ABSENT ){
+    const char *zSpec = pInfo->settings.zStore;
+#ifdef CACHIER_TEST
+    if( zSpec==0 ) zSpec = p->zTestStore;
+#endif
+    if( zSpec && strcmp(zSpec, "main")!=0 ){
       char *zErr = 0;
-      pInfo->pStore = storeOpen(p, pInfo->settings.zStore, &zErr);
+      pInfo->pStore = storeOpen(p, zSpec, &zErr);
       if( pInfo->pStore==0 ){
         cachierLog(p, "cachier: %s(): %s; computing without a cache",
                    pInfo->zFn, zErr ? zErr : "out of memory");
@@ -79,17 +85,14 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
         pInfo->eState = STORE_UNAVAILABLE;
         return SQLITE_OK;             /* not cached: tried again */
       }
-      if( pInfo->pStore!=pMain ){
-        rc = pInfo->pStore->pMethods->xState(pInfo->pStore,
-                                              &pInfo->eState);
-        if( rc ){
-          pInfo->eState = STORE_UNAVAILABLE;
-          return SQLITE_OK;
-        }
-        /* Another process may create that store's tables at any time:
-        ** an absent store is looked at again by the next statement. */
-        if( pInfo->eState==STORE_ABSENT ) bVersion = 0;
+      rc = pInfo->pStore->pMethods->xState(pInfo->pStore, &pInfo->eState);
+      if( rc ){
+        pInfo->eState = STORE_UNAVAILABLE;
+        return SQLITE_OK;
       }
+      /* Another process may create that store's tables at any time: an
+      ** absent store is looked at again by the next statement. */
+      if( pInfo->eState==STORE_ABSENT ) bVersion = 0;
     }
     if( pInfo->eState==STORE_READY ){
       pInfo->pStore->pMethods->xDictLatest(pInfo->pStore, pInfo->zFn,

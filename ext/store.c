@@ -9,6 +9,17 @@
 ** A connection opens each store the first time it needs it and keeps it
 ** until it closes; a function switched to another store starts empty
 ** there (its old entries stay where they are until cleared).
+**
+** SQL surface:
+**   cachier_cache_path([FN])
+**       The file holding FN's entries (the default store's without FN):
+**       the main database's file, a file: store's absolute path, or NULL
+**       for stores without a file (memory, ":memory:" databases).
+** Test builds only:
+**   cachier_test_default_store(SPEC)
+**       Makes SPEC this connection's store for functions whose settings
+**       name none (NULL: main again), so the whole test suite can run
+**       against each store without writing cachier_functions.
 */
 #include "store.h"
 #include <string.h>
@@ -51,6 +62,9 @@ CachierStore *storeOpen(Cachier *p, const char *zSpec, char **pzErr){
   CachierStore *pStore;
   char *zCanon;
   *pzErr = 0;
+#ifdef CACHIER_TEST
+  if( zSpec==0 ) zSpec = p->zTestStore;
+#endif
   if( zSpec==0 || strcmp(zSpec, "main")==0 ) return cachierMainStore(p);
   zCanon = storeCanonical(p, zSpec);
   if( zCanon==0 ){
@@ -124,6 +138,14 @@ int storeListAll(Cachier *p, CachierStore ***paStore, int *pnStore){
     }
   }
   sqlite3_finalize(pStmt);
+#ifdef CACHIER_TEST
+  if( rc==SQLITE_OK && p->zTestStore ){
+    char *zErr = 0;
+    pStore = storeOpen(p, p->zTestStore, &zErr);
+    sqlite3_free(zErr);
+    if( pStore ) rc = listAdd(&a, &n, pStore);
+  }
+#endif
   for(pStore=p->pStores; rc==SQLITE_OK && pStore; pStore=pStore->pNext){
     rc = listAdd(&a, &n, pStore);
   }
@@ -163,3 +185,65 @@ void storeCloseAll(Cachier *p){
     p->pMainStore = 0;
   }
 }
+
+/* cachier_cache_path([FN]) */
+static void cachePathFunc(sqlite3_context *ctx, int argc,
+                          sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  FnSettings s;
+  char *zFn = 0, *zErr = 0;
+  const char *zSpec;
+  if( argc==1 && sqlite3_value_type(argv[0])!=SQLITE_NULL
+   && callCanonicalName("cachier_cache_path", argv[0], &zFn, &zErr) ){
+    sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
+    sqlite3_free(zErr);
+    return;
+  }
+  /* From the settings alone: the path of a file that cannot be opened
+  ** (yet) is still its path. */
+  settingsDefaults(&s);
+  settingsLoad(p, zFn ? zFn : "*", &s, 0);
+  sqlite3_free(zFn);
+  zSpec = s.zStore;
+#ifdef CACHIER_TEST
+  if( zSpec==0 ) zSpec = p->zTestStore;
+#endif
+  if( zSpec==0 || strcmp(zSpec, "main")==0 ){
+    const char *zMain = cachierMainFile(p);
+    if( zMain ) sqlite3_result_text(ctx, zMain, -1, SQLITE_TRANSIENT);
+  }else if( strncmp(zSpec, "file:", 5)==0 ){
+    sqlite3_result_text(ctx, storeFilePath(p, zSpec), -1, sqlite3_free);
+  }
+  settingsClear(&s);
+}
+
+#ifdef CACHIER_TEST
+/* cachier_test_default_store(SPEC) */
+static void testDefaultStoreFunc(sqlite3_context *ctx, int argc,
+                                 sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  const char *zSpec = (const char*)sqlite3_value_text(argv[0]);
+  char *zWhy = 0;
+  (void)argc;
+  if( zSpec && storeSpecCheck(zSpec, &zWhy) ){
+    char *z = sqlite3_mprintf("cachier_test_default_store: %s", zWhy);
+    sqlite3_result_error(ctx, z, -1);
+    sqlite3_free(z);
+    sqlite3_free(zWhy);
+    return;
+  }
+  sqlite3_free(p->zTestStore);
+  p->zTestStore = zSpec ? sqlite3_mprintf("%s", zSpec) : 0;
+  p->settingsGen++;
+  sqlite3_result_value(ctx, argv[0]);
+}
+#endif
+
+const CachierFunction cachierStoreFunctions[] = {
+  { "cachier_cache_path", 0, CACHIER_FN_WRITES, cachePathFunc },
+  { "cachier_cache_path", 1, CACHIER_FN_WRITES, cachePathFunc },
+#ifdef CACHIER_TEST
+  { "cachier_test_default_store", 1, CACHIER_FN_WRITES, testDefaultStoreFunc },
+#endif
+  { 0, 0, 0, 0 }
+};

@@ -1,11 +1,8 @@
 /*
 ** store_file.c - "file:PATH": a cache database file of its own.
 **
-** SQL surface: store names 'file:PATH' in cachier_functions.store, and
-**   cachier_cache_path([FN])
-**       The file holding FN's entries (the default store's without FN):
-**       the main database's file, a file: store's path, or NULL for
-**       stores without a file (memory, ":memory:" databases).
+** SQL surface: store names 'file:PATH' in cachier_functions.store (and
+** cachier_cache_path(), store.c).
 **
 ** PATH is absolute, or relative to the main database's directory (the
 ** current directory for ":memory:"). The file holds the same tables as

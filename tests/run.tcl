@@ -4,13 +4,30 @@
 #
 #   tclsh tests/run.tcl EXTENSION.so [FILE.test ...]
 # CACHIER_ASAN=1: preload the sanitizer runtime for an ASan+UBSan build.
+#
+# The shared behavioural suite ($store_suite) then runs again against each
+# other store ($other_stores): tester.tcl makes CACHIER_STORE the default
+# store of every connection it opens (cachier_test_default_store()).
 
 set testdir [file dirname [file normalize [info script]]]
 set ext [file normalize [lindex $argv 0]]
 set files [lrange $argv 1 end]
+set runs {}
 if {[llength $files] == 0} {
   set files [lsort [glob -directory $testdir *.test]]
   set files [concat $files [lsort [glob -nocomplain -directory $testdir/python *.py]]]
+  foreach f $files { lappend runs main $f }
+  set store_suite {memoize types errors options stats compress}
+  set other_stores {memory file:cache.db}
+  foreach store $other_stores {
+    foreach t $store_suite {
+      if {[file exists $testdir/$t.test]} { lappend runs $store $testdir/$t.test }
+    }
+  }
+} else {
+  set store main
+  if {[info exists env(CACHIER_STORE)]} { set store $env(CACHIER_STORE) }
+  foreach f $files { lappend runs $store $f }
 }
 
 set env(CACHIER_EXT) $ext
@@ -24,7 +41,10 @@ if {[info exists env(CACHIER_ASAN)] && $env(CACHIER_ASAN)} {
 set total_pass 0
 set total_fail 0
 set failed_files {}
-foreach f $files {
+foreach {store f} $runs {
+  set env(CACHIER_STORE) $store
+  set label [file tail $f]
+  if {$store ne "main"} { set label "\[$store\] $label" }
   set f [file normalize $f]
   set work [file join [expr {[info exists env(TMPDIR)] ? $env(TMPDIR) : "/tmp"}] \
       cachier-test-[pid]-[file rootname [file tail $f]]]
@@ -58,11 +78,11 @@ foreach f $files {
   }
   set ms [expr {[clock milliseconds] - $start}]
   if {$fail} {
-    lappend failed_files [file tail $f]
-    puts "---- [file tail $f]: $pass passed, $fail failed ($ms ms)"
+    lappend failed_files $label
+    puts "---- $label: $pass passed, $fail failed ($ms ms)"
     puts $out
   } else {
-    puts "ok   [file tail $f]: $pass passed ($ms ms)"
+    puts "ok   $label: $pass passed ($ms ms)"
   }
   incr total_pass $pass
   incr total_fail $fail

@@ -16,11 +16,23 @@ set ::nPass 0
 set ::nFail 0
 set ::ext [file normalize $::env(CACHIER_EXT)]
 set ::testfile [file tail $::argv0]
+# The store the suite runs against (run.tcl): main, memory or file:PATH.
+set ::store main
+if {[info exists ::env(CACHIER_STORE)]} { set ::store $::env(CACHIER_STORE) }
+if {$::store ne "main"} { set ::testfile "\[$::store\] $::testfile" }
 
 proc load_cachier {dbname} {
   $dbname enable_load_extension 1
   $dbname eval {SELECT load_extension($::ext, 'sqlite3_cachier_init')}
+  if {$::store ne "main"} {
+    $dbname eval {SELECT cachier_test_default_store($::store)}
+  }
 }
+
+# True when the suite runs against the main store: tests of what only main
+# does (shadow tables in the user's file, writes that roll back with the
+# user's transaction) are skipped for the others.
+proc main_store {} { expr {$::store eq "main"} }
 
 # Open (or reopen) connection $name on $file with cachier loaded.
 proc open_db {name {file test.db}} {
@@ -39,7 +51,14 @@ proc delete_db_files {file} {
 proc reset_db {{file test.db}} {
   catch {db close}
   delete_db_files $file
+  if {[string match file:* $::store]} {
+    set cache [string range $::store 5 end]
+    delete_db_files $cache
+    file delete -force $cache-cachier-locks
+  }
   open_db db $file
+  # The memory store outlives a connection while another one is open.
+  if {$::store eq "memory"} { db eval {SELECT cachier_clear()} }
 }
 
 proc result_matches {got expected} {

@@ -193,6 +193,10 @@ int inflightAcquire(Cachier *p, CachierStore *pStore, sqlite3_int64 iBase,
     if( !*pbWaited ){
       *pbWaited = 1;
       t0 = cachierMonotonicNs();
+      /* Never wait while holding marks a store keeps until its group of
+      ** writes commits: the computation waited for may be waiting for
+      ** one of them (store_tables.c). Committing releases them. */
+      storeFlushAll(p);
 #ifdef CACHIER_TEST
       if( p->zWaitMarker ){
         int fd = open(p->zWaitMarker, O_WRONLY|O_CREAT|O_CLOEXEC, 0644);

@@ -82,6 +82,10 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   pPlan->settings.zStore = 0;       /* (the plan has the store itself) */
   pPlan->settingsGen = p->settingsGen;
   eState = fnInfoStoreState(pPlan->pInfo);
+  if( pPlan->pStore && pPlan->pStore!=fnInfoStore(pPlan->pInfo)
+   && pPlan->pStore->pMethods->xFlush ){
+    pPlan->pStore->pMethods->xFlush(pPlan->pStore);   /* store switched */
+  }
   pPlan->pStore = fnInfoStore(pPlan->pInfo);
   pPlan->bNoTables = eState==STORE_ABSENT;
   if( eState==STORE_UNAVAILABLE || pPlan->pStore==0 ){

@@ -221,6 +221,8 @@ static int refreshDue(Cachier *p, const char *zFn, double budget,
       *pnRan += refreshEntry(p, pStore, aId[i], bBackgroundOnly);
     }
     sqlite3_free(aId);
+    /* Refreshed values are committed (and their marks released) now. */
+    if( pStore->pMethods->xFlush ) pStore->pMethods->xFlush(pStore);
   }
   sqlite3_free(apStore);
   return rc;

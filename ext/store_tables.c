@@ -1058,17 +1058,23 @@ static int tablesVersion(CachierStore *pStore, unsigned char *aVer){
   }
   if( pJournal!=s->pJournalSeen ){
     void volatile *pMap = 0;
-    s->pJournalSeen = pJournal;
     s->pShm = 0;
-    if( pJournal && pJournal->pMethods && tablesIsWal(s)
-     && sqlite3_file_control(s->db, "main", SQLITE_FCNTL_FILE_POINTER,
-                             &pDb)==SQLITE_OK
-     && pDb && pDb->pMethods && pDb->pMethods->iVersion>=2
-     && pDb->pMethods->xShmMap
-     && pDb->pMethods->xShmMap(pDb, 0, WALINDEX_REGION, 0,
-                               &pMap)==SQLITE_OK ){
-      s->pShm = (const volatile unsigned char*)pMap;
+    if( pJournal==0 || pJournal->pMethods==0 ) return 0;  /* not open yet */
+    if( !tablesIsWal(s) ){
+      s->pJournalSeen = pJournal;     /* not WAL: asked again on a change */
+      return 0;
     }
+    if( sqlite3_file_control(s->db, "main", SQLITE_FCNTL_FILE_POINTER,
+                             &pDb)!=SQLITE_OK
+     || pDb==0 || pDb->pMethods==0 || pDb->pMethods->iVersion<2
+     || pDb->pMethods->xShmMap==0
+     || pDb->pMethods->xShmMap(pDb, 0, WALINDEX_REGION, 0,
+                               &pMap)!=SQLITE_OK
+     || pMap==0 ){
+      return 0;                       /* not mapped yet: asked again */
+    }
+    s->pShm = (const volatile unsigned char*)pMap;
+    s->pJournalSeen = pJournal;
   }
   if( s->pShm==0 ) return 0;
   /* SQLite writes the second copy, then the first; readers compare. */

@@ -34,6 +34,66 @@ proc load_cachier {dbname} {
 # user's transaction) are skipped for the others.
 proc main_store {} { expr {$::store eq "main"} }
 
+# The store's canonical name, as cachier_entries.store reports it: main,
+# memory, or file:/absolute/path (PATH relative to the directory of
+# $dbname's main database).
+proc store_name {{dbname db}} {
+  if {![string match file:* $::store]} { return $::store }
+  set path [string range $::store 5 end]
+  if {[file pathtype $path] ne "absolute"} {
+    set main [$dbname one {SELECT file FROM pragma_database_list WHERE name='main'}]
+    set dir [expr {$main eq "" ? [pwd] : [file dirname $main]}]
+    set path [file join $dir $path]
+  }
+  return "file:[file normalize $path]"
+}
+
+# Open connection $name on the database that holds the current store's
+# tables (main: $dbname's main file; memory: the process's memdb database,
+# shared while any connection has it open; file:PATH: the cache file), with
+# cachier loaded but no default store set, so its "main" store is those
+# very tables: its module makes them shadow tables (DEFENSIVE applies) and
+# lets "DROP TABLE cachier" drop them.
+proc store_db {name {dbname db}} {
+  catch {$name close}
+  switch -glob -- $::store {
+    main    { sqlite3 $name [$dbname one {SELECT file FROM pragma_database_list WHERE name='main'}] }
+    memory  { sqlite3 $name {file:/cachier-memory?vfs=memdb} -uri 1 }
+    file:*  { sqlite3 $name [string range [store_name $dbname] 5 end] }
+  }
+  $name timeout 5000
+  $name enable_load_extension 1
+  $name eval {SELECT load_extension($::ext, 'sqlite3_cachier_init')}
+  return $name
+}
+
+# Run SQL (with the caller's variables) on the current store's own
+# database: on main, db itself; on the others a connection of store_db,
+# closed afterwards. For tests that damage or inspect the tables directly.
+proc store_eval {sql} {
+  if {[main_store]} { return [uplevel 1 [list db eval $sql]] }
+  store_db ::store_eval_db
+  set rc [catch {uplevel 1 [list ::store_eval_db eval $sql]} r opts]
+  ::store_eval_db close
+  return -options $opts $r
+}
+
+# Close connection $name and open it again on $file, keeping the store's
+# entries: the memory store lives only while some connection of the
+# process has it open, so a plain connection to it holds it until the new
+# connection has opened it (listing cachier_entries opens every store).
+proc reopen_db {{name db} {file test.db}} {
+  if {$::store eq "memory"} {
+    sqlite3 ::reopen_keep {file:/cachier-memory?vfs=memdb} -uri 1
+  }
+  open_db $name $file
+  if {$::store eq "memory"} {
+    $name eval {SELECT count(*) FROM cachier_entries}
+    ::reopen_keep close
+  }
+  return $name
+}
+
 # Open (or reopen) connection $name on $file with cachier loaded.
 proc open_db {name {file test.db}} {
   catch {$name close}

@@ -113,9 +113,9 @@ void hotFree(CachierStore *pStore){
 
 /* Bring the tier to the store's current version: empty it if that is
 ** not the one its values are of. Returns 1 if the version is known. */
-static int hotSync(HotTier *h, CachierStore *pStore){
+static int hotSync(HotTier *h, CachierStore *pStore, int bRecheck){
   unsigned char aVer[STORE_VERSION_BYTES];
-  if( !pStore->pMethods->xVersion(pStore, aVer) ){
+  if( !pStore->pMethods->xVersion(pStore, aVer, bRecheck) ){
     if( h->nEntry ) hotEmpty(h);
     h->bVer = 0;
     return 0;
@@ -132,9 +132,9 @@ static int hotSync(HotTier *h, CachierStore *pStore){
 ** until the tier changes) and return 1. Asks for at least the fields of
 ** flags. */
 int hotLookup(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
-              int flags, CachierEntry *pEntry){
+              int flags, CachierEntry *pEntry, int bRecheck){
   HotEntry *e;
-  if( h->nEntry==0 || !hotSync(h, pStore) ) return 0;
+  if( !hotSync(h, pStore, bRecheck) || h->nEntry==0 ) return 0;
   for(e=h->aHash[(uint64_t)pKey->iBase>>8 & (uint64_t)(h->nHash-1)]; e;
       e=e->pChain){
     if( e->iBase==pKey->iBase && e->nKey==pKey->nKey
@@ -163,8 +163,8 @@ int hotLookup(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
 
 /* Before a store lookup that may fill the tier: sync the version (so the
 ** value found is at least as new as it). 1 if a fill may follow. */
-int hotBeforeLookup(HotTier *h, CachierStore *pStore){
-  return hotSync(h, pStore);
+int hotBeforeLookup(HotTier *h, CachierStore *pStore, int bRecheck){
+  return hotSync(h, pStore, bRecheck);
 }
 
 /* Keep the entry a store lookup just found (fields of flags are set) for

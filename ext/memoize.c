@@ -47,6 +47,7 @@ struct Plan {
   int eWal;                   /* main is in WAL mode: 1, not: 0, unknown: -1 */
   int bNoRead;                /* the store is unusable (newer schema) */
   int bNoTables;              /* the store had no tables: nothing to read */
+  int bHotChecked;            /* the hot tier's version source was checked */
   const char *zFn;            /* fnInfoName(pInfo), its length, and the */
   int nFn;                    /* first id of its range in the store */
   sqlite3_int64 iFnBase;
@@ -366,6 +367,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   char *zErr = 0;
   int rc, bRead, bWrite, bAllowNone, bFound = 0, bWaited = 0, bStored = 0;
   int bCorrupt = 0;           /* the entry found did not decode */
+  int bMainStore;             /* the function's store is main */
   int eTxn;                   /* main's transaction state before computing */
   StaleCopy stale;            /* stale value kept for stale_if_error */
   sqlite3_int64 t0, computeNs;
@@ -419,11 +421,13 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
     int bHot = 0, bFill = 0;
     rc = SQLITE_OK;
     if( pHot ){
-      bHot = hotLookup(pHot, pPlan->pStore, &key, flags, &entry);
+      int bRecheck = !pPlan->bHotChecked;
+      pPlan->bHotChecked = 1;
+      bHot = hotLookup(pHot, pPlan->pStore, &key, flags, &entry, bRecheck);
       /* A value found in the store may be kept if the lookup starts a new
       ** snapshot, in a transaction that cannot roll back (hot.c). */
       bFill = !bHot && pPlan->pStore->pMethods->xFreshSnapshot(pPlan->pStore)
-           && hotBeforeLookup(pHot, pPlan->pStore);
+           && hotBeforeLookup(pHot, pPlan->pStore, 0);
     }
     if( bHot ){
       bFound = 1;
@@ -481,10 +485,13 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   ** is under way elsewhere; then look again, since it may have just been
   ** stored (a connection whose read snapshot is older than that needs
   ** xLookupLatest, which is only worth it after a wait). */
-  if( bWrite && !pPlan->bNoWrite
-   && (eTxn = sqlite3_txn_state(p->db, "main"))!=SQLITE_TXN_WRITE ){
-    /* (Under a write transaction nobody else can see our result before
-    ** it commits, so a mark would only make others wait in vain.) */
+  /* (Under a write transaction of main nobody else can see a result
+  ** stored in main before it commits, so a mark would only make others
+  ** wait in vain. The other stores commit on connections of their own:
+  ** main's transactions do not matter to them.) */
+  bMainStore = pPlan->pStore==p->pMainStore;
+  eTxn = bMainStore ? sqlite3_txn_state(p->db, "main") : SQLITE_TXN_NONE;
+  if( bWrite && !pPlan->bNoWrite && eTxn!=SQLITE_TXN_WRITE ){
     int eMark = inflightAcquire(p, pPlan->pStore, key.iBase,
                                 rules.waitForCalcTimeout,
                                 !planMayWait(pPlan, eTxn), &lock, &bWaited);

@@ -168,8 +168,11 @@ struct CachierStoreMethods {
   void (*xTick)(CachierStore*);
   /* The store's version into aVer (STORE_VERSION_BYTES): it changes with
   ** every commit, by any connection or process. Returns 0 when it cannot
-  ** be told cheaply (the hot tier then keeps nothing; NULL: never). */
-  int (*xVersion)(CachierStore*, unsigned char *aVer);
+  ** be told cheaply (the hot tier then keeps nothing; NULL: never).
+  ** bRecheck: also check where the version is read from (once per
+  ** statement: the journal mode of the user's database may change between
+  ** statements). */
+  int (*xVersion)(CachierStore*, unsigned char *aVer, int bRecheck);
   /* 1 if a lookup now sees the latest committed state, in a transaction
   ** that cannot roll back what it reads: what it finds may enter the hot
   ** tier. */
@@ -256,8 +259,8 @@ int storeEnsureTables(CachierStore*);
 
 HotTier *hotFor(CachierStore*, sqlite3_int64 maxBytes);
 int hotLookup(HotTier*, CachierStore*, const CachierKey*, int flags,
-              CachierEntry*);
-int hotBeforeLookup(HotTier*, CachierStore*);
+              CachierEntry*, int bRecheck);
+int hotBeforeLookup(HotTier*, CachierStore*, int bRecheck);
 void hotInsert(HotTier*, CachierStore*, const CachierKey*, int flags,
                const CachierEntry*);
 void hotForget(CachierStore*, const CachierKey*);

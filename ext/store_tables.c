@@ -1049,9 +1049,13 @@ static int tablesIsWal(TablesStore *s){
 ** journal mode changed), so a WAL index that was unmapped is never read.
 ** 0 outside WAL mode, or while the header is being rewritten. */
 #define WALINDEX_REGION 32768   /* what SQLite maps the WAL index in */
-static int tablesVersion(CachierStore *pStore, unsigned char *aVer){
+static int tablesVersion(CachierStore *pStore, unsigned char *aVer,
+                         int bRecheck){
   TablesStore *s = (TablesStore*)pStore;
   sqlite3_file *pJournal = 0, *pDb = 0;
+  /* cachier's own connections stay in WAL mode: once found, the WAL
+  ** index stays where it is. */
+  if( s->pShm && (s->bOwnDb || !bRecheck) ) goto read_header;
   if( sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
                            &pJournal)!=SQLITE_OK ){
     return 0;
@@ -1077,6 +1081,7 @@ static int tablesVersion(CachierStore *pStore, unsigned char *aVer){
     s->pJournalSeen = pJournal;
   }
   if( s->pShm==0 ) return 0;
+read_header:
   /* SQLite writes the second copy, then the first; readers compare. */
   memcpy(aVer, (const void*)s->pShm, STORE_VERSION_BYTES);
   __atomic_thread_fence(__ATOMIC_ACQUIRE);

@@ -162,12 +162,25 @@ static void versionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 
 static void debugFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  struct CachierStore *pStore;
+  sqlite3_str *pStores = sqlite3_str_new(p->db);
   int i, nKept = 0;
   (void)argc; (void)argv;
   for(i=0; i<STMT_COUNT; i++) nKept += p->aStmt[i]!=0;
+  /* The open stores, each with its hot tier's hits. */
+  sqlite3_str_appendf(pStores, "main");
+  for(pStore=p->pStores; pStore; pStore=pStore->pNext){
+    sqlite3_str_appendf(pStores, ",%s", pStore->zSpec);
+  }
+  sqlite3_str_appendf(pStores, "; hot hits %lld",
+      (p->pMainStore ? hotHits(p->pMainStore) : 0));
+  for(pStore=p->pStores; pStore; pStore=pStore->pNext){
+    sqlite3_str_appendf(pStores, ",%lld", hotHits(pStore));
+  }
   sqlite3_result_text(ctx, sqlite3_mprintf(
       "cachier %s; sqlite %s; zstd %s; schema_version %d; build %s; "
-      "hash_bits %d; enabled %d; statements kept %d; refresh thread %s",
+      "hash_bits %d; enabled %d; statements kept %d; refresh thread %s; "
+      "stores %z",
       CACHIER_VERSION, sqlite3_libversion(), compressVersion(),
       CACHIER_SCHEMA_VERSION,
 #ifdef CACHIER_TEST
@@ -176,7 +189,8 @@ static void debugFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       "release",
 #endif
       p->hashBits ? p->hashBits : 40, p->enabled, nKept,
-      p->pRefresher ? "running" : "none"), -1, sqlite3_free);
+      p->pRefresher ? "running" : "none", sqlite3_str_finish(pStores)),
+      -1, sqlite3_free);
 }
 
 static const CachierFunction cachierMainFunctions[] = {

@@ -2,8 +2,9 @@
 ** hot.c - the hot tier: repeated hits served from memory.
 **
 ** SQL surface: the hot_bytes setting of the '*' row of cachier_functions
-** (bytes per store and connection, default 4 MB; 0 turns it off), and the
-** hot_hits column of cachier_stats.
+** (bytes per store and connection, default 4 MB; 0 turns it off). Its
+** hits count as hits in cachier_stats; cachier_debug() shows how many
+** each store's tier served.
 **
 ** A connection keeps the values of its latest hits on a store in a hash
 ** table in front of the store's B-tree: a repeated hit is a hash lookup

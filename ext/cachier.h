@@ -319,6 +319,8 @@ int inflightAcquire(Cachier*, struct CachierStore*, sqlite3_int64 iBase,
                     double timeoutSecs, int bTry, InflightLock*,
                     int *pbWaited);
 void inflightRelease(InflightLock*);
+void inflightForget(InflightLock*);
+void inflightUnlockLater(InflightLock*);
 int inflightIsComputing(Cachier*, struct CachierStore*, sqlite3_int64 iBase);
 void inflightClose(Inflight**);
 

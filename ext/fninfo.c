@@ -29,6 +29,7 @@ struct FnInfo {
   struct CachierStore *pStore;/* its store (NULL: it cannot be opened) */
   int bLoaded;                /* settings and eState are set */
   unsigned int dataVersion;   /* PRAGMA data_version then */
+  sqlite3_int64 storeVersion; /* and that of its store, if not main */
   sqlite3_int64 settingsGen;  /* p->settingsGen then */
 };
 
@@ -56,7 +57,14 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
   int rc;
   if( pInfo->bLoaded && bVersion && dataVersion==pInfo->dataVersion
    && p->settingsGen==pInfo->settingsGen ){
-    return SQLITE_OK;
+    /* Another store: another connection may have trained a dictionary
+    ** there (or dropped its tables). */
+    sqlite3_int64 v;
+    if( pInfo->pStore==p->pMainStore
+     || (pInfo->pStore->pMethods->xDataVersion(pInfo->pStore, &v)==SQLITE_OK
+         && v==pInfo->storeVersion) ){
+      return SQLITE_OK;
+    }
   }
   pInfo->bLoaded = 0;
   settingsClear(&pInfo->settings);
@@ -98,6 +106,11 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
       pInfo->pStore->pMethods->xDictLatest(pInfo->pStore, pInfo->zFn,
           &pInfo->settings.dictId, &pInfo->settings.dictZstdId);
     }
+  }
+  if( bVersion && pInfo->pStore!=pMain
+   && pInfo->pStore->pMethods->xDataVersion(pInfo->pStore,
+                                            &pInfo->storeVersion) ){
+    bVersion = 0;
   }
   if( bVersion ){
     pInfo->bLoaded = 1;

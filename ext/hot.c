@@ -168,6 +168,11 @@ int hotBeforeLookup(HotTier *h, CachierStore *pStore, int bRecheck){
   return hotSync(h, pStore, bRecheck);
 }
 
+/* The version the tier's values are of (after hotBeforeLookup()). */
+const unsigned char *hotVersion(HotTier *h){
+  return h->aVer;
+}
+
 /* Keep the entry a store lookup just found (fields of flags are set) for
 ** the next hits. pEntry->pValue may be compressed (codec). */
 void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,

@@ -224,18 +224,33 @@ int inflightAcquire(Cachier *p, CachierStore *pStore, sqlite3_int64 iBase,
 ** may be released in any order (a store that groups its commits releases
 ** them at the commit). */
 void inflightRelease(InflightLock *pLock){
+  if( pLock->q==0 || pLock->off<0 ) return;
+  inflightForget(pLock);
+  inflightUnlockLater(pLock);
+}
+
+/* A mark kept past its computation (a grouping store releases it when the
+** value is committed): drop it from this connection's bookkeeping now,
+** in the thread that took it... */
+void inflightForget(InflightLock *pLock){
   Inflight *q = pLock->q;
-  int i;
+  int i, nKept;
   if( q==0 || pLock->off<0 ) return;
-  lockByte(q->fd, F_OFD_SETLK, F_UNLCK, pLock->off);
-  for(i=(q->nHeld<MAX_HELD ? q->nHeld : MAX_HELD)-1; i>=0; i--){
+  nKept = q->nHeld<MAX_HELD ? q->nHeld : MAX_HELD;
+  for(i=nKept-1; i>=0; i--){
     if( q->aHeld[i]==pLock->iBase ){
-      int nKept = (q->nHeld<MAX_HELD ? q->nHeld : MAX_HELD);
       memmove(&q->aHeld[i], &q->aHeld[i+1], (nKept-i-1)*sizeof(q->aHeld[0]));
       break;
     }
   }
   if( q->nHeld>0 ) q->nHeld--;
+}
+
+/* ... and release its lock later, from any thread (one fcntl call). */
+void inflightUnlockLater(InflightLock *pLock){
+  if( pLock->q && pLock->off>=0 ){
+    lockByte(pLock->q->fd, F_OFD_SETLK, F_UNLCK, pLock->off);
+  }
   pLock->off = -1;
 }
 

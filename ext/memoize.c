@@ -57,9 +57,9 @@ struct Plan {
 static void planFree(void *pArg){
   Plan *pPlan = (Plan*)pArg;
   if( pPlan ){
-    /* The statement ended: a store that groups its commits commits. */
-    if( pPlan->pStore && pPlan->pStore->pMethods->xFlush ){
-      pPlan->pStore->pMethods->xFlush(pPlan->pStore);
+    /* The statement ended (its store's shared snapshot with it). */
+    if( pPlan->pStore && pPlan->pStore->pMethods->xStatementEnd ){
+      pPlan->pStore->pMethods->xStatementEnd(pPlan->pStore);
     }
     callFinalize(&pPlan->ownCall);
     callFinalize(&pPlan->hashCall);
@@ -84,8 +84,8 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   pPlan->settingsGen = p->settingsGen;
   eState = fnInfoStoreState(pPlan->pInfo);
   if( pPlan->pStore && pPlan->pStore!=fnInfoStore(pPlan->pInfo)
-   && pPlan->pStore->pMethods->xFlush ){
-    pPlan->pStore->pMethods->xFlush(pPlan->pStore);   /* store switched */
+   && pPlan->pStore->pMethods->xStatementEnd ){
+    pPlan->pStore->pMethods->xStatementEnd(pPlan->pStore);   /* switched */
   }
   pPlan->pStore = fnInfoStore(pPlan->pInfo);
   pPlan->bNoTables = eState==STORE_ABSENT;
@@ -426,8 +426,9 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
       bHot = hotLookup(pHot, pPlan->pStore, &key, flags, &entry, bRecheck);
       /* A value found in the store may be kept if the lookup starts a new
       ** snapshot, in a transaction that cannot roll back (hot.c). */
-      bFill = !bHot && pPlan->pStore->pMethods->xFreshSnapshot(pPlan->pStore)
-           && hotBeforeLookup(pHot, pPlan->pStore, 0);
+      bFill = !bHot && hotBeforeLookup(pHot, pPlan->pStore, 0)
+           && pPlan->pStore->pMethods->xMayFill(pPlan->pStore,
+                                                hotVersion(pHot));
     }
     if( bHot ){
       bFound = 1;
@@ -524,7 +525,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   if( pPlan->pStore && pPlan->pStore->pMethods->xFlush
    && pPlan->pStats->nCompute>0
    && pPlan->pStats->computeNs/pPlan->pStats->nCompute > SLOW_COMPUTE_NS ){
-    pPlan->pStore->pMethods->xFlush(pPlan->pStore);
+    pPlan->pStore->pMethods->xFlush(pPlan->pStore, 0);
   }
 
   /* Compute, on the connection's kept call statement when it is free. */

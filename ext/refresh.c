@@ -222,7 +222,7 @@ static int refreshDue(Cachier *p, const char *zFn, double budget,
     }
     sqlite3_free(aId);
     /* Refreshed values are committed (and their marks released) now. */
-    if( pStore->pMethods->xFlush ) pStore->pMethods->xFlush(pStore);
+    if( pStore->pMethods->xFlush ) pStore->pMethods->xFlush(pStore, 0);
   }
   sqlite3_free(apStore);
   return rc;

@@ -11,6 +11,10 @@
 ** there (its old entries stay where they are until cleared).
 **
 ** SQL surface:
+**   cachier_flush()
+**       Commits the values this connection's file: stores hold in their
+**       open groups now (they commit by themselves within 100 ms) and
+**       returns how many; an error if a commit failed.
 **   cachier_cache_path([FN])
 **       The file holding FN's entries (the default store's without FN):
 **       the main database's file, a file: store's absolute path, or NULL
@@ -158,11 +162,18 @@ int storeListAll(Cachier *p, CachierStore ***paStore, int *pnStore){
   return SQLITE_OK;
 }
 
-void storeFlushAll(Cachier *p){
+int storeFlushAll(Cachier *p){
   CachierStore *pStore;
+  int nTotal = 0, rc = SQLITE_OK;
   for(pStore=p->pStores; pStore; pStore=pStore->pNext){
-    if( pStore->pMethods->xFlush ) pStore->pMethods->xFlush(pStore);
+    int n = 0;
+    if( pStore->pMethods->xFlush ){
+      int rc2 = pStore->pMethods->xFlush(pStore, &n);
+      if( rc==SQLITE_OK ) rc = rc2;
+      nTotal += n;
+    }
   }
+  return rc ? -1 : nTotal;
 }
 
 static void storeFree(CachierStore *pStore){
@@ -184,6 +195,19 @@ void storeCloseAll(Cachier *p){
     storeFree(p->pMainStore);
     p->pMainStore = 0;
   }
+}
+
+/* cachier_flush() */
+static void flushFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  int n = storeFlushAll(p);
+  (void)argc; (void)argv;
+  if( n<0 ){
+    sqlite3_result_error(ctx, "cachier_flush: a store could not commit its "
+                         "values (see sqlite3_log)", -1);
+    return;
+  }
+  sqlite3_result_int(ctx, n);
 }
 
 /* cachier_cache_path([FN]) */
@@ -240,6 +264,7 @@ static void testDefaultStoreFunc(sqlite3_context *ctx, int argc,
 #endif
 
 const CachierFunction cachierStoreFunctions[] = {
+  { "cachier_flush",      0, CACHIER_FN_WRITES, flushFunc },
   { "cachier_cache_path", 0, CACHIER_FN_WRITES, cachePathFunc },
   { "cachier_cache_path", 1, CACHIER_FN_WRITES, cachePathFunc },
 #ifdef CACHIER_TEST

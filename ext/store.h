@@ -156,8 +156,8 @@ struct CachierStoreMethods {
                   sqlite3_int64 *piId);
   int (*xDictDelete)(CachierStore*, sqlite3_int64 iId);
   /* Make the writes so far durable and visible to others (stores that
-  ** group their commits; NULL otherwise). */
-  int (*xFlush)(CachierStore*);
+  ** group their commits; NULL otherwise). Thread-safe. */
+  int (*xFlush)(CachierStore*, int *pnCommitted);
   /* Release an in-flight mark after the write it guarded; a store that
   ** has not committed that write yet keeps the mark until it has. */
   void (*xMarkDone)(CachierStore*, InflightLock*, int bWrote);
@@ -166,6 +166,8 @@ struct CachierStoreMethods {
   /* Called at each memoize() call on the store (NULL: nothing to do): a
   ** grouping store commits a group that has grown old. */
   void (*xTick)(CachierStore*);
+  /* The statement that used the store ended (NULL: nothing to do). */
+  void (*xStatementEnd)(CachierStore*);
   /* The store's version into aVer (STORE_VERSION_BYTES): it changes with
   ** every commit, by any connection or process. Returns 0 when it cannot
   ** be told cheaply (the hot tier then keeps nothing; NULL: never).
@@ -173,10 +175,14 @@ struct CachierStoreMethods {
   ** statement: the journal mode of the user's database may change between
   ** statements). */
   int (*xVersion)(CachierStore*, unsigned char *aVer, int bRecheck);
-  /* 1 if a lookup now sees the latest committed state, in a transaction
-  ** that cannot roll back what it reads: what it finds may enter the hot
-  ** tier. */
-  int (*xFreshSnapshot)(CachierStore*);
+  /* 1 if what a lookup now finds may enter the hot tier, whose values
+  ** are of version aVer: the lookup reads exactly that version, in a
+  ** transaction that cannot roll back what it reads. */
+  int (*xMayFill)(CachierStore*, const unsigned char *aVer);
+  /* A number that changes when another connection commits to the store
+  ** (PRAGMA data_version): what this connection read from it (settings
+  ** of its own such as dictionaries) may be out of date. */
+  int (*xDataVersion)(CachierStore*, sqlite3_int64 *pV);
   void (*xClose)(CachierStore*);
 };
 
@@ -228,8 +234,10 @@ int storeSpecCheck(const char *zSpec, char **pzWhy);
 ** sqlite3_malloc'ed (the stores themselves belong to the connection);
 ** stores that cannot be opened are skipped (and logged). */
 int storeListAll(Cachier*, CachierStore ***paStore, int *pnStore);
-/* Flush every open store (statement end, connection close). */
-void storeFlushAll(Cachier*);
+/* Commit every open store's grouped writes (before waiting, connection
+** close, cachier_flush()): how many values were committed, -1 if a commit
+** failed. */
+int storeFlushAll(Cachier*);
 /* Close every store (connection close). */
 void storeCloseAll(Cachier*);
 void storeFreeNames(char **azFn, int nFn);
@@ -261,6 +269,7 @@ HotTier *hotFor(CachierStore*, sqlite3_int64 maxBytes);
 int hotLookup(HotTier*, CachierStore*, const CachierKey*, int flags,
               CachierEntry*, int bRecheck);
 int hotBeforeLookup(HotTier*, CachierStore*, int bRecheck);
+const unsigned char *hotVersion(HotTier*);
 void hotInsert(HotTier*, CachierStore*, const CachierKey*, int flags,
                const CachierEntry*);
 void hotForget(CachierStore*, const CachierKey*);

@@ -23,26 +23,74 @@
 ** (PATH-cachier-locks) and are released when the value they guard is
 ** committed, so processes that share the file compute each key once.
 */
+#define _GNU_SOURCE           /* realpath() */
 #include "store.h"
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The absolute path zSpec ("file:PATH") means on this connection. */
+/* The canonical form of the absolute path zAbs (sqlite3_free it): its
+** directory resolved by realpath() when it exists (symbolic links, "."
+** and ".."), so that every way of naming a file names one store; else
+** "." and ".." are removed as text. */
+static char *canonicalPath(const char *zAbs){
+  const char *zSlash = strrchr(zAbs, '/');
+  char *zDir = sqlite3_mprintf("%.*s", (int)(zSlash - zAbs), zAbs);
+  char *zReal = zDir ? realpath(zDir[0] ? zDir : "/", 0) : 0;
+  char *zRes = 0;
+  if( zReal ){
+    zRes = sqlite3_mprintf("%s/%s", strcmp(zReal, "/")==0 ? "" : zReal,
+                           zSlash+1);
+    free(zReal);
+  }else if( zDir ){
+    /* Lexically: keep a stack of the components. */
+    int n = (int)strlen(zAbs), i = 0, j = 0;
+    zRes = sqlite3_malloc(n+2);
+    while( zRes && i<n ){
+      int k = i+1;
+      while( k<n && zAbs[k]!='/' ) k++;
+      if( k-i==2 && zAbs[i+1]=='.' ){
+        /* "/." */
+      }else if( k-i==3 && zAbs[i+1]=='.' && zAbs[i+2]=='.' ){
+        while( j>0 && zRes[j-1]!='/' ) j--;
+        if( j>0 ) j--;
+      }else if( k-i>1 ){
+        memcpy(&zRes[j], &zAbs[i], k-i);
+        j += k-i;
+      }
+      i = k;
+    }
+    if( zRes ) zRes[j] = 0;
+  }
+  sqlite3_free(zDir);
+  return zRes;
+}
+
+/* The absolute path zSpec ("file:PATH") means on this connection, in
+** canonical form. */
 char *storeFilePath(Cachier *p, const char *zSpec){
   const char *zPath = zSpec + 5;
   const char *zMain;
-  char *zDir, *zRes;
+  char *zDir, *zAbs, *zRes;
   int n;
-  if( zPath[0]=='/' ) return sqlite3_mprintf("%s", zPath);
-  zMain = sqlite3_db_filename(p->db, "main");
-  if( zMain && zMain[0]=='/' ){
-    n = (int)(strrchr(zMain, '/') - zMain);
-    return sqlite3_mprintf("%.*s/%s", n>0 ? n : 1, zMain, zPath);
+  if( zPath[0]=='/' ){
+    zAbs = sqlite3_mprintf("%s", zPath);
+  }else{
+    zMain = sqlite3_db_filename(p->db, "main");
+    if( zMain && zMain[0]=='/' ){
+      n = (int)(strrchr(zMain, '/') - zMain);
+      zAbs = sqlite3_mprintf("%.*s/%s", n>0 ? n : 1, zMain, zPath);
+    }else{
+      zDir = sqlite3_malloc(4096);
+      if( zDir==0 ) return 0;
+      zAbs = getcwd(zDir, 4096) ? sqlite3_mprintf("%s/%s", zDir, zPath) : 0;
+      sqlite3_free(zDir);
+    }
   }
-  zDir = sqlite3_malloc(4096);
-  if( zDir==0 ) return 0;
-  zRes = getcwd(zDir, 4096) ? sqlite3_mprintf("%s/%s", zDir, zPath) : 0;
-  sqlite3_free(zDir);
+  if( zAbs==0 ) return 0;
+  zRes = canonicalPath(zAbs);
+  sqlite3_free(zAbs);
   return zRes;
 }
 

@@ -22,7 +22,9 @@
 */
 #include "store.h"
 #include "schema_sql.h"
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #define GROUP_MAX_WRITES 256
 #define GROUP_MAX_BYTES  (1<<20)
@@ -40,6 +42,21 @@ struct TablesStore {
   sqlite3_int64 groupStartNs;
   sqlite3_file *pJournalSeen; /* main's journal/WAL file when last checked */
   const volatile unsigned char *pShm; /* its WAL index, NULL: not WAL */
+  /* Grouping stores only: a thread of cachier's commits a group that grew
+  ** old, so an idle process never keeps its group (and the file's write
+  ** lock) open. Everything that touches db or the group holds mutex
+  ** (recursive: store methods nest). */
+  pthread_mutex_t mutex;
+  pthread_cond_t cond;
+  pthread_t flusher;
+  int bFlusher;               /* the thread runs */
+  int bStop;                  /* it must stop */
+  int nSpan;                  /* locks held from xLookup/xGet to xLookupDone */
+  int bHotStale;              /* a group rolled back: empty the hot tier */
+  int inRead;                 /* a read transaction spans this statement */
+  sqlite3_int64 readStartNs;
+  unsigned char aSnapVer[STORE_VERSION_BYTES]; /* version when the read */
+  int bSnapVer;               /* snapshot in use began (hot tier fills) */
   InflightLock *aDeferred;    /* marks released when the group commits */
   int nDeferred, nDeferredAlloc;
   sqlite3_stmt *pLookup;      /* statement holding the current lookup row */
@@ -55,6 +72,7 @@ struct TablesStore {
 typedef struct TablesScan TablesScan;
 struct TablesScan {
   sqlite3_stmt *pStmt;
+  TablesStore *pStore;
 };
 
 #define ENTRY_COLUMNS "id, k, subtype, created, compute_ns, bytes, v"
@@ -195,59 +213,144 @@ static void tStmtDone(TablesStore *s, int id, sqlite3_stmt *pStmt){
 
 /* --------------------------------------------------------------- groups */
 
+static void storeLock(TablesStore *s){
+  if( s->bGroup ) pthread_mutex_lock(&s->mutex);
+}
+static void storeUnlock(TablesStore *s){
+  if( s->bGroup ) pthread_mutex_unlock(&s->mutex);
+}
+
+/* End the read transaction a statement's lookups share (grouping stores:
+** one snapshot, and one set of WAL read locks, per statement instead of
+** per lookup). */
+static void readEnd(TablesStore *s){
+  s->bSnapVer = 0;
+  if( s->inRead ){
+    s->inRead = 0;
+    if( !s->inGroup && sqlite3_get_autocommit(s->db)==0 ){
+      sqlite3_exec(s->db, "COMMIT", 0, 0, 0);
+    }
+  }
+}
+
 /* Commit the open group (if any) and release the marks it held. A failed
-** commit rolls the group back: those values are simply not cached. */
-static int groupCommit(TablesStore *s){
+** commit rolls the group back: those values are simply not cached (and
+** the hot tier, which may hold some, is emptied). bThread: called by the
+** flusher, which logs straight to sqlite3_log(). */
+static int groupCommit(TablesStore *s, int bThread){
   int rc = SQLITE_OK, i;
   if( s->inGroup ){
+    s->inGroup = 0;
     rc = sqlite3_exec(s->db, "COMMIT", 0, 0, 0);
     if( rc ){
-      cachierLog(s->base.pCachier, "cachier: cannot commit %d cached "
-                 "values to %s (%s)", s->nGroup, s->base.zSpec,
-                 sqlite3_errmsg(s->db));
+      if( bThread ){
+        sqlite3_log(rc, "cachier: cannot commit %d cached values to %s (%s)",
+                    s->nGroup, s->base.zSpec, sqlite3_errmsg(s->db));
+      }else{
+        cachierLog(s->base.pCachier, "cachier: cannot commit %d cached "
+                   "values to %s (%s)", s->nGroup, s->base.zSpec,
+                   sqlite3_errmsg(s->db));
+      }
       sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
-      hotClear(&s->base);     /* it may hold values that rolled back */
+      __atomic_store_n(&s->bHotStale, 1, __ATOMIC_RELEASE);
     }
-    s->inGroup = 0;
     s->nGroup = 0;
     s->nGroupBytes = 0;
+    s->inRead = 0;
   }
-  for(i=0; i<s->nDeferred; i++) inflightRelease(&s->aDeferred[i]);
+  for(i=0; i<s->nDeferred; i++) inflightUnlockLater(&s->aDeferred[i]);
   s->nDeferred = 0;
   return rc;
 }
 
-static int tablesFlush(CachierStore *pStore){
-  return groupCommit((TablesStore*)pStore);
+static int tablesFlush(CachierStore *pStore, int *pnCommitted){
+  TablesStore *s = (TablesStore*)pStore;
+  int rc, n;
+  storeLock(s);
+  n = s->nGroup;
+  rc = groupCommit(s, 0);
+  storeUnlock(s);
+  if( pnCommitted ) *pnCommitted = rc ? 0 : n;
+  return rc;
 }
 
-/* A group open longer than GROUP_MAX_AGE_NS is committed at the next
-** call. */
+/* The statement that used the store ended: so does its read snapshot. */
+static void tablesStatementEnd(CachierStore *pStore){
+  TablesStore *s = (TablesStore*)pStore;
+  storeLock(s);
+  readEnd(s);
+  storeUnlock(s);
+}
+
+/* A group or a shared read snapshot older than GROUP_MAX_AGE_NS ends at
+** the next call (the flusher ends idle groups). */
 static void tablesTick(CachierStore *pStore){
   TablesStore *s = (TablesStore*)pStore;
-  if( s->inGroup
-   && cachierMonotonicNs() - s->groupStartNs >= GROUP_MAX_AGE_NS ){
-    groupCommit(s);
+  sqlite3_int64 now;
+  if( !s->inGroup && !s->inRead ) return;
+  now = cachierMonotonicNs();
+  storeLock(s);
+  if( s->inGroup && now - s->groupStartNs >= GROUP_MAX_AGE_NS ){
+    groupCommit(s, 0);
   }
+  if( s->inRead && now - s->readStartNs >= GROUP_MAX_AGE_NS ) readEnd(s);
+  storeUnlock(s);
 }
 
-/* Before a write of a grouping store: open a group if none is. */
+/* The flusher: commits a group once it is GROUP_MAX_AGE_NS old. */
+static void *flusherMain(void *pArg){
+  TablesStore *s = (TablesStore*)pArg;
+  pthread_mutex_lock(&s->mutex);
+  while( !s->bStop ){
+    if( s->inGroup ){
+      sqlite3_int64 due = s->groupStartNs + GROUP_MAX_AGE_NS;
+      sqlite3_int64 now = cachierMonotonicNs();
+      if( now>=due ){
+        groupCommit(s, 1);
+      }else{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += (time_t)((due-now)/1000000000);
+        ts.tv_nsec += (long)((due-now)%1000000000);
+        if( ts.tv_nsec>=1000000000 ){ ts.tv_sec++; ts.tv_nsec -= 1000000000; }
+        pthread_cond_timedwait(&s->cond, &s->mutex, &ts);
+      }
+    }else{
+      pthread_cond_wait(&s->cond, &s->mutex);
+    }
+  }
+  pthread_mutex_unlock(&s->mutex);
+  return 0;
+}
+
+/* Before a write of a grouping store: open a group if none is (ending
+** the statement's read snapshot: a write starts from the latest). */
 static int groupBegin(TablesStore *s){
   int rc;
   if( !s->bGroup || s->inGroup ) return SQLITE_OK;
+  readEnd(s);
   rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", 0, 0, 0);
   if( rc ) return rc;
   s->inGroup = 1;
   s->groupStartNs = cachierMonotonicNs();
+  if( !s->bFlusher ){
+    s->bFlusher = pthread_create(&s->flusher, 0, flusherMain, s)==0;
+  }
+  pthread_cond_signal(&s->cond);
   return SQLITE_OK;
 }
 
-/* After a write other than a cached value (clear, delete, a refresh
-** mark): it must not wait for the group. */
+/* Before a write other than a cached value (clear, delete, a refresh
+** mark): start from the latest state. */
+static void beforeWrite(TablesStore *s){
+  readEnd(s);
+}
+
+/* After it: it must not wait for the group. */
 static int groupEndWrite(TablesStore *s, int rc){
   int rc2;
   hotClear(&s->base);
-  rc2 = groupCommit(s);
+  rc2 = groupCommit(s, 0);
   return rc ? rc : rc2;
 }
 
@@ -255,22 +358,28 @@ static void tablesMarkDone(CachierStore *pStore, InflightLock *pLock,
                            int bWrote){
   TablesStore *s = (TablesStore*)pStore;
   if( pLock->off<0 ) return;
+  storeLock(s);
   if( bWrote && s->inGroup ){
     if( s->nDeferred==s->nDeferredAlloc ){
       int nNew = s->nDeferredAlloc ? s->nDeferredAlloc*2 : 16;
       InflightLock *aNew = sqlite3_realloc64(s->aDeferred,
                                              nNew*sizeof(aNew[0]));
       if( aNew==0 ){
+        storeUnlock(s);
         inflightRelease(pLock);
         return;
       }
       s->aDeferred = aNew;
       s->nDeferredAlloc = nNew;
     }
+    /* The bookkeeping now (this thread's), the unlock at the commit. */
+    inflightForget(pLock);
     s->aDeferred[s->nDeferred++] = *pLock;
     pLock->off = -1;
+    storeUnlock(s);
     return;
   }
+  storeUnlock(s);
   inflightRelease(pLock);
 }
 
@@ -281,9 +390,21 @@ static int tablesLookup(CachierStore *pStore, const CachierKey *pKey,
   TablesStore *s = (TablesStore*)pStore;
   int bRefresh = (flags & CACHIER_LOOKUP_REFRESH)!=0;
   int iStmt = bRefresh ? STMT_POINT_REFRESH : STMT_POINT;
-  sqlite3_stmt *pStmt = tStmt(s, iStmt,
-                              bRefresh ? SQL_POINT_REFRESH : SQL_POINT);
+  sqlite3_stmt *pStmt;
   int rc, bRest;
+  if( s->bGroup ){
+    /* Held until xLookupDone(): the row stays in use. */
+    storeLock(s);
+    s->nSpan++;
+    if( !s->inGroup && !s->inRead && sqlite3_get_autocommit(s->db) ){
+      /* The statement's lookups share one read transaction. */
+      if( sqlite3_exec(s->db, "BEGIN", 0, 0, 0)==SQLITE_OK ){
+        s->inRead = 1;
+        s->readStartNs = cachierMonotonicNs();
+      }
+    }
+  }
+  pStmt = tStmt(s, iStmt, bRefresh ? SQL_POINT_REFRESH : SQL_POINT);
   *pFound = 0;
   s->pLookup = pStmt;
   s->iLookup = iStmt;
@@ -332,6 +453,11 @@ static void tablesLookupDone(CachierStore *pStore){
     if( s->pHeld!=s->pLatestLookup ) tStmtDone(s, STMT_GET, s->pHeld);
     s->pHeld = 0;
   }
+  /* (nSpan is only ever above 0 in the thread that holds the lock.) */
+  while( s->nSpan>0 ){
+    s->nSpan--;
+    storeUnlock(s);
+  }
 }
 
 /* The read-only connection xLookupLatest uses on the user's connection,
@@ -366,6 +492,12 @@ static int tablesLookupLatest(CachierStore *pStore, const CachierKey *pKey,
   int rc;
   if( s->bOwnDb || sqlite3_txn_state(s->db, "main")==SQLITE_TXN_NONE
    || latestDb(s)==0 ){
+    if( s->bGroup ){
+      /* After a wait: a new snapshot, to see what was stored meanwhile. */
+      storeLock(s);
+      readEnd(s);
+      storeUnlock(s);
+    }
     return tablesLookup(pStore, pKey,
              CACHIER_LOOKUP_CREATED|CACHIER_LOOKUP_REFRESH, pEntry, pFound);
   }
@@ -427,9 +559,20 @@ static int writeOnce(TablesStore *s, const CachierKey *pKey,
   return rc;
 }
 
+static int tablesWriteLocked(TablesStore*, const CachierKey*,
+                             const CachierWrite*);
 static int tablesWrite(CachierStore *pStore, const CachierKey *pKey,
                        const CachierWrite *w){
   TablesStore *s = (TablesStore*)pStore;
+  int rc;
+  storeLock(s);
+  rc = tablesWriteLocked(s, pKey, w);
+  storeUnlock(s);
+  return rc;
+}
+static int tablesWriteLocked(TablesStore *s, const CachierKey *pKey,
+                             const CachierWrite *w){
+  CachierStore *pStore = &s->base;
   /* The user's last_insert_rowid() must not become a cache row's id. */
   sqlite3_int64 iLastRowid = sqlite3_last_insert_rowid(s->db);
   int rc = SQLITE_OK;
@@ -455,7 +598,7 @@ static int tablesWrite(CachierStore *pStore, const CachierKey *pKey,
       s->nGroupBytes += w->codec ? w->nStored : cachierValueBytes(w->pValue);
     }
     if( s->nGroup>=GROUP_MAX_WRITES || s->nGroupBytes>=GROUP_MAX_BYTES ){
-      int rc2 = groupCommit(s);
+      int rc2 = groupCommit(s, 0);
       if( rc==SQLITE_OK ) rc = rc2;
     }
   }
@@ -622,6 +765,7 @@ static int tablesClear(CachierStore *pStore, const char *zFn,
   TablesStore *s = (TablesStore*)pStore;
   int bHas, rc;
   *pnDeleted = 0;
+  beforeWrite(s);
   rc = tablesForManagement(s, &bHas);
   if( rc || !bHas ) return rc;
   if( zFn ){
@@ -635,8 +779,10 @@ static int tablesClear(CachierStore *pStore, const char *zFn,
 
 static int tablesDelete(CachierStore *pStore, sqlite3_int64 iId){
   TablesStore *s = (TablesStore*)pStore;
-  sqlite3_stmt *pStmt = tStmt(s, STMT_DELETE_ID, SQL_DELETE_ID);
+  sqlite3_stmt *pStmt;
   int rc;
+  beforeWrite(s);
+  pStmt = tStmt(s, STMT_DELETE_ID, SQL_DELETE_ID);
   if( pStmt==0 ) return sqlite3_errcode(s->db);
   sqlite3_bind_int64(pStmt, 1, iId);
   sqlite3_step(pStmt);
@@ -647,8 +793,10 @@ static int tablesDelete(CachierStore *pStore, sqlite3_int64 iId){
 
 static int tablesMarkRefresh(CachierStore *pStore, sqlite3_int64 iId){
   TablesStore *s = (TablesStore*)pStore;
-  sqlite3_stmt *pStmt = tStmt(s, STMT_MARK_REFRESH, SQL_MARK_REFRESH);
+  sqlite3_stmt *pStmt;
   int rc;
+  beforeWrite(s);
+  pStmt = tStmt(s, STMT_MARK_REFRESH, SQL_MARK_REFRESH);
   if( pStmt==0 ) return sqlite3_errcode(s->db) ? sqlite3_errcode(s->db)
                                                : SQLITE_ERROR;
   sqlite3_bind_int64(pStmt, 1, iId);
@@ -662,7 +810,9 @@ static int tablesRefreshFailed(CachierStore *pStore, sqlite3_int64 iId,
                                int attempts, double retryAt){
   TablesStore *s = (TablesStore*)pStore;
   sqlite3_stmt *pStmt = 0;
-  int rc = sqlite3_prepare_v2(s->db, SQL_REFRESH_FAILED, -1, &pStmt, 0);
+  int rc;
+  beforeWrite(s);
+  rc = sqlite3_prepare_v2(s->db, SQL_REFRESH_FAILED, -1, &pStmt, 0);
   if( rc ) return rc;
   sqlite3_bind_int64(pStmt, 1, iId);
   sqlite3_bind_int(pStmt, 2, attempts);
@@ -781,6 +931,7 @@ static int tablesDeleteOlder(CachierStore *pStore, const char *zFn,
   sqlite3_stmt *pStmt = 0;
   int rc, bHas;
   *pnDeleted = 0;
+  beforeWrite(s);
   rc = tablesForManagement(s, &bHas);
   if( rc || !bHas ) return rc;
   rc = sqlite3_prepare_v2(s->db, "DELETE FROM main.cachier_data " WHERE_FN
@@ -805,6 +956,7 @@ static int tablesScanOpen(CachierStore *pStore, const char *zFn,
   pScan = sqlite3_malloc(sizeof(*pScan));
   if( pScan==0 ) return SQLITE_NOMEM;
   pScan->pStmt = 0;
+  pScan->pStore = s;
   if( bHas ){
     rc = sqlite3_prepare_v2(s->db, zFn
         ? "SELECT " FULL_COLUMNS " FROM main.cachier_data " WHERE_FN
@@ -988,7 +1140,9 @@ static int tablesDictAdd(CachierStore *pStore, const char *zFn,
   TablesStore *s = (TablesStore*)pStore;
   sqlite3_int64 iLastRowid = sqlite3_last_insert_rowid(s->db);
   sqlite3_stmt *pStmt = 0;
-  int rc = storeEnsureTables(pStore);
+  int rc;
+  beforeWrite(s);
+  rc = storeEnsureTables(pStore);
   *piId = 0;
   if( rc==SQLITE_OK ){
     rc = sqlite3_prepare_v2(s->db, "INSERT INTO main.cachier_dict(fn, dict,"
@@ -1010,8 +1164,10 @@ static int tablesDictAdd(CachierStore *pStore, const char *zFn,
 static int tablesDictDelete(CachierStore *pStore, sqlite3_int64 iId){
   TablesStore *s = (TablesStore*)pStore;
   sqlite3_stmt *pStmt = 0;
-  int rc = sqlite3_prepare_v2(s->db, "DELETE FROM main.cachier_dict"
-                              " WHERE id=?1", -1, &pStmt, 0);
+  int rc;
+  beforeWrite(s);
+  rc = sqlite3_prepare_v2(s->db, "DELETE FROM main.cachier_dict"
+                          " WHERE id=?1", -1, &pStmt, 0);
   if( rc ) return rc;
   sqlite3_bind_int64(pStmt, 1, iId);
   sqlite3_step(pStmt);
@@ -1020,13 +1176,34 @@ static int tablesDictDelete(CachierStore *pStore, sqlite3_int64 iId){
 
 /* ------------------------------------------------------------ lifecycle */
 
-/* A lookup on the user's connection outside any transaction starts a new
-** snapshot; one on cachier's own connection too, or reads its own group,
-** whose failure to commit empties the hot tier. */
-static int tablesFreshSnapshot(CachierStore *pStore){
+/* May what a lookup now finds enter the hot tier, whose values are of
+** version aVer (read just before)? Yes if the lookup reads a snapshot
+** that is that version:
+**   - outside any transaction, the lookup starts a new snapshot, at least
+**     as new as aVer; aVer is noted as the snapshot's;
+**   - inside a read transaction (the rest of the statement), if the
+**     version is still the one noted when no transaction was open: then
+**     nobody committed since, and the snapshot, begun after, is aVer;
+**   - in this store's own group of writes (it holds the write lock, and a
+**     group that fails to commit empties the tier);
+** never in a write transaction of the user's, which may roll back. */
+static int tablesMayFill(CachierStore *pStore, const unsigned char *aVer){
   TablesStore *s = (TablesStore*)pStore;
-  int eTxn = sqlite3_txn_state(s->db, "main");
-  return eTxn==SQLITE_TXN_NONE || (s->inGroup && eTxn==SQLITE_TXN_WRITE);
+  int eTxn, bFill;
+  storeLock(s);
+  eTxn = sqlite3_txn_state(s->db, "main");
+  if( eTxn==SQLITE_TXN_NONE ){
+    memcpy(s->aSnapVer, aVer, STORE_VERSION_BYTES);
+    s->bSnapVer = 1;
+    bFill = 1;
+  }else if( eTxn==SQLITE_TXN_READ ){
+    bFill = s->bSnapVer
+         && memcmp(s->aSnapVer, aVer, STORE_VERSION_BYTES)==0;
+  }else{
+    bFill = s->inGroup;
+  }
+  storeUnlock(s);
+  return bFill;
 }
 
 /* Is the store's database in WAL mode? */
@@ -1049,13 +1226,31 @@ static int tablesIsWal(TablesStore *s){
 ** journal mode changed), so a WAL index that was unmapped is never read.
 ** 0 outside WAL mode, or while the header is being rewritten. */
 #define WALINDEX_REGION 32768   /* what SQLite maps the WAL index in */
+static int tablesVersionSlow(TablesStore*, unsigned char*);
 static int tablesVersion(CachierStore *pStore, unsigned char *aVer,
                          int bRecheck){
   TablesStore *s = (TablesStore*)pStore;
-  sqlite3_file *pJournal = 0, *pDb = 0;
+  int rc;
+  if( s->bHotStale
+   && __atomic_exchange_n(&s->bHotStale, 0, __ATOMIC_ACQ_REL) ){
+    return 0;                 /* a group rolled back: the tier empties */
+  }
   /* cachier's own connections stay in WAL mode: once found, the WAL
   ** index stays where it is. */
-  if( s->pShm && (s->bOwnDb || !bRecheck) ) goto read_header;
+  if( s->pShm && (s->bOwnDb || !bRecheck) ){
+    /* SQLite writes the second copy, then the first; readers compare. */
+    memcpy(aVer, (const void*)s->pShm, STORE_VERSION_BYTES);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return memcmp(aVer, (const void*)(s->pShm + STORE_VERSION_BYTES),
+                  STORE_VERSION_BYTES)==0;
+  }
+  storeLock(s);
+  rc = tablesVersionSlow(s, aVer);
+  storeUnlock(s);
+  return rc;
+}
+static int tablesVersionSlow(TablesStore *s, unsigned char *aVer){
+  sqlite3_file *pJournal = 0, *pDb = 0;
   if( sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
                            &pJournal)!=SQLITE_OK ){
     return 0;
@@ -1081,7 +1276,6 @@ static int tablesVersion(CachierStore *pStore, unsigned char *aVer,
     s->pJournalSeen = pJournal;
   }
   if( s->pShm==0 ) return 0;
-read_header:
   /* SQLite writes the second copy, then the first; readers compare. */
   memcpy(aVer, (const void*)s->pShm, STORE_VERSION_BYTES);
   __atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -1107,12 +1301,107 @@ static const char *tablesPath(CachierStore *pStore){
 static void tablesClose(CachierStore *pStore){
   TablesStore *s = (TablesStore*)pStore;
   int i;
-  groupCommit(s);
+  if( s->bGroup ){
+    pthread_mutex_lock(&s->mutex);
+    s->bStop = 1;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->mutex);
+    if( s->bFlusher ) pthread_join(s->flusher, 0);
+    readEnd(s);
+    groupCommit(s, 0);
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->mutex);
+  }
   for(i=0; i<STMT_COUNT; i++) sqlite3_finalize(s->aStmt[i]);
   sqlite3_finalize(s->pLatestLookup);
   sqlite3_close(s->pLatest);
   if( s->bOwnDb ) sqlite3_close(s->db);
   sqlite3_free(s->aDeferred);
+}
+
+/* ----------------------------------------------------- grouping stores */
+
+/* A grouping store's methods hold its lock (the flusher thread shares the
+** connection); those that leave a row in use hold it until xLookupDone()
+** or xScanClose(). */
+#define LOCKED(ret, name, params, args) \
+  static ret g_##name params{ \
+    TablesStore *s = (TablesStore*)pStore; ret r; \
+    storeLock(s); r = name args; storeUnlock(s); return r; }
+LOCKED(int, tablesMarkRefresh, (CachierStore *pStore, sqlite3_int64 iId),
+       (pStore, iId))
+LOCKED(int, tablesRefreshDue, (CachierStore *pStore, const char *zFn,
+       double now, sqlite3_int64 **paId, int *pnId),
+       (pStore, zFn, now, paId, pnId))
+LOCKED(int, tablesRefreshFailed, (CachierStore *pStore, sqlite3_int64 iId,
+       int attempts, double retryAt), (pStore, iId, attempts, retryAt))
+LOCKED(int, tablesEvictionCandidates, (CachierStore *pStore,
+       const char *zFn, int ePolicy, double staleBefore, int nMax,
+       EvictCandidate **paCand, int *pnCand),
+       (pStore, zFn, ePolicy, staleBefore, nMax, paCand, pnCand))
+LOCKED(int, tablesDeleteOlder, (CachierStore *pStore, const char *zFn,
+       double before, sqlite3_int64 *pn), (pStore, zFn, before, pn))
+LOCKED(int, tablesClear, (CachierStore *pStore, const char *zFn,
+       sqlite3_int64 *pn), (pStore, zFn, pn))
+LOCKED(int, tablesDelete, (CachierStore *pStore, sqlite3_int64 iId),
+       (pStore, iId))
+LOCKED(int, tablesState, (CachierStore *pStore, int *peState),
+       (pStore, peState))
+LOCKED(const char*, tablesErrmsg, (CachierStore *pStore, int rc),
+       (pStore, rc))
+LOCKED(int, tablesTotals, (CachierStore *pStore, const char *zFn,
+       StoreTotal **pa, int *pn), (pStore, zFn, pa, pn))
+LOCKED(int, tablesFunctionNames, (CachierStore *pStore, char ***pazFn,
+       int *pnFn), (pStore, pazFn, pnFn))
+LOCKED(int, tablesDictLatest, (CachierStore *pStore, const char *zFn,
+       sqlite3_int64 *piId, unsigned *pZstdId), (pStore, zFn, piId, pZstdId))
+LOCKED(int, tablesDictLoad, (CachierStore *pStore, sqlite3_int64 iId,
+       void **pp, sqlite3_int64 *pn), (pStore, iId, pp, pn))
+LOCKED(int, tablesDictAdd, (CachierStore *pStore, const char *zFn,
+       const void *a, sqlite3_int64 n, int nSample, double created,
+       sqlite3_int64 *piId), (pStore, zFn, a, n, nSample, created, piId))
+LOCKED(int, tablesDictDelete, (CachierStore *pStore, sqlite3_int64 iId),
+       (pStore, iId))
+
+static int g_tablesGet(CachierStore *pStore, sqlite3_int64 iId,
+                       CachierEntry *pEntry, int *pFound){
+  TablesStore *s = (TablesStore*)pStore;
+  storeLock(s);
+  s->nSpan++;                 /* until xLookupDone() */
+  return tablesGet(pStore, iId, pEntry, pFound);
+}
+
+static int g_tablesScanOpen(CachierStore *pStore, const char *zFn,
+                            CachierScan **ppScan){
+  TablesStore *s = (TablesStore*)pStore;
+  int rc;
+  storeLock(s);               /* until xScanClose() */
+  rc = tablesScanOpen(pStore, zFn, ppScan);
+  if( rc ) storeUnlock(s);
+  return rc;
+}
+
+static void g_tablesScanClose(CachierScan *pScan){
+  TablesStore *s = pScan ? ((TablesScan*)pScan)->pStore : 0;
+  tablesScanClose(pScan);
+  if( s ) storeUnlock(s);
+}
+
+static int tablesDataVersion(CachierStore *pStore, sqlite3_int64 *pV){
+  TablesStore *s = (TablesStore*)pStore;
+  sqlite3_stmt *pStmt;
+  int rc;
+  storeLock(s);
+  pStmt = tStmt(s, STMT_DB_VERSION, "PRAGMA main.data_version");
+  if( pStmt==0 ){
+    storeUnlock(s);
+    return SQLITE_ERROR;
+  }
+  rc = sqlite3_step(pStmt);
+  *pV = sqlite3_column_int64(pStmt, 0);
+  tStmtDone(s, STMT_DB_VERSION, pStmt);
+  storeUnlock(s);
+  return rc==SQLITE_ROW ? SQLITE_OK : SQLITE_ERROR;
 }
 
 static const CachierStoreMethods tablesMethods = {
@@ -1123,21 +1412,22 @@ static const CachierStoreMethods tablesMethods = {
   tablesScanOpen, tablesScanNext, tablesScanClose,
   tablesState, tablesErrmsg, tablesTotals, tablesFunctionNames,
   tablesDictLatest, tablesDictLoad, tablesDictAdd, tablesDictDelete,
-  0, tablesMarkDone, tablesPath, 0, tablesVersion, tablesFreshSnapshot,
-  tablesClose
+  0, tablesMarkDone, tablesPath, 0, 0, tablesVersion, tablesMayFill,
+  tablesDataVersion, tablesClose
 };
 
 /* The same for a store that groups its writes (store_file.c). */
 static const CachierStoreMethods tablesGroupMethods = {
   "tables",
   tablesLookup, tablesLookupDone, tablesLookupLatest, tablesWrite,
-  tablesMarkRefresh, tablesRefreshDue, tablesGet, tablesRefreshFailed,
-  tablesEvictionCandidates, tablesDeleteOlder, tablesClear, tablesDelete,
-  tablesScanOpen, tablesScanNext, tablesScanClose,
-  tablesState, tablesErrmsg, tablesTotals, tablesFunctionNames,
-  tablesDictLatest, tablesDictLoad, tablesDictAdd, tablesDictDelete,
-  tablesFlush, tablesMarkDone, tablesPath, tablesTick, tablesVersion,
-  tablesFreshSnapshot, tablesClose
+  g_tablesMarkRefresh, g_tablesRefreshDue, g_tablesGet,
+  g_tablesRefreshFailed, g_tablesEvictionCandidates, g_tablesDeleteOlder,
+  g_tablesClear, g_tablesDelete,
+  g_tablesScanOpen, tablesScanNext, g_tablesScanClose,
+  g_tablesState, g_tablesErrmsg, g_tablesTotals, g_tablesFunctionNames,
+  g_tablesDictLatest, g_tablesDictLoad, g_tablesDictAdd, g_tablesDictDelete,
+  tablesFlush, tablesMarkDone, tablesPath, tablesTick, tablesStatementEnd,
+  tablesVersion, tablesMayFill, tablesDataVersion, tablesClose
 };
 
 CachierStore *tablesStoreNew(Cachier *p, sqlite3 *db, int bOwnDb, int bGroup,
@@ -1154,6 +1444,14 @@ CachierStore *tablesStoreNew(Cachier *p, sqlite3 *db, int bOwnDb, int bGroup,
   if( s->base.zSpec==0 ){
     sqlite3_free(s);
     return 0;
+  }
+  if( bGroup ){
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&s->mutex, &attr);
+    pthread_mutexattr_destroy(&attr);
+    pthread_cond_init(&s->cond, 0);
   }
   return &s->base;
 }

@@ -73,7 +73,7 @@ proc store_db {name {dbname db}} {
 proc store_eval {sql} {
   if {[main_store]} { return [uplevel 1 [list db eval $sql]] }
   store_db ::store_eval_db
-  set rc [catch {uplevel 1 [list ::store_eval_db eval $sql]} r opts]
+  catch {uplevel 1 [list ::store_eval_db eval $sql]} r opts
   ::store_eval_db close
   return -options $opts $r
 }

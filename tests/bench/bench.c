@@ -106,6 +106,49 @@
 **     gets its own dictionary the same way. Hits and stored misses as
 **     above; the references use a DDict / CDict (level 3) of the
 **     function's dictionary, read from cachier_dict. No targets.
+**
+** Stores, last, on a database of their own (10,000 keys in q, WAL,
+** synchronous=NORMAL). The C functions val_int(x) (an 8-byte INTEGER),
+** payload(x) (the 100-byte blob) and blob64k(x) (65,536 deterministic,
+** incompressible bytes) are memoized as st_KIND_STORE (KIND int, b100,
+** b64k) in each store: main, file:NAME (the database's name with
+** "-cache.db" for ".db", relative to its directory; deleted afterwards)
+** and memory; all with compress_min 'none', each filled in one
+** BEGIN..COMMIT of main with its keys (the 64 KB ones with the first 1,000
+** keys of q only). The floors' tables t_int, t and t_64k hold the same
+** values in main, keyed and filled like t above.
+**   - Hits with the hot tier off (hot_bytes 0 in the '*' row), so each is
+**     a B-tree lookup: memoize('st_KIND_STORE', x) over the kind's keys,
+**     net of ident(x), the three stores in turns by rep, beside the floor
+**     lookup_KIND(x) (the point lookup on the table of the same values)
+**     in the same reps. The main-store row's floor is that lookup; the
+**     file: and memory rows' floor is the main-store hit of the same
+**     kind, same reps. Target: file: <= 1.5x main, for each kind.
+**   - Hot-tier hits (hot_bytes 64 MB: the 10,000 values fit) of the
+**     100-byte value on the file: store and on main (WAL). A value enters
+**     the tier only from a lookup that starts a fresh read snapshot, and
+**     in a scan of mem.q only the statement's first lookup on main does
+**     (SQLite keeps main's read transaction open while the scan runs): a
+**     note gives main's hit warmed by the scan alone. The rows' tiers are
+**     filled by one statement per key (SELECT memoize(..., ?1)), then
+**     timed as every hit (warm-up pass, then the timed pass over mem.q),
+**     with nothing committed on main or on the cache file in between
+**     (checked: total_changes, and cachier_stats counts every call a hit).
+**     ns/call is net of ident(x) like every hit; the floor is the trivial
+**     C function call, ident(x) net of the bare scan (SELECT count(x)),
+**     in the same reps. Target: <= 3x. A note gives the hit net of the
+**     bare scan and the same hit with the tier off.
+**   - Stored misses on the file: store: st_b100_file_m (payload), 2,000
+**     fresh keys a rep, autocommit, one statement per miss (each ends a
+**     statement, so each commits the store's group: one WAL commit,
+**     synchronous=NORMAL, no fsync), and one SELECT over the table fresh
+**     (the group commits every 256 writes and at the statement's end); net
+**     of payload_m() called directly in the same statement shape, cleared
+**     after each rep (cachier_clear must find every miss). Both with main
+**     in WAL (synchronous=NORMAL), then in journal_mode=DELETE,
+**     synchronous=FULL. The floor is the absolute target, 10 µs per miss;
+**     in WAL a note gives store(x) (the floor of the stored misses above)
+**     in the same reps, for scale.
 */
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -129,8 +172,12 @@ static sqlite3 *g_db;
 static char g_zPath[256];             /* current database file, or "" */
 static sqlite3_stmt *g_pLookup;       /* SELECT v FROM t WHERE k=?1 */
 static sqlite3_stmt *g_pStore;        /* INSERT OR REPLACE INTO t ... */
+static sqlite3_stmt *g_pLookupInt;    /* the same on t_int (store rows) */
+static sqlite3_stmt *g_pLookup64k;    /* the same on t_64k (store rows) */
 static int64_t g_fresh = 1000000000000LL;  /* next never-used key */
 static int64_t *g_aPerm;              /* the key sequence, q's x column */
+static char g_zCacheFile[300];        /* the store rows' file: store, or "" */
+static void removeCacheFile(void);
 
 /* ------------------------------------------------------------- helpers */
 
@@ -150,6 +197,7 @@ static void removeFiles(void){
 static void fail(const char *zWhat, const char *zMsg){
   fprintf(stderr, "bench: %s: %s\n", zWhat, zMsg ? zMsg : "error");
   removeFiles();
+  removeCacheFile();
   exit(1);
 }
 
@@ -299,18 +347,22 @@ static void bkeyFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3_result_int64(ctx, bkey(sqlite3_value_int64(argv[0])));
 }
 
-/* lookup(x): v of t's row for x, by a reused prepared point lookup. */
+/* lookup(x): v of t's row for x, by a reused prepared point lookup.
+** lookup_int(x) and lookup_64k(x), the same on the tables of the store
+** rows (their statement is the user data). */
 static void lookupFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  sqlite3_stmt **ppStmt = (sqlite3_stmt**)sqlite3_user_data(ctx);
+  sqlite3_stmt *pStmt = ppStmt ? *ppStmt : g_pLookup;
   int rc;
   (void)argc;
-  sqlite3_bind_int64(g_pLookup, 1, bkey(sqlite3_value_int64(argv[0])));
-  rc = sqlite3_step(g_pLookup);
+  sqlite3_bind_int64(pStmt, 1, bkey(sqlite3_value_int64(argv[0])));
+  rc = sqlite3_step(pStmt);
   if( rc==SQLITE_ROW ){
-    sqlite3_result_value(ctx, sqlite3_column_value(g_pLookup, 0));
+    sqlite3_result_value(ctx, sqlite3_column_value(pStmt, 0));
   }else if( rc!=SQLITE_DONE ){
     sqlite3_result_error(ctx, sqlite3_errmsg(g_db), -1);
   }
-  sqlite3_reset(g_pLookup);
+  sqlite3_reset(pStmt);
 }
 
 /* store(x): write t's row for x (a 100-byte blob), by a reused prepared
@@ -330,6 +382,56 @@ static void storeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
   sqlite3_reset(g_pStore);
 }
+
+/* val_int(x): a deterministic INTEGER (8 bytes in a record). */
+static void valIntFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  (void)argc;
+  sqlite3_result_int64(ctx, (int64_t)(mix64(valueSeed(argv[0])) >> 2));
+}
+
+/* blob64k(x): a deterministic (and incompressible) 65,536-byte blob. */
+#define BIG_BYTES 65536
+static void blob64kFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  unsigned char *a = sqlite3_malloc(BIG_BYTES);
+  uint64_t seed = valueSeed(argv[0]);
+  int i;
+  (void)argc;
+  if( a==0 ){
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  for(i=0; i<BIG_BYTES; i+=8){
+    uint64_t r = mix64(seed + (uint64_t)i);
+    memcpy(a+i, &r, 8);
+  }
+  sqlite3_result_blob(ctx, a, BIG_BYTES, sqlite3_free);
+}
+
+/* The memoized functions of the store rows: st_KIND_STORE for each kind
+** of value and each store (main, file, mem), all of one C function per
+** kind, and st_b100_file_m (payload) for the stored misses. The floor of
+** a kind is a point lookup on a table of main holding the same values. */
+typedef struct StoreKind StoreKind;
+struct StoreKind {
+  const char *zKind;          /* in the function names */
+  const char *zLabel;         /* for the rows */
+  void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
+  const char *zDirect;        /* the C function under its own name */
+  const char *zTable;         /* the floor's table */
+  const char *zLookup;        /* the floor */
+  int bBig;                   /* timed over STORE_BIG_KEYS keys only */
+};
+static const StoreKind g_aKind[] = {
+  { "int", "INTEGER value (8 B)", valIntFunc, "val_int", "t_int",
+    "lookup_int(x)", 0 },
+  { "b100", "100-byte blob", payloadFunc, "payload", "t", "lookup(x)", 0 },
+  { "b64k", "64 KB blob", blob64kFunc, "blob64k", "t_64k",
+    "lookup_64k(x)", 1 },
+};
+#define N_KIND  ((int)(sizeof(g_aKind)/sizeof(g_aKind[0])))
+#define N_STORE 3
+static const char *g_azStore[N_STORE] = { "main", "file", "mem" };
+static const char *g_azStoreLabel[N_STORE] = { "main", "file:", "memory" };
 
 /* ------------------------------------ JSON values for the zstd rows */
 
@@ -773,6 +875,33 @@ static void openConn(const char *zExt){
       failDb("create_function");
     }
   }
+  for(i=0; i<(size_t)N_KIND; i++){
+    int k;
+    char zName[64];
+    for(k=0; k<N_STORE; k++){
+      snprintf(zName, sizeof(zName), "st_%s_%s", g_aKind[i].zKind,
+               g_azStore[k]);
+      if( sqlite3_create_function(g_db, zName, 1, SQLITE_UTF8, 0,
+                                  g_aKind[i].xFunc, 0, 0)!=SQLITE_OK ){
+        failDb("create_function");
+      }
+    }
+    if( strcmp(g_aKind[i].zDirect, "payload")!=0
+     && sqlite3_create_function(g_db, g_aKind[i].zDirect, 1, SQLITE_UTF8, 0,
+                                g_aKind[i].xFunc, 0, 0)!=SQLITE_OK ){
+      failDb("create_function");
+    }
+  }
+  if( sqlite3_create_function(g_db, "st_b100_file_m", 1, SQLITE_UTF8, 0,
+                              payloadFunc, 0, 0)!=SQLITE_OK
+   || sqlite3_create_function(g_db, "lookup_int", 1, SQLITE_UTF8,
+                              (void*)&g_pLookupInt, lookupFunc, 0, 0)
+      !=SQLITE_OK
+   || sqlite3_create_function(g_db, "lookup_64k", 1, SQLITE_UTF8,
+                              (void*)&g_pLookup64k, lookupFunc, 0, 0)
+      !=SQLITE_OK ){
+    failDb("create_function");
+  }
   for(i=0; i<sizeof(g_aDoc)/sizeof(g_aDoc[0]); i++){
     size_t k;
     for(k=0; k<sizeof(g_azDocSuffix)/sizeof(g_azDocSuffix[0]); k++){
@@ -812,7 +941,9 @@ static void openDb(const char *zExt, int64_t n, const char *zTag){
 static void closeConn(void){
   sqlite3_finalize(g_pLookup);
   sqlite3_finalize(g_pStore);
-  g_pLookup = g_pStore = 0;
+  sqlite3_finalize(g_pLookupInt);
+  sqlite3_finalize(g_pLookup64k);
+  g_pLookup = g_pStore = g_pLookupInt = g_pLookup64k = 0;
   if( sqlite3_close(g_db)!=SQLITE_OK ) failDb("close");
   g_db = 0;
 }
@@ -1871,6 +2002,374 @@ static void benchCompress(const char *zExt){
        (double)(nowNs()-t0)/1e9);
 }
 
+/* ------------------------------------------------------------- stores */
+
+#define STORE_ENTRIES  10000
+#define STORE_BIG_KEYS 1000        /* keys of the 64 KB rows */
+#define STORE_MISSES   2000        /* stored misses a rep */
+#define STORE_HOT_BYTES (64*1024*1024)
+
+static void removeCacheFile(void){
+  static const char *azSuffix[] = { "", "-wal", "-shm", "-journal",
+                                     "-cachier-locks" };
+  char z[340];
+  size_t i;
+  if( g_zCacheFile[0]==0 ) return;
+  for(i=0; i<sizeof(azSuffix)/sizeof(azSuffix[0]); i++){
+    snprintf(z, sizeof(z), "%s%s", g_zCacheFile, azSuffix[i]);
+    unlink(z);
+  }
+}
+
+static void storeFnName(char *z, size_t n, int iKind, int iStore){
+  snprintf(z, n, "st_%s_%s", g_aKind[iKind].zKind, g_azStore[iStore]);
+}
+
+/* Column zCol of cachier_stats, summed over the rows of function zFn (0
+** if none). cachier_stats reads every store: called sparingly. */
+static int64_t statOf(const char *zCol, const char *zFn){
+  char zSql[200];
+  sqlite3_stmt *pStmt;
+  int64_t v;
+  snprintf(zSql, sizeof(zSql),
+           "SELECT total(%s) FROM cachier_stats WHERE fn=?1", zCol);
+  pStmt = prep(zSql);
+  sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_TRANSIENT);
+  if( sqlite3_step(pStmt)!=SQLITE_ROW ) failDb("cachier_stats");
+  v = sqlite3_column_int64(pStmt, 0);
+  sqlite3_finalize(pStmt);
+  return v;
+}
+
+/* 1 if cachier_stats has the column zCol. */
+static int statHasColumn(const char *zCol){
+  char zSql[200];
+  sqlite3_stmt *pStmt = 0;
+  int rc;
+  snprintf(zSql, sizeof(zSql), "SELECT %s FROM cachier_stats LIMIT 0", zCol);
+  rc = sqlite3_prepare_v2(g_db, zSql, -1, &pStmt, 0);
+  sqlite3_finalize(pStmt);
+  return rc==SQLITE_OK;
+}
+
+static int64_t storeKeys(int iKind, int64_t N){
+  return g_aKind[iKind].bBig && N>STORE_BIG_KEYS ? STORE_BIG_KEYS : N;
+}
+
+/* The functions' stores and settings, the floors' tables, and one fill of
+** every st_ function over its keys (one BEGIN..COMMIT each). */
+static void storeSetup(int64_t N){
+  char zSql[300], zFn[64];
+  int k, s;
+  exec("INSERT OR REPLACE INTO cachier_functions(name, hot_bytes)"
+       " VALUES ('*', 0)");
+  for(k=0; k<N_KIND; k++){
+    for(s=0; s<N_STORE; s++){
+      storeFnName(zFn, sizeof(zFn), k, s);
+      snprintf(zSql, sizeof(zSql), "INSERT OR REPLACE INTO cachier_functions"
+               "(name, store, compress_min) VALUES ('%s', '%s%s', 'none')",
+               zFn, s==1 ? "file:" : (s==0 ? "main" : "memory"),
+               s==1 ? strrchr(g_zCacheFile, '/')+1 : "");
+      exec(zSql);
+    }
+  }
+  snprintf(zSql, sizeof(zSql), "INSERT OR REPLACE INTO cachier_functions"
+           "(name, store, compress_min) VALUES ('st_b100_file_m', 'file:%s',"
+           " 'none')", strrchr(g_zCacheFile, '/')+1);
+  exec(zSql);
+
+  /* The floors' tables, filled in the same (random) key order as q. */
+  exec("CREATE TABLE t_int(k INTEGER PRIMARY KEY, a, v);"
+       "CREATE TABLE t_64k(k INTEGER PRIMARY KEY, a, v BLOB);");
+  for(k=0; k<N_KIND; k++){
+    snprintf(zSql, sizeof(zSql), "BEGIN; INSERT INTO %s(k, a, v)"
+             " SELECT bkey(x), x, %s(x) FROM mem.q WHERE rowid<=%lld; COMMIT",
+             g_aKind[k].zTable, g_aKind[k].zDirect,
+             (long long)storeKeys(k, N));
+    exec(zSql);
+  }
+  g_pLookupInt = prep("SELECT v FROM t_int WHERE k=?1");
+  g_pLookup64k = prep("SELECT v FROM t_64k WHERE k=?1");
+
+  for(k=0; k<N_KIND; k++){
+    int64_t n = storeKeys(k, N);
+    for(s=0; s<N_STORE; s++){
+      int64_t t0 = nowNs();
+      storeFnName(zFn, sizeof(zFn), k, s);
+      snprintf(zSql, sizeof(zSql), "SELECT count(memoize('%s', x)) FROM mem.q"
+               " WHERE rowid<=?1", zFn);
+      exec("BEGIN");
+      if( queryInt(zSql, n, 0)!=n ) fail("store fill", zFn);
+      exec("COMMIT");
+      t0 = nowNs() - t0;
+      if( k==1 ){
+        note("stores: fill of %lld 100-byte values, %s store, in one "
+             "BEGIN..COMMIT of main: %.2f s, %.2f µs each", (long long)n,
+             g_azStoreLabel[s], (double)t0/1e9, (double)t0/1e3/(double)n);
+      }
+      if( statOf("entries", zFn)!=n ) fail("store fill", "entries");
+    }
+  }
+  exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  if( statOf("entries", "st_b100_file")!=N ) fail("store fill", "file");
+}
+
+/* Hits on each store with the hot tier off (see the header). Sets
+** aMainHit[kind] and aFileHit[kind] to the main and file: hits. */
+static void storeHits(int64_t N, int nRep, double *aMainHit,
+                      double *aFileHit){
+  int64_t nBig = storeKeys(N_KIND-1, N);
+  Scan identX, identB, aFloor[N_KIND], aHit[N_KIND][N_STORE];
+  int64_t aMiss0[N_KIND][N_STORE];
+  char zFn[64], zExpr[100], zName[200];
+  int i, j, k, s;
+
+  for(k=0; k<N_KIND; k++){
+    scanInit(&aFloor[k], g_aKind[k].zLookup);
+    for(s=0; s<N_STORE; s++){
+      storeFnName(zFn, sizeof(zFn), k, s);
+      snprintf(zExpr, sizeof(zExpr), "memoize('%s', x)", zFn);
+      scanInit(&aHit[k][s], zExpr);
+      aMiss0[k][s] = statOf("misses", zFn);
+    }
+  }
+  scanInit(&identX, "ident(x)");
+  scanInit(&identB, "ident(x)");
+  for(i=0; i<nRep; i++){
+    scanRun(&identX, i, N);
+    scanRun(&identB, i, nBig);
+    for(k=0; k<N_KIND; k++){
+      int64_t n = storeKeys(k, N);
+      scanRun(&aFloor[k], i, n);
+      for(j=0; j<N_STORE; j++){                 /* the order turns by rep */
+        s = (i+j)%N_STORE;
+        scanRun(&aHit[k][s], i, n);
+      }
+    }
+  }
+  for(k=0; k<N_KIND; k++){
+    int64_t n = storeKeys(k, N);
+    double *aBase = g_aKind[k].bBig ? identB.a : identX.a;
+    double floorNs = netPer(aFloor[k].a, aBase, nRep, n);
+    double mainNs = netPer(aHit[k][0].a, aBase, nRep, n);
+    Row *r;
+    for(s=0; s<N_STORE; s++){
+      storeFnName(zFn, sizeof(zFn), k, s);
+      if( statOf("misses", zFn)!=aMiss0[k][s] ){
+        fail("store hits", "a hit measurement missed");
+      }
+    }
+    aMainHit[k] = mainNs;
+    aFileHit[k] = netPer(aHit[k][1].a, aBase, nRep, n);
+    snprintf(zName, sizeof(zName), "store main: hit, %s, hot tier off",
+             g_aKind[k].zLabel);
+    addRow(zName, n, mainNs, "point lookup (C fn), same values", floorNs);
+    snprintf(zName, sizeof(zName), "store file: hit, %s, hot tier off",
+             g_aKind[k].zLabel);
+    r = addRow(zName, n, aFileHit[k], "main-store hit, same value, same reps",
+               mainNs);
+    ratioTarget(r, 1.5, "main-store hit");
+    snprintf(zName, sizeof(zName), "store memory: hit, %s",
+             g_aKind[k].zLabel);
+    addRow(zName, n, netPer(aHit[k][2].a, aBase, nRep, n),
+           "main-store hit, same value, same reps", mainNs);
+    scanFree(&aFloor[k]);
+    for(s=0; s<N_STORE; s++) scanFree(&aHit[k][s]);
+  }
+  scanFree(&identX);
+  scanFree(&identB);
+}
+
+/* Hot-tier hits of the 100-byte value on the file: store and on main
+** (WAL), hot_bytes STORE_HOT_BYTES (see the header). mainHitNs and
+** fileHitNs: the same hits with the tier off. */
+static void storeHot(int64_t N, int nRep, double mainHitNs,
+                     double fileHitNs){
+  static const int aStore[2] = { 1, 0 };        /* file:, main */
+  Scan scanX, identX, aHot[2], scanOnly, identOnly;
+  sqlite3_stmt *pFill;
+  int64_t aHits0[2], aMiss0[2], aHot0[2], c0;
+  int bHotCol = statHasColumn("hot_hits");
+  char zFn[64], zExpr[100], zName[200], zSql[200], zE[32];
+  double trivialNs, ns;
+  int i, j;
+
+  /* A write of main: main's tier starts empty. */
+  snprintf(zSql, sizeof(zSql), "INSERT OR REPLACE INTO cachier_functions"
+           "(name, hot_bytes) VALUES ('*', %d)", STORE_HOT_BYTES);
+  exec(zSql);
+  fmtEntries(zE, sizeof(zE), N);
+
+  /* main, warmed by the scan itself: the scan of mem.q keeps main's read
+  ** transaction open from the first lookup on, so no later lookup of the
+  ** statement starts a fresh snapshot and the tier stays empty. */
+  scanInit(&scanOnly, "memoize('st_b100_main', x)");
+  scanInit(&identOnly, "ident(x)");
+  for(i=0; i<nRep; i++){
+    scanRun(&identOnly, i, N);
+    scanRun(&scanOnly, i, N);
+  }
+  ns = netPer(scanOnly.a, identOnly.a, nRep, N);
+  note("store main (WAL), hot_bytes 64 MB, warmed by the same scan of mem.q "
+       "only, %s: %.0f ns a hit (hot tier off: %.0f ns): a lookup inside a "
+       "statement that holds main's read transaction (from its first lookup "
+       "on) does not fill the tier", zE, ns, mainHitNs);
+  scanFree(&scanOnly);
+  scanFree(&identOnly);
+
+  /* The fill: one statement per key, each lookup on a fresh snapshot. */
+  for(j=0; j<2; j++){
+    storeFnName(zFn, sizeof(zFn), 1, aStore[j]);
+    snprintf(zSql, sizeof(zSql), "SELECT memoize('%s', ?1)", zFn);
+    pFill = prep(zSql);
+    timeLoop(pFill, g_aPerm, 0, N);
+    sqlite3_finalize(pFill);
+  }
+
+  scanInit(&scanX, "x");
+  scanInit(&identX, "ident(x)");
+  for(j=0; j<2; j++){
+    storeFnName(zFn, sizeof(zFn), 1, aStore[j]);
+    snprintf(zExpr, sizeof(zExpr), "memoize('%s', x)", zFn);
+    scanInit(&aHot[j], zExpr);
+    aHits0[j] = statOf("hits", zFn);
+    aMiss0[j] = statOf("misses", zFn);
+    aHot0[j] = bHotCol ? statOf("hot_hits", zFn) : 0;
+  }
+  c0 = sqlite3_total_changes64(g_db);
+  for(i=0; i<nRep; i++){
+    scanRun(&scanX, i, N);
+    scanRun(&identX, i, N);
+    for(j=0; j<2; j++) scanRun(&aHot[(i+j)%2], i, N);
+  }
+  if( sqlite3_total_changes64(g_db)!=c0 ) fail("hot hits", "main was written");
+  trivialNs = netPer(identX.a, scanX.a, nRep, N);
+  addRow("hot tier: trivial C function per row (net of scan)", N, trivialNs,
+         "", -1);
+  for(j=0; j<2; j++){
+    int64_t nCall = 2*(int64_t)nRep*N;
+    double whole = netPer(aHot[j].a, scanX.a, nRep, N);
+    double btree = aStore[j]==1 ? fileHitNs : mainHitNs;
+    const char *zStore = aStore[j]==1 ? "file" : "main (WAL)";
+    Row *r;
+    ns = netPer(aHot[j].a, identX.a, nRep, N);
+    storeFnName(zFn, sizeof(zFn), 1, aStore[j]);
+    if( statOf("misses", zFn)!=aMiss0[j] ) fail("hot hits", "a hit missed");
+    if( statOf("hits", zFn)-aHits0[j]!=nCall ){
+      fail("hot hits", "not every call was a hit");
+    }
+    snprintf(zName, sizeof(zName), "store %s: hot-tier hit, 100-byte blob "
+             "(hot_bytes 64 MB, filled one statement per key)", zStore);
+    r = addRow(zName, N, ns, "trivial C function call (net of scan)",
+               trivialNs);
+    ratioTarget(r, 3.0, "trivial C function call");
+    if( bHotCol ){
+      int64_t nHot = statOf("hot_hits", zFn) - aHot0[j];
+      note("store %s: hot-tier hit, %s: %lld of the %lld timed and warm-up "
+           "hits served by the hot tier%s", zStore, zE, (long long)nHot,
+           (long long)nCall, nHot==nCall ? "" : " WARNING: not all of them");
+    }
+    note("store %s: hot-tier hit, %s: %.1f ns net of ident(x) (the row), "
+         "%.1f ns net of the bare scan (%.2fx the trivial C function call); "
+         "with the hot tier off %.0f ns (%.1fx the hot hit)", zStore, zE, ns,
+         whole, whole/trivialNs, btree, btree/ns);
+  }
+  if( !bHotCol ){
+    note("hot-tier rows: every call was a hit (cachier_stats hits, misses) "
+         "and main was not written (total_changes); cachier_stats has no "
+         "hot_hits column, so that the tier served them shows in the time "
+         "only, against the same hit with the tier off");
+  }
+  scanFree(&scanX); scanFree(&identX);
+  scanFree(&aHot[0]); scanFree(&aHot[1]);
+}
+
+/* Stored misses of st_b100_file_m on fresh keys in autocommit: one
+** statement per miss, or one SELECT over the table fresh (bScan), net of
+** payload_m() called directly in the same statement shape. */
+static void storeMisses(int64_t N, int nRep, int bScan, int bFloor,
+                        const char *zName){
+  int64_t nMiss = STORE_MISSES, nMiss0 = statOf("misses", "st_b100_file_m");
+  sqlite3_stmt *pBase = prep(bScan ? "SELECT count(payload_m(x)) FROM fresh"
+                                   : "SELECT payload_m(?1)");
+  sqlite3_stmt *pMiss = prep(bScan
+      ? "SELECT count(memoize('st_b100_file_m', x)) FROM fresh"
+      : "SELECT memoize('st_b100_file_m', ?1)");
+  sqlite3_stmt *pFill = bScan ? prep("WITH RECURSIVE c(i) AS (SELECT ?1"
+      " UNION ALL SELECT i+1 FROM c WHERE i<?2) INSERT INTO fresh"
+      " SELECT i FROM c") : 0;
+  sqlite3_stmt *pFloor = bFloor ? prep(bScan
+      ? "SELECT count(store(x)) FROM fresh" : "SELECT store(?1)") : 0;
+  double aBase[MAX_REPS], aMiss[MAX_REPS], aFloor[MAX_REPS];
+  Row *r;
+  int i;
+#define TIME_MISSES(pStmt) (bScan ? timeStmt(pStmt, 0, 0, nMiss) \
+                                  : timeLoop(pStmt, 0, base, nMiss))
+  for(i=0; i<nRep; i++){
+    int64_t base = g_fresh;
+    g_fresh += nMiss;
+    if( bScan ) refillFresh(pFill, base, nMiss);
+    TIME_MISSES(pBase);                            /* warm-up */
+    aBase[i] = TIME_MISSES(pBase);
+    aMiss[i] = TIME_MISSES(pMiss);
+    if( pFloor ){
+      aFloor[i] = TIME_MISSES(pFloor);
+      dropMisses(base, nMiss);
+    }
+    if( queryInt("SELECT cachier_clear('st_b100_file_m')", 0, 0)!=nMiss ){
+      fail("file-store misses", "cachier_clear did not find every miss");
+    }
+  }
+#undef TIME_MISSES
+  if( statOf("misses", "st_b100_file_m")-nMiss0!=nRep*nMiss ){
+    fail("file-store misses", "not every call was a miss");
+  }
+  r = addRow(zName, N, netPer(aMiss, aBase, nRep, nMiss),
+             "absolute target (10 µs)", 10000);
+  r->eTarget = 2;
+  r->target = 10000;
+  if( pFloor ){
+    note("%s: for scale, store(x) (the existing floor: INSERT OR REPLACE of "
+         "a 100-byte row into main, in the same statement shape and "
+         "autocommit) in the same reps: %.0f ns", zName,
+         netPer(aFloor, aBase, nRep, nMiss));
+  }
+  sqlite3_finalize(pFloor);
+  sqlite3_finalize(pBase);
+  sqlite3_finalize(pMiss);
+  sqlite3_finalize(pFill);
+}
+
+/* The store rows, on their own database of STORE_ENTRIES keys. */
+static void benchStores(const char *zExt){
+  int64_t N = STORE_ENTRIES, t0 = nowNs();
+  int nRep = MAX_REPS;
+  double aMainHit[N_KIND], aFileHit[N_KIND];
+  openDb(zExt, N, "-stores");
+  snprintf(g_zCacheFile, sizeof(g_zCacheFile), "%.*s-cache.db",
+           (int)strlen(g_zPath)-3, g_zPath);
+  removeCacheFile();
+  makeKeys(N);
+  storeSetup(N);
+  storeHits(N, nRep, aMainHit, aFileHit);
+  storeHot(N, nRep, aMainHit[1], aFileHit[1]);
+  storeMisses(N, nRep, 0, 1, "store file: stored miss, 100-byte blob, "
+              "autocommit, one statement per miss (main: WAL)");
+  storeMisses(N, nRep, 1, 1, "store file: stored miss, 100-byte blob, "
+              "autocommit, one SELECT over a table (main: WAL)");
+  exec("PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL;");
+  storeMisses(N, nRep, 0, 0, "store file: stored miss, 100-byte blob, "
+              "autocommit, one statement per miss (main: DELETE, sync=FULL)");
+  storeMisses(N, nRep, 1, 0, "store file: stored miss, 100-byte blob, "
+              "autocommit, one SELECT over a table (main: DELETE, "
+              "sync=FULL)");
+  closeDb();
+  removeCacheFile();
+  g_zCacheFile[0] = 0;
+  note("store rows (%lld keys; 64 KB values: %d): %.1f s in all",
+       (long long)N, STORE_BIG_KEYS, (double)(nowNs()-t0)/1e9);
+}
+
 /* Load zExt into a new in-memory connection and run zSql, which must
 ** return a row; copies the first column of that row into zOut. */
 static void checkExtension(const char *zExt, const char *zSql, char *zOut,
@@ -1930,8 +2429,8 @@ int main(int argc, char **argv){
     }
   }
 
-  printf("cachier %s, SQLite %s, zstd %s; median of %d reps (stored miss, "
-         "DELETE journal: 5 reps of 40); hits timed over up to %d keys per "
+  printf("cachier %s, SQLite %s, zstd %s; median of %d reps (main-store "
+         "stored miss, DELETE journal: 5 reps of 40); hits timed over up to %d keys per "
          "rep%s\n\n",
          zVersion, sqlite3_libversion(), ZSTD_versionString(), MAX_REPS,
          HIT_KEYS,
@@ -1939,6 +2438,7 @@ int main(int argc, char **argv){
   fflush(stdout);
   for(i=0; i<nSize; i++) benchSize(zExt, zTestExt, aSize[i]);
   benchCompress(zExt);
+  benchStores(zExt);
   if( zTestExt==0 ){
     note("in-flight marking rows left out: no test build given "
          "(bench EXTENSION TEST_EXTENSION)");

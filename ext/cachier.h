@@ -123,6 +123,7 @@ struct Cachier {
 #ifdef CACHIER_TEST
   char *zWaitMarker;          /* cachier_test_wait_marker() */
   char *zTestStore;           /* cachier_test_default_store() */
+  sqlite3_int64 testGroupAgeNs; /* cachier_test_group_age(); 0: default */
 #endif
   int noInflight;             /* test builds: marks switched off */
   Refresher *pRefresher;      /* background refresh thread (refresh.c) */

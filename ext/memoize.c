@@ -29,10 +29,6 @@
 #include "store.h"
 #include <string.h>
 
-/* A function slower than this on average (1 ms) is not called while a
-** store's group of writes is open. */
-#define SLOW_COMPUTE_NS 1000000
-
 typedef struct Plan Plan;
 struct Plan {
   Cachier *p;
@@ -519,14 +515,6 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
     }
   }
   if( bRead ) pPlan->pStats->nMiss++;
-
-  /* A store that groups its commits does not keep its group open while a
-  ** slow function runs: others may be waiting to write. */
-  if( pPlan->pStore && pPlan->pStore->pMethods->xFlush
-   && pPlan->pStats->nCompute>0
-   && pPlan->pStats->computeNs/pPlan->pStats->nCompute > SLOW_COMPUTE_NS ){
-    pPlan->pStore->pMethods->xFlush(pPlan->pStore, 0);
-  }
 
   /* Compute, on the connection's kept call statement when it is free. */
   pCall = fnInfoCall(p, pPlan->pInfo);

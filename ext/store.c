@@ -20,6 +20,10 @@
 **       the main database's file, a file: store's absolute path, or NULL
 **       for stores without a file (memory, ":memory:" databases).
 ** Test builds only:
+**   cachier_test_group_age(SECONDS)
+**       Groups of file: stores on this connection commit by age after
+**       SECONDS instead of 0.1 (NULL: the default again), so tests of
+**       grouping do not depend on timing.
 **   cachier_test_default_store(SPEC)
 **       Makes SPEC this connection's store for functions whose settings
 **       name none (NULL: main again), so the whole test suite can run
@@ -242,6 +246,18 @@ static void cachePathFunc(sqlite3_context *ctx, int argc,
 }
 
 #ifdef CACHIER_TEST
+/* cachier_test_group_age(SECONDS) */
+static void testGroupAgeFunc(sqlite3_context *ctx, int argc,
+                             sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  double r = sqlite3_value_double(argv[0]);
+  (void)argc;
+  __atomic_store_n(&p->testGroupAgeNs,
+      sqlite3_value_type(argv[0])==SQLITE_NULL || r<=0 ? 0
+      : (sqlite3_int64)(r*1e9), __ATOMIC_RELAXED);
+  sqlite3_result_value(ctx, argv[0]);
+}
+
 /* cachier_test_default_store(SPEC) */
 static void testDefaultStoreFunc(sqlite3_context *ctx, int argc,
                                  sqlite3_value **argv){
@@ -269,6 +285,7 @@ const CachierFunction cachierStoreFunctions[] = {
   { "cachier_cache_path", 1, CACHIER_FN_WRITES, cachePathFunc },
 #ifdef CACHIER_TEST
   { "cachier_test_default_store", 1, CACHIER_FN_WRITES, testDefaultStoreFunc },
+  { "cachier_test_group_age",     1, CACHIER_FN_WRITES, testGroupAgeFunc },
 #endif
   { 0, 0, 0, 0 }
 };

@@ -13,15 +13,19 @@
 ** computed.
 **
 ** Grouped commits (store_tables.c): stored values go into a transaction
-** that commits after GROUP_MAX_WRITES (256) writes or 1 MB, when the
-** statement that wrote them ends, when a value is older than 100 ms at
-** the next call, before calling a function that takes more than 1 ms on
-** average, before any other kind of write, and when the connection
-** closes. So a clean close loses nothing, and a crash loses at most the
-** values stored by the statement that was running, no more than 256
-** values or 1 MB. In-flight marks live beside the file
+** that commits when it is 100 ms old (a thread of cachier's sees to it,
+** also when the process is idle), after GROUP_MAX_WRITES (256) values or
+** 1 MB, before any other kind of write, before the connection waits for
+** another's computation, at cachier_flush(), and when the connection
+** closes. So a stored miss costs no commit of its own, a clean close
+** loses nothing, and a crash loses at most the values stored in the last
+** 100 ms, no more than 256 values or 1 MB. The group holds the file's
+** write lock while it is open: another process's write waits for it, at
+** most about 100 ms. In-flight marks live beside the file
 ** (PATH-cachier-locks) and are released when the value they guard is
 ** committed, so processes that share the file compute each key once.
+** The lookups of one statement share one read transaction (one snapshot,
+** and one round of WAL read locks, per statement).
 */
 #define _GNU_SOURCE           /* realpath() */
 #include "store.h"

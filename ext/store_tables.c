@@ -10,10 +10,10 @@
 ** On the user's connection, writes join the caller's transaction and roll
 ** back with it. On a connection of cachier's own, each write commits on
 ** its own, or, for a grouping store (store_file.c), into a transaction
-** that stays open over up to GROUP_MAX_WRITES writes; it is committed when
-** full, when the statement that wrote ends, before a slow function runs,
-** and when the connection closes. The in-flight marks of its keys are held
-** until then, so another process that waits for a key finds it stored.
+** that stays open over up to GROUP_MAX_WRITES writes or GROUP_MAX_AGE_NS
+** (a flusher thread commits it then; the store's lock keeps it and the
+** user's thread apart). The in-flight marks of its keys are held until
+** then, so another process that waits for a key finds it stored.
 **
 ** A key owns the rowids [iBase, iBase+255]: the entry of a key is the row
 ** of that range whose k equals the key; a colliding key takes the
@@ -29,6 +29,7 @@
 #define GROUP_MAX_WRITES 256
 #define GROUP_MAX_BYTES  (1<<20)
 #define GROUP_MAX_AGE_NS 100000000  /* 100 ms */
+
 
 struct TablesStore {
   CachierStore base;
@@ -213,6 +214,19 @@ static void tStmtDone(TablesStore *s, int id, sqlite3_stmt *pStmt){
 
 /* --------------------------------------------------------------- groups */
 
+/* How old a group may grow (test builds may change it, so that tests of
+** grouping do not depend on timing). */
+static sqlite3_int64 groupMaxAgeNs(TablesStore *s){
+#ifdef CACHIER_TEST
+  sqlite3_int64 n = __atomic_load_n(&s->base.pCachier->testGroupAgeNs,
+                                    __ATOMIC_RELAXED);
+  if( n>0 ) return n;
+#else
+  (void)s;
+#endif
+  return GROUP_MAX_AGE_NS;
+}
+
 static void storeLock(TablesStore *s){
   if( s->bGroup ) pthread_mutex_lock(&s->mutex);
 }
@@ -290,10 +304,10 @@ static void tablesTick(CachierStore *pStore){
   if( !s->inGroup && !s->inRead ) return;
   now = cachierMonotonicNs();
   storeLock(s);
-  if( s->inGroup && now - s->groupStartNs >= GROUP_MAX_AGE_NS ){
+  if( s->inGroup && now - s->groupStartNs >= groupMaxAgeNs(s) ){
     groupCommit(s, 0);
   }
-  if( s->inRead && now - s->readStartNs >= GROUP_MAX_AGE_NS ) readEnd(s);
+  if( s->inRead && now - s->readStartNs >= groupMaxAgeNs(s) ) readEnd(s);
   storeUnlock(s);
 }
 
@@ -303,7 +317,7 @@ static void *flusherMain(void *pArg){
   pthread_mutex_lock(&s->mutex);
   while( !s->bStop ){
     if( s->inGroup ){
-      sqlite3_int64 due = s->groupStartNs + GROUP_MAX_AGE_NS;
+      sqlite3_int64 due = s->groupStartNs + groupMaxAgeNs(s);
       sqlite3_int64 now = cachierMonotonicNs();
       if( now>=due ){
         groupCommit(s, 1);

@@ -498,7 +498,10 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
                  ? "it ended" : "timed out or cleared");
     }
     if( bRead && (bWaited || (eMark==INFLIGHT_HELD && !bCorrupt
-                              && eTxn==SQLITE_TXN_NONE)) ){
+                              && eTxn==SQLITE_TXN_NONE
+                              && (pPlan->pStore->pMethods->xSnapshotStale==0
+                                  || pPlan->pStore->pMethods->xSnapshotStale(
+                                         pPlan->pStore)))) ){
       rc = pPlan->pStore->pMethods->xLookupLatest(pPlan->pStore, &key,
                                                   &entry, &bFound);
       if( bFound && (sqlite3_value_type(entry.pValue)!=SQLITE_NULL

@@ -183,6 +183,10 @@ struct CachierStoreMethods {
   ** (PRAGMA data_version): what this connection read from it (settings
   ** of its own such as dictionaries) may be out of date. */
   int (*xDataVersion)(CachierStore*, sqlite3_int64 *pV);
+  /* After a miss and taking the key's mark: could the lookup have missed a
+  ** value another connection committed meanwhile (so look again)? NULL:
+  ** always assume so. */
+  int (*xSnapshotStale)(CachierStore*);
   void (*xClose)(CachierStore*);
 };
 

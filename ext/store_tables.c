@@ -58,6 +58,8 @@ struct TablesStore {
   sqlite3_int64 readStartNs;
   unsigned char aSnapVer[STORE_VERSION_BYTES]; /* version when the read */
   int bSnapVer;               /* snapshot in use began (hot tier fills) */
+  unsigned char aReadVer[STORE_VERSION_BYTES]; /* version when the shared */
+  int bReadVer;               /* read snapshot began, if known */
   InflightLock *aDeferred;    /* marks released when the group commits */
   int nDeferred, nDeferredAlloc;
   sqlite3_stmt *pLookup;      /* statement holding the current lookup row */
@@ -227,6 +229,19 @@ static sqlite3_int64 groupMaxAgeNs(TablesStore *s){
   return GROUP_MAX_AGE_NS;
 }
 
+/* Run one of the transaction statements kept for a connection of
+** cachier's own. */
+static int runKept(TablesStore *s, int id, const char *zSql){
+  sqlite3_stmt *pStmt = tStmt(s, id, zSql);
+  int rc;
+  if( pStmt==0 ) return sqlite3_errcode(s->db) ? sqlite3_errcode(s->db)
+                                               : SQLITE_ERROR;
+  sqlite3_step(pStmt);
+  rc = sqlite3_reset(pStmt);
+  tStmtDone(s, id, pStmt);
+  return rc;
+}
+
 static void storeLock(TablesStore *s){
   if( s->bGroup ) pthread_mutex_lock(&s->mutex);
 }
@@ -242,7 +257,7 @@ static void readEnd(TablesStore *s){
   if( s->inRead ){
     s->inRead = 0;
     if( !s->inGroup && sqlite3_get_autocommit(s->db)==0 ){
-      sqlite3_exec(s->db, "COMMIT", 0, 0, 0);
+      runKept(s, STMT_COMMIT, "COMMIT");
     }
   }
 }
@@ -255,7 +270,7 @@ static int groupCommit(TablesStore *s, int bThread){
   int rc = SQLITE_OK, i;
   if( s->inGroup ){
     s->inGroup = 0;
-    rc = sqlite3_exec(s->db, "COMMIT", 0, 0, 0);
+    rc = runKept(s, STMT_COMMIT, "COMMIT");
     if( rc ){
       if( bThread ){
         sqlite3_log(rc, "cachier: cannot commit %d cached values to %s (%s)",
@@ -343,7 +358,7 @@ static int groupBegin(TablesStore *s){
   int rc;
   if( !s->bGroup || s->inGroup ) return SQLITE_OK;
   readEnd(s);
-  rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", 0, 0, 0);
+  rc = runKept(s, STMT_BEGIN_IMMEDIATE, "BEGIN IMMEDIATE");
   if( rc ) return rc;
   s->inGroup = 1;
   s->groupStartNs = cachierMonotonicNs();
@@ -397,6 +412,8 @@ static void tablesMarkDone(CachierStore *pStore, InflightLock *pLock,
   inflightRelease(pLock);
 }
 
+static int tablesVersion(CachierStore*, unsigned char*, int);
+
 /* -------------------------------------------------------------- lookups */
 
 static int tablesLookup(CachierStore *pStore, const CachierKey *pKey,
@@ -412,7 +429,9 @@ static int tablesLookup(CachierStore *pStore, const CachierKey *pKey,
     s->nSpan++;
     if( !s->inGroup && !s->inRead && sqlite3_get_autocommit(s->db) ){
       /* The statement's lookups share one read transaction. */
-      if( sqlite3_exec(s->db, "BEGIN", 0, 0, 0)==SQLITE_OK ){
+      /* (The version first: the snapshot will be at least as new.) */
+      s->bReadVer = tablesVersion(&s->base, s->aReadVer, 0);
+      if( runKept(s, STMT_BEGIN, "BEGIN")==SQLITE_OK ){
         s->inRead = 1;
         s->readStartNs = cachierMonotonicNs();
       }
@@ -1401,6 +1420,25 @@ static void g_tablesScanClose(CachierScan *pScan){
   if( s ) storeUnlock(s);
 }
 
+/* Might a lookup miss what another connection committed? Not inside our
+** own group (we hold the write lock), nor in a shared read snapshot when
+** nobody has committed since it began. */
+static int tablesSnapshotStale(CachierStore *pStore){
+  TablesStore *s = (TablesStore*)pStore;
+  unsigned char aVer[STORE_VERSION_BYTES];
+  int bStale = 1;
+  storeLock(s);
+  if( s->inGroup ){
+    bStale = 0;
+  }else if( s->inRead && s->bReadVer
+         && tablesVersion(pStore, aVer, 0)
+         && memcmp(aVer, s->aReadVer, STORE_VERSION_BYTES)==0 ){
+    bStale = 0;
+  }
+  storeUnlock(s);
+  return bStale;
+}
+
 static int tablesDataVersion(CachierStore *pStore, sqlite3_int64 *pV){
   TablesStore *s = (TablesStore*)pStore;
   sqlite3_stmt *pStmt;
@@ -1427,7 +1465,7 @@ static const CachierStoreMethods tablesMethods = {
   tablesState, tablesErrmsg, tablesTotals, tablesFunctionNames,
   tablesDictLatest, tablesDictLoad, tablesDictAdd, tablesDictDelete,
   0, tablesMarkDone, tablesPath, 0, 0, tablesVersion, tablesMayFill,
-  tablesDataVersion, tablesClose
+  tablesDataVersion, 0, tablesClose
 };
 
 /* The same for a store that groups its writes (store_file.c). */
@@ -1441,7 +1479,8 @@ static const CachierStoreMethods tablesGroupMethods = {
   g_tablesState, g_tablesErrmsg, g_tablesTotals, g_tablesFunctionNames,
   g_tablesDictLatest, g_tablesDictLoad, g_tablesDictAdd, g_tablesDictDelete,
   tablesFlush, tablesMarkDone, tablesPath, tablesTick, tablesStatementEnd,
-  tablesVersion, tablesMayFill, tablesDataVersion, tablesClose
+  tablesVersion, tablesMayFill, tablesDataVersion, tablesSnapshotStale,
+  tablesClose
 };
 
 CachierStore *tablesStoreNew(Cachier *p, sqlite3 *db, int bOwnDb, int bGroup,

@@ -257,6 +257,7 @@ typedef struct TablesStore TablesStore;
 CachierStore *tablesStoreNew(Cachier*, sqlite3 *db, int bOwnDb, int bGroup,
                              const char *zSpec);
 sqlite3 *tablesStoreDb(CachierStore*);
+void tablesNoteSnapshot(CachierStore*);
 /* Register what a connection of cachier's own needs to create the tables
 ** (the "cachier" module). */
 int tablesPrepareDb(Cachier*, sqlite3 *db);

@@ -1239,6 +1239,20 @@ static int tablesMayFill(CachierStore *pStore, const unsigned char *aVer){
   return bFill;
 }
 
+/* The user's connection is about to read main outside any transaction
+** (cachier's own check of main's data_version, which starts the snapshot
+** a statement's lookups then share): note the version first, so that
+** hits found in that snapshot may fill the hot tier (tablesMayFill()). */
+void tablesNoteSnapshot(CachierStore *pStore){
+  TablesStore *s = (TablesStore*)pStore;
+  unsigned char aVer[STORE_VERSION_BYTES];
+  if( pStore->pHot && sqlite3_txn_state(s->db, "main")==SQLITE_TXN_NONE
+   && tablesVersion(pStore, aVer, 1) ){
+    memcpy(s->aSnapVer, aVer, STORE_VERSION_BYTES);
+    s->bSnapVer = 1;
+  }
+}
+
 /* Is the store's database in WAL mode? */
 static int tablesIsWal(TablesStore *s){
   sqlite3_stmt *pStmt = 0;

@@ -8,7 +8,11 @@
 **
 ** A connection keeps the values of its latest hits on a store in a hash
 ** table in front of the store's B-tree: a repeated hit is a hash lookup
-** and a copy, with no SQL. The tier never serves a value that the store no
+** and a copy, with no SQL. A value enters at its first lookup while the
+** tier has room, else at its second in a short while (so a scan that
+** reads each key once does not churn a full tier), as it is stored
+** (compressed values are decoded when served, as from the store); the
+** least recently hit go first when the tier is full. The tier never serves a value that the store no
 ** longer holds or that has been replaced, by this connection, another one
 ** or another process:
 **   - Every value in the tier is valid for one version of the store,
@@ -34,7 +38,9 @@ struct HotEntry {
   sqlite3_int64 iBase;        /* the key's slot range: its hash */
   unsigned char *aKey;        /* the key (follows the struct) */
   sqlite3_int64 nKey;
-  sqlite3_value *pValue;      /* the value, decoded */
+  sqlite3_value *pValue;      /* the value as stored (codec) */
+  int codec;                  /* how it is stored: decoded when served */
+  sqlite3_int64 nBytes;       /* its logical size */
   int subtype;
   int flags;                  /* CACHIER_LOOKUP_* fields that are set */
   double created;
@@ -43,7 +49,13 @@ struct HotEntry {
   sqlite3_int64 nCost;        /* bytes it takes */
 };
 
+/* Admission to a full tier: a value enters at its second lookup in a
+** short while (a scan that touches every key once would otherwise churn
+** the tier with values never hit again, paying the copies for nothing). */
+#define HOT_SEEN 4096
+
 struct HotTier {
+  uint32_t aSeen[HOT_SEEN];   /* hashes of keys looked up once lately */
   HotEntry **aHash;
   int nHash;                  /* a power of two */
   int nEntry;
@@ -150,8 +162,8 @@ int hotLookup(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
       h->lru.pNext = e;
       pEntry->pValue = e->pValue;
       pEntry->subtype = e->subtype;
-      pEntry->codec = 0;
-      pEntry->nBytes = cachierValueBytes(e->pValue);
+      pEntry->codec = e->codec;
+      pEntry->nBytes = e->nBytes;
       pEntry->created = e->created;
       pEntry->id = e->id;
       pEntry->refresh = e->refresh;
@@ -181,33 +193,24 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   sqlite3_value *pValue = 0;
   sqlite3_int64 nCost;
   int iHash;
-  if( pEntry->codec ){
-    /* A compressed value is kept decoded: through "SELECT ?1" (the only
-    ** way to make an sqlite3_value of bytes), once per fill. */
-    DecodedValue d;
-    sqlite3_stmt *pStmt = 0;
-    if( valueDecode(pStore, pEntry->codec, pEntry->pValue, pEntry->nBytes,
-                    &d) ) return;
-    if( sqlite3_prepare_v2(pStore->pCachier->db, "SELECT ?1", -1, &pStmt,
-                           0)==SQLITE_OK ){
-      if( d.eType==SQLITE_TEXT ){
-        sqlite3_bind_text64(pStmt, 1, (const char*)d.a, (sqlite3_uint64)d.n,
-                            SQLITE_STATIC, SQLITE_UTF8);
-      }else{
-        sqlite3_bind_blob64(pStmt, 1, d.a, (sqlite3_uint64)d.n,
-                            SQLITE_STATIC);
-      }
-      if( sqlite3_step(pStmt)==SQLITE_ROW ){
-        pValue = sqlite3_value_dup(sqlite3_column_value(pStmt, 0));
-      }
-      sqlite3_finalize(pStmt);
+  /* While there is room, every value enters; a full tier admits a value
+  ** at its second lookup only. */
+  if( h->nBytes + HOT_ENTRY_OVERHEAD + pKey->nKey
+                + sqlite3_value_bytes(pEntry->pValue) > h->maxBytes ){
+    uint32_t tag = (uint32_t)((uint64_t)pKey->iBase>>8) | 1;
+    uint32_t *pSeen = &h->aSeen[(tag>>1) % HOT_SEEN];
+    if( *pSeen!=tag ){
+      *pSeen = tag;
+      return;
     }
-    decodedValueFree(&d);
-  }else{
-    pValue = sqlite3_value_dup(pEntry->pValue);
   }
+  /* Kept as stored: a compressed value is decoded when served, as from
+  ** the store (the tier saves the B-tree, not zstd). */
+  pValue = sqlite3_value_dup(pEntry->pValue);
   if( pValue==0 ) return;
-  nCost = HOT_ENTRY_OVERHEAD + pKey->nKey + cachierValueBytes(pValue);
+  nCost = HOT_ENTRY_OVERHEAD + pKey->nKey
+        + (pEntry->codec ? sqlite3_value_bytes(pValue)
+                         : cachierValueBytes(pValue));
   if( nCost>h->maxBytes/4 ){
     sqlite3_value_free(pValue);         /* too big to be worth it */
     return;
@@ -227,6 +230,8 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   e->nKey = pKey->nKey;
   e->iBase = pKey->iBase;
   e->pValue = pValue;
+  e->codec = pEntry->codec;
+  e->nBytes = pEntry->codec ? pEntry->nBytes : cachierValueBytes(pValue);
   e->subtype = pEntry->subtype;
   e->flags = flags;
   e->created = (flags & CACHIER_LOOKUP_CREATED) ? pEntry->created : 0.0;

@@ -892,6 +892,10 @@ static void openConn(const char *zExt){
       failDb("create_function");
     }
   }
+  /* Hits are B-tree hits unless a section says otherwise: its figures
+  ** are the store's (the hot tier has rows of its own). */
+  exec("INSERT OR REPLACE INTO cachier_functions(name, hot_bytes)"
+       " VALUES ('*', 0)");
   if( sqlite3_create_function(g_db, "st_b100_file_m", 1, SQLITE_UTF8, 0,
                               payloadFunc, 0, 0)!=SQLITE_OK
    || sqlite3_create_function(g_db, "lookup_int", 1, SQLITE_UTF8,

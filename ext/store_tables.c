@@ -315,9 +315,7 @@ static void tablesStatementEnd(CachierStore *pStore){
 ** the next call (the flusher ends idle groups). */
 static void tablesTick(CachierStore *pStore){
   TablesStore *s = (TablesStore*)pStore;
-  sqlite3_int64 now;
-  if( !s->inGroup && !s->inRead ) return;
-  now = cachierMonotonicNs();
+  sqlite3_int64 now = cachierMonotonicNs();
   storeLock(s);
   if( s->inGroup && now - s->groupStartNs >= groupMaxAgeNs(s) ){
     groupCommit(s, 0);

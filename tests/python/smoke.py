@@ -372,6 +372,52 @@ def test_decompression_is_bounded():
     conn.close()
 
 
+def test_stores_across_threads():
+    """The memory and file: stores from several threads at once: each
+    thread has its own connection (to its own database); the memory store
+    is one per process, the file: store one per file. Every call returns
+    the right value, and the cache ends up with one entry per key."""
+    for store in ("memory", "file:threads-cache.db"):
+        errors = []
+        n_threads, n_keys = 4, 200
+
+        def work(i):
+            try:
+                conn = connect("threads-%d.db" % i)
+                conn.execute("INSERT OR REPLACE INTO cachier_functions(name, store)"
+                             " VALUES ('tsq', ?)", (store,))
+                conn.create_function("tsq", 1, lambda x: x * x)
+                for rep in range(3):
+                    for k in range(n_keys):
+                        (v,) = conn.execute("SELECT memoize('tsq', ?)",
+                                            (k,)).fetchone()
+                        if v != k * k:
+                            errors.append((store, i, k, v))
+                conn.execute("SELECT cachier_flush()")
+                conn.close()
+            except Exception as e:          # reported below
+                errors.append((store, i, repr(e)))
+
+        # One connection keeps the memory store alive while the threads run.
+        keeper = connect("threads-keeper.db")
+        keeper.execute("INSERT OR REPLACE INTO cachier_functions(name, store)"
+                       " VALUES ('tsq', ?)", (store,))
+        keeper.execute("SELECT count(*) FROM cachier_entries").fetchone()
+        threads = [threading.Thread(target=work, args=(i,))
+                   for i in range(n_threads)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        check("threads.%s.errors" % store, errors, [])
+        check("threads.%s.entries" % store,
+              keeper.execute("SELECT count(*) FROM cachier_entries"
+                             " WHERE fn = 'tsq' AND store <> 'main'")
+              .fetchone(), (n_keys,))
+        keeper.execute("SELECT cachier_clear('tsq')")
+        keeper.close()
+
+
 def main():
     if not EXT or not os.path.isabs(EXT):
         print("FAIL setup: CACHIER_EXT must be the absolute path of the"
@@ -390,7 +436,8 @@ def main():
                  test_python_transactions,
                  test_close_is_clean,
                  test_background_refresh,
-                 test_decompression_is_bounded):
+                 test_decompression_is_bounded,
+                 test_stores_across_threads):
         try:
             test()
         except Exception:

@@ -126,10 +126,11 @@
 **     kind, same reps. Target: file: <= 1.5x main, for each kind.
 **   - Hot-tier hits (hot_bytes 64 MB: the 10,000 values fit) of the
 **     100-byte value on the file: store and on main (WAL). A value enters
-**     the tier only from a lookup that starts a fresh read snapshot, and
-**     in a scan of mem.q only the statement's first lookup on main does
-**     (SQLite keeps main's read transaction open while the scan runs): a
-**     note gives main's hit warmed by the scan alone. The rows' tiers are
+**     the tier only from a lookup whose snapshot is known to be the
+**     store's current version: the scan of mem.q does not read main, so
+**     cachier's first read starts main's snapshot (at a version it notes)
+**     and the scan's hits fill the tier: a note gives main's hit warmed by
+**     the scan alone. The rows' tiers are
 **     filled by one statement per key (SELECT memoize(..., ?1)), then
 **     timed as every hit (warm-up pass, then the timed pass over mem.q),
 **     with nothing committed on main or on the cache file in between
@@ -139,10 +140,10 @@
 **     in the same reps. Target: <= 3x. A note gives the hit net of the
 **     bare scan and the same hit with the tier off.
 **   - Stored misses on the file: store: st_b100_file_m (payload), 2,000
-**     fresh keys a rep, autocommit, one statement per miss (each ends a
-**     statement, so each commits the store's group: one WAL commit,
-**     synchronous=NORMAL, no fsync), and one SELECT over the table fresh
-**     (the group commits every 256 writes and at the statement's end); net
+**     fresh keys a rep, autocommit, one statement per miss, and one SELECT
+**     over the table fresh (the store groups its writes across statements:
+**     a group commits after 256 writes or 100 ms, on its flusher thread);
+**     net
 **     of payload_m() called directly in the same statement shape, cleared
 **     after each rep (cachier_clear must find every miss). Both with main
 **     in WAL (synchronous=NORMAL), then in journal_mode=DELETE,
@@ -2204,9 +2205,9 @@ static void storeHot(int64_t N, int nRep, double mainHitNs,
   exec(zSql);
   fmtEntries(zE, sizeof(zE), N);
 
-  /* main, warmed by the scan itself: the scan of mem.q keeps main's read
-  ** transaction open from the first lookup on, so no later lookup of the
-  ** statement starts a fresh snapshot and the tier stays empty. */
+  /* main, warmed by the scan itself: the scan of mem.q does not read main,
+  ** so cachier's first read starts main's snapshot and the scan's hits
+  ** fill the tier. */
   scanInit(&scanOnly, "memoize('st_b100_main', x)");
   scanInit(&identOnly, "ident(x)");
   for(i=0; i<nRep; i++){
@@ -2215,9 +2216,9 @@ static void storeHot(int64_t N, int nRep, double mainHitNs,
   }
   ns = netPer(scanOnly.a, identOnly.a, nRep, N);
   note("store main (WAL), hot_bytes 64 MB, warmed by the same scan of mem.q "
-       "only, %s: %.0f ns a hit (hot tier off: %.0f ns): a lookup inside a "
-       "statement that holds main's read transaction (from its first lookup "
-       "on) does not fill the tier", zE, ns, mainHitNs);
+       "only, %s: %.0f ns a hit (hot tier off: %.0f ns): the scan of mem.q "
+       "does not read main, so cachier's own first read starts main's "
+       "snapshot and its hits fill the tier", zE, ns, mainHitNs);
   scanFree(&scanOnly);
   scanFree(&identOnly);
 

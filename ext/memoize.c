@@ -420,8 +420,9 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
       int bRecheck = !pPlan->bHotChecked;
       pPlan->bHotChecked = 1;
       bHot = hotLookup(pHot, pPlan->pStore, &key, flags, &entry, bRecheck);
-      /* A value found in the store may be kept if the lookup starts a new
-      ** snapshot, in a transaction that cannot roll back (hot.c). */
+      /* A value found in the store may be kept if the lookup reads the
+      ** version the tier's values are of, in a transaction that cannot
+      ** roll back (xMayFill, hot.c). */
       bFill = !bHot && hotBeforeLookup(pHot, pPlan->pStore, 0)
            && pPlan->pStore->pMethods->xMayFill(pPlan->pStore,
                                                 hotVersion(pHot));

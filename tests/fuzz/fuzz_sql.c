@@ -15,7 +15,10 @@
 **   - corrupts the refresh queue (refresh, attempts, retry_at, args),
 **     turns next_time on with tiny stale_after values and small size
 **     bounds, and runs cachier_refresh() and cachier_cleanup_stale() on
-**     what is there.
+**     what is there;
+**   - moves the function between the main and memory stores, and
+**     corrupts the memory store's rows through a plain connection to it
+**     (the memdb database "/cachier-memory"), with a random hot_bytes.
 ** Exits non-zero if memoize() ever returns a value that differs from what
 ** the function itself returns.
 */
@@ -87,7 +90,7 @@ static void runWithText(sqlite3 *db, const char *zSql, const char *zText){
 }
 
 int main(int argc, char **argv){
-  sqlite3 *db = 0;
+  sqlite3 *db = 0, *memDb = 0;
   char *zErr = 0;
   long nIter = argc>2 ? atol(argv[2]) : 20000;
   long i;
@@ -105,7 +108,7 @@ int main(int argc, char **argv){
   }
   for(i=0; i<nIter; i++){
     sqlite3_int64 x = (sqlite3_int64)(rnd() % 64);
-    switch( rnd() % 14 ){
+    switch( rnd() % 16 ){
       case 0: case 1: case 2:
         checkIdentity(db, x);
         break;
@@ -167,12 +170,36 @@ int main(int argc, char **argv){
                        " SELECT cachier_cleanup_stale(abs(random()) % 2"
                        " ? 'ifnull' : NULL);");
         break;
+      case 13:
+        execIgnore(db, "INSERT OR REPLACE INTO cachier_functions(name, store)"
+                       " VALUES ('ifnull', CASE abs(random()) % 2 WHEN 0"
+                       " THEN 'memory' ELSE 'main' END);"
+                       " INSERT OR REPLACE INTO cachier_functions(name,"
+                       " hot_bytes) VALUES ('*', abs(random()) % 3 * 2000)");
+        break;
+      case 14:
+        /* The memory store lives while a connection has it open: this
+        ** one, opened once the extension has created it. */
+        if( memDb==0 ){
+          sqlite3_open_v2("file:/cachier-memory?vfs=memdb", &memDb,
+                          SQLITE_OPEN_READWRITE|SQLITE_OPEN_URI, 0);
+        }
+        execIgnore(memDb, (rnd()%2)
+            ? "UPDATE cachier_data SET k = substr(k, 1, abs(random())"
+              " % (length(k)+1)) || randomblob(abs(random()) % 4),"
+              " subtype = CASE abs(random()) % 2 WHEN 0 THEN subtype"
+              " ELSE random() END WHERE abs(random()) % 4 = 0"
+            : "UPDATE cachier_data SET v = randomblob(3), created = 'x',"
+              " k = randomblob(abs(random()) % 12)"
+              " WHERE abs(random()) % 4 = 0");
+        break;
       default:
         execIgnore(db, "DELETE FROM cachier_entries WHERE abs(random()) % 5 = 0;"
                        " DELETE FROM cachier_functions;");
         break;
     }
   }
+  sqlite3_close(memDb);
   if( sqlite3_close(db)!=SQLITE_OK ){
     fprintf(stderr, "sqlite3_close failed: %s\n", sqlite3_errmsg(db));
     return 1;

@@ -32,6 +32,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The canonical form of the absolute path zAbs (sqlite3_free it): its
@@ -98,6 +99,25 @@ char *storeFilePath(Cachier *p, const char *zSpec){
   return zRes;
 }
 
+/* Is zPath the file of the main database (or of another database the
+** connection has attached)? */
+static int isMainFile(Cachier *p, const char *zPath){
+  struct stat a, b;
+  int i;
+  if( stat(zPath, &a)!=0 ) return 0;       /* a new file: nobody's yet */
+  for(i=0; ; i++){
+    const char *zDb = sqlite3_db_name(p->db, i);
+    const char *zFile;
+    if( zDb==0 ) break;
+    zFile = sqlite3_db_filename(p->db, zDb);
+    if( zFile && zFile[0] && stat(zFile, &b)==0
+     && a.st_dev==b.st_dev && a.st_ino==b.st_ino ){
+      return 1;
+    }
+  }
+  return 0;
+}
+
 CachierStore *storeFileOpen(Cachier *p, const char *zSpec, char **pzErr){
   char *zPath = storeFilePath(p, zSpec);
   char *zCanon;
@@ -105,6 +125,15 @@ CachierStore *storeFileOpen(Cachier *p, const char *zSpec, char **pzErr){
   CachierStore *pStore = 0;
   int rc;
   if( zPath==0 ) return 0;
+  /* The file is cachier's own: it is switched to WAL mode and written in
+  ** groups that hold its write lock, which must never happen to the
+  ** user's database. */
+  if( isMainFile(p, zPath) ){
+    *pzErr = sqlite3_mprintf("the cache file %s is the main database: use "
+                             "the store 'main'", zPath);
+    sqlite3_free(zPath);
+    return 0;
+  }
   rc = sqlite3_open_v2(zPath, &db, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE
                        |SQLITE_OPEN_NOMUTEX, 0);
   if( rc==SQLITE_OK ){

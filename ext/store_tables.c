@@ -256,8 +256,10 @@ static void readEnd(TablesStore *s){
   s->bSnapVer = 0;
   if( s->inRead ){
     s->inRead = 0;
-    if( !s->inGroup && sqlite3_get_autocommit(s->db)==0 ){
-      runKept(s, STMT_COMMIT, "COMMIT");
+    if( !s->inGroup && sqlite3_get_autocommit(s->db)==0
+     && runKept(s, STMT_COMMIT, "COMMIT")!=SQLITE_OK ){
+      /* (Never left inside a transaction: later writes begin their own.) */
+      sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
     }
   }
 }

@@ -76,7 +76,9 @@ CachierStore *storeOpen(Cachier *p, const char *zSpec, char **pzErr){
   if( zSpec==0 || strcmp(zSpec, "main")==0 ) return cachierMainStore(p);
   zCanon = storeCanonical(p, zSpec);
   if( zCanon==0 ){
-    if( storeSpecCheck(zSpec, pzErr)==SQLITE_OK ) return 0;   /* no memory */
+    /* Not a store name (a row written around cachier_functions), or no
+    ** memory: *pzErr says which, NULL meaning the latter. */
+    storeSpecCheck(zSpec, pzErr);
     return 0;
   }
   for(pStore=p->pStores; pStore; pStore=pStore->pNext){

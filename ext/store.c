@@ -13,7 +13,7 @@
 ** SQL surface:
 **   cachier_flush()
 **       Commits the values this connection's file: stores hold in their
-**       open groups now (they commit by themselves within 100 ms) and
+**       open groups now (they commit by themselves within 10 ms) and
 **       returns how many; an error if a commit failed.
 **   cachier_cache_path([FN])
 **       The file holding FN's entries (the default store's without FN):
@@ -22,7 +22,7 @@
 ** Test builds only:
 **   cachier_test_group_age(SECONDS)
 **       Groups of file: stores on this connection commit by age after
-**       SECONDS instead of 0.1 (NULL: the default again), so tests of
+**       SECONDS instead of 0.01 (NULL: the default again), so tests of
 **       grouping do not depend on timing.
 **   cachier_test_default_store(SPEC)
 **       Makes SPEC this connection's store for functions whose settings

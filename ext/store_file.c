@@ -13,15 +13,15 @@
 ** computed.
 **
 ** Grouped commits (store_tables.c): stored values go into a transaction
-** that commits when it is 100 ms old (a thread of cachier's sees to it,
+** that commits when it is 10 ms old (a thread of cachier's sees to it,
 ** also when the process is idle), after GROUP_MAX_WRITES (256) values or
 ** 1 MB, before any other kind of write, before the connection waits for
 ** another's computation, at cachier_flush(), and when the connection
 ** closes. So a stored miss costs no commit of its own, a clean close
 ** loses nothing, and a crash loses at most the values stored in the last
-** 100 ms, no more than 256 values or 1 MB. The group holds the file's
+** 10 ms, no more than 256 values or 1 MB. The group holds the file's
 ** write lock while it is open: another process's write waits for it, at
-** most about 100 ms. In-flight marks live beside the file
+** most about 10 ms. In-flight marks live beside the file
 ** (PATH-cachier-locks) and are released when the value they guard is
 ** committed, so processes that share the file compute each key once.
 ** The lookups of one statement share one read transaction (one snapshot,
@@ -136,12 +136,11 @@ CachierStore *storeFileOpen(Cachier *p, const char *zSpec, char **pzErr){
   }
   rc = sqlite3_open_v2(zPath, &db, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE
                        |SQLITE_OPEN_NOMUTEX, 0);
+  if( rc==SQLITE_OK ) rc = tablesPrepareDb(p, db);
   if( rc==SQLITE_OK ){
-    sqlite3_busy_timeout(db, 5000);
     rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
                       0, 0, 0);
   }
-  if( rc==SQLITE_OK ) rc = tablesPrepareDb(p, db);
   if( rc ){
     *pzErr = sqlite3_mprintf("cannot open the cache file %s: %s", zPath,
                              db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));

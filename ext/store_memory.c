@@ -32,8 +32,6 @@ CachierStore *storeMemoryOpen(Cachier *p, char **pzErr){
     sqlite3_close(db);
     return 0;
   }
-  /* memdb locks are held for one short statement at a time. */
-  sqlite3_busy_timeout(db, 5000);
   pStore = tablesStoreNew(p, db, 1, 0, "memory");
   if( pStore==0 ) sqlite3_close(db);
   return pStore;

@@ -142,7 +142,7 @@
 **   - Stored misses on the file: store: st_b100_file_m (payload), 2,000
 **     fresh keys a rep, autocommit, one statement per miss, and one SELECT
 **     over the table fresh (the store groups its writes across statements:
-**     a group commits after 256 writes or 100 ms, on its flusher thread);
+**     a group commits after 256 writes or 10 ms, on its flusher thread);
 **     net
 **     of payload_m() called directly in the same statement shape, cleared
 **     after each rep (cachier_clear must find every miss). Both with main

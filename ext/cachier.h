@@ -164,6 +164,7 @@ int keyEncodeArgs(KeyBuf*, const char *zFn, int nFn, int nArg,
                   sqlite3_value **apArg);
 int keyEncodeHashFuncKey(KeyBuf*, const char *zFn, int nFn,
                          sqlite3_value *pKey);
+int keyEncodeArgsOnly(KeyBuf*, int nArg, sqlite3_value **apArg);
 char *keyToJson(const unsigned char *a, sqlite3_int64 n);
 int keyDecodeArgs(const unsigned char *a, sqlite3_int64 n, int *pnArg,
                   unsigned char *aSub, sqlite3_stmt *pStmt);

@@ -131,6 +131,21 @@ int keyEncodeArgs(KeyBuf *p, const char *zFn, int nFn, int nArg,
   return SQLITE_OK;
 }
 
+/* The arguments part of a key alone (what follows the name and its NUL),
+** replacing p: what the hot tier's fast path compares. */
+int keyEncodeArgsOnly(KeyBuf *p, int nArg, sqlite3_value **apArg){
+  int i, rc;
+  p->n = 0;
+  rc = keyBufReserve(p, 10);
+  if( rc ) return rc;
+  putVarint(p, (uint64_t)nArg);
+  for(i=0; i<nArg; i++){
+    rc = keyEncodeValue(p, apArg[i]);
+    if( rc ) return rc;
+  }
+  return SQLITE_OK;
+}
+
 /* The key of zFn made from what its hash_func returned (replacing p). */
 int keyEncodeHashFuncKey(KeyBuf *p, const char *zFn, int nFn,
                          sqlite3_value *pKey){

@@ -34,6 +34,8 @@
 typedef struct HotEntry HotEntry;
 struct HotEntry {
   HotEntry *pChain;           /* next in the hash bucket */
+  uint64_t h;                 /* hotHash() of its key */
+  int nFn;                    /* its function name's length (in aKey) */
   HotEntry *pPrev, *pNext;    /* the LRU list (most recent first) */
   sqlite3_int64 iBase;        /* the key's slot range: its hash */
   unsigned char *aKey;        /* the key (follows the struct) */
@@ -68,8 +70,39 @@ struct HotTier {
 
 #define HOT_ENTRY_OVERHEAD 96
 
+/* The tier's own hash of a key: the function's id range and the encoded
+** arguments, so that its fast path (hotLookupArgs()) need not build the
+** whole key. */
+static uint64_t hotHash(sqlite3_int64 iFnBase, const unsigned char *a,
+                        sqlite3_int64 n){
+  const uint64_t m = 0x9e3779b97f4a7c15ULL;
+  uint64_t h = (uint64_t)iFnBase ^ ((uint64_t)n * m);
+  sqlite3_int64 i = 0;
+  for(; i+8<=n; i+=8){
+    uint64_t k;
+    memcpy(&k, a+i, 8);
+    h = (h ^ k) * m;
+    h ^= h >> 29;
+  }
+  if( i<n ){
+    uint64_t k = 0;
+    memcpy(&k, a+i, (size_t)(n-i));
+    h = (h ^ k) * m;
+    h ^= h >> 29;
+  }
+  return h ^ (h >> 32);
+}
+
+/* hotHash() of a whole key (name, NUL, arguments) of the function whose
+** name is nFn bytes long. */
+static uint64_t hotKeyHash(const CachierKey *pKey){
+  sqlite3_int64 iFnBase = pKey->iBase & ~((((sqlite3_int64)1)<<48)-1);
+  return hotHash(iFnBase, pKey->aKey + pKey->nFn + 1,
+                 pKey->nKey - pKey->nFn - 1);
+}
+
 static void entryUnlink(HotTier *h, HotEntry *e){
-  HotEntry **pp = &h->aHash[(uint64_t)e->iBase>>8 & (uint64_t)(h->nHash-1)];
+  HotEntry **pp = &h->aHash[e->h & (uint64_t)(h->nHash-1)];
   while( *pp!=e ) pp = &(*pp)->pChain;
   *pp = e->pChain;
   e->pPrev->pNext = e->pNext;
@@ -144,30 +177,63 @@ static int hotSync(HotTier *h, CachierStore *pStore, int bRecheck){
 /* Look pKey up in the tier; on a hit fill *pEntry (pValue stays valid
 ** until the tier changes) and return 1. Asks for at least the fields of
 ** flags. */
+/* A hit: move e first in the LRU list and fill *pEntry from it. */
+static void entryServe(HotTier *h, HotEntry *e, CachierEntry *pEntry){
+  if( h->lru.pNext!=e ){
+    e->pPrev->pNext = e->pNext;
+    e->pNext->pPrev = e->pPrev;
+    e->pNext = h->lru.pNext;
+    e->pPrev = &h->lru;
+    h->lru.pNext->pPrev = e;
+    h->lru.pNext = e;
+  }
+  pEntry->pValue = e->pValue;
+  pEntry->subtype = e->subtype;
+  pEntry->codec = e->codec;
+  pEntry->nBytes = e->nBytes;
+  pEntry->created = e->created;
+  pEntry->id = e->id;
+  pEntry->refresh = e->refresh;
+  h->nHit++;
+}
+
 int hotLookup(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
               int flags, CachierEntry *pEntry, int bRecheck){
   HotEntry *e;
+  uint64_t hk;
   if( !hotSync(h, pStore, bRecheck) || h->nEntry==0 ) return 0;
-  for(e=h->aHash[(uint64_t)pKey->iBase>>8 & (uint64_t)(h->nHash-1)]; e;
-      e=e->pChain){
-    if( e->iBase==pKey->iBase && e->nKey==pKey->nKey
+  hk = hotKeyHash(pKey);
+  for(e=h->aHash[hk & (uint64_t)(h->nHash-1)]; e; e=e->pChain){
+    if( e->h==hk && e->nKey==pKey->nKey
      && memcmp(e->aKey, pKey->aKey, (size_t)e->nKey)==0 ){
       if( (e->flags & flags)!=flags ) return 0;
-      /* Most recent first. */
-      e->pPrev->pNext = e->pNext;
-      e->pNext->pPrev = e->pPrev;
-      e->pNext = h->lru.pNext;
-      e->pPrev = &h->lru;
-      h->lru.pNext->pPrev = e;
-      h->lru.pNext = e;
-      pEntry->pValue = e->pValue;
-      pEntry->subtype = e->subtype;
-      pEntry->codec = e->codec;
-      pEntry->nBytes = e->nBytes;
-      pEntry->created = e->created;
-      pEntry->id = e->id;
-      pEntry->refresh = e->refresh;
-      h->nHit++;
+      entryServe(h, e, pEntry);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* The fast path of a plain hit: the key given as the function's name
+** (zFn, nFn bytes), its id range, and its encoded arguments (aArgs, nArgs
+** bytes: keyEncodeArgsOnly()), without building the whole key. Only
+** entries kept with at least the fields of flags match. */
+int hotLookupArgs(HotTier *h, CachierStore *pStore, const char *zFn, int nFn,
+                  sqlite3_int64 iFnBase, const unsigned char *aArgs,
+                  sqlite3_int64 nArgs, int flags, CachierEntry *pEntry,
+                  int bRecheck){
+  HotEntry *e;
+  uint64_t hk;
+  if( h->nEntry==0 || !hotSync(h, pStore, bRecheck) || h->nEntry==0 ){
+    return 0;
+  }
+  hk = hotHash(iFnBase, aArgs, nArgs);
+  for(e=h->aHash[hk & (uint64_t)(h->nHash-1)]; e; e=e->pChain){
+    if( e->h==hk && e->nFn==nFn && e->nKey==nFn+1+nArgs
+     && memcmp(e->aKey+nFn+1, aArgs, (size_t)nArgs)==0
+     && memcmp(e->aKey, zFn, (size_t)nFn)==0 ){
+      if( (e->flags & flags)!=flags ) return 0;
+      entryServe(h, e, pEntry);
       return 1;
     }
   }
@@ -228,7 +294,9 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   e->aKey = (unsigned char*)&e[1];
   memcpy(e->aKey, pKey->aKey, (size_t)pKey->nKey);
   e->nKey = pKey->nKey;
+  e->nFn = pKey->nFn;
   e->iBase = pKey->iBase;
+  e->h = hotKeyHash(pKey);
   e->pValue = pValue;
   e->codec = pEntry->codec;
   e->nBytes = pEntry->codec ? pEntry->nBytes : cachierValueBytes(pValue);
@@ -248,7 +316,7 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
         HotEntry *p = h->aHash[i];
         while( p ){
           HotEntry *pNext = p->pChain;
-          int j = (int)((uint64_t)p->iBase>>8 & (uint64_t)(nNew-1));
+          int j = (int)(p->h & (uint64_t)(nNew-1));
           p->pChain = aNew[j];
           aNew[j] = p;
           p = pNext;
@@ -259,7 +327,7 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
       h->nHash = nNew;
     }
   }
-  iHash = (int)((uint64_t)e->iBase>>8 & (uint64_t)(h->nHash-1));
+  iHash = (int)(e->h & (uint64_t)(h->nHash-1));
   e->pChain = h->aHash[iHash];
   h->aHash[iHash] = e;
   e->pNext = h->lru.pNext;
@@ -274,10 +342,11 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
 void hotForget(CachierStore *pStore, const CachierKey *pKey){
   HotTier *h = pStore->pHot;
   HotEntry *e;
+  uint64_t hk;
   if( h==0 || h->nEntry==0 ) return;
-  for(e=h->aHash[(uint64_t)pKey->iBase>>8 & (uint64_t)(h->nHash-1)]; e;
-      e=e->pChain){
-    if( e->iBase==pKey->iBase && e->nKey==pKey->nKey
+  hk = hotKeyHash(pKey);
+  for(e=h->aHash[hk & (uint64_t)(h->nHash-1)]; e; e=e->pChain){
+    if( e->h==hk && e->nKey==pKey->nKey
      && memcmp(e->aKey, pKey->aKey, (size_t)e->nKey)==0 ){
       entryUnlink(h, e);
       return;

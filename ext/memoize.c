@@ -44,6 +44,7 @@ struct Plan {
   int bNoRead;                /* the store is unusable (newer schema) */
   int bNoTables;              /* the store had no tables: nothing to read */
   int bHotChecked;            /* the hot tier's version source was checked */
+  int bHotFast;               /* plain hits may take memoizeHot() */
   const char *zFn;            /* fnInfoName(pInfo), its length, and the */
   int nFn;                    /* first id of its range in the store */
   sqlite3_int64 iFnBase;
@@ -99,6 +100,12 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
     ** why): this build neither reads nor writes it. */
     pPlan->bNoRead = pPlan->bNoWrite = 1;
   }
+  /* The hot tier's fast path serves what needs no more than the value: no
+  ** staleness to judge, no hits to note for eviction, keys made of the
+  ** arguments themselves. */
+  pPlan->bHotFast = pS->zHashFunc==0 && pS->staleAfter>=CACHIER_NEVER
+                 && !evictBounded(pS) && !pPlan->bNoRead
+                 && pPlan->pStore!=0;
   callFinalize(&pPlan->hashCall);
   if( pS->zHashFunc ){
     int nArg = fnInfoArgCount(pPlan->pInfo);
@@ -567,8 +574,38 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
     evictMaybe(p, pPlan->pInfo, pPlan->pStore, rules.staleAfter);
   }
 }
+/* The hot tier's fast path for memoize(FN, ARG, ...): a plan already made
+** by this statement, whose settings allow it (bHotFast), and a value the
+** tier holds for these arguments. Encodes only the arguments, and serves
+** the value as memoizeCore() would. 0 if it did not serve: memoizeCore()
+** then does everything. */
+static int memoizeHot(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  Plan *pPlan = (Plan*)sqlite3_get_auxdata(ctx, 0);
+  CachierEntry entry;
+  HotTier *pHot;
+  if( pPlan==0 || !pPlan->bHotFast || pPlan->settingsGen!=p->settingsGen
+   || !p->enabled || fnInfoArgCount(pPlan->pInfo)!=argc-1
+   || (pHot = pPlan->pStore->pHot)==0
+   || keyEncodeArgsOnly(&pPlan->key, argc-1, &argv[1])!=SQLITE_OK
+   || !hotLookupArgs(pHot, pPlan->pStore, pPlan->zFn, pPlan->nFn,
+                     pPlan->iFnBase, pPlan->key.a, pPlan->key.n, 0, &entry,
+                     !pPlan->bHotChecked) ){
+    return 0;
+  }
+  pPlan->bHotChecked = 1;
+  if( (sqlite3_value_type(entry.pValue)==SQLITE_NULL
+       && !pPlan->settings.allowNone)
+   || serveEntry(ctx, pPlan, &entry)!=SQLITE_OK ){
+    return 0;
+  }
+  pPlan->pStats->nHit++;
+  return 1;
+}
+
 /* memoize(FN, ARG, ...) */
 static void memoizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  if( argc>0 && memoizeHot(ctx, argc, argv) ) return;
   memoizeCore(ctx, "memoize", 0, argc, argv, 0);
 }
 

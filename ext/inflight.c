@@ -122,10 +122,12 @@ static Inflight *inflightOpenFile(Cachier *p, Inflight **ppQ,
 /* The marks of pStore's keys: beside its own file (file: stores), else
 ** beside main's (the main and memory stores). */
 static Inflight *inflightOpen(Cachier *p, CachierStore *pStore){
-  if( pStore && pStore->zLockDb ){
-    return inflightOpenFile(p, &pStore->pInflight, pStore->zLockDb);
-  }
-  return inflightOpenFile(p, &p->pInflight, cachierMainFile(p));
+  int bOwn = pStore && pStore->zLockDb;
+  Inflight **ppQ = bOwn ? &pStore->pInflight : &p->pInflight;
+  /* (Once opened, or found impossible, nothing more to look up.) */
+  if( *ppQ && (*ppQ)->eState ) return (*ppQ)->eState>0 ? *ppQ : 0;
+  return inflightOpenFile(p, ppQ,
+                          bOwn ? pStore->zLockDb : cachierMainFile(p));
 }
 
 /* Close a side file: every mark held through it is released. */

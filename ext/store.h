@@ -250,13 +250,14 @@ void storeFreeNames(char **azFn, int nFn);
 
 /* The tables of a store in one database connection. */
 typedef struct TablesStore TablesStore;
-/* Initialize the store part of a store object of nByte bytes over db
-** (bOwnDb: a connection of cachier's own, whose statements it keeps;
+/* A store of cachier's tables in db, named zSpec (bOwnDb: a connection of
+** cachier's own, whose statements the store keeps and which it closes;
 ** else the user's, whose statements follow cachierStmt()). bGroup: group
 ** writes into transactions (store_file.c). */
 CachierStore *tablesStoreNew(Cachier*, sqlite3 *db, int bOwnDb, int bGroup,
                              const char *zSpec);
-sqlite3 *tablesStoreDb(CachierStore*);
+/* Main is about to be read outside a transaction: note its version for
+** the hot tier (store_tables.c). */
 void tablesNoteSnapshot(CachierStore*);
 /* Register what a connection of cachier's own needs to create the tables
 ** (the "cachier" module). */

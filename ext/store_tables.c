@@ -1540,10 +1540,6 @@ CachierStore *tablesStoreNew(Cachier *p, sqlite3 *db, int bOwnDb, int bGroup,
   return &s->base;
 }
 
-sqlite3 *tablesStoreDb(CachierStore *pStore){
-  return ((TablesStore*)pStore)->db;
-}
-
 void storeFreeNames(char **azFn, int nFn){
   int i;
   for(i=0; i<nFn; i++) sqlite3_free(azFn[i]);

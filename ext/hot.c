@@ -12,18 +12,24 @@
 ** tier has room, else at its second in a short while (so a scan that
 ** reads each key once does not churn a full tier), as it is stored
 ** (compressed values are decoded when served, as from the store); the
-** least recently hit go first when the tier is full. The tier never serves a value that the store no
-** longer holds or that has been replaced, by this connection, another one
-** or another process:
+** least recently hit go first when the tier is full. Plain hits (no
+** staleness, no eviction bound, no hash_func) take memoize's fast path,
+** hotLookupArgs(), which needs only the encoded arguments: the tier hashes
+** a key as its function's id range and its arguments.
+**
+** The tier never serves a value that the store no longer holds or that
+** has been replaced, by this connection, another one or another process:
 **   - Every value in the tier is valid for one version of the store,
 **     taken from the WAL index header that SQLite keeps in shared memory
 **     (the -shm file, mapped by every process that has the database open):
-**     any commit, by anyone, changes it. Reading it is a 96-byte copy; a
-**     header that is being rewritten (its two copies differ) counts as a
-**     change. When the version is not the tier's, the tier is emptied.
-**   - Values enter the tier only from a lookup that started a new read
-**     snapshot (so the value is at least as new as the version read before
-**     it) and never from a transaction that could roll back.
+**     any commit, by anyone, changes it. Reading it is a 48-byte copy
+**     and two compares; a header that is being rewritten (its two copies
+**     differ) counts as a change. When the version is not the tier's, the
+**     tier is emptied.
+**   - Values enter the tier only from a lookup whose snapshot is known to
+**     be that version (the store's xMayFill(): a new snapshot, or one
+**     begun at a version nobody has committed past since), never from a
+**     transaction that could roll back.
 **   - This connection's own writes through cachier drop what they change.
 ** So the tier fronts stores in WAL mode: "file:" stores always, "main"
 ** when it is in WAL mode; the memory store needs none.

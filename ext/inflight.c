@@ -37,6 +37,14 @@
 ** callers to offsets nobody holds. Databases without a file (":memory:",
 ** temp) have one connection each and need no marks; a file whose side
 ** file cannot be created (read-only directory) runs without them.
+**
+** The marks of a key are those of the file its store keeps it in: a
+** file: store's own (PATH-cachier-locks, shared by every process and
+** main database that uses it), else main's (the main and memory stores).
+** A store that commits in groups releases a mark when the value it
+** guarded commits (inflightForget() now, inflightUnlockLater() then);
+** a connection about to wait commits its groups first, so two waiting on
+** each other's kept marks cannot happen.
 */
 #define _GNU_SOURCE           /* F_OFD_SETLK, F_OFD_GETLK */
 #include "store.h"

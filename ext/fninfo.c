@@ -52,12 +52,11 @@ static int dbVersion(Cachier *p, unsigned int *pDataVersion){
 ** statement tries again. */
 int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
   unsigned int dataVersion = 0;
-  int bVersion;
+  struct CachierStore *pMain;
+  int bVersion, rc;
   /* (dbVersion() may start main's read snapshot for the statement.) */
   if( p->pMainStore ) tablesNoteSnapshot(p->pMainStore);
   bVersion = dbVersion(p, &dataVersion)==SQLITE_OK;
-  struct CachierStore *pMain;
-  int rc;
   if( pInfo->bLoaded && bVersion && dataVersion==pInfo->dataVersion
    && p->settingsGen==pInfo->settingsGen ){
     /* Another store: another connection may have trained a dictionary

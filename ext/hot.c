@@ -14,7 +14,7 @@
 ** (compressed values are decoded when served, as from the store); the
 ** least recently hit go first when the tier is full. Plain hits (no
 ** staleness, no eviction bound, no hash_func) take memoize's fast path,
-** hotLookupArgs(), which needs only the encoded arguments: the tier hashes
+** hotServeArgs(), which needs only the encoded arguments: the tier hashes
 ** a key as its function's id range and its arguments.
 **
 ** The tier never serves a value that the store no longer holds or that
@@ -47,6 +47,8 @@ struct HotEntry {
   unsigned char *aKey;        /* the key (follows the struct) */
   sqlite3_int64 nKey;
   sqlite3_value *pValue;      /* the value as stored (codec) */
+  unsigned char *aShared;     /* raw text or blob: its bytes, shared with
+                              ** the results served (sharedRelease()) */
   int codec;                  /* how it is stored: decoded when served */
   sqlite3_int64 nBytes;       /* its logical size */
   int subtype;
@@ -75,6 +77,26 @@ struct HotTier {
 };
 
 #define HOT_ENTRY_OVERHEAD 96
+
+/* The bytes of a raw text or blob value, in a reference-counted block:
+** every result served from them holds a reference (released by SQLite
+** through sharedRelease()), and so does the entry. A hit then hands
+** SQLite the value without copying it; the bytes never change. */
+#define SHARED_HEADER 16
+static unsigned char *sharedNew(const void *a, sqlite3_int64 n){
+  unsigned char *pBlock = sqlite3_malloc64(SHARED_HEADER + n + 1);
+  if( pBlock==0 ) return 0;
+  *(sqlite3_int64*)pBlock = 1;
+  if( n>0 ) memcpy(pBlock + SHARED_HEADER, a, (size_t)n);
+  pBlock[SHARED_HEADER + n] = 0;       /* text is NUL-terminated */
+  return pBlock + SHARED_HEADER;
+}
+static void sharedRelease(void *p){
+  unsigned char *pBlock = (unsigned char*)p - SHARED_HEADER;
+  if( __atomic_sub_fetch((sqlite3_int64*)pBlock, 1, __ATOMIC_ACQ_REL)==0 ){
+    sqlite3_free(pBlock);
+  }
+}
 
 /* The tier's own hash of a key: the function's id range and the encoded
 ** arguments, so that its fast path (hotLookupArgs()) need not build the
@@ -115,6 +137,7 @@ static void entryUnlink(HotTier *h, HotEntry *e){
   e->pNext->pPrev = e->pPrev;
   h->nBytes -= e->nCost;
   h->nEntry--;
+  if( e->aShared ) sharedRelease(e->aShared);
   sqlite3_value_free(e->pValue);
   sqlite3_free(e);
 }
@@ -220,16 +243,39 @@ int hotLookup(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   return 0;
 }
 
-/* The fast path of a plain hit: the key given as the function's name
-** (zFn, nFn bytes), its id range, and its encoded arguments (aArgs, nArgs
-** bytes: keyEncodeArgsOnly()), without building the whole key. Only
-** entries kept with at least the fields of flags match. */
-int hotLookupArgs(HotTier *h, CachierStore *pStore, const char *zFn, int nFn,
-                  sqlite3_int64 iFnBase, const unsigned char *aArgs,
-                  sqlite3_int64 nArgs, int flags, CachierEntry *pEntry,
-                  int bRecheck){
+/* Serve hot entry e as the result of ctx: raw text and blobs without a
+** copy (a reference to the shared bytes), the rest as a copy, compressed
+** values decoded. SQLITE_OK, or why not (ctx then left alone). */
+static int entryResult(sqlite3_context *ctx, CachierStore *pStore,
+                       HotEntry *e, CachierEntry *pEntry){
+  if( e->aShared ){
+    sqlite3_int64 n = sqlite3_value_bytes(e->pValue);
+    __atomic_add_fetch((sqlite3_int64*)(e->aShared - SHARED_HEADER), 1,
+                       __ATOMIC_ACQ_REL);
+    if( sqlite3_value_type(e->pValue)==SQLITE_TEXT ){
+      sqlite3_result_text64(ctx, (const char*)e->aShared, (sqlite3_uint64)n,
+                            sharedRelease, SQLITE_UTF8);
+    }else{
+      sqlite3_result_blob64(ctx, e->aShared, (sqlite3_uint64)n,
+                            sharedRelease);
+    }
+    if( e->subtype ) sqlite3_result_subtype(ctx, (unsigned int)e->subtype);
+    return SQLITE_OK;
+  }
+  return valueResult(pStore, ctx, pEntry);
+}
+
+/* memoize()'s fast path: serve the entry of the key given as its function's
+** name, id range and encoded arguments (hotLookupArgs()) as the result of
+** ctx. 1 if served; 0 if not (no such entry, a NULL value and !bAllowNone,
+** a value that does not decode): the caller does the whole call. */
+int hotServeArgs(HotTier *h, CachierStore *pStore, sqlite3_context *ctx,
+                 const char *zFn, int nFn, sqlite3_int64 iFnBase,
+                 const unsigned char *aArgs, sqlite3_int64 nArgs,
+                 int bAllowNone, int bRecheck){
   HotEntry *e;
   uint64_t hk;
+  CachierEntry entry;
   if( h->nEntry==0 || !hotSync(h, pStore, bRecheck) || h->nEntry==0 ){
     return 0;
   }
@@ -238,9 +284,11 @@ int hotLookupArgs(HotTier *h, CachierStore *pStore, const char *zFn, int nFn,
     if( e->h==hk && e->nFn==nFn && e->nKey==nFn+1+nArgs
      && memcmp(e->aKey+nFn+1, aArgs, (size_t)nArgs)==0
      && memcmp(e->aKey, zFn, (size_t)nFn)==0 ){
-      if( (e->flags & flags)!=flags ) return 0;
-      entryServe(h, e, pEntry);
-      return 1;
+      if( !bAllowNone && sqlite3_value_type(e->pValue)==SQLITE_NULL ){
+        return 0;
+      }
+      entryServe(h, e, &entry);
+      return entryResult(ctx, pStore, e, &entry)==SQLITE_OK;
     }
   }
   return 0;
@@ -280,9 +328,10 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   ** the store (the tier saves the B-tree, not zstd). */
   pValue = sqlite3_value_dup(pEntry->pValue);
   if( pValue==0 ) return;
+  /* (A raw text or blob is kept twice: as a value and as shared bytes.) */
   nCost = HOT_ENTRY_OVERHEAD + pKey->nKey
         + (pEntry->codec ? sqlite3_value_bytes(pValue)
-                         : cachierValueBytes(pValue));
+                         : 2*cachierValueBytes(pValue));
   if( nCost>h->maxBytes/4 ){
     sqlite3_value_free(pValue);         /* too big to be worth it */
     return;
@@ -304,6 +353,14 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   e->iBase = pKey->iBase;
   e->h = hotKeyHash(pKey);
   e->pValue = pValue;
+  if( pEntry->codec==0 && (sqlite3_value_type(pValue)==SQLITE_TEXT
+                           || sqlite3_value_type(pValue)==SQLITE_BLOB) ){
+    int bText = sqlite3_value_type(pValue)==SQLITE_TEXT;
+    const void *a = bText ? (const void*)sqlite3_value_text(pValue)
+                          : sqlite3_value_blob(pValue);
+    e->aShared = sharedNew(a, sqlite3_value_bytes(pValue));
+    /* (Without it the value is served as a copy.) */
+  }
   e->codec = pEntry->codec;
   e->nBytes = pEntry->codec ? pEntry->nBytes : cachierValueBytes(pValue);
   e->subtype = pEntry->subtype;

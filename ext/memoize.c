@@ -582,23 +582,17 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
 static int memoizeHot(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
   Plan *pPlan = (Plan*)sqlite3_get_auxdata(ctx, 0);
-  CachierEntry entry;
   HotTier *pHot;
   if( pPlan==0 || !pPlan->bHotFast || pPlan->settingsGen!=p->settingsGen
    || !p->enabled || fnInfoArgCount(pPlan->pInfo)!=argc-1
    || (pHot = pPlan->pStore->pHot)==0
    || keyEncodeArgsOnly(&pPlan->key, argc-1, &argv[1])!=SQLITE_OK
-   || !hotLookupArgs(pHot, pPlan->pStore, pPlan->zFn, pPlan->nFn,
-                     pPlan->iFnBase, pPlan->key.a, pPlan->key.n, 0, &entry,
-                     !pPlan->bHotChecked) ){
+   || !hotServeArgs(pHot, pPlan->pStore, ctx, pPlan->zFn, pPlan->nFn,
+                    pPlan->iFnBase, pPlan->key.a, pPlan->key.n,
+                    pPlan->settings.allowNone, !pPlan->bHotChecked) ){
     return 0;
   }
   pPlan->bHotChecked = 1;
-  if( (sqlite3_value_type(entry.pValue)==SQLITE_NULL
-       && !pPlan->settings.allowNone)
-   || serveEntry(ctx, pPlan, &entry)!=SQLITE_OK ){
-    return 0;
-  }
   pPlan->pStats->nHit++;
   return 1;
 }

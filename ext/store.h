@@ -274,10 +274,10 @@ int storeEnsureTables(CachierStore*);
 HotTier *hotFor(CachierStore*, sqlite3_int64 maxBytes);
 int hotLookup(HotTier*, CachierStore*, const CachierKey*, int flags,
               CachierEntry*, int bRecheck);
-int hotLookupArgs(HotTier*, CachierStore*, const char *zFn, int nFn,
-                  sqlite3_int64 iFnBase, const unsigned char *aArgs,
-                  sqlite3_int64 nArgs, int flags, CachierEntry*,
-                  int bRecheck);
+int hotServeArgs(HotTier*, CachierStore*, sqlite3_context*,
+                 const char *zFn, int nFn, sqlite3_int64 iFnBase,
+                 const unsigned char *aArgs, sqlite3_int64 nArgs,
+                 int bAllowNone, int bRecheck);
 int hotBeforeLookup(HotTier*, CachierStore*, int bRecheck);
 const unsigned char *hotVersion(HotTier*);
 void hotInsert(HotTier*, CachierStore*, const CachierKey*, int flags,

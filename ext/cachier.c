@@ -77,32 +77,44 @@ int cachierAnchor(Cachier *p){
   return p->anchored;
 }
 
-/* A prepared statement for zSql, to be returned with cachierStmtDone().
-** Kept across calls when the anchor is connected; a fresh one when the
-** kept one is running further up the stack. NULL if it cannot be
-** prepared (for example: the store's tables do not exist yet). */
-sqlite3_stmt *cachierStmt(Cachier *p, int id, const char *zSql){
-  sqlite3_stmt *pStmt = p->aStmt[id];
+/* A prepared statement of db for zSql, to be returned with stmtKeptDone():
+** the one kept in *ppKept (prepared into it first if bKeep); a fresh one
+** when that one is running further up the stack, or may not be kept. NULL
+** if it cannot be prepared (for example: the tables do not exist yet). */
+sqlite3_stmt *stmtKept(sqlite3 *db, sqlite3_stmt **ppKept, int bKeep,
+                       const char *zSql){
+  sqlite3_stmt *pStmt = *ppKept;
   if( pStmt && !sqlite3_stmt_busy(pStmt) ) return pStmt;
-  if( pStmt==0 && cachierAnchor(p) ){
-    if( sqlite3_prepare_v3(p->db, zSql, -1, SQLITE_PREPARE_PERSISTENT,
-                           &p->aStmt[id], 0)!=SQLITE_OK ){
-      p->aStmt[id] = 0;
+  if( pStmt==0 && bKeep ){
+    if( sqlite3_prepare_v3(db, zSql, -1, SQLITE_PREPARE_PERSISTENT, ppKept,
+                           0)!=SQLITE_OK ){
+      *ppKept = 0;
       return 0;
     }
-    return p->aStmt[id];
+    return *ppKept;
   }
-  if( sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0)!=SQLITE_OK ) return 0;
+  if( sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0)!=SQLITE_OK ) return 0;
   return pStmt;
 }
 
-void cachierStmtDone(Cachier *p, int id, sqlite3_stmt *pStmt){
+void stmtKeptDone(sqlite3_stmt *pKept, sqlite3_stmt *pStmt){
   if( pStmt==0 ) return;
-  if( pStmt==p->aStmt[id] ){
+  if( pStmt==pKept ){
     sqlite3_reset(pStmt);
   }else{
     sqlite3_finalize(pStmt);
   }
+}
+
+/* The connection's statement for zSql: kept across calls once the anchor
+** is connected (see the header). */
+sqlite3_stmt *cachierStmt(Cachier *p, int id, const char *zSql){
+  return stmtKept(p->db, &p->aStmt[id], p->aStmt[id]!=0 || cachierAnchor(p),
+                  zSql);
+}
+
+void cachierStmtDone(Cachier *p, int id, sqlite3_stmt *pStmt){
+  stmtKeptDone(p->aStmt[id], pStmt);
 }
 
 void cachierStmtFinalizeAll(Cachier *p){

@@ -142,6 +142,9 @@ struct CachierFunction {
   void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
 };
 
+sqlite3_stmt *stmtKept(sqlite3*, sqlite3_stmt **ppKept, int bKeep,
+                       const char *zSql);
+void stmtKeptDone(sqlite3_stmt *pKept, sqlite3_stmt *pStmt);
 sqlite3_stmt *cachierStmt(Cachier*, int id, const char *zSql);
 void cachierStmtDone(Cachier*, int id, sqlite3_stmt*);
 void cachierStmtFinalizeAll(Cachier*);

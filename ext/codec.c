@@ -118,10 +118,9 @@ static int keyStart(KeyBuf *p, const char *zFn, int nFn){
   return SQLITE_OK;
 }
 
-/* The key of zFn(apArg[0..nArg)) into p (replacing its contents). */
-int keyEncodeArgs(KeyBuf *p, const char *zFn, int nFn, int nArg,
-                  sqlite3_value **apArg){
-  int i, rc = keyStart(p, zFn, nFn);
+/* Append the arguments part of a key: their count, then each value. */
+static int keyAppendArgs(KeyBuf *p, int nArg, sqlite3_value **apArg){
+  int i, rc = keyBufReserve(p, 10);
   if( rc ) return rc;
   putVarint(p, (uint64_t)nArg);
   for(i=0; i<nArg; i++){
@@ -131,19 +130,18 @@ int keyEncodeArgs(KeyBuf *p, const char *zFn, int nFn, int nArg,
   return SQLITE_OK;
 }
 
+/* The key of zFn(apArg[0..nArg)) into p (replacing its contents). */
+int keyEncodeArgs(KeyBuf *p, const char *zFn, int nFn, int nArg,
+                  sqlite3_value **apArg){
+  int rc = keyStart(p, zFn, nFn);
+  return rc ? rc : keyAppendArgs(p, nArg, apArg);
+}
+
 /* The arguments part of a key alone (what follows the name and its NUL),
 ** replacing p: what the hot tier's fast path compares. */
 int keyEncodeArgsOnly(KeyBuf *p, int nArg, sqlite3_value **apArg){
-  int i, rc;
   p->n = 0;
-  rc = keyBufReserve(p, 10);
-  if( rc ) return rc;
-  putVarint(p, (uint64_t)nArg);
-  for(i=0; i<nArg; i++){
-    rc = keyEncodeValue(p, apArg[i]);
-    if( rc ) return rc;
-  }
-  return SQLITE_OK;
+  return keyAppendArgs(p, nArg, apArg);
 }
 
 /* The key of zFn made from what its hash_func returned (replacing p). */

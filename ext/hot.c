@@ -121,11 +121,12 @@ static uint64_t hotHash(sqlite3_int64 iFnBase, const unsigned char *a,
   return h ^ (h >> 32);
 }
 
-/* hotHash() of a whole key (name, NUL, arguments) of the function whose
-** name is nFn bytes long. */
+/* The first id of the function's range, from the key's (keyFnRange()). */
+#define FN_BASE(iBase) ((iBase) & ~((((sqlite3_int64)1)<<48)-1))
+
+/* hotHash() of a whole key (name, NUL, arguments). */
 static uint64_t hotKeyHash(const CachierKey *pKey){
-  sqlite3_int64 iFnBase = pKey->iBase & ~((((sqlite3_int64)1)<<48)-1);
-  return hotHash(iFnBase, pKey->aKey + pKey->nFn + 1,
+  return hotHash(FN_BASE(pKey->iBase), pKey->aKey + pKey->nFn + 1,
                  pKey->nKey - pKey->nFn - 1);
 }
 
@@ -226,21 +227,37 @@ static void entryServe(HotTier *h, HotEntry *e, CachierEntry *pEntry){
   h->nHit++;
 }
 
-int hotLookup(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
-              int flags, CachierEntry *pEntry, int bRecheck){
+/* The entry of the key made of the function's name (zFn, nFn bytes), its
+** id range and its encoded arguments (aArgs, nArgs bytes), or NULL. */
+static HotEntry *entryFind(HotTier *h, const char *zFn, int nFn,
+                           sqlite3_int64 iFnBase, const unsigned char *aArgs,
+                           sqlite3_int64 nArgs){
+  uint64_t hk = hotHash(iFnBase, aArgs, nArgs);
   HotEntry *e;
-  uint64_t hk;
-  if( !hotSync(h, pStore, bRecheck) || h->nEntry==0 ) return 0;
-  hk = hotKeyHash(pKey);
   for(e=h->aHash[hk & (uint64_t)(h->nHash-1)]; e; e=e->pChain){
-    if( e->h==hk && e->nKey==pKey->nKey
-     && memcmp(e->aKey, pKey->aKey, (size_t)e->nKey)==0 ){
-      if( (e->flags & flags)!=flags ) return 0;
-      entryServe(h, e, pEntry);
-      return 1;
+    if( e->h==hk && e->nFn==nFn && e->nKey==nFn+1+nArgs
+     && memcmp(e->aKey+nFn+1, aArgs, (size_t)nArgs)==0
+     && memcmp(e->aKey, zFn, (size_t)nFn)==0 ){
+      return e;
     }
   }
   return 0;
+}
+
+/* entryFind() of a whole key. */
+static HotEntry *entryFindKey(HotTier *h, const CachierKey *pKey){
+  return entryFind(h, pKey->zFn, pKey->nFn, FN_BASE(pKey->iBase),
+                   pKey->aKey + pKey->nFn + 1, pKey->nKey - pKey->nFn - 1);
+}
+
+int hotLookup(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
+              int flags, CachierEntry *pEntry, int bRecheck){
+  HotEntry *e;
+  if( !hotSync(h, pStore, bRecheck) || h->nEntry==0 ) return 0;
+  e = entryFindKey(h, pKey);
+  if( e==0 || (e->flags & flags)!=flags ) return 0;
+  entryServe(h, e, pEntry);
+  return 1;
 }
 
 /* Serve hot entry e as the result of ctx: raw text and blobs without a
@@ -274,24 +291,16 @@ int hotServeArgs(HotTier *h, CachierStore *pStore, sqlite3_context *ctx,
                  const unsigned char *aArgs, sqlite3_int64 nArgs,
                  int bAllowNone, int bRecheck){
   HotEntry *e;
-  uint64_t hk;
   CachierEntry entry;
   if( h->nEntry==0 || !hotSync(h, pStore, bRecheck) || h->nEntry==0 ){
     return 0;
   }
-  hk = hotHash(iFnBase, aArgs, nArgs);
-  for(e=h->aHash[hk & (uint64_t)(h->nHash-1)]; e; e=e->pChain){
-    if( e->h==hk && e->nFn==nFn && e->nKey==nFn+1+nArgs
-     && memcmp(e->aKey+nFn+1, aArgs, (size_t)nArgs)==0
-     && memcmp(e->aKey, zFn, (size_t)nFn)==0 ){
-      if( !bAllowNone && sqlite3_value_type(e->pValue)==SQLITE_NULL ){
-        return 0;
-      }
-      entryServe(h, e, &entry);
-      return entryResult(ctx, pStore, e, &entry)==SQLITE_OK;
-    }
+  e = entryFind(h, zFn, nFn, iFnBase, aArgs, nArgs);
+  if( e==0 || (!bAllowNone && sqlite3_value_type(e->pValue)==SQLITE_NULL) ){
+    return 0;
   }
-  return 0;
+  entryServe(h, e, &entry);
+  return entryResult(ctx, pStore, e, &entry)==SQLITE_OK;
 }
 
 /* Before a store lookup that may fill the tier: sync the version (so the
@@ -405,16 +414,8 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
 void hotForget(CachierStore *pStore, const CachierKey *pKey){
   HotTier *h = pStore->pHot;
   HotEntry *e;
-  uint64_t hk;
   if( h==0 || h->nEntry==0 ) return;
-  hk = hotKeyHash(pKey);
-  for(e=h->aHash[hk & (uint64_t)(h->nHash-1)]; e; e=e->pChain){
-    if( e->h==hk && e->nKey==pKey->nKey
-     && memcmp(e->aKey, pKey->aKey, (size_t)e->nKey)==0 ){
-      entryUnlink(h, e);
-      return;
-    }
-  }
+  if( (e = entryFindKey(h, pKey))!=0 ) entryUnlink(h, e);
 }
 
 /* This connection changed entries in other ways (deleted, cleared,

@@ -365,32 +365,27 @@ static void cleanupStaleFunc(sqlite3_context *ctx, int argc,
   CachierStore **apStore = 0, *pErrStore = 0;
   char *zFn = 0;
   int nStore = 0, j, rc;
-  sqlite3_int64 nTotal = 0;
+  sqlite3_int64 nDeleted = 0;
   if( !optionalFnArg(ctx, "cachier_cleanup_stale", argc, argv, &zFn) ) return;
   rc = storeListAll(p, &apStore, &nStore);
   for(j=0; rc==SQLITE_OK && j<nStore; j++){
     CachierStore *pStore = apStore[j];
-    char **azFn = 0;
-    int nFn = 0, i;
-    if( zFn ){
-      azFn = &zFn;
-      nFn = 1;
-    }else{
-      rc = pStore->pMethods->xFunctionNames(pStore, &azFn, &nFn);
-    }
-    for(i=0; rc==SQLITE_OK && i<nFn; i++){
+    StoreTotal *aTotal = 0;   /* the functions with entries in the store */
+    int nTotal = 0, i;
+    rc = pStore->pMethods->xTotals(pStore, zFn, &aTotal, &nTotal);
+    for(i=0; rc==SQLITE_OK && i<nTotal; i++){
       FnSettings s;
       sqlite3_int64 n = 0;
       settingsDefaults(&s);
-      rc = settingsLoad(p, azFn[i], &s, 0);
+      rc = settingsLoad(p, aTotal[i].zFn, &s, 0);
       if( rc==SQLITE_OK ){
-        rc = cleanupFunction(p, pStore, azFn[i], s.staleAfter, &n);
+        rc = cleanupFunction(p, pStore, aTotal[i].zFn, s.staleAfter, &n);
       }
       settingsClear(&s);
-      nTotal += n;
+      nDeleted += n;
     }
     if( rc ) pErrStore = pStore;
-    if( !zFn ) storeFreeNames(azFn, nFn);
+    storeFreeTotals(aTotal, nTotal);
   }
   sqlite3_free(apStore);
   sqlite3_free(zFn);
@@ -399,7 +394,7 @@ static void cleanupStaleFunc(sqlite3_context *ctx, int argc,
                  storeErrmsg(p, pErrStore, rc));
     return;
   }
-  sqlite3_result_int64(ctx, nTotal);
+  sqlite3_result_int64(ctx, nDeleted);
 }
 
 /* ---------------------------------------------------- background refresh */

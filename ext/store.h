@@ -143,8 +143,6 @@ struct CachierStoreMethods {
   ** (zFn's only, if not NULL), in *paTotal (storeFreeTotals()). */
   int (*xTotals)(CachierStore*, const char *zFn, StoreTotal **paTotal,
                  int *pnTotal);
-  /* The names of the functions with entries (storeFreeNames()). */
-  int (*xFunctionNames)(CachierStore*, char ***pazFn, int *pnFn);
   /* zstd dictionaries (compress.c): zFn's newest (*piId 0 if none) and its
   ** zstd id; one by id (sqlite3_free *ppDict); add one; remove one. */
   int (*xDictLatest)(CachierStore*, const char *zFn, sqlite3_int64 *piId,
@@ -244,7 +242,6 @@ int storeListAll(Cachier*, CachierStore ***paStore, int *pnStore);
 int storeFlushAll(Cachier*);
 /* Close every store (connection close). */
 void storeCloseAll(Cachier*);
-void storeFreeNames(char **azFn, int nFn);
 
 /* ---------------------------------------------------- store_tables.c */
 

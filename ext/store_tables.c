@@ -189,29 +189,13 @@ static void lookupRowToEntry(sqlite3_stmt *pStmt, int subtype, int flags,
 ** the connection's kept ones (cachierStmt()), on one of cachier's own the
 ** store's, kept for the life of the store. */
 static sqlite3_stmt *tStmt(TablesStore *s, int id, const char *zSql){
-  sqlite3_stmt *pStmt;
   if( !s->bOwnDb ) return cachierStmt(s->base.pCachier, id, zSql);
-  pStmt = s->aStmt[id];
-  if( pStmt && !sqlite3_stmt_busy(pStmt) ) return pStmt;
-  if( pStmt==0 ){
-    if( sqlite3_prepare_v3(s->db, zSql, -1, SQLITE_PREPARE_PERSISTENT,
-                           &s->aStmt[id], 0)!=SQLITE_OK ){
-      s->aStmt[id] = 0;
-      return 0;
-    }
-    return s->aStmt[id];
-  }
-  if( sqlite3_prepare_v2(s->db, zSql, -1, &pStmt, 0)!=SQLITE_OK ) return 0;
-  return pStmt;
+  return stmtKept(s->db, &s->aStmt[id], 1, zSql);
 }
 
 static void tStmtDone(TablesStore *s, int id, sqlite3_stmt *pStmt){
-  if( !s->bOwnDb ){
-    cachierStmtDone(s->base.pCachier, id, pStmt);
-  }else if( pStmt ){
-    if( pStmt==s->aStmt[id] ) sqlite3_reset(pStmt);
-    else sqlite3_finalize(pStmt);
-  }
+  if( !s->bOwnDb ) cachierStmtDone(s->base.pCachier, id, pStmt);
+  else stmtKeptDone(s->aStmt[id], pStmt);
 }
 
 /* --------------------------------------------------------------- groups */
@@ -1079,45 +1063,6 @@ static int tablesTotals(CachierStore *pStore, const char *zFn,
   return SQLITE_OK;
 }
 
-/* The names of the functions that have entries (a full scan: for explicit
-** management calls only). */
-static int tablesFunctionNames(CachierStore *pStore, char ***pazFn,
-                               int *pnFn){
-  TablesStore *s = (TablesStore*)pStore;
-  sqlite3_stmt *pStmt = 0;
-  char **azFn = 0;
-  int nFn = 0, nAlloc = 0, bHas;
-  int rc = tablesForManagement(s, &bHas);
-  *pazFn = 0;
-  *pnFn = 0;
-  if( rc || !bHas ) return rc;
-  rc = sqlite3_prepare_v2(s->db,
-      "SELECT DISTINCT CAST(substr(k, 1, instr(k, x'00')-1) AS TEXT)"
-      " FROM main.cachier_data", -1, &pStmt, 0);
-  if( rc ) return rc;
-  while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
-    if( nFn==nAlloc ){
-      char **azNew;
-      nAlloc = nAlloc ? nAlloc*2 : 8;
-      azNew = sqlite3_realloc64(azFn, nAlloc*sizeof(azFn[0]));
-      if( azNew==0 ){ rc = SQLITE_NOMEM; break; }
-      azFn = azNew;
-    }
-    azFn[nFn] = sqlite3_mprintf("%s", sqlite3_column_text(pStmt, 0));
-    if( azFn[nFn]==0 ){ rc = SQLITE_NOMEM; break; }
-    nFn++;
-  }
-  if( rc==SQLITE_OK ) rc = sqlite3_finalize(pStmt);
-  else sqlite3_finalize(pStmt);
-  if( rc ){
-    storeFreeNames(azFn, nFn);
-    return rc;
-  }
-  *pazFn = azFn;
-  *pnFn = nFn;
-  return SQLITE_OK;
-}
-
 /* --------------------------------------------------------- dictionaries */
 
 static int tablesDictLatest(CachierStore *pStore, const char *zFn,
@@ -1415,8 +1360,6 @@ LOCKED(const char*, tablesErrmsg, (CachierStore *pStore, int rc),
        (pStore, rc))
 LOCKED(int, tablesTotals, (CachierStore *pStore, const char *zFn,
        StoreTotal **pa, int *pn), (pStore, zFn, pa, pn))
-LOCKED(int, tablesFunctionNames, (CachierStore *pStore, char ***pazFn,
-       int *pnFn), (pStore, pazFn, pnFn))
 LOCKED(int, tablesDictLatest, (CachierStore *pStore, const char *zFn,
        sqlite3_int64 *piId, unsigned *pZstdId), (pStore, zFn, piId, pZstdId))
 LOCKED(int, tablesDictLoad, (CachierStore *pStore, sqlite3_int64 iId,
@@ -1493,7 +1436,7 @@ static const CachierStoreMethods tablesMethods = {
   tablesMarkRefresh, tablesRefreshDue, tablesGet, tablesRefreshFailed,
   tablesEvictionCandidates, tablesDeleteOlder, tablesClear, tablesDelete,
   tablesScanOpen, tablesScanNext, tablesScanClose,
-  tablesState, tablesErrmsg, tablesTotals, tablesFunctionNames,
+  tablesState, tablesErrmsg, tablesTotals,
   tablesDictLatest, tablesDictLoad, tablesDictAdd, tablesDictDelete,
   0, tablesMarkDone, tablesPath, 0, 0, tablesVersion, tablesMayFill,
   tablesDataVersion, 0, tablesClose
@@ -1507,7 +1450,7 @@ static const CachierStoreMethods tablesGroupMethods = {
   g_tablesRefreshFailed, g_tablesEvictionCandidates, g_tablesDeleteOlder,
   g_tablesClear, g_tablesDelete,
   g_tablesScanOpen, tablesScanNext, g_tablesScanClose,
-  g_tablesState, g_tablesErrmsg, g_tablesTotals, g_tablesFunctionNames,
+  g_tablesState, g_tablesErrmsg, g_tablesTotals,
   g_tablesDictLatest, g_tablesDictLoad, g_tablesDictAdd, g_tablesDictDelete,
   tablesFlush, tablesMarkDone, tablesPath, tablesTick, tablesStatementEnd,
   tablesVersion, tablesMayFill, tablesDataVersion, tablesSnapshotStale,
@@ -1538,12 +1481,6 @@ CachierStore *tablesStoreNew(Cachier *p, sqlite3 *db, int bOwnDb, int bGroup,
     pthread_cond_init(&s->cond, 0);
   }
   return &s->base;
-}
-
-void storeFreeNames(char **azFn, int nFn){
-  int i;
-  for(i=0; i<nFn; i++) sqlite3_free(azFn[i]);
-  sqlite3_free(azFn);
 }
 
 void storeFreeTotals(StoreTotal *a, int n){

@@ -1297,20 +1297,30 @@ static void refillFresh(sqlite3_stmt *pFill, int64_t base, int64_t n){
 ** by one SELECT over a table of fresh keys in main (the shape of "SELECT
 ** memoize('geocode', address) FROM customers", where the outer statement
 ** holds the read transaction); else one statement per miss. */
-static void benchMissAutocommit(int64_t N, int nRep, int64_t nMiss, int bScan,
-                                const char *zName, int eTarget){
+/* Time nRep reps of nMiss stored misses of memoize(zFn, x) (zFn runs
+** payload()) on fresh keys in autocommit: one statement per miss, or one
+** SELECT over the table fresh (bScan). Each rep: payload_m() called
+** directly in the same statement shape (aBase), the misses (aMiss) and,
+** if bFloor, store(x) (aFloor); then the misses (and the floor's rows)
+** are dropped, so the cache stays at its size. */
+static void timeFreshMisses(const char *zFn, int bScan, int bFloor,
+                            int64_t nMiss, int nRep, double *aBase,
+                            double *aMiss, double *aFloor){
+  char zSql[128];
   sqlite3_stmt *pBase = prep(bScan ? "SELECT count(payload_m(x)) FROM fresh"
                                    : "SELECT payload_m(?1)");
-  sqlite3_stmt *pMiss = prep(bScan
-      ? "SELECT count(memoize('payload_m', x)) FROM fresh"
-      : "SELECT memoize('payload_m', ?1)");
-  sqlite3_stmt *pFloor = prep(bScan ? "SELECT count(store(x)) FROM fresh"
-                                    : "SELECT store(?1)");
-  sqlite3_stmt *pFill = bScan ? prep("WITH RECURSIVE c(i) AS (SELECT ?1"
+  sqlite3_stmt *pMiss, *pFloor, *pFill;
+  int i;
+  snprintf(zSql, sizeof(zSql), bScan
+      ? "SELECT count(memoize('%s', x)) FROM fresh"
+      : "SELECT memoize('%s', ?1)", zFn);
+  pMiss = prep(zSql);
+  pFloor = bFloor ? prep(bScan ? "SELECT count(store(x)) FROM fresh"
+                               : "SELECT store(?1)") : 0;
+  pFill = bScan ? prep("WITH RECURSIVE c(i) AS (SELECT ?1"
       " UNION ALL SELECT i+1 FROM c WHERE i<?2) INSERT INTO fresh"
       " SELECT i FROM c") : 0;
-  double aBase[MAX_REPS], aMiss[MAX_REPS], aFloor[MAX_REPS];
-  int i;
+  snprintf(zSql, sizeof(zSql), "SELECT cachier_clear('%s')", zFn);
 #define TIME_MISSES(pStmt) (bScan ? timeStmt(pStmt, 0, 0, nMiss) \
                                   : timeLoop(pStmt, 0, base, nMiss))
   for(i=0; i<nRep; i++){
@@ -1320,15 +1330,26 @@ static void benchMissAutocommit(int64_t N, int nRep, int64_t nMiss, int bScan,
     TIME_MISSES(pBase);                            /* warm-up */
     aBase[i] = TIME_MISSES(pBase);
     aMiss[i] = TIME_MISSES(pMiss);
-    aFloor[i] = TIME_MISSES(pFloor);
-    dropMisses(base, nMiss);
+    if( pFloor ){
+      aFloor[i] = TIME_MISSES(pFloor);
+      dropMisses(base, nMiss);
+    }
+    if( strcmp(zFn, "payload_m")!=0 && queryInt(zSql, 0, 0)!=nMiss ){
+      fail("stored misses", "cachier_clear did not find every miss");
+    }
   }
 #undef TIME_MISSES
-  addMissRow(zName, N, aMiss, aBase, aFloor, nRep, nMiss, eTarget);
   sqlite3_finalize(pBase);
   sqlite3_finalize(pMiss);
   sqlite3_finalize(pFloor);
   sqlite3_finalize(pFill);
+}
+
+static void benchMissAutocommit(int64_t N, int nRep, int64_t nMiss, int bScan,
+                                const char *zName, int eTarget){
+  double aBase[MAX_REPS], aMiss[MAX_REPS], aFloor[MAX_REPS];
+  timeFreshMisses("payload_m", bScan, 1, nMiss, nRep, aBase, aMiss, aFloor);
+  addMissRow(zName, N, aMiss, aBase, aFloor, nRep, nMiss, eTarget);
 }
 
 /* Stored misses inside one BEGIN..COMMIT (COMMIT timed). */
@@ -2295,37 +2316,10 @@ static void storeHot(int64_t N, int nRep, double mainHitNs,
 static void storeMisses(int64_t N, int nRep, int bScan, int bFloor,
                         const char *zName){
   int64_t nMiss = STORE_MISSES, nMiss0 = statOf("misses", "st_b100_file_m");
-  sqlite3_stmt *pBase = prep(bScan ? "SELECT count(payload_m(x)) FROM fresh"
-                                   : "SELECT payload_m(?1)");
-  sqlite3_stmt *pMiss = prep(bScan
-      ? "SELECT count(memoize('st_b100_file_m', x)) FROM fresh"
-      : "SELECT memoize('st_b100_file_m', ?1)");
-  sqlite3_stmt *pFill = bScan ? prep("WITH RECURSIVE c(i) AS (SELECT ?1"
-      " UNION ALL SELECT i+1 FROM c WHERE i<?2) INSERT INTO fresh"
-      " SELECT i FROM c") : 0;
-  sqlite3_stmt *pFloor = bFloor ? prep(bScan
-      ? "SELECT count(store(x)) FROM fresh" : "SELECT store(?1)") : 0;
   double aBase[MAX_REPS], aMiss[MAX_REPS], aFloor[MAX_REPS];
   Row *r;
-  int i;
-#define TIME_MISSES(pStmt) (bScan ? timeStmt(pStmt, 0, 0, nMiss) \
-                                  : timeLoop(pStmt, 0, base, nMiss))
-  for(i=0; i<nRep; i++){
-    int64_t base = g_fresh;
-    g_fresh += nMiss;
-    if( bScan ) refillFresh(pFill, base, nMiss);
-    TIME_MISSES(pBase);                            /* warm-up */
-    aBase[i] = TIME_MISSES(pBase);
-    aMiss[i] = TIME_MISSES(pMiss);
-    if( pFloor ){
-      aFloor[i] = TIME_MISSES(pFloor);
-      dropMisses(base, nMiss);
-    }
-    if( queryInt("SELECT cachier_clear('st_b100_file_m')", 0, 0)!=nMiss ){
-      fail("file-store misses", "cachier_clear did not find every miss");
-    }
-  }
-#undef TIME_MISSES
+  timeFreshMisses("st_b100_file_m", bScan, bFloor, nMiss, nRep, aBase, aMiss,
+                  aFloor);
   if( statOf("misses", "st_b100_file_m")-nMiss0!=nRep*nMiss ){
     fail("file-store misses", "not every call was a miss");
   }
@@ -2333,16 +2327,12 @@ static void storeMisses(int64_t N, int nRep, int bScan, int bFloor,
              "absolute target (10 µs)", 10000);
   r->eTarget = 2;
   r->target = 10000;
-  if( pFloor ){
+  if( bFloor ){
     note("%s: for scale, store(x) (the existing floor: INSERT OR REPLACE of "
          "a 100-byte row into main, in the same statement shape and "
          "autocommit) in the same reps: %.0f ns", zName,
          netPer(aFloor, aBase, nRep, nMiss));
   }
-  sqlite3_finalize(pFloor);
-  sqlite3_finalize(pBase);
-  sqlite3_finalize(pMiss);
-  sqlite3_finalize(pFill);
 }
 
 /* The store rows, on their own database of STORE_ENTRIES keys. */

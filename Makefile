@@ -16,12 +16,12 @@ WARN     = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror=implicit-fun
 SOFLAGS  = -fPIC -shared -fvisibility=hidden
 SRC      = $(wildcard ext/*.c)
 HDR      = $(wildcard ext/*.h) ext/schema_sql.h
-LIBS     = -lzstd -lpthread
+LIBS     = -lzstd -lhiredis -lpthread
 
 # Debian packages each target needs.
-PKGS_BUILD = gcc make libsqlite3-dev libzstd-dev
+PKGS_BUILD = gcc make libsqlite3-dev libzstd-dev libhiredis-dev
 PKGS_DEMO  = $(PKGS_BUILD) sqlite3
-PKGS_TEST  = $(PKGS_BUILD) sqlite3 tcl libsqlite3-tcl python3
+PKGS_TEST  = $(PKGS_BUILD) sqlite3 tcl libsqlite3-tcl python3 redis-server
 PKGS_VALGRIND = $(PKGS_TEST) valgrind
 
 .PHONY: all demo test test-asan valgrind fuzz bench deps-build deps-demo deps-test deps-valgrind clean

@@ -18,6 +18,8 @@
 **   store_main.c       the default store: shadow tables in "main"
 **   store_file.c       a cache database file of its own, grouped commits
 **   store_memory.c     a process-wide in-memory store
+**   store_redis.c      a Redis server, shared between machines
+**   redis_conn.c       Redis store names, one connection with deadlines
 **   hot.c              the hot tier: repeated hits served from memory
 **   vtab_schema.c      the "cachier" module that owns the shadow tables
 **   vtab_functions.c   cachier_functions (writable settings)
@@ -77,6 +79,7 @@ struct FnStats {
   FnStats *pNext;
   char *zFn;                  /* canonical (lower-case) function name */
   sqlite3_int64 nHit, nMiss, nStaleHit, nCompute, nError, nWriteError;
+  sqlite3_int64 nReadError;   /* lookups the store could not answer */
   sqlite3_int64 computeNs;    /* time spent inside the function */
   double cleanupDue;          /* no cleanup_stale check before this time */
   sqlite3_int64 nEviction;    /* entries this connection evicted */
@@ -313,7 +316,8 @@ const char *compressVersion(void);
 /* ----------------------------------------------------------- inflight.c */
 
 struct InflightLock {
-  Inflight *q;                /* the marks it belongs to */
+  Inflight *q;                /* the marks it belongs to, or */
+  struct CachierStore *pStore; /* the store keeping the mark (xMarkTry) */
   sqlite3_int64 off;          /* offset of the held lock byte, -1: none */
   sqlite3_int64 iBase;
 };

@@ -284,6 +284,21 @@ int valueDecode(CachierStore *pStore, int codec, sqlite3_value *pStored,
 /* Store pValue for pKey in pStore, compressed as settings s say, with
 ** computeNs and (hash_func keys) the encoded arguments aArgs. What every
 ** cache write of a value goes through. */
+/* How long after it is stored an entry of a function with settings s can
+** still be served, by the function's own rules (stale_after, then the
+** longer of stale_while_refresh and stale_if_error); 0: for ever. */
+static double servableSeconds(const FnSettings *s){
+  static const CallOptions noOptions;
+  CallRules r;
+  double window;
+  callRules(s, &noOptions, &r);
+  if( r.staleAfter>=CACHIER_NEVER ) return 0.0;
+  window = r.staleWhileRefresh>r.staleIfError ? r.staleWhileRefresh
+                                              : r.staleIfError;
+  if( window>=CACHIER_NEVER ) return 0.0;
+  return r.staleAfter + window > 0.001 ? r.staleAfter + window : 0.001;
+}
+
 int valueWrite(Cachier *p, CachierStore *pStore, const CachierKey *pKey,
                const FnSettings *s, sqlite3_value *pValue,
                sqlite3_int64 computeNs, const unsigned char *aArgs,
@@ -301,6 +316,7 @@ int valueWrite(Cachier *p, CachierStore *pStore, const CachierKey *pKey,
   w.computeNs = computeNs;
   w.aArgs = nArgs ? aArgs : 0;
   w.nArgs = nArgs;
+  w.ttl = servableSeconds(s);
   rc = pStore->pMethods->xWrite(pStore, pKey, &w);
   storedValueFree(&stored);
   return rc;

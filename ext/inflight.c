@@ -65,6 +65,8 @@
 #define WAIT_MIN_NS   100000                /* waiting polls every 0.1 ms ... */
 #define WAIT_MAX_NS   10000000              /* ... backing off to 10 ms */
 #define MAX_HELD      128
+#define STORE_WAIT_MIN_NS 1000000           /* a store's marks: 1 ms ... */
+#define STORE_WAIT_MAX_NS 32000000          /* ... backing off to 32 ms */
 
 struct Inflight {
   int eState;                 /* 0: not opened yet, 1: usable, -1: none */
@@ -186,38 +188,75 @@ static void sleepNs(long ns){
 **                    marks were cleared while waiting, or this database
 **                    has no marks; the caller computes without one.
 ** pLock receives what inflightRelease() needs. */
+/* Note that a wait has begun (once per wait). */
+static void waitBegins(Cachier *p, int *pbWaited, sqlite3_int64 *pT0){
+  *pbWaited = 1;
+  *pT0 = cachierMonotonicNs();
+  /* Never wait while holding marks a store keeps until its group of
+  ** writes commits: the computation waited for may be waiting for one of
+  ** them (store_tables.c). Committing releases them. */
+  storeFlushAll(p);
+#ifdef CACHIER_TEST
+  if( p->zWaitMarker ){
+    int fd = open(p->zWaitMarker, O_WRONLY|O_CREAT|O_CLOEXEC, 0644);
+    if( fd>=0 ) close(fd);
+  }
+#endif
+}
+
+static int waitTimedOut(double timeoutSecs, sqlite3_int64 t0){
+  return timeoutSecs>0.0
+      && (double)(cachierMonotonicNs()-t0)*1e-9 >= timeoutSecs;
+}
+
+/* inflightAcquire() for a store that keeps its own marks (a network
+** store): each try is a round trip, so polls back off further. */
+static int storeMarkAcquire(Cachier *p, CachierStore *pStore,
+                            sqlite3_int64 iBase, double timeoutSecs,
+                            int bTry, InflightLock *pLock, int *pbWaited){
+  sqlite3_int64 t0 = 0;
+  long nsSleep = STORE_WAIT_MIN_NS;
+  for(;;){
+    int eMark = pStore->pMethods->xMarkTry(pStore, iBase);
+    if( eMark==INFLIGHT_HELD ){
+      pLock->pStore = pStore;
+      pLock->off = 0;
+      pLock->iBase = iBase;
+      return INFLIGHT_HELD;
+    }
+    if( eMark!=INFLIGHT_BUSY ) return INFLIGHT_NONE;
+    if( bTry ) return INFLIGHT_BUSY;
+    if( !*pbWaited ) waitBegins(p, pbWaited, &t0);
+    if( waitTimedOut(timeoutSecs, t0) ) return INFLIGHT_NONE;
+    sleepNs(nsSleep);
+    if( nsSleep<STORE_WAIT_MAX_NS ) nsSleep *= 2;
+  }
+}
+
 int inflightAcquire(Cachier *p, CachierStore *pStore, sqlite3_int64 iBase,
                     double timeoutSecs, int bTry, InflightLock *pLock,
                     int *pbWaited){
-  Inflight *q = p->noInflight ? 0 : inflightOpen(p, pStore);
+  Inflight *q;
   sqlite3_int64 off, t0 = 0;
   long nsSleep = WAIT_MIN_NS;
   *pbWaited = 0;
   pLock->off = -1;
-  if( q==0 || p->noInflight ) return INFLIGHT_NONE;
+  pLock->q = 0;
+  pLock->pStore = 0;
+  if( p->noInflight ) return INFLIGHT_NONE;
+  if( pStore && pStore->pMethods->xMarkTry ){
+    return storeMarkAcquire(p, pStore, iBase, timeoutSecs, bTry, pLock,
+                            pbWaited);
+  }
+  q = inflightOpen(p, pStore);
+  if( q==0 ) return INFLIGHT_NONE;
   off = lockOffset(q, iBase);
   for(;;){
     if( lockByte(q->fd, F_OFD_SETLK, F_WRLCK, off)==0 ) break;
     if( errno!=EAGAIN && errno!=EACCES && errno!=EINTR ) return INFLIGHT_NONE;
     if( bTry ) return INFLIGHT_BUSY;
-    if( !*pbWaited ){
-      *pbWaited = 1;
-      t0 = cachierMonotonicNs();
-      /* Never wait while holding marks a store keeps until its group of
-      ** writes commits: the computation waited for may be waiting for
-      ** one of them (store_tables.c). Committing releases them. */
-      storeFlushAll(p);
-#ifdef CACHIER_TEST
-      if( p->zWaitMarker ){
-        int fd = open(p->zWaitMarker, O_WRONLY|O_CREAT|O_CLOEXEC, 0644);
-        if( fd>=0 ) close(fd);
-      }
-#endif
-    }
-    if( timeoutSecs>0.0
-     && (double)(cachierMonotonicNs()-t0)*1e-9 >= timeoutSecs ){
-      return INFLIGHT_NONE;
-    }
+    if( !*pbWaited ) waitBegins(p, pbWaited, &t0);
+    if( waitTimedOut(timeoutSecs, t0) ) return INFLIGHT_NONE;
     sleepNs(nsSleep);
     if( nsSleep<WAIT_MAX_NS ) nsSleep *= 2;
     if( lockOffset(q, iBase)!=off ) return INFLIGHT_NONE;   /* cleared */
@@ -234,7 +273,13 @@ int inflightAcquire(Cachier *p, CachierStore *pStore, sqlite3_int64 iBase,
 ** may be released in any order (a store that groups its commits releases
 ** them at the commit). */
 void inflightRelease(InflightLock *pLock){
-  if( pLock->q==0 || pLock->off<0 ) return;
+  if( pLock->off<0 ) return;
+  if( pLock->pStore ){
+    pLock->pStore->pMethods->xMarkRelease(pLock->pStore, pLock->iBase);
+    pLock->off = -1;
+    return;
+  }
+  if( pLock->q==0 ) return;
   inflightForget(pLock);
   inflightUnlockLater(pLock);
 }
@@ -245,7 +290,7 @@ void inflightRelease(InflightLock *pLock){
 void inflightForget(InflightLock *pLock){
   Inflight *q = pLock->q;
   int i, nKept;
-  if( q==0 || pLock->off<0 ) return;
+  if( q==0 || pLock->off<0 || pLock->pStore ) return;
   nKept = q->nHeld<MAX_HELD ? q->nHeld : MAX_HELD;
   for(i=nKept-1; i>=0; i--){
     if( q->aHeld[i]==pLock->iBase ){
@@ -258,7 +303,9 @@ void inflightForget(InflightLock *pLock){
 
 /* ... and release its lock later, from any thread (one fcntl call). */
 void inflightUnlockLater(InflightLock *pLock){
-  if( pLock->q && pLock->off>=0 ){
+  if( pLock->pStore && pLock->off>=0 ){
+    pLock->pStore->pMethods->xMarkRelease(pLock->pStore, pLock->iBase);
+  }else if( pLock->q && pLock->off>=0 ){
     lockByte(pLock->q->fd, F_OFD_SETLK, F_UNLCK, pLock->off);
   }
   pLock->off = -1;
@@ -267,9 +314,13 @@ void inflightUnlockLater(InflightLock *pLock){
 /* True if the key of pStore whose slot range starts at iBase is being
 ** computed now, by this connection or another. */
 int inflightIsComputing(Cachier *p, CachierStore *pStore, sqlite3_int64 iBase){
-  Inflight *q = inflightOpen(p, pStore);
+  Inflight *q;
   struct flock fl;
   int i;
+  if( pStore && pStore->pMethods->xMarkIsComputing ){
+    return pStore->pMethods->xMarkIsComputing(pStore, iBase);
+  }
+  q = inflightOpen(p, pStore);
   if( q==0 ) return 0;
   for(i=0; i<q->nHeld && i<MAX_HELD; i++){
     if( q->aHeld[i]==iBase ) return 1;
@@ -339,6 +390,11 @@ static void clearBeingCalculatedFunc(sqlite3_context *ctx, int argc,
   n = 0;
   if( storeListAll(p, &apStore, &nStore)!=SQLITE_OK ) nStore = 0;
   for(i=-1; i<nStore; i++){
+    if( i>=0 && apStore[i]->pMethods->xMarkClear ){
+      n += apStore[i]->pMethods->xMarkClear(apStore[i],
+                                            slot==EPOCH_ALL ? -1 : (int)slot);
+      continue;
+    }
     if( i>=0 && apStore[i]->zLockDb==0 ) continue;
     q = inflightOpen(p, i<0 ? 0 : apStore[i]);
     if( q==0 ) continue;

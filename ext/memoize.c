@@ -439,6 +439,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
     }else{
       rc = pPlan->pStore->pMethods->xLookup(pPlan->pStore, &key, flags,
                                             &entry, &bFound);
+      if( rc ) pPlan->pStats->nReadError++;   /* (a miss: computed) */
     }
     if( bFound && sqlite3_value_type(entry.pValue)==SQLITE_NULL
      && !bAllowNone ){
@@ -512,6 +513,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
                                          pPlan->pStore)))) ){
       rc = pPlan->pStore->pMethods->xLookupLatest(pPlan->pStore, &key,
                                                   &entry, &bFound);
+      if( rc ) pPlan->pStats->nReadError++;
       if( bFound && (sqlite3_value_type(entry.pValue)!=SQLITE_NULL
                      || bAllowNone)
        && entryAge(&rules, entry.created, cachierNow(p))==AGE_FRESH

@@ -6,6 +6,7 @@
 **   main          shadow tables in the main database (store_main.c)
 **   memory        the process-wide in-memory store (store_memory.c)
 **   file:PATH     a cache database file of its own (store_file.c)
+**   redis://...   a Redis server (store_redis.c; also unix:/PATH)
 ** A connection opens each store the first time it needs it and keeps it
 ** until it closes; a function switched to another store starts empty
 ** there (its old entries stay where they are until cleared).
@@ -37,6 +38,10 @@ CachierStore *cachierMainStore(Cachier *p){
   return p->pMainStore;
 }
 
+static int isRedisSpec(const char *zSpec){
+  return strncmp(zSpec, "redis://", 8)==0 || strncmp(zSpec, "unix:", 5)==0;
+}
+
 /* The canonical name of zSpec on this connection (sqlite3_free it), NULL
 ** if it is not a store name or memory runs out. */
 static char *storeCanonical(Cachier *p, const char *zSpec){
@@ -47,6 +52,12 @@ static char *storeCanonical(Cachier *p, const char *zSpec){
     char *z = zPath ? sqlite3_mprintf("file:%s", zPath) : 0;
     sqlite3_free(zPath);
     return z;
+  }
+  if( isRedisSpec(zSpec) ){
+    char *zCanon = 0, *zWhy = 0;
+    storeRedisCheck(zSpec, &zCanon, &zWhy);
+    sqlite3_free(zWhy);
+    return zCanon;
   }
   return 0;
 }
@@ -61,8 +72,19 @@ int storeSpecCheck(const char *zSpec, char **pzWhy){
     }
     return SQLITE_OK;
   }
-  *pzWhy = sqlite3_mprintf("'%s' is not a store: use 'main', 'memory' or "
-                           "'file:PATH'", zSpec);
+  if( isRedisSpec(zSpec) ){
+    char *zWhy = 0;
+    int rc = storeRedisCheck(zSpec, 0, &zWhy);
+    if( rc ){
+      *pzWhy = sqlite3_mprintf("'%s' is not a Redis store name: %s", zSpec,
+                               zWhy ? zWhy : "out of memory");
+      sqlite3_free(zWhy);
+    }
+    return rc;
+  }
+  *pzWhy = sqlite3_mprintf("'%s' is not a store: use 'main', 'memory', "
+                           "'file:PATH', 'redis://HOST[:PORT][/DB]' or "
+                           "'unix:/PATH'", zSpec);
   return SQLITE_ERROR;
 }
 
@@ -86,7 +108,8 @@ CachierStore *storeOpen(Cachier *p, const char *zSpec, char **pzErr){
   }
   if( pStore==0 ){
     pStore = strcmp(zCanon, "memory")==0 ? storeMemoryOpen(p, pzErr)
-                                         : storeFileOpen(p, zSpec, pzErr);
+           : isRedisSpec(zSpec) ? storeRedisOpen(p, zSpec, pzErr)
+           : storeFileOpen(p, zSpec, pzErr);
     if( pStore ){
       pStore->pNext = p->pStores;
       p->pStores = pStore;

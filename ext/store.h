@@ -9,7 +9,9 @@
 **   store_file.c     "file:PATH": a cache database of its own (WAL, grouped
 **                    commits), shared by every process on the machine
 **   store_memory.c   "memory": one in-memory database per process
-** The three keep the same tables (sql/schema.sql), so the SQL that reads
+**   store_redis.c    "redis://..." and "unix:...": a Redis server, shared
+**                    between machines (redis_conn.c: the connection)
+** The first three keep the same tables (sql/schema.sql), so the SQL that reads
 ** and writes them is shared: store_tables.c. A function's store is its
 ** cachier_functions.store setting; a connection opens each store it needs
 ** once (storeOpen()) and closes them when it closes.
@@ -79,6 +81,9 @@ struct CachierWrite {
   sqlite3_int64 computeNs;
   const unsigned char *aArgs; /* hash_func keys: the encoded arguments */
   sqlite3_int64 nArgs;
+  double ttl;                 /* seconds after which the entry can no longer
+                              ** be served (0: never); stores that expire
+                              ** entries by themselves may use it */
 };
 
 /* xLookup flags: also fill created (to decide staleness); also fill id
@@ -186,6 +191,17 @@ struct CachierStoreMethods {
   ** always assume so. */
   int (*xSnapshotStale)(CachierStore*);
   void (*xClose)(CachierStore*);
+  /* In-flight marks kept by the store itself (NULL: the file locks of
+  ** inflight.c). xMarkTry takes the mark of the key whose slot range
+  ** starts at iBase without waiting: INFLIGHT_HELD, INFLIGHT_BUSY (another
+  ** holds it) or INFLIGHT_NONE (cannot tell: compute unmarked). */
+  int (*xMarkTry)(CachierStore*, sqlite3_int64 iBase);
+  void (*xMarkRelease)(CachierStore*, sqlite3_int64 iBase);
+  int (*xMarkIsComputing)(CachierStore*, sqlite3_int64 iBase);
+  /* End every mark of the functions whose 16-bit name hash (the top of
+  ** their ids) is iFnHash (of all functions if it is -1); how many there
+  ** were. */
+  sqlite3_int64 (*xMarkClear)(CachierStore*, int iFnHash);
 };
 
 struct CachierStore {
@@ -291,5 +307,10 @@ CachierStore *storeFileOpen(Cachier*, const char *zSpec, char **pzErr);
 CachierStore *storeMemoryOpen(Cachier*, char **pzErr);
 /* The absolute path a "file:PATH" store name means on this connection. */
 char *storeFilePath(Cachier*, const char *zSpec);
+/* A Redis store ("redis://..." or "unix:..."): check a name (and make its
+** canonical form, if pzCanonical), open one. */
+int storeRedisCheck(const char *zSpec, char **pzCanonical, char **pzWhy);
+CachierStore *storeRedisOpen(Cachier*, const char *zSpec, char **pzErr);
+sqlite3_int64 storeRedisFailures(CachierStore*);
 
 #endif /* CACHIER_STORE_H */

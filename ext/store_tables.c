@@ -1439,7 +1439,7 @@ static const CachierStoreMethods tablesMethods = {
   tablesState, tablesErrmsg, tablesTotals,
   tablesDictLatest, tablesDictLoad, tablesDictAdd, tablesDictDelete,
   0, tablesMarkDone, tablesPath, 0, 0, tablesVersion, tablesMayFill,
-  tablesDataVersion, 0, tablesClose
+  tablesDataVersion, 0, tablesClose, 0, 0, 0, 0
 };
 
 /* The same for a store that groups its writes (store_file.c). */
@@ -1454,7 +1454,7 @@ static const CachierStoreMethods tablesGroupMethods = {
   g_tablesDictLatest, g_tablesDictLoad, g_tablesDictAdd, g_tablesDictDelete,
   tablesFlush, tablesMarkDone, tablesPath, tablesTick, tablesStatementEnd,
   tablesVersion, tablesMayFill, tablesDataVersion, tablesSnapshotStale,
-  tablesClose
+  tablesClose, 0, 0, 0, 0
 };
 
 CachierStore *tablesStoreNew(Cachier *p, sqlite3 *db, int bOwnDb, int bGroup,

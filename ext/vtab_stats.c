@@ -7,8 +7,11 @@
 ** called or that has entries:
 **   fn, hits, misses, stale_hits, computes, errors, write_errors,
 **   entries, bytes, hit_rate, compute_seconds, saved_seconds, stored_bytes,
-**   evictions, store
-** store is 'main', 'memory' or 'file:/absolute/path'. The counters are on
+**   evictions, store, read_errors
+** store is 'main', 'memory', 'file:/absolute/path' or a Redis store's
+** name. write_errors counts values that could not be stored, read_errors
+** lookups the store could not answer (a Redis server down or slow): each
+** was computed instead. The counters are on
 ** the row of the function's current store; a function moved to another
 ** store has a row (with entries, no counters) where its old entries are.
 ** hits/misses/... count this connection's calls since it opened (they live
@@ -49,7 +52,7 @@ static int statsConnect(sqlite3 *db, void *pAux, int argc,
       " misses INTEGER, stale_hits INTEGER, computes INTEGER, errors INTEGER,"
       " write_errors INTEGER, entries INTEGER, bytes INTEGER, hit_rate REAL,"
       " compute_seconds REAL, saved_seconds REAL, stored_bytes INTEGER,"
-      " evictions INTEGER, store TEXT)",
+      " evictions INTEGER, store TEXT, read_errors INTEGER)",
       0, ppVtab);
   if( rc==SQLITE_OK ) ((Cachier*)pAux)->anchored = 1;
   return rc;
@@ -204,6 +207,7 @@ static int statsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
     case 12: sqlite3_result_int64(ctx, r->nStoredBytes); break;
     case 13: sqlite3_result_int64(ctx, c->nEviction); break;
     case 14: sqlite3_result_text(ctx, r->zStore, -1, SQLITE_TRANSIENT); break;
+    case 15: sqlite3_result_int64(ctx, c->nReadError); break;
     case 11: {
       /* Each hit saved about one computation: the stored entries' average
       ** compute time, else this connection's own average. */

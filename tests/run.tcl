@@ -18,7 +18,7 @@ if {[llength $files] == 0} {
   set files [concat $files [lsort [glob -nocomplain -directory $testdir/python *.py]]]
   foreach f $files { lappend runs main $f }
   set store_suite {memoize types errors options stats compress evict}
-  set other_stores {memory file:cache.db}
+  set other_stores {memory file:cache.db redis}
   foreach store $other_stores {
     foreach t $store_suite {
       if {[file exists $testdir/$t.test]} { lappend runs $store $testdir/$t.test }
@@ -66,6 +66,14 @@ foreach {store f} $runs {
   cd $work
   set rc [catch {exec {*}$cmd 2>@1} out]
   cd $here
+  # Stop any redis-server the file started and left running (tester.tcl).
+  if {[file exists $work/redis.pids]} {
+    set fh [open $work/redis.pids]
+    foreach pid [split [read $fh]] {
+      if {$pid ne ""} { catch {exec kill -9 $pid} }
+    }
+    close $fh
+  }
   set pass 0; set fail 0; set found 0
   foreach line [split $out "\n"] {
     if {[regexp {^(\d+) passed, (\d+) failed$} $line -> p q]} {

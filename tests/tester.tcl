@@ -16,10 +16,101 @@ set ::nPass 0
 set ::nFail 0
 set ::ext [file normalize $::env(CACHIER_EXT)]
 set ::testfile [file tail $::argv0]
-# The store the suite runs against (run.tcl): main, memory or file:PATH.
+# The store the suite runs against (run.tcl): main, memory, file:PATH or
+# redis (a redis-server of the file's own, started below).
 set ::store main
 if {[info exists ::env(CACHIER_STORE)]} { set ::store $::env(CACHIER_STORE) }
 if {$::store ne "main"} { set ::testfile "\[$::store\] $::testfile" }
+
+# ------------------------------------------------------------------ redis
+# A test starts its own redis-server on 127.0.0.1 on a free port, without
+# persistence, and stops it by its PID. Each PID is also written to
+# ./redis.pids, so the runner stops it when the file fails or crashes.
+
+# A free TCP port on 127.0.0.1.
+proc redis_free_port {} {
+  set s [socket -server {apply {{c a p} {close $c}}} -myaddr 127.0.0.1 0]
+  set port [lindex [fconfigure $s -sockname] 2]
+  close $s
+  return $port
+}
+
+# Start redis-server NAME (on PORT, or a free one); returns its port.
+proc redis_start {{name redis} {port ""}} {
+  if {$port eq ""} { set port [redis_free_port] }
+  set pid [exec redis-server --port $port --bind 127.0.0.1 --save "" \
+      --appendonly no --daemonize no --dir [pwd] \
+      --logfile [file join [pwd] redis-$port.log] &]
+  set f [open redis.pids a]
+  puts $f $pid
+  close $f
+  set ::redis_pid($name) $pid
+  set ::redis_port($name) $port
+  # Ready when it answers (it starts in a few ms; give it 10 s at most).
+  for {set i 0} {$i < 1000} {incr i} {
+    if {![catch {redis_cmd $port PING} r] && $r eq "PONG"} { return $port }
+    after 10
+  }
+  error "redis-server on port $port did not start"
+}
+
+# Stop redis-server NAME by its PID and wait until it is gone.
+proc redis_stop {{name redis}} {
+  if {![info exists ::redis_pid($name)]} return
+  set pid $::redis_pid($name)
+  catch {exec kill -9 $pid}
+  for {set i 0} {$i < 500 && [file exists /proc/$pid]} {incr i} {
+    # (A zombie until Tcl reaps it: its state is Z.)
+    if {[catch {open /proc/$pid/stat} f]} break
+    set st [lindex [read $f] 2]
+    close $f
+    if {$st eq "Z"} { catch {exec true}; break }
+    after 10
+  }
+  unset ::redis_pid($name)
+}
+
+# Send one command to the server on PORT and return its reply (an error
+# reply raises it). Arguments are sent binary-safe, as UTF-8.
+proc redis_cmd {port args} {
+  set s [socket 127.0.0.1 $port]
+  fconfigure $s -translation binary -buffering full
+  set out "*[llength $args]\r\n"
+  foreach a $args {
+    set b [encoding convertto utf-8 $a]
+    append out "\$[string length $b]\r\n$b\r\n"
+  }
+  puts -nonewline $s $out
+  flush $s
+  set rc [catch {redis_read $s} r]
+  close $s
+  if {$rc} { error $r }
+  return $r
+}
+proc redis_read {s} {
+  set line [string trimright [gets $s] "\r"]
+  set rest [string range $line 1 end]
+  switch -- [string index $line 0] {
+    + - : { return $rest }
+    - { error $rest }
+    $ {
+      if {$rest < 0} { return "" }
+      return [string range [read $s [expr {$rest + 2}]] 0 end-2]
+    }
+    * {
+      set l {}
+      for {set i 0} {$i < $rest} {incr i} { lappend l [redis_read $s] }
+      return $l
+    }
+  }
+  error "bad reply: $line"
+}
+
+# The suite against redis: a server of this file's own.
+if {$::store eq "redis"} {
+  set ::store "redis://127.0.0.1:[redis_start]/0?prefix=suite"
+}
+proc redis_store {} { string match redis://* $::store }
 
 proc load_cachier {dbname} {
   $dbname enable_load_extension 1
@@ -111,6 +202,7 @@ proc delete_db_files {file} {
 proc reset_db {{file test.db}} {
   catch {db close}
   delete_db_files $file
+  if {[redis_store]} { redis_cmd $::redis_port(redis) FLUSHALL }
   if {[string match file:* $::store]} {
     set cache [string range $::store 5 end]
     delete_db_files $cache
@@ -171,6 +263,7 @@ proc calls {name} { return $::calls($name) }
 
 proc finish_test {} {
   catch {db close}
+  foreach name [array names ::redis_pid] { redis_stop $name }
   puts "$::nPass passed, $::nFail failed"
   exit [expr {$::nFail > 0}]
 }

@@ -1,0 +1,1889 @@
+/*
+** store_redis.c - a store on a Redis server, shared between machines.
+**
+** SQL surface: the store names redis://... and unix:... in
+** cachier_functions.store (redis_conn.c documents their form), as in
+**   UPDATE cachier_functions SET store = 'redis://cache:6379/0?prefix=app'
+**    WHERE name = 'geocode';
+**
+** Keys, each beginning with the store's prefix P (default "cachier"):
+**   P:FN:BASE       a hash, one per key hash (BASE: 16 hex digits, the
+**                   entry id of the key's first slot). Field: the encoded
+**                   key (FN, NUL, the type-exact arguments: codec.c);
+**                   value: the entry (below). Colliding keys are fields of
+**                   one hash, each with its own slot, so a lookup is one
+**                   HGET and never a false hit.
+**   P:FN:refresh    a sorted set: entries marked for a next_time refresh
+**                   (member: entry id in hex; score: retry_at)
+**   P:FN:attempts   a hash: failed refresh attempts per entry id
+**   P:lock:BASE     the key's in-flight mark: SET NX PX with this
+**                   connection's token; it expires after lease_ms
+**   P:FN:dicts      a sorted set of FN's zstd dictionary ids
+**   P:dict:ID       a dictionary's bytes; P:dict-seq allots their ids
+**   P:format        the layout version (1), so a later release can tell
+** An entry is a 44-byte header (format, slot, type, subtype, codec,
+** created, compute time, logical size, size of the arguments kept for a
+** hash_func refresh) then those arguments, then the value's bytes as
+** every store keeps them (zstd-compressed past compress_min).
+**
+** Staleness is judged from the created time in the entry, as in every
+** store. A Redis TTL is set only where an entry can no longer be served:
+** stale_after plus the longer of stale_while_refresh and stale_if_error,
+** plus a minute for clocks that differ between machines. So a Redis with
+** maxmemory and an LRU policy bounds the cache without dropping anything
+** that could still be served... or keeps everything when nothing expires.
+**
+** Writes run as Lua scripts, so each is atomic: it finds the key's slot,
+** and a write guarded by an in-flight mark happens only while the mark
+** is still this connection's (a writer whose lease expired, and was
+** perhaps taken over, never overwrites a newer value).
+**
+** Failures (server down, slow, or answering errors) never fail a query:
+** a read that fails is a miss, a write that fails is skipped, each is
+** counted (cachier_stats) and logged, and no operation waits longer than
+** timeout_ms. The connection is opened again by a later call.
+*/
+#include "store.h"
+#include "redis_conn.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ENTRY_FORMAT   1
+#define ENTRY_HEADER   44
+#define LAYOUT_VERSION 1
+#define GRACE_SECONDS  60.0      /* added to TTLs: clock differences */
+#define MAX_HELD       128
+#define SCAN_BATCH     64
+
+/* ------------------------------------------------------------- scripts */
+
+enum { SCRIPT_LOOKUP, SCRIPT_GET, SCRIPT_WRITE, SCRIPT_DELETE, SCRIPT_DUE,
+       SCRIPT_RELEASE, SCRIPT_COUNT };
+
+static const char *const azScript[SCRIPT_COUNT] = {
+  /* LOOKUP: KEYS bucket, refresh, attempts; ARGV field, id prefix (14
+  ** hex). The entry and its refresh state. */
+  "local v = redis.call('HGET', KEYS[1], ARGV[1])\n"
+  "if not v then return false end\n"
+  "local id = ARGV[2] .. string.format('%02x', string.byte(v, 3))\n"
+  "return {v, redis.call('ZSCORE', KEYS[2], id),"
+  " redis.call('HGET', KEYS[3], id)}\n",
+
+  /* GET: KEYS bucket, refresh, attempts; ARGV slot, id (hex). The entry
+  ** in that slot: field, entry, retry_at, attempts. */
+  "local kv = redis.call('HGETALL', KEYS[1])\n"
+  "local slot = tonumber(ARGV[1])\n"
+  "for i = 1, #kv, 2 do\n"
+  "  if string.byte(kv[i+1], 3) == slot then\n"
+  "    return {kv[i], kv[i+1], redis.call('ZSCORE', KEYS[2], ARGV[2]),"
+  " redis.call('HGET', KEYS[3], ARGV[2])}\n"
+  "  end\n"
+  "end\n"
+  "return false\n",
+
+  /* WRITE: KEYS bucket, refresh, attempts, lock; ARGV field, entry, TTL
+  ** ms (0: none), token ('': not guarded), id prefix. The slot written,
+  ** -1 if the mark is no longer ours, -2 if the key hash is full. */
+  "if ARGV[4] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[4] then"
+  " return -1 end\n"
+  "local old = redis.call('HGET', KEYS[1], ARGV[1])\n"
+  "local slot = 0\n"
+  "if old then slot = string.byte(old, 3) else\n"
+  "  local used = {}\n"
+  "  for _, v in ipairs(redis.call('HVALS', KEYS[1])) do"
+  " used[string.byte(v, 3)] = true end\n"
+  "  while used[slot] do slot = slot + 1 end\n"
+  "  if slot > 255 then return -2 end\n"
+  "end\n"
+  "redis.call('HSET', KEYS[1], ARGV[1], string.sub(ARGV[2], 1, 2) .."
+  " string.char(slot) .. string.sub(ARGV[2], 4))\n"
+  "local ttl = tonumber(ARGV[3])\n"
+  "local cur = redis.call('PTTL', KEYS[1])\n"
+  "if ttl == 0 then redis.call('PERSIST', KEYS[1])\n"
+  "elseif redis.call('HLEN', KEYS[1]) == 1 or (cur >= 0 and cur < ttl) then"
+  " redis.call('PEXPIRE', KEYS[1], ttl) end\n"
+  "local id = ARGV[5] .. string.format('%02x', slot)\n"
+  "redis.call('ZREM', KEYS[2], id)\n"
+  "redis.call('HDEL', KEYS[3], id)\n"
+  "return slot\n",
+
+  /* DELETE: KEYS bucket, refresh, attempts; ARGV slot, id. How many
+  ** entries went. */
+  "local kv = redis.call('HGETALL', KEYS[1])\n"
+  "local slot = tonumber(ARGV[1])\n"
+  "local n = 0\n"
+  "for i = 1, #kv, 2 do\n"
+  "  if string.byte(kv[i+1], 3) == slot then"
+  " redis.call('HDEL', KEYS[1], kv[i]) n = n + 1 end\n"
+  "end\n"
+  "redis.call('ZREM', KEYS[2], ARGV[2])\n"
+  "redis.call('HDEL', KEYS[3], ARGV[2])\n"
+  "return n\n",
+
+  /* DUE: KEYS refresh, attempts; ARGV now, bucket key prefix "P:FN:".
+  ** The marked ids due at now whose entry still exists (marks of entries
+  ** gone, expired or evicted, are dropped). */
+  "local out = {}\n"
+  "for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf',"
+  " ARGV[1])) do\n"
+  "  local slot = tonumber(string.sub(id, 15, 16), 16)\n"
+  "  local found = false\n"
+  "  for _, v in ipairs(redis.call('HVALS', ARGV[2] .. string.sub(id, 1, 14)"
+  " .. '00')) do\n"
+  "    if string.byte(v, 3) == slot then found = true break end\n"
+  "  end\n"
+  "  if found then out[#out+1] = id else\n"
+  "    redis.call('ZREM', KEYS[1], id) redis.call('HDEL', KEYS[2], id) end\n"
+  "end\n"
+  "return out\n",
+
+  /* RELEASE: KEYS lock; ARGV token. Deletes the mark if it is ours. */
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then"
+  " return redis.call('DEL', KEYS[1]) end\n"
+  "return 0\n",
+};
+
+/* ---------------------------------------------------------------- store */
+
+/* A function name seen by this store, to find the keys of an entry id
+** (an id holds the 16-bit hash of its function's name, not the name). */
+typedef struct KnownFn KnownFn;
+struct KnownFn {
+  char *zFn;
+  sqlite3_int64 iLo;          /* keyFnRange() */
+};
+
+typedef struct RedisStore RedisStore;
+struct RedisStore {
+  CachierStore base;
+  RedisConfig config;
+  RedisConn conn;
+  int eFormat;                /* STORE_READY or STORE_NEWER */
+  char aSha[SCRIPT_COUNT][41];
+  char zToken[33];            /* this connection's in-flight marks */
+  sqlite3 *dbScratch;         /* turns stored bytes into sqlite3_values */
+  sqlite3_stmt *pValue;       /* SELECT ?1, for lookups and gets */
+  redisReply *pEntryReply;    /* holds the bytes of the last entry read */
+  KnownFn *aFn;
+  int nFn;
+  sqlite3_int64 aHeld[MAX_HELD];  /* the marks this connection holds */
+  int nHeld;
+  sqlite3_int64 dataVersion;  /* bumped by dictionary changes */
+  char zErr[300];
+};
+
+static char *hexId(char *zBuf, sqlite3_int64 id){
+  snprintf(zBuf, 17, "%016llx", (unsigned long long)id);
+  return zBuf;
+}
+
+/* The key of zFn's bucket of iBase, of one of its own keys (zWhat), of a
+** mark: sqlite3_free() them. */
+static char *bucketKey(RedisStore *s, const char *zFn, sqlite3_int64 iBase){
+  return sqlite3_mprintf("%s:%s:%016llx", s->config.zPrefix, zFn,
+                         (unsigned long long)iBase);
+}
+static char *fnKey(RedisStore *s, const char *zFn, const char *zWhat){
+  return sqlite3_mprintf("%s:%s:%s", s->config.zPrefix, zFn, zWhat);
+}
+static char *lockKey(RedisStore *s, sqlite3_int64 iBase){
+  return sqlite3_mprintf("%s:lock:%016llx", s->config.zPrefix,
+                         (unsigned long long)iBase);
+}
+
+/* z with the glob characters of SCAN MATCH escaped. */
+static char *globEscape(const char *z){
+  sqlite3_str *pStr = sqlite3_str_new(0);
+  for(; *z; z++){
+    if( strchr("*?[]\\", *z) ) sqlite3_str_appendchar(pStr, 1, '\\');
+    sqlite3_str_appendchar(pStr, 1, *z);
+  }
+  return sqlite3_str_finish(pStr);
+}
+
+/* Remember zFn (see KnownFn). */
+static void noteFn(RedisStore *s, const char *zFn){
+  KnownFn *aNew;
+  int i;
+  for(i=s->nFn-1; i>=0; i--){
+    if( strcmp(s->aFn[i].zFn, zFn)==0 ) return;
+  }
+  aNew = sqlite3_realloc64(s->aFn, (s->nFn+1)*sizeof(KnownFn));
+  if( aNew==0 ) return;
+  s->aFn = aNew;
+  aNew[s->nFn].zFn = sqlite3_mprintf("%s", zFn);
+  if( aNew[s->nFn].zFn==0 ) return;
+  {
+    sqlite3_int64 iHi;
+    keyFnRange(zFn, &aNew[s->nFn].iLo, &iHi);
+  }
+  s->nFn++;
+}
+
+/* The iTh known function whose ids include id, NULL when there are no
+** more. (Names sharing a 16-bit hash are tried in turn.) */
+static const char *fnOfId(RedisStore *s, sqlite3_int64 id, int *piNext){
+  sqlite3_int64 iLo = (sqlite3_int64)((uint64_t)id & ~((((uint64_t)1)<<48)-1));
+  for(; *piNext<s->nFn; (*piNext)++){
+    if( s->aFn[*piNext].iLo==iLo ) return s->aFn[(*piNext)++].zFn;
+  }
+  return 0;
+}
+
+static void setErr(RedisStore *s, const char *zFmt, const char *zArg){
+  snprintf(s->zErr, sizeof(s->zErr), zFmt, zArg);
+}
+
+/* Run script iScript with the keys and arguments of pCmd (argv[0..2]
+** left for EVALSHA, its sha and the key count), loading it again if the
+** server lost it. */
+static int runScript(RedisStore *s, int iScript, int nKey, RedisCmd *pCmd,
+                     redisReply **ppReply){
+  char zKeys[8];
+  int rc;
+  snprintf(zKeys, sizeof(zKeys), "%d", nKey);
+  pCmd->argv[0] = "EVALSHA";
+  pCmd->argvlen[0] = 7;
+  pCmd->argv[1] = s->aSha[iScript];
+  pCmd->argvlen[1] = strlen(s->aSha[iScript]);
+  pCmd->argv[2] = zKeys;
+  pCmd->argvlen[2] = strlen(zKeys);
+  rc = redisRun(&s->conn, pCmd, ppReply);
+  if( rc==SQLITE_ERROR && strncmp(s->conn.zErr, "NOSCRIPT", 8)==0 ){
+    pCmd->argv[0] = "EVAL";
+    pCmd->argvlen[0] = 4;
+    pCmd->argv[1] = azScript[iScript];
+    pCmd->argvlen[1] = strlen(azScript[iScript]);
+    rc = redisRun(&s->conn, pCmd, ppReply);
+  }
+  if( rc==SQLITE_ERROR ) setErr(s, "Redis error: %s", s->conn.zErr);
+  return rc;
+}
+/* Start a script command: three slots for runScript(). */
+static void scriptInit(RedisCmd *pCmd){
+  redisCmdInit(pCmd);
+  pCmd->argc = 3;
+}
+
+/* A new connection: load the scripts and check the layout version. */
+static int onConnect(RedisConn *pConn, void *pArg){
+  RedisStore *s = (RedisStore*)pArg;
+  RedisCmd aCmd[SCRIPT_COUNT+2];
+  redisReply *apReply[SCRIPT_COUNT+2];
+  char *zFormat = sqlite3_mprintf("%s:format", s->config.zPrefix);
+  char zVersion[8];
+  int i, rc;
+  if( zFormat==0 ) return SQLITE_NOMEM;
+  snprintf(zVersion, sizeof(zVersion), "%d", LAYOUT_VERSION);
+  for(i=0; i<SCRIPT_COUNT; i++){
+    redisCmdInit(&aCmd[i]);
+    redisCmdStr(&aCmd[i], "SCRIPT");
+    redisCmdStr(&aCmd[i], "LOAD");
+    redisCmdStr(&aCmd[i], azScript[i]);
+  }
+  redisCmdInit(&aCmd[i]);
+  redisCmdStr(&aCmd[i], "SET");
+  redisCmdStr(&aCmd[i], zFormat);
+  redisCmdStr(&aCmd[i], zVersion);
+  redisCmdStr(&aCmd[i], "NX");
+  i++;
+  redisCmdInit(&aCmd[i]);
+  redisCmdStr(&aCmd[i], "GET");
+  redisCmdStr(&aCmd[i], zFormat);
+  rc = redisRoundTrip(pConn, SCRIPT_COUNT+2, aCmd, apReply);
+  sqlite3_free(zFormat);
+  if( rc ) return rc;
+  for(i=0; i<SCRIPT_COUNT; i++){
+    if( rc==SQLITE_OK && (apReply[i]->type!=REDIS_REPLY_STRING
+                          || apReply[i]->len!=40) ){
+      snprintf(pConn->zErr, sizeof(pConn->zErr), "SCRIPT LOAD failed: %.200s",
+               apReply[i]->type==REDIS_REPLY_ERROR ? apReply[i]->str : "?");
+      rc = SQLITE_ERROR;
+    }else if( rc==SQLITE_OK ){
+      memcpy(s->aSha[i], apReply[i]->str, 40);
+      s->aSha[i][40] = 0;
+    }
+  }
+  s->eFormat = STORE_READY;
+  if( apReply[SCRIPT_COUNT+1]->type==REDIS_REPLY_STRING
+   && atoi(apReply[SCRIPT_COUNT+1]->str)>LAYOUT_VERSION ){
+    s->eFormat = STORE_NEWER;
+  }
+  for(i=0; i<SCRIPT_COUNT+2; i++) freeReplyObject(apReply[i]);
+  return rc;
+}
+
+/* ------------------------------------------------------------- entries */
+
+static void put32(unsigned char *a, uint32_t v){ memcpy(a, &v, 4); }
+static void put64(unsigned char *a, uint64_t v){ memcpy(a, &v, 8); }
+static uint32_t get32(const unsigned char *a){ uint32_t v; memcpy(&v, a, 4); return v; }
+static uint64_t get64(const unsigned char *a){ uint64_t v; memcpy(&v, a, 8); return v; }
+
+/* The entry w encodes to (slot left 0: the write script sets it), in
+** sqlite3_malloc'ed *paOut. */
+static int entryEncode(const CachierWrite *w, unsigned char **paOut,
+                       sqlite3_int64 *pnOut){
+  int eType = w->codec ? SQLITE_BLOB : sqlite3_value_type(w->pValue);
+  const void *aVal = 0;
+  sqlite3_int64 nVal = 0, n;
+  unsigned char aNum[8], *a;
+  double r;
+  switch( eType ){
+    case SQLITE_INTEGER:
+      put64(aNum, (uint64_t)sqlite3_value_int64(w->pValue));
+      aVal = aNum; nVal = 8;
+      break;
+    case SQLITE_FLOAT:
+      r = sqlite3_value_double(w->pValue);
+      memcpy(aNum, &r, 8);
+      aVal = aNum; nVal = 8;
+      break;
+    case SQLITE_TEXT:
+      aVal = sqlite3_value_text(w->pValue);
+      nVal = sqlite3_value_bytes(w->pValue);
+      break;
+    case SQLITE_BLOB:
+      if( w->codec ){
+        aVal = w->aStored;
+        nVal = w->nStored;
+      }else{
+        aVal = sqlite3_value_blob(w->pValue);
+        nVal = sqlite3_value_bytes(w->pValue);
+      }
+      break;
+  }
+  n = ENTRY_HEADER + w->nArgs + nVal;
+  a = sqlite3_malloc64(n);
+  if( a==0 ) return SQLITE_NOMEM;
+  a[0] = ENTRY_FORMAT;
+  a[1] = 0;
+  a[2] = 0;                                   /* slot */
+  a[3] = (unsigned char)eType;
+  put32(a+4, (uint32_t)w->subtype);
+  put64(a+8, (uint64_t)(sqlite3_int64)w->codec);
+  memcpy(a+16, &w->created, 8);
+  put64(a+24, (uint64_t)w->computeNs);
+  put64(a+32, (uint64_t)cachierValueBytes(w->pValue));
+  put32(a+40, (uint32_t)w->nArgs);
+  if( w->nArgs ) memcpy(a+ENTRY_HEADER, w->aArgs, (size_t)w->nArgs);
+  if( nVal ) memcpy(a+ENTRY_HEADER+w->nArgs, aVal, (size_t)nVal);
+  *paOut = a;
+  *pnOut = n;
+  return SQLITE_OK;
+}
+
+/* A statement "SELECT ?1" on the store's scratch database, to make
+** sqlite3_values of stored bytes (without copying them). */
+static sqlite3_stmt *valueStmt(RedisStore *s){
+  sqlite3_stmt *pStmt = 0;
+  if( s->dbScratch==0 ){
+    if( sqlite3_open_v2(":memory:", &s->dbScratch, SQLITE_OPEN_READWRITE
+                        | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, 0) ){
+      sqlite3_close(s->dbScratch);
+      s->dbScratch = 0;
+      return 0;
+    }
+  }
+  if( sqlite3_prepare_v2(s->dbScratch, "SELECT ?1", -1, &pStmt, 0) ){
+    return 0;
+  }
+  return pStmt;
+}
+
+/* Fill *e from a stored entry: field (the encoded key) and its bytes, in
+** the bucket of iBase. pStmt makes its value (valid until it is reset).
+** SQLITE_CORRUPT if it is not a well-formed entry of this format. */
+static int entryDecode(sqlite3_stmt *pStmt, const redisReply *pField,
+                       const redisReply *pEntry, sqlite3_int64 iBase,
+                       CachierEntry *e){
+  const unsigned char *a = (const unsigned char*)pEntry->str;
+  sqlite3_int64 n = (sqlite3_int64)pEntry->len, nArgs, nVal;
+  const unsigned char *aVal;
+  int eType;
+  memset(e, 0, sizeof(*e));
+  if( pField->type!=REDIS_REPLY_STRING || pEntry->type!=REDIS_REPLY_STRING
+   || n<ENTRY_HEADER || a[0]!=ENTRY_FORMAT
+   || memchr(pField->str, 0, pField->len)==0 ){
+    return SQLITE_CORRUPT;
+  }
+  nArgs = get32(a+40);
+  if( nArgs > n - ENTRY_HEADER ) return SQLITE_CORRUPT;
+  aVal = a + ENTRY_HEADER + nArgs;
+  nVal = n - ENTRY_HEADER - nArgs;
+  eType = a[3];
+  e->id = iBase | a[2];
+  e->zFn = pField->str;
+  e->aKey = (const unsigned char*)pField->str;
+  e->nKey = (sqlite3_int64)pField->len;
+  e->subtype = (int)get32(a+4);
+  e->codec = (int)(sqlite3_int64)get64(a+8);
+  memcpy(&e->created, a+16, 8);
+  e->computeNs = (sqlite3_int64)get64(a+24);
+  e->nBytes = (sqlite3_int64)get64(a+32);
+  e->aArgs = nArgs ? a + ENTRY_HEADER : 0;
+  e->nArgs = nArgs;
+  sqlite3_reset(pStmt);
+  switch( eType ){
+    case SQLITE_INTEGER: case SQLITE_FLOAT:
+      if( nVal!=8 ) return SQLITE_CORRUPT;
+      if( eType==SQLITE_INTEGER ){
+        sqlite3_bind_int64(pStmt, 1, (sqlite3_int64)get64(aVal));
+      }else{
+        double r;
+        memcpy(&r, aVal, 8);
+        sqlite3_bind_double(pStmt, 1, r);
+      }
+      break;
+    case SQLITE_TEXT:
+      sqlite3_bind_text64(pStmt, 1, (const char*)aVal, (sqlite3_uint64)nVal,
+                          SQLITE_STATIC, SQLITE_UTF8);
+      break;
+    case SQLITE_BLOB:
+      sqlite3_bind_blob64(pStmt, 1, nVal ? (const void*)aVal : (const void*)"",
+                          (sqlite3_uint64)nVal, SQLITE_STATIC);
+      break;
+    case SQLITE_NULL:
+      if( nVal!=0 ) return SQLITE_CORRUPT;
+      sqlite3_bind_null(pStmt, 1);
+      break;
+    default:
+      return SQLITE_CORRUPT;
+  }
+  if( e->codec && eType!=SQLITE_BLOB ) return SQLITE_CORRUPT;
+  if( sqlite3_step(pStmt)!=SQLITE_ROW ) return SQLITE_NOMEM;
+  e->pValue = sqlite3_column_value(pStmt, 0);
+  return SQLITE_OK;
+}
+
+/* The refresh state of an entry from a (score, attempts) reply pair. */
+static void entryRefreshState(CachierEntry *e, const redisReply *pScore,
+                              const redisReply *pAttempts){
+  if( pScore && pScore->type==REDIS_REPLY_STRING ){
+    e->refresh = 1;
+    e->retryAt = atof(pScore->str);
+  }
+  if( pAttempts && pAttempts->type==REDIS_REPLY_STRING ){
+    e->attempts = atoi(pAttempts->str);
+  }
+}
+
+static void entryReplyFree(RedisStore *s){
+  if( s->pValue ){
+    sqlite3_reset(s->pValue);
+    sqlite3_clear_bindings(s->pValue);
+  }
+  if( s->pEntryReply ) freeReplyObject(s->pEntryReply);
+  s->pEntryReply = 0;
+}
+
+/* ---------------------------------------------------------- the methods */
+
+static int redisLookup(CachierStore *pStore, const CachierKey *pKey,
+                       int flags, CachierEntry *pEntry, int *pFound){
+  RedisStore *s = (RedisStore*)pStore;
+  char *zBucket = bucketKey(s, pKey->zFn, pKey->iBase);
+  char *zRefresh = 0, *zAttempts = 0;
+  char zId[17];
+  RedisCmd cmd;
+  redisReply *pReply = 0;
+  const redisReply *pField, *pEntryBytes;
+  redisReply field;
+  int rc;
+  *pFound = 0;
+  entryReplyFree(s);
+  if( zBucket==0 ) return SQLITE_NOMEM;
+  if( s->pValue==0 && (s->pValue = valueStmt(s))==0 ){
+    sqlite3_free(zBucket);
+    return SQLITE_NOMEM;
+  }
+  noteFn(s, pKey->zFn);
+  if( flags & CACHIER_LOOKUP_REFRESH ){
+    zRefresh = fnKey(s, pKey->zFn, "refresh");
+    zAttempts = fnKey(s, pKey->zFn, "attempts");
+    scriptInit(&cmd);
+    redisCmdStr(&cmd, zBucket);
+    redisCmdStr(&cmd, zRefresh ? zRefresh : "");
+    redisCmdStr(&cmd, zAttempts ? zAttempts : "");
+    redisCmdArg(&cmd, pKey->aKey, (size_t)pKey->nKey);
+    redisCmdArg(&cmd, hexId(zId, pKey->iBase), 14);
+    rc = runScript(s, SCRIPT_LOOKUP, 3, &cmd, &pReply);
+  }else{
+    redisCmdInit(&cmd);
+    redisCmdStr(&cmd, "HGET");
+    redisCmdStr(&cmd, zBucket);
+    redisCmdArg(&cmd, pKey->aKey, (size_t)pKey->nKey);
+    rc = redisRun(&s->conn, &cmd, &pReply);
+    if( rc==SQLITE_ERROR ) setErr(s, "Redis error: %s", s->conn.zErr);
+  }
+  sqlite3_free(zBucket);
+  sqlite3_free(zRefresh);
+  sqlite3_free(zAttempts);
+  if( rc ) return rc;
+  s->pEntryReply = pReply;
+  if( pReply->type==REDIS_REPLY_NIL ) return SQLITE_OK;
+  /* The key itself, as the field it was found under. */
+  memset(&field, 0, sizeof(field));
+  field.type = REDIS_REPLY_STRING;
+  field.str = (char*)pKey->aKey;
+  field.len = (size_t)pKey->nKey;
+  pField = &field;
+  if( pReply->type==REDIS_REPLY_ARRAY && pReply->elements==3 ){
+    pEntryBytes = pReply->element[0];
+  }else{
+    pEntryBytes = pReply;
+  }
+  rc = entryDecode(s->pValue, pField, pEntryBytes, pKey->iBase, pEntry);
+  if( rc ){
+    /* Not an entry this build can read: a miss (the write replaces it). */
+    entryReplyFree(s);
+    return rc==SQLITE_CORRUPT ? SQLITE_OK : rc;
+  }
+  /* (e->zFn and e->aKey point at the caller's key, which outlives the
+  ** entry.) */
+  if( pReply->type==REDIS_REPLY_ARRAY ){
+    entryRefreshState(pEntry, pReply->element[1], pReply->element[2]);
+  }
+  *pFound = 1;
+  return SQLITE_OK;
+}
+
+static void redisLookupDone(CachierStore *pStore){
+  entryReplyFree((RedisStore*)pStore);
+}
+
+static int redisLookupLatest(CachierStore *pStore, const CachierKey *pKey,
+                             CachierEntry *pEntry, int *pFound){
+  /* (Redis has no snapshots: every read sees the latest.) */
+  return redisLookup(pStore, pKey, CACHIER_LOOKUP_CREATED
+                     | CACHIER_LOOKUP_REFRESH, pEntry, pFound);
+}
+
+/* Whether this connection holds the mark of iBase. */
+static int holdsMark(RedisStore *s, sqlite3_int64 iBase){
+  int i;
+  for(i=0; i<s->nHeld && i<MAX_HELD; i++){
+    if( s->aHeld[i]==iBase ) return 1;
+  }
+  return 0;
+}
+
+static int redisWrite(CachierStore *pStore, const CachierKey *pKey,
+                      const CachierWrite *w){
+  RedisStore *s = (RedisStore*)pStore;
+  char *zBucket = bucketKey(s, pKey->zFn, pKey->iBase);
+  char *zRefresh = fnKey(s, pKey->zFn, "refresh");
+  char *zAttempts = fnKey(s, pKey->zFn, "attempts");
+  char *zLock = lockKey(s, pKey->iBase);
+  unsigned char *aEntry = 0;
+  sqlite3_int64 nEntry = 0;
+  char zTtl[24], zId[17];
+  RedisCmd cmd;
+  redisReply *pReply = 0;
+  int rc = SQLITE_NOMEM;
+  if( zBucket && zRefresh && zAttempts && zLock ){
+    rc = entryEncode(w, &aEntry, &nEntry);
+  }
+  if( rc==SQLITE_OK ){
+    noteFn(s, pKey->zFn);
+    snprintf(zTtl, sizeof(zTtl), "%lld", w->ttl>0.0
+             ? (long long)((w->ttl + GRACE_SECONDS)*1000.0) : 0LL);
+    scriptInit(&cmd);
+    redisCmdStr(&cmd, zBucket);
+    redisCmdStr(&cmd, zRefresh);
+    redisCmdStr(&cmd, zAttempts);
+    redisCmdStr(&cmd, zLock);
+    redisCmdArg(&cmd, pKey->aKey, (size_t)pKey->nKey);
+    redisCmdArg(&cmd, aEntry, (size_t)nEntry);
+    redisCmdStr(&cmd, zTtl);
+    redisCmdStr(&cmd, holdsMark(s, pKey->iBase) ? s->zToken : "");
+    redisCmdArg(&cmd, hexId(zId, pKey->iBase), 14);
+    rc = runScript(s, SCRIPT_WRITE, 4, &cmd, &pReply);
+  }
+  if( rc==SQLITE_OK ){
+    if( pReply->type==REDIS_REPLY_INTEGER && pReply->integer==-1 ){
+      /* Our mark expired or was cleared: a newer value may be there. */
+      cachierLog(pStore->pCachier, "cachier: %s(): the in-flight mark's "
+                 "lease ended before the value was computed; not storing it "
+                 "over what may be newer", pKey->zFn);
+    }else if( pReply->type==REDIS_REPLY_INTEGER && pReply->integer==-2 ){
+      setErr(s, "%s", "256 keys share one key hash");
+      rc = SQLITE_FULL;
+    }
+    freeReplyObject(pReply);
+  }
+  sqlite3_free(aEntry);
+  sqlite3_free(zBucket);
+  sqlite3_free(zRefresh);
+  sqlite3_free(zAttempts);
+  sqlite3_free(zLock);
+  return rc;
+}
+
+static int redisMarkRefresh(CachierStore *pStore, sqlite3_int64 id){
+  RedisStore *s = (RedisStore*)pStore;
+  const char *zFn;
+  int iNext = 0, rc = SQLITE_OK;
+  char zId[17];
+  while( rc==SQLITE_OK && (zFn = fnOfId(s, id, &iNext))!=0 ){
+    char *zKey = fnKey(s, zFn, "refresh");
+    RedisCmd cmd;
+    redisReply *pReply = 0;
+    if( zKey==0 ) return SQLITE_NOMEM;
+    redisCmdInit(&cmd);
+    redisCmdStr(&cmd, "ZADD");
+    redisCmdStr(&cmd, zKey);
+    redisCmdStr(&cmd, "NX");
+    redisCmdStr(&cmd, "0");
+    redisCmdStr(&cmd, hexId(zId, id));
+    rc = redisRun(&s->conn, &cmd, &pReply);
+    if( pReply ) freeReplyObject(pReply);
+    sqlite3_free(zKey);
+  }
+  return rc;
+}
+
+/* zFn's entry ids marked and due at now, appended to *paId. */
+static int dueOf(RedisStore *s, const char *zFn, double now,
+                 sqlite3_int64 **paId, int *pnId){
+  char *zRefresh = fnKey(s, zFn, "refresh");
+  char *zAttempts = fnKey(s, zFn, "attempts");
+  char *zBucketPrefix = sqlite3_mprintf("%s:%s:", s->config.zPrefix, zFn);
+  char zNow[64];
+  RedisCmd cmd;
+  redisReply *pReply = 0;
+  size_t i;
+  int rc;
+  if( zRefresh==0 || zAttempts==0 || zBucketPrefix==0 ){
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  snprintf(zNow, sizeof(zNow), "%.6f", now);
+  scriptInit(&cmd);
+  redisCmdStr(&cmd, zRefresh);
+  redisCmdStr(&cmd, zAttempts);
+  redisCmdStr(&cmd, zNow);
+  redisCmdStr(&cmd, zBucketPrefix);
+  rc = runScript(s, SCRIPT_DUE, 2, &cmd, &pReply);
+  if( rc ) goto done;
+  if( pReply->type==REDIS_REPLY_ARRAY && pReply->elements>0 ){
+    sqlite3_int64 *aNew = sqlite3_realloc64(*paId,
+        (*pnId + pReply->elements)*sizeof(sqlite3_int64));
+    if( aNew==0 ){
+      rc = SQLITE_NOMEM;
+    }else{
+      *paId = aNew;
+      for(i=0; i<pReply->elements; i++){
+        redisReply *pId = pReply->element[i];
+        if( pId->type==REDIS_REPLY_STRING && pId->len==16 ){
+          aNew[(*pnId)++] = (sqlite3_int64)strtoull(pId->str, 0, 16);
+        }
+      }
+    }
+  }
+  freeReplyObject(pReply);
+done:
+  sqlite3_free(zRefresh);
+  sqlite3_free(zAttempts);
+  sqlite3_free(zBucketPrefix);
+  return rc;
+}
+
+/* SCAN every key matching zPattern (of type zType, NULL: any), calling
+** xKey on each; stops at the first error. */
+static int scanKeys(RedisStore *s, const char *zPattern, const char *zType,
+                    int (*xKey)(RedisStore*, const redisReply*, void*),
+                    void *pArg){
+  char zCursor[32] = "0";
+  int rc = SQLITE_OK;
+  do{
+    RedisCmd cmd;
+    redisReply *pReply = 0;
+    size_t i;
+    redisCmdInit(&cmd);
+    redisCmdStr(&cmd, "SCAN");
+    redisCmdStr(&cmd, zCursor);
+    redisCmdStr(&cmd, "MATCH");
+    redisCmdStr(&cmd, zPattern);
+    redisCmdStr(&cmd, "COUNT");
+    redisCmdStr(&cmd, "1000");
+    if( zType ){
+      redisCmdStr(&cmd, "TYPE");
+      redisCmdStr(&cmd, zType);
+    }
+    rc = redisRun(&s->conn, &cmd, &pReply);
+    if( rc ) break;
+    if( pReply->type!=REDIS_REPLY_ARRAY || pReply->elements!=2
+     || pReply->element[0]->type!=REDIS_REPLY_STRING
+     || pReply->element[1]->type!=REDIS_REPLY_ARRAY ){
+      freeReplyObject(pReply);
+      setErr(s, "%s", "unexpected SCAN reply");
+      return SQLITE_ERROR;
+    }
+    snprintf(zCursor, sizeof(zCursor), "%s", pReply->element[0]->str);
+    for(i=0; rc==SQLITE_OK && i<pReply->element[1]->elements; i++){
+      rc = xKey(s, pReply->element[1]->element[i], pArg);
+    }
+    freeReplyObject(pReply);
+  }while( rc==SQLITE_OK && strcmp(zCursor, "0")!=0 );
+  return rc;
+}
+
+/* The function name in key "P:FN:refresh" (sqlite3_malloc'ed), or NULL. */
+static char *fnOfFnKey(RedisStore *s, const redisReply *pKey,
+                       const char *zWhat){
+  size_t nP = strlen(s->config.zPrefix), nW = strlen(zWhat);
+  if( pKey->type!=REDIS_REPLY_STRING || pKey->len<nP+nW+3
+   || memcmp(pKey->str + pKey->len - nW, zWhat, nW)!=0
+   || pKey->str[pKey->len-nW-1]!=':' ){
+    return 0;
+  }
+  return sqlite3_mprintf("%.*s", (int)(pKey->len - nP - nW - 2),
+                         pKey->str + nP + 1);
+}
+
+typedef struct DueScan DueScan;
+struct DueScan { double now; sqlite3_int64 **paId; int *pnId; };
+
+static int dueKey(RedisStore *s, const redisReply *pKey, void *pArg){
+  DueScan *d = (DueScan*)pArg;
+  char *zFn = fnOfFnKey(s, pKey, "refresh");
+  int rc = SQLITE_OK;
+  if( zFn ){
+    noteFn(s, zFn);
+    rc = dueOf(s, zFn, d->now, d->paId, d->pnId);
+    sqlite3_free(zFn);
+  }
+  return rc;
+}
+
+static int redisRefreshDue(CachierStore *pStore, const char *zFn, double now,
+                           sqlite3_int64 **paId, int *pnId){
+  RedisStore *s = (RedisStore*)pStore;
+  int rc;
+  *paId = 0;
+  *pnId = 0;
+  if( zFn ){
+    noteFn(s, zFn);
+    rc = dueOf(s, zFn, now, paId, pnId);
+  }else{
+    char *zPat = globEscape(s->config.zPrefix);
+    char *zMatch = zPat ? sqlite3_mprintf("%s:*:refresh", zPat) : 0;
+    DueScan d;
+    d.now = now;
+    d.paId = paId;
+    d.pnId = pnId;
+    rc = zMatch ? scanKeys(s, zMatch, "zset", dueKey, &d) : SQLITE_NOMEM;
+    sqlite3_free(zPat);
+    sqlite3_free(zMatch);
+  }
+  if( rc ){
+    sqlite3_free(*paId);
+    *paId = 0;
+    *pnId = 0;
+  }
+  return rc;
+}
+
+static int redisGet(CachierStore *pStore, sqlite3_int64 id, CachierEntry *e,
+                    int *pFound){
+  RedisStore *s = (RedisStore*)pStore;
+  const char *zFn;
+  int iNext = 0, rc = SQLITE_OK;
+  sqlite3_int64 iBase = id & ~(sqlite3_int64)0xff;
+  *pFound = 0;
+  entryReplyFree(s);
+  if( s->pValue==0 && (s->pValue = valueStmt(s))==0 ) return SQLITE_NOMEM;
+  while( rc==SQLITE_OK && !*pFound && (zFn = fnOfId(s, id, &iNext))!=0 ){
+    char *zBucket = bucketKey(s, zFn, iBase);
+    char *zRefresh = fnKey(s, zFn, "refresh");
+    char *zAttempts = fnKey(s, zFn, "attempts");
+    char zSlot[8], zId[17];
+    RedisCmd cmd;
+    redisReply *pReply = 0;
+    if( zBucket && zRefresh && zAttempts ){
+      snprintf(zSlot, sizeof(zSlot), "%d", (int)(id & 0xff));
+      scriptInit(&cmd);
+      redisCmdStr(&cmd, zBucket);
+      redisCmdStr(&cmd, zRefresh);
+      redisCmdStr(&cmd, zAttempts);
+      redisCmdStr(&cmd, zSlot);
+      redisCmdStr(&cmd, hexId(zId, id));
+      rc = runScript(s, SCRIPT_GET, 3, &cmd, &pReply);
+    }else{
+      rc = SQLITE_NOMEM;
+    }
+    sqlite3_free(zBucket);
+    sqlite3_free(zRefresh);
+    sqlite3_free(zAttempts);
+    if( rc==SQLITE_OK && pReply->type==REDIS_REPLY_ARRAY
+     && pReply->elements==4 ){
+      s->pEntryReply = pReply;
+      if( entryDecode(s->pValue, pReply->element[0], pReply->element[1],
+                      iBase, e)==SQLITE_OK
+       && strcmp(e->zFn, zFn)==0 ){
+        entryRefreshState(e, pReply->element[2], pReply->element[3]);
+        *pFound = 1;
+      }else{
+        entryReplyFree(s);
+      }
+    }else if( pReply ){
+      freeReplyObject(pReply);
+    }
+  }
+  return rc;
+}
+
+static int redisRefreshFailed(CachierStore *pStore, sqlite3_int64 id,
+                              int attempts, double retryAt){
+  RedisStore *s = (RedisStore*)pStore;
+  const char *zFn;
+  int iNext = 0, rc = SQLITE_OK;
+  while( rc==SQLITE_OK && (zFn = fnOfId(s, id, &iNext))!=0 ){
+    char *zRefresh = fnKey(s, zFn, "refresh");
+    char *zAttempts = fnKey(s, zFn, "attempts");
+    char zId[17], zScore[64], zN[16];
+    RedisCmd aCmd[2];
+    redisReply *apReply[2];
+    if( zRefresh && zAttempts ){
+      hexId(zId, id);
+      snprintf(zScore, sizeof(zScore), "%.6f", retryAt);
+      snprintf(zN, sizeof(zN), "%d", attempts);
+      redisCmdInit(&aCmd[0]);
+      redisCmdStr(&aCmd[0], "ZADD");
+      redisCmdStr(&aCmd[0], zRefresh);
+      redisCmdStr(&aCmd[0], "XX");
+      redisCmdStr(&aCmd[0], zScore);
+      redisCmdStr(&aCmd[0], zId);
+      redisCmdInit(&aCmd[1]);
+      redisCmdStr(&aCmd[1], "HSET");
+      redisCmdStr(&aCmd[1], zAttempts);
+      redisCmdStr(&aCmd[1], zId);
+      redisCmdStr(&aCmd[1], zN);
+      rc = redisRoundTrip(&s->conn, 2, aCmd, apReply);
+      if( rc==SQLITE_OK ){
+        freeReplyObject(apReply[0]);
+        freeReplyObject(apReply[1]);
+      }
+    }else{
+      rc = SQLITE_NOMEM;
+    }
+    sqlite3_free(zRefresh);
+    sqlite3_free(zAttempts);
+  }
+  return rc;
+}
+
+static int redisDelete(CachierStore *pStore, sqlite3_int64 id){
+  RedisStore *s = (RedisStore*)pStore;
+  const char *zFn;
+  int iNext = 0, rc = SQLITE_OK, bGone = 0;
+  while( rc==SQLITE_OK && !bGone && (zFn = fnOfId(s, id, &iNext))!=0 ){
+    char *zBucket = bucketKey(s, zFn, id & ~(sqlite3_int64)0xff);
+    char *zRefresh = fnKey(s, zFn, "refresh");
+    char *zAttempts = fnKey(s, zFn, "attempts");
+    char zSlot[8], zId[17];
+    RedisCmd cmd;
+    redisReply *pReply = 0;
+    if( zBucket && zRefresh && zAttempts ){
+      snprintf(zSlot, sizeof(zSlot), "%d", (int)(id & 0xff));
+      scriptInit(&cmd);
+      redisCmdStr(&cmd, zBucket);
+      redisCmdStr(&cmd, zRefresh);
+      redisCmdStr(&cmd, zAttempts);
+      redisCmdStr(&cmd, zSlot);
+      redisCmdStr(&cmd, hexId(zId, id));
+      rc = runScript(s, SCRIPT_DELETE, 3, &cmd, &pReply);
+    }else{
+      rc = SQLITE_NOMEM;
+    }
+    if( rc==SQLITE_OK ){
+      bGone = pReply->type==REDIS_REPLY_INTEGER && pReply->integer>0;
+      freeReplyObject(pReply);
+    }
+    sqlite3_free(zBucket);
+    sqlite3_free(zRefresh);
+    sqlite3_free(zAttempts);
+  }
+  return rc;
+}
+
+/* ---------------------------------------------------------------- scans */
+
+typedef struct RedisScan RedisScan;
+struct RedisScan {
+  RedisStore *s;
+  char *zFn;                  /* only this function's entries; NULL: all */
+  char **azKey;               /* bucket keys, sorted, without repeats */
+  int nKey, nKeyAlloc, iKey;  /* iKey: first not yet read */
+  redisReply *apBatch[SCAN_BATCH];  /* HGETALL of the keys before iKey */
+  sqlite3_int64 aBase[SCAN_BATCH];
+  const char *azBatchFn[SCAN_BATCH];
+  int nBatch, iBatch;
+  size_t iElem;
+  sqlite3_stmt *pValue;
+  char *zStateFn;             /* whose refresh state is loaded */
+  redisReply *pRefresh, *pAttempts;
+};
+
+/* The function of bucket key pKey, or NULL if it is not one ("P:FN:" and
+** 16 hex digits). */
+static char *fnOfBucketKey(RedisStore *s, const char *z, size_t n){
+  size_t nP = strlen(s->config.zPrefix), i;
+  if( n<nP+19 || memcmp(z, s->config.zPrefix, nP)!=0 || z[nP]!=':'
+   || z[n-17]!=':' ){
+    return 0;
+  }
+  for(i=n-16; i<n; i++){
+    if( !((z[i]>='0' && z[i]<='9') || (z[i]>='a' && z[i]<='f')) ) return 0;
+  }
+  if( n-17-nP-1==4 && memcmp(z+nP+1, "lock", 4)==0 ) return 0;
+  return sqlite3_mprintf("%.*s", (int)(n-17-nP-1), z+nP+1);
+}
+
+static int scanAddKey(RedisStore *s, const redisReply *pKey, void *pArg){
+  RedisScan *pScan = (RedisScan*)pArg;
+  char *zFn;
+  if( pKey->type!=REDIS_REPLY_STRING ) return SQLITE_OK;
+  zFn = fnOfBucketKey(s, pKey->str, pKey->len);
+  if( zFn==0 ) return SQLITE_OK;
+  if( pScan->zFn && strcmp(zFn, pScan->zFn)!=0 ){
+    sqlite3_free(zFn);
+    return SQLITE_OK;
+  }
+  sqlite3_free(zFn);
+  if( pScan->nKey==pScan->nKeyAlloc ){
+    int nNew = pScan->nKeyAlloc ? pScan->nKeyAlloc*2 : 64;
+    char **aNew = sqlite3_realloc64(pScan->azKey, nNew*sizeof(char*));
+    if( aNew==0 ) return SQLITE_NOMEM;
+    pScan->azKey = aNew;
+    pScan->nKeyAlloc = nNew;
+  }
+  pScan->azKey[pScan->nKey] = sqlite3_mprintf("%.*s", (int)pKey->len,
+                                              pKey->str);
+  if( pScan->azKey[pScan->nKey]==0 ) return SQLITE_NOMEM;
+  pScan->nKey++;
+  return SQLITE_OK;
+}
+
+static int cmpStr(const void *a, const void *b){
+  return strcmp(*(char*const*)a, *(char*const*)b);
+}
+
+static void scanBatchFree(RedisScan *pScan){
+  int i;
+  for(i=0; i<pScan->nBatch; i++){
+    freeReplyObject(pScan->apBatch[i]);
+    sqlite3_free((char*)pScan->azBatchFn[i]);
+  }
+  pScan->nBatch = pScan->iBatch = 0;
+  pScan->iElem = 0;
+}
+
+static void redisScanClose(CachierScan *p){
+  RedisScan *pScan = (RedisScan*)p;
+  int i;
+  if( pScan==0 ) return;
+  scanBatchFree(pScan);
+  for(i=0; i<pScan->nKey; i++) sqlite3_free(pScan->azKey[i]);
+  sqlite3_free(pScan->azKey);
+  sqlite3_finalize(pScan->pValue);
+  if( pScan->pRefresh ) freeReplyObject(pScan->pRefresh);
+  if( pScan->pAttempts ) freeReplyObject(pScan->pAttempts);
+  sqlite3_free(pScan->zStateFn);
+  sqlite3_free(pScan->zFn);
+  sqlite3_free(pScan);
+}
+
+static int redisScanOpen(CachierStore *pStore, const char *zFn,
+                         CachierScan **ppScan){
+  RedisStore *s = (RedisStore*)pStore;
+  RedisScan *pScan = sqlite3_malloc(sizeof(*pScan));
+  char *zPrefix, *zMatch = 0;
+  int rc, i, j;
+  *ppScan = 0;
+  if( pScan==0 ) return SQLITE_NOMEM;
+  memset(pScan, 0, sizeof(*pScan));
+  pScan->s = s;
+  zPrefix = globEscape(s->config.zPrefix);
+  if( zFn ){
+    char *zFnPat = globEscape(zFn);
+    noteFn(s, zFn);
+    pScan->zFn = sqlite3_mprintf("%s", zFn);
+    if( zFnPat && zPrefix ){
+      zMatch = sqlite3_mprintf("%s:%s:????????????????", zPrefix, zFnPat);
+    }
+    sqlite3_free(zFnPat);
+  }else if( zPrefix ){
+    zMatch = sqlite3_mprintf("%s:*", zPrefix);
+  }
+  sqlite3_free(zPrefix);
+  pScan->pValue = valueStmt(s);
+  rc = zMatch && pScan->pValue && (zFn==0 || pScan->zFn)
+     ? scanKeys(s, zMatch, "hash", scanAddKey, pScan) : SQLITE_NOMEM;
+  sqlite3_free(zMatch);
+  if( rc ){
+    redisScanClose((CachierScan*)pScan);
+    return rc;
+  }
+  /* SCAN may return a key twice. */
+  qsort(pScan->azKey, pScan->nKey, sizeof(char*), cmpStr);
+  for(i=j=0; i<pScan->nKey; i++){
+    if( j>0 && strcmp(pScan->azKey[j-1], pScan->azKey[i])==0 ){
+      sqlite3_free(pScan->azKey[i]);
+    }else{
+      pScan->azKey[j++] = pScan->azKey[i];
+    }
+  }
+  pScan->nKey = j;
+  *ppScan = (CachierScan*)pScan;
+  return SQLITE_OK;
+}
+
+/* Read the next batch of buckets. */
+static int scanLoadBatch(RedisScan *pScan){
+  RedisCmd aCmd[SCAN_BATCH];
+  int n = 0, rc, i;
+  scanBatchFree(pScan);
+  while( n<SCAN_BATCH && pScan->iKey<pScan->nKey ){
+    const char *zKey = pScan->azKey[pScan->iKey++];
+    size_t nKey = strlen(zKey);
+    redisCmdInit(&aCmd[n]);
+    redisCmdStr(&aCmd[n], "HGETALL");
+    redisCmdStr(&aCmd[n], zKey);
+    pScan->aBase[n] = (sqlite3_int64)strtoull(zKey + nKey - 16, 0, 16);
+    pScan->azBatchFn[n] = fnOfBucketKey(pScan->s, zKey, nKey);
+    n++;
+  }
+  rc = redisRoundTrip(&pScan->s->conn, n, aCmd, pScan->apBatch);
+  if( rc ){
+    for(i=0; i<n; i++) sqlite3_free((char*)pScan->azBatchFn[i]);
+    return rc;
+  }
+  pScan->nBatch = n;
+  return SQLITE_OK;
+}
+
+/* Load zFn's refresh state for the entries about to be listed. */
+static int scanLoadState(RedisScan *pScan, const char *zFn){
+  RedisStore *s = pScan->s;
+  RedisCmd aCmd[2];
+  redisReply *apReply[2];
+  char *zRefresh, *zAttempts;
+  int rc;
+  if( pScan->zStateFn && strcmp(pScan->zStateFn, zFn)==0 ) return SQLITE_OK;
+  if( pScan->pRefresh ) freeReplyObject(pScan->pRefresh);
+  if( pScan->pAttempts ) freeReplyObject(pScan->pAttempts);
+  pScan->pRefresh = pScan->pAttempts = 0;
+  sqlite3_free(pScan->zStateFn);
+  pScan->zStateFn = sqlite3_mprintf("%s", zFn);
+  zRefresh = fnKey(s, zFn, "refresh");
+  zAttempts = fnKey(s, zFn, "attempts");
+  if( pScan->zStateFn==0 || zRefresh==0 || zAttempts==0 ){
+    rc = SQLITE_NOMEM;
+  }else{
+    redisCmdInit(&aCmd[0]);
+    redisCmdStr(&aCmd[0], "ZRANGE");
+    redisCmdStr(&aCmd[0], zRefresh);
+    redisCmdStr(&aCmd[0], "0");
+    redisCmdStr(&aCmd[0], "-1");
+    redisCmdStr(&aCmd[0], "WITHSCORES");
+    redisCmdInit(&aCmd[1]);
+    redisCmdStr(&aCmd[1], "HGETALL");
+    redisCmdStr(&aCmd[1], zAttempts);
+    rc = redisRoundTrip(&s->conn, 2, aCmd, apReply);
+    if( rc==SQLITE_OK ){
+      pScan->pRefresh = apReply[0];
+      pScan->pAttempts = apReply[1];
+    }
+  }
+  sqlite3_free(zRefresh);
+  sqlite3_free(zAttempts);
+  return rc;
+}
+
+/* The value after member zId in a flat [member, value, ...] reply. */
+static const redisReply *pairValue(const redisReply *pList, const char *zId){
+  size_t i;
+  if( pList==0 || pList->type!=REDIS_REPLY_ARRAY ) return 0;
+  for(i=0; i+1<pList->elements; i+=2){
+    const redisReply *pM = pList->element[i];
+    if( pM->type==REDIS_REPLY_STRING && pM->len==16
+     && memcmp(pM->str, zId, 16)==0 ){
+      return pList->element[i+1];
+    }
+  }
+  return 0;
+}
+
+static int redisScanNext(CachierScan *p, CachierEntry *e, int *pEof){
+  RedisScan *pScan = (RedisScan*)p;
+  for(;;){
+    redisReply *pB;
+    const char *zFn;
+    if( pScan->iBatch>=pScan->nBatch ){
+      int rc;
+      if( pScan->iKey>=pScan->nKey ){
+        *pEof = 1;
+        return SQLITE_OK;
+      }
+      rc = scanLoadBatch(pScan);
+      if( rc ) return rc;
+      continue;
+    }
+    pB = pScan->apBatch[pScan->iBatch];
+    zFn = pScan->azBatchFn[pScan->iBatch];
+    if( pB->type!=REDIS_REPLY_ARRAY || zFn==0
+     || pScan->iElem+1>=pB->elements ){
+      pScan->iBatch++;
+      pScan->iElem = 0;
+      continue;
+    }
+    pScan->iElem += 2;
+    if( entryDecode(pScan->pValue, pB->element[pScan->iElem-2],
+                    pB->element[pScan->iElem-1], pScan->aBase[pScan->iBatch],
+                    e)==SQLITE_OK
+     && strcmp(e->zFn, zFn)==0 ){
+      char zId[17];
+      int rc = scanLoadState(pScan, zFn);
+      if( rc ) return rc;
+      hexId(zId, e->id);
+      entryRefreshState(e, pairValue(pScan->pRefresh, zId),
+                        pairValue(pScan->pAttempts, zId));
+      noteFn(pScan->s, zFn);
+      *pEof = 0;
+      return SQLITE_OK;
+    }
+    /* (Not an entry of this layout, or under a foreign key: skipped.) */
+  }
+}
+
+/* ------------------------------------------------ whole-store operations */
+
+/* Call xEntry on each entry of zFn (of all functions if NULL). */
+static int forEachEntry(RedisStore *s, const char *zFn,
+                        int (*xEntry)(const CachierEntry*, void*),
+                        void *pArg){
+  CachierScan *pScan = 0;
+  CachierEntry e;
+  int rc = redisScanOpen(&s->base, zFn, &pScan), bEof = 0;
+  while( rc==SQLITE_OK ){
+    rc = redisScanNext(pScan, &e, &bEof);
+    if( rc || bEof ) break;
+    rc = xEntry(&e, pArg);
+  }
+  redisScanClose(pScan);
+  return rc;
+}
+
+static sqlite3_int64 storedBytes(const CachierEntry *e){
+  return e->codec ? sqlite3_value_bytes(e->pValue) : e->nBytes;
+}
+
+typedef struct Totals Totals;
+struct Totals { StoreTotal *a; int n; double *aComputeNs; };
+
+static int totalsEntry(const CachierEntry *e, void *pArg){
+  Totals *t = (Totals*)pArg;
+  int i;
+  for(i=0; i<t->n && strcmp(t->a[i].zFn, e->zFn)!=0; i++){}
+  if( i==t->n ){
+    StoreTotal *aNew = sqlite3_realloc64(t->a, (t->n+1)*sizeof(StoreTotal));
+    double *aNs = sqlite3_realloc64(t->aComputeNs, (t->n+1)*sizeof(double));
+    if( aNew ) t->a = aNew;
+    if( aNs ) t->aComputeNs = aNs;
+    if( aNew==0 || aNs==0 ) return SQLITE_NOMEM;
+    memset(&aNew[i], 0, sizeof(StoreTotal));
+    aNs[i] = 0.0;
+    aNew[i].zFn = sqlite3_mprintf("%s", e->zFn);
+    if( aNew[i].zFn==0 ) return SQLITE_NOMEM;
+    t->n++;
+  }
+  t->a[i].nEntries++;
+  t->a[i].nBytes += e->nBytes;
+  t->a[i].nStoredBytes += storedBytes(e);
+  t->aComputeNs[i] += (double)e->computeNs;
+  return SQLITE_OK;
+}
+
+static int redisTotals(CachierStore *pStore, const char *zFn,
+                       StoreTotal **paTotal, int *pnTotal){
+  Totals t;
+  int rc, i;
+  memset(&t, 0, sizeof(t));
+  rc = forEachEntry((RedisStore*)pStore, zFn, totalsEntry, &t);
+  for(i=0; i<t.n; i++){
+    t.a[i].avgComputeSeconds = t.aComputeNs[i]*1e-9/(double)t.a[i].nEntries;
+  }
+  sqlite3_free(t.aComputeNs);
+  if( rc ){
+    storeFreeTotals(t.a, t.n);
+    t.a = 0;
+    t.n = 0;
+  }
+  *paTotal = t.a;
+  *pnTotal = t.n;
+  return rc;
+}
+
+/* Entries collected for eviction or deletion. */
+typedef struct Picked Picked;
+struct Picked {
+  EvictCandidate c;
+  double created;
+  double costPerByte;
+};
+typedef struct PickList PickList;
+struct PickList {
+  Picked *a;
+  int n, nAlloc;
+  int bNames;                 /* keep each entry's function name */
+  double before;              /* only entries created before (or all) */
+  double staleBefore;
+};
+
+static int pickEntry(const CachierEntry *e, void *pArg){
+  PickList *l = (PickList*)pArg;
+  Picked *pP;
+  if( e->created>=l->before ) return SQLITE_OK;
+  if( l->n==l->nAlloc ){
+    int nNew = l->nAlloc ? l->nAlloc*2 : 64;
+    Picked *aNew = sqlite3_realloc64(l->a, nNew*sizeof(Picked));
+    if( aNew==0 ) return SQLITE_NOMEM;
+    l->a = aNew;
+    l->nAlloc = nNew;
+  }
+  pP = &l->a[l->n];
+  memset(pP, 0, sizeof(*pP));
+  pP->c.id = e->id;
+  pP->c.nStored = storedBytes(e);
+  pP->c.bStale = e->created < l->staleBefore;
+  pP->created = e->created;
+  pP->costPerByte = (double)e->computeNs
+                  / (double)(pP->c.nStored>1 ? pP->c.nStored : 1);
+  pP->c.zFn = sqlite3_mprintf("%s", e->zFn);   /* (freed unless kept) */
+  if( pP->c.zFn==0 ) return SQLITE_NOMEM;
+  l->n++;
+  return SQLITE_OK;
+}
+
+static void pickListFree(PickList *l){
+  int i;
+  for(i=0; i<l->n; i++) sqlite3_free(l->a[i].c.zFn);
+  sqlite3_free(l->a);
+  memset(l, 0, sizeof(*l));
+}
+
+static int cmpLru(const void *pA, const void *pB){
+  const Picked *a = (const Picked*)pA, *b = (const Picked*)pB;
+  if( a->c.bStale!=b->c.bStale ) return b->c.bStale - a->c.bStale;
+  return a->created<b->created ? -1 : a->created>b->created;
+}
+static int cmpCost(const void *pA, const void *pB){
+  const Picked *a = (const Picked*)pA, *b = (const Picked*)pB;
+  if( a->c.bStale!=b->c.bStale ) return b->c.bStale - a->c.bStale;
+  if( a->costPerByte!=b->costPerByte ) return a->costPerByte<b->costPerByte ? -1 : 1;
+  return a->created<b->created ? -1 : a->created>b->created;
+}
+
+static int redisEvictionCandidates(CachierStore *pStore, const char *zFn,
+                                   int ePolicy, double staleBefore, int nMax,
+                                   EvictCandidate **paCand, int *pnCand){
+  PickList l;
+  EvictCandidate *aCand;
+  int rc, i, n;
+  memset(&l, 0, sizeof(l));
+  l.before = 1e300;
+  l.staleBefore = staleBefore;
+  *paCand = 0;
+  *pnCand = 0;
+  rc = forEachEntry((RedisStore*)pStore, zFn, pickEntry, &l);
+  if( rc ){
+    pickListFree(&l);
+    return rc;
+  }
+  qsort(l.a, l.n, sizeof(Picked), ePolicy==EVICT_COST ? cmpCost : cmpLru);
+  n = l.n<nMax ? l.n : nMax;
+  aCand = sqlite3_malloc64(sizeof(EvictCandidate)*(n>0 ? n : 1));
+  if( aCand==0 ){
+    pickListFree(&l);
+    return SQLITE_NOMEM;
+  }
+  for(i=0; i<n; i++){
+    aCand[i] = l.a[i].c;
+    if( zFn ){
+      sqlite3_free(aCand[i].zFn);
+      aCand[i].zFn = 0;
+    }
+    l.a[i].c.zFn = 0;
+  }
+  pickListFree(&l);
+  *paCand = aCand;
+  *pnCand = n;
+  return SQLITE_OK;
+}
+
+static int redisDeleteOlder(CachierStore *pStore, const char *zFn,
+                            double before, sqlite3_int64 *pnDeleted){
+  PickList l;
+  int rc, i;
+  memset(&l, 0, sizeof(l));
+  l.before = before;
+  l.staleBefore = -1e300;
+  *pnDeleted = 0;
+  rc = forEachEntry((RedisStore*)pStore, zFn, pickEntry, &l);
+  for(i=0; rc==SQLITE_OK && i<l.n; i++){
+    rc = redisDelete(pStore, l.a[i].c.id);
+    if( rc==SQLITE_OK ) (*pnDeleted)++;
+  }
+  pickListFree(&l);
+  return rc;
+}
+
+/* Keys to delete, with the entries they hold. */
+typedef struct ClearList ClearList;
+struct ClearList { char **az; int n, nAlloc; int bAll; };
+
+static int clearAdd(ClearList *c, const char *z, size_t n){
+  if( c->n==c->nAlloc ){
+    int nNew = c->nAlloc ? c->nAlloc*2 : 64;
+    char **aNew = sqlite3_realloc64(c->az, nNew*sizeof(char*));
+    if( aNew==0 ) return SQLITE_NOMEM;
+    c->az = aNew;
+    c->nAlloc = nNew;
+  }
+  c->az[c->n] = sqlite3_mprintf("%.*s", (int)n, z);
+  if( c->az[c->n]==0 ) return SQLITE_NOMEM;
+  c->n++;
+  return SQLITE_OK;
+}
+
+static int clearKey(RedisStore *s, const redisReply *pKey, void *pArg){
+  ClearList *c = (ClearList*)pArg;
+  char *zFn;
+  if( pKey->type!=REDIS_REPLY_STRING ) return SQLITE_OK;
+  zFn = fnOfBucketKey(s, pKey->str, pKey->len);
+  if( zFn==0 ) return SQLITE_OK;
+  sqlite3_free(zFn);
+  return clearAdd(c, pKey->str, pKey->len);
+}
+static int clearStateKey(RedisStore *s, const redisReply *pKey, void *pArg){
+  char *zFn = fnOfFnKey(s, pKey, "refresh");
+  if( zFn==0 ) zFn = fnOfFnKey(s, pKey, "attempts");
+  if( zFn==0 ) return SQLITE_OK;
+  sqlite3_free(zFn);
+  return clearAdd((ClearList*)pArg, pKey->str, pKey->len);
+}
+
+/* Count the entries of buckets az[] and UNLINK every key in az[]. */
+static int unlinkKeys(RedisStore *s, char **az, int n,
+                      sqlite3_int64 *pnEntries){
+  int i = 0, rc = SQLITE_OK;
+  while( rc==SQLITE_OK && i<n ){
+    RedisCmd aCmd[SCAN_BATCH+1];
+    redisReply *apReply[SCAN_BATCH+1];
+    int k = 0, j;
+    redisCmdInit(&aCmd[SCAN_BATCH]);
+    redisCmdStr(&aCmd[SCAN_BATCH], "UNLINK");
+    while( k<SCAN_BATCH && k<REDIS_MAX_ARGS-1 && i<n ){
+      redisCmdInit(&aCmd[k]);
+      redisCmdStr(&aCmd[k], "HLEN");
+      redisCmdStr(&aCmd[k], az[i]);
+      redisCmdStr(&aCmd[SCAN_BATCH], az[i]);
+      k++;
+      i++;
+    }
+    aCmd[k] = aCmd[SCAN_BATCH];
+    rc = redisRoundTrip(&s->conn, k+1, aCmd, apReply);
+    if( rc ) break;
+    for(j=0; j<=k; j++){
+      if( j<k && pnEntries && apReply[j]->type==REDIS_REPLY_INTEGER ){
+        *pnEntries += apReply[j]->integer;
+      }
+      freeReplyObject(apReply[j]);
+    }
+  }
+  return rc;
+}
+
+static int redisClear(CachierStore *pStore, const char *zFn,
+                      sqlite3_int64 *pnDeleted){
+  RedisStore *s = (RedisStore*)pStore;
+  ClearList buckets, state;
+  char *zPrefix = globEscape(s->config.zPrefix), *zMatch = 0, *zStateMatch = 0;
+  int rc, i;
+  memset(&buckets, 0, sizeof(buckets));
+  memset(&state, 0, sizeof(state));
+  *pnDeleted = 0;
+  if( zFn ){
+    char *zFnPat = globEscape(zFn);
+    if( zPrefix && zFnPat ){
+      zMatch = sqlite3_mprintf("%s:%s:????????????????", zPrefix, zFnPat);
+      zStateMatch = sqlite3_mprintf("%s:%s:*", zPrefix, zFnPat);
+    }
+    sqlite3_free(zFnPat);
+  }else if( zPrefix ){
+    zMatch = sqlite3_mprintf("%s:*", zPrefix);
+    zStateMatch = sqlite3_mprintf("%s:*", zPrefix);
+  }
+  sqlite3_free(zPrefix);
+  rc = zMatch && zStateMatch ? scanKeys(s, zMatch, "hash", clearKey, &buckets)
+                             : SQLITE_NOMEM;
+  if( rc==SQLITE_OK ){
+    rc = scanKeys(s, zStateMatch, 0, clearStateKey, &state);
+  }
+  /* Only the keys of zFn itself (another function's name may begin with
+  ** zFn and a colon). */
+  if( zFn ){
+    for(i=0; i<buckets.n; i++){
+      char *zOf = fnOfBucketKey(s, buckets.az[i], strlen(buckets.az[i]));
+      if( zOf==0 || strcmp(zOf, zFn)!=0 ) buckets.az[i][0] = 0;
+      sqlite3_free(zOf);
+    }
+    for(i=0; i<state.n; i++){
+      char *zR = fnKey(s, zFn, "refresh"), *zA = fnKey(s, zFn, "attempts");
+      if( zR==0 || zA==0 || (strcmp(state.az[i], zR)!=0
+                             && strcmp(state.az[i], zA)!=0) ){
+        state.az[i][0] = 0;
+      }
+      sqlite3_free(zR);
+      sqlite3_free(zA);
+    }
+  }
+  /* (Drop the keys set aside above.) */
+  for(i=0; i<buckets.n; ){
+    if( buckets.az[i][0]==0 ){
+      sqlite3_free(buckets.az[i]);
+      buckets.az[i] = buckets.az[--buckets.n];
+    }else{
+      i++;
+    }
+  }
+  for(i=0; i<state.n; ){
+    if( state.az[i][0]==0 ){
+      sqlite3_free(state.az[i]);
+      state.az[i] = state.az[--state.n];
+    }else{
+      i++;
+    }
+  }
+  if( rc==SQLITE_OK ) rc = unlinkKeys(s, buckets.az, buckets.n, pnDeleted);
+  if( rc==SQLITE_OK ) rc = unlinkKeys(s, state.az, state.n, 0);
+  for(i=0; i<buckets.n; i++) sqlite3_free(buckets.az[i]);
+  for(i=0; i<state.n; i++) sqlite3_free(state.az[i]);
+  sqlite3_free(buckets.az);
+  sqlite3_free(state.az);
+  sqlite3_free(zMatch);
+  sqlite3_free(zStateMatch);
+  return rc;
+}
+
+/* ----------------------------------------------------------- dictionaries */
+
+static int redisDictLatest(CachierStore *pStore, const char *zFn,
+                           sqlite3_int64 *piId, unsigned *pZstdId){
+  RedisStore *s = (RedisStore*)pStore;
+  char *zDicts = fnKey(s, zFn, "dicts"), *zDict = 0;
+  RedisCmd cmd;
+  redisReply *pReply = 0;
+  int rc;
+  *piId = 0;
+  *pZstdId = 0;
+  if( zDicts==0 ) return SQLITE_NOMEM;
+  redisCmdInit(&cmd);
+  redisCmdStr(&cmd, "ZREVRANGE");
+  redisCmdStr(&cmd, zDicts);
+  redisCmdStr(&cmd, "0");
+  redisCmdStr(&cmd, "0");
+  rc = redisRun(&s->conn, &cmd, &pReply);
+  sqlite3_free(zDicts);
+  if( rc ) return SQLITE_OK;          /* unreachable: no dictionary */
+  if( pReply->type==REDIS_REPLY_ARRAY && pReply->elements==1
+   && pReply->element[0]->type==REDIS_REPLY_STRING ){
+    sqlite3_int64 iId = strtoll(pReply->element[0]->str, 0, 10);
+    zDict = sqlite3_mprintf("%s:dict:%lld", s->config.zPrefix, iId);
+    freeReplyObject(pReply);
+    pReply = 0;
+    if( zDict==0 ) return SQLITE_NOMEM;
+    redisCmdInit(&cmd);
+    redisCmdStr(&cmd, "GETRANGE");
+    redisCmdStr(&cmd, zDict);
+    redisCmdStr(&cmd, "4");
+    redisCmdStr(&cmd, "7");
+    if( redisRun(&s->conn, &cmd, &pReply)==SQLITE_OK
+     && pReply->type==REDIS_REPLY_STRING && pReply->len==4 ){
+      const unsigned char *a = (const unsigned char*)pReply->str;
+      *piId = iId;
+      *pZstdId = (unsigned)a[0] | (unsigned)a[1]<<8 | (unsigned)a[2]<<16
+               | (unsigned)a[3]<<24;
+    }
+    sqlite3_free(zDict);
+  }
+  if( pReply ) freeReplyObject(pReply);
+  return SQLITE_OK;
+}
+
+static int redisDictLoad(CachierStore *pStore, sqlite3_int64 iId,
+                         void **ppDict, sqlite3_int64 *pnDict){
+  RedisStore *s = (RedisStore*)pStore;
+  char *zDict = sqlite3_mprintf("%s:dict:%lld", s->config.zPrefix, iId);
+  RedisCmd cmd;
+  redisReply *pReply = 0;
+  int rc;
+  *ppDict = 0;
+  *pnDict = 0;
+  if( zDict==0 ) return SQLITE_NOMEM;
+  redisCmdInit(&cmd);
+  redisCmdStr(&cmd, "GET");
+  redisCmdStr(&cmd, zDict);
+  rc = redisRun(&s->conn, &cmd, &pReply);
+  sqlite3_free(zDict);
+  if( rc ) return rc;
+  if( pReply->type==REDIS_REPLY_STRING && pReply->len>0 ){
+    void *a = sqlite3_malloc64(pReply->len);
+    if( a ){
+      memcpy(a, pReply->str, pReply->len);
+      *ppDict = a;
+      *pnDict = (sqlite3_int64)pReply->len;
+    }else{
+      rc = SQLITE_NOMEM;
+    }
+  }
+  freeReplyObject(pReply);
+  return rc;
+}
+
+static int redisDictAdd(CachierStore *pStore, const char *zFn,
+                        const void *aDict, sqlite3_int64 nDict, int nSample,
+                        double created, sqlite3_int64 *piId){
+  RedisStore *s = (RedisStore*)pStore;
+  char *zSeq = sqlite3_mprintf("%s:dict-seq", s->config.zPrefix);
+  char *zDicts = fnKey(s, zFn, "dicts"), *zDict = 0;
+  char zId[24];
+  RedisCmd aCmd[2];
+  redisReply *pReply = 0, *apReply[2];
+  int rc;
+  (void)nSample; (void)created;
+  *piId = 0;
+  if( zSeq==0 || zDicts==0 ){
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  redisCmdInit(&aCmd[0]);
+  redisCmdStr(&aCmd[0], "INCR");
+  redisCmdStr(&aCmd[0], zSeq);
+  rc = redisRun(&s->conn, &aCmd[0], &pReply);
+  if( rc ) goto done;
+  if( pReply->type!=REDIS_REPLY_INTEGER ){
+    rc = SQLITE_ERROR;
+    goto done;
+  }
+  snprintf(zId, sizeof(zId), "%lld", pReply->integer);
+  zDict = sqlite3_mprintf("%s:dict:%s", s->config.zPrefix, zId);
+  if( zDict==0 ){
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  redisCmdInit(&aCmd[0]);
+  redisCmdStr(&aCmd[0], "SET");
+  redisCmdStr(&aCmd[0], zDict);
+  redisCmdArg(&aCmd[0], aDict, (size_t)nDict);
+  redisCmdInit(&aCmd[1]);
+  redisCmdStr(&aCmd[1], "ZADD");
+  redisCmdStr(&aCmd[1], zDicts);
+  redisCmdStr(&aCmd[1], zId);
+  redisCmdStr(&aCmd[1], zId);
+  rc = redisRoundTrip(&s->conn, 2, aCmd, apReply);
+  if( rc==SQLITE_OK ){
+    if( apReply[0]->type==REDIS_REPLY_ERROR
+     || apReply[1]->type==REDIS_REPLY_ERROR ){
+      rc = SQLITE_ERROR;
+    }else{
+      *piId = pReply->integer;
+      s->dataVersion++;
+    }
+    freeReplyObject(apReply[0]);
+    freeReplyObject(apReply[1]);
+  }
+done:
+  if( pReply ) freeReplyObject(pReply);
+  sqlite3_free(zSeq);
+  sqlite3_free(zDicts);
+  sqlite3_free(zDict);
+  return rc;
+}
+
+static int redisDictDelete(CachierStore *pStore, sqlite3_int64 iId){
+  RedisStore *s = (RedisStore*)pStore;
+  char *zDict = sqlite3_mprintf("%s:dict:%lld", s->config.zPrefix, iId);
+  RedisCmd cmd;
+  redisReply *pReply = 0;
+  int rc, i;
+  if( zDict==0 ) return SQLITE_NOMEM;
+  redisCmdInit(&cmd);
+  redisCmdStr(&cmd, "UNLINK");
+  redisCmdStr(&cmd, zDict);
+  rc = redisRun(&s->conn, &cmd, &pReply);
+  if( pReply ) freeReplyObject(pReply);
+  sqlite3_free(zDict);
+  /* And from the list of each function it may be listed for. */
+  for(i=0; rc==SQLITE_OK && i<s->nFn; i++){
+    char *zDicts = fnKey(s, s->aFn[i].zFn, "dicts");
+    char zId[24];
+    if( zDicts==0 ) return SQLITE_NOMEM;
+    snprintf(zId, sizeof(zId), "%lld", iId);
+    redisCmdInit(&cmd);
+    redisCmdStr(&cmd, "ZREM");
+    redisCmdStr(&cmd, zDicts);
+    redisCmdStr(&cmd, zId);
+    rc = redisRun(&s->conn, &cmd, &pReply);
+    if( pReply ) freeReplyObject(pReply);
+    sqlite3_free(zDicts);
+  }
+  s->dataVersion++;
+  return rc;
+}
+
+/* ------------------------------------------------------------ the rest */
+
+static int redisState(CachierStore *pStore, int *peState){
+  RedisStore *s = (RedisStore*)pStore;
+  if( !redisConnUp(&s->conn) ){
+    RedisCmd cmd;
+    redisReply *pReply = 0;
+    redisCmdInit(&cmd);
+    redisCmdStr(&cmd, "PING");
+    if( redisRun(&s->conn, &cmd, &pReply)==SQLITE_OK ){
+      freeReplyObject(pReply);
+    }
+  }
+  /* A server that cannot be reached now is still the store: its reads
+  ** miss and its writes are skipped until it answers again. */
+  *peState = s->eFormat==STORE_NEWER ? STORE_NEWER : STORE_READY;
+  return SQLITE_OK;
+}
+
+static const char *redisErrmsg(CachierStore *pStore, int rc){
+  RedisStore *s = (RedisStore*)pStore;
+  if( rc==SQLITE_IOERR && s->conn.zErr[0] ) return s->conn.zErr;
+  if( rc==SQLITE_MISMATCH && s->eFormat==STORE_NEWER ){
+    return "the Redis store has a newer layout than this build of cachier "
+           "understands";
+  }
+  if( s->zErr[0] ) return s->zErr;
+  return sqlite3_errstr(rc);
+}
+
+static void redisMarkDone(CachierStore *pStore, InflightLock *pLock,
+                          int bWrote){
+  (void)pStore; (void)bWrote;
+  inflightRelease(pLock);
+}
+
+static const char *redisPath(CachierStore *pStore){
+  (void)pStore;
+  return 0;
+}
+
+static int redisDataVersion(CachierStore *pStore, sqlite3_int64 *pV){
+  *pV = ((RedisStore*)pStore)->dataVersion;
+  return SQLITE_OK;
+}
+
+/* In-flight marks: SET NX PX with this connection's token. */
+static int redisMarkTry(CachierStore *pStore, sqlite3_int64 iBase){
+  RedisStore *s = (RedisStore*)pStore;
+  char *zLock;
+  char zLease[16];
+  RedisCmd cmd;
+  redisReply *pReply = 0;
+  int rc;
+  if( holdsMark(s, iBase) || s->nHeld>=MAX_HELD ) return INFLIGHT_NONE;
+  zLock = lockKey(s, iBase);
+  if( zLock==0 ) return INFLIGHT_NONE;
+  snprintf(zLease, sizeof(zLease), "%d", s->config.leaseMs);
+  redisCmdInit(&cmd);
+  redisCmdStr(&cmd, "SET");
+  redisCmdStr(&cmd, zLock);
+  redisCmdStr(&cmd, s->zToken);
+  redisCmdStr(&cmd, "NX");
+  redisCmdStr(&cmd, "PX");
+  redisCmdStr(&cmd, zLease);
+  rc = redisRun(&s->conn, &cmd, &pReply);
+  sqlite3_free(zLock);
+  if( rc ) return INFLIGHT_NONE;      /* unreachable: compute unmarked */
+  rc = pReply->type==REDIS_REPLY_STATUS ? INFLIGHT_HELD : INFLIGHT_BUSY;
+  freeReplyObject(pReply);
+  if( rc==INFLIGHT_HELD ) s->aHeld[s->nHeld++] = iBase;
+  return rc;
+}
+
+static void redisMarkRelease(CachierStore *pStore, sqlite3_int64 iBase){
+  RedisStore *s = (RedisStore*)pStore;
+  char *zLock;
+  RedisCmd cmd;
+  redisReply *pReply = 0;
+  int i;
+  for(i=0; i<s->nHeld; i++){
+    if( s->aHeld[i]==iBase ){
+      s->aHeld[i] = s->aHeld[--s->nHeld];
+      break;
+    }
+  }
+  zLock = lockKey(s, iBase);
+  if( zLock==0 ) return;
+  scriptInit(&cmd);
+  redisCmdStr(&cmd, zLock);
+  redisCmdStr(&cmd, s->zToken);
+  /* (If this fails the mark ends with its lease.) */
+  if( runScript(s, SCRIPT_RELEASE, 1, &cmd, &pReply)==SQLITE_OK ){
+    freeReplyObject(pReply);
+  }
+  sqlite3_free(zLock);
+}
+
+static int redisMarkIsComputing(CachierStore *pStore, sqlite3_int64 iBase){
+  RedisStore *s = (RedisStore*)pStore;
+  char *zLock;
+  RedisCmd cmd;
+  redisReply *pReply = 0;
+  int bHeld = 0;
+  if( holdsMark(s, iBase) ) return 1;
+  zLock = lockKey(s, iBase);
+  if( zLock==0 ) return 0;
+  redisCmdInit(&cmd);
+  redisCmdStr(&cmd, "EXISTS");
+  redisCmdStr(&cmd, zLock);
+  if( redisRun(&s->conn, &cmd, &pReply)==SQLITE_OK ){
+    bHeld = pReply->type==REDIS_REPLY_INTEGER && pReply->integer>0;
+    freeReplyObject(pReply);
+  }
+  sqlite3_free(zLock);
+  return bHeld;
+}
+
+static int clearMarkKey(RedisStore *s, const redisReply *pKey, void *pArg){
+  (void)s;
+  if( pKey->type!=REDIS_REPLY_STRING ) return SQLITE_OK;
+  return clearAdd((ClearList*)pArg, pKey->str, pKey->len);
+}
+
+static sqlite3_int64 redisMarkClear(CachierStore *pStore, int iFnHash){
+  RedisStore *s = (RedisStore*)pStore;
+  ClearList marks;
+  char *zPrefix = globEscape(s->config.zPrefix), *zMatch;
+  sqlite3_int64 n = 0;
+  int i;
+  memset(&marks, 0, sizeof(marks));
+  zMatch = zPrefix==0 ? 0 : iFnHash<0 ? sqlite3_mprintf("%s:lock:*", zPrefix)
+         : sqlite3_mprintf("%s:lock:%04x*", zPrefix, iFnHash);
+  if( zMatch && scanKeys(s, zMatch, "string", clearMarkKey,
+                         &marks)==SQLITE_OK ){
+    n = marks.n;
+    unlinkKeys(s, marks.az, marks.n, 0);
+  }
+  for(i=0; i<marks.n; i++) sqlite3_free(marks.az[i]);
+  sqlite3_free(marks.az);
+  sqlite3_free(zMatch);
+  sqlite3_free(zPrefix);
+  return n;
+}
+
+static void redisClose(CachierStore *pStore){
+  RedisStore *s = (RedisStore*)pStore;
+  int i;
+  entryReplyFree(s);
+  /* Marks still held end now rather than at their lease. */
+  while( s->nHeld>0 && redisConnUp(&s->conn) ){
+    redisMarkRelease(pStore, s->aHeld[s->nHeld-1]);
+  }
+  redisConnClose(&s->conn);
+  sqlite3_finalize(s->pValue);
+  sqlite3_close(s->dbScratch);
+  for(i=0; i<s->nFn; i++) sqlite3_free(s->aFn[i].zFn);
+  sqlite3_free(s->aFn);
+  redisConfigClear(&s->config);
+}
+
+static const CachierStoreMethods redisMethods = {
+  .zName = "redis",
+  .xLookup = redisLookup,
+  .xLookupDone = redisLookupDone,
+  .xLookupLatest = redisLookupLatest,
+  .xWrite = redisWrite,
+  .xMarkRefresh = redisMarkRefresh,
+  .xRefreshDue = redisRefreshDue,
+  .xGet = redisGet,
+  .xRefreshFailed = redisRefreshFailed,
+  .xEvictionCandidates = redisEvictionCandidates,
+  .xDeleteOlder = redisDeleteOlder,
+  .xClear = redisClear,
+  .xDelete = redisDelete,
+  .xScanOpen = redisScanOpen,
+  .xScanNext = redisScanNext,
+  .xScanClose = redisScanClose,
+  .xState = redisState,
+  .xErrmsg = redisErrmsg,
+  .xTotals = redisTotals,
+  .xDictLatest = redisDictLatest,
+  .xDictLoad = redisDictLoad,
+  .xDictAdd = redisDictAdd,
+  .xDictDelete = redisDictDelete,
+  .xMarkDone = redisMarkDone,
+  .xPath = redisPath,
+  .xDataVersion = redisDataVersion,
+  .xClose = redisClose,
+  .xMarkTry = redisMarkTry,
+  .xMarkRelease = redisMarkRelease,
+  .xMarkIsComputing = redisMarkIsComputing,
+  .xMarkClear = redisMarkClear,
+};
+
+int storeRedisCheck(const char *zSpec, char **pzCanonical, char **pzWhy){
+  RedisConfig c;
+  int rc = redisParseSpec(zSpec, &c, pzWhy);
+  if( rc==SQLITE_OK && pzCanonical ){
+    *pzCanonical = redisCanonicalName(&c);
+    if( *pzCanonical==0 ) rc = SQLITE_NOMEM;
+  }
+  redisConfigClear(&c);
+  return rc;
+}
+
+CachierStore *storeRedisOpen(Cachier *p, const char *zSpec, char **pzErr){
+  RedisStore *s = sqlite3_malloc(sizeof(*s));
+  unsigned char aRand[16];
+  char *zWhy = 0;
+  int i;
+  if( s==0 ) return 0;
+  memset(s, 0, sizeof(*s));
+  if( redisParseSpec(zSpec, &s->config, &zWhy) ){
+    *pzErr = sqlite3_mprintf("%s", zWhy ? zWhy : "out of memory");
+    sqlite3_free(zWhy);
+    redisConfigClear(&s->config);
+    sqlite3_free(s);
+    return 0;
+  }
+  s->base.pMethods = &redisMethods;
+  s->base.pCachier = p;
+  s->base.zSpec = redisCanonicalName(&s->config);
+  if( s->base.zSpec==0 ){
+    redisConfigClear(&s->config);
+    sqlite3_free(s);
+    return 0;
+  }
+  sqlite3_randomness(sizeof(aRand), aRand);
+  for(i=0; i<16; i++) snprintf(&s->zToken[i*2], 3, "%02x", aRand[i]);
+  s->eFormat = STORE_READY;
+  redisConnInit(&s->conn, &s->config, p, s->base.zSpec);
+  s->conn.xOnConnect = onConnect;
+  s->conn.pOnConnectArg = s;
+  return &s->base;
+}
+
+/* Failed operations on this store, ever (cachier_debug()). */
+sqlite3_int64 storeRedisFailures(CachierStore *pStore){
+  return pStore->pMethods==&redisMethods
+       ? ((RedisStore*)pStore)->conn.nFailures : 0;
+}

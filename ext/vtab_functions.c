@@ -203,8 +203,8 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind, int iCol,
       return sqlite3_bind_int(pStmt, iBind, b);
     case KIND_STORE:
       if( sqlite3_value_type(pVal)!=SQLITE_TEXT ){
-        zWhy = sqlite3_mprintf("a store name is text: 'main', 'memory' or "
-                               "'file:PATH'");
+        zWhy = sqlite3_mprintf("a store name is text: 'main', 'memory', "
+                               "'file:PATH', 'redis://...' or 'unix:...'");
         rc = SQLITE_ERROR;
         break;
       }

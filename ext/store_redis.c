@@ -84,7 +84,8 @@ static const char *const azScript[SCRIPT_COUNT] = {
 
   /* WRITE: KEYS bucket, refresh, attempts, lock; ARGV field, entry, TTL
   ** ms (0: none), token ('': not guarded), id prefix. The slot written,
-  ** -1 if the mark is no longer ours, -2 if the key hash is full. */
+  ** -1 if the mark is no longer ours, -2 if the key hash is full. A
+  ** guarded write releases the mark (one round trip less per miss). */
   "if ARGV[4] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[4] then"
   " return -1 end\n"
   "local old = redis.call('HGET', KEYS[1], ARGV[1])\n"
@@ -106,6 +107,7 @@ static const char *const azScript[SCRIPT_COUNT] = {
   "local id = ARGV[5] .. string.format('%02x', slot)\n"
   "redis.call('ZREM', KEYS[2], id)\n"
   "redis.call('HDEL', KEYS[3], id)\n"
+  "if ARGV[4] ~= '' then redis.call('DEL', KEYS[4]) end\n"
   "return slot\n",
 
   /* DELETE: KEYS bucket, refresh, attempts; ARGV slot, id. How many
@@ -452,6 +454,13 @@ static int entryDecode(sqlite3_stmt *pStmt, const redisReply *pField,
       return SQLITE_CORRUPT;
   }
   if( e->codec && eType!=SQLITE_BLOB ) return SQLITE_CORRUPT;
+  /* A raw value is exactly its logical size: a truncated or extended
+  ** entry is not served. (A compressed one is checked when decoded.) */
+  if( e->codec==0 && e->nBytes!=(eType==SQLITE_INTEGER
+                                 || eType==SQLITE_FLOAT ? 8
+                                 : eType==SQLITE_NULL ? 0 : nVal) ){
+    return SQLITE_CORRUPT;
+  }
   if( sqlite3_step(pStmt)!=SQLITE_ROW ) return SQLITE_NOMEM;
   e->pValue = sqlite3_column_value(pStmt, 0);
   return SQLITE_OK;
@@ -560,6 +569,18 @@ static int redisLookupLatest(CachierStore *pStore, const CachierKey *pKey,
                      | CACHIER_LOOKUP_REFRESH, pEntry, pFound);
 }
 
+/* Drop iBase from the marks this connection holds: 1 if it was there. */
+static int forgetMark(RedisStore *s, sqlite3_int64 iBase){
+  int i;
+  for(i=0; i<s->nHeld; i++){
+    if( s->aHeld[i]==iBase ){
+      s->aHeld[i] = s->aHeld[--s->nHeld];
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /* Whether this connection holds the mark of iBase. */
 static int holdsMark(RedisStore *s, sqlite3_int64 iBase){
   int i;
@@ -581,6 +602,7 @@ static int redisWrite(CachierStore *pStore, const CachierKey *pKey,
   char zTtl[24], zId[17];
   RedisCmd cmd;
   redisReply *pReply = 0;
+  int bGuarded = holdsMark(s, pKey->iBase);
   int rc = SQLITE_NOMEM;
   if( zBucket && zRefresh && zAttempts && zLock ){
     rc = entryEncode(w, &aEntry, &nEntry);
@@ -597,11 +619,13 @@ static int redisWrite(CachierStore *pStore, const CachierKey *pKey,
     redisCmdArg(&cmd, pKey->aKey, (size_t)pKey->nKey);
     redisCmdArg(&cmd, aEntry, (size_t)nEntry);
     redisCmdStr(&cmd, zTtl);
-    redisCmdStr(&cmd, holdsMark(s, pKey->iBase) ? s->zToken : "");
+    redisCmdStr(&cmd, bGuarded ? s->zToken : "");
     redisCmdArg(&cmd, hexId(zId, pKey->iBase), 14);
     rc = runScript(s, SCRIPT_WRITE, 4, &cmd, &pReply);
   }
   if( rc==SQLITE_OK ){
+    /* A guarded write released the mark (or found it gone). */
+    if( bGuarded ) forgetMark(s, pKey->iBase);
     if( pReply->type==REDIS_REPLY_INTEGER && pReply->integer==-1 ){
       /* Our mark expired or was cleared: a newer value may be there. */
       cachierLog(pStore->pCachier, "cachier: %s(): the in-flight mark's "
@@ -1028,7 +1052,7 @@ static int redisScanOpen(CachierStore *pStore, const char *zFn,
     return rc;
   }
   /* SCAN may return a key twice. */
-  qsort(pScan->azKey, pScan->nKey, sizeof(char*), cmpStr);
+  if( pScan->nKey>1 ) qsort(pScan->azKey, pScan->nKey, sizeof(char*), cmpStr);
   for(i=j=0; i<pScan->nKey; i++){
     if( j>0 && strcmp(pScan->azKey[j-1], pScan->azKey[i])==0 ){
       sqlite3_free(pScan->azKey[i]);
@@ -1303,7 +1327,9 @@ static int redisEvictionCandidates(CachierStore *pStore, const char *zFn,
     pickListFree(&l);
     return rc;
   }
-  qsort(l.a, l.n, sizeof(Picked), ePolicy==EVICT_COST ? cmpCost : cmpLru);
+  if( l.n>1 ){
+    qsort(l.a, l.n, sizeof(Picked), ePolicy==EVICT_COST ? cmpCost : cmpLru);
+  }
   n = l.n<nMax ? l.n : nMax;
   aCand = sqlite3_malloc64(sizeof(EvictCandidate)*(n>0 ? n : 1));
   if( aCand==0 ){
@@ -1724,13 +1750,8 @@ static void redisMarkRelease(CachierStore *pStore, sqlite3_int64 iBase){
   char *zLock;
   RedisCmd cmd;
   redisReply *pReply = 0;
-  int i;
-  for(i=0; i<s->nHeld; i++){
-    if( s->aHeld[i]==iBase ){
-      s->aHeld[i] = s->aHeld[--s->nHeld];
-      break;
-    }
-  }
+  /* (Not held any more: a guarded write released it.) */
+  if( !forgetMark(s, iBase) ) return;
   zLock = lockKey(s, iBase);
   if( zLock==0 ) return;
   scriptInit(&cmd);

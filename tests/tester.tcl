@@ -25,7 +25,9 @@ if {$::store ne "main"} { set ::testfile "\[$::store\] $::testfile" }
 # ------------------------------------------------------------------ redis
 # A test starts its own redis-server on 127.0.0.1 on a free port, without
 # persistence, and stops it by its PID. Each PID is also written to
-# ./redis.pids, so the runner stops it when the file fails or crashes.
+# ./redis.pids, so the runner stops it when the file fails or crashes. Its
+# output goes to a log, not to the test's: the runner waits for the
+# test's output to end, which a server left running would never do.
 
 # A free TCP port on 127.0.0.1.
 proc redis_free_port {} {
@@ -40,7 +42,7 @@ proc redis_start {{name redis} {port ""}} {
   if {$port eq ""} { set port [redis_free_port] }
   set pid [exec redis-server --port $port --bind 127.0.0.1 --save "" \
       --appendonly no --daemonize no --dir [pwd] \
-      --logfile [file join [pwd] redis-$port.log] &]
+      --logfile [file join [pwd] redis-$port.log] </dev/null >&/dev/null &]
   set f [open redis.pids a]
   puts $f $pid
   close $f

@@ -189,6 +189,11 @@ static void debugFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   for(pStore=p->pStores; pStore; pStore=pStore->pNext){
     sqlite3_str_appendf(pStores, ",%lld", hotHits(pStore));
   }
+  /* Failed operations of the Redis stores (none: left out). */
+  for(pStore=p->pStores; pStore; pStore=pStore->pNext){
+    sqlite3_int64 n = storeRedisFailures(pStore);
+    if( n ) sqlite3_str_appendf(pStores, "; %s failures %lld", pStore->zSpec, n);
+  }
   sqlite3_result_text(ctx, sqlite3_mprintf(
       "cachier %s; sqlite %s; zstd %s; schema_version %d; build %s; "
       "hash_bits %d; enabled %d; statements kept %d; refresh thread %s; "

@@ -44,7 +44,7 @@
 SQLITE_EXTENSION_INIT3
 #endif
 
-#define CACHIER_VERSION "0.3.0"
+#define CACHIER_VERSION "0.4.0"
 #define CACHIER_SCHEMA_VERSION 3
 
 /* Deepest allowed nesting of memoize() inside a memoized function. */

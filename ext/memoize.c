@@ -222,9 +222,10 @@ static void planWriteFailed(Plan *pPlan, int rc, const char *zWhat){
                 || eCode==SQLITE_FULL;
   pPlan->pStats->nWriteError++;
   if( !bTransient ) pPlan->bNoWrite = 1;
-  cachierLog(pPlan->p, "cachier: %s(): cannot %s (%s)%s", pPlan->zFn, zWhat,
-             sqlite3_errstr(rc), bTransient ? ""
-             : "; no more cache writes in this statement");
+  cachierLog(pPlan->p, "cachier: %s(): cannot %s (%s) in store %s: %s%s",
+             pPlan->zFn, zWhat, sqlite3_errstr(rc), pPlan->pStore->zSpec,
+             pPlan->pStore->pMethods->xErrmsg(pPlan->pStore, rc),
+             bTransient ? "" : "; no more cache writes in this statement");
 }
 
 /* An entry keyed by a hash_func keeps its arguments, for refreshes: their

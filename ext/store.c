@@ -106,6 +106,9 @@ CachierStore *storeOpen(Cachier *p, const char *zSpec, char **pzErr){
   for(pStore=p->pStores; pStore; pStore=pStore->pNext){
     if( strcmp(pStore->zSpec, zCanon)==0 ) break;
   }
+  if( pStore && isRedisSpec(zSpec) ){
+    storeRedisRename(pStore, zSpec);  /* a new password or timeout */
+  }
   if( pStore==0 ){
     pStore = strcmp(zCanon, "memory")==0 ? storeMemoryOpen(p, pzErr)
            : isRedisSpec(zSpec) ? storeRedisOpen(p, zSpec, pzErr)

@@ -311,6 +311,7 @@ char *storeFilePath(Cachier*, const char *zSpec);
 ** canonical form, if pzCanonical), open one. */
 int storeRedisCheck(const char *zSpec, char **pzCanonical, char **pzWhy);
 CachierStore *storeRedisOpen(Cachier*, const char *zSpec, char **pzErr);
+void storeRedisRename(CachierStore*, const char *zSpec);
 sqlite3_int64 storeRedisFailures(CachierStore*);
 
 #endif /* CACHIER_STORE_H */

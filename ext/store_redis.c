@@ -16,11 +16,14 @@
 **   P:FN:refresh    a sorted set: entries marked for a next_time refresh
 **                   (member: entry id in hex; score: retry_at)
 **   P:FN:attempts   a hash: failed refresh attempts per entry id
-**   P:lock:BASE     the key's in-flight mark: SET NX PX with this
+**   P:%lock:BASE    the key's in-flight mark: SET NX PX with this
 **                   connection's token; it expires after lease_ms
 **   P:FN:dicts      a sorted set of FN's zstd dictionary ids
-**   P:dict:ID       a dictionary's bytes; P:dict-seq allots their ids
-**   P:format        the layout version (1), so a later release can tell
+**   P:%dict:ID      a dictionary's bytes; P:%dict-seq allots their ids
+**   P:%format       the layout version (1), so a later release can tell
+** FN is the function's name with '%' and ':' %-encoded, so no key of one
+** function or prefix is ever read as another's, and the names beginning
+** with '%' are cachier's own.
 ** An entry is a 44-byte header (format, slot, type, subtype, codec,
 ** created, compute time, logical size, size of the arguments kept for a
 ** hash_func refresh) then those arguments, then the value's bytes as
@@ -66,6 +69,7 @@ static const char *const azScript[SCRIPT_COUNT] = {
   ** hex). The entry and its refresh state. */
   "local v = redis.call('HGET', KEYS[1], ARGV[1])\n"
   "if not v then return false end\n"
+  "if #v < 3 then return {v, false, false} end\n"
   "local id = ARGV[2] .. string.format('%02x', string.byte(v, 3))\n"
   "return {v, redis.call('ZSCORE', KEYS[2], id),"
   " redis.call('HGET', KEYS[3], id)}\n",
@@ -89,11 +93,12 @@ static const char *const azScript[SCRIPT_COUNT] = {
   "if ARGV[4] ~= '' and redis.call('GET', KEYS[4]) ~= ARGV[4] then"
   " return -1 end\n"
   "local old = redis.call('HGET', KEYS[1], ARGV[1])\n"
+  "if old and #old < 3 then old = nil end\n"
   "local slot = 0\n"
   "if old then slot = string.byte(old, 3) else\n"
   "  local used = {}\n"
   "  for _, v in ipairs(redis.call('HVALS', KEYS[1])) do"
-  " used[string.byte(v, 3)] = true end\n"
+  " if #v >= 3 then used[string.byte(v, 3)] = true end end\n"
   "  while used[slot] do slot = slot + 1 end\n"
   "  if slot > 255 then return -2 end\n"
   "end\n"
@@ -160,6 +165,7 @@ typedef struct RedisStore RedisStore;
 struct RedisStore {
   CachierStore base;
   RedisConfig config;
+  char *zName;                /* the name it was opened with, as written */
   RedisConn conn;
   int eFormat;                /* STORE_READY or STORE_NEWER */
   char aSha[SCRIPT_COUNT][41];
@@ -182,16 +188,72 @@ static char *hexId(char *zBuf, sqlite3_int64 id){
 
 /* The key of zFn's bucket of iBase, of one of its own keys (zWhat), of a
 ** mark: sqlite3_free() them. */
+static char *globEscape(const char *z);
+
+/* zFn as a key segment: '%' and ':' %-encoded. */
+static char *fnSegment(const char *zFn){
+  sqlite3_str *pStr = sqlite3_str_new(0);
+  for(; *zFn; zFn++){
+    if( *zFn=='%' ) sqlite3_str_appendall(pStr, "%25");
+    else if( *zFn==':' ) sqlite3_str_appendall(pStr, "%3A");
+    else sqlite3_str_appendchar(pStr, 1, *zFn);
+  }
+  return sqlite3_str_finish(pStr);
+}
+
+/* The function a key segment z[0..n) names (sqlite3_malloc'ed), NULL if
+** it is not one (a ':' or a bad escape: cachier's own names, another
+** prefix's keys). */
+static char *fnOfSegment(const char *z, size_t n){
+  char *zFn = sqlite3_malloc64(n+1);
+  size_t i, j = 0;
+  if( zFn==0 || n==0 ) goto bad;
+  for(i=0; i<n; i++){
+    if( z[i]==':' ) goto bad;
+    if( z[i]=='%' ){
+      if( i+2<n+0 && z[i+1]=='2' && z[i+2]=='5' ) zFn[j++] = '%';
+      else if( i+2<n+0 && z[i+1]=='3' && z[i+2]=='A' ) zFn[j++] = ':';
+      else goto bad;
+      i += 2;
+    }else{
+      zFn[j++] = z[i];
+    }
+  }
+  zFn[j] = 0;
+  return zFn;
+bad:
+  sqlite3_free(zFn);
+  return 0;
+}
+
 static char *bucketKey(RedisStore *s, const char *zFn, sqlite3_int64 iBase){
-  return sqlite3_mprintf("%s:%s:%016llx", s->config.zPrefix, zFn,
-                         (unsigned long long)iBase);
+  char *zSeg = fnSegment(zFn);
+  char *z = zSeg ? sqlite3_mprintf("%s:%s:%016llx", s->config.zPrefix, zSeg,
+                                   (unsigned long long)iBase) : 0;
+  sqlite3_free(zSeg);
+  return z;
 }
 static char *fnKey(RedisStore *s, const char *zFn, const char *zWhat){
-  return sqlite3_mprintf("%s:%s:%s", s->config.zPrefix, zFn, zWhat);
+  char *zSeg = fnSegment(zFn);
+  char *z = zSeg ? sqlite3_mprintf("%s:%s:%s", s->config.zPrefix, zSeg, zWhat)
+                 : 0;
+  sqlite3_free(zSeg);
+  return z;
 }
 static char *lockKey(RedisStore *s, sqlite3_int64 iBase){
-  return sqlite3_mprintf("%s:lock:%016llx", s->config.zPrefix,
+  return sqlite3_mprintf("%s:%%lock:%016llx", s->config.zPrefix,
                          (unsigned long long)iBase);
+}
+/* SCAN MATCH pattern of zFn's keys: PREFIX:FN:zTail (zTail a pattern). */
+static char *fnPattern(RedisStore *s, const char *zFn, const char *zTail){
+  char *zP = globEscape(s->config.zPrefix);
+  char *zSeg = fnSegment(zFn);
+  char *zSegP = zSeg ? globEscape(zSeg) : 0;
+  char *z = zP && zSegP ? sqlite3_mprintf("%s:%s:%s", zP, zSegP, zTail) : 0;
+  sqlite3_free(zP);
+  sqlite3_free(zSeg);
+  sqlite3_free(zSegP);
+  return z;
 }
 
 /* z with the glob characters of SCAN MATCH escaped. */
@@ -273,7 +335,7 @@ static int onConnect(RedisConn *pConn, void *pArg){
   RedisStore *s = (RedisStore*)pArg;
   RedisCmd aCmd[SCRIPT_COUNT+2];
   redisReply *apReply[SCRIPT_COUNT+2];
-  char *zFormat = sqlite3_mprintf("%s:format", s->config.zPrefix);
+  char *zFormat = sqlite3_mprintf("%s:%%format", s->config.zPrefix);
   char zVersion[8];
   int i, rc;
   if( zFormat==0 ) return SQLITE_NOMEM;
@@ -624,8 +686,12 @@ static int redisWrite(CachierStore *pStore, const CachierKey *pKey,
     rc = runScript(s, SCRIPT_WRITE, 4, &cmd, &pReply);
   }
   if( rc==SQLITE_OK ){
-    /* A guarded write released the mark (or found it gone). */
-    if( bGuarded ) forgetMark(s, pKey->iBase);
+    /* A guarded write released the mark (or found it gone); one that
+    ** could not write (-2) left it. */
+    if( bGuarded && !(pReply->type==REDIS_REPLY_INTEGER
+                      && pReply->integer==-2) ){
+      forgetMark(s, pKey->iBase);
+    }
     if( pReply->type==REDIS_REPLY_INTEGER && pReply->integer==-1 ){
       /* Our mark expired or was cleared: a newer value may be there. */
       cachierLog(pStore->pCachier, "cachier: %s(): the in-flight mark's "
@@ -673,7 +739,7 @@ static int dueOf(RedisStore *s, const char *zFn, double now,
                  sqlite3_int64 **paId, int *pnId){
   char *zRefresh = fnKey(s, zFn, "refresh");
   char *zAttempts = fnKey(s, zFn, "attempts");
-  char *zBucketPrefix = sqlite3_mprintf("%s:%s:", s->config.zPrefix, zFn);
+  char *zBucketPrefix = fnKey(s, zFn, "");
   char zNow[64];
   RedisCmd cmd;
   redisReply *pReply = 0;
@@ -763,8 +829,10 @@ static char *fnOfFnKey(RedisStore *s, const redisReply *pKey,
    || pKey->str[pKey->len-nW-1]!=':' ){
     return 0;
   }
-  return sqlite3_mprintf("%.*s", (int)(pKey->len - nP - nW - 2),
-                         pKey->str + nP + 1);
+  if( memcmp(pKey->str, s->config.zPrefix, nP)!=0 || pKey->str[nP]!=':' ){
+    return 0;
+  }
+  return fnOfSegment(pKey->str + nP + 1, pKey->len - nP - nW - 2);
 }
 
 typedef struct DueScan DueScan;
@@ -962,8 +1030,7 @@ static char *fnOfBucketKey(RedisStore *s, const char *z, size_t n){
   for(i=n-16; i<n; i++){
     if( !((z[i]>='0' && z[i]<='9') || (z[i]>='a' && z[i]<='f')) ) return 0;
   }
-  if( n-17-nP-1==4 && memcmp(z+nP+1, "lock", 4)==0 ) return 0;
-  return sqlite3_mprintf("%.*s", (int)(n-17-nP-1), z+nP+1);
+  return fnOfSegment(z+nP+1, n-17-nP-1);
 }
 
 static int scanAddKey(RedisStore *s, const redisReply *pKey, void *pArg){
@@ -1032,13 +1099,9 @@ static int redisScanOpen(CachierStore *pStore, const char *zFn,
   pScan->s = s;
   zPrefix = globEscape(s->config.zPrefix);
   if( zFn ){
-    char *zFnPat = globEscape(zFn);
     noteFn(s, zFn);
     pScan->zFn = sqlite3_mprintf("%s", zFn);
-    if( zFnPat && zPrefix ){
-      zMatch = sqlite3_mprintf("%s:%s:????????????????", zPrefix, zFnPat);
-    }
-    sqlite3_free(zFnPat);
+    zMatch = fnPattern(s, zFn, "????????????????");
   }else if( zPrefix ){
     zMatch = sqlite3_mprintf("%s:*", zPrefix);
   }
@@ -1443,12 +1506,8 @@ static int redisClear(CachierStore *pStore, const char *zFn,
   memset(&state, 0, sizeof(state));
   *pnDeleted = 0;
   if( zFn ){
-    char *zFnPat = globEscape(zFn);
-    if( zPrefix && zFnPat ){
-      zMatch = sqlite3_mprintf("%s:%s:????????????????", zPrefix, zFnPat);
-      zStateMatch = sqlite3_mprintf("%s:%s:*", zPrefix, zFnPat);
-    }
-    sqlite3_free(zFnPat);
+    zMatch = fnPattern(s, zFn, "????????????????");
+    zStateMatch = fnPattern(s, zFn, "*");
   }else if( zPrefix ){
     zMatch = sqlite3_mprintf("%s:*", zPrefix);
     zStateMatch = sqlite3_mprintf("%s:*", zPrefix);
@@ -1528,7 +1587,7 @@ static int redisDictLatest(CachierStore *pStore, const char *zFn,
   if( pReply->type==REDIS_REPLY_ARRAY && pReply->elements==1
    && pReply->element[0]->type==REDIS_REPLY_STRING ){
     sqlite3_int64 iId = strtoll(pReply->element[0]->str, 0, 10);
-    zDict = sqlite3_mprintf("%s:dict:%lld", s->config.zPrefix, iId);
+    zDict = sqlite3_mprintf("%s:%%dict:%lld", s->config.zPrefix, iId);
     freeReplyObject(pReply);
     pReply = 0;
     if( zDict==0 ) return SQLITE_NOMEM;
@@ -1553,7 +1612,7 @@ static int redisDictLatest(CachierStore *pStore, const char *zFn,
 static int redisDictLoad(CachierStore *pStore, sqlite3_int64 iId,
                          void **ppDict, sqlite3_int64 *pnDict){
   RedisStore *s = (RedisStore*)pStore;
-  char *zDict = sqlite3_mprintf("%s:dict:%lld", s->config.zPrefix, iId);
+  char *zDict = sqlite3_mprintf("%s:%%dict:%lld", s->config.zPrefix, iId);
   RedisCmd cmd;
   redisReply *pReply = 0;
   int rc;
@@ -1584,7 +1643,7 @@ static int redisDictAdd(CachierStore *pStore, const char *zFn,
                         const void *aDict, sqlite3_int64 nDict, int nSample,
                         double created, sqlite3_int64 *piId){
   RedisStore *s = (RedisStore*)pStore;
-  char *zSeq = sqlite3_mprintf("%s:dict-seq", s->config.zPrefix);
+  char *zSeq = sqlite3_mprintf("%s:%%dict-seq", s->config.zPrefix);
   char *zDicts = fnKey(s, zFn, "dicts"), *zDict = 0;
   char zId[24];
   RedisCmd aCmd[2];
@@ -1606,7 +1665,7 @@ static int redisDictAdd(CachierStore *pStore, const char *zFn,
     goto done;
   }
   snprintf(zId, sizeof(zId), "%lld", pReply->integer);
-  zDict = sqlite3_mprintf("%s:dict:%s", s->config.zPrefix, zId);
+  zDict = sqlite3_mprintf("%s:%%dict:%s", s->config.zPrefix, zId);
   if( zDict==0 ){
     rc = SQLITE_NOMEM;
     goto done;
@@ -1642,7 +1701,7 @@ done:
 
 static int redisDictDelete(CachierStore *pStore, sqlite3_int64 iId){
   RedisStore *s = (RedisStore*)pStore;
-  char *zDict = sqlite3_mprintf("%s:dict:%lld", s->config.zPrefix, iId);
+  char *zDict = sqlite3_mprintf("%s:%%dict:%lld", s->config.zPrefix, iId);
   RedisCmd cmd;
   redisReply *pReply = 0;
   int rc, i;
@@ -1797,8 +1856,8 @@ static sqlite3_int64 redisMarkClear(CachierStore *pStore, int iFnHash){
   sqlite3_int64 n = 0;
   int i;
   memset(&marks, 0, sizeof(marks));
-  zMatch = zPrefix==0 ? 0 : iFnHash<0 ? sqlite3_mprintf("%s:lock:*", zPrefix)
-         : sqlite3_mprintf("%s:lock:%04x*", zPrefix, iFnHash);
+  zMatch = zPrefix==0 ? 0 : iFnHash<0 ? sqlite3_mprintf("%s:%%lock:*", zPrefix)
+         : sqlite3_mprintf("%s:%%lock:%04x*", zPrefix, iFnHash);
   if( zMatch && scanKeys(s, zMatch, "string", clearMarkKey,
                          &marks)==SQLITE_OK ){
     n = marks.n;
@@ -1820,6 +1879,7 @@ static void redisClose(CachierStore *pStore){
     redisMarkRelease(pStore, s->aHeld[s->nHeld-1]);
   }
   redisConnClose(&s->conn);
+  sqlite3_free(s->zName);
   sqlite3_finalize(s->pValue);
   sqlite3_close(s->dbScratch);
   for(i=0; i<s->nFn; i++) sqlite3_free(s->aFn[i].zFn);
@@ -1889,7 +1949,10 @@ CachierStore *storeRedisOpen(Cachier *p, const char *zSpec, char **pzErr){
   s->base.pMethods = &redisMethods;
   s->base.pCachier = p;
   s->base.zSpec = redisCanonicalName(&s->config);
-  if( s->base.zSpec==0 ){
+  s->zName = sqlite3_mprintf("%s", zSpec);
+  if( s->base.zSpec==0 || s->zName==0 ){
+    sqlite3_free(s->base.zSpec);
+    sqlite3_free(s->zName);
     redisConfigClear(&s->config);
     sqlite3_free(s);
     return 0;
@@ -1901,6 +1964,32 @@ CachierStore *storeRedisOpen(Cachier *p, const char *zSpec, char **pzErr){
   s->conn.xOnConnect = onConnect;
   s->conn.pOnConnectArg = s;
   return &s->base;
+}
+
+/* The open store pStore is named zSpec now (the same server, db and
+** prefix, as its canonical name says): if the password, timeouts or
+** lease differ, use them from the next operation on. */
+void storeRedisRename(CachierStore *pStore, const char *zSpec){
+  RedisStore *s = (RedisStore*)pStore;
+  RedisConfig c;
+  char *zWhy = 0, *zName;
+  memset(&c, 0, sizeof(c));
+  if( pStore->pMethods!=&redisMethods || strcmp(s->zName, zSpec)==0 ) return;
+  zName = sqlite3_mprintf("%s", zSpec);
+  if( zName==0 || redisParseSpec(zSpec, &c, &zWhy) ){
+    sqlite3_free(zName);
+    sqlite3_free(zWhy);
+    redisConfigClear(&c);
+    return;
+  }
+  /* Marks held stay valid (same server and prefix); the connection is
+  ** made again with the new settings. */
+  redisConnClose(&s->conn);
+  s->conn.bDown = 0;
+  redisConfigClear(&s->config);
+  s->config = c;
+  sqlite3_free(s->zName);
+  s->zName = zName;
 }
 
 /* Failed operations on this store, ever (cachier_debug()). */

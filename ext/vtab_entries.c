@@ -189,6 +189,15 @@ static int entriesNext(sqlite3_vtab_cursor *pCursor){
     pCur->pStore = pCur->apStore[pCur->iStore];
     rc = pCur->pStore->pMethods->xScanOpen(pCur->pStore, pCur->zFn,
                                            &pCur->pScan);
+    if( (rc & 0xff)==SQLITE_IOERR ){
+      /* A store that cannot be read now (a Redis server down) lists as
+      ** empty: the others are still listed. */
+      cachierLog(((CachierVtab*)pCursor->pVtab)->p, "cachier_entries: %s: "
+                 "%s; not listed", pCur->pStore->zSpec,
+                 pCur->pStore->pMethods->xErrmsg(pCur->pStore, rc));
+      pCur->pScan = 0;
+      rc = SQLITE_OK;
+    }
     if( rc ){
       sqlite3_free(pCursor->pVtab->zErrMsg);
       pCursor->pVtab->zErrMsg = sqlite3_mprintf("cachier_entries: %s: %s",

@@ -594,3 +594,38 @@ int redisRun(RedisConn *pConn, RedisCmd *pCmd, redisReply **ppReply){
   }
   return SQLITE_OK;
 }
+
+/* Read, without waiting, what the server pushed on a subscribed
+** connection: *pnMsg messages (each freed). SQLITE_OK, or SQLITE_IOERR if
+** the connection is lost (it is closed: what it would have said is
+** lost with it). */
+int redisReadPushed(RedisConn *pConn, int *pnMsg){
+  char aBuf[4096];
+  *pnMsg = 0;
+  if( pConn->fd<0 ) return SQLITE_IOERR;
+  for(;;){
+    void *pReply = 0;
+    ssize_t k;
+    if( redisReaderGetReply(pConn->pReader, &pReply)!=REDIS_OK ){
+      return connFail(pConn, "protocol error");
+    }
+    if( pReply ){
+      freeReplyObject(pReply);
+      (*pnMsg)++;
+      continue;
+    }
+    k = recv(pConn->fd, aBuf, sizeof(aBuf), MSG_DONTWAIT);
+    if( k>0 ){
+      if( redisReaderFeed(pConn->pReader, aBuf, (size_t)k)!=REDIS_OK ){
+        return connFail(pConn, "out of memory");
+      }
+    }else if( k<0 && (errno==EAGAIN || errno==EWOULDBLOCK) ){
+      return SQLITE_OK;
+    }else if( k<0 && errno==EINTR ){
+      continue;
+    }else{
+      return connFail(pConn, k==0 ? "the server closed the connection"
+                                  : "connection lost");
+    }
+  }
+}

@@ -72,6 +72,7 @@ int redisRoundTrip(RedisConn*, int nCmd, RedisCmd *aCmd, redisReply **apReply);
 ** (its text in zErr), SQLITE_IOERR as above. */
 int redisRun(RedisConn*, RedisCmd*, redisReply **ppReply);
 void redisConnClose(RedisConn*);
+int redisReadPushed(RedisConn*, int *pnMsg);
 int redisConnUp(RedisConn*);
 
 #endif /* CACHIER_REDIS_CONN_H */

@@ -41,6 +41,14 @@
 ** is still this connection's (a writer whose lease expired, and was
 ** perhaps taken over, never overwrites a newer value).
 **
+** The hot tier (hot.c) fronts the store when hot_bytes allows: the store
+** then has a second connection, subscribed to __redis__:invalidate, and
+** the first one runs CLIENT TRACKING ON REDIRECT to it, so Redis tells it
+** of every change, by anyone, to a key this connection read. The tier's
+** version (xVersion) counts those messages, read without waiting before
+** each use of the tier, and every (re)connection: any change empties the
+** tier, and while the second connection is down there is no tier.
+**
 ** Failures (server down, slow, or answering errors) never fail a query:
 ** a read that fails is a miss, a write that fails is skipped, each is
 ** counted (cachier_stats) and logged, and no operation waits longer than
@@ -178,6 +186,12 @@ struct RedisStore {
   sqlite3_int64 aHeld[MAX_HELD];  /* the marks this connection holds */
   int nHeld;
   sqlite3_int64 dataVersion;  /* bumped by dictionary changes */
+  /* The hot tier's invalidations (see the header). */
+  RedisConn sub;              /* subscribed to __redis__:invalidate */
+  long long subId;            /* its CLIENT ID */
+  int bTracking;              /* conn tracks its reads, redirected to sub */
+  sqlite3_int64 epoch;        /* bumped when tracking starts or stops */
+  sqlite3_int64 nInvalidation;  /* messages sub received */
   char zErr[300];
 };
 
@@ -370,6 +384,8 @@ static int onConnect(RedisConn *pConn, void *pArg){
     }
   }
   s->eFormat = STORE_READY;
+  s->bTracking = 0;           /* (a new connection tracks nothing yet) */
+  s->epoch++;
   if( apReply[SCRIPT_COUNT+1]->type==REDIS_REPLY_STRING
    && atoi(apReply[SCRIPT_COUNT+1]->str)>LAYOUT_VERSION ){
     s->eFormat = STORE_NEWER;
@@ -580,6 +596,9 @@ static int redisLookup(CachierStore *pStore, const CachierKey *pKey,
     redisCmdArg(&cmd, pKey->aKey, (size_t)pKey->nKey);
     redisCmdArg(&cmd, hexId(zId, pKey->iBase), 14);
     rc = runScript(s, SCRIPT_LOOKUP, 3, &cmd, &pReply);
+    /* (A script's reads may not be tracked: what it found must not stay
+    ** in the hot tier.) */
+    s->epoch++;
   }else{
     redisCmdInit(&cmd);
     redisCmdStr(&cmd, "HGET");
@@ -669,6 +688,7 @@ static int redisWrite(CachierStore *pStore, const CachierKey *pKey,
   if( zBucket && zRefresh && zAttempts && zLock ){
     rc = entryEncode(w, &aEntry, &nEntry);
   }
+  hotForget(pStore, pKey);
   if( rc==SQLITE_OK ){
     noteFn(s, pKey->zFn);
     snprintf(zTtl, sizeof(zTtl), "%lld", w->ttl>0.0
@@ -716,6 +736,7 @@ static int redisMarkRefresh(CachierStore *pStore, sqlite3_int64 id){
   const char *zFn;
   int iNext = 0, rc = SQLITE_OK;
   char zId[17];
+  hotClear(pStore);
   while( rc==SQLITE_OK && (zFn = fnOfId(s, id, &iNext))!=0 ){
     char *zKey = fnKey(s, zFn, "refresh");
     RedisCmd cmd;
@@ -932,6 +953,7 @@ static int redisRefreshFailed(CachierStore *pStore, sqlite3_int64 id,
   RedisStore *s = (RedisStore*)pStore;
   const char *zFn;
   int iNext = 0, rc = SQLITE_OK;
+  hotClear(pStore);
   while( rc==SQLITE_OK && (zFn = fnOfId(s, id, &iNext))!=0 ){
     char *zRefresh = fnKey(s, zFn, "refresh");
     char *zAttempts = fnKey(s, zFn, "attempts");
@@ -971,6 +993,7 @@ static int redisDelete(CachierStore *pStore, sqlite3_int64 id){
   RedisStore *s = (RedisStore*)pStore;
   const char *zFn;
   int iNext = 0, rc = SQLITE_OK, bGone = 0;
+  hotClear(pStore);
   while( rc==SQLITE_OK && !bGone && (zFn = fnOfId(s, id, &iNext))!=0 ){
     char *zBucket = bucketKey(s, zFn, id & ~(sqlite3_int64)0xff);
     char *zRefresh = fnKey(s, zFn, "refresh");
@@ -1505,6 +1528,7 @@ static int redisClear(CachierStore *pStore, const char *zFn,
   memset(&buckets, 0, sizeof(buckets));
   memset(&state, 0, sizeof(state));
   *pnDeleted = 0;
+  hotClear(pStore);
   if( zFn ){
     zMatch = fnPattern(s, zFn, "????????????????");
     zStateMatch = fnPattern(s, zFn, "*");
@@ -1776,6 +1800,86 @@ static int redisDataVersion(CachierStore *pStore, sqlite3_int64 *pV){
   return SQLITE_OK;
 }
 
+/* The invalidation connection is up: note its id and subscribe. */
+static int onSubConnect(RedisConn *pConn, void *pArg){
+  RedisStore *s = (RedisStore*)pArg;
+  RedisCmd aCmd[2];
+  redisReply *apReply[2];
+  int rc;
+  redisCmdInit(&aCmd[0]);
+  redisCmdStr(&aCmd[0], "CLIENT");
+  redisCmdStr(&aCmd[0], "ID");
+  redisCmdInit(&aCmd[1]);
+  redisCmdStr(&aCmd[1], "SUBSCRIBE");
+  redisCmdStr(&aCmd[1], "__redis__:invalidate");
+  rc = redisRoundTrip(pConn, 2, aCmd, apReply);
+  if( rc ) return rc;
+  if( apReply[0]->type==REDIS_REPLY_INTEGER
+   && apReply[1]->type==REDIS_REPLY_ARRAY ){
+    s->subId = apReply[0]->integer;
+  }else{
+    snprintf(pConn->zErr, sizeof(pConn->zErr), "cannot subscribe to "
+             "invalidations");
+    rc = SQLITE_ERROR;
+  }
+  freeReplyObject(apReply[0]);
+  freeReplyObject(apReply[1]);
+  return rc;
+}
+
+/* Make sure the main connection's reads are tracked, with invalidations
+** going to the subscribed connection: 1 if they are. */
+static int trackingOn(RedisStore *s){
+  RedisCmd cmd;
+  redisReply *pReply = 0;
+  char zId[24];
+  if( s->bTracking && redisConnUp(&s->sub) && redisConnUp(&s->conn) ){
+    return 1;
+  }
+  s->bTracking = 0;
+  if( !redisConnUp(&s->sub) ){
+    s->epoch++;
+    if( redisRoundTrip(&s->sub, 0, 0, 0) ) return 0;
+  }
+  snprintf(zId, sizeof(zId), "%lld", s->subId);
+  redisCmdInit(&cmd);
+  redisCmdStr(&cmd, "CLIENT");
+  redisCmdStr(&cmd, "TRACKING");
+  redisCmdStr(&cmd, "ON");
+  redisCmdStr(&cmd, "REDIRECT");
+  redisCmdStr(&cmd, zId);
+  if( redisRun(&s->conn, &cmd, &pReply) ) return 0;
+  freeReplyObject(pReply);
+  s->bTracking = 1;
+  s->epoch++;
+  return 1;
+}
+
+/* The hot tier's version: 0 if there can be no tier now. */
+static int redisVersion(CachierStore *pStore, unsigned char *aVer,
+                        int bRecheck){
+  RedisStore *s = (RedisStore*)pStore;
+  int nMsg = 0;
+  (void)bRecheck;
+  if( !trackingOn(s) ) return 0;
+  if( redisReadPushed(&s->sub, &nMsg) ){
+    s->bTracking = 0;         /* messages may be lost: no tier for now */
+    s->epoch++;
+    return 0;
+  }
+  s->nInvalidation += nMsg;
+  memset(aVer, 0, STORE_VERSION_BYTES);
+  memcpy(aVer, &s->epoch, 8);
+  memcpy(aVer+8, &s->nInvalidation, 8);
+  return 1;
+}
+
+static int redisMayFill(CachierStore *pStore, const unsigned char *aVer){
+  RedisStore *s = (RedisStore*)pStore;
+  return s->bTracking && memcmp(aVer, &s->epoch, 8)==0
+      && memcmp(aVer+8, &s->nInvalidation, 8)==0;
+}
+
 /* In-flight marks: SET NX PX with this connection's token. */
 static int redisMarkTry(CachierStore *pStore, sqlite3_int64 iBase){
   RedisStore *s = (RedisStore*)pStore;
@@ -1879,6 +1983,7 @@ static void redisClose(CachierStore *pStore){
     redisMarkRelease(pStore, s->aHeld[s->nHeld-1]);
   }
   redisConnClose(&s->conn);
+  redisConnClose(&s->sub);
   sqlite3_free(s->zName);
   sqlite3_finalize(s->pValue);
   sqlite3_close(s->dbScratch);
@@ -1914,6 +2019,8 @@ static const CachierStoreMethods redisMethods = {
   .xMarkDone = redisMarkDone,
   .xPath = redisPath,
   .xDataVersion = redisDataVersion,
+  .xVersion = redisVersion,
+  .xMayFill = redisMayFill,
   .xClose = redisClose,
   .xMarkTry = redisMarkTry,
   .xMarkRelease = redisMarkRelease,
@@ -1963,6 +2070,9 @@ CachierStore *storeRedisOpen(Cachier *p, const char *zSpec, char **pzErr){
   redisConnInit(&s->conn, &s->config, p, s->base.zSpec);
   s->conn.xOnConnect = onConnect;
   s->conn.pOnConnectArg = s;
+  redisConnInit(&s->sub, &s->config, p, s->base.zSpec);
+  s->sub.xOnConnect = onSubConnect;
+  s->sub.pOnConnectArg = s;
   return &s->base;
 }
 
@@ -1985,7 +2095,11 @@ void storeRedisRename(CachierStore *pStore, const char *zSpec){
   /* Marks held stay valid (same server and prefix); the connection is
   ** made again with the new settings. */
   redisConnClose(&s->conn);
+  redisConnClose(&s->sub);
   s->conn.bDown = 0;
+  s->sub.bDown = 0;
+  s->bTracking = 0;
+  s->epoch++;
   redisConfigClear(&s->config);
   s->config = c;
   sqlite3_free(s->zName);

@@ -44,7 +44,8 @@
 ** The hot tier (hot.c) fronts the store when hot_bytes allows: the store
 ** then has a second connection, subscribed to __redis__:invalidate, and
 ** the first one runs CLIENT TRACKING ON REDIRECT to it, so Redis tells it
-** of every change, by anyone, to a key this connection read. The tier's
+** of every change, by anyone else, to a key this connection read (its own
+** writes drop what they change at once: NOLOOP). The tier's
 ** version (xVersion) counts those messages, read without waiting before
 ** each use of the tier, and every (re)connection: any change empties the
 ** tier, and while the second connection is down there is no tier.
@@ -598,7 +599,7 @@ static int redisLookup(CachierStore *pStore, const CachierKey *pKey,
     rc = runScript(s, SCRIPT_LOOKUP, 3, &cmd, &pReply);
     /* (A script's reads may not be tracked: what it found must not stay
     ** in the hot tier.) */
-    s->epoch++;
+    if( rc==SQLITE_OK && pReply->type!=REDIS_REPLY_NIL ) s->epoch++;
   }else{
     redisCmdInit(&cmd);
     redisCmdStr(&cmd, "HGET");
@@ -1848,6 +1849,9 @@ static int trackingOn(RedisStore *s){
   redisCmdStr(&cmd, "ON");
   redisCmdStr(&cmd, "REDIRECT");
   redisCmdStr(&cmd, zId);
+  /* (This connection's own writes drop what they change themselves: a
+  ** message for each would empty the tier at every stored miss.) */
+  redisCmdStr(&cmd, "NOLOOP");
   if( redisRun(&s->conn, &cmd, &pReply) ) return 0;
   freeReplyObject(pReply);
   s->bTracking = 1;

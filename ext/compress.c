@@ -281,9 +281,6 @@ int valueDecode(CachierStore *pStore, int codec, sqlite3_value *pStored,
   return SQLITE_OK;
 }
 
-/* Store pValue for pKey in pStore, compressed as settings s say, with
-** computeNs and (hash_func keys) the encoded arguments aArgs. What every
-** cache write of a value goes through. */
 /* How long after it is stored an entry of a function with settings s can
 ** still be served, by the function's own rules (stale_after, then the
 ** longer of stale_while_refresh and stale_if_error); 0: for ever. */
@@ -299,6 +296,9 @@ static double servableSeconds(const FnSettings *s){
   return r.staleAfter + window > 0.001 ? r.staleAfter + window : 0.001;
 }
 
+/* Store pValue for pKey in pStore, compressed as settings s say, with
+** computeNs and (hash_func keys) the encoded arguments aArgs. What every
+** cache write of a value goes through. */
 int valueWrite(Cachier *p, CachierStore *pStore, const CachierKey *pKey,
                const FnSettings *s, sqlite3_value *pValue,
                sqlite3_int64 computeNs, const unsigned char *aArgs,

@@ -41,6 +41,9 @@
 ** The marks of a key are those of the file its store keeps it in: a
 ** file: store's own (PATH-cachier-locks, shared by every process and
 ** main database that uses it), else main's (the main and memory stores).
+** A store on a server (Redis) keeps its marks itself (xMarkTry and the
+** like, store.h): the waiting is the same, with polls backing off from
+** 1 ms to 32 ms since each is a round trip.
 ** A store that commits in groups releases a mark when the value it
 ** guarded commits (inflightForget() now, inflightUnlockLater() then);
 ** a connection about to wait commits its groups first, so two waiting on
@@ -180,14 +183,6 @@ static void sleepNs(long ns){
   nanosleep(&ts, 0);
 }
 
-/* Take the in-flight mark of the key whose slot range starts at iBase.
-**   INFLIGHT_HELD    the mark is ours (*pbWaited: after waiting for
-**                    another computation to end)
-**   INFLIGHT_BUSY    bTry and someone else computes the key
-**   INFLIGHT_NONE    no mark: waited timeoutSecs (> 0) in vain, the
-**                    marks were cleared while waiting, or this database
-**                    has no marks; the caller computes without one.
-** pLock receives what inflightRelease() needs. */
 /* Note that a wait has begun (once per wait). */
 static void waitBegins(Cachier *p, int *pbWaited, sqlite3_int64 *pT0){
   *pbWaited = 1;
@@ -233,6 +228,14 @@ static int storeMarkAcquire(Cachier *p, CachierStore *pStore,
   }
 }
 
+/* Take the in-flight mark of the key whose slot range starts at iBase.
+**   INFLIGHT_HELD    the mark is ours (*pbWaited: after waiting for
+**                    another computation to end)
+**   INFLIGHT_BUSY    bTry and someone else computes the key
+**   INFLIGHT_NONE    no mark: waited timeoutSecs (> 0) in vain, the
+**                    marks were cleared while waiting, or this database
+**                    has no marks; the caller computes without one.
+** pLock receives what inflightRelease() needs. */
 int inflightAcquire(Cachier *p, CachierStore *pStore, sqlite3_int64 iBase,
                     double timeoutSecs, int bTry, InflightLock *pLock,
                     int *pbWaited){

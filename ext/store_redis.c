@@ -32,9 +32,9 @@
 ** Staleness is judged from the created time in the entry, as in every
 ** store. A Redis TTL is set only where an entry can no longer be served:
 ** stale_after plus the longer of stale_while_refresh and stale_if_error,
-** plus a minute for clocks that differ between machines. So a Redis with
-** maxmemory and an LRU policy bounds the cache without dropping anything
-** that could still be served... or keeps everything when nothing expires.
+** plus a minute for clocks that differ between machines: Redis drops
+** nothing that could still be served. Entries that never go stale have
+** no TTL; a Redis with maxmemory and an LRU policy bounds those.
 **
 ** Writes run as Lua scripts, so each is atomic: it finds the key's slot,
 ** and a write guarded by an in-flight mark happens only while the mark

@@ -418,6 +418,18 @@ void hotForget(CachierStore *pStore, const CachierKey *pKey){
   if( (e = entryFindKey(h, pKey))!=0 ) entryUnlink(h, e);
 }
 
+/* Another client changed the entries whose key hash is iBase (a store
+** that hears of changes key by key, store_redis.c): drop them. */
+void hotForgetBase(CachierStore *pStore, sqlite3_int64 iBase){
+  HotTier *h = pStore->pHot;
+  HotEntry *e, *pNext;
+  if( h==0 || h->nEntry==0 ) return;
+  for(e=h->lru.pNext; e!=&h->lru; e=pNext){
+    pNext = e->pNext;
+    if( e->iBase==iBase ) entryUnlink(h, e);
+  }
+}
+
 /* This connection changed entries in other ways (deleted, cleared,
 ** marked): drop everything. */
 void hotClear(CachierStore *pStore){

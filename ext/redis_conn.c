@@ -596,12 +596,12 @@ int redisRun(RedisConn *pConn, RedisCmd *pCmd, redisReply **ppReply){
 }
 
 /* Read, without waiting, what the server pushed on a subscribed
-** connection: *pnMsg messages (each freed). SQLITE_OK, or SQLITE_IOERR if
-** the connection is lost (it is closed: what it would have said is
-** lost with it). */
-int redisReadPushed(RedisConn *pConn, int *pnMsg){
+** connection, handing each message to xMsg (it is freed after).
+** SQLITE_OK, or SQLITE_IOERR if the connection is lost (it is closed:
+** what it would have said is lost with it). */
+int redisReadPushed(RedisConn *pConn,
+                    void (*xMsg)(void*, const redisReply*), void *pArg){
   char aBuf[4096];
-  *pnMsg = 0;
   if( pConn->fd<0 ) return SQLITE_IOERR;
   for(;;){
     void *pReply = 0;
@@ -610,8 +610,8 @@ int redisReadPushed(RedisConn *pConn, int *pnMsg){
       return connFail(pConn, "protocol error");
     }
     if( pReply ){
+      xMsg(pArg, (const redisReply*)pReply);
       freeReplyObject(pReply);
-      (*pnMsg)++;
       continue;
     }
     k = recv(pConn->fd, aBuf, sizeof(aBuf), MSG_DONTWAIT);

@@ -72,7 +72,8 @@ int redisRoundTrip(RedisConn*, int nCmd, RedisCmd *aCmd, redisReply **apReply);
 ** (its text in zErr), SQLITE_IOERR as above. */
 int redisRun(RedisConn*, RedisCmd*, redisReply **ppReply);
 void redisConnClose(RedisConn*);
-int redisReadPushed(RedisConn*, int *pnMsg);
+int redisReadPushed(RedisConn*, void (*xMsg)(void*, const redisReply*),
+                    void *pArg);
 int redisConnUp(RedisConn*);
 
 #endif /* CACHIER_REDIS_CONN_H */

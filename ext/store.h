@@ -296,6 +296,7 @@ const unsigned char *hotVersion(HotTier*);
 void hotInsert(HotTier*, CachierStore*, const CachierKey*, int flags,
                const CachierEntry*);
 void hotForget(CachierStore*, const CachierKey*);
+void hotForgetBase(CachierStore*, sqlite3_int64 iBase);
 void hotClear(CachierStore*);
 void hotFree(CachierStore*);
 sqlite3_int64 hotHits(CachierStore*);

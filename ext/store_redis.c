@@ -45,10 +45,11 @@
 ** then has a second connection, subscribed to __redis__:invalidate, and
 ** the first one runs CLIENT TRACKING ON REDIRECT to it, so Redis tells it
 ** of every change, by anyone else, to a key this connection read (its own
-** writes drop what they change at once: NOLOOP). The tier's
-** version (xVersion) counts those messages, read without waiting before
-** each use of the tier, and every (re)connection: any change empties the
-** tier, and while the second connection is down there is no tier.
+** writes drop what they change at once: NOLOOP). Before each use of the
+** tier, the messages that arrived are read without waiting; each names
+** the keys changed, whose entries leave the tier. The tier's version
+** (xVersion) counts (re)connections: one empties the tier, and while the
+** second connection is down there is no tier.
 **
 ** Failures (server down, slow, or answering errors) never fail a query:
 ** a read that fails is a miss, a write that fails is skipped, each is
@@ -1859,29 +1860,54 @@ static int trackingOn(RedisStore *s){
   return 1;
 }
 
-/* The hot tier's version: 0 if there can be no tier now. */
+/* One message of the invalidation channel: ["message", channel, keys]
+** (keys NULL: the whole database was flushed). The hot tier drops the
+** entries of each bucket key named; anything else empties it. */
+static void onInvalidation(void *pArg, const redisReply *pMsg){
+  RedisStore *s = (RedisStore*)pArg;
+  const redisReply *pKeys;
+  size_t i;
+  s->nInvalidation++;
+  if( pMsg->type!=REDIS_REPLY_ARRAY || pMsg->elements!=3
+   || (pKeys = pMsg->element[2])->type!=REDIS_REPLY_ARRAY ){
+    hotClear(&s->base);
+    return;
+  }
+  for(i=0; i<pKeys->elements; i++){
+    const redisReply *pKey = pKeys->element[i];
+    char *zFn;
+    if( pKey->type!=REDIS_REPLY_STRING ) continue;
+    /* (Only the entries' own keys matter: the tier keeps nothing else,
+    ** and what it keeps from a script's read leaves it at once.) */
+    zFn = fnOfBucketKey(s, pKey->str, pKey->len);
+    if( zFn ){
+      hotForgetBase(&s->base,
+          (sqlite3_int64)strtoull(pKey->str + pKey->len - 16, 0, 16));
+      sqlite3_free(zFn);
+    }
+  }
+}
+
+/* The hot tier's version: 0 if there can be no tier now. Reads the
+** invalidations that arrived, which drop what they name from the tier. */
 static int redisVersion(CachierStore *pStore, unsigned char *aVer,
                         int bRecheck){
   RedisStore *s = (RedisStore*)pStore;
-  int nMsg = 0;
   (void)bRecheck;
   if( !trackingOn(s) ) return 0;
-  if( redisReadPushed(&s->sub, &nMsg) ){
+  if( redisReadPushed(&s->sub, onInvalidation, s) ){
     s->bTracking = 0;         /* messages may be lost: no tier for now */
     s->epoch++;
     return 0;
   }
-  s->nInvalidation += nMsg;
   memset(aVer, 0, STORE_VERSION_BYTES);
   memcpy(aVer, &s->epoch, 8);
-  memcpy(aVer+8, &s->nInvalidation, 8);
   return 1;
 }
 
 static int redisMayFill(CachierStore *pStore, const unsigned char *aVer){
   RedisStore *s = (RedisStore*)pStore;
-  return s->bTracking && memcmp(aVer, &s->epoch, 8)==0
-      && memcmp(aVer+8, &s->nInvalidation, 8)==0;
+  return s->bTracking && memcmp(aVer, &s->epoch, 8)==0;
 }
 
 /* In-flight marks: SET NX PX with this connection's token. */

@@ -8,15 +8,20 @@ directory, with CACHIER_EXT naming the extension to load:
 Checks that a Python function memoized through SQL is called once per
 distinct argument list, that its exceptions propagate and are not cached,
 that values round-trip with their exact types, that the cache outlives the
-connection, that cachier_stats counts hits, and that connections close
-cleanly. Prints one line per failure and ends with "N passed, M failed";
+connection, that cachier_stats counts hits, that connections close
+cleanly, and that the stores (memory, file:, Redis on a redis-server of
+the test's own) work from several threads and from cachier's background
+refresh thread. Prints one line per failure and ends with "N passed, M failed";
 exits 1 if anything failed.
 """
 
 import os
+import socket
 import sqlite3
+import subprocess
 import sys
 import threading
+import time
 import traceback
 
 EXT = os.environ.get("CACHIER_EXT", "")
@@ -372,12 +377,94 @@ def test_decompression_is_bounded():
     conn.close()
 
 
+REDIS = {}
+
+
+def redis_start():
+    """A redis-server of this test's own on 127.0.0.1, on a free port, with
+    no persistence; its PID goes to ./redis.pids so the runner stops it
+    whatever happens. Returns its port."""
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        port = sk.getsockname()[1]
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+         "--save", "", "--appendonly", "no", "--logfile",
+         os.path.abspath("redis-%d.log" % port)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    with open("redis.pids", "a") as f:
+        f.write("%d\n" % proc.pid)
+    REDIS["proc"] = proc
+    for _ in range(1000):                    # ready within 10 s
+        try:
+            with socket.create_connection(("127.0.0.1", port), 0.1) as c:
+                c.sendall(b"PING\r\n")
+                if c.recv(16).startswith(b"+PONG"):
+                    return port
+        except OSError:
+            pass
+        time.sleep(0.01)
+    raise RuntimeError("redis-server did not start")
+
+
+def redis_stop():
+    proc = REDIS.pop("proc", None)
+    if proc:
+        proc.kill()
+        proc.wait()
+
+
+def test_redis_background_refresh():
+    """next_time with background_refresh on a Redis store: cachier's
+    thread runs the refresh on the connection's own Redis connection (the
+    connection's mutex keeps it from being used by two threads at once)."""
+    port = redis_start()
+    spec = "redis://127.0.0.1:%d/0?prefix=bg" % port
+    conn = connect("bg-redis.db")
+    calls = []
+    refreshed = threading.Event()
+
+    def slow(x):
+        calls.append(threading.get_ident())
+        if len(calls) == 2:
+            refreshed.set()
+        return "%s@%d" % (x, len(calls))
+
+    conn.create_function("slow", 1, slow)
+    conn.execute("SELECT cachier_test_clock(1000000)")
+    conn.execute("INSERT INTO cachier_functions(name, stale_after, next_time,"
+                 " background_refresh, store) VALUES ('slow', 60, 1, 1, ?)",
+                 (spec,))
+    one = lambda: conn.execute("SELECT memoize('slow', 'k')").fetchone()[0]
+    check("redis background fresh", one(), "k@1")
+    conn.execute("SELECT cachier_test_clock(1000100)")
+    check("redis background stale served", one(), "k@1")
+    check_true("redis background refresh ran", refreshed.wait(60))
+    check_true("redis background refresh on another thread",
+               len(calls) == 2 and calls[1] != threading.get_ident())
+    conn.close()
+    conn = connect("bg-redis2.db")
+    conn.create_function("slow", 1, lambda x: "called")
+    conn.execute("SELECT cachier_test_clock(1000100)")
+    conn.execute("INSERT INTO cachier_functions(name, stale_after, next_time,"
+                 " store) VALUES ('slow', 60, 1, ?)", (spec,))
+    check("redis background refreshed value (another database)", one(),
+          "k@2")
+    conn.close()
+
+
 def test_stores_across_threads():
-    """The memory and file: stores from several threads at once: each
-    thread has its own connection (to its own database); the memory store
-    is one per process, the file: store one per file. Every call returns
-    the right value, and the cache ends up with one entry per key."""
-    for store in ("memory", "file:threads-cache.db"):
+    """The memory, file: and Redis stores from several threads at once:
+    each thread has its own connection (to its own database); the memory
+    store is one per process, the file: store one per file, and each
+    connection has its own Redis connections. Every call returns the right
+    value, and the cache ends up with one entry per key."""
+    port = REDIS.get("proc") and redis_port_of(REDIS["proc"])
+    stores = ["memory", "file:threads-cache.db"]
+    if port:
+        stores.append("redis://127.0.0.1:%d/0?prefix=threads" % port)
+    for store in stores:
         errors = []
         n_threads, n_keys = 4, 200
 
@@ -418,6 +505,13 @@ def test_stores_across_threads():
         keeper.close()
 
 
+def redis_port_of(proc):
+    for arg_i, arg in enumerate(proc.args):
+        if arg == "--port":
+            return int(proc.args[arg_i + 1])
+    return None
+
+
 def main():
     if not EXT or not os.path.isabs(EXT):
         print("FAIL setup: CACHIER_EXT must be the absolute path of the"
@@ -437,6 +531,7 @@ def main():
                  test_close_is_clean,
                  test_background_refresh,
                  test_decompression_is_bounded,
+                 test_redis_background_refresh,
                  test_stores_across_threads):
         try:
             test()
@@ -444,6 +539,7 @@ def main():
             failed += 1
             print("FAIL %s raised:" % test.__name__)
             traceback.print_exc(file=sys.stdout)
+    redis_stop()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

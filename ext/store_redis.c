@@ -187,6 +187,13 @@ struct RedisStore {
   int nFn;
   sqlite3_int64 aHeld[MAX_HELD];  /* the marks this connection holds */
   int nHeld;
+  /* A miss followed by taking the key's mark is the path of every stored
+  ** miss: the mark's SET NX and the look again (another machine may have
+  ** stored the value in between) go in one round trip. */
+  char *zMissBucket;          /* the last miss: its bucket key, */
+  unsigned char *aMissField;  /* encoded key */
+  sqlite3_int64 nMissField, iMissBase;
+  redisReply *pAgain;         /* its look again, made with the mark */
   sqlite3_int64 dataVersion;  /* bumped by dictionary changes */
   /* The hot tier's invalidations (see the header). */
   RedisConn sub;              /* subscribed to __redis__:invalidate */
@@ -558,6 +565,31 @@ static void entryRefreshState(CachierEntry *e, const redisReply *pScore,
   }
 }
 
+/* Forget the last miss and its look again (see RedisStore). */
+static void missForget(RedisStore *s){
+  sqlite3_free(s->zMissBucket);
+  sqlite3_free(s->aMissField);
+  s->zMissBucket = 0;
+  s->aMissField = 0;
+  s->nMissField = 0;
+  if( s->pAgain ) freeReplyObject(s->pAgain);
+  s->pAgain = 0;
+}
+
+/* Remember a miss of pKey in bucket zBucket (which it takes). */
+static void missNote(RedisStore *s, const CachierKey *pKey, char *zBucket){
+  missForget(s);
+  s->aMissField = sqlite3_malloc64(pKey->nKey ? pKey->nKey : 1);
+  if( s->aMissField==0 ){
+    sqlite3_free(zBucket);
+    return;
+  }
+  memcpy(s->aMissField, pKey->aKey, (size_t)pKey->nKey);
+  s->nMissField = pKey->nKey;
+  s->iMissBase = pKey->iBase;
+  s->zMissBucket = zBucket;
+}
+
 static void entryReplyFree(RedisStore *s){
   if( s->pValue ){
     sqlite3_reset(s->pValue);
@@ -582,6 +614,7 @@ static int redisLookup(CachierStore *pStore, const CachierKey *pKey,
   int rc;
   *pFound = 0;
   entryReplyFree(s);
+  missForget(s);
   if( zBucket==0 ) return SQLITE_NOMEM;
   if( s->pValue==0 && (s->pValue = valueStmt(s))==0 ){
     sqlite3_free(zBucket);
@@ -609,12 +642,18 @@ static int redisLookup(CachierStore *pStore, const CachierKey *pKey,
     rc = redisRun(&s->conn, &cmd, &pReply);
     if( rc==SQLITE_ERROR ) setErr(s, "Redis error: %s", s->conn.zErr);
   }
-  sqlite3_free(zBucket);
   sqlite3_free(zRefresh);
   sqlite3_free(zAttempts);
-  if( rc ) return rc;
+  if( rc ){
+    sqlite3_free(zBucket);
+    return rc;
+  }
   s->pEntryReply = pReply;
-  if( pReply->type==REDIS_REPLY_NIL ) return SQLITE_OK;
+  if( pReply->type==REDIS_REPLY_NIL ){
+    missNote(s, pKey, zBucket);
+    return SQLITE_OK;
+  }
+  sqlite3_free(zBucket);
   /* The key itself, as the field it was found under. */
   memset(&field, 0, sizeof(field));
   field.type = REDIS_REPLY_STRING;
@@ -647,7 +686,34 @@ static void redisLookupDone(CachierStore *pStore){
 
 static int redisLookupLatest(CachierStore *pStore, const CachierKey *pKey,
                              CachierEntry *pEntry, int *pFound){
-  /* (Redis has no snapshots: every read sees the latest.) */
+  RedisStore *s = (RedisStore*)pStore;
+  /* (Redis has no snapshots: every read sees the latest.) The look again
+  ** made with the key's mark, if it is this key's: what memoize() needs
+  ** after taking a mark is the value and its time, not its refresh
+  ** state. */
+  if( s->pAgain && s->iMissBase==pKey->iBase && s->nMissField==pKey->nKey
+   && memcmp(s->aMissField, pKey->aKey, (size_t)pKey->nKey)==0 ){
+    redisReply *pReply = s->pAgain;
+    redisReply field;
+    int rc;
+    s->pAgain = 0;
+    *pFound = 0;
+    entryReplyFree(s);
+    s->pEntryReply = pReply;
+    if( pReply->type!=REDIS_REPLY_STRING ) return SQLITE_OK;
+    memset(&field, 0, sizeof(field));
+    field.type = REDIS_REPLY_STRING;
+    field.str = (char*)pKey->aKey;
+    field.len = (size_t)pKey->nKey;
+    if( s->pValue==0 && (s->pValue = valueStmt(s))==0 ) return SQLITE_NOMEM;
+    rc = entryDecode(s->pValue, &field, pReply, pKey->iBase, pEntry);
+    if( rc ){
+      entryReplyFree(s);
+      return rc==SQLITE_CORRUPT ? SQLITE_OK : rc;
+    }
+    *pFound = 1;
+    return SQLITE_OK;
+  }
   return redisLookup(pStore, pKey, CACHIER_LOOKUP_CREATED
                      | CACHIER_LOOKUP_REFRESH, pEntry, pFound);
 }
@@ -691,6 +757,7 @@ static int redisWrite(CachierStore *pStore, const CachierKey *pKey,
     rc = entryEncode(w, &aEntry, &nEntry);
   }
   hotForget(pStore, pKey);
+  missForget(s);
   if( rc==SQLITE_OK ){
     noteFn(s, pKey->zFn);
     snprintf(zTtl, sizeof(zTtl), "%lld", w->ttl>0.0
@@ -1915,25 +1982,46 @@ static int redisMarkTry(CachierStore *pStore, sqlite3_int64 iBase){
   RedisStore *s = (RedisStore*)pStore;
   char *zLock;
   char zLease[16];
-  RedisCmd cmd;
-  redisReply *pReply = 0;
-  int rc;
+  RedisCmd aCmd[2];
+  redisReply *apReply[2];
+  int rc, bAgain;
   if( holdsMark(s, iBase) || s->nHeld>=MAX_HELD ) return INFLIGHT_NONE;
   zLock = lockKey(s, iBase);
   if( zLock==0 ) return INFLIGHT_NONE;
   snprintf(zLease, sizeof(zLease), "%d", s->config.leaseMs);
-  redisCmdInit(&cmd);
-  redisCmdStr(&cmd, "SET");
-  redisCmdStr(&cmd, zLock);
-  redisCmdStr(&cmd, s->zToken);
-  redisCmdStr(&cmd, "NX");
-  redisCmdStr(&cmd, "PX");
-  redisCmdStr(&cmd, zLease);
-  rc = redisRun(&s->conn, &cmd, &pReply);
+  redisCmdInit(&aCmd[0]);
+  redisCmdStr(&aCmd[0], "SET");
+  redisCmdStr(&aCmd[0], zLock);
+  redisCmdStr(&aCmd[0], s->zToken);
+  redisCmdStr(&aCmd[0], "NX");
+  redisCmdStr(&aCmd[0], "PX");
+  redisCmdStr(&aCmd[0], zLease);
+  if( s->pAgain ){
+    freeReplyObject(s->pAgain);
+    s->pAgain = 0;
+  }
+  /* After a miss of this key: look again in the same round trip. */
+  bAgain = s->zMissBucket && s->iMissBase==iBase;
+  if( bAgain ){
+    redisCmdInit(&aCmd[1]);
+    redisCmdStr(&aCmd[1], "HGET");
+    redisCmdStr(&aCmd[1], s->zMissBucket);
+    redisCmdArg(&aCmd[1], s->aMissField, (size_t)s->nMissField);
+  }
+  rc = redisRoundTrip(&s->conn, bAgain ? 2 : 1, aCmd, apReply);
   sqlite3_free(zLock);
   if( rc ) return INFLIGHT_NONE;      /* unreachable: compute unmarked */
-  rc = pReply->type==REDIS_REPLY_STATUS ? INFLIGHT_HELD : INFLIGHT_BUSY;
-  freeReplyObject(pReply);
+  rc = apReply[0]->type==REDIS_REPLY_STATUS ? INFLIGHT_HELD
+     : apReply[0]->type==REDIS_REPLY_NIL ? INFLIGHT_BUSY : INFLIGHT_NONE;
+  freeReplyObject(apReply[0]);
+  if( bAgain ){
+    if( rc==INFLIGHT_HELD && (apReply[1]->type==REDIS_REPLY_STRING
+                              || apReply[1]->type==REDIS_REPLY_NIL) ){
+      s->pAgain = apReply[1];
+    }else{
+      freeReplyObject(apReply[1]);
+    }
+  }
   if( rc==INFLIGHT_HELD ) s->aHeld[s->nHeld++] = iBase;
   return rc;
 }
@@ -2008,6 +2096,7 @@ static void redisClose(CachierStore *pStore){
   RedisStore *s = (RedisStore*)pStore;
   int i;
   entryReplyFree(s);
+  missForget(s);
   /* Marks still held end now rather than at their lease. */
   while( s->nHeld>0 && redisConnUp(&s->conn) ){
     redisMarkRelease(pStore, s->aHeld[s->nHeld-1]);

@@ -72,7 +72,7 @@
 /* ------------------------------------------------------------- scripts */
 
 enum { SCRIPT_LOOKUP, SCRIPT_GET, SCRIPT_WRITE, SCRIPT_DELETE, SCRIPT_DUE,
-       SCRIPT_RELEASE, SCRIPT_COUNT };
+       SCRIPT_RELEASE, SCRIPT_HEADS, SCRIPT_COUNT };
 
 static const char *const azScript[SCRIPT_COUNT] = {
   /* LOOKUP: KEYS bucket, refresh, attempts; ARGV field, id prefix (14
@@ -159,6 +159,38 @@ static const char *const azScript[SCRIPT_COUNT] = {
   "if redis.call('GET', KEYS[1]) == ARGV[1] then"
   " return redis.call('DEL', KEYS[1]) end\n"
   "return 0\n",
+
+  /* HEADS: ARGV bucket keys, each followed by a NUL. What totals and
+  ** eviction need of each entry, without its value: a flat list of
+  ** (bucket's index from 1, slot, logical size, stored size, compute ns,
+  ** created as text). Keys not of a hash are skipped. */
+  "local out = {}\n"
+  "local i, pos = 0, 1\n"
+  "while pos <= #ARGV[1] do\n"
+  "  local e = string.find(ARGV[1], '\\0', pos, true)\n"
+  "  local k = string.sub(ARGV[1], pos, e - 1)\n"
+  "  pos = e + 1\n"
+  "  i = i + 1\n"
+  "  local vals = redis.pcall('HVALS', k)\n"
+  "  if type(vals) == 'table' and not vals.err then\n"
+  "    for _, v in ipairs(vals) do\n"
+  "      if #v >= 44 and string.byte(v, 1) == 1 then\n"
+  "        local nargs = struct.unpack('<I4', v, 41)\n"
+  "        local nbytes = struct.unpack('<i8', v, 33)\n"
+  "        local stored = nbytes\n"
+  "        if struct.unpack('<i8', v, 9) ~= 0 then"
+  " stored = #v - 44 - nargs end\n"
+  "        out[#out+1] = i\n"
+  "        out[#out+1] = string.byte(v, 3)\n"
+  "        out[#out+1] = nbytes\n"
+  "        out[#out+1] = stored\n"
+  "        out[#out+1] = struct.unpack('<i8', v, 25)\n"
+  "        out[#out+1] = string.format('%.17g', struct.unpack('<d', v, 17))\n"
+  "      end\n"
+  "    end\n"
+  "  end\n"
+  "end\n"
+  "return out\n",
 };
 
 /* ---------------------------------------------------------------- store */
@@ -1340,30 +1372,88 @@ static int redisScanNext(CachierScan *p, CachierEntry *e, int *pEof){
 
 /* ------------------------------------------------ whole-store operations */
 
-/* Call xEntry on each entry of zFn (of all functions if NULL). */
-static int forEachEntry(RedisStore *s, const char *zFn,
-                        int (*xEntry)(const CachierEntry*, void*),
-                        void *pArg){
-  CachierScan *pScan = 0;
-  CachierEntry e;
-  int rc = redisScanOpen(&s->base, zFn, &pScan), bEof = 0;
-  while( rc==SQLITE_OK ){
-    rc = redisScanNext(pScan, &e, &bEof);
-    if( rc || bEof ) break;
-    rc = xEntry(&e, pArg);
-  }
-  redisScanClose(pScan);
-  return rc;
+/* What totals and eviction need of an entry (script HEADS). */
+typedef struct EntryHead EntryHead;
+struct EntryHead {
+  sqlite3_int64 id;
+  const char *zFn;
+  sqlite3_int64 nBytes, nStored, computeNs;
+  double created;
+};
+
+static sqlite3_int64 replyInt(const redisReply *p){
+  if( p->type==REDIS_REPLY_INTEGER ) return p->integer;
+  if( p->type==REDIS_REPLY_STRING ) return strtoll(p->str, 0, 10);
+  return 0;
 }
 
-static sqlite3_int64 storedBytes(const CachierEntry *e){
-  return e->codec ? sqlite3_value_bytes(e->pValue) : e->nBytes;
+/* Call xHead on each entry of zFn (of all functions if NULL): the server
+** reads the entries' headers and sends only them (HEADS), so totals and
+** eviction do not fetch the values. */
+static int forEachHead(RedisStore *s, const char *zFn,
+                       int (*xHead)(const EntryHead*, void*), void *pArg){
+  CachierScan *p = 0;
+  RedisScan *pScan;
+  int rc = redisScanOpen(&s->base, zFn, &p);
+  if( rc ) return rc;
+  pScan = (RedisScan*)p;
+  while( rc==SQLITE_OK && pScan->iKey<pScan->nKey ){
+    sqlite3_str *pKeys = sqlite3_str_new(0);
+    const char *azFn[SCAN_BATCH];
+    sqlite3_int64 aBase[SCAN_BATCH];
+    redisReply *pReply = 0;
+    RedisCmd cmd;
+    char *zKeys;
+    int n = 0, nKeys, i;
+    while( n<SCAN_BATCH && pScan->iKey<pScan->nKey ){
+      const char *zKey = pScan->azKey[pScan->iKey++];
+      size_t nKey = strlen(zKey);
+      azFn[n] = fnOfBucketKey(s, zKey, nKey);
+      aBase[n] = (sqlite3_int64)strtoull(zKey + nKey - 16, 0, 16);
+      sqlite3_str_append(pKeys, zKey, (int)nKey);
+      sqlite3_str_appendchar(pKeys, 1, 0);
+      n++;
+    }
+    nKeys = sqlite3_str_length(pKeys);
+    zKeys = sqlite3_str_finish(pKeys);
+    if( zKeys==0 ){
+      rc = SQLITE_NOMEM;
+    }else{
+      scriptInit(&cmd);
+      redisCmdArg(&cmd, zKeys, (size_t)nKeys);
+      rc = runScript(s, SCRIPT_HEADS, 0, &cmd, &pReply);
+    }
+    sqlite3_free(zKeys);
+    if( rc==SQLITE_OK && pReply->type==REDIS_REPLY_ARRAY ){
+      size_t j;
+      for(j=0; rc==SQLITE_OK && j+5<pReply->elements; j+=6){
+        redisReply **a = &pReply->element[j];
+        sqlite3_int64 iKey = replyInt(a[0]) - 1;
+        EntryHead h;
+        if( iKey<0 || iKey>=n || azFn[iKey]==0
+         || a[5]->type!=REDIS_REPLY_STRING ){
+          continue;
+        }
+        h.id = aBase[iKey] | (replyInt(a[1]) & 0xff);
+        h.zFn = azFn[iKey];
+        h.nBytes = replyInt(a[2]);
+        h.nStored = replyInt(a[3]);
+        h.computeNs = replyInt(a[4]);
+        h.created = atof(a[5]->str);
+        rc = xHead(&h, pArg);
+      }
+    }
+    if( pReply ) freeReplyObject(pReply);
+    for(i=0; i<n; i++) sqlite3_free((char*)azFn[i]);
+  }
+  redisScanClose(p);
+  return rc;
 }
 
 typedef struct Totals Totals;
 struct Totals { StoreTotal *a; int n; double *aComputeNs; };
 
-static int totalsEntry(const CachierEntry *e, void *pArg){
+static int totalsEntry(const EntryHead *e, void *pArg){
   Totals *t = (Totals*)pArg;
   int i;
   for(i=0; i<t->n && strcmp(t->a[i].zFn, e->zFn)!=0; i++){}
@@ -1381,7 +1471,7 @@ static int totalsEntry(const CachierEntry *e, void *pArg){
   }
   t->a[i].nEntries++;
   t->a[i].nBytes += e->nBytes;
-  t->a[i].nStoredBytes += storedBytes(e);
+  t->a[i].nStoredBytes += e->nStored;
   t->aComputeNs[i] += (double)e->computeNs;
   return SQLITE_OK;
 }
@@ -1391,7 +1481,7 @@ static int redisTotals(CachierStore *pStore, const char *zFn,
   Totals t;
   int rc, i;
   memset(&t, 0, sizeof(t));
-  rc = forEachEntry((RedisStore*)pStore, zFn, totalsEntry, &t);
+  rc = forEachHead((RedisStore*)pStore, zFn, totalsEntry, &t);
   for(i=0; i<t.n; i++){
     t.a[i].avgComputeSeconds = t.aComputeNs[i]*1e-9/(double)t.a[i].nEntries;
   }
@@ -1422,7 +1512,7 @@ struct PickList {
   double staleBefore;
 };
 
-static int pickEntry(const CachierEntry *e, void *pArg){
+static int pickEntry(const EntryHead *e, void *pArg){
   PickList *l = (PickList*)pArg;
   Picked *pP;
   if( e->created>=l->before ) return SQLITE_OK;
@@ -1436,7 +1526,7 @@ static int pickEntry(const CachierEntry *e, void *pArg){
   pP = &l->a[l->n];
   memset(pP, 0, sizeof(*pP));
   pP->c.id = e->id;
-  pP->c.nStored = storedBytes(e);
+  pP->c.nStored = e->nStored;
   pP->c.bStale = e->created < l->staleBefore;
   pP->created = e->created;
   pP->costPerByte = (double)e->computeNs
@@ -1477,7 +1567,7 @@ static int redisEvictionCandidates(CachierStore *pStore, const char *zFn,
   l.staleBefore = staleBefore;
   *paCand = 0;
   *pnCand = 0;
-  rc = forEachEntry((RedisStore*)pStore, zFn, pickEntry, &l);
+  rc = forEachHead((RedisStore*)pStore, zFn, pickEntry, &l);
   if( rc ){
     pickListFree(&l);
     return rc;
@@ -1513,7 +1603,7 @@ static int redisDeleteOlder(CachierStore *pStore, const char *zFn,
   l.before = before;
   l.staleBefore = -1e300;
   *pnDeleted = 0;
-  rc = forEachEntry((RedisStore*)pStore, zFn, pickEntry, &l);
+  rc = forEachHead((RedisStore*)pStore, zFn, pickEntry, &l);
   for(i=0; rc==SQLITE_OK && i<l.n; i++){
     rc = redisDelete(pStore, l.a[i].c.id);
     if( rc==SQLITE_OK ) (*pnDeleted)++;

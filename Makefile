@@ -104,11 +104,14 @@ tests/concurrency/driver: tests/concurrency/driver.c
 # Randomized corruption and input fuzzing through SQL, under ASan+UBSan.
 tests/fuzz/fuzz_sql: tests/fuzz/fuzz_sql.c
 	$(CC) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-	  $(WARN) -o $@ $< -lsqlite3
+	  $(WARN) -o $@ $< -lsqlite3 -lhiredis
 
+# Against a redis-server of its own (tests/fuzz/with_redis.sh), so the
+# Redis store is fuzzed too.
 fuzz: deps-test
 	$(MAKE) tests/cachier_asan.so tests/fuzz/fuzz_sql
-	ASAN_OPTIONS=detect_leaks=1 tests/fuzz/fuzz_sql tests/cachier_asan.so 20000
+	ASAN_OPTIONS=detect_leaks=1 sh tests/fuzz/with_redis.sh \
+	  tests/fuzz/fuzz_sql tests/cachier_asan.so 20000
 
 # The in-flight marking rows switch the marks off, which only the test
 # build can: it is passed as the second argument.

@@ -2010,7 +2010,12 @@ static int trackingOn(RedisStore *s){
   /* (This connection's own writes drop what they change themselves: a
   ** message for each would empty the tier at every stored miss.) */
   redisCmdStr(&cmd, "NOLOOP");
-  if( redisRun(&s->conn, &cmd, &pReply) ) return 0;
+  if( redisRun(&s->conn, &cmd, &pReply) ){
+    /* The server does not know that id: the subscriber's connection was
+    ** dropped without our noticing yet. Make it again next time. */
+    redisConnClose(&s->sub);
+    return 0;
+  }
   freeReplyObject(pReply);
   s->bTracking = 1;
   s->epoch++;

@@ -18,10 +18,17 @@
 **     what is there;
 **   - moves the function between the main and memory stores, and
 **     corrupts the memory store's rows through a plain connection to it
-**     (the memdb database "/cachier-memory"), with a random hot_bytes.
+**     (the memdb database "/cachier-memory"), with a random hot_bytes;
+**   - with CACHIER_REDIS_PORT set (make fuzz runs it under
+**     with_redis.sh), moves it to a Redis store too, damages its entries
+**     there (truncated, extended, bytes changed, slots moved, fields
+**     renamed, buckets replaced by strings) and kills cachier's Redis
+**     connections (CLIENT KILL), so reconnections, the hot tier's
+**     invalidations and the decoding of damaged entries are exercised.
 ** Exits non-zero if memoize() ever returns a value that differs from what
 ** the function itself returns.
 */
+#include <hiredis/hiredis.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +63,66 @@ static void randomText(char *z, int n){
 }
 
 static int nMismatch = 0;
+
+/* Damage the entries of the Redis store (prefix "fuzz"), seeded by seed. */
+static const char zDamage[] =
+  "math.randomseed(tonumber(ARGV[1]))\n"
+  "local n = 0\n"
+  "for _, k in ipairs(redis.call('KEYS', 'fuzz:*')) do\n"
+  "  if redis.call('TYPE', k).ok == 'hash' and math.random(3) == 1 then\n"
+  "    local kv = redis.call('HGETALL', k)\n"
+  "    for i = 1, #kv, 2 do\n"
+  "      local f, v, r = kv[i], kv[i+1], math.random(9)\n"
+  "      local nv = nil\n"
+  "      if r == 1 then nv = string.sub(v, 1, math.random(0, #v))\n"
+  "      elseif r == 2 then nv = v .. string.char(math.random(0, 255))\n"
+  "      elseif r == 3 then\n"
+  "        local p = math.random(1, math.max(#v, 1))\n"
+  "        nv = string.sub(v, 1, p - 1) .. string.char(math.random(0, 255))"
+  " .. string.sub(v, p + 1)\n"
+  "      elseif r == 4 then nv = ''\n"
+  "      elseif r == 5 then nv = string.sub(v, 1, 2) .."
+  " string.char(math.random(0, 3)) .. string.sub(v, 4)\n"
+  "      elseif r == 6 then redis.call('HDEL', k, f)\n"
+  "      elseif r == 7 then redis.call('HDEL', k, f)"
+  " redis.call('HSET', k, f .. string.char(math.random(128, 255)), v)\n"
+  "      elseif r == 8 then redis.call('DEL', k) redis.call('SET', k, v)"
+  " break\n"
+  "      else\n"
+  "        local p = math.random(4, 44)\n"
+  "        nv = string.sub(v, 1, p - 1) .. string.char(math.random(0, 255))"
+  " .. string.sub(v, p + 1)\n"
+  "      end\n"
+  "      if nv then redis.call('HSET', k, f, nv) end\n"
+  "      n = n + 1\n"
+  "    end\n"
+  "  end\n"
+  "end\n"
+  "return n\n";
+
+static void redisDamage(redisContext *c){
+  redisReply *pReply;
+  if( c==0 ) return;
+  pReply = redisCommand(c, "EVAL %s 0 %u", zDamage, rnd());
+  if( pReply==0 ){
+    fprintf(stderr, "redis: %s\n", c->errstr);
+    exit(2);
+  }
+  if( pReply->type==REDIS_REPLY_ERROR ){
+    fprintf(stderr, "redis damage script: %s\n", pReply->str);
+    exit(2);
+  }
+  freeReplyObject(pReply);
+}
+
+/* Drop cachier's connections to Redis (the fuzzer's own stays). */
+static void redisKill(redisContext *c){
+  redisReply *pReply;
+  if( c==0 ) return;
+  pReply = redisCommand(c, (rnd()%2) ? "CLIENT KILL TYPE normal SKIPME yes"
+                                     : "CLIENT KILL TYPE pubsub");
+  if( pReply ) freeReplyObject(pReply);
+}
 
 /* memoize('ifnull', X, NULL) must equal X, whatever the store holds. */
 static void checkIdentity(sqlite3 *db, sqlite3_int64 x){
@@ -92,6 +159,9 @@ static void runWithText(sqlite3 *db, const char *zSql, const char *zText){
 int main(int argc, char **argv){
   sqlite3 *db = 0, *memDb = 0;
   char *zErr = 0;
+  const char *zPort = getenv("CACHIER_REDIS_PORT");
+  redisContext *pRedis = 0;
+  char zStoreSql[400];
   long nIter = argc>2 ? atol(argv[2]) : 20000;
   long i;
   char zText[200];
@@ -100,6 +170,22 @@ int main(int argc, char **argv){
     return 2;
   }
   rngState = argc>3 ? strtoull(argv[3], 0, 10) : 20261125;
+  if( zPort ){
+    pRedis = redisConnect("127.0.0.1", atoi(zPort));
+    if( pRedis==0 || pRedis->err ){
+      fprintf(stderr, "cannot connect to redis on port %s\n", zPort);
+      return 2;
+    }
+  }
+  /* The stores case 13 moves the function between. */
+  snprintf(zStoreSql, sizeof(zStoreSql),
+      "INSERT OR REPLACE INTO cachier_functions(name, store)"
+      " VALUES ('ifnull', CASE abs(random()) %% %d WHEN 0 THEN 'memory'"
+      " WHEN 1 THEN 'main' ELSE"
+      " 'redis://127.0.0.1:%s/0?prefix=fuzz&retry_ms=0&timeout_ms=2000' END);"
+      " INSERT OR REPLACE INTO cachier_functions(name,"
+      " hot_bytes) VALUES ('*', abs(random()) %% 3 * 2000)",
+      zPort ? 3 : 2, zPort ? zPort : "0");
   sqlite3_open(":memory:", &db);
   sqlite3_enable_load_extension(db, 1);
   if( sqlite3_load_extension(db, argv[1], "sqlite3_cachier_init", &zErr) ){
@@ -108,7 +194,7 @@ int main(int argc, char **argv){
   }
   for(i=0; i<nIter; i++){
     sqlite3_int64 x = (sqlite3_int64)(rnd() % 64);
-    switch( rnd() % 16 ){
+    switch( rnd() % (pRedis ? 18 : 16) ){
       case 0: case 1: case 2:
         checkIdentity(db, x);
         break;
@@ -171,11 +257,7 @@ int main(int argc, char **argv){
                        " ? 'ifnull' : NULL);");
         break;
       case 13:
-        execIgnore(db, "INSERT OR REPLACE INTO cachier_functions(name, store)"
-                       " VALUES ('ifnull', CASE abs(random()) % 2 WHEN 0"
-                       " THEN 'memory' ELSE 'main' END);"
-                       " INSERT OR REPLACE INTO cachier_functions(name,"
-                       " hot_bytes) VALUES ('*', abs(random()) % 3 * 2000)");
+        execIgnore(db, zStoreSql);
         break;
       case 14:
         /* The memory store lives while a connection has it open: this
@@ -193,6 +275,12 @@ int main(int argc, char **argv){
               " k = randomblob(abs(random()) % 12)"
               " WHERE abs(random()) % 4 = 0");
         break;
+      case 16:
+        redisDamage(pRedis);
+        break;
+      case 17:
+        redisKill(pRedis);
+        break;
       default:
         execIgnore(db, "DELETE FROM cachier_entries WHERE abs(random()) % 5 = 0;"
                        " DELETE FROM cachier_functions;");
@@ -200,10 +288,12 @@ int main(int argc, char **argv){
     }
   }
   sqlite3_close(memDb);
+  if( pRedis ) redisFree(pRedis);
   if( sqlite3_close(db)!=SQLITE_OK ){
     fprintf(stderr, "sqlite3_close failed: %s\n", sqlite3_errmsg(db));
     return 1;
   }
-  printf("fuzz_sql: %ld iterations, %d mismatches\n", nIter, nMismatch);
+  printf("fuzz_sql: %ld iterations%s, %d mismatches\n", nIter,
+         zPort ? " (with a Redis store)" : "", nMismatch);
   return nMismatch ? 1 : 0;
 }

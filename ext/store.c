@@ -82,6 +82,13 @@ int storeSpecCheck(const char *zSpec, char **pzWhy){
     }
     return rc;
   }
+  if( strncmp(zSpec, "rediss://", 9)==0 ){
+    *pzWhy = sqlite3_mprintf("'%s': TLS (rediss://) is not supported (the "
+                             "hiredis of this build has no TLS): reach the "
+                             "server through a local TLS tunnel and name "
+                             "that, or a unix: socket", zSpec);
+    return SQLITE_ERROR;
+  }
   *pzWhy = sqlite3_mprintf("'%s' is not a store: use 'main', 'memory', "
                            "'file:PATH', 'redis://HOST[:PORT][/DB]' or "
                            "'unix:/PATH'", zSpec);

@@ -100,9 +100,11 @@ struct CachierStoreMethods {
   int (*xLookup)(CachierStore*, const CachierKey*, int flags, CachierEntry*,
                  int *pFound);
   void (*xLookupDone)(CachierStore*);
-  /* xLookup with CACHIER_LOOKUP_CREATED|REFRESH that also sees what other
-  ** connections committed after this connection's read snapshot began (a
-  ** waiter looks with it for the result it waited for). */
+  /* xLookup with CACHIER_LOOKUP_CREATED (the refresh state too where it
+  ** costs nothing more: callers use only the value and its time) that
+  ** also sees what other connections committed after this connection's
+  ** read snapshot began (a waiter looks with it for the result it waited
+  ** for). */
   int (*xLookupLatest)(CachierStore*, const CachierKey*, CachierEntry*,
                        int *pFound);
   /* Store a value for pKey, replacing any entry of the same key (and so

@@ -106,40 +106,23 @@ tests/fuzz/fuzz_sql: tests/fuzz/fuzz_sql.c
 	$(CC) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	  $(WARN) -o $@ $< -lsqlite3 -lhiredis
 
-# Against a redis-server of its own (tests/fuzz/with_redis.sh), so the
-# Redis store is fuzzed too.
+# Against a redis-server of its own (tests/with_redis.sh), so the Redis
+# store is fuzzed too.
 fuzz: deps-test
 	$(MAKE) tests/cachier_asan.so tests/fuzz/fuzz_sql
-	ASAN_OPTIONS=detect_leaks=1 sh tests/fuzz/with_redis.sh \
+	ASAN_OPTIONS=detect_leaks=1 sh tests/with_redis.sh \
 	  tests/fuzz/fuzz_sql tests/cachier_asan.so 20000
 
 # The in-flight marking rows switch the marks off, which only the test
 # build can: it is passed as the second argument.
-# The Redis rows run against a redis-server of their own: on 127.0.0.1, on
-# a free port (one it could bind: its PID is checked in INFO), without
-# persistence, pinned to the last vCPU make may use, where bench runs those
-# rows too (a loopback round trip within one vCPU is ~8 us, across two of
-# this VM's ~90 us). It is stopped by its PID however bench ends.
-BENCH_REDIS_LOG = /tmp/cachier-bench-redis.log
+# The Redis rows run against a redis-server of their own (with_redis.sh),
+# pinned to the last vCPU make may use, where bench runs those rows too (a
+# loopback round trip within one vCPU is ~8 us, across two of this VM's
+# ~90 us).
 bench: deps-bench
 	$(MAKE) cachier.so tests/cachier_test.so tests/bench/bench
 	@cpu=$$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status | sed 's/.*[-,]//'); \
-	pid=; port=; \
-	trap 'if [ -n "$$pid" ]; then kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; fi' EXIT; \
-	trap 'exit 130' INT TERM HUP; \
-	alive() { st=$$(cut -d' ' -f3 /proc/$$1/stat 2>/dev/null); [ -n "$$st" ] && [ "$$st" != Z ]; }; \
-	ours() { redis-cli -p $$port INFO server 2>/dev/null | tr -d '\r' | grep -qx "process_id:$$pid"; }; \
-	for try in 1 2 3 4 5 6 7 8 9 10; do \
-	  port=$$((20000 + $$(od -An -N2 -tu2 /dev/urandom) % 40000)); \
-	  taskset -c $$cpu redis-server --port $$port --bind 127.0.0.1 --save '' \
-	    --appendonly no --daemonize no --dir /tmp --logfile $(BENCH_REDIS_LOG) & pid=$$!; \
-	  for i in $$(seq 200); do ours && break; alive $$pid || break; sleep 0.05; done; \
-	  ours && break; \
-	  kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; pid=; \
-	done; \
-	if [ -z "$$pid" ]; then echo "bench: redis-server did not start (see $(BENCH_REDIS_LOG))" >&2; exit 1; fi; \
-	echo "redis-server on 127.0.0.1:$$port, pid $$pid, vCPU $$cpu"; \
-	CACHIER_BENCH_REDIS_PORT=$$port CACHIER_BENCH_REDIS_CPU=$$cpu \
+	REDIS_CPU=$$cpu CACHIER_BENCH_REDIS_CPU=$$cpu sh tests/with_redis.sh \
 	  tests/bench/bench ./cachier.so tests/cachier_test.so
 
 tests/bench/bench: tests/bench/bench.c

@@ -8,7 +8,7 @@
 ** error occurs (then 1). ENTRIES defaults to 10000 1000000. TEST.so is the
 ** test build (tests/cachier_test.so, with cachier_test_inflight()); without
 ** it the in-flight marking rows are left out. The Redis rows run when the
-** environment names a server: CACHIER_BENCH_REDIS_PORT (on 127.0.0.1) and,
+** environment names a server: CACHIER_REDIS_PORT (on 127.0.0.1) and,
 ** optionally, CACHIER_BENCH_REDIS_CPU, the vCPU the server is pinned to
 ** (make bench starts a redis-server of its own and sets both).
 **
@@ -3034,7 +3034,7 @@ int main(int argc, char **argv){
   int64_t aSize[8] = { 10000, 1000000 };
   int nSize = 2, i, iArg = 2;
   char zVersion[64] = "?", zTestVersion[64] = "?", zDummy[16];
-  const char *zRedisPort = getenv("CACHIER_BENCH_REDIS_PORT");
+  const char *zRedisPort = getenv("CACHIER_REDIS_PORT");
   const char *zRedisCpu = getenv("CACHIER_BENCH_REDIS_CPU");
 
   if( argc>iArg && !isNumber(argv[iArg]) ) zTestExt = argv[iArg++];
@@ -3072,7 +3072,7 @@ int main(int argc, char **argv){
     benchRedis(zExt, atoi(zRedisPort),
                zRedisCpu && isNumber(zRedisCpu) ? atoi(zRedisCpu) : -1);
   }else{
-    note("Redis rows left out: no server given (CACHIER_BENCH_REDIS_PORT; "
+    note("Redis rows left out: no server given (CACHIER_REDIS_PORT; "
          "make bench starts one)");
   }
   if( zTestExt==0 ){

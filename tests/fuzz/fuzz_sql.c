@@ -20,8 +20,8 @@
 **     corrupts the memory store's rows through a plain connection to it
 **     (the memdb database "/cachier-memory"), with a random hot_bytes;
 **   - with CACHIER_REDIS_PORT set (make fuzz runs it under
-**     with_redis.sh), moves it to a Redis store too, damages its entries
-**     there (truncated, extended, bytes changed, slots moved, fields
+**     tests/with_redis.sh), moves it to a Redis store too, damages its
+**     entries there (truncated, extended, bytes changed, slots moved, fields
 **     renamed, buckets replaced by strings) and kills cachier's Redis
 **     connections (CLIENT KILL), so reconnections, the hot tier's
 **     invalidations and the decoding of damaged entries are exercised.

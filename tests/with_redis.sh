@@ -4,7 +4,8 @@
 # Starts redis-server on 127.0.0.1 on a free port (a random one it could
 # bind: its PID is checked in INFO), without persistence, runs CMD with
 # CACHIER_REDIS_PORT set to that port, and stops the server by its PID
-# however CMD ends. Exits with CMD's status.
+# however CMD ends. Exits with CMD's status. With REDIS_CPU set, the
+# server is pinned to that vCPU (taskset). Used by make fuzz and bench.
 pid=; port=
 stop() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi; }
 trap stop EXIT
@@ -13,8 +14,9 @@ ours() { redis-cli -p "$port" INFO server 2>/dev/null | tr -d '\r' | grep -qx "p
 alive() { st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null); [ -n "$st" ] && [ "$st" != Z ]; }
 for try in 1 2 3 4 5 6 7 8 9 10; do
   port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-    --daemonize no --logfile /dev/null </dev/null >/dev/null 2>&1 & pid=$!
+  ${REDIS_CPU:+taskset -c "$REDIS_CPU"} redis-server --port "$port" \
+    --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+    --logfile /dev/null </dev/null >/dev/null 2>&1 & pid=$!
   for i in $(seq 200); do ours && break; alive "$pid" || break; sleep 0.05; done
   ours && break
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=

@@ -226,6 +226,12 @@ struct RedisStore {
   unsigned char *aMissField;  /* encoded key */
   sqlite3_int64 nMissField, iMissBase;
   redisReply *pAgain;         /* its look again, made with the mark */
+  /* While a listing is open, which keys are being computed, read once
+  ** (one SCAN) rather than asked of Redis row by row. */
+  int nScanOpen;
+  int bMarkSnap;
+  sqlite3_int64 *aMarkSnap;   /* the marked key hashes, sorted */
+  int nMarkSnap;
   sqlite3_int64 dataVersion;  /* bumped by dictionary changes */
   /* The hot tier's invalidations (see the header). */
   RedisConn sub;              /* subscribed to __redis__:invalidate */
@@ -1140,6 +1146,7 @@ struct RedisScan {
   size_t iElem;
   sqlite3_stmt *pValue;
   char *zStateFn;             /* whose refresh state is loaded */
+  int bCounted;               /* counted in the store's nScanOpen */
   redisReply *pRefresh, *pAttempts;
 };
 
@@ -1200,6 +1207,12 @@ static void redisScanClose(CachierScan *p){
   RedisScan *pScan = (RedisScan*)p;
   int i;
   if( pScan==0 ) return;
+  if( pScan->bCounted && --pScan->s->nScanOpen==0 ){
+    sqlite3_free(pScan->s->aMarkSnap);
+    pScan->s->aMarkSnap = 0;
+    pScan->s->nMarkSnap = 0;
+    pScan->s->bMarkSnap = 0;
+  }
   scanBatchFree(pScan);
   for(i=0; i<pScan->nKey; i++) sqlite3_free(pScan->azKey[i]);
   sqlite3_free(pScan->azKey);
@@ -1221,6 +1234,8 @@ static int redisScanOpen(CachierStore *pStore, const char *zFn,
   if( pScan==0 ) return SQLITE_NOMEM;
   memset(pScan, 0, sizeof(*pScan));
   pScan->s = s;
+  pScan->bCounted = 1;
+  s->nScanOpen++;
   zPrefix = globEscape(s->config.zPrefix);
   if( zFn ){
     noteFn(s, zFn);
@@ -2140,6 +2155,25 @@ static void redisMarkRelease(CachierStore *pStore, sqlite3_int64 iBase){
   sqlite3_free(zLock);
 }
 
+static int markSnapKey(RedisStore *s, const redisReply *pKey, void *pArg){
+  (void)pArg;
+  if( pKey->type==REDIS_REPLY_STRING && pKey->len>=16 ){
+    if( (s->nMarkSnap & 63)==0 ){
+      sqlite3_int64 *aNew = sqlite3_realloc64(s->aMarkSnap,
+                                  (s->nMarkSnap+64)*sizeof(sqlite3_int64));
+      if( aNew==0 ) return SQLITE_NOMEM;
+      s->aMarkSnap = aNew;
+    }
+    s->aMarkSnap[s->nMarkSnap++] =
+        (sqlite3_int64)strtoull(pKey->str + pKey->len - 16, 0, 16);
+  }
+  return SQLITE_OK;
+}
+static int cmpI64(const void *a, const void *b){
+  sqlite3_int64 x = *(const sqlite3_int64*)a, y = *(const sqlite3_int64*)b;
+  return x<y ? -1 : x>y;
+}
+
 static int redisMarkIsComputing(CachierStore *pStore, sqlite3_int64 iBase){
   RedisStore *s = (RedisStore*)pStore;
   char *zLock;
@@ -2147,6 +2181,25 @@ static int redisMarkIsComputing(CachierStore *pStore, sqlite3_int64 iBase){
   redisReply *pReply = 0;
   int bHeld = 0;
   if( holdsMark(s, iBase) ) return 1;
+  if( s->nScanOpen>0 ){
+    /* A listing: every mark at once, the first time it asks. */
+    if( !s->bMarkSnap ){
+      char *zP = globEscape(s->config.zPrefix);
+      char *zMatch = zP ? sqlite3_mprintf("%s:%%lock:*", zP) : 0;
+      s->nMarkSnap = 0;
+      s->bMarkSnap = zMatch && scanKeys(s, zMatch, "string", markSnapKey,
+                                         0)==SQLITE_OK;
+      sqlite3_free(zP);
+      sqlite3_free(zMatch);
+      if( s->bMarkSnap && s->nMarkSnap>1 ){
+        qsort(s->aMarkSnap, s->nMarkSnap, sizeof(sqlite3_int64), cmpI64);
+      }
+    }
+    if( s->bMarkSnap ){
+      return s->nMarkSnap>0 && bsearch(&iBase, s->aMarkSnap, s->nMarkSnap,
+                                       sizeof(sqlite3_int64), cmpI64)!=0;
+    }
+  }
   zLock = lockKey(s, iBase);
   if( zLock==0 ) return 0;
   redisCmdInit(&cmd);
@@ -2192,6 +2245,7 @@ static void redisClose(CachierStore *pStore){
   int i;
   entryReplyFree(s);
   missForget(s);
+  sqlite3_free(s->aMarkSnap);
   /* Marks still held end now rather than at their lease. */
   while( s->nHeld>0 && redisConnUp(&s->conn) ){
     redisMarkRelease(pStore, s->aHeld[s->nHeld-1]);

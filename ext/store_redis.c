@@ -305,6 +305,24 @@ static char *lockKey(RedisStore *s, sqlite3_int64 iBase){
   return sqlite3_mprintf("%s:%%lock:%016llx", s->config.zPrefix,
                          (unsigned long long)iBase);
 }
+/* The keys of an entry of zFn in the bucket of iBase: the bucket, and
+** the function's refresh marks and attempts. */
+typedef struct EntryKeys EntryKeys;
+struct EntryKeys { char *zBucket, *zRefresh, *zAttempts; };
+static int entryKeys(RedisStore *s, const char *zFn, sqlite3_int64 iBase,
+                     EntryKeys *k){
+  k->zBucket = bucketKey(s, zFn, iBase);
+  k->zRefresh = fnKey(s, zFn, "refresh");
+  k->zAttempts = fnKey(s, zFn, "attempts");
+  return k->zBucket && k->zRefresh && k->zAttempts ? SQLITE_OK
+                                                   : SQLITE_NOMEM;
+}
+static void entryKeysFree(EntryKeys *k){
+  sqlite3_free(k->zBucket);
+  sqlite3_free(k->zRefresh);
+  sqlite3_free(k->zAttempts);
+}
+
 /* SCAN MATCH pattern of zFn's keys: PREFIX:FN:zTail (zTail a pattern). */
 static char *fnPattern(RedisStore *s, const char *zFn, const char *zTail){
   char *zP = globEscape(s->config.zPrefix);
@@ -639,6 +657,30 @@ static void entryReplyFree(RedisStore *s){
 
 /* ---------------------------------------------------------- the methods */
 
+/* Decode pBytes, found under pKey's field, into *pEntry (its zFn and aKey
+** point at pKey's, which outlives it); s->pEntryReply holds pBytes.
+** *pFound is 0 for bytes this build cannot read: a miss, which the write
+** replaces. */
+static int entryOfKey(RedisStore *s, const CachierKey *pKey,
+                      const redisReply *pBytes, CachierEntry *pEntry,
+                      int *pFound){
+  redisReply field;
+  int rc;
+  *pFound = 0;
+  if( s->pValue==0 && (s->pValue = valueStmt(s))==0 ) return SQLITE_NOMEM;
+  memset(&field, 0, sizeof(field));
+  field.type = REDIS_REPLY_STRING;
+  field.str = (char*)pKey->aKey;
+  field.len = (size_t)pKey->nKey;
+  rc = entryDecode(s->pValue, &field, pBytes, pKey->iBase, pEntry);
+  if( rc ){
+    entryReplyFree(s);
+    return rc==SQLITE_CORRUPT ? SQLITE_OK : rc;
+  }
+  *pFound = 1;
+  return SQLITE_OK;
+}
+
 static int redisLookup(CachierStore *pStore, const CachierKey *pKey,
                        int flags, CachierEntry *pEntry, int *pFound){
   RedisStore *s = (RedisStore*)pStore;
@@ -647,17 +689,11 @@ static int redisLookup(CachierStore *pStore, const CachierKey *pKey,
   char zId[17];
   RedisCmd cmd;
   redisReply *pReply = 0;
-  const redisReply *pField, *pEntryBytes;
-  redisReply field;
   int rc;
   *pFound = 0;
   entryReplyFree(s);
   missForget(s);
   if( zBucket==0 ) return SQLITE_NOMEM;
-  if( s->pValue==0 && (s->pValue = valueStmt(s))==0 ){
-    sqlite3_free(zBucket);
-    return SQLITE_NOMEM;
-  }
   noteFn(s, pKey->zFn);
   if( flags & CACHIER_LOOKUP_REFRESH ){
     zRefresh = fnKey(s, pKey->zFn, "refresh");
@@ -692,30 +728,16 @@ static int redisLookup(CachierStore *pStore, const CachierKey *pKey,
     return SQLITE_OK;
   }
   sqlite3_free(zBucket);
-  /* The key itself, as the field it was found under. */
-  memset(&field, 0, sizeof(field));
-  field.type = REDIS_REPLY_STRING;
-  field.str = (char*)pKey->aKey;
-  field.len = (size_t)pKey->nKey;
-  pField = &field;
-  if( pReply->type==REDIS_REPLY_ARRAY && pReply->elements==3 ){
-    pEntryBytes = pReply->element[0];
-  }else{
-    pEntryBytes = pReply;
+  if( pReply->type!=REDIS_REPLY_ARRAY ){
+    return entryOfKey(s, pKey, pReply, pEntry, pFound);
   }
-  rc = entryDecode(s->pValue, pField, pEntryBytes, pKey->iBase, pEntry);
-  if( rc ){
-    /* Not an entry this build can read: a miss (the write replaces it). */
-    entryReplyFree(s);
-    return rc==SQLITE_CORRUPT ? SQLITE_OK : rc;
-  }
-  /* (e->zFn and e->aKey point at the caller's key, which outlives the
-  ** entry.) */
-  if( pReply->type==REDIS_REPLY_ARRAY ){
+  /* (The script's [entry, retry_at, attempts].) */
+  rc = pReply->elements==3 ? entryOfKey(s, pKey, pReply->element[0], pEntry,
+                                        pFound) : SQLITE_OK;
+  if( *pFound ){
     entryRefreshState(pEntry, pReply->element[1], pReply->element[2]);
   }
-  *pFound = 1;
-  return SQLITE_OK;
+  return rc;
 }
 
 static void redisLookupDone(CachierStore *pStore){
@@ -731,26 +753,10 @@ static int redisLookupLatest(CachierStore *pStore, const CachierKey *pKey,
   ** state. */
   if( s->pAgain && s->iMissBase==pKey->iBase && s->nMissField==pKey->nKey
    && memcmp(s->aMissField, pKey->aKey, (size_t)pKey->nKey)==0 ){
-    redisReply *pReply = s->pAgain;
-    redisReply field;
-    int rc;
-    s->pAgain = 0;
-    *pFound = 0;
     entryReplyFree(s);
-    s->pEntryReply = pReply;
-    if( pReply->type!=REDIS_REPLY_STRING ) return SQLITE_OK;
-    memset(&field, 0, sizeof(field));
-    field.type = REDIS_REPLY_STRING;
-    field.str = (char*)pKey->aKey;
-    field.len = (size_t)pKey->nKey;
-    if( s->pValue==0 && (s->pValue = valueStmt(s))==0 ) return SQLITE_NOMEM;
-    rc = entryDecode(s->pValue, &field, pReply, pKey->iBase, pEntry);
-    if( rc ){
-      entryReplyFree(s);
-      return rc==SQLITE_CORRUPT ? SQLITE_OK : rc;
-    }
-    *pFound = 1;
-    return SQLITE_OK;
+    s->pEntryReply = s->pAgain;
+    s->pAgain = 0;
+    return entryOfKey(s, pKey, s->pEntryReply, pEntry, pFound);
   }
   return redisLookup(pStore, pKey, CACHIER_LOOKUP_CREATED
                      | CACHIER_LOOKUP_REFRESH, pEntry, pFound);
@@ -780,9 +786,7 @@ static int holdsMark(RedisStore *s, sqlite3_int64 iBase){
 static int redisWrite(CachierStore *pStore, const CachierKey *pKey,
                       const CachierWrite *w){
   RedisStore *s = (RedisStore*)pStore;
-  char *zBucket = bucketKey(s, pKey->zFn, pKey->iBase);
-  char *zRefresh = fnKey(s, pKey->zFn, "refresh");
-  char *zAttempts = fnKey(s, pKey->zFn, "attempts");
+  EntryKeys k;
   char *zLock = lockKey(s, pKey->iBase);
   unsigned char *aEntry = 0;
   sqlite3_int64 nEntry = 0;
@@ -790,10 +794,9 @@ static int redisWrite(CachierStore *pStore, const CachierKey *pKey,
   RedisCmd cmd;
   redisReply *pReply = 0;
   int bGuarded = holdsMark(s, pKey->iBase);
-  int rc = SQLITE_NOMEM;
-  if( zBucket && zRefresh && zAttempts && zLock ){
-    rc = entryEncode(w, &aEntry, &nEntry);
-  }
+  int rc = entryKeys(s, pKey->zFn, pKey->iBase, &k);
+  if( rc==SQLITE_OK && zLock==0 ) rc = SQLITE_NOMEM;
+  if( rc==SQLITE_OK ) rc = entryEncode(w, &aEntry, &nEntry);
   hotForget(pStore, pKey);
   missForget(s);
   if( rc==SQLITE_OK ){
@@ -801,9 +804,9 @@ static int redisWrite(CachierStore *pStore, const CachierKey *pKey,
     snprintf(zTtl, sizeof(zTtl), "%lld", w->ttl>0.0
              ? (long long)((w->ttl + GRACE_SECONDS)*1000.0) : 0LL);
     scriptInit(&cmd);
-    redisCmdStr(&cmd, zBucket);
-    redisCmdStr(&cmd, zRefresh);
-    redisCmdStr(&cmd, zAttempts);
+    redisCmdStr(&cmd, k.zBucket);
+    redisCmdStr(&cmd, k.zRefresh);
+    redisCmdStr(&cmd, k.zAttempts);
     redisCmdStr(&cmd, zLock);
     redisCmdArg(&cmd, pKey->aKey, (size_t)pKey->nKey);
     redisCmdArg(&cmd, aEntry, (size_t)nEntry);
@@ -831,9 +834,7 @@ static int redisWrite(CachierStore *pStore, const CachierKey *pKey,
     freeReplyObject(pReply);
   }
   sqlite3_free(aEntry);
-  sqlite3_free(zBucket);
-  sqlite3_free(zRefresh);
-  sqlite3_free(zAttempts);
+  entryKeysFree(&k);
   sqlite3_free(zLock);
   return rc;
 }
@@ -1006,6 +1007,29 @@ static int redisRefreshDue(CachierStore *pStore, const char *zFn, double now,
   return rc;
 }
 
+/* Run script iScript (GET or DELETE: KEYS bucket, refresh, attempts; ARGV
+** slot, id) on entry id of zFn. */
+static int runSlotScript(RedisStore *s, int iScript, const char *zFn,
+                         sqlite3_int64 id, redisReply **ppReply){
+  EntryKeys k;
+  char zSlot[8], zId[17];
+  RedisCmd cmd;
+  int rc = entryKeys(s, zFn, id & ~(sqlite3_int64)0xff, &k);
+  *ppReply = 0;
+  if( rc==SQLITE_OK ){
+    snprintf(zSlot, sizeof(zSlot), "%d", (int)(id & 0xff));
+    scriptInit(&cmd);
+    redisCmdStr(&cmd, k.zBucket);
+    redisCmdStr(&cmd, k.zRefresh);
+    redisCmdStr(&cmd, k.zAttempts);
+    redisCmdStr(&cmd, zSlot);
+    redisCmdStr(&cmd, hexId(zId, id));
+    rc = runScript(s, iScript, 3, &cmd, ppReply);
+  }
+  entryKeysFree(&k);
+  return rc;
+}
+
 static int redisGet(CachierStore *pStore, sqlite3_int64 id, CachierEntry *e,
                     int *pFound){
   RedisStore *s = (RedisStore*)pStore;
@@ -1016,27 +1040,8 @@ static int redisGet(CachierStore *pStore, sqlite3_int64 id, CachierEntry *e,
   entryReplyFree(s);
   if( s->pValue==0 && (s->pValue = valueStmt(s))==0 ) return SQLITE_NOMEM;
   while( rc==SQLITE_OK && !*pFound && (zFn = fnOfId(s, id, &iNext))!=0 ){
-    char *zBucket = bucketKey(s, zFn, iBase);
-    char *zRefresh = fnKey(s, zFn, "refresh");
-    char *zAttempts = fnKey(s, zFn, "attempts");
-    char zSlot[8], zId[17];
-    RedisCmd cmd;
     redisReply *pReply = 0;
-    if( zBucket && zRefresh && zAttempts ){
-      snprintf(zSlot, sizeof(zSlot), "%d", (int)(id & 0xff));
-      scriptInit(&cmd);
-      redisCmdStr(&cmd, zBucket);
-      redisCmdStr(&cmd, zRefresh);
-      redisCmdStr(&cmd, zAttempts);
-      redisCmdStr(&cmd, zSlot);
-      redisCmdStr(&cmd, hexId(zId, id));
-      rc = runScript(s, SCRIPT_GET, 3, &cmd, &pReply);
-    }else{
-      rc = SQLITE_NOMEM;
-    }
-    sqlite3_free(zBucket);
-    sqlite3_free(zRefresh);
-    sqlite3_free(zAttempts);
+    rc = runSlotScript(s, SCRIPT_GET, zFn, id, &pReply);
     if( rc==SQLITE_OK && pReply->type==REDIS_REPLY_ARRAY
      && pReply->elements==4 ){
       s->pEntryReply = pReply;
@@ -1102,31 +1107,12 @@ static int redisDelete(CachierStore *pStore, sqlite3_int64 id){
   int iNext = 0, rc = SQLITE_OK, bGone = 0;
   hotClear(pStore);
   while( rc==SQLITE_OK && !bGone && (zFn = fnOfId(s, id, &iNext))!=0 ){
-    char *zBucket = bucketKey(s, zFn, id & ~(sqlite3_int64)0xff);
-    char *zRefresh = fnKey(s, zFn, "refresh");
-    char *zAttempts = fnKey(s, zFn, "attempts");
-    char zSlot[8], zId[17];
-    RedisCmd cmd;
     redisReply *pReply = 0;
-    if( zBucket && zRefresh && zAttempts ){
-      snprintf(zSlot, sizeof(zSlot), "%d", (int)(id & 0xff));
-      scriptInit(&cmd);
-      redisCmdStr(&cmd, zBucket);
-      redisCmdStr(&cmd, zRefresh);
-      redisCmdStr(&cmd, zAttempts);
-      redisCmdStr(&cmd, zSlot);
-      redisCmdStr(&cmd, hexId(zId, id));
-      rc = runScript(s, SCRIPT_DELETE, 3, &cmd, &pReply);
-    }else{
-      rc = SQLITE_NOMEM;
-    }
+    rc = runSlotScript(s, SCRIPT_DELETE, zFn, id, &pReply);
     if( rc==SQLITE_OK ){
       bGone = pReply->type==REDIS_REPLY_INTEGER && pReply->integer>0;
       freeReplyObject(pReply);
     }
-    sqlite3_free(zBucket);
-    sqlite3_free(zRefresh);
-    sqlite3_free(zAttempts);
   }
   return rc;
 }
@@ -1629,7 +1615,17 @@ static int redisDeleteOlder(CachierStore *pStore, const char *zFn,
 
 /* Keys to delete, with the entries they hold. */
 typedef struct ClearList ClearList;
-struct ClearList { char **az; int n, nAlloc; int bAll; };
+struct ClearList {
+  char **az;
+  int n, nAlloc;
+  const char *zFn;            /* only this function's keys (NULL: all) */
+};
+
+static void clearListFree(ClearList *c){
+  int i;
+  for(i=0; i<c->n; i++) sqlite3_free(c->az[i]);
+  sqlite3_free(c->az);
+}
 
 static int clearAdd(ClearList *c, const char *z, size_t n){
   if( c->n==c->nAlloc ){
@@ -1645,42 +1641,50 @@ static int clearAdd(ClearList *c, const char *z, size_t n){
   return SQLITE_OK;
 }
 
-static int clearKey(RedisStore *s, const redisReply *pKey, void *pArg){
-  ClearList *c = (ClearList*)pArg;
-  char *zFn;
-  if( pKey->type!=REDIS_REPLY_STRING ) return SQLITE_OK;
-  zFn = fnOfBucketKey(s, pKey->str, pKey->len);
-  if( zFn==0 ) return SQLITE_OK;
+/* Add pKey if it is of c's function (zFn, parsed from it: NULL if the
+** key is not of the kind looked for). Takes zFn. */
+static int clearAddOf(ClearList *c, const redisReply *pKey, char *zFn){
+  int rc = SQLITE_OK;
+  if( zFn && (c->zFn==0 || strcmp(zFn, c->zFn)==0) ){
+    rc = clearAdd(c, pKey->str, pKey->len);
+  }
   sqlite3_free(zFn);
-  return clearAdd(c, pKey->str, pKey->len);
+  return rc;
+}
+static int clearKey(RedisStore *s, const redisReply *pKey, void *pArg){
+  if( pKey->type!=REDIS_REPLY_STRING ) return SQLITE_OK;
+  return clearAddOf((ClearList*)pArg, pKey,
+                    fnOfBucketKey(s, pKey->str, pKey->len));
 }
 static int clearStateKey(RedisStore *s, const redisReply *pKey, void *pArg){
   char *zFn = fnOfFnKey(s, pKey, "refresh");
   if( zFn==0 ) zFn = fnOfFnKey(s, pKey, "attempts");
-  if( zFn==0 ) return SQLITE_OK;
-  sqlite3_free(zFn);
-  return clearAdd((ClearList*)pArg, pKey->str, pKey->len);
+  return clearAddOf((ClearList*)pArg, pKey, zFn);
 }
 
 /* Count the entries of buckets az[] and UNLINK every key in az[]. */
 static int unlinkKeys(RedisStore *s, char **az, int n,
                       sqlite3_int64 *pnEntries){
+  /* Per round trip: an HLEN of each of (up to) UNLINK's argument slots,
+  ** then the UNLINK of them all. */
+  enum { BATCH = REDIS_MAX_ARGS-1 };
   int i = 0, rc = SQLITE_OK;
   while( rc==SQLITE_OK && i<n ){
-    RedisCmd aCmd[SCAN_BATCH+1];
-    redisReply *apReply[SCAN_BATCH+1];
+    RedisCmd aCmd[BATCH+1];
+    redisReply *apReply[BATCH+1];
     int k = 0, j;
-    redisCmdInit(&aCmd[SCAN_BATCH]);
-    redisCmdStr(&aCmd[SCAN_BATCH], "UNLINK");
-    while( k<SCAN_BATCH && k<REDIS_MAX_ARGS-1 && i<n ){
+    RedisCmd *pUnlink;
+    while( k<BATCH && i+k<n ){
       redisCmdInit(&aCmd[k]);
       redisCmdStr(&aCmd[k], "HLEN");
-      redisCmdStr(&aCmd[k], az[i]);
-      redisCmdStr(&aCmd[SCAN_BATCH], az[i]);
+      redisCmdStr(&aCmd[k], az[i+k]);
       k++;
-      i++;
     }
-    aCmd[k] = aCmd[SCAN_BATCH];
+    pUnlink = &aCmd[k];
+    redisCmdInit(pUnlink);
+    redisCmdStr(pUnlink, "UNLINK");
+    for(j=0; j<k; j++) redisCmdStr(pUnlink, az[i+j]);
+    i += k;
     rc = redisRoundTrip(&s->conn, k+1, aCmd, apReply);
     if( rc ) break;
     for(j=0; j<=k; j++){
@@ -1698,9 +1702,10 @@ static int redisClear(CachierStore *pStore, const char *zFn,
   RedisStore *s = (RedisStore*)pStore;
   ClearList buckets, state;
   char *zPrefix = globEscape(s->config.zPrefix), *zMatch = 0, *zStateMatch = 0;
-  int rc, i;
+  int rc;
   memset(&buckets, 0, sizeof(buckets));
   memset(&state, 0, sizeof(state));
+  buckets.zFn = state.zFn = zFn;
   *pnDeleted = 0;
   hotClear(pStore);
   if( zFn ){
@@ -1716,47 +1721,10 @@ static int redisClear(CachierStore *pStore, const char *zFn,
   if( rc==SQLITE_OK ){
     rc = scanKeys(s, zStateMatch, 0, clearStateKey, &state);
   }
-  /* Only the keys of zFn itself (another function's name may begin with
-  ** zFn and a colon). */
-  if( zFn ){
-    for(i=0; i<buckets.n; i++){
-      char *zOf = fnOfBucketKey(s, buckets.az[i], strlen(buckets.az[i]));
-      if( zOf==0 || strcmp(zOf, zFn)!=0 ) buckets.az[i][0] = 0;
-      sqlite3_free(zOf);
-    }
-    for(i=0; i<state.n; i++){
-      char *zR = fnKey(s, zFn, "refresh"), *zA = fnKey(s, zFn, "attempts");
-      if( zR==0 || zA==0 || (strcmp(state.az[i], zR)!=0
-                             && strcmp(state.az[i], zA)!=0) ){
-        state.az[i][0] = 0;
-      }
-      sqlite3_free(zR);
-      sqlite3_free(zA);
-    }
-  }
-  /* (Drop the keys set aside above.) */
-  for(i=0; i<buckets.n; ){
-    if( buckets.az[i][0]==0 ){
-      sqlite3_free(buckets.az[i]);
-      buckets.az[i] = buckets.az[--buckets.n];
-    }else{
-      i++;
-    }
-  }
-  for(i=0; i<state.n; ){
-    if( state.az[i][0]==0 ){
-      sqlite3_free(state.az[i]);
-      state.az[i] = state.az[--state.n];
-    }else{
-      i++;
-    }
-  }
   if( rc==SQLITE_OK ) rc = unlinkKeys(s, buckets.az, buckets.n, pnDeleted);
   if( rc==SQLITE_OK ) rc = unlinkKeys(s, state.az, state.n, 0);
-  for(i=0; i<buckets.n; i++) sqlite3_free(buckets.az[i]);
-  for(i=0; i<state.n; i++) sqlite3_free(state.az[i]);
-  sqlite3_free(buckets.az);
-  sqlite3_free(state.az);
+  clearListFree(&buckets);
+  clearListFree(&state);
   sqlite3_free(zMatch);
   sqlite3_free(zStateMatch);
   return rc;
@@ -2224,7 +2192,6 @@ static sqlite3_int64 redisMarkClear(CachierStore *pStore, int iFnHash){
   ClearList marks;
   char *zPrefix = globEscape(s->config.zPrefix), *zMatch;
   sqlite3_int64 n = 0;
-  int i;
   memset(&marks, 0, sizeof(marks));
   zMatch = zPrefix==0 ? 0 : iFnHash<0 ? sqlite3_mprintf("%s:%%lock:*", zPrefix)
          : sqlite3_mprintf("%s:%%lock:%04x*", zPrefix, iFnHash);
@@ -2233,8 +2200,7 @@ static sqlite3_int64 redisMarkClear(CachierStore *pStore, int iFnHash){
     n = marks.n;
     unlinkKeys(s, marks.az, marks.n, 0);
   }
-  for(i=0; i<marks.n; i++) sqlite3_free(marks.az[i]);
-  sqlite3_free(marks.az);
+  clearListFree(&marks);
   sqlite3_free(zMatch);
   sqlite3_free(zPrefix);
   return n;

@@ -314,12 +314,14 @@ def test_close_is_clean():
     check("close.no_wal_file_2", os.path.exists(DB + "-wal"), False)
 
 
-def test_background_refresh():
+def check_background_refresh(label, path, store=None):
     """next_time with background_refresh on a serialized connection (Python's
     are): the stale value is served at once, and a thread of cachier's runs
     the refresh, calling the Python function from another thread. Closing
-    the connection joins the thread, so the check after close is exact."""
-    conn = connect("bg.db")
+    the connection joins the thread, so the check after close is exact. On
+    a store of its own (store), the refreshed value is then read from
+    another database file; on main, from the same one."""
+    conn = connect(path)
     calls = []
     refreshed = threading.Event()
 
@@ -329,26 +331,36 @@ def test_background_refresh():
             refreshed.set()
         return "%s@%d" % (x, len(calls))
 
+    def settings(conn, background):
+        conn.execute("INSERT OR REPLACE INTO cachier_functions(name,"
+                     " stale_after, next_time, background_refresh, store)"
+                     " VALUES ('slow', 60, 1, ?, ?)", (background, store))
+
     conn.create_function("slow", 1, slow)
     conn.execute("SELECT cachier_test_clock(1000000)")
-    conn.execute("INSERT INTO cachier_functions(name, stale_after, next_time,"
-                 " background_refresh) VALUES ('slow', 60, 1, 1)")
+    settings(conn, 1)
     one = lambda: conn.execute("SELECT memoize('slow', 'k')").fetchone()[0]
-    check("background fresh", one(), "k@1")
+    check(label + " fresh", one(), "k@1")
     conn.execute("SELECT cachier_test_clock(1000100)")
-    check("background stale served", one(), "k@1")
-    check_true("background refresh ran", refreshed.wait(60))
-    check_true("background refresh on another thread",
+    check(label + " stale served", one(), "k@1")
+    check_true(label + " refresh ran", refreshed.wait(60))
+    check_true(label + " refresh on another thread",
                len(calls) == 2 and calls[1] != threading.get_ident())
     conn.close()
-    conn = connect("bg.db")
+    conn = connect(path if store is None else "other-" + path)
     conn.create_function("slow", 1, lambda x: "called")
     conn.execute("SELECT cachier_test_clock(1000100)")
-    check("background refreshed value", one(), "k@2")
-    check("background state", conn.execute(
+    if store is not None:
+        settings(conn, 0)
+    check(label + " refreshed value", one(), "k@2")
+    check(label + " state", conn.execute(
         "SELECT state FROM cachier_entries WHERE fn='slow'").fetchone()[0],
         "fresh")
     conn.close()
+
+
+def test_background_refresh():
+    check_background_refresh("background", "bg.db")
 
 
 def test_decompression_is_bounded():
@@ -396,6 +408,7 @@ def redis_start():
     with open("redis.pids", "a") as f:
         f.write("%d\n" % proc.pid)
     REDIS["proc"] = proc
+    REDIS["port"] = port
     for _ in range(1000):                    # ready within 10 s
         try:
             with socket.create_connection(("127.0.0.1", port), 0.1) as c:
@@ -410,48 +423,19 @@ def redis_start():
 
 def redis_stop():
     proc = REDIS.pop("proc", None)
+    REDIS.pop("port", None)
     if proc:
         proc.kill()
         proc.wait()
 
 
 def test_redis_background_refresh():
-    """next_time with background_refresh on a Redis store: cachier's
-    thread runs the refresh on the connection's own Redis connection (the
-    connection's mutex keeps it from being used by two threads at once)."""
+    """The same on a Redis store: cachier's thread runs the refresh on the
+    connection's own Redis connection (the connection's mutex keeps it from
+    being used by two threads at once)."""
     port = redis_start()
-    spec = "redis://127.0.0.1:%d/0?prefix=bg" % port
-    conn = connect("bg-redis.db")
-    calls = []
-    refreshed = threading.Event()
-
-    def slow(x):
-        calls.append(threading.get_ident())
-        if len(calls) == 2:
-            refreshed.set()
-        return "%s@%d" % (x, len(calls))
-
-    conn.create_function("slow", 1, slow)
-    conn.execute("SELECT cachier_test_clock(1000000)")
-    conn.execute("INSERT INTO cachier_functions(name, stale_after, next_time,"
-                 " background_refresh, store) VALUES ('slow', 60, 1, 1, ?)",
-                 (spec,))
-    one = lambda: conn.execute("SELECT memoize('slow', 'k')").fetchone()[0]
-    check("redis background fresh", one(), "k@1")
-    conn.execute("SELECT cachier_test_clock(1000100)")
-    check("redis background stale served", one(), "k@1")
-    check_true("redis background refresh ran", refreshed.wait(60))
-    check_true("redis background refresh on another thread",
-               len(calls) == 2 and calls[1] != threading.get_ident())
-    conn.close()
-    conn = connect("bg-redis2.db")
-    conn.create_function("slow", 1, lambda x: "called")
-    conn.execute("SELECT cachier_test_clock(1000100)")
-    conn.execute("INSERT INTO cachier_functions(name, stale_after, next_time,"
-                 " store) VALUES ('slow', 60, 1, ?)", (spec,))
-    check("redis background refreshed value (another database)", one(),
-          "k@2")
-    conn.close()
+    check_background_refresh("redis background", "bg-redis.db",
+                             "redis://127.0.0.1:%d/0?prefix=bg" % port)
 
 
 def test_stores_across_threads():
@@ -460,7 +444,7 @@ def test_stores_across_threads():
     store is one per process, the file: store one per file, and each
     connection has its own Redis connections. Every call returns the right
     value, and the cache ends up with one entry per key."""
-    port = REDIS.get("proc") and redis_port_of(REDIS["proc"])
+    port = REDIS.get("port")
     stores = ["memory", "file:threads-cache.db"]
     if port:
         stores.append("redis://127.0.0.1:%d/0?prefix=threads" % port)
@@ -503,13 +487,6 @@ def test_stores_across_threads():
               .fetchone(), (n_keys,))
         keeper.execute("SELECT cachier_clear('tsq')")
         keeper.close()
-
-
-def redis_port_of(proc):
-    for arg_i, arg in enumerate(proc.args):
-        if arg == "--port":
-            return int(proc.args[arg_i + 1])
-    return None
 
 
 def main():

@@ -52,9 +52,78 @@ SQLITE_EXTENSION_INIT3
 /* Most arguments a memoized function may take (SQLite allows 127 in all,
 ** memoize_with() uses one for options and both use one for the name). */
 #define CACHIER_MAX_ARGS 126
-/* Each key hash owns this many consecutive rowids; colliding keys take
-** the next free slot, so a lookup is one short rowid range scan. */
-#define CACHIER_SLOT_BITS 8
+/*
+** ------------------------------------------------- persistent formats
+**
+** Each format below is defined here once; C code uses these macros, SQL
+** text and Lua scripts get the numbers from them (bound parameters or
+** strings made from them), never literals of their own.
+**
+** Entry ids. Every entry of every store has a 64-bit id (the rowid of the
+** tables stores, the field names of a Redis store):
+**
+**     fn_hash:CACHIER_ID_FN_B | key_hash:CACHIER_ID_KEY_B | slot:CACHIER_ID_SLOT_B
+**
+** so the entries of one function are one contiguous id range (listing or
+** clearing a function needs no index), and each key hash owns
+** CACHIER_ID_SLOTS consecutive ids: colliding keys take the next free
+** slot, so a lookup is one short range scan. The "base" of a key is the
+** id of its slot 0; the "fn base" of a function is the first id of its
+** range. Ids whose fn_hash has its top bit set are negative.
+*/
+#define CACHIER_ID_FN_B      16
+#define CACHIER_ID_KEY_B     40
+#define CACHIER_ID_SLOT_B    8
+#define CACHIER_ID_FN_SHIFT  (CACHIER_ID_KEY_B + CACHIER_ID_SLOT_B)
+#define CACHIER_ID_SLOTS     (1 << CACHIER_ID_SLOT_B)
+#define CACHIER_ID_LAST_SLOT (CACHIER_ID_SLOTS - 1)
+#define CACHIER_BITS(n)      ((((uint64_t)1) << (n)) - 1)
+/* Construct an id from its parts, and take one apart. */
+#define CACHIER_ID(fn, key, slot) ((sqlite3_int64)( \
+    ((uint64_t)(fn) << CACHIER_ID_FN_SHIFT) \
+  | (((uint64_t)(key) & CACHIER_BITS(CACHIER_ID_KEY_B)) << CACHIER_ID_SLOT_B) \
+  | ((uint64_t)(slot) & CACHIER_BITS(CACHIER_ID_SLOT_B))))
+#define CACHIER_ID_FN(id)   ((uint64_t)(id) >> CACHIER_ID_FN_SHIFT)
+#define CACHIER_ID_KEY(id)  \
+  (((uint64_t)(id) >> CACHIER_ID_SLOT_B) & CACHIER_BITS(CACHIER_ID_KEY_B))
+#define CACHIER_ID_SLOT(id) ((int)((uint64_t)(id) & CACHIER_BITS(CACHIER_ID_SLOT_B)))
+/* The base (slot 0) of id's key, and the first id of id's function. */
+#define CACHIER_ID_BASE(id) \
+  ((sqlite3_int64)((uint64_t)(id) & ~CACHIER_BITS(CACHIER_ID_SLOT_B)))
+#define CACHIER_ID_FN_BASE(id) \
+  ((sqlite3_int64)((uint64_t)(id) & ~CACHIER_BITS(CACHIER_ID_FN_SHIFT)))
+/* Kept for the code that still names it. */
+#define CACHIER_SLOT_BITS CACHIER_ID_SLOT_B
+
+/*
+** The value codec (compress.c): how a value is stored rides in the high
+** bits of the stores' subtype column, which every hit reads anyway:
+**
+**     subtype column = subtype:CACHIER_COL_SUBTYPE_B | codec
+**     codec          = kind:CACHIER_CODEC_KIND_B | dictionary id:CACHIER_CODEC_DICT_B
+**
+** kind is CACHIER_KIND_RAW (stored as it is), CACHIER_KIND_TEXT or
+** CACHIER_KIND_BLOB (a zstd frame of a TEXT or BLOB value). A column
+** value above CACHIER_COL_SUBTYPE_MAX means the value is encoded.
+*/
+#define CACHIER_COL_SUBTYPE_B   8
+#define CACHIER_COL_SUBTYPE_MAX 255
+#define CACHIER_CODEC_KIND_B    2
+#define CACHIER_CODEC_DICT_B    20
+#define CACHIER_KIND_RAW        0
+#define CACHIER_KIND_TEXT       1
+#define CACHIER_KIND_BLOB       2
+#define CACHIER_COL(subtype, codec) \
+  (((subtype) & CACHIER_COL_SUBTYPE_MAX) | ((codec) << CACHIER_COL_SUBTYPE_B))
+#define CACHIER_COL_SUBTYPE(col) ((col) & CACHIER_COL_SUBTYPE_MAX)
+#define CACHIER_COL_CODEC(col)   ((col) >> CACHIER_COL_SUBTYPE_B)
+#define CACHIER_CODEC(kind, dict) ((kind) | ((dict) << CACHIER_CODEC_KIND_B))
+#define CACHIER_CODEC_KIND(c)    ((c) & (int)CACHIER_BITS(CACHIER_CODEC_KIND_B))
+#define CACHIER_CODEC_DICT(c)    ((c) >> CACHIER_CODEC_KIND_B)
+
+/* A number as a C string literal, for SQL text made from the formats. */
+#define CACHIER_STR_(x) #x
+#define CACHIER_STR(x)  CACHIER_STR_(x)
 
 typedef struct Cachier Cachier;
 typedef struct FnStats FnStats;

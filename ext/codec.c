@@ -179,30 +179,27 @@ static uint64_t keyHash(const unsigned char *a, sqlite3_int64 n){
 
 /* The top 16 bits of every entry id of function zFn. */
 static uint64_t fnPrefix(const char *zFn, int nFn){
-  return hashMix(0x2545f4914f6cdd1dULL, (const unsigned char*)zFn, nFn) >> 48;
+  return hashMix(0x2545f4914f6cdd1dULL, (const unsigned char*)zFn, nFn)
+           >> (64 - CACHIER_ID_FN_B);
 }
 
 /* Fill pKey->iBase, the first id of the key's slot range, given iFnBase,
-** the first id of the function's range (keyFnRange()). An id is
-**     fn_hash:16 | key_hash:40 | slot:8
-** so the entries of one function are one contiguous rowid range (listing
-** or clearing a function needs no index) and a key owns 256 slots. Test
-** builds may weaken key_hash to p->hashBits bits so collisions happen. */
+** the first id of the function's range (keyFnRange()); the id layout is
+** defined in cachier.h ("persistent formats"). Test builds may weaken key_hash to p->hashBits bits so collisions happen. */
 void keySetHash(Cachier *p, CachierKey *pKey, sqlite3_int64 iFnBase){
   uint64_t h = keyHash(pKey->aKey, pKey->nKey);
-  h &= (((uint64_t)1) << 40) - 1;
-  if( p->hashBits>0 && p->hashBits<40 ){
-    h &= (((uint64_t)1) << p->hashBits) - 1;
+  if( p->hashBits>0 && p->hashBits<CACHIER_ID_KEY_B ){
+    h &= CACHIER_BITS(p->hashBits);
   }
-  pKey->iBase = (sqlite3_int64)((uint64_t)iFnBase | (h << CACHIER_SLOT_BITS));
+  pKey->iBase = CACHIER_ID(CACHIER_ID_FN(iFnBase), h, 0);
 }
 
 /* The id range [*piLo, *piHi] that holds every entry of zFn (and, rarely,
 ** of other functions whose names share the 16-bit prefix). */
 void keyFnRange(const char *zFn, sqlite3_int64 *piLo, sqlite3_int64 *piHi){
-  uint64_t lo = fnPrefix(zFn, (int)strlen(zFn)) << 48;
-  *piLo = (sqlite3_int64)lo;
-  *piHi = (sqlite3_int64)(lo | ((((uint64_t)1) << 48) - 1));
+  uint64_t fn = fnPrefix(zFn, (int)strlen(zFn));
+  *piLo = CACHIER_ID(fn, 0, 0);
+  *piHi = CACHIER_ID(fn, CACHIER_BITS(CACHIER_ID_KEY_B), CACHIER_ID_LAST_SLOT);
 }
 
 /* Logical size of a value: 8 for numbers, 0 for NULL, else its bytes. This

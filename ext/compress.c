@@ -18,8 +18,8 @@
 ** stored as it is. How a value is stored (its codec) rides in the high
 ** bits of the store's subtype column, which every hit reads anyway (a
 ** compressed value's logical size is read only for it):
-**     subtype column = subtype | kind << 8 | dictionary id << 10
-** with kind 1 for a compressed TEXT, 2 for a compressed BLOB. Reading is
+** (the packing is defined in cachier.h, "persistent formats"), with kind
+** CACHIER_KIND_TEXT or CACHIER_KIND_BLOB for a compressed value. Reading is
 ** checked: the frame must be whole, name its size, decompress to exactly
 ** the logical size recorded with it, and stay within SQLITE_LIMIT_LENGTH;
 ** anything else is a corrupted value, which the caller treats as a miss.
@@ -33,12 +33,12 @@
 #define DICT_CAPACITY    (16*1024)  /* size of a trained dictionary */
 #define TRAIN_MAX_VALUES 10000
 #define TRAIN_MAX_BYTES  (8*1024*1024)
-#define DICT_MAX_ID      (1<<20)    /* ids must fit in the codec's bits */
+#define DICT_MAX_ID      (1<<CACHIER_CODEC_DICT_B) /* ids fit the codec's bits */
 
-#define CODEC_KIND(c)    ((c) & 3)
-#define CODEC_DICT(c)    ((c) >> 2)
-#define KIND_TEXT        1
-#define KIND_BLOB        2
+#define CODEC_KIND(c)    CACHIER_CODEC_KIND(c)
+#define CODEC_DICT(c)    CACHIER_CODEC_DICT(c)
+#define KIND_TEXT        CACHIER_KIND_TEXT
+#define KIND_BLOB        CACHIER_KIND_BLOB
 
 /* A dictionary this connection has loaded. */
 typedef struct Dict Dict;
@@ -200,8 +200,8 @@ static void valueEncode(Cachier *p, CachierStore *pStore, const FnSettings *s,
     return;
   }
   pOut->n = (sqlite3_int64)nOut;
-  pOut->codec = (eType==SQLITE_TEXT ? KIND_TEXT : KIND_BLOB)
-              | (int)((d ? d->id : 0) << 2);
+  pOut->codec = CACHIER_CODEC(eType==SQLITE_TEXT ? KIND_TEXT : KIND_BLOB,
+                              (int)(d ? d->id : 0));
 }
 
 /* The version of the zstd library in use, for cachier_debug(). */

@@ -122,7 +122,7 @@ static uint64_t hotHash(sqlite3_int64 iFnBase, const unsigned char *a,
 }
 
 /* The first id of the function's range, from the key's (keyFnRange()). */
-#define FN_BASE(iBase) ((iBase) & ~((((sqlite3_int64)1)<<48)-1))
+#define FN_BASE(iBase) CACHIER_ID_FN_BASE(iBase)
 
 /* hotHash() of a whole key (name, NUL, arguments). */
 static uint64_t hotKeyHash(const CachierKey *pKey){

@@ -64,7 +64,7 @@
 #define EPOCH_ALL     65536                 /* slot of the all-functions epoch */
 #define EPOCH_BYTES   ((EPOCH_ALL+1)*8)
 #define LOCK_BASE     ((sqlite3_int64)1<<20) /* lock offsets start past them */
-#define KEY_MASK      ((((uint64_t)1)<<40)-1)
+#define KEY_MASK      CACHIER_BITS(CACHIER_ID_KEY_B)
 #define WAIT_MIN_NS   100000                /* waiting polls every 0.1 ms ... */
 #define WAIT_MAX_NS   10000000              /* ... backing off to 10 ms */
 #define MAX_HELD      128
@@ -157,13 +157,13 @@ void inflightClose(Inflight **ppQ){
 ** current epochs. The function hash stays in the top bits, so a
 ** function's marks are one offset range. */
 static sqlite3_int64 lockOffset(Inflight *q, sqlite3_int64 iBase){
-  uint64_t fn = (uint64_t)iBase >> 48;
-  uint64_t key = ((uint64_t)iBase >> CACHIER_SLOT_BITS) & KEY_MASK;
+  uint64_t fn = CACHIER_ID_FN(iBase);
+  uint64_t key = CACHIER_ID_KEY(iBase);
   uint64_t epoch = __atomic_load_n(&q->aEpoch[fn], __ATOMIC_ACQUIRE)
                  + __atomic_load_n(&q->aEpoch[EPOCH_ALL], __ATOMIC_ACQUIRE)
                    * 0x2545f4914f6cdd1dULL;
   key = (key + epoch*0x9e3779b97f4a7c15ULL) & KEY_MASK;
-  return LOCK_BASE + (sqlite3_int64)((fn << 40) | key);
+  return LOCK_BASE + (sqlite3_int64)((fn << CACHIER_ID_KEY_B) | key);
 }
 
 static int lockByte(int fd, int eCmd, short eType, sqlite3_int64 off){
@@ -384,8 +384,8 @@ static void clearBeingCalculatedFunc(sqlite3_context *ctx, int argc,
     }
     keyFnRange(zFn, &iLo, &iHi);
     sqlite3_free(zFn);
-    slot = (uint64_t)iLo >> 48;
-    lo = LOCK_BASE + (sqlite3_int64)(slot << 40);
+    slot = CACHIER_ID_FN(iLo);
+    lo = LOCK_BASE + (sqlite3_int64)(slot << CACHIER_ID_KEY_B);
     hi = lo + (sqlite3_int64)KEY_MASK;
   }
   /* Main's marks (main and memory stores) and those of each file store

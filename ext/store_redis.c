@@ -367,7 +367,7 @@ static void noteFn(RedisStore *s, const char *zFn){
 /* The iTh known function whose ids include id, NULL when there are no
 ** more. (Names sharing a 16-bit hash are tried in turn.) */
 static const char *fnOfId(RedisStore *s, sqlite3_int64 id, int *piNext){
-  sqlite3_int64 iLo = (sqlite3_int64)((uint64_t)id & ~((((uint64_t)1)<<48)-1));
+  sqlite3_int64 iLo = CACHIER_ID_FN_BASE(id);
   for(; *piNext<s->nFn; (*piNext)++){
     if( s->aFn[*piNext].iLo==iLo ) return s->aFn[(*piNext)++].zFn;
   }

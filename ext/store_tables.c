@@ -15,7 +15,7 @@
 ** user's thread apart). The in-flight marks of its keys are held until
 ** then, so another process that waits for a key finds it stored.
 **
-** A key owns the rowids [iBase, iBase+255]: the entry of a key is the row
+** A key owns the rowids [iBase, iBase+CACHIER_ID_LAST_SLOT]: the entry of a key is the row
 ** of that range whose k equals the key; a colliding key takes the
 ** first free rowid of the range. A hit is normally a rowid point lookup of
 ** the first one.
@@ -88,16 +88,18 @@ struct TablesScan {
 ** can go straight to the first slot. SQL_LOOKUP_REFRESH is both in one
 ** statement (one snapshot), for the read-only connection of
 ** xLookupLatest. */
+#define LAST_SLOT         CACHIER_STR(CACHIER_ID_LAST_SLOT)
+#define LAST_SLOT_BUT_ONE "(" LAST_SLOT "-1)"
 #define LOOKUP_COLUMNS         "v, subtype, created, bytes"
 #define LOOKUP_REFRESH_COLUMNS LOOKUP_COLUMNS ", id, refresh"
 #define SQL_POINT_OF(cols) \
   "SELECT " cols " FROM main.cachier_data WHERE id=?1 AND k=?2"
 #define SQL_REST_OF(cols, nulls) \
   "SELECT " cols " FROM main.cachier_data" \
-  "  WHERE id BETWEEN ?1+1 AND ?1+255 AND k=?2" \
+  "  WHERE id BETWEEN ?1+1 AND ?1+" LAST_SLOT " AND k=?2" \
   " UNION ALL" \
   " SELECT " nulls " WHERE NOT EXISTS (SELECT 1 FROM main.cachier_data" \
-  "  WHERE id BETWEEN ?1 AND ?1+255)"
+  "  WHERE id BETWEEN ?1 AND ?1+" LAST_SLOT ")"
 #define SQL_POINT          SQL_POINT_OF(LOOKUP_COLUMNS)
 #define SQL_POINT_REFRESH  SQL_POINT_OF(LOOKUP_REFRESH_COLUMNS)
 #define SQL_REST           SQL_REST_OF(LOOKUP_COLUMNS, "NULL, -1, NULL, 0")
@@ -119,11 +121,11 @@ struct TablesScan {
   "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ", args)" \
   " SELECT slot, ?2, ?3, ?4, ?5, ?6, ?7, ?8 FROM (SELECT coalesce(" \
   "  (SELECT id FROM main.cachier_data" \
-  "    WHERE id BETWEEN ?1 AND ?1+255 AND k=?2)," \
+  "    WHERE id BETWEEN ?1 AND ?1+" LAST_SLOT " AND k=?2)," \
   "  (SELECT ?1 WHERE NOT EXISTS" \
   "    (SELECT 1 FROM main.cachier_data WHERE id=?1))," \
   "  (SELECT min(a.id)+1 FROM main.cachier_data a" \
-  "    WHERE a.id BETWEEN ?1 AND ?1+254 AND NOT EXISTS" \
+  "    WHERE a.id BETWEEN ?1 AND ?1+" LAST_SLOT_BUT_ONE " AND NOT EXISTS" \
   "      (SELECT 1 FROM main.cachier_data b WHERE b.id=a.id+1))" \
   " ) AS slot) WHERE slot IS NOT NULL"
 #define SQL_DELETE_ID "DELETE FROM main.cachier_data WHERE id=?1"
@@ -144,8 +146,8 @@ static void rowToEntry(sqlite3_stmt *pStmt, CachierEntry *e){
   e->nKey = sqlite3_column_bytes(pStmt, 1);
   e->zFn = (e->aKey && memchr(e->aKey, 0, (size_t)e->nKey))
          ? (const char*)e->aKey : "";
-  e->subtype = sqlite3_column_int(pStmt, 2) & 0xff;
-  e->codec = sqlite3_column_int(pStmt, 2) >> 8;
+  e->subtype = CACHIER_COL_SUBTYPE(sqlite3_column_int(pStmt, 2));
+  e->codec = CACHIER_COL_CODEC(sqlite3_column_int(pStmt, 2));
   e->created = sqlite3_column_double(pStmt, 3);
   e->computeNs = sqlite3_column_int64(pStmt, 4);
   e->nBytes = sqlite3_column_int64(pStmt, 5);
@@ -170,8 +172,8 @@ static void rowToEntry(sqlite3_stmt *pStmt, CachierEntry *e){
 static void lookupRowToEntry(sqlite3_stmt *pStmt, int subtype, int flags,
                              CachierEntry *pEntry){
   pEntry->pValue = sqlite3_column_value(pStmt, 0);
-  pEntry->subtype = subtype & 0xff;
-  pEntry->codec = subtype >> 8;
+  pEntry->subtype = CACHIER_COL_SUBTYPE(subtype);
+  pEntry->codec = CACHIER_COL_CODEC(subtype);
   if( pEntry->codec ) pEntry->nBytes = sqlite3_column_int64(pStmt, 3);
   if( flags & CACHIER_LOOKUP_CREATED ){
     pEntry->created = sqlite3_column_double(pStmt, 2);
@@ -551,7 +553,7 @@ static int writeOnce(TablesStore *s, const CachierKey *pKey,
   sqlite3_bind_int64(pStmt, 1, pKey->iBase);
   sqlite3_bind_blob64(pStmt, 2, pKey->aKey, pKey->nKey, SQLITE_STATIC);
   /* The codec rides in the subtype column's high bits (compress.c). */
-  sqlite3_bind_int(pStmt, 3, (w->subtype & 0xff) | (w->codec<<8));
+  sqlite3_bind_int(pStmt, 3, CACHIER_COL(w->subtype, w->codec));
   sqlite3_bind_double(pStmt, 4, w->created);
   sqlite3_bind_int64(pStmt, 5, w->computeNs);
   sqlite3_bind_int64(pStmt, 6, cachierValueBytes(w->pValue));
@@ -911,7 +913,8 @@ static int tablesEvictionCandidates(CachierStore *pStore, const char *zFn,
   aCand = sqlite3_malloc64(sizeof(EvictCandidate)*(nMax>0 ? nMax : 1));
   if( aCand==0 ) return SQLITE_NOMEM;
   zSql = sqlite3_mprintf(
-      "SELECT id, CASE WHEN subtype>255 THEN length(v) ELSE bytes END AS st,"
+      "SELECT id, CASE WHEN subtype>" CACHIER_STR(CACHIER_COL_SUBTYPE_MAX)
+      " THEN length(v) ELSE bytes END AS st,"
       " %s, created < ?5 AS stale FROM main.cachier_data %s"
       " ORDER BY stale DESC, %s LIMIT ?6",
       zFn ? "NULL" : "CAST(substr(k, 1, instr(k, x'00')-1) AS TEXT)",
@@ -1028,7 +1031,8 @@ static int tablesTotals(CachierStore *pStore, const char *zFn,
 #define TOTALS_OF(where) \
       "SELECT CAST(substr(k, 1, instr(k, x'00')-1) AS TEXT) AS fn," \
       " count(*), sum(bytes), avg(compute_ns)*1e-9," \
-      " sum(CASE WHEN subtype>255 THEN length(v) ELSE bytes END)" \
+      " sum(CASE WHEN subtype>" CACHIER_STR(CACHIER_COL_SUBTYPE_MAX) \
+  " THEN length(v) ELSE bytes END)" \
       " FROM main.cachier_data " where " GROUP BY fn"
   /* One function's totals read only its rowid range. */
   rc = sqlite3_prepare_v2(s->db, zFn ? TOTALS_OF(WHERE_FN) : TOTALS_OF(""),

@@ -193,8 +193,7 @@ static sqlite3_int64 groupMaxAgeNs(TablesStore *s){
 static int runKept(TablesStore *s, int id){
   sqlite3_stmt *pStmt = tStmt(s, id);
   int rc;
-  if( pStmt==0 ) return sqlite3_errcode(s->db) ? sqlite3_errcode(s->db)
-                                               : SQLITE_ERROR;
+  if( pStmt==0 ) return tStmtError(s);
   sqlite3_step(pStmt);
   rc = sqlite3_reset(pStmt);
   tStmtDone(s, id, pStmt);

@@ -171,7 +171,7 @@ void tStmtDone(TablesStore *s, int id, sqlite3_stmt *pStmt){
 }
 
 /* The error of a kept statement that could not be prepared. */
-static int tStmtError(TablesStore *s){
+int tStmtError(TablesStore *s){
   return sqlite3_errcode(s->db) ? sqlite3_errcode(s->db) : SQLITE_ERROR;
 }
 
@@ -485,32 +485,27 @@ int tablesClear(
   return groupEndWrite(s, rc);
 }
 
-int tablesDelete(CachierStore *pStore, sqlite3_int64 iId){
-  TablesStore *s = (TablesStore*)pStore;
+/* A write other than a cached value: kept statement id, whose ?1 is the
+** id of the entry it changes. */
+static int writeById(TablesStore *s, int id, sqlite3_int64 iId){
   sqlite3_stmt *pStmt;
   int rc;
   beforeWrite(s);
-  pStmt = tStmt(s, STMT_DELETE_ID);
-  if( pStmt==0 ) return sqlite3_errcode(s->db);
-  sqlite3_bind_int64(pStmt, 1, iId);
-  sqlite3_step(pStmt);
-  rc = sqlite3_reset(pStmt);
-  tStmtDone(s, STMT_DELETE_ID, pStmt);
-  return groupEndWrite(s, rc);
-}
-
-int tablesMarkRefresh(CachierStore *pStore, sqlite3_int64 iId){
-  TablesStore *s = (TablesStore*)pStore;
-  sqlite3_stmt *pStmt;
-  int rc;
-  beforeWrite(s);
-  pStmt = tStmt(s, STMT_MARK_REFRESH);
+  pStmt = tStmt(s, id);
   if( pStmt==0 ) return tStmtError(s);
   sqlite3_bind_int64(pStmt, 1, iId);
   sqlite3_step(pStmt);
   rc = sqlite3_reset(pStmt);
-  tStmtDone(s, STMT_MARK_REFRESH, pStmt);
+  tStmtDone(s, id, pStmt);
   return groupEndWrite(s, rc);
+}
+
+int tablesDelete(CachierStore *pStore, sqlite3_int64 iId){
+  return writeById((TablesStore*)pStore, STMT_DELETE_ID, iId);
+}
+
+int tablesMarkRefresh(CachierStore *pStore, sqlite3_int64 iId){
+  return writeById((TablesStore*)pStore, STMT_MARK_REFRESH, iId);
 }
 
 int tablesRefreshFailed(CachierStore *pStore, sqlite3_int64 iId,

@@ -80,7 +80,7 @@ static inline void storeUnlock(TablesStore *s){
 */
 sqlite3_stmt *tStmt(TablesStore*, int id);
 void tStmtDone(TablesStore*, int id, sqlite3_stmt*);
-int tRunKept(TablesStore*, int id);
+int tStmtError(TablesStore*);
 
 /* The methods, for the table of a grouping store (store_file.c). */
 int tablesLookup(CachierStore*, const CachierKey*, int flags, CachierEntry*,

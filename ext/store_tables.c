@@ -108,14 +108,27 @@ static const char *const azKeptSql[STMT_COUNT] = {
 /* The entries of function ?3 (its name and NUL as a blob, ?4 bytes long)
 ** within its id range ?1..?2 (bindFnRange()). */
 #define WHERE_FN "WHERE id BETWEEN ?1 AND ?2 AND substr(k, 1, ?4)=?3"
+/* A row's function name: the key starts with it, NUL-terminated. */
+#define FN_OF_KEY "CAST(substr(k, 1, instr(k, x'00')-1) AS TEXT)"
+/* A row's stored size: v's when the value is encoded (the subtype column
+** above CACHIER_COL_SUBTYPE_MAX), else the value's own. */
+#define STORED_BYTES \
+  "CASE WHEN subtype>" CACHIER_STR(CACHIER_COL_SUBTYPE_MAX) \
+  " THEN length(v) ELSE bytes END"
 /* Per function: fn, entries, bytes, average compute seconds, stored
 ** bytes. */
 #define TOTALS_OF(where) \
-  "SELECT CAST(substr(k, 1, instr(k, x'00')-1) AS TEXT) AS fn," \
-  " count(*), sum(bytes), avg(compute_ns)*1e-9," \
-  " sum(CASE WHEN subtype>" CACHIER_STR(CACHIER_COL_SUBTYPE_MAX) \
-  " THEN length(v) ELSE bytes END)" \
+  "SELECT " FN_OF_KEY " AS fn," \
+  " count(*), sum(bytes), avg(compute_ns)*1e-9, sum(" STORED_BYTES ")" \
   " FROM main.cachier_data " where " GROUP BY fn"
+/* Eviction candidates: id, stored size, function (NULL when listing one
+** function's), whether stale (created before ?5); up to ?6 of them, the
+** stale first, then in the policy's order. */
+#define EVICT_OF(fn, where, order) \
+  "SELECT id, " STORED_BYTES " AS st, " fn ", created < ?5 AS stale" \
+  " FROM main.cachier_data " where " ORDER BY stale DESC, " order " LIMIT ?6"
+#define EVICT_ORDER_LRU  "created"
+#define EVICT_ORDER_COST "compute_ns*1.0/max(st, 1), created"
 #define REFRESH_DUE_OF(where) \
   "SELECT id FROM main.cachier_data " where \
   "refresh=1 AND coalesce(retry_at, 0)<=?5"
@@ -128,6 +141,8 @@ enum {
   ONCE_REFRESH_DUE_FN, ONCE_REFRESH_DUE_ALL,
   ONCE_REFRESH_FAILED,
   ONCE_DELETE_OLDER_FN,
+  ONCE_EVICT_LRU_FN, ONCE_EVICT_LRU_ALL,
+  ONCE_EVICT_COST_FN, ONCE_EVICT_COST_ALL,
   ONCE_SCAN_FN, ONCE_SCAN_ALL,
   ONCE_TOTALS_FN, ONCE_TOTALS_ALL,
   ONCE_DICT_LOAD, ONCE_DICT_ADD, ONCE_DICT_DELETE,
@@ -143,6 +158,10 @@ static const char *const azOnceSql[ONCE_COUNT] = {
     " WHERE id=?1 AND refresh=1",
   [ONCE_DELETE_OLDER_FN] =
     "DELETE FROM main.cachier_data " WHERE_FN " AND created<?5",
+  [ONCE_EVICT_LRU_FN]   = EVICT_OF("NULL", WHERE_FN, EVICT_ORDER_LRU),
+  [ONCE_EVICT_LRU_ALL]  = EVICT_OF(FN_OF_KEY, "", EVICT_ORDER_LRU),
+  [ONCE_EVICT_COST_FN]  = EVICT_OF("NULL", WHERE_FN, EVICT_ORDER_COST),
+  [ONCE_EVICT_COST_ALL] = EVICT_OF(FN_OF_KEY, "", EVICT_ORDER_COST),
   [ONCE_SCAN_FN]  = "SELECT " FULL_COLUMNS " FROM main.cachier_data " WHERE_FN,
   [ONCE_SCAN_ALL] = "SELECT " FULL_COLUMNS " FROM main.cachier_data",
   /* One function's totals read only its rowid range. */
@@ -596,26 +615,19 @@ int tablesEvictionCandidates(
   sqlite3_stmt *pStmt = 0;
   EvictCandidate *aCand;
   int n = 0, rc;
-  char *zSql;
   *paCand = 0;
   *pnCand = 0;
   aCand = sqlite3_malloc64(sizeof(EvictCandidate)*(nMax>0 ? nMax : 1));
   if( aCand==0 ) return SQLITE_NOMEM;
-  zSql = sqlite3_mprintf(
-      "SELECT id, CASE WHEN subtype>" CACHIER_STR(CACHIER_COL_SUBTYPE_MAX)
-      " THEN length(v) ELSE bytes END AS st,"
-      " %s, created < ?5 AS stale FROM main.cachier_data %s"
-      " ORDER BY stale DESC, %s LIMIT ?6",
-      zFn ? "NULL" : "CAST(substr(k, 1, instr(k, x'00')-1) AS TEXT)",
-      zFn ? WHERE_FN : "",
-      ePolicy==EVICT_COST ? "compute_ns*1.0/max(st, 1), created" : "created");
-  rc = zSql ? sqlite3_prepare_v2(s->db, zSql, -1, &pStmt, 0) : SQLITE_NOMEM;
-  sqlite3_free(zSql);
+  if( ePolicy==EVICT_COST ){
+    rc = tOnce(s, zFn ? ONCE_EVICT_COST_FN : ONCE_EVICT_COST_ALL, zFn, &pStmt);
+  }else{
+    rc = tOnce(s, zFn ? ONCE_EVICT_LRU_FN : ONCE_EVICT_LRU_ALL, zFn, &pStmt);
+  }
   if( rc ){
     sqlite3_free(aCand);
     return rc;
   }
-  if( zFn ) bindFnRange(pStmt, zFn);
   sqlite3_bind_double(pStmt, 5, staleBefore);
   sqlite3_bind_int(pStmt, 6, nMax);
   while( n<nMax && sqlite3_step(pStmt)==SQLITE_ROW ){

@@ -361,7 +361,8 @@ int groupWrote(TablesStore *s, int rc, const CachierWrite *w){
   return rc;
 }
 
-/* A written value's mark is released when its group commits. */
+/* The xMarkDone method: the mark of a value written into an open group
+** is released when the group commits; any other at once. */
 void tablesMarkDone(CachierStore *pStore, InflightLock *pLock, int bWrote){
   TablesStore *s = (TablesStore*)pStore;
   if( pLock->off<0 ) return;

@@ -329,14 +329,79 @@ sqlite3_int64 redisKeyId(const char *z, size_t n){
 static void testRedisFormatFunc(sqlite3_context *ctx, int argc,
                                 sqlite3_value **argv){
   const char *zOp = (const char*)sqlite3_value_text(argv[0]);
-  const char *z1 = argc>1 ? (const char*)sqlite3_value_text(argv[1]) : 0;
-  const char *z2 = argc>2 ? (const char*)sqlite3_value_text(argv[2]) : 0;
-  const char *z3 = argc>3 ? (const char*)sqlite3_value_text(argv[3]) : 0;
-  int n1 = argc>1 ? sqlite3_value_bytes(argv[1]) : 0;
-  int n2 = argc>2 ? sqlite3_value_bytes(argv[2]) : 0;
+  const char *z1, *z2, *z3;
+  int n1, n2;
   char *zOut = 0;
   if( zOp==0 ) return;
 #define NEED(N) if( argc!=(N)+1 ) goto usage
+  if( strcmp(zOp, "encode")==0 ){
+    CachierWrite w;
+    unsigned char *a = 0;
+    sqlite3_int64 n = 0;
+    NEED(6);
+    memset(&w, 0, sizeof(w));
+    w.pValue = argv[1];
+    w.subtype = sqlite3_value_int(argv[2]);
+    w.codec = sqlite3_value_int(argv[3]);
+    if( w.codec ){
+      w.aStored = sqlite3_value_blob(argv[1]);
+      w.nStored = sqlite3_value_bytes(argv[1]);
+    }
+    w.created = sqlite3_value_double(argv[4]);
+    w.computeNs = sqlite3_value_int64(argv[5]);
+    w.aArgs = sqlite3_value_blob(argv[6]);
+    w.nArgs = sqlite3_value_bytes(argv[6]);
+    if( redisEntryEncode(&w, &a, &n) ){
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+    sqlite3_result_blob64(ctx, a, (sqlite3_uint64)n, sqlite3_free);
+    return;
+  }else if( strcmp(zOp, "decode")==0 ){
+    RedisEntryHeader h;
+    sqlite3_str *pStr;
+    sqlite3_int64 i;
+    NEED(1);
+    if( redisEntryParse(sqlite3_value_blob(argv[1]),
+                        sqlite3_value_bytes(argv[1]), &h) ){
+      return;
+    }
+    pStr = sqlite3_str_new(0);
+    sqlite3_str_appendf(pStr, "slot=%d type=%d subtype=%d codec=%d "
+        "created=%!.15g compute_ns=%lld bytes=%lld args=", h.slot, h.eType,
+        h.subtype, h.codec, h.created, h.computeNs, h.nBytes);
+    for(i=0; i<h.nArgs; i++) sqlite3_str_appendf(pStr, "%02x", h.aArgs[i]);
+    sqlite3_str_appendall(pStr, " value=");
+    for(i=0; i<h.nVal; i++) sqlite3_str_appendf(pStr, "%02x", h.aVal[i]);
+    sqlite3_result_text(ctx, sqlite3_str_finish(pStr), -1, sqlite3_free);
+    return;
+  }else if( strcmp(zOp, "header")==0 ){
+    static const struct { const char *zName; int iOff; } aField[] = {
+      { "format", REDIS_HDR_FORMAT }, { "slot", REDIS_HDR_SLOT },
+      { "type", REDIS_HDR_TYPE }, { "subtype", REDIS_HDR_SUBTYPE },
+      { "codec", REDIS_HDR_CODEC }, { "created", REDIS_HDR_CREATED },
+      { "compute", REDIS_HDR_COMPUTE }, { "nbytes", REDIS_HDR_NBYTES },
+      { "nargs", REDIS_HDR_NARGS }, { "size", REDIS_HDR_SIZE },
+    };
+    const char *zName;
+    size_t i;
+    NEED(1);
+    zName = (const char*)sqlite3_value_text(argv[1]);
+    for(i=0; i<sizeof(aField)/sizeof(aField[0]); i++){
+      if( zName && strcmp(zName, aField[i].zName)==0 ){
+        sqlite3_result_int(ctx, aField[i].iOff);
+        return;
+      }
+    }
+    goto usage;
+  }
+  /* (The operations below take text only: the entry operations above
+  ** read their arguments' own types.) */
+  z1 = argc>1 ? (const char*)sqlite3_value_text(argv[1]) : 0;
+  z2 = argc>2 ? (const char*)sqlite3_value_text(argv[2]) : 0;
+  z3 = argc>3 ? (const char*)sqlite3_value_text(argv[3]) : 0;
+  n1 = argc>1 ? sqlite3_value_bytes(argv[1]) : 0;
+  n2 = argc>2 ? sqlite3_value_bytes(argv[2]) : 0;
   if( strcmp(zOp, "bucket")==0 ){
     NEED(3);
     zOut = redisBucketKey(z1, z2, sqlite3_value_int64(argv[3]));
@@ -383,58 +448,6 @@ static void testRedisFormatFunc(sqlite3_context *ctx, int argc,
     NEED(1);
     sqlite3_result_int64(ctx, redisKeyId(z1, (size_t)n1));
     return;
-  }else if( strcmp(zOp, "encode")==0 ){
-    CachierWrite w;
-    unsigned char *a = 0;
-    sqlite3_int64 n = 0;
-    NEED(6);
-    memset(&w, 0, sizeof(w));
-    w.pValue = argv[1];
-    w.subtype = sqlite3_value_int(argv[2]);
-    w.codec = sqlite3_value_int(argv[3]);
-    w.aStored = sqlite3_value_blob(argv[1]);
-    w.nStored = sqlite3_value_bytes(argv[1]);
-    w.created = sqlite3_value_double(argv[4]);
-    w.computeNs = sqlite3_value_int64(argv[5]);
-    w.aArgs = sqlite3_value_blob(argv[6]);
-    w.nArgs = sqlite3_value_bytes(argv[6]);
-    if( redisEntryEncode(&w, &a, &n) ){
-      sqlite3_result_error_nomem(ctx);
-      return;
-    }
-    sqlite3_result_blob64(ctx, a, (sqlite3_uint64)n, sqlite3_free);
-    return;
-  }else if( strcmp(zOp, "decode")==0 ){
-    RedisEntryHeader h;
-    sqlite3_str *pStr;
-    sqlite3_int64 i;
-    NEED(1);
-    if( redisEntryParse(sqlite3_value_blob(argv[1]), n1, &h) ) return;
-    pStr = sqlite3_str_new(0);
-    sqlite3_str_appendf(pStr, "slot=%d type=%d subtype=%d codec=%d "
-        "created=%!.15g compute_ns=%lld bytes=%lld args=", h.slot, h.eType,
-        h.subtype, h.codec, h.created, h.computeNs, h.nBytes);
-    for(i=0; i<h.nArgs; i++) sqlite3_str_appendf(pStr, "%02x", h.aArgs[i]);
-    sqlite3_str_appendall(pStr, " value=");
-    for(i=0; i<h.nVal; i++) sqlite3_str_appendf(pStr, "%02x", h.aVal[i]);
-    zOut = sqlite3_str_finish(pStr);
-  }else if( strcmp(zOp, "header")==0 ){
-    static const struct { const char *zName; int iOff; } aField[] = {
-      { "format", REDIS_HDR_FORMAT }, { "slot", REDIS_HDR_SLOT },
-      { "type", REDIS_HDR_TYPE }, { "subtype", REDIS_HDR_SUBTYPE },
-      { "codec", REDIS_HDR_CODEC }, { "created", REDIS_HDR_CREATED },
-      { "compute", REDIS_HDR_COMPUTE }, { "nbytes", REDIS_HDR_NBYTES },
-      { "nargs", REDIS_HDR_NARGS }, { "size", REDIS_HDR_SIZE },
-    };
-    size_t i;
-    NEED(1);
-    for(i=0; i<sizeof(aField)/sizeof(aField[0]); i++){
-      if( z1 && strcmp(z1, aField[i].zName)==0 ){
-        sqlite3_result_int(ctx, aField[i].iOff);
-        return;
-      }
-    }
-    goto usage;
   }else{
     goto usage;
   }

@@ -105,6 +105,7 @@ void redisMarkRelease(CachierStore *pStore, sqlite3_int64 iBase){
   sqlite3_free(zLock);
 }
 
+/* Add mark key pKey's key hash to the listing's snapshot of the marks. */
 static int markSnapKey(RedisStore *s, const redisReply *pKey, void *pArg){
   (void)pArg;
   if( pKey->type==REDIS_REPLY_STRING && pKey->len>=REDIS_ID_HEX ){
@@ -114,11 +115,11 @@ static int markSnapKey(RedisStore *s, const redisReply *pKey, void *pArg){
       if( aNew==0 ) return SQLITE_NOMEM;
       s->aMarkSnap = aNew;
     }
-    s->aMarkSnap[s->nMarkSnap++] =
-        redisKeyId(pKey->str, pKey->len);
+    s->aMarkSnap[s->nMarkSnap++] = redisKeyId(pKey->str, pKey->len);
   }
   return SQLITE_OK;
 }
+
 static int cmpI64(const void *a, const void *b){
   sqlite3_int64 x = *(const sqlite3_int64*)a, y = *(const sqlite3_int64*)b;
   return x<y ? -1 : x>y;

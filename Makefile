@@ -15,7 +15,7 @@ CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror=implicit-function-declaration
 SOFLAGS  = -fPIC -shared -fvisibility=hidden
 SRC      = $(wildcard ext/*.c)
-HDR      = $(wildcard ext/*.h) ext/schema_sql.h
+HDR      = $(wildcard ext/*.h) ext/schema_sql.h ext/redis_lua.h
 LIBS     = -lzstd -lhiredis -lpthread
 
 # Debian packages each target needs.
@@ -30,16 +30,31 @@ PKGS_BENCH = $(PKGS_BUILD) redis-server util-linux
 
 all: cachier.so
 
-# The SQL the extension runs, embedded as C strings.
+# The SQL and the Redis store's Lua scripts the extension runs, embedded
+# as C strings: $(call embed_strings,FILE:NAME ...,SED-EXPRESSIONS) (the
+# scripts' "--" comment lines are left out; the SQL is kept as written).
 SQL_EMBED = sql/schema.sql:cachierSchemaSql \
             sql/migrate_1_to_2.sql:cachierMigrate1To2Sql \
             sql/migrate_2_to_3.sql:cachierMigrate2To3Sql
-ext/schema_sql.h: sql/schema.sql sql/migrate_1_to_2.sql sql/migrate_2_to_3.sql
+LUA_EMBED = sql/redis/lookup.lua:redisLuaLookup \
+            sql/redis/get.lua:redisLuaGet \
+            sql/redis/write.lua:redisLuaWrite \
+            sql/redis/delete.lua:redisLuaDelete \
+            sql/redis/due.lua:redisLuaDue \
+            sql/redis/release.lua:redisLuaRelease \
+            sql/redis/heads.lua:redisLuaHeads
+define embed_strings
 	@{ echo '/* Generated from the files in sql/ by make: do not edit. */'; \
-	   for pair in $(SQL_EMBED); do \
+	   for pair in $(1); do \
 	     echo "static const char $${pair#*:}[] ="; \
-	     sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/  "/' -e 's/$$/\\n"/' $${pair%%:*}; \
+	     sed $(2) -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/  "/' \
+	       -e 's/$$/\\n"/' $${pair%%:*}; \
 	     echo ';'; done; } > $@
+endef
+ext/schema_sql.h: $(foreach p,$(SQL_EMBED),$(firstword $(subst :, ,$(p))))
+	$(call embed_strings,$(SQL_EMBED),)
+ext/redis_lua.h: $(foreach p,$(LUA_EMBED),$(firstword $(subst :, ,$(p))))
+	$(call embed_strings,$(LUA_EMBED),-e '/^--/d')
 
 cachier.so: $(SRC) $(HDR)
 	$(CC) $(CFLAGS) $(WARN) $(SOFLAGS) -o $@ $(SRC) $(LIBS)
@@ -130,4 +145,4 @@ tests/bench/bench: tests/bench/bench.c
 
 clean:
 	rm -f cachier.so tests/*.so tests/demo/*.so tests/bench/bench tests/fuzz/fuzz_sql \
-	  tests/concurrency/driver ext/schema_sql.h
+	  tests/concurrency/driver ext/schema_sql.h ext/redis_lua.h

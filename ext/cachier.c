@@ -38,6 +38,7 @@ extern const CachierFunction cachierCompressFunctions[];
 extern const CachierFunction cachierStoreFunctions[];
 #ifdef CACHIER_TEST
 extern const CachierFunction cachierTestFunctions[];
+extern const CachierFunction cachierRedisFormatTestFunctions[];
 #endif
 extern const sqlite3_module cachierSchemaModule;
 extern const sqlite3_module cachierFunctionsModule;
@@ -252,7 +253,7 @@ static const CachierFunction *const aFunctionTables[] = {
   cachierInflightFunctions, cachierRefreshFunctions,
   cachierStalenessFunctions, cachierCompressFunctions, cachierStoreFunctions,
 #ifdef CACHIER_TEST
-  cachierTestFunctions,
+  cachierTestFunctions, cachierRedisFormatTestFunctions,
 #endif
 };
 

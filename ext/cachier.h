@@ -18,8 +18,16 @@
 **   store_main.c       the default store: shadow tables in "main"
 **   store_file.c       a cache database file of its own, grouped commits
 **   store_memory.c     a process-wide in-memory store
-**   store_redis.c      a Redis server, shared between machines
+**   store_redis.c      a Redis server, shared between machines: opening
+**                      it, its methods on one entry (redis_store.h: the
+**                      private header of the redis_*.c files below)
 **   redis_conn.c       Redis store names, one connection with deadlines
+**   redis_format.c     Redis key names and the entry format (pure)
+**   redis_script.c     the Redis store's Lua scripts (sql/redis/*.lua)
+**   redis_scan.c       Redis listing, totals, eviction, clearing (SCAN)
+**   redis_dict.c       zstd dictionaries on Redis
+**   redis_marks.c      in-flight marks on Redis
+**   redis_tracking.c   the hot tier's invalidations (CLIENT TRACKING)
 **   hot.c              the hot tier: repeated hits served from memory
 **   vtab_schema.c      the "cachier" module that owns the shadow tables
 **   vtab_functions.c   cachier_functions (writable settings)

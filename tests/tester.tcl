@@ -336,6 +336,19 @@ proc plain_eval {file sql} {
   return -options $opts $r
 }
 
+# Make function NAME on $dbname fail if it is called: every value must be
+# a hit.
+proc forbid {dbname name} {
+  $dbname function $name [list apply {{name args} { error "$name was called" }} $name]
+}
+
+# reset_db, and the file: store cache.db deleted too.
+proc reset_all {} {
+  reset_db
+  delete_db_files cache.db
+  file delete -force cache.db-cachier-locks
+}
+
 # How long SCRIPT (run in the caller) took, in milliseconds.
 proc elapsed_ms {script} {
   set t0 [clock milliseconds]

@@ -7,6 +7,11 @@
 #   do_test NAME SCRIPT RESULT
 #   finish_test                       ;# prints "N passed, N failed"
 #
+# Helpers that more than one file uses live here, once, each with its
+# contract: counting functions and the SQL calls('f'); the test clock (at),
+# entry states and counts; child processes; Redis servers and store names.
+# A helper only one file needs stays in that file.
+#
 # The runner (run.tcl) starts each *.test file in its own tclsh, in a fresh
 # directory, with CACHIER_EXT naming the extension to load.
 
@@ -347,6 +352,21 @@ proc reset_all {} {
   reset_db
   delete_db_files cache.db
   file delete -force cache.db-cachier-locks
+}
+
+# fib(n) for a Tcl function fib registered as fibfn on db: a memoized
+# recursive function (it calls memoize('fib', ...) itself) counting its
+# calls in ::calls(fib).
+proc fibfn {n} {
+  incr ::calls(fib)
+  if {$n < 2} { return $n }
+  db eval { SELECT memoize('fib', $n-1) + memoize('fib', $n-2) AS v } { return $v }
+}
+
+# Record I of a set of small similar JSON values (for trained
+# dictionaries: each barely compresses alone).
+proc recval {i} {
+  return "{\"id\":$i,\"user\":\"user$i@example.com\",\"plan\":\"premium\",\"country\":\"NZ\",\"tags\":\[\"alpha\",\"beta\"\],\"created\":\"2026-11-25T10:00:00Z\",\"score\":[expr {$i*7 % 1000}]}"
 }
 
 # How long SCRIPT (run in the caller) took, in milliseconds.

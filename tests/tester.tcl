@@ -7,6 +7,11 @@
 #   do_test NAME SCRIPT RESULT
 #   finish_test                       ;# prints "N passed, N failed"
 #
+# Helpers that more than one file uses live here, once, each with its
+# contract: counting functions and the SQL calls('f'); the test clock (at),
+# entry states and counts; child processes; Redis servers and store names.
+# A helper only one file needs stays in that file.
+#
 # The runner (run.tcl) starts each *.test file in its own tclsh, in a fresh
 # directory, with CACHIER_EXT naming the extension to load.
 
@@ -108,11 +113,45 @@ proc redis_read {s} {
   error "bad reply: $line"
 }
 
-# The suite against redis: a server of this file's own.
+# The suite against redis: a server of this file's own. Its operations
+# may take 5 s (not the default 250 ms): the suite's 10 MB values must not
+# time out on a loaded machine (timeouts are store_redis_faults.test's).
 if {$::store eq "redis"} {
-  set ::store "redis://127.0.0.1:[redis_start]/0?prefix=suite"
+  set ::store "redis://127.0.0.1:[redis_start]/0?prefix=suite&timeout_ms=5000"
 }
 proc redis_store {} { string match redis://* $::store }
+
+# The store_redis_*.test files run on main with a server r1 of their own,
+# whose port is ::P (set ::P [redis_start r1]); every function there names
+# its Redis store itself.
+
+# The name of a store on server r1 with prefix PREFIX (and more PARAMS).
+proc rspec {prefix args} {
+  set s "redis://127.0.0.1:$::P/0?prefix=$prefix"
+  foreach a $args { append s "&$a" }
+  return $s
+}
+# Its canonical name, as cachier_entries.store shows it.
+proc rcanon {prefix {port ""} {db 0}} {
+  if {$port eq ""} { set port $::P }
+  return "redis://127.0.0.1:$port/$db?prefix=$prefix"
+}
+# The keys of server r1 (or the one on PORT) matching PATTERN, sorted.
+proc rkeys {pattern {port ""}} {
+  if {$port eq ""} { set port $::P }
+  lsort [redis_cmd $port KEYS $pattern]
+}
+# Column COL of cachier_stats for FN's Redis store.
+proc redis_stat {fn col {dbname db}} {
+  $dbname one "SELECT $col FROM cachier_stats WHERE fn = \$fn AND store LIKE 'redis:%'"
+}
+# The bucket key of fn's entry for ARGS (a JSON array, as in
+# cachier_entries.args) under PREFIX.
+proc bucket_of {prefix fn args_json {dbname db}} {
+  set k [$dbname one { SELECT key FROM cachier_entries WHERE fn = $fn AND args = $args_json }]
+  if {$k eq ""} { error "no entry $fn $args_json" }
+  return "$prefix:$fn:[string range $k 0 13]00"
+}
 
 proc load_cachier {dbname} {
   $dbname enable_load_extension 1
@@ -131,6 +170,7 @@ proc main_store {} { expr {$::store eq "main"} }
 # memory, or file:/absolute/path (PATH relative to the directory of
 # $dbname's main database).
 proc store_name {{dbname db}} {
+  if {[redis_store]} { return [regsub {&timeout_ms=[0-9]+} $::store ""] }
   if {![string match file:* $::store]} { return $::store }
   set path [string range $::store 5 end]
   if {[file pathtype $path] ne "absolute"} {
@@ -254,17 +294,179 @@ proc catchsql {sql {dbname db}} {
 }
 
 # Define a counting Tcl function: NAME(args...) runs BODY with $args bound
-# and increments ::calls(NAME) each time it runs.
+# and increments ::calls(NAME) each time it runs. The SQL functions
+# calls(NAME) (how many times NAME ran so far) and calls_reset(NAME) (sets
+# it to 0) are registered on $dbname too, so a check reads as SQL:
+#   do_execsql_test x { SELECT memoize('f', 1), calls('f') } {f1@1 1}
+# (result columns are computed left to right).
 proc counting_function {dbname name body} {
   set ::calls($name) 0
   proc ::tclfn_$name {args} "incr ::calls($name); $body"
   $dbname function $name ::tclfn_$name
+  $dbname function calls calls
+  $dbname function calls_reset calls_reset
 }
 
+# How many times counting function NAME ran; calls_reset sets it to 0.
 proc calls {name} { return $::calls($name) }
+proc calls_reset {name} { set ::calls($name) 0; return 0 }
+
+# ------------------------------------------------------------- shared helpers
+
+# Set $dbname's test clock to T (unix seconds; NULL: the real clock again).
+proc at {t {dbname db}} { $dbname eval "SELECT cachier_test_clock($t)" }
+
+# The states of FN's entries (cachier_entries.state), ordered by args.
+proc states {fn {dbname db}} {
+  $dbname eval { SELECT state FROM cachier_entries WHERE fn = $fn ORDER BY args }
+}
+
+# How many entries FN has.
+proc nentries {fn {dbname db}} {
+  $dbname one { SELECT count(*) FROM cachier_entries WHERE fn = $fn }
+}
+
+# The last message cachier logged on $dbname (cachier_test_last_log()).
+proc last_log {{dbname db}} { $dbname one { SELECT cachier_test_last_log() } }
+
+# Set function FN's store to SPEC (a row of cachier_functions).
+proc with_store {fn spec {dbname db}} {
+  $dbname eval { INSERT OR REPLACE INTO cachier_functions(name, store) VALUES ($fn, $spec) }
+}
+
+# Run SQL (with the caller's variables) on a plain connection, without
+# cachier, to FILE; closed afterwards.
+proc plain_eval {file sql} {
+  sqlite3 plain $file
+  plain timeout 5000
+  catch {uplevel 1 [list plain eval $sql]} r opts
+  plain close
+  return -options $opts $r
+}
+
+# Make function NAME on $dbname fail if it is called: every value must be
+# a hit.
+proc forbid {dbname name} {
+  $dbname function $name [list apply {{name args} { error "$name was called" }} $name]
+}
+
+# reset_db, and the file: store cache.db deleted too.
+proc reset_all {} {
+  reset_db
+  delete_db_files cache.db
+  file delete -force cache.db-cachier-locks
+}
+
+# fib(n) for a Tcl function fib registered as fibfn on db: a memoized
+# recursive function (it calls memoize('fib', ...) itself) counting its
+# calls in ::calls(fib).
+proc fibfn {n} {
+  incr ::calls(fib)
+  if {$n < 2} { return $n }
+  db eval { SELECT memoize('fib', $n-1) + memoize('fib', $n-2) AS v } { return $v }
+}
+
+# Record I of a set of small similar JSON values (for trained
+# dictionaries: each barely compresses alone).
+proc recval {i} {
+  return "{\"id\":$i,\"user\":\"user$i@example.com\",\"plan\":\"premium\",\"country\":\"NZ\",\"tags\":\[\"alpha\",\"beta\"\],\"created\":\"2026-11-25T10:00:00Z\",\"score\":[expr {$i*7 % 1000}]}"
+}
+
+# How long SCRIPT (run in the caller) took, in milliseconds.
+proc elapsed_ms {script} {
+  set t0 [clock milliseconds]
+  uplevel 1 $script
+  expr {[clock milliseconds] - $t0}
+}
+
+# 1 once file PATH exists, 0 if it does not within MS milliseconds: a
+# bounded poll for another process, never a sleep taken as an assertion.
+proc wait_for_file {path {ms 20000}} {
+  for {set i 0} {$i < $ms / 5} {incr i} {
+    if {[file exists $path]} { return 1 }
+    after 5
+  }
+  return 0
+}
+
+# 1 once process PID has exited (reaping it), 0 after MS milliseconds.
+proc wait_exit {pid {ms 10000}} {
+  for {set i 0} {$i < $ms / 5} {incr i} {
+    if {[catch {open /proc/$pid/stat} f]} { return 1 }
+    set st [lindex [read $f] 2]
+    close $f
+    if {$st eq "Z"} { catch {exec true}; return 1 }
+    after 5
+  }
+  return 0
+}
+
+# The PIDs of this file's background processes (child_bg and the like);
+# kill_children SIGKILLs them and waits for them (finish_test does too).
+set ::children {}
+proc kill_children {} {
+  foreach p $::children { catch {exec kill -9 $p} }
+  foreach p $::children { wait_exit $p 2000 }
+  set ::children {}
+}
+
+# ---------------------------------------------------------- child processes
+# A child process is another process (another "machine" when its FILE is
+# not the parent's) with cachier loaded on FILE as db (busy timeout 5 s)
+# and two helpers: "await PATH" waits for file PATH (10 s at most) and
+# "touch PATH" creates it. It runs $::child_setup (a file's own setup, say
+# its functions), then its SCRIPT, and closes db.
+set ::child_setup ""
+
+# Write the child script NAME.tcl.
+proc child_write {name script {file test.db}} {
+  set f [open $name.tcl w]
+  puts $f [list set ::env(CACHIER_EXT) $::ext]
+  puts $f [list set ::dbfile $file]
+  puts $f {
+    package require sqlite3
+    sqlite3 db $::dbfile
+    db timeout 5000
+    db enable_load_extension 1
+    db eval {SELECT load_extension($::env(CACHIER_EXT), 'sqlite3_cachier_init')}
+    proc await {path} {
+      for {set i 0} {$i < 2000 && ![file exists $path]} {incr i} { after 5 }
+    }
+    proc touch {path} { close [open $path w] }
+  }
+  puts $f $::child_setup
+  puts $f $script
+  puts $f {db close}
+  close $f
+}
+
+# Run SCRIPT in a child to its end; returns what it printed (an error if
+# it failed).
+proc child {script {file test.db}} {
+  child_write child $script $file
+  exec [info nameofexecutable] child.tcl
+}
+
+# Start SCRIPT in a child NAME in the background (its output goes to
+# NAME.out, see child_out); returns its PID, also added to ::children.
+proc child_bg {name script {file test.db}} {
+  child_write $name $script $file
+  set pid [exec [info nameofexecutable] $name.tcl >& $name.out &]
+  lappend ::children $pid
+  return $pid
+}
+
+# What background child NAME printed (trimmed).
+proc child_out {name} {
+  set f [open $name.out]
+  set r [string trim [read $f]]
+  close $f
+  return $r
+}
 
 proc finish_test {} {
   catch {db close}
+  kill_children
   foreach name [array names ::redis_pid] { redis_stop $name }
   puts "$::nPass passed, $::nFail failed"
   exit [expr {$::nFail > 0}]

@@ -313,9 +313,9 @@ struct CallOptions {
 };
 
 /* One setting: a column of cachier_functions and cachier_config, a
-** memoize_with() option, or both. The one table of them (settingDef())
-** drives the columns' declaration and SQL, their validation, loading and
-** option parsing. */
+** memoize_with() option, or both. The one table of them (aSetting[] in
+** settings.c, read through settingColumn()) drives the columns'
+** declaration and SQL, their validation, loading and option parsing. */
 typedef struct SettingDef SettingDef;
 struct SettingDef {
   const char *zName;          /* column name and option key */
@@ -356,7 +356,6 @@ struct SettingValue {
   const char *z;
 };
 
-const SettingDef *settingDef(int i);
 const SettingDef *settingColumn(int iCol);
 int settingColumnCount(void);
 char *settingColumnList(void);

@@ -93,11 +93,6 @@ static const SettingDef aSetting[] = {
 };
 #define N_SETTING ((int)(sizeof(aSetting)/sizeof(aSetting[0])))
 
-/* Row i of the table, NULL past its end. */
-const SettingDef *settingDef(int i){
-  return i>=0 && i<N_SETTING ? &aSetting[i] : 0;
-}
-
 /* Column iCol of cachier_functions (0 is name), NULL past the last. */
 const SettingDef *settingColumn(int iCol){
   int i;

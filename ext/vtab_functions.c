@@ -9,7 +9,8 @@
 **   DELETE FROM cachier_functions WHERE name='geocode';  -- back to defaults
 **
 ** Columns: name (function name, or '*' for the global defaults that unset
-** columns inherit), stale_after, next_time, allow_none,
+** columns inherit), then the settings of settings.c's table (aSetting[]),
+** in its order: stale_after, next_time, allow_none,
 ** wait_for_calc_timeout, cleanup_stale, cleanup_interval, entry_size_limit,
 ** hash_func, stale_while_refresh, stale_if_error, background_refresh,
 ** compress_min, compress_level, max_entries, max_bytes, eviction (the

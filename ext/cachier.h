@@ -8,8 +8,9 @@
 **                      cachier_precache(), cachier_clear(), cachier_enable()
 **   call.c             resolving and calling the user's function by name
 **   codec.c            type-exact key encoding, key hash, args as JSON
-**   settings.c         per-function settings, memoize_with() options,
-**                      duration and size parsing
+**   settings.c         per-function settings (the one table of them),
+**                      memoize_with() options, duration and size parsing
+**   json.c             a JSON object reader for memoize_with() options
 **   staleness.c        the clock (real and test) and freshness decisions:
 **                      fresh, servable stale, or recompute
 **   stats.c            in-memory per-function counters
@@ -372,6 +373,28 @@ int parseSize(sqlite3_value*, sqlite3_int64 *pBytes, char **pzErr);
 int parseBool(sqlite3_value*, int *pOn, char **pzErr);
 int parseEviction(sqlite3_value*, int *pePolicy, char **pzErr);
 int parseCount(sqlite3_value*, sqlite3_int64 *pN, char **pzErr);
+
+/* --------------------------------------------------------------- json.c */
+
+/* One JSON token; its kinds are json_each()'s type names. */
+#define JTOK_NULL    0
+#define JTOK_TRUE    1
+#define JTOK_FALSE   2
+#define JTOK_INTEGER 3
+#define JTOK_REAL    4
+#define JTOK_TEXT    5
+#define JTOK_ARRAY   6
+#define JTOK_OBJECT  7
+typedef struct JsonTok JsonTok;
+struct JsonTok {
+  int eType;                  /* JTOK_* */
+  const char *z;              /* its first byte */
+  int n;                      /* its bytes (a string's with its quotes) */
+};
+int jsonObjectCheck(const char *z, int *pi);
+int jsonObjectNext(const char *z, int *pi, JsonTok *pKey, JsonTok *pVal);
+char *jsonText(const JsonTok*);
+int jsonNumber(const JsonTok*, sqlite3_int64 *pI, double *pR);
 
 /* ---------------------------------------------------------- staleness.c */
 

@@ -8,8 +8,9 @@
 **                      cachier_precache(), cachier_clear(), cachier_enable()
 **   call.c             resolving and calling the user's function by name
 **   codec.c            type-exact key encoding, key hash, args as JSON
-**   settings.c         per-function settings, memoize_with() options,
-**                      duration and size parsing
+**   settings.c         per-function settings (the one table of them),
+**                      memoize_with() options, duration and size parsing
+**   json.c             a JSON object reader for memoize_with() options
 **   staleness.c        the clock (real and test) and freshness decisions:
 **                      fresh, servable stale, or recompute
 **   stats.c            in-memory per-function counters
@@ -320,16 +321,88 @@ struct CallOptions {
   int hasStaleIfError; double staleIfError;
 };
 
+/* One setting: a column of cachier_functions and cachier_config, a
+** memoize_with() option, or both. The one table of them (aSetting[] in
+** settings.c, read through settingColumn()) drives the columns'
+** declaration and SQL, their validation, loading and option parsing. */
+typedef struct SettingDef SettingDef;
+struct SettingDef {
+  const char *zName;          /* column name and option key */
+  int eKind;                  /* SETTING_KIND_*: its syntax and C type */
+  int flags;                  /* SETTING_* */
+  int iFn;                    /* offset in FnSettings, -1: none */
+  int iFnStar;                /* offset the '*' row sets, -1: none */
+  int iOpt;                   /* offset in CallOptions, -1: not an option */
+  int iOptHas;                /* offset of its has-flag, -1: none */
+  double rDefault;            /* built-in default of a numeric kind */
+  const char *zStarOnlyWhy;   /* SETTING_STAR_ONLY: why, for the error */
+};
+/* Kinds, with the C type of their FnSettings and CallOptions fields. */
+#define SETTING_KIND_NAME     0   /* cachier_functions.name: none */
+#define SETTING_KIND_DURATION 1   /* double seconds; CACHIER_NEVER */
+#define SETTING_KIND_BOOL     2   /* int 0/1 */
+#define SETTING_KIND_SIZE     3   /* sqlite3_int64 bytes; -1: none */
+#define SETTING_KIND_COUNT    4   /* sqlite3_int64; -1: none */
+#define SETTING_KIND_LEVEL    5   /* int zstd level */
+#define SETTING_KIND_EVICTION 6   /* int EVICT_* */
+#define SETTING_KIND_STORE    7   /* char* store name (sqlite3_malloc) */
+#define SETTING_KIND_FUNCTION 8   /* char* SQL function name (idem) */
+/* Flags. */
+#define SETTING_NEVER_OK    0x01  /* a duration may be 'never' */
+#define SETTING_NEGATIVE_OK 0x02  /* a duration may be negative */
+#define SETTING_POSITIVE    0x04  /* a duration must be more than 0 */
+#define SETTING_NULL_NEVER  0x08  /* option: JSON null means 'never' */
+#define SETTING_STAR_ONLY   0x10  /* set in the '*' row only */
+#define SETTING_NONE_OFF    0x20  /* 'none' loads as 0 (off) */
+#define SETTING_OPTION_ONLY 0x40  /* a memoize_with() option, no column */
+
+/* A parsed value: r, n or i by kind; z for the text kinds. */
+typedef struct SettingValue SettingValue;
+struct SettingValue {
+  double r;
+  sqlite3_int64 n;
+  int i;
+  const char *z;
+};
+
+const SettingDef *settingColumn(int iCol);
+int settingColumnCount(void);
+char *settingColumnList(void);
+int settingParse(const SettingDef*, sqlite3_value*, SettingValue*,
+                 char **pzWhy);
+int settingRuleCheck(const SettingDef*, const SettingValue*, char **pzWhy);
+
 void settingsDefaults(FnSettings*);
 void settingsClear(FnSettings*);
 int settingsLoad(Cachier*, const char *zFn, FnSettings*, char **pzErr);
 int optionsParse(sqlite3*, sqlite3_value*, CallOptions*, char **pzErr);
 int parseDuration(sqlite3_value*, int bAllowNegative, double *pSecs, char **pzErr);
-int durationRuleCheck(const char *zKey, double secs, char **pzWhy);
 int parseSize(sqlite3_value*, sqlite3_int64 *pBytes, char **pzErr);
 int parseBool(sqlite3_value*, int *pOn, char **pzErr);
 int parseEviction(sqlite3_value*, int *pePolicy, char **pzErr);
 int parseCount(sqlite3_value*, sqlite3_int64 *pN, char **pzErr);
+
+/* --------------------------------------------------------------- json.c */
+
+/* One JSON token; its kinds are json_each()'s type names. */
+#define JTOK_NULL    0
+#define JTOK_TRUE    1
+#define JTOK_FALSE   2
+#define JTOK_INTEGER 3
+#define JTOK_REAL    4
+#define JTOK_TEXT    5
+#define JTOK_ARRAY   6
+#define JTOK_OBJECT  7
+typedef struct JsonTok JsonTok;
+struct JsonTok {
+  int eType;                  /* JTOK_* */
+  const char *z;              /* its first byte */
+  int n;                      /* its bytes (a string's with its quotes) */
+};
+int jsonObjectCheck(const char *z, int *pi);
+int jsonObjectNext(const char *z, int *pi, JsonTok *pKey, JsonTok *pVal);
+char *jsonText(const JsonTok*);
+int jsonNumber(const JsonTok*, sqlite3_int64 *pI, double *pR);
 
 /* ---------------------------------------------------------- staleness.c */
 

@@ -2,6 +2,13 @@
 ** settings.c - per-function settings, memoize_with() options, and the
 ** parsing of durations, sizes and booleans.
 **
+** The settings are written once, in aSetting[]: each row is a column of
+** cachier_functions (and of cachier_config, in the same order as
+** sql/schema.sql), a memoize_with() option, or both, with its kind, flags,
+** fields and default. Adding a setting is one row there, its field in
+** FnSettings and/or CallOptions, and its column in sql/schema.sql (plus a
+** migration) - then what it means where it is used.
+**
 ** No SQL functions of its own; it defines the value syntax that
 ** cachier_functions and memoize_with() accept:
 **   duration  a number of seconds (INTEGER or REAL), or text: '90',
@@ -19,20 +26,130 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define FN(f)         (int)offsetof(FnSettings, f), (int)offsetof(FnSettings, f)
+#define FN_STAR(f, g) (int)offsetof(FnSettings, f), (int)offsetof(FnSettings, g)
+#define STAR_ONLY(g)  -1, (int)offsetof(FnSettings, g)
+#define NO_FN         -1, -1
+#define OPT(f, has)   (int)offsetof(CallOptions, f), \
+                      (int)offsetof(CallOptions, has)
+#define OPT_FLAG(f)   (int)offsetof(CallOptions, f), -1
+#define NO_OPT        -1, -1
+
+/* The settings. Rows without SETTING_OPTION_ONLY are the columns of
+** cachier_functions and cachier_config, in this order (which must stay
+** that of sql/schema.sql: settings.test checks it). FN_STAR: the '*' row
+** sets the second field (the whole store's bound). */
+static const SettingDef aSetting[] = {
+  /* name, kind, flags, FnSettings fields, CallOptions fields, default */
+  { "name", SETTING_KIND_NAME, 0, NO_FN, NO_OPT, 0, 0 },
+  { "skip_cache", SETTING_KIND_BOOL, SETTING_OPTION_ONLY,
+    NO_FN, OPT_FLAG(skipCache), 0, 0 },
+  { "overwrite_cache", SETTING_KIND_BOOL, SETTING_OPTION_ONLY,
+    NO_FN, OPT_FLAG(overwriteCache), 0, 0 },
+  { "verbose", SETTING_KIND_BOOL, SETTING_OPTION_ONLY,
+    NO_FN, OPT_FLAG(verbose), 0, 0 },
+  { "stale_after", SETTING_KIND_DURATION, SETTING_NEVER_OK|SETTING_NULL_NEVER,
+    FN(staleAfter), OPT(staleAfter, hasStaleAfter), CACHIER_NEVER, 0 },
+  { "max_age", SETTING_KIND_DURATION,
+    SETTING_OPTION_ONLY|SETTING_NEVER_OK|SETTING_NEGATIVE_OK,
+    NO_FN, OPT(maxAge, hasMaxAge), 0, 0 },
+  { "next_time", SETTING_KIND_BOOL, 0,
+    FN(nextTime), OPT(nextTime, hasNextTime), 0, 0 },
+  { "allow_none", SETTING_KIND_BOOL, 0,
+    FN(allowNone), OPT(allowNone, hasAllowNone), 0, 0 },
+  { "wait_for_calc_timeout", SETTING_KIND_DURATION, 0,
+    FN(waitForCalcTimeout), OPT(waitForCalcTimeout, hasWait), 0.0, 0 },
+  { "cleanup_stale", SETTING_KIND_BOOL, 0,
+    FN(cleanupStale), OPT(cleanupStale, hasCleanupStale), 0, 0 },
+  { "cleanup_interval", SETTING_KIND_DURATION, SETTING_POSITIVE,
+    FN(cleanupInterval), OPT(cleanupInterval, hasCleanupInterval),
+    86400.0, 0 },
+  { "entry_size_limit", SETTING_KIND_SIZE, 0,
+    FN(entrySizeLimit), NO_OPT, -1, 0 },
+  { "hash_func", SETTING_KIND_FUNCTION, 0, FN(zHashFunc), NO_OPT, 0, 0 },
+  { "stale_while_refresh", SETTING_KIND_DURATION,
+    SETTING_NEVER_OK|SETTING_NULL_NEVER,
+    FN(staleWhileRefresh), OPT(staleWhileRefresh, hasStaleWhileRefresh),
+    -1.0, 0 },
+  { "stale_if_error", SETTING_KIND_DURATION,
+    SETTING_NEVER_OK|SETTING_NULL_NEVER,
+    FN(staleIfError), OPT(staleIfError, hasStaleIfError), -1.0, 0 },
+  { "background_refresh", SETTING_KIND_BOOL, 0,
+    FN(backgroundRefresh), NO_OPT, 0, 0 },
+  { "compress_min", SETTING_KIND_SIZE, 0,
+    FN(compressMin), NO_OPT, CACHIER_COMPRESS_MIN, 0 },
+  { "compress_level", SETTING_KIND_LEVEL, 0,
+    FN(compressLevel), NO_OPT, CACHIER_COMPRESS_LEVEL, 0 },
+  { "max_entries", SETTING_KIND_COUNT, 0,
+    FN_STAR(maxEntries, storeMaxEntries), NO_OPT, -1, 0 },
+  { "max_bytes", SETTING_KIND_SIZE, 0,
+    FN_STAR(maxBytes, storeMaxBytes), NO_OPT, -1, 0 },
+  { "eviction", SETTING_KIND_EVICTION, 0,
+    FN(eEviction), NO_OPT, EVICT_LRU, 0 },
+  { "store", SETTING_KIND_STORE, 0, FN(zStore), NO_OPT, 0, 0 },
+  { "hot_bytes", SETTING_KIND_SIZE, SETTING_STAR_ONLY|SETTING_NONE_OFF,
+    STAR_ONLY(hotBytes), NO_OPT, CACHIER_HOT_BYTES,
+    "it sizes each connection's hot tier" },
+};
+#define N_SETTING ((int)(sizeof(aSetting)/sizeof(aSetting[0])))
+
+/* Column iCol of cachier_functions (0 is name), NULL past the last. */
+const SettingDef *settingColumn(int iCol){
+  int i;
+  for(i=0; i<N_SETTING; i++){
+    if( aSetting[i].flags & SETTING_OPTION_ONLY ) continue;
+    if( iCol--==0 ) return &aSetting[i];
+  }
+  return 0;
+}
+
+int settingColumnCount(void){
+  int i, n = 0;
+  for(i=0; i<N_SETTING; i++){
+    if( (aSetting[i].flags & SETTING_OPTION_ONLY)==0 ) n++;
+  }
+  return n;
+}
+
+/* The columns, quoted and comma-separated, for SQL: "name","stale_after",...
+** NULL on OOM; the caller frees it. */
+char *settingColumnList(void){
+  char *z = 0;
+  const SettingDef *pDef;
+  int iCol;
+  for(iCol=0; (pDef = settingColumn(iCol))!=0; iCol++){
+    z = sqlite3_mprintf("%z%s\"%w\"", z, iCol ? "," : "", pDef->zName);
+    if( z==0 ) return 0;
+  }
+  return z;
+}
+
+/* Store the default r in the field at pField of a pDef's kind. */
+static void settingPutDefault(const SettingDef *pDef, char *pField, double r){
+  switch( pDef->eKind ){
+    case SETTING_KIND_DURATION: *(double*)pField = r; break;
+    case SETTING_KIND_BOOL:
+    case SETTING_KIND_LEVEL:
+    case SETTING_KIND_EVICTION: *(int*)pField = (int)r; break;
+    case SETTING_KIND_SIZE:
+    case SETTING_KIND_COUNT: *(sqlite3_int64*)pField = (sqlite3_int64)r;
+                             break;
+    default: break;           /* text kinds: NULL */
+  }
+}
+
 void settingsDefaults(FnSettings *s){
+  int i;
   memset(s, 0, sizeof(*s));
-  s->staleAfter = CACHIER_NEVER;
-  s->waitForCalcTimeout = 0.0;
-  s->cleanupInterval = 86400.0;
-  s->entrySizeLimit = -1;
-  s->staleWhileRefresh = -1.0;
-  s->staleIfError = -1.0;
-  s->compressMin = CACHIER_COMPRESS_MIN;
-  s->compressLevel = CACHIER_COMPRESS_LEVEL;
-  s->maxEntries = s->maxBytes = -1;
-  s->storeMaxEntries = s->storeMaxBytes = -1;
-  s->eEviction = EVICT_LRU;
-  s->hotBytes = CACHIER_HOT_BYTES;
+  for(i=0; i<N_SETTING; i++){
+    const SettingDef *pDef = &aSetting[i];
+    if( pDef->iFn>=0 ){
+      settingPutDefault(pDef, (char*)s + pDef->iFn, pDef->rDefault);
+    }
+    if( pDef->iFnStar>=0 && pDef->iFnStar!=pDef->iFn ){
+      settingPutDefault(pDef, (char*)s + pDef->iFnStar, pDef->rDefault);
+    }
+  }
 }
 
 void settingsClear(FnSettings *s){
@@ -41,9 +158,9 @@ void settingsClear(FnSettings *s){
   settingsDefaults(s);
 }
 
-/* Copy of a text value, spaces trimmed, lower-cased; NULL on OOM. */
-static char *lowerTrimmed(sqlite3_value *pVal){
-  const char *z = (const char*)sqlite3_value_text(pVal);
+/* Copy of text z, spaces trimmed, lower-cased; NULL on OOM (or if z is,
+** as the text of a value is on OOM). */
+static char *lowerTrimmed(const char *z){
   char *zOut;
   int n, i;
   if( z==0 ) return 0;
@@ -109,13 +226,13 @@ static const Unit aSizeUnit[] = {
   { {0, 0, 0, 0}, 0.0 }
 };
 
-/* Parse the text of pVal as "<number> <unit>" with a unit of aUnit, or as
+/* Parse zText as "<number> <unit>" with a unit of aUnit, or as
 ** one of the words azWord (then *piWord is its index, else -1). Returns
 ** SQLITE_OK, SQLITE_NOMEM, or SQLITE_ERROR if it is neither. */
-static int parseTextQuantity(sqlite3_value *pVal, const Unit *aUnit,
+static int parseTextQuantity(const char *zText, const Unit *aUnit,
                              const char *const *azWord, double *pR,
                              int *piWord){
-  char *z = lowerTrimmed(pVal);
+  char *z = lowerTrimmed(zText);
   const char *zUnit = 0;
   int rc = SQLITE_ERROR, i;
   if( z==0 ) return SQLITE_NOMEM;
@@ -139,25 +256,22 @@ static int parseTextQuantity(sqlite3_value *pVal, const Unit *aUnit,
   return rc;
 }
 
-/* Parse a duration into seconds (CACHIER_NEVER for 'never'). Negative
-** values are allowed only if bAllowNegative. NULL is not a duration: the
-** caller decides what NULL means. */
-int parseDuration(sqlite3_value *pVal, int bAllowNegative, double *pSecs,
-                  char **pzErr){
+/* Parse a duration given as a number r (eType SQLITE_INTEGER or
+** SQLITE_FLOAT) or as text zText (SQLITE_TEXT); see parseDuration(). */
+static int durationParse(int eType, double r, const char *zText,
+                         int bAllowNegative, double *pSecs, char **pzErr){
   static const char *const azWord[] = {"never", 0};
-  double r = 0.0;
   int iWord, rc;
-  switch( sqlite3_value_type(pVal) ){
+  switch( eType ){
     case SQLITE_INTEGER:
     case SQLITE_FLOAT:
-      r = sqlite3_value_double(pVal);
       break;
     case SQLITE_TEXT:
-      rc = parseTextQuantity(pVal, aDurationUnit, azWord, &r, &iWord);
+      rc = parseTextQuantity(zText, aDurationUnit, azWord, &r, &iWord);
       if( rc==SQLITE_ERROR ){
         *pzErr = sqlite3_mprintf("invalid duration '%q': use seconds or "
             "text such as '90 seconds', '30 minutes', '2 hours', '1 day' "
-            "or 'never'", sqlite3_value_text(pVal));
+            "or 'never'", zText);
       }
       if( rc ) return rc;
       if( iWord==0 ){
@@ -178,24 +292,18 @@ int parseDuration(sqlite3_value *pVal, int bAllowNegative, double *pSecs,
   return SQLITE_OK;
 }
 
-/* Rules shared by cachier_functions and memoize_with() beyond the syntax:
-** only stale_after and max_age may be 'never'; cleanup_interval must be
-** positive. zKey names the setting. *pzWhy is set on a violation. */
-int durationRuleCheck(const char *zKey, double r, char **pzWhy){
-  int bNeverOk = strcmp(zKey, "stale_after")==0 || strcmp(zKey, "max_age")==0
-      || strcmp(zKey, "stale_while_refresh")==0
-      || strcmp(zKey, "stale_if_error")==0;
-  if( r>=CACHIER_NEVER && !bNeverOk ){
-    *pzWhy = sqlite3_mprintf("'never' is only valid for stale_after, "
-                             "max_age, stale_while_refresh and "
-                             "stale_if_error");
-    return SQLITE_ERROR;
+/* Parse a duration into seconds (CACHIER_NEVER for 'never'). Negative
+** values are allowed only if bAllowNegative. NULL is not a duration: the
+** caller decides what NULL means. */
+int parseDuration(sqlite3_value *pVal, int bAllowNegative, double *pSecs,
+                  char **pzErr){
+  int eType = sqlite3_value_type(pVal);
+  if( eType==SQLITE_TEXT ){
+    return durationParse(eType, 0.0, (const char*)sqlite3_value_text(pVal),
+                         bAllowNegative, pSecs, pzErr);
   }
-  if( strcmp(zKey, "cleanup_interval")==0 && r<=0.0 ){
-    *pzWhy = sqlite3_mprintf("must be positive");
-    return SQLITE_ERROR;
-  }
-  return SQLITE_OK;
+  return durationParse(eType, sqlite3_value_double(pVal), 0, bAllowNegative,
+                       pSecs, pzErr);
 }
 
 /* Parse a size into bytes; 'none' (or 'unlimited') gives -1. */
@@ -212,7 +320,8 @@ int parseSize(sqlite3_value *pVal, sqlite3_int64 *pBytes, char **pzErr){
       r = sqlite3_value_double(pVal);
       break;
     case SQLITE_TEXT:
-      rc = parseTextQuantity(pVal, aSizeUnit, azWord, &r, &iWord);
+      rc = parseTextQuantity((const char*)sqlite3_value_text(pVal), aSizeUnit,
+                             azWord, &r, &iWord);
       if( rc==SQLITE_ERROR ){
         *pzErr = sqlite3_mprintf("invalid size '%q': use bytes or text such "
                  "as '10KB', '200MB' or 'none'", sqlite3_value_text(pVal));
@@ -248,7 +357,7 @@ int parseCount(sqlite3_value *pVal, sqlite3_int64 *pN, char **pzErr){
     return SQLITE_OK;
   }
   if( sqlite3_value_type(pVal)==SQLITE_TEXT ){
-    char *z = lowerTrimmed(pVal);
+    char *z = lowerTrimmed((const char*)sqlite3_value_text(pVal));
     int bNone = z && (strcmp(z, "none")==0 || strcmp(z, "unlimited")==0);
     sqlite3_free(z);
     if( bNone ){
@@ -263,7 +372,8 @@ int parseCount(sqlite3_value *pVal, sqlite3_int64 *pN, char **pzErr){
 
 /* Parse an eviction policy: 'lru' or 'cost'. */
 int parseEviction(sqlite3_value *pVal, int *pePolicy, char **pzErr){
-  char *z = sqlite3_value_type(pVal)==SQLITE_TEXT ? lowerTrimmed(pVal) : 0;
+  char *z = sqlite3_value_type(pVal)==SQLITE_TEXT
+          ? lowerTrimmed((const char*)sqlite3_value_text(pVal)) : 0;
   int rc = SQLITE_OK;
   if( z && strcmp(z, "lru")==0 ){
     *pePolicy = EVICT_LRU;
@@ -285,7 +395,7 @@ int parseBool(sqlite3_value *pVal, int *pOn, char **pzErr){
     return SQLITE_OK;
   }
   if( sqlite3_value_type(pVal)==SQLITE_TEXT ){
-    char *z = lowerTrimmed(pVal);
+    char *z = lowerTrimmed((const char*)sqlite3_value_text(pVal));
     int rc = SQLITE_OK;
     if( z==0 ) return SQLITE_NOMEM;
     if( strcmp(z,"true")==0 || strcmp(z,"on")==0 || strcmp(z,"yes")==0 ){
@@ -303,86 +413,126 @@ int parseBool(sqlite3_value *pVal, int *pOn, char **pzErr){
   return SQLITE_ERROR;
 }
 
-/* Apply the non-NULL columns of one cachier_config row (columns 1..16 of
-** the settings statement) over *s. Stored values were validated on write;
-** a value that no longer parses is ignored rather than failing the call. */
-static int settingsApplyRow(sqlite3_stmt *pStmt, FnSettings *s){
-  const char *zName = (const char*)sqlite3_column_text(pStmt, 0);
-  int bStar = zName && strcmp(zName, "*")==0;
-  sqlite3_value *v;
-  char *zErr = 0;
-  double r;
-  int b;
-  sqlite3_int64 n;
-#define COL(i) (v = sqlite3_column_value(pStmt, i), \
-                sqlite3_value_type(v)!=SQLITE_NULL)
-  if( COL(1) && parseDuration(v, 0, &r, &zErr)==SQLITE_OK ) s->staleAfter = r;
-  if( COL(2) && parseBool(v, &b, &zErr)==SQLITE_OK ) s->nextTime = b;
-  if( COL(3) && parseBool(v, &b, &zErr)==SQLITE_OK ) s->allowNone = b;
-  if( COL(4) && parseDuration(v, 0, &r, &zErr)==SQLITE_OK ){
-    s->waitForCalcTimeout = r;
+/* Parse pVal, not NULL, by pDef's kind (the syntax; settingRuleCheck()
+** has the rules beyond it). Text kinds point v->z at pVal's text. */
+int settingParse(const SettingDef *pDef, sqlite3_value *pVal,
+                 SettingValue *v, char **pzWhy){
+  memset(v, 0, sizeof(*v));
+  switch( pDef->eKind ){
+    case SETTING_KIND_DURATION:
+      return parseDuration(pVal, (pDef->flags & SETTING_NEGATIVE_OK)!=0,
+                           &v->r, pzWhy);
+    case SETTING_KIND_BOOL:     return parseBool(pVal, &v->i, pzWhy);
+    case SETTING_KIND_SIZE:     return parseSize(pVal, &v->n, pzWhy);
+    case SETTING_KIND_COUNT:    return parseCount(pVal, &v->n, pzWhy);
+    case SETTING_KIND_LEVEL:    return compressLevelCheck(pVal, &v->i, pzWhy);
+    case SETTING_KIND_EVICTION: return parseEviction(pVal, &v->i, pzWhy);
+    case SETTING_KIND_STORE:
+      if( sqlite3_value_type(pVal)!=SQLITE_TEXT ){
+        *pzWhy = sqlite3_mprintf("a store name is text: 'main', 'memory', "
+                                 "'file:PATH', 'redis://...' or 'unix:...'");
+        return SQLITE_ERROR;
+      }
+      /* fall through */
+    case SETTING_KIND_FUNCTION:
+      v->z = (const char*)sqlite3_value_text(pVal);
+      return v->z ? SQLITE_OK : SQLITE_NOMEM;
   }
-  if( COL(5) && parseBool(v, &b, &zErr)==SQLITE_OK ) s->cleanupStale = b;
-  if( COL(6) && parseDuration(v, 0, &r, &zErr)==SQLITE_OK ){
-    s->cleanupInterval = r;
+  return SQLITE_ERROR;        /* SETTING_KIND_NAME is no value of its own */
+}
+
+/* The rules shared by cachier_functions and memoize_with() beyond the
+** syntax: only SETTING_NEVER_OK durations may be 'never'; SETTING_POSITIVE
+** ones must be more than 0. *pzWhy is set on a violation. */
+int settingRuleCheck(const SettingDef *pDef, const SettingValue *v,
+                     char **pzWhy){
+  if( pDef->eKind!=SETTING_KIND_DURATION ) return SQLITE_OK;
+  if( v->r>=CACHIER_NEVER && (pDef->flags & SETTING_NEVER_OK)==0 ){
+    char *zList = 0;
+    int i, n = 0, k = 0;
+    for(i=0; i<N_SETTING; i++) n += (aSetting[i].flags & SETTING_NEVER_OK)!=0;
+    for(i=0; i<N_SETTING; i++){
+      if( (aSetting[i].flags & SETTING_NEVER_OK)==0 ) continue;
+      zList = sqlite3_mprintf("%z%s%s", zList,
+          k==0 ? "" : k==n-1 ? " and " : ", ", aSetting[i].zName);
+      if( zList==0 ) return SQLITE_NOMEM;
+      k++;
+    }
+    *pzWhy = sqlite3_mprintf("'never' is only valid for %z", zList);
+    return SQLITE_ERROR;
   }
-  if( COL(7) && parseSize(v, &n, &zErr)==SQLITE_OK ) s->entrySizeLimit = n;
-  if( COL(8) ){
-    sqlite3_free(s->zHashFunc);
-    s->zHashFunc = sqlite3_mprintf("%s", sqlite3_column_text(pStmt, 8));
-    if( s->zHashFunc==0 ) return SQLITE_NOMEM;
+  if( (pDef->flags & SETTING_POSITIVE) && v->r<=0.0 ){
+    *pzWhy = sqlite3_mprintf("must be positive");
+    return SQLITE_ERROR;
   }
-  if( COL(9) && parseDuration(v, 0, &r, &zErr)==SQLITE_OK ){
-    s->staleWhileRefresh = r;
-  }
-  if( COL(10) && parseDuration(v, 0, &r, &zErr)==SQLITE_OK ){
-    s->staleIfError = r;
-  }
-  if( COL(11) && parseBool(v, &b, &zErr)==SQLITE_OK ){
-    s->backgroundRefresh = b;
-  }
-  if( COL(12) && parseSize(v, &n, &zErr)==SQLITE_OK ) s->compressMin = n;
-  if( COL(13) && compressLevelCheck(v, &b, &zErr)==SQLITE_OK ){
-    s->compressLevel = b;
-  }
-  /* The '*' row's bounds bound the whole store; a function's its own. */
-  if( COL(14) && parseCount(v, &n, &zErr)==SQLITE_OK ){
-    if( bStar ) s->storeMaxEntries = n; else s->maxEntries = n;
-  }
-  if( COL(15) && parseSize(v, &n, &zErr)==SQLITE_OK ){
-    if( bStar ) s->storeMaxBytes = n; else s->maxBytes = n;
-  }
-  if( COL(16) && parseEviction(v, &b, &zErr)==SQLITE_OK ) s->eEviction = b;
-  if( COL(17) && sqlite3_value_type(v)==SQLITE_TEXT ){
-    sqlite3_free(s->zStore);
-    s->zStore = sqlite3_mprintf("%s", sqlite3_value_text(v));
-    if( s->zStore==0 ) return SQLITE_NOMEM;
-  }
-  if( bStar && COL(18) && parseSize(v, &n, &zErr)==SQLITE_OK ){
-    s->hotBytes = n<0 ? 0 : n;
-  }
-#undef COL
-  sqlite3_free(zErr);
   return SQLITE_OK;
 }
 
-#define SQL_SETTINGS \
-  "SELECT name, stale_after, next_time, allow_none, wait_for_calc_timeout," \
-  " cleanup_stale, cleanup_interval, entry_size_limit, hash_func," \
-  " stale_while_refresh, stale_if_error, background_refresh," \
-  " compress_min, compress_level, max_entries, max_bytes, eviction," \
-  " store, hot_bytes" \
-  " FROM main.cachier_config WHERE name IN ('*', ?1) ORDER BY name<>'*'"
+/* Store v in the field at pField (of FnSettings or CallOptions) of pDef's
+** kind. SQLITE_NOMEM if a text copy fails. */
+static int settingPut(const SettingDef *pDef, char *pField,
+                      const SettingValue *v){
+  switch( pDef->eKind ){
+    case SETTING_KIND_DURATION: *(double*)pField = v->r; break;
+    case SETTING_KIND_BOOL:
+    case SETTING_KIND_LEVEL:
+    case SETTING_KIND_EVICTION: *(int*)pField = v->i; break;
+    case SETTING_KIND_SIZE:
+    case SETTING_KIND_COUNT:
+      *(sqlite3_int64*)pField =
+          v->n<0 && (pDef->flags & SETTING_NONE_OFF) ? 0 : v->n;
+      break;
+    case SETTING_KIND_STORE:
+    case SETTING_KIND_FUNCTION: {
+      char **pz = (char**)pField;
+      sqlite3_free(*pz);
+      *pz = sqlite3_mprintf("%s", v->z);
+      if( *pz==0 ) return SQLITE_NOMEM;
+      break;
+    }
+  }
+  return SQLITE_OK;
+}
+
+/* Apply the non-NULL columns of one cachier_config row (the columns of
+** settingColumnList(), name first) over *s. Stored values were validated
+** on write; a value that no longer parses is ignored rather than failing
+** the call. */
+static int settingsApplyRow(sqlite3_stmt *pStmt, FnSettings *s){
+  const char *zName = (const char*)sqlite3_column_text(pStmt, 0);
+  int bStar = zName && strcmp(zName, "*")==0;
+  const SettingDef *pDef;
+  int iCol, rc = SQLITE_OK;
+  for(iCol=1; rc==SQLITE_OK && (pDef = settingColumn(iCol))!=0; iCol++){
+    sqlite3_value *pVal = sqlite3_column_value(pStmt, iCol);
+    int iField = bStar ? pDef->iFnStar : pDef->iFn;
+    SettingValue v;
+    char *zWhy = 0;
+    if( iField<0 || sqlite3_value_type(pVal)==SQLITE_NULL ) continue;
+    if( settingParse(pDef, pVal, &v, &zWhy)==SQLITE_OK ){
+      rc = settingPut(pDef, (char*)s + iField, &v);
+    }
+    sqlite3_free(zWhy);
+  }
+  return rc;
+}
 
 /* Load the effective settings of zFn: built-in defaults, then the '*'
 ** row, then the function's own row. A missing or unreadable config table
 ** means defaults. */
 int settingsLoad(Cachier *p, const char *zFn, FnSettings *s, char **pzErr){
   sqlite3_stmt *pStmt;
+  char *zList, *zSql;
   int rc = SQLITE_OK;
   (void)pzErr;
   settingsClear(s);
-  pStmt = cachierStmt(p, STMT_SETTINGS, SQL_SETTINGS);
+  zList = settingColumnList();
+  zSql = zList ? sqlite3_mprintf("SELECT %s FROM main.cachier_config"
+      " WHERE name IN ('*', ?1) ORDER BY name<>'*'", zList) : 0;
+  sqlite3_free(zList);
+  if( zSql==0 ) return SQLITE_NOMEM;
+  pStmt = cachierStmt(p, STMT_SETTINGS, zSql);
+  sqlite3_free(zSql);
   if( pStmt==0 ) return SQLITE_OK;
   sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
   while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
@@ -392,101 +542,92 @@ int settingsLoad(Cachier *p, const char *zFn, FnSettings *s, char **pzErr){
   return rc;
 }
 
-/* Parse the memoize_with() options object. NULL means no options. Uses
-** SQLite's own JSON functions: json_each() walks the object. */
+/* The row of the memoize_with() option zKey, NULL if there is none. */
+static const SettingDef *optionDef(const char *zKey){
+  int i;
+  for(i=0; i<N_SETTING; i++){
+    if( aSetting[i].iOpt>=0 && strcmp(aSetting[i].zName, zKey)==0 ){
+      return &aSetting[i];
+    }
+  }
+  return 0;
+}
+
+/* Parse the memoize_with() options object. NULL means no options. It is
+** read in C (json.c), not with json_each() on the user's connection, whose
+** statements can fail where memoize() does not (an authorizer, I/O errors
+** reading the schema). */
 int optionsParse(sqlite3 *db, sqlite3_value *pOpts, CallOptions *o,
                  char **pzErr){
-  sqlite3_stmt *pStmt = 0;
-  int rc;
+  const char *z;
+  JsonTok key, val;
+  int i;
+  (void)db;
   memset(o, 0, sizeof(*o));
   if( sqlite3_value_type(pOpts)==SQLITE_NULL ) return SQLITE_OK;
   if( sqlite3_value_type(pOpts)!=SQLITE_TEXT ){
     *pzErr = sqlite3_mprintf("options must be a JSON object (text) or NULL");
     return SQLITE_ERROR;
   }
-  rc = sqlite3_prepare_v2(db,
-      "SELECT json_valid(?1) AND json_type(?1)='object'", -1, &pStmt, 0);
-  if( rc ) goto sql_error;
-  sqlite3_bind_value(pStmt, 1, pOpts);
-  if( sqlite3_step(pStmt)!=SQLITE_ROW || sqlite3_column_int(pStmt, 0)==0 ){
-    sqlite3_finalize(pStmt);
-    *pzErr = sqlite3_mprintf("options are not a JSON object: %s",
-                             sqlite3_value_text(pOpts));
+  z = (const char*)sqlite3_value_text(pOpts);
+  if( z==0 ) return SQLITE_NOMEM;
+  if( jsonObjectCheck(z, &i)==0 ){
+    *pzErr = sqlite3_mprintf("options are not a JSON object: %s", z);
     return SQLITE_ERROR;
   }
-  sqlite3_finalize(pStmt);
-  rc = sqlite3_prepare_v2(db, "SELECT key, value, type FROM json_each(?1)",
-                          -1, &pStmt, 0);
-  if( rc ) goto sql_error;
-  sqlite3_bind_value(pStmt, 1, pOpts);
-  while( sqlite3_step(pStmt)==SQLITE_ROW ){
-    const char *zKey = (const char*)sqlite3_column_text(pStmt, 0);
-    sqlite3_value *pVal = sqlite3_column_value(pStmt, 1);
-    const char *zType = (const char*)sqlite3_column_text(pStmt, 2);
-    int isBool = strcmp(zType,"true")==0 || strcmp(zType,"false")==0
-              || (strcmp(zType,"integer")==0
-                  && (sqlite3_value_int64(pVal)==0
-                      || sqlite3_value_int64(pVal)==1));
-    int isNull = strcmp(zType, "null")==0;
-    int isDuration = strcmp(zType,"integer")==0 || strcmp(zType,"real")==0
-                  || strcmp(zType,"text")==0;
-    char *zWhy = 0;
-    int *pFlag = 0, *pHas = 0;
-    double *pSecs = 0;
-    int bNeg = 0;
-    if( zKey==0 ) zKey = "";
-    if( strcmp(zKey, "skip_cache")==0 ) pFlag = &o->skipCache;
-    else if( strcmp(zKey, "overwrite_cache")==0 ) pFlag = &o->overwriteCache;
-    else if( strcmp(zKey, "verbose")==0 ) pFlag = &o->verbose;
-    else if( strcmp(zKey, "allow_none")==0 ){
-      pFlag = &o->allowNone; pHas = &o->hasAllowNone;
-    }else if( strcmp(zKey, "next_time")==0 ){
-      pFlag = &o->nextTime; pHas = &o->hasNextTime;
-    }else if( strcmp(zKey, "cleanup_stale")==0 ){
-      pFlag = &o->cleanupStale; pHas = &o->hasCleanupStale;
-    }else if( strcmp(zKey, "stale_after")==0 ){
-      pSecs = &o->staleAfter; pHas = &o->hasStaleAfter;
-    }else if( strcmp(zKey, "max_age")==0 ){
-      pSecs = &o->maxAge; pHas = &o->hasMaxAge; bNeg = 1;
-    }else if( strcmp(zKey, "wait_for_calc_timeout")==0 ){
-      pSecs = &o->waitForCalcTimeout; pHas = &o->hasWait;
-    }else if( strcmp(zKey, "cleanup_interval")==0 ){
-      pSecs = &o->cleanupInterval; pHas = &o->hasCleanupInterval;
-    }else if( strcmp(zKey, "stale_while_refresh")==0 ){
-      pSecs = &o->staleWhileRefresh; pHas = &o->hasStaleWhileRefresh;
-    }else if( strcmp(zKey, "stale_if_error")==0 ){
-      pSecs = &o->staleIfError; pHas = &o->hasStaleIfError;
-    }else{
+  while( jsonObjectNext(z, &i, &key, &val) ){
+    const SettingDef *pDef;
+    SettingValue v;
+    char *zKey, *zText = 0, *zWhy = 0;
+    sqlite3_int64 iNum = 0;
+    double rNum = 0.0;
+    int eNum = SQLITE_NULL, rc = SQLITE_OK;
+    zKey = jsonText(&key);
+    if( zKey==0 ) return SQLITE_NOMEM;
+    pDef = optionDef(zKey);
+    if( val.eType==JTOK_INTEGER || val.eType==JTOK_REAL ){
+      eNum = jsonNumber(&val, &iNum, &rNum);
+    }
+    memset(&v, 0, sizeof(v));
+    if( pDef==0 ){
       *pzErr = sqlite3_mprintf("unknown option \"%s\"", zKey);
-      sqlite3_finalize(pStmt);
-      return SQLITE_ERROR;
-    }
-    if( pFlag ){
-      if( !isBool ){
-        *pzErr = sqlite3_mprintf("option \"%s\" must be true or false", zKey);
-        sqlite3_finalize(pStmt);
-        return SQLITE_ERROR;
+      rc = SQLITE_ERROR;
+    }else if( pDef->eKind==SETTING_KIND_BOOL ){
+      /* true, false, or the integers 0 and 1 */
+      if( val.eType==JTOK_TRUE || val.eType==JTOK_FALSE
+       || (eNum==SQLITE_INTEGER && (iNum==0 || iNum==1)) ){
+        v.i = val.eType==JTOK_TRUE || (eNum==SQLITE_INTEGER && iNum==1);
+      }else{
+        *pzErr = sqlite3_mprintf("option \"%s\" must be true or false",
+                                 zKey);
+        rc = SQLITE_ERROR;
       }
-      *pFlag = sqlite3_value_int(pVal)!=0;
-    }else if( isNull && (pSecs==&o->staleAfter
-                      || pSecs==&o->staleWhileRefresh
-                      || pSecs==&o->staleIfError) ){
-      *pSecs = CACHIER_NEVER;       /* null means never / unbounded */
-    }else if( !isDuration
-           || parseDuration(pVal, bNeg, pSecs, &zWhy)!=SQLITE_OK
-           || durationRuleCheck(zKey, *pSecs, &zWhy)!=SQLITE_OK ){
-      *pzErr = sqlite3_mprintf("option \"%s\": %s", zKey,
-          zWhy ? zWhy : "must be a number of seconds or a duration text");
+    }else if( val.eType==JTOK_NULL && (pDef->flags & SETTING_NULL_NEVER) ){
+      v.r = CACHIER_NEVER;          /* null means never / unbounded */
+    }else{
+      /* Options are booleans or durations: a number or a text. */
+      if( val.eType==JTOK_TEXT ){
+        zText = jsonText(&val);
+        if( zText==0 ) rc = SQLITE_NOMEM;
+        eNum = SQLITE_TEXT;
+      }
+      if( rc==SQLITE_OK
+       && (eNum==SQLITE_NULL
+           || durationParse(eNum, rNum, zText,
+                            (pDef->flags & SETTING_NEGATIVE_OK)!=0, &v.r,
+                            &zWhy)!=SQLITE_OK
+           || settingRuleCheck(pDef, &v, &zWhy)!=SQLITE_OK) ){
+        *pzErr = sqlite3_mprintf("option \"%s\": %s", zKey,
+            zWhy ? zWhy : "must be a number of seconds or a duration text");
+        rc = SQLITE_ERROR;
+      }
       sqlite3_free(zWhy);
-      sqlite3_finalize(pStmt);
-      return SQLITE_ERROR;
+      sqlite3_free(zText);
     }
-    if( pHas ) *pHas = 1;
+    sqlite3_free(zKey);
+    if( rc ) return rc;
+    settingPut(pDef, (char*)o + pDef->iOpt, &v);
+    if( pDef->iOptHas>=0 ) *(int*)((char*)o + pDef->iOptHas) = 1;
   }
-  rc = sqlite3_finalize(pStmt);
-  if( rc ) goto sql_error;
   return SQLITE_OK;
-sql_error:
-  *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(db));
-  return rc;
 }

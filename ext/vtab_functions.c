@@ -9,7 +9,8 @@
 **   DELETE FROM cachier_functions WHERE name='geocode';  -- back to defaults
 **
 ** Columns: name (function name, or '*' for the global defaults that unset
-** columns inherit), stale_after, next_time, allow_none,
+** columns inherit), then the settings of settings.c's table (aSetting[]),
+** in its order: stale_after, next_time, allow_none,
 ** wait_for_calc_timeout, cleanup_stale, cleanup_interval, entry_size_limit,
 ** hash_func, stale_while_refresh, stale_if_error, background_refresh,
 ** compress_min, compress_level, max_entries, max_bytes, eviction (the
@@ -25,43 +26,19 @@
 #include "store.h"
 #include <string.h>
 
-/* The columns, in the order of the table (and of cachier_config's
-** columns of the same names), with the kind of value each takes. */
-enum { KIND_NAME, KIND_DURATION, KIND_BOOL, KIND_SIZE, KIND_FUNCTION,
-       KIND_LEVEL, KIND_COUNT, KIND_EVICTION, KIND_STORE, KIND_GLOBAL_SIZE };
-static const struct FnColumn {
-  const char *zName;
-  int eKind;
-} aColumn[] = {
-  { "name",                  KIND_NAME },
-  { "stale_after",           KIND_DURATION },
-  { "next_time",             KIND_BOOL },
-  { "allow_none",            KIND_BOOL },
-  { "wait_for_calc_timeout", KIND_DURATION },
-  { "cleanup_stale",         KIND_BOOL },
-  { "cleanup_interval",      KIND_DURATION },
-  { "entry_size_limit",      KIND_SIZE },
-  { "hash_func",             KIND_FUNCTION },
-  { "stale_while_refresh",   KIND_DURATION },
-  { "stale_if_error",        KIND_DURATION },
-  { "background_refresh",    KIND_BOOL },
-  { "compress_min",          KIND_SIZE },
-  { "compress_level",        KIND_LEVEL },
-  { "max_entries",           KIND_COUNT },
-  { "max_bytes",             KIND_SIZE },
-  { "eviction",              KIND_EVICTION },
-  { "store",                 KIND_STORE },
-  { "hot_bytes",             KIND_GLOBAL_SIZE },
-};
-#define N_COL ((int)(sizeof(aColumn)/sizeof(aColumn[0])))
+/* The columns are those of settingColumn() (settings.c), name first. */
 #define COL_NAME 0
-#define BIND_LIST "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16," \
-                  "?17,?18,?19"
-#define COLUMN_LIST "name, stale_after, next_time, allow_none," \
-  " wait_for_calc_timeout, cleanup_stale, cleanup_interval," \
-  " entry_size_limit, hash_func, stale_while_refresh, stale_if_error," \
-  " background_refresh, compress_min, compress_level, max_entries," \
-  " max_bytes, eviction, store, hot_bytes"
+
+/* "?1,?2,...,?n" for the n columns; NULL on OOM. */
+static char *bindList(int n){
+  char *z = 0;
+  int i;
+  for(i=1; i<=n; i++){
+    z = sqlite3_mprintf("%z%s?%d", z, i>1 ? "," : "", i);
+    if( z==0 ) return 0;
+  }
+  return z;
+}
 
 typedef struct FnCursor FnCursor;
 struct FnCursor {
@@ -73,9 +50,15 @@ struct FnCursor {
 static int fnConnect(sqlite3 *db, void *pAux, int argc,
                      const char *const *argv, sqlite3_vtab **ppVtab,
                      char **pzErr){
+  char *zList = settingColumnList();
+  char *zDecl = zList ? sqlite3_mprintf("CREATE TABLE x(%s)", zList) : 0;
+  int rc;
   (void)argc; (void)argv; (void)pzErr;
-  return cachierVtabConnect(db, pAux, "CREATE TABLE x(" COLUMN_LIST ")",
-      1, ppVtab);
+  sqlite3_free(zList);
+  if( zDecl==0 ) return SQLITE_NOMEM;
+  rc = cachierVtabConnect(db, pAux, zDecl, 1, ppVtab);
+  sqlite3_free(zDecl);
+  return rc;
 }
 
 /* A "name = ?" constraint is a unique lookup (idxNum 1). */
@@ -120,20 +103,23 @@ static int fnFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
                     const char *idxStr, int argc, sqlite3_value **argv){
   FnCursor *pCur = (FnCursor*)pCursor;
   Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
+  char *zList, *zSql;
   (void)idxStr; (void)argc;
   sqlite3_finalize(pCur->pStmt);
   pCur->pStmt = 0;
+  zList = settingColumnList();
+  zSql = zList==0 ? 0 : sqlite3_mprintf(
+      "SELECT rowid, %s FROM main.cachier_config %s", zList,
+      idxNum==1 ? "WHERE name=lower(?1)" : "ORDER BY name");
+  sqlite3_free(zList);
+  if( zSql==0 ) return SQLITE_NOMEM;
   /* No config table yet means no rows. */
-  if( sqlite3_prepare_v2(p->db, idxNum==1
-        ? "SELECT rowid, " COLUMN_LIST " FROM main.cachier_config"
-          " WHERE name=lower(?1)"
-        : "SELECT rowid, " COLUMN_LIST " FROM main.cachier_config"
-          " ORDER BY name",
-        -1, &pCur->pStmt, 0)!=SQLITE_OK ){
+  if( sqlite3_prepare_v2(p->db, zSql, -1, &pCur->pStmt, 0)!=SQLITE_OK ){
     pCur->pStmt = 0;
   }else if( idxNum==1 ){
     sqlite3_bind_value(pCur->pStmt, 1, argv[0]);
   }
+  sqlite3_free(zSql);
   return fnNext(pCursor);
 }
 
@@ -153,24 +139,25 @@ static int fnRowid(sqlite3_vtab_cursor *pCursor, sqlite_int64 *pRowid){
   return SQLITE_OK;
 }
 
-/* Validate one column's new value and bind its canonical form at iBind.
+/* Validate the new value of column pDef and bind its canonical form at
+** iBind: durations in seconds or 'never', sizes and counts or 'none',
+** booleans 0/1, eviction policies by name, function names in lower case.
 ** Returns SQLITE_OK or an error with *pzErr set. */
-static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind, int iCol,
-                         sqlite3_value *pVal, int bStar, char **pzErr){
-  double r;
-  int b;
-  sqlite3_int64 n;
+static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind,
+                         const SettingDef *pDef, sqlite3_value *pVal,
+                         int bStar, char **pzErr){
+  SettingValue v;
   char *zName = 0, *zWhy = 0;
-  int rc = SQLITE_OK;
+  int rc;
   if( sqlite3_value_type(pVal)==SQLITE_NULL ){
-    if( iCol==COL_NAME ){
+    if( pDef->eKind==SETTING_KIND_NAME ){
       *pzErr = sqlite3_mprintf("cachier_functions: name cannot be NULL");
       return SQLITE_CONSTRAINT;
     }
     return sqlite3_bind_null(pStmt, iBind);
   }
-  switch( aColumn[iCol].eKind ){
-    case KIND_NAME:
+  switch( pDef->eKind ){
+    case SETTING_KIND_NAME:
       if( sqlite3_value_type(pVal)==SQLITE_TEXT
        && strcmp((const char*)sqlite3_value_text(pVal), "*")==0 ){
         return sqlite3_bind_text(pStmt, iBind, "*", 1, SQLITE_STATIC);
@@ -178,56 +165,7 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind, int iCol,
       rc = callCanonicalName("cachier_functions", pVal, &zName, pzErr);
       if( rc ) return rc;
       return sqlite3_bind_text(pStmt, iBind, zName, -1, sqlite3_free);
-    case KIND_DURATION:
-      rc = parseDuration(pVal, 0, &r, &zWhy);
-      if( rc==SQLITE_OK ){
-        rc = durationRuleCheck(aColumn[iCol].zName, r, &zWhy);
-      }
-      if( rc ) break;
-      if( r>=CACHIER_NEVER ){
-        return sqlite3_bind_text(pStmt, iBind, "never", -1, SQLITE_STATIC);
-      }
-      return sqlite3_bind_double(pStmt, iBind, r);
-    case KIND_BOOL:
-      rc = parseBool(pVal, &b, &zWhy);
-      if( rc ) break;
-      return sqlite3_bind_int(pStmt, iBind, b);
-    case KIND_EVICTION:
-      rc = parseEviction(pVal, &b, &zWhy);
-      if( rc ) break;
-      return sqlite3_bind_text(pStmt, iBind, b==EVICT_COST ? "cost" : "lru",
-                               -1, SQLITE_STATIC);
-    case KIND_LEVEL:
-      rc = compressLevelCheck(pVal, &b, &zWhy);
-      if( rc ) break;
-      return sqlite3_bind_int(pStmt, iBind, b);
-    case KIND_STORE:
-      if( sqlite3_value_type(pVal)!=SQLITE_TEXT ){
-        zWhy = sqlite3_mprintf("a store name is text: 'main', 'memory', "
-                               "'file:PATH', 'redis://...' or 'unix:...'");
-        rc = SQLITE_ERROR;
-        break;
-      }
-      rc = storeSpecCheck((const char*)sqlite3_value_text(pVal), &zWhy);
-      if( rc ) break;
-      return sqlite3_bind_value(pStmt, iBind, pVal);
-    case KIND_GLOBAL_SIZE:
-      if( !bStar ){
-        zWhy = sqlite3_mprintf("is set in the '*' row only (it sizes "
-                               "each connection's hot tier)");
-        rc = SQLITE_ERROR;
-        break;
-      }
-      /* fall through */
-    case KIND_SIZE:
-    case KIND_COUNT:          /* both: a number, or 'none' (-1) */
-      rc = aColumn[iCol].eKind==KIND_COUNT ? parseCount(pVal, &n, &zWhy)
-                                           : parseSize(pVal, &n, &zWhy);
-      if( rc ) break;
-      if( n<0 ) return sqlite3_bind_text(pStmt, iBind, "none", -1,
-                                         SQLITE_STATIC);
-      return sqlite3_bind_int64(pStmt, iBind, n);
-    case KIND_FUNCTION:
+    case SETTING_KIND_FUNCTION:
       rc = callCanonicalName("cachier_functions: hash_func", pVal, &zName,
                              pzErr);
       if( rc ) return rc;
@@ -240,8 +178,42 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind, int iCol,
       }
       return sqlite3_bind_text(pStmt, iBind, zName, -1, sqlite3_free);
   }
+  if( (pDef->flags & SETTING_STAR_ONLY) && !bStar ){
+    zWhy = sqlite3_mprintf("is set in the '*' row only (%s)",
+                           pDef->zStarOnlyWhy);
+    rc = SQLITE_ERROR;
+  }else{
+    rc = settingParse(pDef, pVal, &v, &zWhy);
+    if( rc==SQLITE_OK ) rc = settingRuleCheck(pDef, &v, &zWhy);
+    if( rc==SQLITE_OK && pDef->eKind==SETTING_KIND_STORE ){
+      rc = storeSpecCheck(v.z, &zWhy);
+    }
+  }
+  if( rc==SQLITE_OK ){
+    switch( pDef->eKind ){
+      case SETTING_KIND_DURATION:
+        if( v.r>=CACHIER_NEVER ){
+          return sqlite3_bind_text(pStmt, iBind, "never", -1, SQLITE_STATIC);
+        }
+        return sqlite3_bind_double(pStmt, iBind, v.r);
+      case SETTING_KIND_BOOL:
+      case SETTING_KIND_LEVEL:
+        return sqlite3_bind_int(pStmt, iBind, v.i);
+      case SETTING_KIND_EVICTION:
+        return sqlite3_bind_text(pStmt, iBind,
+            v.i==EVICT_COST ? "cost" : "lru", -1, SQLITE_STATIC);
+      case SETTING_KIND_SIZE:
+      case SETTING_KIND_COUNT:
+        if( v.n<0 ){
+          return sqlite3_bind_text(pStmt, iBind, "none", -1, SQLITE_STATIC);
+        }
+        return sqlite3_bind_int64(pStmt, iBind, v.n);
+      default:                /* SETTING_KIND_STORE: as given */
+        return sqlite3_bind_value(pStmt, iBind, pVal);
+    }
+  }
   if( rc==SQLITE_NOMEM ) return rc;
-  *pzErr = sqlite3_mprintf("cachier_functions: %s: %s", aColumn[iCol].zName,
+  *pzErr = sqlite3_mprintf("cachier_functions: %s: %s", pDef->zName,
                            zWhy ? zWhy : "invalid value");
   sqlite3_free(zWhy);
   return SQLITE_ERROR;
@@ -253,8 +225,8 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   CachierVtab *pTab = (CachierVtab*)pVtab;
   Cachier *p = pTab->p;
   sqlite3_stmt *pStmt = 0;
-  char *zErr = 0;
-  int rc, i, bStar;
+  char *zErr = 0, *zList, *zBind, *zSql = 0;
+  int rc, i, nCol, bStar;
   int bInsert = argc>1 && sqlite3_value_type(argv[0])==SQLITE_NULL;
   (void)pRowid;
   if( argc==1 ){
@@ -275,19 +247,27 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
         : sqlite3_errmsg(p->db));
     goto done;
   }
-  if( bInsert ){
-    int bReplace = sqlite3_vtab_on_conflict(p->db)==SQLITE_REPLACE;
-    rc = sqlite3_prepare_v2(p->db, bReplace
-        ? "INSERT OR REPLACE INTO main.cachier_config(" COLUMN_LIST ")"
-          " VALUES(" BIND_LIST ")"
-        : "INSERT INTO main.cachier_config(" COLUMN_LIST ")"
-          " VALUES(" BIND_LIST ")",
-        -1, &pStmt, 0);
-  }else{
-    rc = sqlite3_prepare_v2(p->db,
-        "UPDATE main.cachier_config SET (" COLUMN_LIST ")"
-        " = (" BIND_LIST ") WHERE rowid=?20", -1, &pStmt, 0);
-    if( rc==SQLITE_OK ) sqlite3_bind_value(pStmt, N_COL+1, argv[0]);
+  nCol = settingColumnCount();
+  zList = settingColumnList();
+  zBind = bindList(nCol);
+  if( zList && zBind ){
+    zSql = bInsert
+      ? sqlite3_mprintf("INSERT %s INTO main.cachier_config(%s) VALUES(%s)",
+            sqlite3_vtab_on_conflict(p->db)==SQLITE_REPLACE ? "OR REPLACE" : "",
+            zList, zBind)
+      : sqlite3_mprintf("UPDATE main.cachier_config SET (%s) = (%s)"
+                        " WHERE rowid=?%d", zList, zBind, nCol+1);
+  }
+  sqlite3_free(zList);
+  sqlite3_free(zBind);
+  if( zSql==0 ){
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  rc = sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0);
+  sqlite3_free(zSql);
+  if( rc==SQLITE_OK && !bInsert ){
+    sqlite3_bind_value(pStmt, nCol+1, argv[0]);
   }
   if( rc ){
     zErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
@@ -295,8 +275,9 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   }
   bStar = sqlite3_value_type(argv[2])==SQLITE_TEXT
        && strcmp((const char*)sqlite3_value_text(argv[2]), "*")==0;
-  for(i=0; i<N_COL && rc==SQLITE_OK; i++){
-    rc = bindCanonical(p, pStmt, i+1, i, argv[2+i], bStar, &zErr);
+  for(i=0; i<nCol && rc==SQLITE_OK; i++){
+    rc = bindCanonical(p, pStmt, i+1, settingColumn(i), argv[2+i], bStar,
+                       &zErr);
   }
   if( rc==SQLITE_OK ){
     sqlite3_step(pStmt);

@@ -24,7 +24,7 @@
 **                      private header of the redis_*.c files below)
 **   redis_conn.c       Redis store names, one connection with deadlines
 **   redis_format.c     Redis key names and the entry format (pure)
-**   redis_script.c     the Redis store's Lua scripts (sql/redis/*.lua)
+**   redis_script.c     the Redis store's Lua scripts (sql/redis/NAME.lua)
 **   redis_scan.c       Redis listing, totals, eviction, clearing (SCAN)
 **   redis_dict.c       zstd dictionaries on Redis
 **   redis_marks.c      in-flight marks on Redis

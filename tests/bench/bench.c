@@ -186,7 +186,7 @@ sqlite3_stmt *prep(const char *zSql){
 
 /* Step pStmt (with ?1, ?2 bound to a, b when it has them) to its end;
 ** returns column 0 of its first row as an integer (-1 if no row). */
-int64_t runInt(sqlite3_stmt *pStmt, int64_t a, int64_t b){
+static int64_t runInt(sqlite3_stmt *pStmt, int64_t a, int64_t b){
   int64_t v = -1;
   int rc;
   if( sqlite3_bind_parameter_count(pStmt)>=1 ) sqlite3_bind_int64(pStmt, 1, a);

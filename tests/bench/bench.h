@@ -61,7 +61,6 @@ void removeDbFiles(const char *zPath);
 /* SQL on g_db. */
 void exec(const char *zSql);
 sqlite3_stmt *prep(const char *zSql);
-int64_t runInt(sqlite3_stmt *pStmt, int64_t a, int64_t b);
 int64_t queryInt(const char *zSql, int64_t a, int64_t b);
 int64_t queryIntText(const char *zSql, const char *zArg);
 int64_t clearFn(const char *zFn);

@@ -7,7 +7,6 @@
 **         SELECT v FROM t WHERE k=?
 **     on the same connection, over the same key sequence. Also the same
 **     hit and floor with one statement per call (SELECT F(?1)).
-**           COMMIT is inside the timed region.
 **   - Staleness: the same INTEGER hit with payload configured in
 **     cachier_functions, switched between passes of the same rep (a
 **     settings write applies from the next statement):
@@ -19,6 +18,8 @@
 **           chunks of the hit keys, warmed by plain hits first. Then the
 **           stale hits with the refresh already pending (serve the stale
 **           value, write nothing: checked with total_changes) are timed
+**           interleaved with plain fresh hits. cachier_stats must count
+**           every call as a stale hit and none as a miss.
 **
 ** Rows: trivial C function per row; hit, 1 INTEGER arg; hit, fresh entry,
 ** stale_after set; stale hit, next_time (refresh already pending); first

@@ -134,14 +134,17 @@ fuzz: deps-test
 # pinned to the last vCPU make may use, where bench runs those rows too (a
 # loopback round trip within one vCPU is ~8 us, across two of this VM's
 # ~90 us).
+# AREA="hits redis" runs only those areas (tests/bench/bench --list).
 bench: deps-bench
 	$(MAKE) cachier.so tests/cachier_test.so tests/bench/bench
 	@cpu=$$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status | sed 's/.*[-,]//'); \
 	REDIS_CPU=$$cpu CACHIER_BENCH_REDIS_CPU=$$cpu sh tests/with_redis.sh \
-	  tests/bench/bench ./cachier.so tests/cachier_test.so
+	  tests/bench/bench $(foreach a,$(AREA),--area $(a)) \
+	  ./cachier.so tests/cachier_test.so
 
-tests/bench/bench: tests/bench/bench.c
-	$(CC) -O2 -g $(WARN) -o $@ $< -lsqlite3 -lzstd -lhiredis -lm
+# The harness (bench.c, bench.h) and one file per area.
+tests/bench/bench: $(wildcard tests/bench/*.c) tests/bench/bench.h
+	$(CC) -O2 -g $(WARN) -o $@ $(filter %.c,$^) -lsqlite3 -lzstd -lhiredis -lm
 
 clean:
 	rm -f cachier.so tests/*.so tests/demo/*.so tests/bench/bench tests/fuzz/fuzz_sql \

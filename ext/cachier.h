@@ -139,6 +139,7 @@ typedef struct Refresher Refresher;
 typedef struct ZstdState ZstdState;
 typedef struct DecodedValue DecodedValue;
 typedef struct HotTier HotTier;
+typedef struct CachierStore CachierStore;
 
 /* ---------------------------------------------------------------- stats.c */
 
@@ -381,12 +382,36 @@ int compressLevelCheck(sqlite3_value*, int *pLevel, char **pzWhy);
 int codecValueType(int codec);
 void compressFreeAll(Cachier*);
 const char *compressVersion(void);
+/* The value codec's side of stores. */
+int valueWrite(Cachier*, CachierStore*, const CachierKey*, const FnSettings*,
+               sqlite3_value *pValue, sqlite3_int64 computeNs,
+               const unsigned char *aArgs, sqlite3_int64 nArgs);
+int valueResult(CachierStore*, sqlite3_context*, const CachierEntry*);
+int valueDecode(CachierStore*, int codec, sqlite3_value *pStored,
+                sqlite3_int64 nLogical, DecodedValue*);
+
+/* --------------------------------------------------------------- hot.c */
+
+HotTier *hotFor(CachierStore*, sqlite3_int64 maxBytes);
+int hotLookup(HotTier*, CachierStore*, const CachierKey*, int flags,
+              CachierEntry*, int bRecheck);
+int hotServeArgs(HotTier*, CachierStore*, sqlite3_context*,
+                 const char *zFn, int nFn, sqlite3_int64 iFnBase,
+                 const unsigned char *aArgs, sqlite3_int64 nArgs,
+                 int bAllowNone, int bRecheck);
+int hotBeforeLookup(HotTier*, CachierStore*, int bRecheck);
+const unsigned char *hotVersion(HotTier*);
+void hotInsert(HotTier*, CachierStore*, const CachierKey*, int flags,
+               const CachierEntry*);
+void hotFree(CachierStore*);
+sqlite3_int64 hotHits(CachierStore*);
+/* (What a store calls to keep the tier true is in store.h.) */
 
 /* ----------------------------------------------------------- inflight.c */
 
 struct InflightLock {
   Inflight *q;                /* the marks it belongs to, or */
-  struct CachierStore *pStore; /* the store keeping the mark (xMarkTry) */
+  struct CachierStore *pStore; /* the store keeping the mark (pMarks) */
   sqlite3_int64 off;          /* offset of the held lock byte, -1: none */
   sqlite3_int64 iBase;
 };

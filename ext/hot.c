@@ -160,7 +160,7 @@ HotTier *hotFor(CachierStore *pStore, sqlite3_int64 maxBytes){
     h->maxBytes = maxBytes;
     return h;
   }
-  if( maxBytes<=0 || pStore->pMethods->xVersion==0 ) return 0;
+  if( maxBytes<=0 || !storeKeepsVersions(pStore) ) return 0;
   h = sqlite3_malloc(sizeof(*h));
   if( h==0 ) return 0;
   memset(h, 0, sizeof(*h));
@@ -191,7 +191,7 @@ void hotFree(CachierStore *pStore){
 ** not the one its values are of. Returns 1 if the version is known. */
 static int hotSync(HotTier *h, CachierStore *pStore, int bRecheck){
   unsigned char aVer[STORE_VERSION_BYTES];
-  if( !pStore->pMethods->xVersion(pStore, aVer, bRecheck) ){
+  if( !storeVersion(pStore, aVer, bRecheck) ){
     if( h->nEntry ) hotEmpty(h);
     h->bVer = 0;
     return 0;

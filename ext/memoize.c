@@ -55,9 +55,7 @@ static void planFree(void *pArg){
   Plan *pPlan = (Plan*)pArg;
   if( pPlan ){
     /* The statement ended (its store's shared snapshot with it). */
-    if( pPlan->pStore && pPlan->pStore->pMethods->xStatementEnd ){
-      pPlan->pStore->pMethods->xStatementEnd(pPlan->pStore);
-    }
+    if( pPlan->pStore ) storeStatementEnd(pPlan->pStore);
     callFinalize(&pPlan->ownCall);
     callFinalize(&pPlan->hashCall);
     settingsClear(&pPlan->settings);
@@ -80,9 +78,8 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   pPlan->settings.zStore = 0;       /* (the plan has the store itself) */
   pPlan->settingsGen = p->settingsGen;
   eState = fnInfoStoreState(pPlan->pInfo);
-  if( pPlan->pStore && pPlan->pStore!=fnInfoStore(pPlan->pInfo)
-   && pPlan->pStore->pMethods->xStatementEnd ){
-    pPlan->pStore->pMethods->xStatementEnd(pPlan->pStore);   /* switched */
+  if( pPlan->pStore && pPlan->pStore!=fnInfoStore(pPlan->pInfo) ){
+    storeStatementEnd(pPlan->pStore);   /* switched */
   }
   pPlan->pStore = fnInfoStore(pPlan->pInfo);
   pPlan->bNoTables = eState==STORE_ABSENT;
@@ -224,7 +221,7 @@ static void planWriteFailed(Plan *pPlan, int rc, const char *zWhat){
   if( !bTransient ) pPlan->bNoWrite = 1;
   cachierLog(pPlan->p, "cachier: %s(): cannot %s (%s) in store %s: %s%s",
              pPlan->zFn, zWhat, sqlite3_errstr(rc), pPlan->pStore->zSpec,
-             pPlan->pStore->pMethods->xErrmsg(pPlan->pStore, rc),
+             storeErrmsg(pPlan->pStore, rc),
              bTransient ? "" : "; no more cache writes in this statement");
 }
 
@@ -345,7 +342,7 @@ static int planMayWait(Plan *pPlan, int eTxn){
 static void planMarkRefresh(Plan *pPlan, sqlite3_int64 iId){
   int rc;
   if( pPlan->bNoWrite ) return;
-  rc = pPlan->pStore->pMethods->xMarkRefresh(pPlan->pStore, iId);
+  rc = storeMarkRefresh(pPlan->pStore, iId);
   if( rc ) planWriteFailed(pPlan, rc, "mark a refresh");
 }
 
@@ -393,9 +390,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   pPlan = planGet(ctx, zCaller, iName, nArg, argv);
   if( pPlan==0 ) return;
   if( pOpts==0 ) pOpts = &noOptions;
-  if( pPlan->pStore && pPlan->pStore->pMethods->xTick ){
-    pPlan->pStore->pMethods->xTick(pPlan->pStore);
-  }
+  if( pPlan->pStore ) storeTick(pPlan->pStore);
   lock.off = -1;
   memset(&stale, 0, sizeof(stale));
 
@@ -432,13 +427,12 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
       ** version the tier's values are of, in a transaction that cannot
       ** roll back (xMayFill, hot.c). */
       bFill = !bHot && hotBeforeLookup(pHot, pPlan->pStore, 0)
-           && pPlan->pStore->pMethods->xMayFill(pPlan->pStore,
-                                                hotVersion(pHot));
+           && storeMayFill(pPlan->pStore, hotVersion(pHot));
     }
     if( bHot ){
       bFound = 1;
     }else{
-      rc = pPlan->pStore->pMethods->xLookup(pPlan->pStore, &key, flags,
+      rc = storeLookup(pPlan->pStore, &key, flags,
                                             &entry, &bFound);
       if( rc ) pPlan->pStats->nReadError++;   /* (a miss: computed) */
     }
@@ -452,7 +446,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
       int bServable = eAge==AGE_FRESH || eAge==AGE_STALE_SERVE;
       if( bServable && serveEntry(ctx, pPlan, &entry)==SQLITE_OK ){
         if( bFill ) hotInsert(pHot, pPlan->pStore, &key, flags, &entry);
-        if( !bHot ) pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
+        if( !bHot ) storeLookupDone(pPlan->pStore);
         pPlan->pStats->nHit++;
         if( bBounded ) evictNoteHit(pPlan->pStats, entry.id);
         if( eAge==AGE_STALE_SERVE ){
@@ -485,7 +479,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
       cachierLog(p, "cachier: %s(): miss%s", key.zFn,
                  rc ? " (cache unreadable)" : "");
     }
-    pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
+    storeLookupDone(pPlan->pStore);
   }
 
   /* Take the key's in-flight mark, waiting for a computation of it that
@@ -509,23 +503,20 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
     }
     if( bRead && (bWaited || (eMark==INFLIGHT_HELD && !bCorrupt
                               && eTxn==SQLITE_TXN_NONE
-                              && (pPlan->pStore->pMethods->xSnapshotStale==0
-                                  || pPlan->pStore->pMethods->xSnapshotStale(
-                                         pPlan->pStore)))) ){
-      rc = pPlan->pStore->pMethods->xLookupLatest(pPlan->pStore, &key,
-                                                  &entry, &bFound);
+                              && storeSnapshotStale(pPlan->pStore))) ){
+      rc = storeLookupLatest(pPlan->pStore, &key, &entry, &bFound);
       if( rc ) pPlan->pStats->nReadError++;
       if( bFound && (sqlite3_value_type(entry.pValue)!=SQLITE_NULL
                      || bAllowNone)
        && entryAge(&rules, entry.created, cachierNow(p))==AGE_FRESH
        && serveEntry(ctx, pPlan, &entry)==SQLITE_OK ){
-        pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
+        storeLookupDone(pPlan->pStore);
         inflightRelease(&lock);
         staleFree(&stale);
         pPlan->pStats->nHit++;
         return;
       }
-      pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
+      storeLookupDone(pPlan->pStore);
     }
   }
   if( bRead ) pPlan->pStats->nMiss++;
@@ -568,7 +559,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   }
   /* Waiters look as soon as the mark is released: after the write is
   ** committed (at once, or with the store's group). */
-  if( lock.off>=0 ) pPlan->pStore->pMethods->xMarkDone(pPlan->pStore, &lock,
+  if( lock.off>=0 ) storeMarkDone(pPlan->pStore, &lock,
                                                        bStored);
   resultEntry(ctx, pResult, (int)sqlite3_value_subtype(pResult));
   callReset(pCall);
@@ -661,7 +652,7 @@ static void precacheFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( pPlan==0 ) return;
   if( pPlan->bNoRead ){
     char *z = sqlite3_mprintf("cachier_precache: %s", pPlan->pStore
-        ? pPlan->pStore->pMethods->xErrmsg(pPlan->pStore, SQLITE_MISMATCH)
+        ? storeErrmsg(pPlan->pStore, SQLITE_MISMATCH)
         : "the function's store cannot be opened");
     sqlite3_result_error(ctx, z, -1);
     sqlite3_free(z);
@@ -703,11 +694,10 @@ static void clearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( rc==SQLITE_OK ) rc = storeListAll(p, &apStore, &nStore);
   for(i=0; rc==SQLITE_OK && i<nStore; i++){
     sqlite3_int64 nStoreDeleted = 0;
-    rc = apStore[i]->pMethods->xClear(apStore[i], zFn, &nStoreDeleted);
+    rc = storeClear(apStore[i], zFn, &nStoreDeleted);
     n += nStoreDeleted;
     if( rc ){
-      zErr = sqlite3_mprintf("cachier_clear: %s", apStore[i]->pMethods
-                             ->xErrmsg(apStore[i], rc));
+      zErr = sqlite3_mprintf("cachier_clear: %s", storeErrmsg(apStore[i], rc));
     }
   }
   sqlite3_free(apStore);

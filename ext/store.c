@@ -113,8 +113,8 @@ CachierStore *storeOpen(Cachier *p, const char *zSpec, char **pzErr){
   for(pStore=p->pStores; pStore; pStore=pStore->pNext){
     if( strcmp(pStore->zSpec, zCanon)==0 ) break;
   }
-  if( pStore && isRedisSpec(zSpec) ){
-    storeRedisRename(pStore, zSpec);  /* a new password or timeout */
+  if( pStore ){
+    storeReconfigure(pStore, zSpec);  /* e.g. a new password or timeout */
   }
   if( pStore==0 ){
     pStore = strcmp(zCanon, "memory")==0 ? storeMemoryOpen(p, pzErr)
@@ -206,17 +206,15 @@ int storeFlushAll(Cachier *p){
   int nTotal = 0, rc = SQLITE_OK;
   for(pStore=p->pStores; pStore; pStore=pStore->pNext){
     int n = 0;
-    if( pStore->pMethods->xFlush ){
-      int rc2 = pStore->pMethods->xFlush(pStore, &n);
-      if( rc==SQLITE_OK ) rc = rc2;
-      nTotal += n;
-    }
+    int rc2 = storeFlush(pStore, &n);
+    if( rc==SQLITE_OK ) rc = rc2;
+    nTotal += n;
   }
   return rc ? -1 : nTotal;
 }
 
 static void storeFree(CachierStore *pStore){
-  pStore->pMethods->xClose(pStore);
+  storeClose(pStore);
   inflightClose(&pStore->pInflight);
   hotFree(pStore);
   sqlite3_free(pStore->zSpec);

@@ -1192,7 +1192,7 @@ static int tablesMayFill(CachierStore *pStore, const unsigned char *aVer){
 ** (cachier's own check of main's data_version, which starts the snapshot
 ** a statement's lookups then share): note the version first, so that
 ** hits found in that snapshot may fill the hot tier (tablesMayFill()). */
-void tablesNoteSnapshot(CachierStore *pStore){
+static void tablesNoteSnapshot(CachierStore *pStore){
   TablesStore *s = (TablesStore*)pStore;
   unsigned char aVer[STORE_VERSION_BYTES];
   if( pStore->pHot && sqlite3_txn_state(s->db, "main")==SQLITE_TXN_NONE
@@ -1434,31 +1434,97 @@ static int tablesDataVersion(CachierStore *pStore, sqlite3_int64 *pV){
   return rc==SQLITE_ROW ? SQLITE_OK : SQLITE_ERROR;
 }
 
-static const CachierStoreMethods tablesMethods = {
-  "tables",
-  tablesLookup, tablesLookupDone, tablesLookupLatest, tablesWrite,
-  tablesMarkRefresh, tablesRefreshDue, tablesGet, tablesRefreshFailed,
-  tablesEvictionCandidates, tablesDeleteOlder, tablesClear, tablesDelete,
-  tablesScanOpen, tablesScanNext, tablesScanClose,
-  tablesState, tablesErrmsg, tablesTotals,
-  tablesDictLatest, tablesDictLoad, tablesDictAdd, tablesDictDelete,
-  0, tablesMarkDone, tablesPath, 0, 0, tablesVersion, tablesMayFill,
-  tablesDataVersion, 0, tablesClose, 0, 0, 0, 0
+/* A tables store's name says only where its tables are (its canonical
+** name): nothing else to apply. */
+static void tablesReconfigure(CachierStore *pStore, const char *zSpec){
+  (void)pStore; (void)zSpec;
+}
+
+/* A tables store counts no failures of its own (its errors are the
+** callers'). */
+static void tablesStatus(CachierStore *pStore, CachierStoreStatus *pStatus){
+  (void)pStore;
+  memset(pStatus, 0, sizeof(*pStatus));
+}
+
+static const CachierStoreVersions tablesVersions = {
+  .xVersion = tablesVersion,
+  .xMayFill = tablesMayFill,
+  .xDataVersion = tablesDataVersion,
+  .xNoteSnapshot = tablesNoteSnapshot,
 };
 
-/* The same for a store that groups its writes (store_file.c). */
+static const CachierStoreMethods tablesMethods = {
+  .zName = "tables",
+  .xLookup = tablesLookup,
+  .xLookupDone = tablesLookupDone,
+  .xLookupLatest = tablesLookupLatest,
+  .xWrite = tablesWrite,
+  .xGet = tablesGet,
+  .xDelete = tablesDelete,
+  .xMarkRefresh = tablesMarkRefresh,
+  .xRefreshDue = tablesRefreshDue,
+  .xRefreshFailed = tablesRefreshFailed,
+  .xScanOpen = tablesScanOpen,
+  .xScanNext = tablesScanNext,
+  .xScanClose = tablesScanClose,
+  .xClear = tablesClear,
+  .xDeleteOlder = tablesDeleteOlder,
+  .xEvictionCandidates = tablesEvictionCandidates,
+  .xTotals = tablesTotals,
+  .xState = tablesState,
+  .xErrmsg = tablesErrmsg,
+  .xDictLatest = tablesDictLatest,
+  .xDictLoad = tablesDictLoad,
+  .xDictAdd = tablesDictAdd,
+  .xDictDelete = tablesDictDelete,
+  .xPath = tablesPath,
+  .xStatus = tablesStatus,
+  .xReconfigure = tablesReconfigure,
+  .xClose = tablesClose,
+  .pVersions = &tablesVersions,
+};
+
+/* The same for a store that groups its writes (store_file.c): the g_
+** methods take the store's mutex around the plain ones. */
+static const CachierStoreGroup tablesGroup = {
+  .xFlush = tablesFlush,
+  .xTick = tablesTick,
+  .xStatementEnd = tablesStatementEnd,
+  .xSnapshotStale = tablesSnapshotStale,
+  .xMarkDone = tablesMarkDone,
+};
+
 static const CachierStoreMethods tablesGroupMethods = {
-  "tables",
-  tablesLookup, tablesLookupDone, tablesLookupLatest, tablesWrite,
-  g_tablesMarkRefresh, g_tablesRefreshDue, g_tablesGet,
-  g_tablesRefreshFailed, g_tablesEvictionCandidates, g_tablesDeleteOlder,
-  g_tablesClear, g_tablesDelete,
-  g_tablesScanOpen, tablesScanNext, g_tablesScanClose,
-  g_tablesState, g_tablesErrmsg, g_tablesTotals,
-  g_tablesDictLatest, g_tablesDictLoad, g_tablesDictAdd, g_tablesDictDelete,
-  tablesFlush, tablesMarkDone, tablesPath, tablesTick, tablesStatementEnd,
-  tablesVersion, tablesMayFill, tablesDataVersion, tablesSnapshotStale,
-  tablesClose, 0, 0, 0, 0
+  .zName = "tables",
+  .xLookup = tablesLookup,
+  .xLookupDone = tablesLookupDone,
+  .xLookupLatest = tablesLookupLatest,
+  .xWrite = tablesWrite,
+  .xGet = g_tablesGet,
+  .xDelete = g_tablesDelete,
+  .xMarkRefresh = g_tablesMarkRefresh,
+  .xRefreshDue = g_tablesRefreshDue,
+  .xRefreshFailed = g_tablesRefreshFailed,
+  .xScanOpen = g_tablesScanOpen,
+  .xScanNext = tablesScanNext,
+  .xScanClose = g_tablesScanClose,
+  .xClear = g_tablesClear,
+  .xDeleteOlder = g_tablesDeleteOlder,
+  .xEvictionCandidates = g_tablesEvictionCandidates,
+  .xTotals = g_tablesTotals,
+  .xState = g_tablesState,
+  .xErrmsg = g_tablesErrmsg,
+  .xDictLatest = g_tablesDictLatest,
+  .xDictLoad = g_tablesDictLoad,
+  .xDictAdd = g_tablesDictAdd,
+  .xDictDelete = g_tablesDictDelete,
+  .xPath = tablesPath,
+  .xStatus = tablesStatus,
+  .xReconfigure = tablesReconfigure,
+  .xClose = tablesClose,
+  .pGroup = &tablesGroup,
+  .pVersions = &tablesVersions,
 };
 
 CachierStore *tablesStoreNew(Cachier *p, sqlite3 *db, int bOwnDb, int bGroup,

@@ -450,6 +450,35 @@ int callRunEncoded(Cachier*, FnCall*, const unsigned char *aArgs,
 void callReset(FnCall*);
 void callFinalize(FnCall*);
 
+/* ------------------------------------------------------------ memoize.c */
+
+/* One computation of a memoized function and the write of its result:
+** the last phase of memoize(), and a refresh (refresh.c). */
+typedef struct ComputeJob ComputeJob;
+struct ComputeJob {
+  FnCall *pCall;              /* the function's prepared call */
+  sqlite3_value **apArg;      /* its arguments, or (apArg NULL) */
+  const unsigned char *aArgs; /* their encoding */
+  sqlite3_int64 nArgs;
+  FnStats *pStats;            /* counts the computation; NULL: nobody */
+  struct CachierStore *pStore; /* stores the result; NULL: nothing does */
+  const CachierKey *pKey;
+  const FnSettings *pSettings;
+  int bAllowNone;             /* a NULL result may be stored */
+  const unsigned char *aKeyArgs; /* hash_func keys: the arguments, kept */
+  sqlite3_int64 nKeyArgs;     /* beside the entry for refreshes */
+  /* OUT: */
+  sqlite3_value *pResult;     /* the result, until callReset(pCall) */
+  sqlite3_int64 computeNs;    /* how long the function took */
+  int eStored;                /* COMPUTE_STORED, _UNSTORABLE or _NOT_STORED */
+  int rcWrite;                /* the store's error, if the write failed */
+  char *zErr;                 /* the call's error message (sqlite3_free) */
+};
+#define COMPUTE_STORED      0 /* the result is in pStore */
+#define COMPUTE_UNSTORABLE  1 /* NULL (not allowed) or over entry_size_limit */
+#define COMPUTE_NOT_STORED  2 /* no pStore, or the write failed (rcWrite) */
+int computeAndStore(Cachier*, ComputeJob*);
+
 /* -------------------------------------------------------- vtab_common.c */
 
 /* The sqlite3_vtab of cachier's eponymous tables. */

@@ -61,14 +61,14 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
   CachierKey key;
   FnSettings s;
   FnCall call;
+  ComputeJob job;
   InflightLock lock;
   unsigned char *aKey = 0, *aArgs = 0;
-  sqlite3_int64 nKey = 0, nArgs = 0, t0, computeNs;
+  sqlite3_int64 nKey = 0, nArgs = 0;
   char *zErr = 0;
   int bFound = 0, attempts = 0, nArg = 0, bWaited, rc, bRan = 0;
   int bHashKey = 0;
   double now = cachierNow(p);
-  FnStats *pStats;
 
   memset(&call, 0, sizeof(call));
   lock.off = -1;
@@ -140,40 +140,37 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
   storeLookupDone(pStore);
   if( !bFound ) goto done;
 
-  pStats = cachierStatsFor(p, call.zFn);
-  p->depth++;
-  t0 = cachierMonotonicNs();
-  rc = callRunEncoded(p, &call, aArgs, nArgs, &zErr);
-  computeNs = cachierMonotonicNs() - t0;
-  p->depth--;
+  key.zFn = call.zFn;
+  key.nFn = (int)strlen(call.zFn);
+  key.aKey = aKey;
+  key.nKey = nKey;
+  key.iBase = iId & ~(sqlite3_int64)0xff;
+  memset(&job, 0, sizeof(job));
+  job.pCall = &call;
+  job.aArgs = aArgs;
+  job.nArgs = nArgs;
+  job.pStats = cachierStatsFor(p, call.zFn);
+  job.pStore = pStore;
+  job.pKey = &key;
+  job.pSettings = &s;
+  job.bAllowNone = s.allowNone;
+  job.aKeyArgs = bHashKey ? aArgs : 0;
+  job.nKeyArgs = bHashKey ? nArgs : 0;
+  rc = computeAndStore(p, &job);
+  zErr = job.zErr;
   bRan = 1;
-  if( pStats ){
-    pStats->nCompute++;
-    pStats->computeNs += computeNs;
-  }
   if( rc==SQLITE_ROW ){
-    sqlite3_value *pResult = sqlite3_column_value(call.pStmt, 0);
-    if( (sqlite3_value_type(pResult)==SQLITE_NULL && !s.allowNone)
-     || (s.entrySizeLimit>=0 && cachierValueBytes(pResult)>s.entrySizeLimit) ){
-      /* The function's answer is not cacheable now: drop the old one. */
-      rc = storeDelete(pStore, iId);
-    }else{
-      key.zFn = call.zFn;
-      key.nFn = (int)strlen(call.zFn);
-      key.aKey = aKey;
-      key.nKey = nKey;
-      key.iBase = iId & ~(sqlite3_int64)0xff;
-      rc = valueWrite(p, pStore, &key, &s, pResult, computeNs,
-                      bHashKey ? aArgs : 0, bHashKey ? nArgs : 0);
-    }
+    /* The function's answer may not be cacheable now: drop the old one. */
+    rc = job.eStored==COMPUTE_UNSTORABLE ? storeDelete(pStore, iId)
+                                         : job.rcWrite;
     callReset(&call);
     if( rc ){
-      if( pStats ) pStats->nWriteError++;
+      if( job.pStats ) job.pStats->nWriteError++;
       cachierLog(p, "cachier: %s(): cannot store a refreshed value (%s)",
                  call.zFn, sqlite3_errstr(rc));
     }
   }else{
-    if( pStats ) pStats->nError++;
+    if( job.pStats ) job.pStats->nError++;
     cachierLog(p, "cachier: %s(): refresh failed (%s); keeping the stale "
                "value, next attempt in %g s", call.zFn,
                zErr ? zErr : sqlite3_errstr(rc), refreshBackoff(attempts+1));

@@ -390,6 +390,17 @@ int valueResult(CachierStore*, sqlite3_context*, const CachierEntry*);
 int valueDecode(CachierStore*, int codec, sqlite3_value *pStored,
                 sqlite3_int64 nLogical, DecodedValue*);
 
+/* -------------------------------------------------------------- store.c */
+
+/* The connection's stores (each one's interface is in store.h). */
+CachierStore *cachierMainStore(Cachier*);
+CachierStore *storeOpen(Cachier*, const char *zSpec, char **pzErr);
+CachierStore *storeForFunction(Cachier*, const char *zFn, char **pzErr);
+int storeSpecCheck(const char *zSpec, char **pzWhy);
+int storeListAll(Cachier*, CachierStore ***paStore, int *pnStore);
+int storeFlushAll(Cachier*);
+void storeCloseAll(Cachier*);
+
 /* --------------------------------------------------------------- hot.c */
 
 HotTier *hotFor(CachierStore*, sqlite3_int64 maxBytes);

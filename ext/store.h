@@ -93,6 +93,13 @@ struct CachierWrite {
 #define CACHIER_LOOKUP_CREATED 0x01
 #define CACHIER_LOOKUP_REFRESH 0x02
 
+/* Whether a store's tables exist and may be used by this build. */
+#define STORE_ABSENT 0
+#define STORE_READY  1
+#define STORE_NEWER  2
+#define STORE_OLD    3   /* an older schema this connection cannot upgrade */
+#define STORE_UNAVAILABLE 4 /* the store cannot be opened */
+
 typedef struct CachierStoreGroup CachierStoreGroup;
 typedef struct CachierStoreMarks CachierStoreMarks;
 typedef struct CachierStoreVersions CachierStoreVersions;
@@ -268,8 +275,9 @@ struct CachierStore {
 
 #define STORE_VERSION_BYTES 48
 
-/* ------------------------------------------------------------ wrappers
-** What the rest of cachier calls, as os.c wraps sqlite3_file: one per
+/* ------------------------------------------------------------ wrappers */
+
+/* What the rest of cachier calls, as os.c wraps sqlite3_file: one per
 ** method, with the default of an absent capability spelled out. */
 
 static inline int storeLookup(CachierStore *pStore, const CachierKey *pKey,
@@ -453,40 +461,6 @@ static inline void storeNoteSnapshot(CachierStore *pStore){
   const CachierStoreVersions *pV = pStore->pMethods->pVersions;
   if( pV && pV->xNoteSnapshot ) pV->xNoteSnapshot(pStore);
 }
-
-
-/* Whether a store's tables exist and may be used by this build. */
-#define STORE_ABSENT 0
-#define STORE_READY  1
-#define STORE_NEWER  2
-#define STORE_OLD    3   /* an older schema this connection cannot upgrade */
-#define STORE_UNAVAILABLE 4 /* the store cannot be opened */
-
-/* ------------------------------------------------------------ registry */
-
-/* The connection's default store (shadow tables in "main"); never NULL
-** after a successful storeMainOpen() in the init. */
-CachierStore *cachierMainStore(Cachier*);
-/* The store named zSpec (a cachier_functions.store value; NULL: main),
-** opened on first use. NULL with *pzErr set if it cannot be opened. */
-CachierStore *storeOpen(Cachier*, const char *zSpec, char **pzErr);
-/* The store zFn's entries live in, as its settings say (zFn NULL: the
-** default store, the '*' row's). NULL with *pzErr set on error. */
-CachierStore *storeForFunction(Cachier*, const char *zFn, char **pzErr);
-/* Check a store name for cachier_functions: SQLITE_OK, or an error with
-** *pzWhy saying what is wrong. */
-int storeSpecCheck(const char *zSpec, char **pzWhy);
-/* Every store this connection may have entries in: main, the stores that
-** cachier_functions names, and those already open. *paStore is
-** sqlite3_malloc'ed (the stores themselves belong to the connection);
-** stores that cannot be opened are skipped (and logged). */
-int storeListAll(Cachier*, CachierStore ***paStore, int *pnStore);
-/* Commit every open store's grouped writes (before waiting, connection
-** close, cachier_flush()): how many values were committed, -1 if a commit
-** failed. */
-int storeFlushAll(Cachier*);
-/* Close every store (connection close). */
-void storeCloseAll(Cachier*);
 
 /* ---------------------------------------------------- store_tables.c */
 

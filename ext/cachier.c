@@ -192,8 +192,12 @@ static void debugFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
   /* Failed operations of the Redis stores (none: left out). */
   for(pStore=p->pStores; pStore; pStore=pStore->pNext){
-    sqlite3_int64 n = storeRedisFailures(pStore);
-    if( n ) sqlite3_str_appendf(pStores, "; %s failures %lld", pStore->zSpec, n);
+    CachierStoreStatus status;
+    storeStatus(pStore, &status);
+    if( status.nFailures ){
+      sqlite3_str_appendf(pStores, "; %s failures %lld", pStore->zSpec,
+                          status.nFailures);
+    }
   }
   sqlite3_result_text(ctx, sqlite3_mprintf(
       "cachier %s; sqlite %s; zstd %s; schema_version %d; build %s; "

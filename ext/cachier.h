@@ -148,6 +148,7 @@ typedef struct Refresher Refresher;
 typedef struct ZstdState ZstdState;
 typedef struct DecodedValue DecodedValue;
 typedef struct HotTier HotTier;
+typedef struct CachierStore CachierStore;
 
 /* ---------------------------------------------------------------- stats.c */
 
@@ -462,12 +463,47 @@ int compressLevelCheck(sqlite3_value*, int *pLevel, char **pzWhy);
 int codecValueType(int codec);
 void compressFreeAll(Cachier*);
 const char *compressVersion(void);
+/* The value codec's side of stores. */
+int valueWrite(Cachier*, CachierStore*, const CachierKey*, const FnSettings*,
+               sqlite3_value *pValue, sqlite3_int64 computeNs,
+               const unsigned char *aArgs, sqlite3_int64 nArgs);
+int valueResult(CachierStore*, sqlite3_context*, const CachierEntry*);
+int valueDecode(CachierStore*, int codec, sqlite3_value *pStored,
+                sqlite3_int64 nLogical, DecodedValue*);
+
+/* -------------------------------------------------------------- store.c */
+
+/* The connection's stores (each one's interface is in store.h). */
+CachierStore *cachierMainStore(Cachier*);
+CachierStore *storeOpen(Cachier*, const char *zSpec, char **pzErr);
+CachierStore *storeForFunction(Cachier*, const char *zFn, char **pzErr);
+int storeSpecCheck(const char *zSpec, char **pzWhy);
+int storeListAll(Cachier*, CachierStore ***paStore, int *pnStore);
+int storeFlushAll(Cachier*);
+void storeCloseAll(Cachier*);
+
+/* --------------------------------------------------------------- hot.c */
+
+HotTier *hotFor(CachierStore*, sqlite3_int64 maxBytes);
+int hotLookup(HotTier*, CachierStore*, const CachierKey*, int flags,
+              CachierEntry*, int bRecheck);
+int hotServeArgs(HotTier*, CachierStore*, sqlite3_context*,
+                 const char *zFn, int nFn, sqlite3_int64 iFnBase,
+                 const unsigned char *aArgs, sqlite3_int64 nArgs,
+                 int bAllowNone, int bRecheck);
+int hotBeforeLookup(HotTier*, CachierStore*, int bRecheck);
+const unsigned char *hotVersion(HotTier*);
+void hotInsert(HotTier*, CachierStore*, const CachierKey*, int flags,
+               const CachierEntry*);
+void hotFree(CachierStore*);
+sqlite3_int64 hotHits(CachierStore*);
+/* (What a store calls to keep the tier true is in store.h.) */
 
 /* ----------------------------------------------------------- inflight.c */
 
 struct InflightLock {
   Inflight *q;                /* the marks it belongs to, or */
-  struct CachierStore *pStore; /* the store keeping the mark (xMarkTry) */
+  struct CachierStore *pStore; /* the store keeping the mark (pMarks) */
   sqlite3_int64 off;          /* offset of the held lock byte, -1: none */
   sqlite3_int64 iBase;
 };
@@ -505,6 +541,35 @@ int callRunEncoded(Cachier*, FnCall*, const unsigned char *aArgs,
                    sqlite3_int64 nArgs, char **pzErr);
 void callReset(FnCall*);
 void callFinalize(FnCall*);
+
+/* ------------------------------------------------------------ memoize.c */
+
+/* One computation of a memoized function and the write of its result:
+** the last phase of memoize(), and a refresh (refresh.c). */
+typedef struct ComputeJob ComputeJob;
+struct ComputeJob {
+  FnCall *pCall;              /* the function's prepared call */
+  sqlite3_value **apArg;      /* its arguments, or (apArg NULL) */
+  const unsigned char *aArgs; /* their encoding */
+  sqlite3_int64 nArgs;
+  FnStats *pStats;            /* counts the computation; NULL: nobody */
+  struct CachierStore *pStore; /* stores the result; NULL: nothing does */
+  const CachierKey *pKey;
+  const FnSettings *pSettings;
+  int bAllowNone;             /* a NULL result may be stored */
+  const unsigned char *aKeyArgs; /* hash_func keys: the arguments, kept */
+  sqlite3_int64 nKeyArgs;     /* beside the entry for refreshes */
+  /* OUT: */
+  sqlite3_value *pResult;     /* the result, until callReset(pCall) */
+  sqlite3_int64 computeNs;    /* how long the function took */
+  int eStored;                /* COMPUTE_STORED, _UNSTORABLE or _NOT_STORED */
+  int rcWrite;                /* the store's error, if the write failed */
+  char *zErr;                 /* the call's error message (sqlite3_free) */
+};
+#define COMPUTE_STORED      0 /* the result is in pStore */
+#define COMPUTE_UNSTORABLE  1 /* NULL (not allowed) or over entry_size_limit */
+#define COMPUTE_NOT_STORED  2 /* no pStore, or the write failed (rcWrite) */
+int computeAndStore(Cachier*, ComputeJob*);
 
 /* -------------------------------------------------------- vtab_common.c */
 

@@ -109,7 +109,7 @@ static Dict *dictGet(CachierStore *pStore, sqlite3_int64 iId,
       break;
     }
   }
-  if( pStore->pMethods->xDictLoad(pStore, iId, &pBuf, &nBuf)!=SQLITE_OK
+  if( storeDictLoad(pStore, iId, &pBuf, &nBuf)!=SQLITE_OK
    || pBuf==0 ){
     return 0;
   }
@@ -317,7 +317,7 @@ int valueWrite(Cachier *p, CachierStore *pStore, const CachierKey *pKey,
   w.aArgs = nArgs ? aArgs : 0;
   w.nArgs = nArgs;
   w.ttl = servableSeconds(s);
-  rc = pStore->pMethods->xWrite(pStore, pKey, &w);
+  rc = storeWrite(pStore, pKey, &w);
   storedValueFree(&stored);
   return rc;
 }
@@ -393,12 +393,12 @@ static void trainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     sqlite3_result_error_nomem(ctx);
     goto done;
   }
-  rc = pStore->pMethods->xScanOpen(pStore, zFn, &pScan);
+  rc = storeScanOpen(pStore, zFn, &pScan);
   while( rc==SQLITE_OK && nValue<TRAIN_MAX_VALUES ){
     DecodedValue dec;
     const void *pData;
     sqlite3_int64 n;
-    rc = pStore->pMethods->xScanNext(pScan, &e, &bEof);
+    rc = storeScanNext(pStore, pScan, &e, &bEof);
     if( rc || bEof ) break;
     memset(&dec, 0, sizeof(dec));
     if( e.codec ){
@@ -419,10 +419,10 @@ static void trainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     }
     decodedValueFree(&dec);
   }
-  if( pScan ) pStore->pMethods->xScanClose(pScan);
+  if( pScan ) storeScanClose(pStore, pScan);
   if( rc ){
     char *z = sqlite3_mprintf("cachier_train: %s",
-                              pStore->pMethods->xErrmsg(pStore, rc));
+                              storeErrmsg(pStore, rc));
     sqlite3_result_error(ctx, z, -1);
     sqlite3_free(z);
     goto done;
@@ -439,18 +439,18 @@ static void trainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     sqlite3_free(z);
     goto done;
   }
-  rc = pStore->pMethods->xDictAdd(pStore, zFn, aDict, (sqlite3_int64)nDict,
-                                  nValue, cachierNow(p), &iId);
+  rc = storeDictAdd(pStore, zFn, aDict, (sqlite3_int64)nDict, nValue,
+                    cachierNow(p), &iId);
   if( rc ){
     char *z = sqlite3_mprintf("cachier_train: cannot store the dictionary: "
-                              "%s", pStore->pMethods->xErrmsg(pStore, rc));
+                              "%s", storeErrmsg(pStore, rc));
     sqlite3_result_error(ctx, z, -1);
     sqlite3_free(z);
     goto done;
   }
   if( iId>=DICT_MAX_ID ){
     /* Its id would not fit in the codec bits: take it back. */
-    pStore->pMethods->xDictDelete(pStore, iId);
+    storeDictDelete(pStore, iId);
     sqlite3_result_error(ctx, "cachier_train: too many dictionaries; "
                          "DROP TABLE cachier starts afresh", -1);
     goto done;

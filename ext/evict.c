@@ -63,7 +63,7 @@ static int usage(CachierStore *pStore, const char *zFn,
                  sqlite3_int64 *pnEntry, sqlite3_int64 *pnByte){
   StoreTotal *a = 0;
   int n = 0, i;
-  int rc = pStore->pMethods->xTotals(pStore, zFn, &a, &n);
+  int rc = storeTotals(pStore, zFn, &a, &n);
   *pnEntry = *pnByte = 0;
   for(i=0; i<n; i++){
     *pnEntry += a[i].nEntries;
@@ -119,8 +119,8 @@ static sqlite3_int64 evictDown(Cachier *p, CachierStore *pStore,
   }
   nMax = nMax*2 + 64;
   if( nMax>nEntry ) nMax = (int)nEntry;
-  if( pStore->pMethods->xEvictionCandidates(pStore, zFn, ePolicy,
-          staleBefore, nMax, &aCand, &nCand) ){
+  if( storeEvictionCandidates(pStore, zFn, ePolicy, staleBefore, nMax,
+                              &aCand, &nCand) ){
     return 0;
   }
   aGone = sqlite3_malloc64(nCand ? nCand : 1);
@@ -136,7 +136,7 @@ static sqlite3_int64 evictDown(Cachier *p, CachierStore *pStore,
       if( pass==0 && !aCand[i].bStale && isRecent(pRecent, aCand[i].id) ){
         continue;
       }
-      if( pStore->pMethods->xDelete(pStore, aCand[i].id)!=SQLITE_OK ){
+      if( storeDelete(pStore, aCand[i].id)!=SQLITE_OK ){
         pass = 2;             /* cannot write: leave it for later */
         break;
       }

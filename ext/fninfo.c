@@ -55,7 +55,7 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
   struct CachierStore *pMain;
   int bVersion, rc;
   /* (dbVersion() may start main's read snapshot for the statement.) */
-  if( p->pMainStore ) tablesNoteSnapshot(p->pMainStore);
+  if( p->pMainStore ) storeNoteSnapshot(p->pMainStore);
   bVersion = dbVersion(p, &dataVersion)==SQLITE_OK;
   if( pInfo->bLoaded && bVersion && dataVersion==pInfo->dataVersion
    && p->settingsGen==pInfo->settingsGen ){
@@ -63,7 +63,7 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
     ** there (or dropped its tables). */
     sqlite3_int64 v;
     if( pInfo->pStore==p->pMainStore
-     || (pInfo->pStore->pMethods->xDataVersion(pInfo->pStore, &v)==SQLITE_OK
+     || (storeDataVersion(pInfo->pStore, &v)==SQLITE_OK
          && v==pInfo->storeVersion) ){
       return SQLITE_OK;
     }
@@ -73,7 +73,7 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
   pInfo->eState = STORE_ABSENT;
   pInfo->pStore = pMain = cachierMainStore(p);
   if( pMain==0 ) return SQLITE_NOMEM;
-  rc = pMain->pMethods->xState(pMain, &pInfo->eState);
+  rc = storeState(pMain, &pInfo->eState);
   if( rc ) return SQLITE_OK;          /* unreadable: defaults, not cached */
   /* The settings live in main; the entries in the function's store. */
   if( pInfo->eState==STORE_READY ){
@@ -95,7 +95,7 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
         pInfo->eState = STORE_UNAVAILABLE;
         return SQLITE_OK;             /* not cached: tried again */
       }
-      rc = pInfo->pStore->pMethods->xState(pInfo->pStore, &pInfo->eState);
+      rc = storeState(pInfo->pStore, &pInfo->eState);
       if( rc ){
         pInfo->eState = STORE_UNAVAILABLE;
         return SQLITE_OK;
@@ -105,13 +105,12 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
       if( pInfo->eState==STORE_ABSENT ) bVersion = 0;
     }
     if( pInfo->eState==STORE_READY ){
-      pInfo->pStore->pMethods->xDictLatest(pInfo->pStore, pInfo->zFn,
-          &pInfo->settings.dictId, &pInfo->settings.dictZstdId);
+      storeDictLatest(pInfo->pStore, pInfo->zFn, &pInfo->settings.dictId,
+                      &pInfo->settings.dictZstdId);
     }
   }
   if( bVersion && pInfo->pStore!=pMain
-   && pInfo->pStore->pMethods->xDataVersion(pInfo->pStore,
-                                            &pInfo->storeVersion) ){
+   && storeDataVersion(pInfo->pStore, &pInfo->storeVersion) ){
     bVersion = 0;
   }
   if( bVersion ){

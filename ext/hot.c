@@ -160,7 +160,7 @@ HotTier *hotFor(CachierStore *pStore, sqlite3_int64 maxBytes){
     h->maxBytes = maxBytes;
     return h;
   }
-  if( maxBytes<=0 || pStore->pMethods->xVersion==0 ) return 0;
+  if( maxBytes<=0 || !storeKeepsVersions(pStore) ) return 0;
   h = sqlite3_malloc(sizeof(*h));
   if( h==0 ) return 0;
   memset(h, 0, sizeof(*h));
@@ -177,6 +177,7 @@ HotTier *hotFor(CachierStore *pStore, sqlite3_int64 maxBytes){
   return h;
 }
 
+/* Free pStore's tier (the store closes, or hot_bytes is 0 now). */
 void hotFree(CachierStore *pStore){
   HotTier *h = pStore->pHot;
   if( h ){
@@ -191,7 +192,7 @@ void hotFree(CachierStore *pStore){
 ** not the one its values are of. Returns 1 if the version is known. */
 static int hotSync(HotTier *h, CachierStore *pStore, int bRecheck){
   unsigned char aVer[STORE_VERSION_BYTES];
-  if( !pStore->pMethods->xVersion(pStore, aVer, bRecheck) ){
+  if( !storeVersion(pStore, aVer, bRecheck) ){
     if( h->nEntry ) hotEmpty(h);
     h->bVer = 0;
     return 0;
@@ -250,6 +251,10 @@ static HotEntry *entryFindKey(HotTier *h, const CachierKey *pKey){
                    pKey->aKey + pKey->nFn + 1, pKey->nKey - pKey->nFn - 1);
 }
 
+/* Find pKey in the tier, once it is brought to the store's version
+** (bRecheck: as storeVersion() takes it). 1 with *pEntry filled (the
+** fields of flags, as storeLookup() fills them; no storeLookupDone()
+** follows) if the tier holds it with those fields; else 0. */
 int hotLookup(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
               int flags, CachierEntry *pEntry, int bRecheck){
   HotEntry *e;
@@ -439,6 +444,7 @@ void hotClear(CachierStore *pStore){
   }
 }
 
+/* Hits served by the tier of pStore (cachier_debug()). */
 sqlite3_int64 hotHits(CachierStore *pStore){
   return pStore->pHot ? pStore->pHot->nHit : 0;
 }

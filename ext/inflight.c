@@ -41,8 +41,8 @@
 ** The marks of a key are those of the file its store keeps it in: a
 ** file: store's own (PATH-cachier-locks, shared by every process and
 ** main database that uses it), else main's (the main and memory stores).
-** A store on a server (Redis) keeps its marks itself (xMarkTry and the
-** like, store.h): the waiting is the same, with polls backing off from
+** A store on a server (Redis) keeps its marks itself (its pMarks table,
+** store.h): the waiting is the same, with polls backing off from
 ** 1 ms to 32 ms since each is a round trip.
 ** A store that commits in groups releases a mark when the value it
 ** guarded commits (inflightForget() now, inflightUnlockLater() then);
@@ -212,7 +212,7 @@ static int storeMarkAcquire(Cachier *p, CachierStore *pStore,
   sqlite3_int64 t0 = 0;
   long nsSleep = STORE_WAIT_MIN_NS;
   for(;;){
-    int eMark = pStore->pMethods->xMarkTry(pStore, iBase);
+    int eMark = storeMarkTry(pStore, iBase);
     if( eMark==INFLIGHT_HELD ){
       pLock->pStore = pStore;
       pLock->off = 0;
@@ -247,7 +247,7 @@ int inflightAcquire(Cachier *p, CachierStore *pStore, sqlite3_int64 iBase,
   pLock->q = 0;
   pLock->pStore = 0;
   if( p->noInflight ) return INFLIGHT_NONE;
-  if( pStore && pStore->pMethods->xMarkTry ){
+  if( pStore && storeKeepsMarks(pStore) ){
     return storeMarkAcquire(p, pStore, iBase, timeoutSecs, bTry, pLock,
                             pbWaited);
   }
@@ -278,7 +278,7 @@ int inflightAcquire(Cachier *p, CachierStore *pStore, sqlite3_int64 iBase,
 void inflightRelease(InflightLock *pLock){
   if( pLock->off<0 ) return;
   if( pLock->pStore ){
-    pLock->pStore->pMethods->xMarkRelease(pLock->pStore, pLock->iBase);
+    storeMarkRelease(pLock->pStore, pLock->iBase);
     pLock->off = -1;
     return;
   }
@@ -307,7 +307,7 @@ void inflightForget(InflightLock *pLock){
 /* ... and release its lock later, from any thread (one fcntl call). */
 void inflightUnlockLater(InflightLock *pLock){
   if( pLock->pStore && pLock->off>=0 ){
-    pLock->pStore->pMethods->xMarkRelease(pLock->pStore, pLock->iBase);
+    storeMarkRelease(pLock->pStore, pLock->iBase);
   }else if( pLock->q && pLock->off>=0 ){
     lockByte(pLock->q->fd, F_OFD_SETLK, F_UNLCK, pLock->off);
   }
@@ -320,8 +320,8 @@ int inflightIsComputing(Cachier *p, CachierStore *pStore, sqlite3_int64 iBase){
   Inflight *q;
   struct flock fl;
   int i;
-  if( pStore && pStore->pMethods->xMarkIsComputing ){
-    return pStore->pMethods->xMarkIsComputing(pStore, iBase);
+  if( pStore && storeKeepsMarks(pStore) ){
+    return storeMarkIsComputing(pStore, iBase);
   }
   q = inflightOpen(p, pStore);
   if( q==0 ) return 0;
@@ -393,9 +393,8 @@ static void clearBeingCalculatedFunc(sqlite3_context *ctx, int argc,
   n = 0;
   if( storeListAll(p, &apStore, &nStore)!=SQLITE_OK ) nStore = 0;
   for(i=-1; i<nStore; i++){
-    if( i>=0 && apStore[i]->pMethods->xMarkClear ){
-      n += apStore[i]->pMethods->xMarkClear(apStore[i],
-                                            slot==EPOCH_ALL ? -1 : (int)slot);
+    if( i>=0 && storeKeepsMarks(apStore[i]) ){
+      n += storeMarkClear(apStore[i], slot==EPOCH_ALL ? -1 : (int)slot);
       continue;
     }
     if( i>=0 && apStore[i]->zLockDb==0 ) continue;

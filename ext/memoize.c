@@ -55,9 +55,7 @@ static void planFree(void *pArg){
   Plan *pPlan = (Plan*)pArg;
   if( pPlan ){
     /* The statement ended (its store's shared snapshot with it). */
-    if( pPlan->pStore && pPlan->pStore->pMethods->xStatementEnd ){
-      pPlan->pStore->pMethods->xStatementEnd(pPlan->pStore);
-    }
+    if( pPlan->pStore ) storeStatementEnd(pPlan->pStore);
     callFinalize(&pPlan->ownCall);
     callFinalize(&pPlan->hashCall);
     settingsClear(&pPlan->settings);
@@ -80,9 +78,8 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   pPlan->settings.zStore = 0;       /* (the plan has the store itself) */
   pPlan->settingsGen = p->settingsGen;
   eState = fnInfoStoreState(pPlan->pInfo);
-  if( pPlan->pStore && pPlan->pStore!=fnInfoStore(pPlan->pInfo)
-   && pPlan->pStore->pMethods->xStatementEnd ){
-    pPlan->pStore->pMethods->xStatementEnd(pPlan->pStore);   /* switched */
+  if( pPlan->pStore && pPlan->pStore!=fnInfoStore(pPlan->pInfo) ){
+    storeStatementEnd(pPlan->pStore);   /* switched */
   }
   pPlan->pStore = fnInfoStore(pPlan->pInfo);
   pPlan->bNoTables = eState==STORE_ABSENT;
@@ -224,7 +221,7 @@ static void planWriteFailed(Plan *pPlan, int rc, const char *zWhat){
   if( !bTransient ) pPlan->bNoWrite = 1;
   cachierLog(pPlan->p, "cachier: %s(): cannot %s (%s) in store %s: %s%s",
              pPlan->zFn, zWhat, sqlite3_errstr(rc), pPlan->pStore->zSpec,
-             pPlan->pStore->pMethods->xErrmsg(pPlan->pStore, rc),
+             storeErrmsg(pPlan->pStore, rc),
              bTransient ? "" : "; no more cache writes in this statement");
 }
 
@@ -238,26 +235,6 @@ static void planArgs(Plan *pPlan, sqlite3_value **apArg, KeyBuf *pArgs){
                     fnInfoArgCount(pPlan->pInfo), apArg)!=SQLITE_OK ){
     pArgs->n = 0;
   }
-}
-
-/* Store pValue for pKey unless this statement's writes already failed for
-** good (planWriteFailed()). Returns 1 if it was stored. */
-static int planStore(Plan *pPlan, const CachierKey *pKey,
-                     sqlite3_value *pValue, sqlite3_int64 computeNs,
-                     sqlite3_value **apArg){
-  KeyBuf args;
-  int rc;
-  if( pPlan->bNoWrite ) return 0;
-  planArgs(pPlan, apArg, &args);
-  rc = valueWrite(pPlan->p, pPlan->pStore, pKey, &pPlan->settings, pValue,
-                  computeNs, args.a, args.n);
-  keyBufFree(&args);
-  if( rc==SQLITE_OK ){
-    pPlan->bNoTables = 0;
-  }else{
-    planWriteFailed(pPlan, rc, "store a result");
-  }
-  return rc==SQLITE_OK;
 }
 
 /* Serve a value as the result. */
@@ -345,38 +322,294 @@ static int planMayWait(Plan *pPlan, int eTxn){
 static void planMarkRefresh(Plan *pPlan, sqlite3_int64 iId){
   int rc;
   if( pPlan->bNoWrite ) return;
-  rc = pPlan->pStore->pMethods->xMarkRefresh(pPlan->pStore, iId);
+  rc = storeMarkRefresh(pPlan->pStore, iId);
   if( rc ) planWriteFailed(pPlan, rc, "mark a refresh");
 }
 
-/* Shared body of memoize() and memoize_with(). argv[iName] is the function
-** name, the arguments follow it; pOpts may be NULL.
+/* ----------------------------------------------------- compute and store */
+
+/*
+** Run pJob->pCall on its arguments (counted and timed on pJob->pStats)
+** and, if the result may be kept (not NULL unless bAllowNone, within the
+** settings' entry_size_limit), write it for pJob->pKey to pJob->pStore.
+** Returns the call's code: SQLITE_ROW when the function returned, with
+** the OUT fields of pJob set; any other code with pJob->zErr (free it).
+** The key's in-flight mark is the caller's to release (after the write,
+** so waiters find the value).
+*/
+int computeAndStore(Cachier *p, ComputeJob *pJob){
+  const FnSettings *pS = pJob->pSettings;
+  sqlite3_int64 t0;
+  int rc;
+  pJob->pResult = 0;
+  pJob->zErr = 0;
+  pJob->eStored = COMPUTE_NOT_STORED;
+  pJob->rcWrite = SQLITE_OK;
+  p->depth++;
+  t0 = cachierMonotonicNs();
+  rc = pJob->apArg ? callRun(p, pJob->pCall, pJob->apArg, &pJob->zErr)
+       : callRunEncoded(p, pJob->pCall, pJob->aArgs, pJob->nArgs, &pJob->zErr);
+  pJob->computeNs = cachierMonotonicNs() - t0;
+  p->depth--;
+  if( pJob->pStats ){
+    pJob->pStats->nCompute++;
+    pJob->pStats->computeNs += pJob->computeNs;
+  }
+  if( rc!=SQLITE_ROW ) return rc;
+  pJob->pResult = sqlite3_column_value(pJob->pCall->pStmt, 0);
+  if( (sqlite3_value_type(pJob->pResult)==SQLITE_NULL && !pJob->bAllowNone)
+   || (pS->entrySizeLimit>=0
+       && cachierValueBytes(pJob->pResult)>pS->entrySizeLimit) ){
+    pJob->eStored = COMPUTE_UNSTORABLE;
+  }else if( pJob->pStore ){
+    pJob->rcWrite = valueWrite(p, pJob->pStore, pJob->pKey, pS,
+                               pJob->pResult, pJob->computeNs,
+                               pJob->aKeyArgs, pJob->nKeyArgs);
+    if( pJob->rcWrite==SQLITE_OK ) pJob->eStored = COMPUTE_STORED;
+  }
+  return rc;
+}
+
+/* ---------------------------------------------------------------- memoize */
+
+/* One memoize() or memoize_with() call, as its phases share it. */
+typedef struct MemoCall MemoCall;
+struct MemoCall {
+  sqlite3_context *ctx;
+  Plan *pPlan;
+  const CallOptions *pOpts;
+  sqlite3_value **apArg;      /* the function's arguments */
+  CallRules rules;
+  CachierKey key;             /* (made when bRead or bWrite) */
+  int bRead;                  /* may serve a stored value */
+  int bWrite;                 /* may store the result */
+  int bAllowNone;             /* a stored NULL may be served */
+  int bCorrupt;               /* the entry found did not decode */
+  InflightLock lock;          /* the key's in-flight mark, if taken */
+  StaleCopy stale;            /* stale value kept for stale_if_error */
+};
+
+/*
+** Phase 1: serve the key from the hot tier or the store. Returns 1 if it
+** served the result. Otherwise, OUT: pCall->stale (a stale value to
+** stand in for an error), pCall->bCorrupt.
 **
 ** A call serves a fresh entry; under next_time it serves a stale one
-** (within stale_while_refresh) and marks it for refresh; otherwise it
-** computes, holding the key's in-flight mark so that concurrent callers
-** of the same key wait for this computation instead of repeating it. */
+** (within stale_while_refresh) and marks it for refresh.
+*/
+static int memoizeServe(MemoCall *pCall){
+  sqlite3_context *ctx = pCall->ctx;
+  Plan *pPlan = pCall->pPlan;
+  Cachier *p = pPlan->p;
+  const CallOptions *pOpts = pCall->pOpts;
+  const CallRules *pRules = &pCall->rules;
+  CachierKey *pKey = &pCall->key;
+  CachierEntry entry;
+  int bTimed = pRules->staleAfter<CACHIER_NEVER
+            || pRules->maxAge<CACHIER_NEVER;
+  int bBounded = evictBounded(&pPlan->settings);
+  int flags = (bTimed ? CACHIER_LOOKUP_CREATED : 0)
+            | ((bTimed && pRules->nextTime) || bBounded
+               ? CACHIER_LOOKUP_REFRESH : 0);
+  HotTier *pHot = hotFor(pPlan->pStore, pPlan->settings.hotBytes);
+  int bHot = 0, bFill = 0, bFound = 0;
+  int rc = SQLITE_OK;
+  if( pHot ){
+    int bRecheck = !pPlan->bHotChecked;
+    pPlan->bHotChecked = 1;
+    bHot = hotLookup(pHot, pPlan->pStore, pKey, flags, &entry, bRecheck);
+    /* A value found in the store may be kept if the lookup reads the
+    ** version the tier's values are of, in a transaction that cannot
+    ** roll back (storeMayFill(), hot.c). */
+    bFill = !bHot && hotBeforeLookup(pHot, pPlan->pStore, 0)
+         && storeMayFill(pPlan->pStore, hotVersion(pHot));
+  }
+  if( bHot ){
+    bFound = 1;
+  }else{
+    rc = storeLookup(pPlan->pStore, pKey, flags, &entry, &bFound);
+    if( rc ) pPlan->pStats->nReadError++;   /* (a miss: computed) */
+  }
+  if( bFound && sqlite3_value_type(entry.pValue)==SQLITE_NULL
+   && !pCall->bAllowNone ){
+    bFound = 0;               /* a stored NULL is served only to allow_none */
+  }
+  if( bFound ){
+    int eAge = bTimed ? entryAge(pRules, entry.created, cachierNow(p))
+                      : AGE_FRESH;
+    int bServable = eAge==AGE_FRESH || eAge==AGE_STALE_SERVE;
+    if( bServable && serveEntry(ctx, pPlan, &entry)==SQLITE_OK ){
+      if( bFill ) hotInsert(pHot, pPlan->pStore, pKey, flags, &entry);
+      if( !bHot ) storeLookupDone(pPlan->pStore);
+      pPlan->pStats->nHit++;
+      if( bBounded ) evictNoteHit(pPlan->pStats, entry.id);
+      if( eAge==AGE_STALE_SERVE ){
+        pPlan->pStats->nStaleHit++;
+        if( !entry.refresh ){
+          planMarkRefresh(pPlan, entry.id);
+        }
+        if( pPlan->settings.backgroundRefresh ) refresherWake(p);
+        if( pOpts->verbose ){
+          cachierLog(p, "cachier: %s(): stale hit (next_time): served, "
+                     "refresh %s", pKey->zFn,
+                     entry.refresh ? "already pending" : "marked");
+        }
+      }else if( pOpts->verbose ){
+        cachierLog(p, "cachier: %s(): fresh hit", pKey->zFn);
+      }
+      return 1;
+    }
+    pCall->bCorrupt = bServable;      /* it did not decode */
+    if( !bServable ){
+      pPlan->pStats->nStaleHit++;
+      if( staleIfErrorApplies(pRules, entry.created, cachierNow(p)) ){
+        staleKeep(pPlan, &entry, &pCall->stale);
+      }
+    }
+    if( eAge!=AGE_FRESH && pOpts->verbose ){
+      cachierLog(p, "cachier: %s(): stale entry, recomputing", pKey->zFn);
+    }
+  }else if( pOpts->verbose ){
+    cachierLog(p, "cachier: %s(): miss%s", pKey->zFn,
+               rc ? " (cache unreadable)" : "");
+  }
+  storeLookupDone(pPlan->pStore);
+  return 0;
+}
+
+/*
+** Phase 2: take the key's in-flight mark (OUT: pCall->lock), waiting for
+** a computation of it that is under way elsewhere, so that concurrent
+** callers of the same key wait for one computation instead of repeating
+** it; then look again, since the value may have just been stored (a
+** connection whose read snapshot is older than that needs
+** storeLookupLatest(), which is only worth it after a wait). Returns 1 if
+** it served the value found.
+**
+** Under a write transaction of main nobody else can see a result stored
+** in main before it commits, so a mark would only make others wait in
+** vain. The other stores commit on connections of their own: main's
+** transactions do not matter to them.
+*/
+static int memoizeAwait(MemoCall *pCall){
+  Plan *pPlan = pCall->pPlan;
+  Cachier *p = pPlan->p;
+  CachierEntry entry;
+  int bMainStore = pPlan->pStore==p->pMainStore;
+  int eTxn = bMainStore ? sqlite3_txn_state(p->db, "main") : SQLITE_TXN_NONE;
+  int eMark, bWaited = 0, bFound = 0, rc;
+  if( !pCall->bWrite || pPlan->bNoWrite || eTxn==SQLITE_TXN_WRITE ) return 0;
+  eMark = inflightAcquire(p, pPlan->pStore, pCall->key.iBase,
+                          pCall->rules.waitForCalcTimeout,
+                          !planMayWait(pPlan, eTxn), &pCall->lock, &bWaited);
+  if( bWaited && pCall->pOpts->verbose ){
+    cachierLog(p, "cachier: %s(): waited for another computation of this "
+               "key (%s)", pCall->key.zFn, eMark==INFLIGHT_HELD
+               ? "it ended" : "timed out or cleared");
+  }
+  if( !pCall->bRead
+   || !(bWaited || (eMark==INFLIGHT_HELD && !pCall->bCorrupt
+                    && eTxn==SQLITE_TXN_NONE
+                    && storeSnapshotStale(pPlan->pStore))) ){
+    return 0;
+  }
+  rc = storeLookupLatest(pPlan->pStore, &pCall->key, &entry, &bFound);
+  if( rc ) pPlan->pStats->nReadError++;
+  if( bFound && (sqlite3_value_type(entry.pValue)!=SQLITE_NULL
+                 || pCall->bAllowNone)
+   && entryAge(&pCall->rules, entry.created, cachierNow(p))==AGE_FRESH
+   && serveEntry(pCall->ctx, pPlan, &entry)==SQLITE_OK ){
+    storeLookupDone(pPlan->pStore);
+    inflightRelease(&pCall->lock);
+    staleFree(&pCall->stale);
+    pPlan->pStats->nHit++;
+    return 1;
+  }
+  storeLookupDone(pPlan->pStore);
+  return 0;
+}
+
+/*
+** Phase 3: compute (on the connection's kept call statement when it is
+** free), store the result, release the key's mark and serve the result
+** (or, under stale_if_error, the stale value in place of an error).
+*/
+static void memoizeCompute(MemoCall *pCall){
+  sqlite3_context *ctx = pCall->ctx;
+  Plan *pPlan = pCall->pPlan;
+  Cachier *p = pPlan->p;
+  ComputeJob job;
+  KeyBuf args;
+  int rc;
+
+  memset(&job, 0, sizeof(job));
+  job.pCall = fnInfoCall(p, pPlan->pInfo);
+  if( job.pCall==0 ) job.pCall = &pPlan->ownCall;
+  job.apArg = pCall->apArg;
+  job.pStats = pPlan->pStats;
+  job.pKey = &pCall->key;
+  job.pSettings = &pPlan->settings;
+  job.bAllowNone = pCall->bAllowNone;
+  keyBufInit(&args);
+  if( pCall->bWrite && !pPlan->bNoWrite ){
+    job.pStore = pPlan->pStore;
+    planArgs(pPlan, pCall->apArg, &args);
+    job.aKeyArgs = args.a;
+    job.nKeyArgs = args.n;
+  }
+  rc = computeAndStore(p, &job);
+  keyBufFree(&args);
+  if( rc!=SQLITE_ROW ){
+    inflightRelease(&pCall->lock);
+    pPlan->pStats->nError++;
+    if( pCall->stale.bHeld ){
+      /* stale_if_error: the stale value stands in for the error. */
+      cachierLog(p, "cachier: %s(): %s; serving the stale value "
+                 "(stale_if_error)", pCall->key.zFn,
+                 job.zErr ? job.zErr : "error");
+      staleServe(ctx, &pCall->stale);
+      staleFree(&pCall->stale);
+      sqlite3_free(job.zErr);
+      return;
+    }
+    resultCallError(ctx, rc, job.zErr);
+    return;
+  }
+  staleFree(&pCall->stale);
+  if( job.eStored==COMPUTE_STORED ){
+    pPlan->bNoTables = 0;
+  }else if( job.eStored==COMPUTE_UNSTORABLE ){
+    if( pCall->pOpts->verbose && pCall->bWrite ){
+      cachierLog(p, "cachier: %s(): result not stored (NULL or over "
+                 "entry_size_limit)", fnInfoName(pPlan->pInfo));
+    }
+  }else if( job.rcWrite ){
+    planWriteFailed(pPlan, job.rcWrite, "store a result");
+  }
+  /* Waiters look as soon as the mark is released: after the write is
+  ** committed (at once, or with the store's group). */
+  if( pCall->lock.off>=0 ){
+    storeMarkDone(pPlan->pStore, &pCall->lock,
+                  job.eStored==COMPUTE_STORED);
+  }
+  resultEntry(ctx, job.pResult, (int)sqlite3_value_subtype(job.pResult));
+  callReset(job.pCall);
+  if( job.eStored==COMPUTE_STORED ){
+    cleanupMaybe(p, pPlan->pInfo, pPlan->pStore, pCall->pOpts);
+    evictMaybe(p, pPlan->pInfo, pPlan->pStore, pCall->rules.staleAfter);
+  }
+}
+
+/* Shared body of memoize() and memoize_with(). argv[iName] is the function
+** name, the arguments follow it; pOpts may be NULL. */
 static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
                         int argc, sqlite3_value **argv,
                         const CallOptions *pOpts){
   static const CallOptions noOptions;
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
-  int nArg = argc - iName - 1;
-  sqlite3_value **apArg = &argv[iName+1];
-  Plan *pPlan;
-  CachierKey key;
-  CachierEntry entry;
-  CallRules rules;
-  InflightLock lock;
+  MemoCall call;
   char *zErr = 0;
-  int rc, bRead, bWrite, bAllowNone, bFound = 0, bWaited = 0, bStored = 0;
-  int bCorrupt = 0;           /* the entry found did not decode */
-  int bMainStore;             /* the function's store is main */
-  int eTxn;                   /* main's transaction state before computing */
-  StaleCopy stale;            /* stale value kept for stale_if_error */
-  sqlite3_int64 t0, computeNs;
-  sqlite3_value *pResult;
-  FnCall *pCall;
+  int rc;
 
   if( argc<=iName ){
     sqlite3_result_error(ctx, iName ? "memoize_with: missing function name"
@@ -390,193 +623,37 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
     sqlite3_free(z);
     return;
   }
-  pPlan = planGet(ctx, zCaller, iName, nArg, argv);
-  if( pPlan==0 ) return;
-  if( pOpts==0 ) pOpts = &noOptions;
-  if( pPlan->pStore && pPlan->pStore->pMethods->xTick ){
-    pPlan->pStore->pMethods->xTick(pPlan->pStore);
-  }
-  lock.off = -1;
-  memset(&stale, 0, sizeof(stale));
+  call.pPlan = planGet(ctx, zCaller, iName, argc - iName - 1, argv);
+  if( call.pPlan==0 ) return;
+  call.ctx = ctx;
+  call.pOpts = pOpts ? pOpts : &noOptions;
+  call.apArg = &argv[iName+1];
+  call.bCorrupt = 0;
+  call.lock.off = -1;
+  memset(&call.stale, 0, sizeof(call.stale));
+  if( call.pPlan->pStore ) storeTick(call.pPlan->pStore);
 
-  bRead = p->enabled && !pOpts->skipCache && !pOpts->overwriteCache
-       && !pPlan->bNoRead;
-  bWrite = p->enabled && !pOpts->skipCache;
-  bAllowNone = pOpts->hasAllowNone ? pOpts->allowNone
-                                   : pPlan->settings.allowNone;
-  callRules(&pPlan->settings, pOpts, &rules);
+  call.bRead = p->enabled && !call.pOpts->skipCache
+            && !call.pOpts->overwriteCache && !call.pPlan->bNoRead;
+  call.bWrite = p->enabled && !call.pOpts->skipCache;
+  call.bAllowNone = call.pOpts->hasAllowNone ? call.pOpts->allowNone
+                                             : call.pPlan->settings.allowNone;
+  callRules(&call.pPlan->settings, call.pOpts, &call.rules);
 
-  if( bRead || bWrite ){
-    rc = planMakeKey(pPlan, apArg, &key, &zErr);
+  if( call.bRead || call.bWrite ){
+    rc = planMakeKey(call.pPlan, call.apArg, &call.key, &zErr);
     if( rc ){
-      pPlan->pStats->nError++;
+      call.pPlan->pStats->nError++;
       resultCallError(ctx, rc, zErr);
       return;
     }
   }
-
-  if( bRead && !pPlan->bNoTables ){
-    int bTimed = rules.staleAfter<CACHIER_NEVER || rules.maxAge<CACHIER_NEVER;
-    int bBounded = evictBounded(&pPlan->settings);
-    int flags = (bTimed ? CACHIER_LOOKUP_CREATED : 0)
-              | ((bTimed && rules.nextTime) || bBounded
-                 ? CACHIER_LOOKUP_REFRESH : 0);
-    HotTier *pHot = hotFor(pPlan->pStore, pPlan->settings.hotBytes);
-    int bHot = 0, bFill = 0;
-    rc = SQLITE_OK;
-    if( pHot ){
-      int bRecheck = !pPlan->bHotChecked;
-      pPlan->bHotChecked = 1;
-      bHot = hotLookup(pHot, pPlan->pStore, &key, flags, &entry, bRecheck);
-      /* A value found in the store may be kept if the lookup reads the
-      ** version the tier's values are of, in a transaction that cannot
-      ** roll back (xMayFill, hot.c). */
-      bFill = !bHot && hotBeforeLookup(pHot, pPlan->pStore, 0)
-           && pPlan->pStore->pMethods->xMayFill(pPlan->pStore,
-                                                hotVersion(pHot));
-    }
-    if( bHot ){
-      bFound = 1;
-    }else{
-      rc = pPlan->pStore->pMethods->xLookup(pPlan->pStore, &key, flags,
-                                            &entry, &bFound);
-      if( rc ) pPlan->pStats->nReadError++;   /* (a miss: computed) */
-    }
-    if( bFound && sqlite3_value_type(entry.pValue)==SQLITE_NULL
-     && !bAllowNone ){
-      bFound = 0;             /* a stored NULL is served only to allow_none */
-    }
-    if( bFound ){
-      int eAge = bTimed ? entryAge(&rules, entry.created, cachierNow(p))
-                        : AGE_FRESH;
-      int bServable = eAge==AGE_FRESH || eAge==AGE_STALE_SERVE;
-      if( bServable && serveEntry(ctx, pPlan, &entry)==SQLITE_OK ){
-        if( bFill ) hotInsert(pHot, pPlan->pStore, &key, flags, &entry);
-        if( !bHot ) pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
-        pPlan->pStats->nHit++;
-        if( bBounded ) evictNoteHit(pPlan->pStats, entry.id);
-        if( eAge==AGE_STALE_SERVE ){
-          pPlan->pStats->nStaleHit++;
-          if( !entry.refresh ){
-            planMarkRefresh(pPlan, entry.id);
-          }
-          if( pPlan->settings.backgroundRefresh ) refresherWake(p);
-          if( pOpts->verbose ){
-            cachierLog(p, "cachier: %s(): stale hit (next_time): served, "
-                       "refresh %s", key.zFn,
-                       entry.refresh ? "already pending" : "marked");
-          }
-        }else if( pOpts->verbose ){
-          cachierLog(p, "cachier: %s(): fresh hit", key.zFn);
-        }
-        return;
-      }
-      bCorrupt = bServable;   /* it did not decode */
-      if( !bServable ){
-        pPlan->pStats->nStaleHit++;
-        if( staleIfErrorApplies(&rules, entry.created, cachierNow(p)) ){
-          staleKeep(pPlan, &entry, &stale);
-        }
-      }
-      if( eAge!=AGE_FRESH && pOpts->verbose ){
-        cachierLog(p, "cachier: %s(): stale entry, recomputing", key.zFn);
-      }
-    }else if( pOpts->verbose ){
-      cachierLog(p, "cachier: %s(): miss%s", key.zFn,
-                 rc ? " (cache unreadable)" : "");
-    }
-    pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
-  }
-
-  /* Take the key's in-flight mark, waiting for a computation of it that
-  ** is under way elsewhere; then look again, since it may have just been
-  ** stored (a connection whose read snapshot is older than that needs
-  ** xLookupLatest, which is only worth it after a wait). */
-  /* (Under a write transaction of main nobody else can see a result
-  ** stored in main before it commits, so a mark would only make others
-  ** wait in vain. The other stores commit on connections of their own:
-  ** main's transactions do not matter to them.) */
-  bMainStore = pPlan->pStore==p->pMainStore;
-  eTxn = bMainStore ? sqlite3_txn_state(p->db, "main") : SQLITE_TXN_NONE;
-  if( bWrite && !pPlan->bNoWrite && eTxn!=SQLITE_TXN_WRITE ){
-    int eMark = inflightAcquire(p, pPlan->pStore, key.iBase,
-                                rules.waitForCalcTimeout,
-                                !planMayWait(pPlan, eTxn), &lock, &bWaited);
-    if( bWaited && pOpts->verbose ){
-      cachierLog(p, "cachier: %s(): waited for another computation of this "
-                 "key (%s)", key.zFn, eMark==INFLIGHT_HELD
-                 ? "it ended" : "timed out or cleared");
-    }
-    if( bRead && (bWaited || (eMark==INFLIGHT_HELD && !bCorrupt
-                              && eTxn==SQLITE_TXN_NONE
-                              && (pPlan->pStore->pMethods->xSnapshotStale==0
-                                  || pPlan->pStore->pMethods->xSnapshotStale(
-                                         pPlan->pStore)))) ){
-      rc = pPlan->pStore->pMethods->xLookupLatest(pPlan->pStore, &key,
-                                                  &entry, &bFound);
-      if( rc ) pPlan->pStats->nReadError++;
-      if( bFound && (sqlite3_value_type(entry.pValue)!=SQLITE_NULL
-                     || bAllowNone)
-       && entryAge(&rules, entry.created, cachierNow(p))==AGE_FRESH
-       && serveEntry(ctx, pPlan, &entry)==SQLITE_OK ){
-        pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
-        inflightRelease(&lock);
-        staleFree(&stale);
-        pPlan->pStats->nHit++;
-        return;
-      }
-      pPlan->pStore->pMethods->xLookupDone(pPlan->pStore);
-    }
-  }
-  if( bRead ) pPlan->pStats->nMiss++;
-
-  /* Compute, on the connection's kept call statement when it is free. */
-  pCall = fnInfoCall(p, pPlan->pInfo);
-  if( pCall==0 ) pCall = &pPlan->ownCall;
-  p->depth++;
-  t0 = cachierMonotonicNs();
-  rc = callRun(p, pCall, apArg, &zErr);
-  computeNs = cachierMonotonicNs() - t0;
-  p->depth--;
-  pPlan->pStats->nCompute++;
-  pPlan->pStats->computeNs += computeNs;
-  if( rc!=SQLITE_ROW ){
-    inflightRelease(&lock);
-    pPlan->pStats->nError++;
-    if( stale.bHeld ){
-      /* stale_if_error: the stale value stands in for the error. */
-      cachierLog(p, "cachier: %s(): %s; serving the stale value "
-                 "(stale_if_error)", key.zFn, zErr ? zErr : "error");
-      staleServe(ctx, &stale);
-      staleFree(&stale);
-      sqlite3_free(zErr);
-      return;
-    }
-    resultCallError(ctx, rc, zErr);
-    return;
-  }
-  staleFree(&stale);
-  pResult = sqlite3_column_value(pCall->pStmt, 0);
-  if( bWrite
-   && (sqlite3_value_type(pResult)!=SQLITE_NULL || bAllowNone)
-   && (pPlan->settings.entrySizeLimit<0
-       || cachierValueBytes(pResult)<=pPlan->settings.entrySizeLimit) ){
-    bStored = planStore(pPlan, &key, pResult, computeNs, apArg);
-  }else if( pOpts->verbose && bWrite ){
-    cachierLog(p, "cachier: %s(): result not stored (NULL or over "
-               "entry_size_limit)", fnInfoName(pPlan->pInfo));
-  }
-  /* Waiters look as soon as the mark is released: after the write is
-  ** committed (at once, or with the store's group). */
-  if( lock.off>=0 ) pPlan->pStore->pMethods->xMarkDone(pPlan->pStore, &lock,
-                                                       bStored);
-  resultEntry(ctx, pResult, (int)sqlite3_value_subtype(pResult));
-  callReset(pCall);
-  if( bStored ){
-    cleanupMaybe(p, pPlan->pInfo, pPlan->pStore, pOpts);
-    evictMaybe(p, pPlan->pInfo, pPlan->pStore, rules.staleAfter);
-  }
+  if( call.bRead && !call.pPlan->bNoTables && memoizeServe(&call) ) return;
+  if( memoizeAwait(&call) ) return;
+  if( call.bRead ) call.pPlan->pStats->nMiss++;
+  memoizeCompute(&call);
 }
+
 /* The hot tier's fast path for memoize(FN, ARG, ...): a plan already made
 ** by this statement, whose settings allow it (bHotFast), and a value the
 ** tier holds for these arguments. Encodes only the arguments, and serves
@@ -661,7 +738,7 @@ static void precacheFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( pPlan==0 ) return;
   if( pPlan->bNoRead ){
     char *z = sqlite3_mprintf("cachier_precache: %s", pPlan->pStore
-        ? pPlan->pStore->pMethods->xErrmsg(pPlan->pStore, SQLITE_MISMATCH)
+        ? storeErrmsg(pPlan->pStore, SQLITE_MISMATCH)
         : "the function's store cannot be opened");
     sqlite3_result_error(ctx, z, -1);
     sqlite3_free(z);
@@ -703,11 +780,10 @@ static void clearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( rc==SQLITE_OK ) rc = storeListAll(p, &apStore, &nStore);
   for(i=0; rc==SQLITE_OK && i<nStore; i++){
     sqlite3_int64 nStoreDeleted = 0;
-    rc = apStore[i]->pMethods->xClear(apStore[i], zFn, &nStoreDeleted);
+    rc = storeClear(apStore[i], zFn, &nStoreDeleted);
     n += nStoreDeleted;
     if( rc ){
-      zErr = sqlite3_mprintf("cachier_clear: %s", apStore[i]->pMethods
-                             ->xErrmsg(apStore[i], rc));
+      zErr = sqlite3_mprintf("cachier_clear: %s", storeErrmsg(apStore[i], rc));
     }
   }
   sqlite3_free(apStore);

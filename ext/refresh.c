@@ -61,19 +61,19 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
   CachierKey key;
   FnSettings s;
   FnCall call;
+  ComputeJob job;
   InflightLock lock;
   unsigned char *aKey = 0, *aArgs = 0;
-  sqlite3_int64 nKey = 0, nArgs = 0, t0, computeNs;
+  sqlite3_int64 nKey = 0, nArgs = 0;
   char *zErr = 0;
   int bFound = 0, attempts = 0, nArg = 0, bWaited, rc, bRan = 0;
   int bHashKey = 0;
   double now = cachierNow(p);
-  FnStats *pStats;
 
   memset(&call, 0, sizeof(call));
   lock.off = -1;
   settingsDefaults(&s);
-  rc = pStore->pMethods->xGet(pStore, iId, &e, &bFound);
+  rc = storeGet(pStore, iId, &e, &bFound);
   if( rc==SQLITE_OK && bFound && e.refresh && e.retryAt<=now ){
     nKey = e.nKey;
     /* Only a hash_func key lacks the arguments. Any other key is its own
@@ -89,7 +89,7 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
       attempts = e.attempts;
     }
   }
-  pStore->pMethods->xLookupDone(pStore);
+  storeLookupDone(pStore);
   if( aKey==0 || memchr(aKey, 0, (size_t)nKey)==0 ) goto done;
 
   call.zFn = sqlite3_mprintf("%s", (const char*)aKey);
@@ -97,7 +97,7 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
   if( cachierIsOwnFunction(call.zFn) ){
     /* No memoize() call stores such an entry: a forged or damaged row,
     ** which must not make a refresh run cachier_clear() or the like. */
-    pStore->pMethods->xDelete(pStore, iId);
+    storeDelete(pStore, iId);
     goto done;
   }
   if( settingsLoad(p, call.zFn, &s, 0) ) goto done;
@@ -120,7 +120,7 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
     /* Not refreshable (a hash_func entry stored by cachier 0.1.0, without
     ** its arguments, or a damaged key): drop it, so the next call
     ** computes it afresh instead of serving it stale for ever. */
-    pStore->pMethods->xDelete(pStore, iId);
+    storeDelete(pStore, iId);
     cachierLog(p, "cachier: %s(): an entry without its arguments cannot be "
                "refreshed; deleted it", call.zFn);
     goto done;
@@ -134,56 +134,52 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
     goto done;                /* being computed elsewhere right now */
   }
   /* Someone may have refreshed it between the first read and the mark. */
-  rc = pStore->pMethods->xGet(pStore, iId, &e, &bFound);
+  rc = storeGet(pStore, iId, &e, &bFound);
   bFound = rc==SQLITE_OK && bFound && e.refresh && e.nKey==nKey
         && memcmp(e.aKey, aKey, (size_t)nKey)==0;
-  pStore->pMethods->xLookupDone(pStore);
+  storeLookupDone(pStore);
   if( !bFound ) goto done;
 
-  pStats = cachierStatsFor(p, call.zFn);
-  p->depth++;
-  t0 = cachierMonotonicNs();
-  rc = callRunEncoded(p, &call, aArgs, nArgs, &zErr);
-  computeNs = cachierMonotonicNs() - t0;
-  p->depth--;
+  key.zFn = call.zFn;
+  key.nFn = (int)strlen(call.zFn);
+  key.aKey = aKey;
+  key.nKey = nKey;
+  key.iBase = iId & ~(sqlite3_int64)0xff;
+  memset(&job, 0, sizeof(job));
+  job.pCall = &call;
+  job.aArgs = aArgs;
+  job.nArgs = nArgs;
+  job.pStats = cachierStatsFor(p, call.zFn);
+  job.pStore = pStore;
+  job.pKey = &key;
+  job.pSettings = &s;
+  job.bAllowNone = s.allowNone;
+  job.aKeyArgs = bHashKey ? aArgs : 0;
+  job.nKeyArgs = bHashKey ? nArgs : 0;
+  rc = computeAndStore(p, &job);
+  zErr = job.zErr;
   bRan = 1;
-  if( pStats ){
-    pStats->nCompute++;
-    pStats->computeNs += computeNs;
-  }
   if( rc==SQLITE_ROW ){
-    sqlite3_value *pResult = sqlite3_column_value(call.pStmt, 0);
-    if( (sqlite3_value_type(pResult)==SQLITE_NULL && !s.allowNone)
-     || (s.entrySizeLimit>=0 && cachierValueBytes(pResult)>s.entrySizeLimit) ){
-      /* The function's answer is not cacheable now: drop the old one. */
-      rc = pStore->pMethods->xDelete(pStore, iId);
-    }else{
-      key.zFn = call.zFn;
-      key.nFn = (int)strlen(call.zFn);
-      key.aKey = aKey;
-      key.nKey = nKey;
-      key.iBase = iId & ~(sqlite3_int64)0xff;
-      rc = valueWrite(p, pStore, &key, &s, pResult, computeNs,
-                      bHashKey ? aArgs : 0, bHashKey ? nArgs : 0);
-    }
+    /* The function's answer may not be cacheable now: drop the old one. */
+    rc = job.eStored==COMPUTE_UNSTORABLE ? storeDelete(pStore, iId)
+                                         : job.rcWrite;
     callReset(&call);
     if( rc ){
-      if( pStats ) pStats->nWriteError++;
+      if( job.pStats ) job.pStats->nWriteError++;
       cachierLog(p, "cachier: %s(): cannot store a refreshed value (%s)",
                  call.zFn, sqlite3_errstr(rc));
     }
   }else{
-    if( pStats ) pStats->nError++;
+    if( job.pStats ) job.pStats->nError++;
     cachierLog(p, "cachier: %s(): refresh failed (%s); keeping the stale "
                "value, next attempt in %g s", call.zFn,
                zErr ? zErr : sqlite3_errstr(rc), refreshBackoff(attempts+1));
-    pStore->pMethods->xRefreshFailed(pStore, iId, attempts+1,
-                                     cachierNow(p)
-                                     + refreshBackoff(attempts+1));
+    storeRefreshFailed(pStore, iId, attempts+1,
+                       cachierNow(p) + refreshBackoff(attempts+1));
   }
 
 done:
-  if( lock.off>=0 ) pStore->pMethods->xMarkDone(pStore, &lock, 1);
+  if( lock.off>=0 ) storeMarkDone(pStore, &lock, 1);
   callFinalize(&call);
   settingsClear(&s);
   sqlite3_free(zErr);
@@ -214,7 +210,7 @@ static int refreshDue(Cachier *p, const char *zFn, double budget,
     CachierStore *pStore = apStore[j];
     sqlite3_int64 *aId = 0;
     int nId = 0, i;
-    rc = pStore->pMethods->xRefreshDue(pStore, zFn, t0, &aId, &nId);
+    rc = storeRefreshDue(pStore, zFn, t0, &aId, &nId);
     if( rc ) *ppErrStore = pStore;
     for(i=0; rc==SQLITE_OK && i<nId; i++){
       if( budget<CACHIER_NEVER && elapsedSince(p, t0, t0Ns)>=budget ) break;
@@ -222,15 +218,15 @@ static int refreshDue(Cachier *p, const char *zFn, double budget,
     }
     sqlite3_free(aId);
     /* Refreshed values are committed (and their marks released) now. */
-    if( pStore->pMethods->xFlush ) pStore->pMethods->xFlush(pStore, 0);
+    storeFlush(pStore, 0);
   }
   sqlite3_free(apStore);
   return rc;
 }
 
 /* The message of error rc from pStore (NULL: not a store's error). */
-static const char *storeErrmsg(Cachier *p, CachierStore *pStore, int rc){
-  if( pStore ) return pStore->pMethods->xErrmsg(pStore, rc);
+static const char *refreshErrmsg(Cachier *p, CachierStore *pStore, int rc){
+  if( pStore ) return storeErrmsg(pStore, rc);
   return rc==SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(p->db);
 }
 
@@ -285,7 +281,7 @@ static void refreshFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3_free(zFn);
   if( rc ){
     resultErrorf(ctx, rc, "cachier_refresh: %s",
-                 storeErrmsg(p, pErrStore, rc));
+                 refreshErrmsg(p, pErrStore, rc));
     return;
   }
   sqlite3_result_int64(ctx, nRan);
@@ -301,7 +297,7 @@ static int cleanupFunction(Cachier *p, CachierStore *pStore, const char *zFn,
   int rc;
   *pn = 0;
   if( staleAfter>=CACHIER_NEVER ) return SQLITE_OK;
-  rc = pStore->pMethods->xDeleteOlder(pStore, zFn, now - staleAfter, pn);
+  rc = storeDeleteOlder(pStore, zFn, now - staleAfter, pn);
   if( rc ) return rc;
   if( sqlite3_prepare_v2(p->db, "INSERT OR REPLACE INTO main.cachier_info"
         "(key, value) VALUES ('last_cleanup:' || ?1, ?2)", -1, &pStmt,
@@ -372,7 +368,7 @@ static void cleanupStaleFunc(sqlite3_context *ctx, int argc,
     CachierStore *pStore = apStore[j];
     StoreTotal *aTotal = 0;   /* the functions with entries in the store */
     int nTotal = 0, i;
-    rc = pStore->pMethods->xTotals(pStore, zFn, &aTotal, &nTotal);
+    rc = storeTotals(pStore, zFn, &aTotal, &nTotal);
     for(i=0; rc==SQLITE_OK && i<nTotal; i++){
       FnSettings s;
       sqlite3_int64 n = 0;
@@ -391,7 +387,7 @@ static void cleanupStaleFunc(sqlite3_context *ctx, int argc,
   sqlite3_free(zFn);
   if( rc ){
     resultErrorf(ctx, rc, "cachier_cleanup_stale: %s",
-                 storeErrmsg(p, pErrStore, rc));
+                 refreshErrmsg(p, pErrStore, rc));
     return;
   }
   sqlite3_result_int64(ctx, nDeleted);

@@ -33,6 +33,8 @@
 #include "store.h"
 #include <string.h>
 
+/* The connection's default store (shadow tables in "main"); never NULL
+** after a successful storeMainOpen() in the init. */
 CachierStore *cachierMainStore(Cachier *p){
   if( p->pMainStore==0 ) p->pMainStore = storeMainOpen(p);
   return p->pMainStore;
@@ -62,6 +64,8 @@ static char *storeCanonical(Cachier *p, const char *zSpec){
   return 0;
 }
 
+/* Check a store name for cachier_functions: SQLITE_OK, or an error with
+** *pzWhy saying what is wrong. */
 int storeSpecCheck(const char *zSpec, char **pzWhy){
   if( strcmp(zSpec, "main")==0 || strcmp(zSpec, "memory")==0 ) return 0;
   if( strncmp(zSpec, "file:", 5)==0 ){
@@ -95,6 +99,10 @@ int storeSpecCheck(const char *zSpec, char **pzWhy){
   return SQLITE_ERROR;
 }
 
+/* The store named zSpec (a cachier_functions.store value; NULL: main),
+** opened on first use. NULL with *pzErr set if it cannot be opened. An
+** open store named anew (another password or timeout in the same
+** canonical name) takes what the new name says (storeReconfigure()). */
 CachierStore *storeOpen(Cachier *p, const char *zSpec, char **pzErr){
   CachierStore *pStore;
   char *zCanon;
@@ -113,8 +121,8 @@ CachierStore *storeOpen(Cachier *p, const char *zSpec, char **pzErr){
   for(pStore=p->pStores; pStore; pStore=pStore->pNext){
     if( strcmp(pStore->zSpec, zCanon)==0 ) break;
   }
-  if( pStore && isRedisSpec(zSpec) ){
-    storeRedisRename(pStore, zSpec);  /* a new password or timeout */
+  if( pStore ){
+    storeReconfigure(pStore, zSpec);  /* e.g. a new password or timeout */
   }
   if( pStore==0 ){
     pStore = strcmp(zCanon, "memory")==0 ? storeMemoryOpen(p, pzErr)
@@ -129,6 +137,8 @@ CachierStore *storeOpen(Cachier *p, const char *zSpec, char **pzErr){
   return pStore;
 }
 
+/* The store zFn's entries live in, as its settings say (zFn NULL: the
+** default store, the '*' row's). NULL with *pzErr set on error. */
 CachierStore *storeForFunction(Cachier *p, const char *zFn, char **pzErr){
   FnSettings s;
   CachierStore *pStore;
@@ -152,6 +162,10 @@ static int listAdd(CachierStore ***paStore, int *pn, CachierStore *pStore){
   return SQLITE_OK;
 }
 
+/* Every store this connection may have entries in: main, the stores that
+** cachier_functions names, and those already open. *paStore is
+** sqlite3_malloc'ed (the stores themselves belong to the connection);
+** stores that cannot be opened are skipped (and logged). */
 int storeListAll(Cachier *p, CachierStore ***paStore, int *pnStore){
   CachierStore **a = 0, *pStore;
   sqlite3_stmt *pStmt = 0;
@@ -201,22 +215,23 @@ int storeListAll(Cachier *p, CachierStore ***paStore, int *pnStore){
   return SQLITE_OK;
 }
 
+/* Commit every open store's grouped writes (before waiting, connection
+** close, cachier_flush()): how many values were committed, -1 if a commit
+** failed. */
 int storeFlushAll(Cachier *p){
   CachierStore *pStore;
   int nTotal = 0, rc = SQLITE_OK;
   for(pStore=p->pStores; pStore; pStore=pStore->pNext){
     int n = 0;
-    if( pStore->pMethods->xFlush ){
-      int rc2 = pStore->pMethods->xFlush(pStore, &n);
-      if( rc==SQLITE_OK ) rc = rc2;
-      nTotal += n;
-    }
+    int rc2 = storeFlush(pStore, &n);
+    if( rc==SQLITE_OK ) rc = rc2;
+    nTotal += n;
   }
   return rc ? -1 : nTotal;
 }
 
 static void storeFree(CachierStore *pStore){
-  pStore->pMethods->xClose(pStore);
+  storeClose(pStore);
   inflightClose(&pStore->pInflight);
   hotFree(pStore);
   sqlite3_free(pStore->zSpec);
@@ -224,6 +239,7 @@ static void storeFree(CachierStore *pStore){
   sqlite3_free(pStore);
 }
 
+/* Close every store (connection close). */
 void storeCloseAll(Cachier *p){
   while( p->pStores ){
     CachierStore *pStore = p->pStores;

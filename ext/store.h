@@ -2,9 +2,12 @@
 ** store.h - the store interface.
 **
 ** A store keeps cache entries: (function, encoded arguments) -> value plus
-** metadata. memoize.c and the virtual tables talk to stores only through
+** metadata. The rest of cachier talks to stores only through the wrappers
+** below (storeLookup(), storeFlush(), ...), which call the store's
 ** CachierStoreMethods, so the memoize logic does not know which one it
-** talks to. Each store is one file:
+** talks to. A store fills in every core method; grouped commits, marks of
+** its own and versions are optional capability tables (NULL when absent,
+** the wrappers supplying the default). Each store is one file:
 **   store_main.c     "main": shadow tables in the connection's main database
 **   store_file.c     "file:PATH": a cache database of its own (WAL, grouped
 **                    commits), shared by every process on the machine
@@ -27,7 +30,6 @@
 
 #include "cachier.h"
 
-typedef struct CachierStore CachierStore;
 typedef struct CachierStoreMethods CachierStoreMethods;
 typedef struct CachierScan CachierScan;
 
@@ -91,12 +93,36 @@ struct CachierWrite {
 #define CACHIER_LOOKUP_CREATED 0x01
 #define CACHIER_LOOKUP_REFRESH 0x02
 
+/* Whether a store's tables exist and may be used by this build. */
+#define STORE_ABSENT 0
+#define STORE_READY  1
+#define STORE_NEWER  2
+#define STORE_OLD    3   /* an older schema this connection cannot upgrade */
+#define STORE_UNAVAILABLE 4 /* the store cannot be opened */
+
+typedef struct CachierStoreGroup CachierStoreGroup;
+typedef struct CachierStoreMarks CachierStoreMarks;
+typedef struct CachierStoreVersions CachierStoreVersions;
+typedef struct CachierStoreStatus CachierStoreStatus;
+
+/* What xStatus reports of a store (cachier_debug()). */
+struct CachierStoreStatus {
+  sqlite3_int64 nFailures;    /* operations that failed, ever */
+};
+
+/*
+** The core methods: every store fills in every one (no NULL entries).
+** The optional capabilities hang off pGroup, pMarks and pVersions, each
+** NULL when the store does not have it; the wrappers below say what its
+** absence means.
+*/
 struct CachierStoreMethods {
   const char *zName;
   /* Find pKey. *pFound is 1 and *pEntry filled when present: pValue,
-  ** subtype, codec (and nBytes when codec is not 0) always, created only with CACHIER_LOOKUP_CREATED, nothing else
-  ** (a hit reads no more than it serves). Call xLookupDone() when done with the
-  ** entry, found or not. */
+  ** subtype, codec (and nBytes when codec is not 0) always, created only
+  ** with CACHIER_LOOKUP_CREATED, id and refresh only with
+  ** CACHIER_LOOKUP_REFRESH, nothing else (a hit reads no more than it
+  ** serves). Call xLookupDone() when done with the entry, found or not. */
   int (*xLookup)(CachierStore*, const CachierKey*, int flags, CachierEntry*,
                  int *pFound);
   void (*xLookupDone)(CachierStore*);
@@ -110,6 +136,11 @@ struct CachierStoreMethods {
   /* Store a value for pKey, replacing any entry of the same key (and so
   ** clearing its refresh mark). */
   int (*xWrite)(CachierStore*, const CachierKey*, const CachierWrite*);
+  /* Read entry id in full (every field), as of now. Call xLookupDone(). */
+  int (*xGet)(CachierStore*, sqlite3_int64 id, CachierEntry*, int *pFound);
+  /* Delete one entry by its id (as returned in CachierEntry.id). */
+  int (*xDelete)(CachierStore*, sqlite3_int64 id);
+
   /* Mark entry id for a next_time refresh (once: a marked entry is left
   ** as it is, so its backoff survives). */
   int (*xMarkRefresh)(CachierStore*, sqlite3_int64 id);
@@ -117,12 +148,21 @@ struct CachierStoreMethods {
   ** and due at `now`, in *paId (sqlite3_free it). */
   int (*xRefreshDue)(CachierStore*, const char *zFn, double now,
                      sqlite3_int64 **paId, int *pnId);
-  /* Read entry id in full (every field), as of now. Call xLookupDone(). */
-  int (*xGet)(CachierStore*, sqlite3_int64 id, CachierEntry*, int *pFound);
   /* A refresh of entry id failed: keep its value, record the attempt and
   ** when to try again. */
   int (*xRefreshFailed)(CachierStore*, sqlite3_int64 id, int attempts,
                         double retryAt);
+
+  /* Iterate over the entries of zFn (every entry if zFn is NULL). */
+  int (*xScanOpen)(CachierStore*, const char *zFn, CachierScan**);
+  int (*xScanNext)(CachierScan*, CachierEntry*, int *pEof);
+  void (*xScanClose)(CachierScan*);
+
+  /* Delete the entries of zFn (all entries if zFn is NULL). */
+  int (*xClear)(CachierStore*, const char *zFn, sqlite3_int64 *pnDeleted);
+  /* Delete zFn's entries created before `before`. */
+  int (*xDeleteOlder)(CachierStore*, const char *zFn, double before,
+                      sqlite3_int64 *pnDeleted);
   /* Up to nMax of zFn's entries (the whole store's if NULL) in eviction
   ** order: those created before staleBefore first, then by ePolicy
   ** (EVICT_LRU: oldest stored first; EVICT_COST: least compute time per
@@ -130,26 +170,17 @@ struct CachierStoreMethods {
   int (*xEvictionCandidates)(CachierStore*, const char *zFn, int ePolicy,
                              double staleBefore, int nMax,
                              EvictCandidate **paCand, int *pnCand);
-  /* Delete zFn's entries created before `before`. */
-  int (*xDeleteOlder)(CachierStore*, const char *zFn, double before,
-                      sqlite3_int64 *pnDeleted);
-  /* Delete the entries of zFn (all entries if zFn is NULL). */
-  int (*xClear)(CachierStore*, const char *zFn, sqlite3_int64 *pnDeleted);
-  /* Delete one entry by its id (as returned in CachierEntry.id). */
-  int (*xDelete)(CachierStore*, sqlite3_int64 id);
-  /* Iterate over the entries of zFn (every entry if zFn is NULL). */
-  int (*xScanOpen)(CachierStore*, const char *zFn, CachierScan**);
-  int (*xScanNext)(CachierScan*, CachierEntry*, int *pEof);
-  void (*xScanClose)(CachierScan*);
+  /* Entries, bytes, stored bytes and average compute time per function
+  ** (zFn's only, if not NULL), in *paTotal (storeFreeTotals()). */
+  int (*xTotals)(CachierStore*, const char *zFn, StoreTotal **paTotal,
+                 int *pnTotal);
+
   /* STORE_ABSENT, STORE_READY, STORE_NEWER or STORE_OLD (migrating an old
   ** layout first, when it can). */
   int (*xState)(CachierStore*, int *peState);
   /* The message of an error rc a method of this store returned. */
   const char *(*xErrmsg)(CachierStore*, int rc);
-  /* Entries, bytes, stored bytes and average compute time per function
-  ** (zFn's only, if not NULL), in *paTotal (storeFreeTotals()). */
-  int (*xTotals)(CachierStore*, const char *zFn, StoreTotal **paTotal,
-                 int *pnTotal);
+
   /* zstd dictionaries (compress.c): zFn's newest (*piId 0 if none) and its
   ** zstd id; one by id (sqlite3_free *ppDict); add one; remove one. */
   int (*xDictLatest)(CachierStore*, const char *zFn, sqlite3_int64 *piId,
@@ -160,25 +191,62 @@ struct CachierStoreMethods {
                   sqlite3_int64 nDict, int nSample, double created,
                   sqlite3_int64 *piId);
   int (*xDictDelete)(CachierStore*, sqlite3_int64 iId);
-  /* Make the writes so far durable and visible to others (stores that
-  ** group their commits; NULL otherwise). Thread-safe. */
+
+  /* The file holding the entries, NULL if none (cachier_cache_path()). */
+  const char *(*xPath)(CachierStore*);
+  /* Fill *pStatus (cachier_debug()). */
+  void (*xStatus)(CachierStore*, CachierStoreStatus *pStatus);
+  /* The open store is named zSpec now, a name of the same canonical form
+  ** (storeOpen()): apply what else that name carries (a password, a
+  ** timeout) from the next operation on. */
+  void (*xReconfigure)(CachierStore*, const char *zSpec);
+  void (*xClose)(CachierStore*);
+
+  const CachierStoreGroup *pGroup;        /* NULL: each write commits */
+  const CachierStoreMarks *pMarks;        /* NULL: inflight.c's file locks */
+  const CachierStoreVersions *pVersions;  /* NULL: no hot tier */
+};
+
+/* Optional: a store that groups its writes into transactions. */
+struct CachierStoreGroup {
+  /* Make the writes so far durable and visible to others; *pnCommitted
+  ** (if not NULL) gets how many values that committed. Thread-safe. */
   int (*xFlush)(CachierStore*, int *pnCommitted);
+  /* Called at each memoize() call on the store: commit a group that has
+  ** grown old. */
+  void (*xTick)(CachierStore*);
+  /* The statement that used the store ended. */
+  void (*xStatementEnd)(CachierStore*);
+  /* After a miss and taking the key's mark: could the lookup have missed a
+  ** value another connection committed meanwhile (so look again)? */
+  int (*xSnapshotStale)(CachierStore*);
   /* Release an in-flight mark after the write it guarded; a store that
   ** has not committed that write yet keeps the mark until it has. */
   void (*xMarkDone)(CachierStore*, InflightLock*, int bWrote);
-  /* The file holding the entries, NULL if none (cachier_cache_path()). */
-  const char *(*xPath)(CachierStore*);
-  /* Called at each memoize() call on the store (NULL: nothing to do): a
-  ** grouping store commits a group that has grown old. */
-  void (*xTick)(CachierStore*);
-  /* The statement that used the store ended (NULL: nothing to do). */
-  void (*xStatementEnd)(CachierStore*);
+};
+
+/* Optional: in-flight marks kept by the store itself (a network store).
+** iBase is the first id of the key's slot range. */
+struct CachierStoreMarks {
+  /* Take the mark without waiting: INFLIGHT_HELD, INFLIGHT_BUSY (another
+  ** holds it) or INFLIGHT_NONE (cannot tell: compute unmarked). */
+  int (*xMarkTry)(CachierStore*, sqlite3_int64 iBase);
+  void (*xMarkRelease)(CachierStore*, sqlite3_int64 iBase);
+  int (*xMarkIsComputing)(CachierStore*, sqlite3_int64 iBase);
+  /* End every mark of the functions whose 16-bit name hash (the top of
+  ** their ids) is iFnHash (of all functions if it is -1); how many there
+  ** were. */
+  sqlite3_int64 (*xMarkClear)(CachierStore*, int iFnHash);
+};
+
+/* Optional: versions, which the hot tier (hot.c) and cached settings
+** (fninfo.c) need. */
+struct CachierStoreVersions {
   /* The store's version into aVer (STORE_VERSION_BYTES): it changes with
   ** every commit, by any connection or process. Returns 0 when it cannot
-  ** be told cheaply (the hot tier then keeps nothing; NULL: never).
-  ** bRecheck: also check where the version is read from (once per
-  ** statement: the journal mode of the user's database may change between
-  ** statements). */
+  ** be told cheaply (the hot tier then keeps nothing). bRecheck: also
+  ** check where the version is read from (once per statement: the journal
+  ** mode of the user's database may change between statements). */
   int (*xVersion)(CachierStore*, unsigned char *aVer, int bRecheck);
   /* 1 if what a lookup now finds may enter the hot tier, whose values
   ** are of version aVer: the lookup reads exactly that version, in a
@@ -188,22 +256,10 @@ struct CachierStoreMethods {
   ** (PRAGMA data_version): what this connection read from it (settings
   ** of its own such as dictionaries) may be out of date. */
   int (*xDataVersion)(CachierStore*, sqlite3_int64 *pV);
-  /* After a miss and taking the key's mark: could the lookup have missed a
-  ** value another connection committed meanwhile (so look again)? NULL:
-  ** always assume so. */
-  int (*xSnapshotStale)(CachierStore*);
-  void (*xClose)(CachierStore*);
-  /* In-flight marks kept by the store itself (NULL: the file locks of
-  ** inflight.c). xMarkTry takes the mark of the key whose slot range
-  ** starts at iBase without waiting: INFLIGHT_HELD, INFLIGHT_BUSY (another
-  ** holds it) or INFLIGHT_NONE (cannot tell: compute unmarked). */
-  int (*xMarkTry)(CachierStore*, sqlite3_int64 iBase);
-  void (*xMarkRelease)(CachierStore*, sqlite3_int64 iBase);
-  int (*xMarkIsComputing)(CachierStore*, sqlite3_int64 iBase);
-  /* End every mark of the functions whose 16-bit name hash (the top of
-  ** their ids) is iFnHash (of all functions if it is -1); how many there
-  ** were. */
-  sqlite3_int64 (*xMarkClear)(CachierStore*, int iFnHash);
+  /* The user's connection is about to start a read snapshot of the store
+  ** (main only): note its version, so that what it reads may fill the
+  ** tier. NULL: the store has no read snapshots. */
+  void (*xNoteSnapshot)(CachierStore*);
 };
 
 struct CachierStore {
@@ -219,47 +275,192 @@ struct CachierStore {
 
 #define STORE_VERSION_BYTES 48
 
+/* ------------------------------------------------------------ wrappers */
 
-/* The value codec's side of stores (compress.c). */
-int valueWrite(Cachier*, CachierStore*, const CachierKey*, const FnSettings*,
-               sqlite3_value *pValue, sqlite3_int64 computeNs,
-               const unsigned char *aArgs, sqlite3_int64 nArgs);
-int valueResult(CachierStore*, sqlite3_context*, const CachierEntry*);
-int valueDecode(CachierStore*, int codec, sqlite3_value *pStored,
-                sqlite3_int64 nLogical, DecodedValue*);
+/* What the rest of cachier calls, as os.c wraps sqlite3_file: one per
+** method, with the default of an absent capability spelled out. */
 
-/* Whether a store's tables exist and may be used by this build. */
-#define STORE_ABSENT 0
-#define STORE_READY  1
-#define STORE_NEWER  2
-#define STORE_OLD    3   /* an older schema this connection cannot upgrade */
-#define STORE_UNAVAILABLE 4 /* the store cannot be opened */
+static inline int storeLookup(CachierStore *pStore, const CachierKey *pKey,
+                              int flags, CachierEntry *pEntry, int *pFound){
+  return pStore->pMethods->xLookup(pStore, pKey, flags, pEntry, pFound);
+}
+static inline void storeLookupDone(CachierStore *pStore){
+  pStore->pMethods->xLookupDone(pStore);
+}
+static inline int storeLookupLatest(CachierStore *pStore,
+                                    const CachierKey *pKey,
+                                    CachierEntry *pEntry, int *pFound){
+  return pStore->pMethods->xLookupLatest(pStore, pKey, pEntry, pFound);
+}
+static inline int storeWrite(CachierStore *pStore, const CachierKey *pKey,
+                             const CachierWrite *pWrite){
+  return pStore->pMethods->xWrite(pStore, pKey, pWrite);
+}
+static inline int storeGet(CachierStore *pStore, sqlite3_int64 id,
+                           CachierEntry *pEntry, int *pFound){
+  return pStore->pMethods->xGet(pStore, id, pEntry, pFound);
+}
+static inline int storeDelete(CachierStore *pStore, sqlite3_int64 id){
+  return pStore->pMethods->xDelete(pStore, id);
+}
+static inline int storeMarkRefresh(CachierStore *pStore, sqlite3_int64 id){
+  return pStore->pMethods->xMarkRefresh(pStore, id);
+}
+static inline int storeRefreshDue(CachierStore *pStore, const char *zFn,
+                                  double now, sqlite3_int64 **paId,
+                                  int *pnId){
+  return pStore->pMethods->xRefreshDue(pStore, zFn, now, paId, pnId);
+}
+static inline int storeRefreshFailed(CachierStore *pStore, sqlite3_int64 id,
+                                     int attempts, double retryAt){
+  return pStore->pMethods->xRefreshFailed(pStore, id, attempts, retryAt);
+}
+static inline int storeScanOpen(CachierStore *pStore, const char *zFn,
+                                CachierScan **ppScan){
+  return pStore->pMethods->xScanOpen(pStore, zFn, ppScan);
+}
+static inline int storeScanNext(CachierStore *pStore, CachierScan *pScan,
+                                CachierEntry *pEntry, int *pEof){
+  return pStore->pMethods->xScanNext(pScan, pEntry, pEof);
+}
+static inline void storeScanClose(CachierStore *pStore, CachierScan *pScan){
+  pStore->pMethods->xScanClose(pScan);
+}
+static inline int storeClear(CachierStore *pStore, const char *zFn,
+                             sqlite3_int64 *pnDeleted){
+  return pStore->pMethods->xClear(pStore, zFn, pnDeleted);
+}
+static inline int storeDeleteOlder(CachierStore *pStore, const char *zFn,
+                                   double before, sqlite3_int64 *pnDeleted){
+  return pStore->pMethods->xDeleteOlder(pStore, zFn, before, pnDeleted);
+}
+static inline int storeEvictionCandidates(CachierStore *pStore,
+                                          const char *zFn, int ePolicy,
+                                          double staleBefore, int nMax,
+                                          EvictCandidate **paCand,
+                                          int *pnCand){
+  return pStore->pMethods->xEvictionCandidates(pStore, zFn, ePolicy,
+                                               staleBefore, nMax, paCand,
+                                               pnCand);
+}
+static inline int storeTotals(CachierStore *pStore, const char *zFn,
+                              StoreTotal **paTotal, int *pnTotal){
+  return pStore->pMethods->xTotals(pStore, zFn, paTotal, pnTotal);
+}
+static inline int storeState(CachierStore *pStore, int *peState){
+  return pStore->pMethods->xState(pStore, peState);
+}
+static inline const char *storeErrmsg(CachierStore *pStore, int rc){
+  return pStore->pMethods->xErrmsg(pStore, rc);
+}
+static inline int storeDictLatest(CachierStore *pStore, const char *zFn,
+                                  sqlite3_int64 *piId, unsigned *pZstdId){
+  return pStore->pMethods->xDictLatest(pStore, zFn, piId, pZstdId);
+}
+static inline int storeDictLoad(CachierStore *pStore, sqlite3_int64 iId,
+                                void **ppDict, sqlite3_int64 *pnDict){
+  return pStore->pMethods->xDictLoad(pStore, iId, ppDict, pnDict);
+}
+static inline int storeDictAdd(CachierStore *pStore, const char *zFn,
+                               const void *aDict, sqlite3_int64 nDict,
+                               int nSample, double created,
+                               sqlite3_int64 *piId){
+  return pStore->pMethods->xDictAdd(pStore, zFn, aDict, nDict, nSample,
+                                    created, piId);
+}
+static inline int storeDictDelete(CachierStore *pStore, sqlite3_int64 iId){
+  return pStore->pMethods->xDictDelete(pStore, iId);
+}
+static inline const char *storePath(CachierStore *pStore){
+  return pStore->pMethods->xPath(pStore);
+}
+static inline void storeStatus(CachierStore *pStore,
+                               CachierStoreStatus *pStatus){
+  pStore->pMethods->xStatus(pStore, pStatus);
+}
+static inline void storeReconfigure(CachierStore *pStore, const char *zSpec){
+  pStore->pMethods->xReconfigure(pStore, zSpec);
+}
+static inline void storeClose(CachierStore *pStore){
+  pStore->pMethods->xClose(pStore);
+}
 
-/* ------------------------------------------------------------ registry */
+/* Grouped commits. Without them every write is committed at once: there
+** is nothing to flush, tick or end, a lookup may always have missed a
+** newer commit, and a mark is released as soon as its write is done. */
+static inline int storeFlush(CachierStore *pStore, int *pnCommitted){
+  const CachierStoreGroup *pGroup = pStore->pMethods->pGroup;
+  if( pGroup ) return pGroup->xFlush(pStore, pnCommitted);
+  if( pnCommitted ) *pnCommitted = 0;
+  return SQLITE_OK;
+}
+static inline void storeTick(CachierStore *pStore){
+  const CachierStoreGroup *pGroup = pStore->pMethods->pGroup;
+  if( pGroup ) pGroup->xTick(pStore);
+}
+static inline void storeStatementEnd(CachierStore *pStore){
+  const CachierStoreGroup *pGroup = pStore->pMethods->pGroup;
+  if( pGroup ) pGroup->xStatementEnd(pStore);
+}
+static inline int storeSnapshotStale(CachierStore *pStore){
+  const CachierStoreGroup *pGroup = pStore->pMethods->pGroup;
+  return pGroup ? pGroup->xSnapshotStale(pStore) : 1;
+}
+static inline void storeMarkDone(CachierStore *pStore, InflightLock *pLock,
+                                 int bWrote){
+  const CachierStoreGroup *pGroup = pStore->pMethods->pGroup;
+  if( pGroup ){
+    pGroup->xMarkDone(pStore, pLock, bWrote);
+  }else{
+    inflightRelease(pLock);
+  }
+}
 
-/* The connection's default store (shadow tables in "main"); never NULL
-** after a successful storeMainOpen() in the init. */
-CachierStore *cachierMainStore(Cachier*);
-/* The store named zSpec (a cachier_functions.store value; NULL: main),
-** opened on first use. NULL with *pzErr set if it cannot be opened. */
-CachierStore *storeOpen(Cachier*, const char *zSpec, char **pzErr);
-/* The store zFn's entries live in, as its settings say (zFn NULL: the
-** default store, the '*' row's). NULL with *pzErr set on error. */
-CachierStore *storeForFunction(Cachier*, const char *zFn, char **pzErr);
-/* Check a store name for cachier_functions: SQLITE_OK, or an error with
-** *pzWhy saying what is wrong. */
-int storeSpecCheck(const char *zSpec, char **pzWhy);
-/* Every store this connection may have entries in: main, the stores that
-** cachier_functions names, and those already open. *paStore is
-** sqlite3_malloc'ed (the stores themselves belong to the connection);
-** stores that cannot be opened are skipped (and logged). */
-int storeListAll(Cachier*, CachierStore ***paStore, int *pnStore);
-/* Commit every open store's grouped writes (before waiting, connection
-** close, cachier_flush()): how many values were committed, -1 if a commit
-** failed. */
-int storeFlushAll(Cachier*);
-/* Close every store (connection close). */
-void storeCloseAll(Cachier*);
+/* Marks kept by the store: inflight.c uses these when storeKeepsMarks(),
+** its own file locks otherwise. */
+static inline int storeKeepsMarks(CachierStore *pStore){
+  return pStore->pMethods->pMarks!=0;
+}
+static inline int storeMarkTry(CachierStore *pStore, sqlite3_int64 iBase){
+  return pStore->pMethods->pMarks->xMarkTry(pStore, iBase);
+}
+static inline void storeMarkRelease(CachierStore *pStore,
+                                    sqlite3_int64 iBase){
+  pStore->pMethods->pMarks->xMarkRelease(pStore, iBase);
+}
+static inline int storeMarkIsComputing(CachierStore *pStore,
+                                       sqlite3_int64 iBase){
+  return pStore->pMethods->pMarks->xMarkIsComputing(pStore, iBase);
+}
+static inline sqlite3_int64 storeMarkClear(CachierStore *pStore,
+                                           int iFnHash){
+  return pStore->pMethods->pMarks->xMarkClear(pStore, iFnHash);
+}
+
+/* Versions. Without them the store's version is never known (so the hot
+** tier keeps nothing), nothing may fill the tier, and whether others
+** committed cannot be told (SQLITE_NOTFOUND: settings are read again). */
+static inline int storeKeepsVersions(CachierStore *pStore){
+  return pStore->pMethods->pVersions!=0;
+}
+static inline int storeVersion(CachierStore *pStore, unsigned char *aVer,
+                               int bRecheck){
+  const CachierStoreVersions *pV = pStore->pMethods->pVersions;
+  return pV ? pV->xVersion(pStore, aVer, bRecheck) : 0;
+}
+static inline int storeMayFill(CachierStore *pStore,
+                               const unsigned char *aVer){
+  const CachierStoreVersions *pV = pStore->pMethods->pVersions;
+  return pV ? pV->xMayFill(pStore, aVer) : 0;
+}
+static inline int storeDataVersion(CachierStore *pStore, sqlite3_int64 *pV){
+  const CachierStoreVersions *pVer = pStore->pMethods->pVersions;
+  return pVer ? pVer->xDataVersion(pStore, pV) : SQLITE_NOTFOUND;
+}
+static inline void storeNoteSnapshot(CachierStore *pStore){
+  const CachierStoreVersions *pV = pStore->pMethods->pVersions;
+  if( pV && pV->xNoteSnapshot ) pV->xNoteSnapshot(pStore);
+}
 
 /* ---------------------------------------------------- store_tables.c */
 
@@ -271,9 +472,6 @@ typedef struct TablesStore TablesStore;
 ** writes into transactions (store_file.c). */
 CachierStore *tablesStoreNew(Cachier*, sqlite3 *db, int bOwnDb, int bGroup,
                              const char *zSpec);
-/* Main is about to be read outside a transaction: note its version for
-** the hot tier (store_tables.c). */
-void tablesNoteSnapshot(CachierStore*);
 /* Register what a connection of cachier's own needs to create the tables
 ** (the "cachier" module). */
 int tablesPrepareDb(Cachier*, sqlite3 *db);
@@ -286,22 +484,10 @@ int storeEnsureTables(CachierStore*);
 
 /* --------------------------------------------------------------- hot.c */
 
-HotTier *hotFor(CachierStore*, sqlite3_int64 maxBytes);
-int hotLookup(HotTier*, CachierStore*, const CachierKey*, int flags,
-              CachierEntry*, int bRecheck);
-int hotServeArgs(HotTier*, CachierStore*, sqlite3_context*,
-                 const char *zFn, int nFn, sqlite3_int64 iFnBase,
-                 const unsigned char *aArgs, sqlite3_int64 nArgs,
-                 int bAllowNone, int bRecheck);
-int hotBeforeLookup(HotTier*, CachierStore*, int bRecheck);
-const unsigned char *hotVersion(HotTier*);
-void hotInsert(HotTier*, CachierStore*, const CachierKey*, int flags,
-               const CachierEntry*);
+/* What a store calls to keep the hot tier true to it. */
 void hotForget(CachierStore*, const CachierKey*);
 void hotForgetBase(CachierStore*, sqlite3_int64 iBase);
 void hotClear(CachierStore*);
-void hotFree(CachierStore*);
-sqlite3_int64 hotHits(CachierStore*);
 
 /* ----------------------------------------------------- the three stores */
 
@@ -314,7 +500,5 @@ char *storeFilePath(Cachier*, const char *zSpec);
 ** canonical form, if pzCanonical), open one. */
 int storeRedisCheck(const char *zSpec, char **pzCanonical, char **pzWhy);
 CachierStore *storeRedisOpen(Cachier*, const char *zSpec, char **pzErr);
-void storeRedisRename(CachierStore*, const char *zSpec);
-sqlite3_int64 storeRedisFailures(CachierStore*);
 
 #endif /* CACHIER_STORE_H */

@@ -501,17 +501,45 @@ static int tablesSnapshotStale(CachierStore *pStore){
 }
 
 /* tablesMethods (store_tables.c), for a store that groups its writes. */
+static const CachierStoreGroup tablesGroup = {
+  .xFlush = tablesFlush,
+  .xTick = tablesTick,
+  .xStatementEnd = tablesStatementEnd,
+  .xSnapshotStale = tablesSnapshotStale,
+  .xMarkDone = tablesMarkDone,
+};
+
+/* tablesMethods (store_tables.c) with the g_ methods, which take the
+** store's mutex around the plain ones, and the group capability. */
 const CachierStoreMethods tablesGroupMethods = {
-  "tables",
-  tablesLookup, tablesLookupDone, tablesLookupLatest, tablesWrite,
-  g_tablesMarkRefresh, g_tablesRefreshDue, g_tablesGet,
-  g_tablesRefreshFailed, g_tablesEvictionCandidates, g_tablesDeleteOlder,
-  g_tablesClear, g_tablesDelete,
-  g_tablesScanOpen, tablesScanNext, g_tablesScanClose,
-  g_tablesState, g_tablesErrmsg, g_tablesTotals,
-  g_tablesDictLatest, g_tablesDictLoad, g_tablesDictAdd, g_tablesDictDelete,
-  tablesFlush, tablesMarkDone, tablesPath, tablesTick, tablesStatementEnd,
-  tablesVersion, tablesMayFill, tablesDataVersion, tablesSnapshotStale,
-  tablesClose, 0, 0, 0, 0
+  .zName = "tables",
+  .xLookup = tablesLookup,
+  .xLookupDone = tablesLookupDone,
+  .xLookupLatest = tablesLookupLatest,
+  .xWrite = tablesWrite,
+  .xGet = g_tablesGet,
+  .xDelete = g_tablesDelete,
+  .xMarkRefresh = g_tablesMarkRefresh,
+  .xRefreshDue = g_tablesRefreshDue,
+  .xRefreshFailed = g_tablesRefreshFailed,
+  .xScanOpen = g_tablesScanOpen,
+  .xScanNext = tablesScanNext,
+  .xScanClose = g_tablesScanClose,
+  .xClear = g_tablesClear,
+  .xDeleteOlder = g_tablesDeleteOlder,
+  .xEvictionCandidates = g_tablesEvictionCandidates,
+  .xTotals = g_tablesTotals,
+  .xState = g_tablesState,
+  .xErrmsg = g_tablesErrmsg,
+  .xDictLatest = g_tablesDictLatest,
+  .xDictLoad = g_tablesDictLoad,
+  .xDictAdd = g_tablesDictAdd,
+  .xDictDelete = g_tablesDictDelete,
+  .xPath = tablesPath,
+  .xStatus = tablesStatus,
+  .xReconfigure = tablesReconfigure,
+  .xClose = tablesClose,
+  .pGroup = &tablesGroup,
+  .pVersions = &tablesVersions,
 };
 

@@ -685,40 +685,84 @@ static void redisClose(CachierStore *pStore){
   redisConfigClear(&s->config);
 }
 
+/* The open store pStore is named zSpec now (the same server, db and
+** prefix, as its canonical name says): if the password, timeouts or
+** lease differ, use them from the next operation on. */
+static void redisReconfigure(CachierStore *pStore, const char *zSpec){
+  RedisStore *s = (RedisStore*)pStore;
+  RedisConfig c;
+  char *zWhy = 0, *zName;
+  memset(&c, 0, sizeof(c));
+  if( strcmp(s->zName, zSpec)==0 ) return;
+  zName = sqlite3_mprintf("%s", zSpec);
+  if( zName==0 || redisParseSpec(zSpec, &c, &zWhy) ){
+    sqlite3_free(zName);
+    sqlite3_free(zWhy);
+    redisConfigClear(&c);
+    return;
+  }
+  /* Marks held stay valid (same server and prefix); the connection is
+  ** made again with the new settings. */
+  redisConnClose(&s->conn);
+  redisConnClose(&s->sub);
+  s->conn.bDown = 0;
+  s->sub.bDown = 0;
+  s->bTracking = 0;
+  s->epoch++;
+  redisConfigClear(&s->config);
+  s->config = c;
+  sqlite3_free(s->zName);
+  s->zName = zName;
+}
+
+/* Failed operations on this store, ever (cachier_debug()). */
+static void redisStatus(CachierStore *pStore, CachierStoreStatus *pStatus){
+  pStatus->nFailures = ((RedisStore*)pStore)->conn.nFailures;
+}
+
+static const CachierStoreMarks redisMarks = {
+  .xMarkTry = redisMarkTry,
+  .xMarkRelease = redisMarkRelease,
+  .xMarkIsComputing = redisMarkIsComputing,
+  .xMarkClear = redisMarkClear,
+};
+
+static const CachierStoreVersions redisVersions = {
+  .xVersion = redisVersion,
+  .xMayFill = redisMayFill,
+  .xDataVersion = redisDataVersion,
+};
+
 static const CachierStoreMethods redisMethods = {
   .zName = "redis",
   .xLookup = redisLookup,
   .xLookupDone = redisLookupDone,
   .xLookupLatest = redisLookupLatest,
   .xWrite = redisWrite,
+  .xGet = redisGet,
+  .xDelete = redisDelete,
   .xMarkRefresh = redisMarkRefresh,
   .xRefreshDue = redisRefreshDue,
-  .xGet = redisGet,
   .xRefreshFailed = redisRefreshFailed,
-  .xEvictionCandidates = redisEvictionCandidates,
-  .xDeleteOlder = redisDeleteOlder,
-  .xClear = redisClear,
-  .xDelete = redisDelete,
   .xScanOpen = redisScanOpen,
   .xScanNext = redisScanNext,
   .xScanClose = redisScanClose,
+  .xClear = redisClear,
+  .xDeleteOlder = redisDeleteOlder,
+  .xEvictionCandidates = redisEvictionCandidates,
+  .xTotals = redisTotals,
   .xState = redisState,
   .xErrmsg = redisErrmsg,
-  .xTotals = redisTotals,
   .xDictLatest = redisDictLatest,
   .xDictLoad = redisDictLoad,
   .xDictAdd = redisDictAdd,
   .xDictDelete = redisDictDelete,
-  .xMarkDone = redisMarkDone,
   .xPath = redisPath,
-  .xDataVersion = redisDataVersion,
-  .xVersion = redisVersion,
-  .xMayFill = redisMayFill,
+  .xStatus = redisStatus,
+  .xReconfigure = redisReconfigure,
   .xClose = redisClose,
-  .xMarkTry = redisMarkTry,
-  .xMarkRelease = redisMarkRelease,
-  .xMarkIsComputing = redisMarkIsComputing,
-  .xMarkClear = redisMarkClear,
+  .pMarks = &redisMarks,
+  .pVersions = &redisVersions,
 };
 
 int storeRedisCheck(const char *zSpec, char **pzCanonical, char **pzWhy){
@@ -767,40 +811,4 @@ CachierStore *storeRedisOpen(Cachier *p, const char *zSpec, char **pzErr){
   s->sub.xOnConnect = redisSubConnect;
   s->sub.pOnConnectArg = s;
   return &s->base;
-}
-
-/* The open store pStore is named zSpec now (the same server, db and
-** prefix, as its canonical name says): if the password, timeouts or
-** lease differ, use them from the next operation on. */
-void storeRedisRename(CachierStore *pStore, const char *zSpec){
-  RedisStore *s = (RedisStore*)pStore;
-  RedisConfig c;
-  char *zWhy = 0, *zName;
-  memset(&c, 0, sizeof(c));
-  if( pStore->pMethods!=&redisMethods || strcmp(s->zName, zSpec)==0 ) return;
-  zName = sqlite3_mprintf("%s", zSpec);
-  if( zName==0 || redisParseSpec(zSpec, &c, &zWhy) ){
-    sqlite3_free(zName);
-    sqlite3_free(zWhy);
-    redisConfigClear(&c);
-    return;
-  }
-  /* Marks held stay valid (same server and prefix); the connection is
-  ** made again with the new settings. */
-  redisConnClose(&s->conn);
-  redisConnClose(&s->sub);
-  s->conn.bDown = 0;
-  s->sub.bDown = 0;
-  s->bTracking = 0;
-  s->epoch++;
-  redisConfigClear(&s->config);
-  s->config = c;
-  sqlite3_free(s->zName);
-  s->zName = zName;
-}
-
-/* Failed operations on this store, ever (cachier_debug()). */
-sqlite3_int64 storeRedisFailures(CachierStore *pStore){
-  return pStore->pMethods==&redisMethods
-       ? ((RedisStore*)pStore)->conn.nFailures : 0;
 }

@@ -884,16 +884,55 @@ int tablesDataVersion(CachierStore *pStore, sqlite3_int64 *pV){
   return rc==SQLITE_ROW ? SQLITE_OK : SQLITE_ERROR;
 }
 
+/* A tables store's name says only where its tables are (its canonical
+** name): nothing else to apply. */
+void tablesReconfigure(CachierStore *pStore, const char *zSpec){
+  (void)pStore; (void)zSpec;
+}
+
+/* A tables store counts no failures of its own (its errors are the
+** callers'). */
+void tablesStatus(CachierStore *pStore, CachierStoreStatus *pStatus){
+  (void)pStore;
+  memset(pStatus, 0, sizeof(*pStatus));
+}
+
+const CachierStoreVersions tablesVersions = {
+  .xVersion = tablesVersion,
+  .xMayFill = tablesMayFill,
+  .xDataVersion = tablesDataVersion,
+  .xNoteSnapshot = tablesNoteSnapshot,
+};
+
 static const CachierStoreMethods tablesMethods = {
-  "tables",
-  tablesLookup, tablesLookupDone, tablesLookupLatest, tablesWrite,
-  tablesMarkRefresh, tablesRefreshDue, tablesGet, tablesRefreshFailed,
-  tablesEvictionCandidates, tablesDeleteOlder, tablesClear, tablesDelete,
-  tablesScanOpen, tablesScanNext, tablesScanClose,
-  tablesState, tablesErrmsg, tablesTotals,
-  tablesDictLatest, tablesDictLoad, tablesDictAdd, tablesDictDelete,
-  0, tablesMarkDone, tablesPath, 0, 0, tablesVersion, tablesMayFill,
-  tablesDataVersion, 0, tablesClose, 0, 0, 0, 0
+  .zName = "tables",
+  .xLookup = tablesLookup,
+  .xLookupDone = tablesLookupDone,
+  .xLookupLatest = tablesLookupLatest,
+  .xWrite = tablesWrite,
+  .xGet = tablesGet,
+  .xDelete = tablesDelete,
+  .xMarkRefresh = tablesMarkRefresh,
+  .xRefreshDue = tablesRefreshDue,
+  .xRefreshFailed = tablesRefreshFailed,
+  .xScanOpen = tablesScanOpen,
+  .xScanNext = tablesScanNext,
+  .xScanClose = tablesScanClose,
+  .xClear = tablesClear,
+  .xDeleteOlder = tablesDeleteOlder,
+  .xEvictionCandidates = tablesEvictionCandidates,
+  .xTotals = tablesTotals,
+  .xState = tablesState,
+  .xErrmsg = tablesErrmsg,
+  .xDictLatest = tablesDictLatest,
+  .xDictLoad = tablesDictLoad,
+  .xDictAdd = tablesDictAdd,
+  .xDictDelete = tablesDictDelete,
+  .xPath = tablesPath,
+  .xStatus = tablesStatus,
+  .xReconfigure = tablesReconfigure,
+  .xClose = tablesClose,
+  .pVersions = &tablesVersions,
 };
 
 CachierStore *tablesStoreNew(Cachier *p, sqlite3 *db, int bOwnDb, int bGroup,

@@ -118,6 +118,9 @@ int tablesDictDelete(CachierStore*, sqlite3_int64 iId);
 const char *tablesPath(CachierStore*);
 int tablesDataVersion(CachierStore*, sqlite3_int64 *pV);
 void tablesClose(CachierStore*);
+void tablesStatus(CachierStore*, CachierStoreStatus*);
+void tablesReconfigure(CachierStore*, const char *zSpec);
+extern const CachierStoreVersions tablesVersions;
 
 /**************************************************************************
 ** Interface to code in store_file.c.
@@ -138,6 +141,7 @@ void tablesMarkDone(CachierStore*, InflightLock*, int bWrote);
 */
 int tablesVersion(CachierStore*, unsigned char *aVer, int bRecheck);
 int tablesMayFill(CachierStore*, const unsigned char *aVer);
+void tablesNoteSnapshot(CachierStore*);
 
 /**************************************************************************
 ** Interface to code in store_schema.c.

@@ -90,7 +90,7 @@ static int entriesBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
 
 static void cursorReset(EntriesCursor *pCur){
   int i;
-  if( pCur->pScan ) pCur->pStore->pMethods->xScanClose(pCur->pScan);
+  if( pCur->pScan ) storeScanClose(pCur->pStore, pCur->pScan);
   pCur->pScan = 0;
   sqlite3_free(pCur->apStore);
   pCur->apStore = 0;
@@ -175,10 +175,10 @@ static int entriesNext(sqlite3_vtab_cursor *pCursor){
   int rc;
   for(;;){
     if( pCur->pScan ){
-      rc = pCur->pStore->pMethods->xScanNext(pCur->pScan, &pCur->entry,
-                                             &pCur->bEof);
+      rc = storeScanNext(pCur->pStore, pCur->pScan, &pCur->entry,
+                         &pCur->bEof);
       if( rc || !pCur->bEof ) return rc;
-      pCur->pStore->pMethods->xScanClose(pCur->pScan);
+      storeScanClose(pCur->pStore, pCur->pScan);
       pCur->pScan = 0;
       pCur->iStore++;
     }
@@ -187,22 +187,20 @@ static int entriesNext(sqlite3_vtab_cursor *pCursor){
       return SQLITE_OK;
     }
     pCur->pStore = pCur->apStore[pCur->iStore];
-    rc = pCur->pStore->pMethods->xScanOpen(pCur->pStore, pCur->zFn,
-                                           &pCur->pScan);
+    rc = storeScanOpen(pCur->pStore, pCur->zFn, &pCur->pScan);
     if( (rc & 0xff)==SQLITE_IOERR ){
       /* A store that cannot be read now (a Redis server down) lists as
       ** empty: the others are still listed. */
       cachierLog(((CachierVtab*)pCursor->pVtab)->p, "cachier_entries: %s: "
                  "%s; not listed", pCur->pStore->zSpec,
-                 pCur->pStore->pMethods->xErrmsg(pCur->pStore, rc));
+                 storeErrmsg(pCur->pStore, rc));
       pCur->pScan = 0;
       rc = SQLITE_OK;
     }
     if( rc ){
       sqlite3_free(pCursor->pVtab->zErrMsg);
       pCursor->pVtab->zErrMsg = sqlite3_mprintf("cachier_entries: %s: %s",
-          pCur->pStore->zSpec, pCur->pStore->pMethods->xErrmsg(pCur->pStore,
-                                                               rc));
+          pCur->pStore->zSpec, storeErrmsg(pCur->pStore, rc));
       return rc;
     }
     if( pCur->pScan==0 ) pCur->iStore++;
@@ -348,10 +346,10 @@ static int entriesUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     sqlite3_free(zErr);
     return SQLITE_ERROR;
   }
-  rc = pStore->pMethods->xDelete(pStore, (sqlite3_int64)strtoll(zRef, 0, 10));
+  rc = storeDelete(pStore, (sqlite3_int64)strtoll(zRef, 0, 10));
   if( rc ){
     pVtab->zErrMsg = sqlite3_mprintf("cachier_entries: %s",
-                                     pStore->pMethods->xErrmsg(pStore, rc));
+                                     storeErrmsg(pStore, rc));
   }
   return rc;
 }

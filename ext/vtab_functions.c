@@ -243,7 +243,7 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   rc = storeEnsureTables(cachierMainStore(p));
   if( rc ){
     zErr = sqlite3_mprintf("%s", rc==SQLITE_MISMATCH
-        ? cachierMainStore(p)->pMethods->xErrmsg(cachierMainStore(p), rc)
+        ? storeErrmsg(cachierMainStore(p), rc)
         : sqlite3_errmsg(p->db));
     goto done;
   }

@@ -155,7 +155,7 @@ static int statsFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   for(j=0; j<nStore; j++){
     StoreTotal *a = 0;
     int n = 0, i;
-    if( apStore[j]->pMethods->xTotals(apStore[j], zOnly, &a, &n) ) continue;
+    if( storeTotals(apStore[j], zOnly, &a, &n) ) continue;
     for(i=0; i<n; i++){
       if( (pRow = rowFor(pCur, a[i].zFn, apStore[j]->zSpec))==0 ){
         storeFreeTotals(a, n);

@@ -44,6 +44,25 @@
 SQLITE_EXTENSION_INIT3
 #endif
 
+#ifdef CACHIER_TEST
+/* Test builds route cachier's own allocations through one wrapper, so that
+** cachier_test_fail_alloc(N) can make the Nth next one fail (cachier.c);
+** CACHIER_FAULT() counts as one allocation too, at the calls into SQLite
+** that allocate (registrations). Release builds call SQLite directly. */
+void *cachierTestMalloc(sqlite3_uint64 n);
+void *cachierTestRealloc(void *pOld, sqlite3_uint64 n);
+int cachierTestFault(void);
+# undef sqlite3_malloc
+# undef sqlite3_malloc64
+# undef sqlite3_realloc64
+# define sqlite3_malloc(n)         cachierTestMalloc((sqlite3_uint64)(n))
+# define sqlite3_malloc64(n)       cachierTestMalloc(n)
+# define sqlite3_realloc64(pOld,n) cachierTestRealloc(pOld, n)
+# define CACHIER_FAULT()           cachierTestFault()
+#else
+# define CACHIER_FAULT()           0
+#endif
+
 #define CACHIER_VERSION "0.4.0"
 #define CACHIER_SCHEMA_VERSION 3
 

@@ -143,9 +143,15 @@ int callResolve(Cachier *p, const char *zCaller, sqlite3_value *pName,
 ** sees them exactly as the caller passed them. */
 int callPrepare(Cachier *p, FnCall *pCall, const unsigned char *aSub,
                 char **pzErr){
-  sqlite3_str *pSql = sqlite3_str_new(p->db);
+  sqlite3_str *pSql;
   char *zSql;
   int i, rc;
+  /* aSub first: a kept statement always has its subtypes beside it. */
+  if( pCall->aSub==0 && pCall->nArg>0 ){
+    pCall->aSub = sqlite3_malloc(pCall->nArg);
+    if( pCall->aSub==0 ) return SQLITE_NOMEM;
+  }
+  pSql = sqlite3_str_new(p->db);
   sqlite3_str_appendf(pSql, "SELECT \"%w\"(", pCall->zFn);
   for(i=0; i<pCall->nArg; i++){
     if( i ) sqlite3_str_appendchar(pSql, 1, ',');
@@ -166,10 +172,6 @@ int callPrepare(Cachier *p, FnCall *pCall, const unsigned char *aSub,
   if( rc ){
     *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
     return rc;
-  }
-  if( pCall->aSub==0 && pCall->nArg>0 ){
-    pCall->aSub = sqlite3_malloc(pCall->nArg);
-    if( pCall->aSub==0 ) return SQLITE_NOMEM;
   }
   for(i=0; i<pCall->nArg; i++) pCall->aSub[i] = aSub ? aSub[i] : 0;
   return SQLITE_OK;

@@ -53,6 +53,11 @@ int callCanonicalName(const char *zCaller, sqlite3_value *pName, char **pzFn,
   z = (const char*)sqlite3_value_text(pName);
   n = sqlite3_value_bytes(pName);
   if( z==0 ) return SQLITE_NOMEM;
+  if( (int)strlen(z)!=n ){
+    *pzErr = sqlite3_mprintf("%s: invalid function name '%q': a NUL byte "
+        "follows it", zCaller, z);
+    return SQLITE_ERROR;
+  }
   if( !nameIsValid(z, n) ){
     *pzErr = sqlite3_mprintf("%s: invalid function name '%q': a name may "
         "hold only letters, digits, '_' and '$'", zCaller, z);

@@ -701,11 +701,15 @@ static void clearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   int rc = SQLITE_OK, nStore = 0, i;
   if( argc==1 ) rc = callCanonicalName("cachier_clear", argv[0], &zFn, &zErr);
   if( rc==SQLITE_OK ) rc = storeListAll(p, &apStore, &nStore);
-  for(i=0; rc==SQLITE_OK && i<nStore; i++){
+  /* Every store is cleared, even after one fails (a Redis server down):
+  ** the first failure is reported once all were tried. */
+  for(i=0; i<nStore; i++){
     sqlite3_int64 nStoreDeleted = 0;
-    rc = apStore[i]->pMethods->xClear(apStore[i], zFn, &nStoreDeleted);
+    int rcStore = apStore[i]->pMethods->xClear(apStore[i], zFn,
+                                               &nStoreDeleted);
     n += nStoreDeleted;
-    if( rc ){
+    if( rcStore && rc==SQLITE_OK ){
+      rc = rcStore;
       zErr = sqlite3_mprintf("cachier_clear: %s", apStore[i]->pMethods
                              ->xErrmsg(apStore[i], rc));
     }

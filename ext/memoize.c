@@ -267,12 +267,21 @@ static void resultEntry(sqlite3_context *ctx, sqlite3_value *pValue,
   if( subtype ) sqlite3_result_subtype(ctx, (unsigned int)subtype);
 }
 
+/* True if e is compressed and says it decodes to more than the function's
+** entry_size_limit: memoize() never stored it, so it is damaged, and is
+** not decoded (an allocation of that size). */
+static int entryOverLimit(Plan *pPlan, const CachierEntry *e){
+  return e->codec && pPlan->settings.entrySizeLimit>=0
+      && e->nBytes>pPlan->settings.entrySizeLimit;
+}
+
 /* Serve a stored entry as the result, decoding it if it is compressed.
 ** A value that does not decode (a corrupted frame, a lost dictionary) is
 ** never served: it is counted and logged, and the caller treats the entry
 ** as a miss, so the value is computed and rewritten. */
 static int serveEntry(sqlite3_context *ctx, Plan *pPlan, CachierEntry *e){
-  int rc = valueResult(pPlan->pStore, ctx, e);
+  int rc = entryOverLimit(pPlan, e) ? SQLITE_TOOBIG
+         : valueResult(pPlan->pStore, ctx, e);
   if( rc ){
     pPlan->pStats->nError++;
     cachierLog(pPlan->p, "cachier: %s(): a stored value does not decode "
@@ -293,7 +302,9 @@ struct StaleCopy {
 
 static void staleKeep(Plan *pPlan, CachierEntry *e, StaleCopy *pCopy){
   pCopy->subtype = e->subtype;
-  if( e->codec ){
+  if( entryOverLimit(pPlan, e) ){
+    pCopy->bHeld = 0;
+  }else if( e->codec ){
     pCopy->bHeld = valueDecode(pPlan->pStore, e->codec, e->pValue, e->nBytes,
                                &pCopy->decoded)==SQLITE_OK;
   }else{

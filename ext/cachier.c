@@ -267,6 +267,29 @@ void *cachierTestRealloc(void *pOld, sqlite3_uint64 n){
   return cachierTestFault() ? 0 : sqlite3_api->realloc64(pOld, n);
 }
 
+char *cachierTestMprintf(const char *zFmt, ...){
+  va_list ap;
+  char *z;
+  if( cachierTestFault() ) return 0;
+  va_start(ap, zFmt);
+  z = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  return z;
+}
+char *cachierTestStrFinish(sqlite3_str *pStr){
+  char *z = sqlite3_api->str_finish(pStr);
+  if( z && cachierTestFault() ){
+    sqlite3_free(z);
+    return 0;
+  }
+  return z;
+}
+/* (A NULL value's text is NULL anyway: only a conversion may fail.) */
+const unsigned char *cachierTestValueText(sqlite3_value *pVal){
+  if( sqlite3_value_type(pVal)!=SQLITE_NULL && cachierTestFault() ) return 0;
+  return sqlite3_api->value_text(pVal);
+}
+
 /* cachier_test_fail_alloc(N): the Nth next allocation cachier makes (in
 ** any connection of the process) fails, once; 0 disarms it. */
 static void testFailAllocFunc(sqlite3_context *ctx, int argc,

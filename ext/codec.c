@@ -328,11 +328,14 @@ static int valueToJson(sqlite3_str *pStr, const unsigned char *a,
 
 /* The key a[0..n) as a JSON array of its arguments (blobs as "x'hex'"
 ** strings). A hash_func key shows as {"hash_func_key": value}.
-** Returns a string from sqlite3_malloc, or NULL if malformed or OOM. */
-char *keyToJson(const unsigned char *a, sqlite3_int64 n){
+** Returns a string from sqlite3_malloc, or NULL if malformed or (*pRc is
+** then SQLITE_NOMEM) out of memory. */
+char *keyToJson(const unsigned char *a, sqlite3_int64 n, int *pRc){
+  char *z;
   sqlite3_str *pStr;
   sqlite3_int64 i = 0;
   int ok = 1;
+  *pRc = SQLITE_OK;
   while( i<n && a[i] ) i++;          /* skip the function name */
   if( i>=n ) return 0;
   i++;
@@ -352,11 +355,14 @@ char *keyToJson(const unsigned char *a, sqlite3_int64 n){
     }
     sqlite3_str_appendchar(pStr, 1, ']');
   }
+  *pRc = SQLITE_OK;
   if( !ok || i!=n ){
     sqlite3_free(sqlite3_str_finish(pStr));
     return 0;
   }
-  return sqlite3_str_finish(pStr);
+  z = sqlite3_str_finish(pStr);
+  if( z==0 ) *pRc = SQLITE_NOMEM;
+  return z;
 }
 
 /* Decode the argument list of a key made by keyEncodeArgs() (a[0..n),

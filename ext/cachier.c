@@ -23,11 +23,16 @@
 ** xDisconnect finalizes them, so a connection that used the cache closes
 ** cleanly. Until that table is connected, statements are prepared per use.
 */
+#define _GNU_SOURCE           /* dladdr(), RTLD_NODELETE: see pinLibrary() */
 #define CACHIER_MAIN_FILE
 #include "store.h"
 SQLITE_EXTENSION_INIT1
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <string.h>
+#ifdef CACHIER_TEST
+#include <stdatomic.h>
+#endif
 
 extern const CachierFunction cachierMemoizeFunctions[];
 extern const CachierFunction cachierCallFunctions[];
@@ -244,7 +249,64 @@ static void testLastLogFunc(sqlite3_context *ctx, int argc,
   if( p->zLastLog ) sqlite3_result_text(ctx, p->zLastLog, -1, SQLITE_TRANSIENT);
 }
 
+/* Allocations left before the one cachier_test_fail_alloc() makes fail
+** (0: none). Process-wide, in test builds only: the allocation wrappers
+** have no connection to hang it on, and a load must see it before its
+** connection has any cachier state. */
+static atomic_int nAllocBeforeFault;
+
+/* True (once) when the allocation being made is the one to fail. */
+int cachierTestFault(void){
+  int n = atomic_load(&nAllocBeforeFault);
+  while( n>0 ){
+    if( atomic_compare_exchange_weak(&nAllocBeforeFault, &n, n-1) ){
+      return n==1;
+    }
+  }
+  return 0;
+}
+void *cachierTestMalloc(sqlite3_uint64 n){
+  return cachierTestFault() ? 0 : sqlite3_api->malloc64(n);
+}
+void *cachierTestRealloc(void *pOld, sqlite3_uint64 n){
+  return cachierTestFault() ? 0 : sqlite3_api->realloc64(pOld, n);
+}
+
+char *cachierTestMprintf(const char *zFmt, ...){
+  va_list ap;
+  char *z;
+  if( cachierTestFault() ) return 0;
+  va_start(ap, zFmt);
+  z = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  return z;
+}
+char *cachierTestStrFinish(sqlite3_str *pStr){
+  char *z = sqlite3_api->str_finish(pStr);
+  if( z && cachierTestFault() ){
+    sqlite3_free(z);
+    return 0;
+  }
+  return z;
+}
+/* (A NULL value's text is NULL anyway: only a conversion may fail.) */
+const unsigned char *cachierTestValueText(sqlite3_value *pVal){
+  if( sqlite3_value_type(pVal)!=SQLITE_NULL && cachierTestFault() ) return 0;
+  return sqlite3_api->value_text(pVal);
+}
+
+/* cachier_test_fail_alloc(N): the Nth next allocation cachier makes (in
+** any connection of the process) fails, once; 0 disarms it. */
+static void testFailAllocFunc(sqlite3_context *ctx, int argc,
+                              sqlite3_value **argv){
+  int n = sqlite3_value_int(argv[0]);
+  (void)argc;
+  atomic_store(&nAllocBeforeFault, n>0 ? n : 0);
+  sqlite3_result_int(ctx, n);
+}
+
 const CachierFunction cachierTestFunctions[] = {
+  { "cachier_test_fail_alloc", 1, CACHIER_FN_WRITES, testFailAllocFunc },
   { "cachier_test_last_log",  0, CACHIER_FN_WRITES, testLastLogFunc },
   { "cachier_test_hash_bits", 1, CACHIER_FN_WRITES, testHashBitsFunc },
   { 0, 0, 0, 0 }
@@ -302,6 +364,39 @@ static void reparseSchema(sqlite3 *db){
   if( !bWritable ) sqlite3_exec(db, "PRAGMA writable_schema=RESET", 0, 0, 0);
 }
 
+/* Keep this library mapped until the process ends (on a failed load that
+** could not take back all its registrations). */
+static void pinLibrary(void){
+  Dl_info info;
+  if( dladdr((void*)pinLibrary, &info) && info.dli_fname ){
+    (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+  }
+}
+
+/* Take back the first nModule modules and nFunction functions a failed
+** load registered: SQLite unloads the library then, so nothing of the
+** connection may point into it. A function cannot be removed while a
+** statement runs (a load through SQL's load_extension()): if one stays,
+** the library is pinned instead, which keeps what stays valid. */
+static void initUndo(sqlite3 *db, size_t nModule, size_t nFunction){
+  size_t i, t, n = 0;
+  int bKept = 0;
+  for(i=0; i<nModule; i++){
+    /* A NULL module removes the name (and drops its reference to p). */
+    sqlite3_create_module_v2(db, aModules[i].zName, 0, 0, 0);
+  }
+  for(t=0; t<sizeof(aFunctionTables)/sizeof(aFunctionTables[0]); t++){
+    const CachierFunction *f;
+    for(f=aFunctionTables[t]; n<nFunction && f->zName; f++, n++){
+      if( sqlite3_create_function_v2(db, f->zName, f->nArg, SQLITE_UTF8,
+                                     0, 0, 0, 0, 0)!=SQLITE_OK ){
+        bKept = 1;
+      }
+    }
+  }
+  if( bKept ) pinLibrary();
+}
+
 #ifdef _WIN32
 __declspec(dllexport)
 #else
@@ -310,20 +405,28 @@ __attribute__((visibility("default")))
 int sqlite3_cachier_init(sqlite3 *db, char **pzErrMsg,
                          const sqlite3_api_routines *pApi){
   Cachier *p;
-  size_t i, t;
+  size_t i, t, nModule = 0, nFunction = 0;
   int rc = SQLITE_OK;
   SQLITE_EXTENSION_INIT2(pApi);
-  (void)pzErrMsg;
   p = sqlite3_malloc(sizeof(*p));
-  if( p==0 ) return SQLITE_NOMEM;
+  if( p==0 ){
+    *pzErrMsg = sqlite3_mprintf("cachier: %s", sqlite3_errstr(SQLITE_NOMEM));
+    return SQLITE_NOMEM;
+  }
   memset(p, 0, sizeof(*p));
   p->db = db;
   p->enabled = 1;
   p->nRef = 1;                /* held by this function until the end */
   for(i=0; rc==SQLITE_OK && i<sizeof(aModules)/sizeof(aModules[0]); i++){
     p->nRef++;
-    rc = sqlite3_create_module_v2(db, aModules[i].zName, aModules[i].pModule,
-                                  p, cachierUnref);
+    if( CACHIER_FAULT() ){
+      cachierUnref(p);        /* as SQLite does when registering fails */
+      rc = SQLITE_NOMEM;
+    }else{
+      rc = sqlite3_create_module_v2(db, aModules[i].zName,
+                                    aModules[i].pModule, p, cachierUnref);
+    }
+    if( rc==SQLITE_OK ) nModule++;
   }
   for(t=0; rc==SQLITE_OK
            && t<sizeof(aFunctionTables)/sizeof(aFunctionTables[0]); t++){
@@ -336,11 +439,21 @@ int sqlite3_cachier_init(sqlite3 *db, char **pzErrMsg,
         flags |= SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC;
       }
       p->nRef++;
-      rc = sqlite3_create_function_v2(db, f->zName, f->nArg, flags, p,
-                                      f->xFunc, 0, 0, cachierUnref);
+      if( CACHIER_FAULT() ){
+        cachierUnref(p);
+        rc = SQLITE_NOMEM;
+      }else{
+        rc = sqlite3_create_function_v2(db, f->zName, f->nArg, flags, p,
+                                        f->xFunc, 0, 0, cachierUnref);
+      }
+      if( rc==SQLITE_OK ) nFunction++;
     }
   }
   if( rc==SQLITE_OK ) reparseSchema(db);
+  if( rc ){
+    initUndo(db, nModule, nFunction);
+    *pzErrMsg = sqlite3_mprintf("cachier: %s", sqlite3_errstr(rc));
+  }
   cachierUnref(p);
   return rc;
 }

@@ -53,6 +53,35 @@
 SQLITE_EXTENSION_INIT3
 #endif
 
+#ifdef CACHIER_TEST
+/* Test builds route cachier's own allocations (and the SQLite calls that
+** allocate for it: mprintf, str_finish, value_text) through wrappers, so
+** that cachier_test_fail_alloc(N) can make the Nth next one fail;
+** CACHIER_FAULT() counts as one allocation too, at the calls into SQLite
+** that allocate (registrations). Release builds call SQLite directly. */
+void *cachierTestMalloc(sqlite3_uint64 n);
+void *cachierTestRealloc(void *pOld, sqlite3_uint64 n);
+int cachierTestFault(void);
+char *cachierTestMprintf(const char *zFmt, ...);
+char *cachierTestStrFinish(sqlite3_str *pStr);
+const unsigned char *cachierTestValueText(sqlite3_value *pVal);
+# undef sqlite3_mprintf
+# undef sqlite3_str_finish
+# undef sqlite3_value_text
+# define sqlite3_mprintf(...)      cachierTestMprintf(__VA_ARGS__)
+# define sqlite3_str_finish(pStr)  cachierTestStrFinish(pStr)
+# define sqlite3_value_text(pVal)  cachierTestValueText(pVal)
+# undef sqlite3_malloc
+# undef sqlite3_malloc64
+# undef sqlite3_realloc64
+# define sqlite3_malloc(n)         cachierTestMalloc((sqlite3_uint64)(n))
+# define sqlite3_malloc64(n)       cachierTestMalloc(n)
+# define sqlite3_realloc64(pOld,n) cachierTestRealloc(pOld, n)
+# define CACHIER_FAULT()           cachierTestFault()
+#else
+# define CACHIER_FAULT()           0
+#endif
+
 #define CACHIER_VERSION "0.4.0"
 #define CACHIER_SCHEMA_VERSION 3
 
@@ -250,7 +279,7 @@ int keyEncodeArgs(KeyBuf*, const char *zFn, int nFn, int nArg,
 int keyEncodeHashFuncKey(KeyBuf*, const char *zFn, int nFn,
                          sqlite3_value *pKey);
 int keyEncodeArgsOnly(KeyBuf*, int nArg, sqlite3_value **apArg);
-char *keyToJson(const unsigned char *a, sqlite3_int64 n);
+char *keyToJson(const unsigned char *a, sqlite3_int64 n, int *pRc);
 int keyDecodeArgs(const unsigned char *a, sqlite3_int64 n, int *pnArg,
                   unsigned char *aSub, sqlite3_stmt *pStmt);
 int keyIsHashFuncKey(const unsigned char *a, sqlite3_int64 n);

@@ -53,6 +53,11 @@ int callCanonicalName(const char *zCaller, sqlite3_value *pName, char **pzFn,
   z = (const char*)sqlite3_value_text(pName);
   n = sqlite3_value_bytes(pName);
   if( z==0 ) return SQLITE_NOMEM;
+  if( (int)strlen(z)!=n ){
+    *pzErr = sqlite3_mprintf("%s: invalid function name '%q': a NUL byte "
+        "follows it", zCaller, z);
+    return SQLITE_ERROR;
+  }
   if( !nameIsValid(z, n) ){
     *pzErr = sqlite3_mprintf("%s: invalid function name '%q': a name may "
         "hold only letters, digits, '_' and '$'", zCaller, z);
@@ -143,9 +148,15 @@ int callResolve(Cachier *p, const char *zCaller, sqlite3_value *pName,
 ** sees them exactly as the caller passed them. */
 int callPrepare(Cachier *p, FnCall *pCall, const unsigned char *aSub,
                 char **pzErr){
-  sqlite3_str *pSql = sqlite3_str_new(p->db);
+  sqlite3_str *pSql;
   char *zSql;
   int i, rc;
+  /* aSub first: a kept statement always has its subtypes beside it. */
+  if( pCall->aSub==0 && pCall->nArg>0 ){
+    pCall->aSub = sqlite3_malloc(pCall->nArg);
+    if( pCall->aSub==0 ) return SQLITE_NOMEM;
+  }
+  pSql = sqlite3_str_new(p->db);
   sqlite3_str_appendf(pSql, "SELECT \"%w\"(", pCall->zFn);
   for(i=0; i<pCall->nArg; i++){
     if( i ) sqlite3_str_appendchar(pSql, 1, ',');
@@ -166,10 +177,6 @@ int callPrepare(Cachier *p, FnCall *pCall, const unsigned char *aSub,
   if( rc ){
     *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
     return rc;
-  }
-  if( pCall->aSub==0 && pCall->nArg>0 ){
-    pCall->aSub = sqlite3_malloc(pCall->nArg);
-    if( pCall->aSub==0 ) return SQLITE_NOMEM;
   }
   for(i=0; i<pCall->nArg; i++) pCall->aSub[i] = aSub ? aSub[i] : 0;
   return SQLITE_OK;

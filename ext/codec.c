@@ -257,7 +257,7 @@ static int valueToJson(sqlite3_str *pStr, const unsigned char *a,
   if( eType==SQLITE_TEXT && subtype==CACHIER_JSON_SUBTYPE ){
     /* A JSON argument (from json(), json_object(), ...) shows as JSON, so
     ** it differs from the same text passed as a plain string. */
-    if( !getVarint(a, n, pi, &len) || *pi+(sqlite3_int64)len>n ) return 0;
+    if( !getVarint(a, n, pi, &len) || len>(uint64_t)(n-*pi) ) return 0;
     sqlite3_str_append(pStr, (const char*)&a[*pi], (int)len);
     *pi += len;
     return 1;
@@ -288,7 +288,7 @@ static int valueToJson(sqlite3_str *pStr, const unsigned char *a,
       return 1;
     }
     case SQLITE_TEXT:
-      if( !getVarint(a, n, pi, &len) || *pi+(sqlite3_int64)len>n ) return 0;
+      if( !getVarint(a, n, pi, &len) || len>(uint64_t)(n-*pi) ) return 0;
       sqlite3_str_appendchar(pStr, 1, '"');
       {
         sqlite3_int64 j;
@@ -309,7 +309,7 @@ static int valueToJson(sqlite3_str *pStr, const unsigned char *a,
       return 1;
     case SQLITE_BLOB: {
       sqlite3_int64 j;
-      if( !getVarint(a, n, pi, &len) || *pi+(sqlite3_int64)len>n ) return 0;
+      if( !getVarint(a, n, pi, &len) || len>(uint64_t)(n-*pi) ) return 0;
       sqlite3_str_appendall(pStr, "\"x'");
       for(j=0; j<(sqlite3_int64)len; j++){
         sqlite3_str_appendf(pStr, "%02x", a[*pi+j]);
@@ -328,11 +328,14 @@ static int valueToJson(sqlite3_str *pStr, const unsigned char *a,
 
 /* The key a[0..n) as a JSON array of its arguments (blobs as "x'hex'"
 ** strings). A hash_func key shows as {"hash_func_key": value}.
-** Returns a string from sqlite3_malloc, or NULL if malformed or OOM. */
-char *keyToJson(const unsigned char *a, sqlite3_int64 n){
+** Returns a string from sqlite3_malloc, or NULL if malformed or (*pRc is
+** then SQLITE_NOMEM) out of memory. */
+char *keyToJson(const unsigned char *a, sqlite3_int64 n, int *pRc){
+  char *z;
   sqlite3_str *pStr;
   sqlite3_int64 i = 0;
   int ok = 1;
+  *pRc = SQLITE_OK;
   while( i<n && a[i] ) i++;          /* skip the function name */
   if( i>=n ) return 0;
   i++;
@@ -352,11 +355,14 @@ char *keyToJson(const unsigned char *a, sqlite3_int64 n){
     }
     sqlite3_str_appendchar(pStr, 1, ']');
   }
+  *pRc = SQLITE_OK;
   if( !ok || i!=n ){
     sqlite3_free(sqlite3_str_finish(pStr));
     return 0;
   }
-  return sqlite3_str_finish(pStr);
+  z = sqlite3_str_finish(pStr);
+  if( z==0 ) *pRc = SQLITE_NOMEM;
+  return z;
 }
 
 /* Decode the argument list of a key made by keyEncodeArgs() (a[0..n),
@@ -406,7 +412,7 @@ int keyDecodeArgs(const unsigned char *a, sqlite3_int64 n, int *pnArg,
       }
       case SQLITE_TEXT:
       case SQLITE_BLOB:
-        if( !getVarint(a, n, &i, &len) || i+(sqlite3_int64)len>n ){
+        if( !getVarint(a, n, &i, &len) || len>(uint64_t)(n-i) ){
           return SQLITE_CORRUPT;
         }
         if( pStmt && eType==SQLITE_TEXT ){

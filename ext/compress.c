@@ -147,6 +147,12 @@ static void storedValueFree(StoredValue *v){
   memset(v, 0, sizeof(*v));
 }
 
+/* The most bytes a stored value may decode to (and the biggest value
+** that is compressed): 64 MiB, or SQLITE_LIMIT_LENGTH if smaller. Without
+** it a small damaged or hostile row (a 28 KB frame says 256 MB) would make
+** every lookup allocate that much; bigger values are stored raw. */
+#define DECODE_MAX ((sqlite3_int64)64 << 20)
+
 /* Encode pValue for storage under settings s: compressed into *pOut when
 ** that pays, else *pOut is left with codec 0 (store the value as it is).
 ** Never fails the write: a value that cannot be compressed is stored
@@ -170,7 +176,7 @@ static void valueEncode(Cachier *p, CachierStore *pStore, const FnSettings *s,
     d = dictGet(pStore, s->dictId, s->dictZstdId);
   }
   if( d==0 && n<s->compressMin ) return;
-  if( n<=0 ) return;
+  if( n<=0 || n>DECODE_MAX ) return;
   z = zstdState(p);
   if( pIn==0 || z==0 ) return;
   if( z->pCCtx==0 && (z->pCCtx = ZSTD_createCCtx())==0 ) return;
@@ -230,7 +236,7 @@ int compressLevelCheck(sqlite3_value *pVal, int *pLevel, char **pzWhy){
 /* Decode a stored value: pStored holds a frame of codec `codec` whose
 ** logical size is nLogical. On success *pOut owns the bytes. Returns
 ** SQLITE_CORRUPT for anything that is not exactly right, SQLITE_TOOBIG
-** past SQLITE_LIMIT_LENGTH, SQLITE_NOMEM. */
+** past DECODE_MAX or SQLITE_LIMIT_LENGTH, SQLITE_NOMEM. */
 int valueDecode(CachierStore *pStore, int codec, sqlite3_value *pStored,
                 sqlite3_int64 nLogical, DecodedValue *pOut){
   Cachier *p = pStore->pCachier;
@@ -253,7 +259,8 @@ int valueDecode(CachierStore *pStore, int codec, sqlite3_value *pStored,
     return SQLITE_CORRUPT;
   }
   if( nFrame > (unsigned long long)sqlite3_limit(p->db, SQLITE_LIMIT_LENGTH,
-                                                 -1) ){
+                                                 -1)
+   || nFrame > (unsigned long long)DECODE_MAX ){
     return SQLITE_TOOBIG;
   }
   if( ZSTD_findFrameCompressedSize(pIn, (size_t)nIn)!=(size_t)nIn ){

@@ -127,10 +127,13 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
 FnInfo *fnInfoGet(Cachier *p, const char *zCaller, sqlite3_value *pName,
                   int nArg, int *pRc, char **pzErr){
   FnInfo *pInfo;
-  const char *zName = (const char*)sqlite3_value_text(pName);
+  /* Only a TEXT name without a NUL may match; any other is refused by
+  ** callResolve() below (so a BLOB is not converted to text here). */
+  const char *zName = sqlite3_value_type(pName)==SQLITE_TEXT
+                    ? (const char*)sqlite3_value_text(pName) : 0;
   char *zFn = 0;
   int rc;
-  if( zName && sqlite3_value_type(pName)==SQLITE_TEXT ){
+  if( zName && strlen(zName)==(size_t)sqlite3_value_bytes(pName) ){
     for(pInfo=p->pFnInfo; pInfo; pInfo=pInfo->pNext){
       if( pInfo->nArg==nArg && sqlite3_stricmp(pInfo->zFn, zName)==0 ){
         return pInfo;

@@ -102,7 +102,17 @@ static Inflight *inflightOpenFile(Cachier *p, Inflight **ppQ,
   if( zPath==0 ) return 0;
   /* The side file gets the database file's permissions, as its -wal does. */
   if( stat(zDb, &stDb)!=0 ) stDb.st_mode = 0644;
-  q->fd = open(zPath, O_RDWR|O_CREAT|O_CLOEXEC, stDb.st_mode & 0666);
+  /* Never through a symbolic link, and only an ordinary file with no
+  ** other name: what is planted there is not chmod'ed nor extended (the
+  ** computations run unmarked then). */
+  q->fd = open(zPath, O_RDWR|O_CREAT|O_CLOEXEC|O_NOFOLLOW,
+               stDb.st_mode & 0666);
+  if( q->fd>=0 && (fstat(q->fd, &q->st)!=0 || !S_ISREG(q->st.st_mode)
+                   || q->st.st_nlink!=1) ){
+    close(q->fd);
+    q->fd = -1;
+    errno = EPERM;
+  }
   if( q->fd<0 ){
     cachierLog(p, "cachier: cannot open %s (%s); computations are not "
                "shared with other connections", zPath, strerror(errno));
@@ -111,12 +121,14 @@ static Inflight *inflightOpenFile(Cachier *p, Inflight **ppQ,
   }
   sqlite3_free(zPath);
   /* Undo the umask, so whoever may write the database may mark too. */
-  if( fstat(q->fd, &q->st)==0 && q->st.st_uid==geteuid()
+  if( q->st.st_uid==geteuid()
    && (q->st.st_mode & 0666)!=(stDb.st_mode & 0666) ){
     fchmod(q->fd, stDb.st_mode & 0666);
   }
+  /* Only our own file is extended; another's must be full size already. */
   if( fstat(q->fd, &q->st)!=0
-   || (q->st.st_size<EPOCH_BYTES && ftruncate(q->fd, EPOCH_BYTES)!=0) ){
+   || (q->st.st_size<EPOCH_BYTES && (q->st.st_uid!=geteuid()
+                                     || ftruncate(q->fd, EPOCH_BYTES)!=0)) ){
     close(q->fd);
     q->fd = -1;
     return 0;

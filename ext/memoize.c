@@ -244,12 +244,21 @@ static void resultEntry(sqlite3_context *ctx, sqlite3_value *pValue,
   if( subtype ) sqlite3_result_subtype(ctx, (unsigned int)subtype);
 }
 
+/* True if e is compressed and says it decodes to more than the function's
+** entry_size_limit: memoize() never stored it, so it is damaged, and is
+** not decoded (an allocation of that size). */
+static int entryOverLimit(Plan *pPlan, const CachierEntry *e){
+  return e->codec && pPlan->settings.entrySizeLimit>=0
+      && e->nBytes>pPlan->settings.entrySizeLimit;
+}
+
 /* Serve a stored entry as the result, decoding it if it is compressed.
 ** A value that does not decode (a corrupted frame, a lost dictionary) is
 ** never served: it is counted and logged, and the caller treats the entry
 ** as a miss, so the value is computed and rewritten. */
 static int serveEntry(sqlite3_context *ctx, Plan *pPlan, CachierEntry *e){
-  int rc = valueResult(pPlan->pStore, ctx, e);
+  int rc = entryOverLimit(pPlan, e) ? SQLITE_TOOBIG
+         : valueResult(pPlan->pStore, ctx, e);
   if( rc ){
     pPlan->pStats->nError++;
     cachierLog(pPlan->p, "cachier: %s(): a stored value does not decode "
@@ -270,7 +279,9 @@ struct StaleCopy {
 
 static void staleKeep(Plan *pPlan, CachierEntry *e, StaleCopy *pCopy){
   pCopy->subtype = e->subtype;
-  if( e->codec ){
+  if( entryOverLimit(pPlan, e) ){
+    pCopy->bHeld = 0;
+  }else if( e->codec ){
     pCopy->bHeld = valueDecode(pPlan->pStore, e->codec, e->pValue, e->nBytes,
                                &pCopy->decoded)==SQLITE_OK;
   }else{
@@ -778,11 +789,14 @@ static void clearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   int rc = SQLITE_OK, nStore = 0, i;
   if( argc==1 ) rc = callCanonicalName("cachier_clear", argv[0], &zFn, &zErr);
   if( rc==SQLITE_OK ) rc = storeListAll(p, &apStore, &nStore);
-  for(i=0; rc==SQLITE_OK && i<nStore; i++){
+  /* Every store is cleared, even after one fails (a Redis server down):
+  ** the first failure is reported once all were tried. */
+  for(i=0; i<nStore; i++){
     sqlite3_int64 nStoreDeleted = 0;
-    rc = storeClear(apStore[i], zFn, &nStoreDeleted);
+    int rcStore = storeClear(apStore[i], zFn, &nStoreDeleted);
     n += nStoreDeleted;
-    if( rc ){
+    if( rcStore && rc==SQLITE_OK ){
+      rc = rcStore;
       zErr = sqlite3_mprintf("cachier_clear: %s", storeErrmsg(apStore[i], rc));
     }
   }

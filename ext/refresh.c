@@ -45,6 +45,7 @@
 */
 #include "store.h"
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
@@ -86,7 +87,10 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
       memcpy(aKey, e.aKey, (size_t)nKey);
       aArgs = aKey + nKey;
       if( nArgs ) memcpy(aArgs, e.aArgs, (size_t)nArgs);
-      attempts = e.attempts;
+      /* (A stored count may be anything: attempts+1 below must not
+      ** overflow.) */
+      attempts = e.attempts<0 ? 0 : e.attempts<INT_MAX ? e.attempts
+                                                       : INT_MAX-1;
     }
   }
   storeLookupDone(pStore);

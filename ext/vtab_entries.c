@@ -197,6 +197,7 @@ static int entriesNext(sqlite3_vtab_cursor *pCursor){
       pCur->pScan = 0;
       rc = SQLITE_OK;
     }
+    if( rc==SQLITE_NOMEM ) return rc;  /* (SQLite says "out of memory") */
     if( rc ){
       sqlite3_free(pCursor->pVtab->zErrMsg);
       pCursor->pVtab->zErrMsg = sqlite3_mprintf("cachier_entries: %s: %s",
@@ -224,6 +225,7 @@ static int entriesFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
       return SQLITE_OK;
     }
     zFn = (const char*)sqlite3_value_text(argv[0]);
+    if( zFn==0 ) return SQLITE_NOMEM;   /* not "no such function" */
     pCur->zFn = sqlite3_mprintf("%s", zFn);
     if( pCur->zFn==0 ) return SQLITE_NOMEM;
   }
@@ -237,6 +239,15 @@ static int entriesEof(sqlite3_vtab_cursor *pCursor){
   return ((EntriesCursor*)pCursor)->bEof;
 }
 
+/* z (from sqlite3_malloc) as the result; NULL is out of memory. */
+static void resultTextOrNomem(sqlite3_context *ctx, char *z){
+  if( z==0 ){
+    sqlite3_result_error_nomem(ctx);
+  }else{
+    sqlite3_result_text(ctx, z, -1, sqlite3_free);
+  }
+}
+
 static int entriesColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
                          int i){
   EntriesCursor *pCur = (EntriesCursor*)pCursor;
@@ -246,17 +257,21 @@ static int entriesColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
       sqlite3_result_text(ctx, e->zFn, -1, SQLITE_TRANSIENT);
       break;
     case COL_ARGS: {
-      char *z = keyToJson(e->aKey, e->nKey);
+      int rc;
+      char *z = keyToJson(e->aKey, e->nKey, &rc);
       if( z ) sqlite3_result_text(ctx, z, -1, sqlite3_free);
+      if( rc ) sqlite3_result_error_nomem(ctx);
       break;                  /* a malformed key shows as NULL */
     }
     case COL_KEY:
-      sqlite3_result_text(ctx, sqlite3_mprintf("%016llx",
-                          (unsigned long long)e->id), -1, sqlite3_free);
+      resultTextOrNomem(ctx, sqlite3_mprintf("%016llx",
+                        (unsigned long long)e->id));
       break;
     case COL_VALUE:
       /* A value that does not decode shows as NULL. */
-      valueResult(pCur->pStore, ctx, e);
+      if( valueResult(pCur->pStore, ctx, e)==SQLITE_NOMEM ){
+        sqlite3_result_error_nomem(ctx);
+      }
       break;
     case COL_TYPE:
       sqlite3_result_text(ctx, typeName(e->codec ? codecValueType(e->codec)
@@ -289,8 +304,8 @@ static int entriesColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
       sqlite3_result_text(ctx, pCur->pStore->zSpec, -1, SQLITE_TRANSIENT);
       break;
     case COL_REF:
-      sqlite3_result_text(ctx, sqlite3_mprintf("%lld@%s", e->id,
-                          pCur->pStore->zSpec), -1, sqlite3_free);
+      resultTextOrNomem(ctx, sqlite3_mprintf("%lld@%s", e->id,
+                        pCur->pStore->zSpec));
       break;
     case COL_STATE: {
       const char *z = "fresh";
@@ -338,6 +353,9 @@ static int entriesUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
         "supported; add entries with cachier_precache()");
     return SQLITE_ERROR;
   }
+  if( zRef==0 && sqlite3_value_type(argv[0])!=SQLITE_NULL ){
+    return SQLITE_NOMEM;      /* not "no such entry": nothing was deleted */
+  }
   if( zAt==0 ) return SQLITE_OK;      /* no such entry */
   pStore = storeOpen(p, zAt+1, &zErr);
   if( pStore==0 ){
@@ -347,7 +365,7 @@ static int entriesUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     return SQLITE_ERROR;
   }
   rc = storeDelete(pStore, (sqlite3_int64)strtoll(zRef, 0, 10));
-  if( rc ){
+  if( rc && rc!=SQLITE_NOMEM ){
     pVtab->zErrMsg = sqlite3_mprintf("cachier_entries: %s",
                                      storeErrmsg(pStore, rc));
   }

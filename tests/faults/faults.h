@@ -52,7 +52,7 @@
 ** otherwise. */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void){
-  return "exitcode=66:detect_leaks=1:abort_on_error=0:"
+  return "exitcode=66:detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0:"
          "allocator_may_return_null=1:max_allocation_size_mb=256";
 }
 const char *__ubsan_default_options(void);
@@ -237,7 +237,8 @@ static __attribute__((unused)) sqlite3 *openWithExt(const char *zPath, const cha
                            | SQLITE_OPEN_CREATE, zVfs);
   if( rc==SQLITE_OK ) rc = registerFunctions(db);
   if( rc==SQLITE_OK ){
-    sqlite3_enable_load_extension(db, 1);
+    /* The C API only: SQL's load_extension() stays off. */
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 1, 0);
     rc = sqlite3_load_extension(db, zExt, "sqlite3_cachier_init", &zErr);
   }
   if( rc!=SQLITE_OK ){
@@ -339,6 +340,24 @@ static char *stepSql(const Step *pStep, const char *zStore){
   return sqlite3_mprintf("%.*s%s%s", (int)(zS-z), z, zStore, zS+2);
 }
 
+/* The entries as the listing shows them, to stderr. */
+static void dumpEntries(sqlite3 *db){
+  sqlite3_stmt *pStmt = 0;
+  if( sqlite3_prepare_v2(db, "SELECT fn, args, typeof(value), length(value),"
+        " substr(value, 1, 24), stored_bytes FROM cachier_entries", -1,
+        &pStmt, 0) ){
+    fprintf(stderr, "  (listing failed: %s)\n", sqlite3_errmsg(db));
+    return;
+  }
+  while( sqlite3_step(pStmt)==SQLITE_ROW ){
+    fprintf(stderr, "  entry %s %s: %s, %d bytes, '%s', stored %d\n",
+            sqlite3_column_text(pStmt, 0), sqlite3_column_text(pStmt, 1),
+            sqlite3_column_text(pStmt, 2), sqlite3_column_int(pStmt, 3),
+            sqlite3_column_text(pStmt, 4), sqlite3_column_int(pStmt, 5));
+  }
+  sqlite3_finalize(pStmt);
+}
+
 /* Run step i. Returns FAULT_WRONG if a checking step gave anything but 1
 ** without an error; *pRc gets the statement's result code. */
 static int runStep(sqlite3 *db, int i, const char *zStore, int *pRc,
@@ -355,6 +374,7 @@ static int runStep(sqlite3 *db, int i, const char *zStore, int *pRc,
     fprintf(stderr, "WRONG at step %d: %s -> %s\n", i, zSql,
             zOut ? zOut : "NULL");
     ret = FAULT_WRONG;
+    dumpEntries(db);
   }
   sqlite3_free(zOut);
   sqlite3_free(zSql);
@@ -466,7 +486,7 @@ static int recordOutcome(Outcome *pO, int status, const char *zWhat,
       case FAULT_OUTSIDE: pO->nOutside++; zKind = "outside effect"; break;
       case FAULT_ASAN: {
         logSummary(zLog, zSum, sizeof(zSum));
-        if( strstr(zSum, "LeakSanitizer") ){
+        if( strstr(zSum, "leaked") ){
           pO->nLeak++; zKind = "leak";
         }else{
           pO->nCrash++; zKind = "crash (ASan)";

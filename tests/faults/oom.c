@@ -49,7 +49,8 @@ static int oomRun(const OomCtx *c, sqlite3_int64 iFail, int bPersist){
     fprintf(stderr, "cannot open %s\n", zDb);
     return FAULT_SETUP;
   }
-  sqlite3_enable_load_extension(db, 1);
+  /* The C API only: SQL's load_extension() stays off. */
+  sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 1, 0);
 
   /* Step -1: loading the extension. */
   memArm(iFail, bPersist);

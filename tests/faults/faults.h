@@ -52,7 +52,7 @@
 ** otherwise. */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void){
-  return "exitcode=66:detect_leaks=1:abort_on_error=0:fast_unwind_on_malloc=0:"
+  return "exitcode=66:detect_leaks=1:abort_on_error=0:"
          "allocator_may_return_null=1:max_allocation_size_mb=256";
 }
 const char *__ubsan_default_options(void);
@@ -487,6 +487,8 @@ static int recordOutcome(Outcome *pO, int status, const char *zWhat,
       case FAULT_ASAN: {
         logSummary(zLog, zSum, sizeof(zSum));
         if( strstr(zSum, "leaked") ){
+          /* Whole stacks (through libsqlite3): run it again with
+          ** ASAN_OPTIONS=fast_unwind_on_malloc=0. */
           pO->nLeak++; zKind = "leak";
         }else{
           pO->nCrash++; zKind = "crash (ASan)";

@@ -1,7 +1,9 @@
 /*
 ** hostile.c - hostile-database corpus for cachier (fault campaign 4).
 **
-**   hostile EXTENSION.so OUTDIR
+**   hostile EXTENSION.so OUTDIR [NAME]
+**
+** (NAME: run only the crafted database of that name, e.g. fcs_huge.)
 **
 ** Generates a corpus of crafted databases in OUTDIR/corpus: a base
 ** database written through the extension (plain, compressed and
@@ -487,7 +489,7 @@ static void hostileName(int iRun, void *pArg, char *zOut, int nOut){
 int main(int argc, char **argv){
   HostileCtx c;
   Outcome o;
-  int aRun[2*N_DAMAGE], i;
+  int aRun[2*N_DAMAGE], i, n;
   char zCorpus[1000];
   time_t t0 = time(0);
   if( argc<3 ) fatal("usage: %s EXTENSION.so OUTDIR", argv[0]);
@@ -505,11 +507,12 @@ int main(int argc, char **argv){
   printf("hostile: %d crafted databases, trusted_schema off and on\n",
          N_DAMAGE);
   fflush(stdout);
-  for(i=0; i<2*N_DAMAGE; i++) aRun[i] = i;
+  for(i=n=0; i<2*N_DAMAGE; i++){
+    if( argc<4 || strcmp(argv[3], aDamage[i/2].zName)==0 ) aRun[n++] = i;
+  }
   memset(&o, 0, sizeof(o));
   /* One at a time: outside effects are checked on shared paths. */
-  runPool(&o, c.zOut, "hostile", 1, aRun, 2*N_DAMAGE, hostileChild,
-          hostileName, &c);
+  runPool(&o, c.zOut, "hostile", 1, aRun, n, hostileChild, hostileName, &c);
   outcomePrint("hostile", &o, difftime(time(0), t0));
   free((char*)c.zExt);
   free((char*)c.zOut);

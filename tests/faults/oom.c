@@ -18,6 +18,7 @@
 **     error and with every check true;
 **   - no leak: sqlite3_close() succeeds, no allocation is outstanding after
 **     sqlite3_shutdown(), and LeakSanitizer finds nothing at exit.
+** One N again: oom EXTENSION.so OUTDIR 1 N N.
 ** Prints one FAIL line per failed run (with its log, kept in OUTDIR, and
 ** the ASan SUMMARY line) and a summary; exits 1 if any run failed.
 */

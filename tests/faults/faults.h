@@ -26,6 +26,7 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 
 #include <sqlite3.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -227,14 +228,24 @@ static int runSql(sqlite3 *db, const char *zSql, char **pzOut){
   return rc;
 }
 
+/* Keep the extension mapped after its last connection closes, so leak
+** reports at exit can name its functions. */
+static void keepMapped(const char *zExt){
+  if( dlopen(zExt, RTLD_NOW|RTLD_NODELETE)==0 ){
+    fprintf(stderr, "note: dlopen %s: %s\n", zExt, dlerror());
+  }
+}
+
 /* Open zPath (vfs zVfs or the default) with the extension loaded and the
 ** functions registered. 0 if any of it fails; *pzErr says why. */
 static __attribute__((unused)) sqlite3 *openWithExt(const char *zPath, const char *zVfs,
                             const char *zExt, char **pzErr){
   sqlite3 *db = 0;
   char *zErr = 0;
-  int rc = sqlite3_open_v2(zPath, &db, SQLITE_OPEN_READWRITE
-                           | SQLITE_OPEN_CREATE, zVfs);
+  int rc;
+  keepMapped(zExt);
+  rc = sqlite3_open_v2(zPath, &db, SQLITE_OPEN_READWRITE
+                       | SQLITE_OPEN_CREATE, zVfs);
   if( rc==SQLITE_OK ) rc = registerFunctions(db);
   if( rc==SQLITE_OK ){
     /* The C API only: SQL's load_extension() stays off. */

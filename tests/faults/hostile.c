@@ -96,6 +96,8 @@ static const Damage aDamage[] = {
   { "fcs_high", "" },                           /* C: content size + 1000 */
   { "fcs_huge", "" },                           /* C: content size 2^40 */
   { "fcs_max", "" },                            /* C: content size 2^64-1 */
+  { "fcs_900mb", "" },                          /* C: 900 MB, and bytes
+                                                ** says so too */
   /* Declared sizes. */
   { "bytes_huge", "UPDATE cachier_data SET bytes = 9223372036854775807" },
   { "bytes_negative", "UPDATE cachier_data SET bytes = -1" },
@@ -222,7 +224,8 @@ static void copyFile(const char *zFrom, const char *zTo){
 }
 
 /* Rewrite the zstd frame header of v so its content size field says
-** something else: eHow 0 = 1, 1 = true + 1000, 2 = 2^40, 3 = 2^64-1. The
+** something else: eHow 0 = 1, 1 = true + 1000, 2 = 2^40, 3 = 2^64-1,
+** 4 = 900,000,000. The
 ** field is made 8 bytes wide. 0 if v is not a frame. */
 static unsigned char *lieAboutSize(const unsigned char *a, int n, int eHow,
                                    int *pnOut){
@@ -245,6 +248,7 @@ static unsigned char *lieAboutSize(const unsigned char *a, int n, int eHow,
     case 0: newFcs = 1; break;
     case 1: newFcs = fcs + 1000; break;
     case 2: newFcs = 1ULL<<40; break;
+    case 4: newFcs = 900000000ULL; break;
     default: newFcs = ~0ULL; break;
   }
   aOut = malloc((size_t)(n + 8));
@@ -280,6 +284,10 @@ static void damageFrames(sqlite3 *db, int eHow){
     free(aOut);
     nDone++;
   }
+  if( eHow==4 ){
+    runSql(db, "UPDATE cachier_data SET bytes = 900000000 WHERE subtype > 255",
+           0);
+  }
   runSql(db, "COMMIT", 0);
   sqlite3_finalize(pSel);
   sqlite3_finalize(pUpd);
@@ -305,7 +313,8 @@ static void makeCorpus(const char *zExt, const char *zCorpus){
     if( strncmp(aDamage[i].zName, "fcs_", 4)==0 ){
       const char *z = aDamage[i].zName + 4;
       damageFrames(db, strcmp(z, "low")==0 ? 0 : strcmp(z, "high")==0 ? 1
-                       : strcmp(z, "huge")==0 ? 2 : 3);
+                       : strcmp(z, "huge")==0 ? 2 : strcmp(z, "max")==0 ? 3
+                       : 4);
     }else if( sqlite3_exec(db, aDamage[i].zSql, 0, 0, 0) ){
       fatal("hostile: %s: %s", aDamage[i].zName, sqlite3_errmsg(db));
     }

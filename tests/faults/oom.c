@@ -39,6 +39,7 @@ static int oomRun(const OomCtx *c, sqlite3_int64 iFail, int bPersist){
   sqlite3 *db = 0;
   char *zErr = 0;
   int i, rc, ret;
+  keepMapped(c->zExt);
   memInstall();
   if( sqlite3_initialize() ) return FAULT_SETUP;
   snprintf(zDir, sizeof(zDir), "%s/oom-%lld-%d", c->zOut, iFail, bPersist);

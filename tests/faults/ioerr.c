@@ -7,7 +7,9 @@
 ** counts the xRead, xWrite and xSync/xTruncate calls on every file
 ** (databases, journals, WAL files; the main database's and the file:
 ** store's alike), failing the Nth of one kind with SQLITE_IOERR_READ,
-** _WRITE, _FSYNC or _TRUNCATE. For each journal mode (rollback "delete"
+** _WRITE, _FSYNC or _TRUNCATE, once (transient) or also every later call
+** of that kind until the faulted workload ends (persistent). For each
+** journal mode (rollback "delete"
 ** and WAL), each kind and N = 1..(calls of that kind in the workload) in
 ** steps of STEP, a child runs the workload of faults.h with that fault,
 ** closes, and then, with the plain unix VFS:
@@ -33,6 +35,7 @@ struct FaultVfsState {
   int bArmed;
   int eKind;                      /* which kind fails */
   sqlite3_int64 iFail;            /* the call of that kind that fails */
+  int bPersist;                   /* and every one of that kind after it */
   sqlite3_int64 aCount[N_KIND];   /* calls counted while armed */
   sqlite3_int64 nFailed;
 };
@@ -47,7 +50,8 @@ struct FaultFile {
 static int vfsShouldFail(int eKind){
   if( !g_vfs.bArmed ) return 0;
   g_vfs.aCount[eKind]++;
-  if( eKind==g_vfs.eKind && g_vfs.aCount[eKind]==g_vfs.iFail ){
+  if( eKind==g_vfs.eKind && (g_vfs.aCount[eKind]==g_vfs.iFail
+      || (g_vfs.bPersist && g_vfs.iFail>0 && g_vfs.aCount[eKind]>g_vfs.iFail)) ){
     g_vfs.nFailed++;
     return 1;
   }
@@ -191,8 +195,14 @@ static void vfsInstall(void){
 }
 
 /* ---------------------------------------------------------------------
-** The runs. iRun = ((N*2 + wal)*N_KIND + kind); N = 0 counts.
+** The runs. iRun = (((N*2 + wal)*2 + persistent)*N_KIND + kind); N = 0
+** counts.
 */
+#define RUN_KIND(i)    ((i) % N_KIND)
+#define RUN_PERSIST(i) (((i) / N_KIND) % 2)
+#define RUN_WAL(i)     (((i) / N_KIND / 2) % 2)
+#define RUN_N(i)       ((i) / N_KIND / 4)
+#define RUN(n, wal, persist, kind) ((((n)*2 + (wal))*2 + (persist))*N_KIND + (kind))
 typedef struct IoCtx IoCtx;
 struct IoCtx {
   const char *zExt;
@@ -200,9 +210,9 @@ struct IoCtx {
 };
 
 static int ioRun(const IoCtx *c, int iRun){
-  int eKind = iRun % N_KIND;
-  int bWal = (iRun / N_KIND) % 2;
-  sqlite3_int64 iFail = iRun / N_KIND / 2;
+  int eKind = RUN_KIND(iRun);
+  int bWal = RUN_WAL(iRun);
+  sqlite3_int64 iFail = RUN_N(iRun);
   char zDir[1100], zDb[1200], zStore[1200];
   sqlite3 *db;
   char *zErr = 0;
@@ -223,6 +233,7 @@ static int ioRun(const IoCtx *c, int iRun){
   }
   g_vfs.eKind = eKind;
   g_vfs.iFail = iFail;
+  g_vfs.bPersist = RUN_PERSIST(iRun);
   g_vfs.bArmed = 1;
   for(i=0; i<N_WORKLOAD; i++){
     ret = runStep(db, i, zStore, &rc, 0);
@@ -273,8 +284,9 @@ static int ioChild(int iRun, void *pArg){
 
 static void ioName(int iRun, void *pArg, char *zOut, int nOut){
   (void)pArg;
-  snprintf(zOut, (size_t)nOut, "ioerr %s N=%d %s", azKind[iRun % N_KIND],
-           iRun / N_KIND / 2, (iRun / N_KIND) % 2 ? "wal" : "delete");
+  snprintf(zOut, (size_t)nOut, "ioerr %s N=%d %s %s", azKind[RUN_KIND(iRun)],
+           RUN_N(iRun), RUN_WAL(iRun) ? "wal" : "delete",
+           RUN_PERSIST(iRun) ? "persistent" : "transient");
 }
 
 int main(int argc, char **argv){
@@ -293,8 +305,8 @@ int main(int argc, char **argv){
 
   /* The counts, from runs without faults (which must pass). */
   memset(&o, 0, sizeof(o));
-  aZero[0] = 0;                   /* delete */
-  aZero[1] = N_KIND;              /* wal */
+  aZero[0] = RUN(0, 0, 0, 0);     /* delete */
+  aZero[1] = RUN(0, 1, 0, 0);     /* wal */
   runPool(&o, c.zOut, "ioerr", 2, aZero, 2, ioChild, ioName, &c);
   if( outcomeFailures(&o) ) fatal("ioerr: the runs without faults failed");
   for(bWal=0; bWal<2; bWal++){
@@ -306,16 +318,17 @@ int main(int argc, char **argv){
                        &aCount[bWal][2])!=3 ) fatal("ioerr: no count");
     fclose(f);
     printf("ioerr: %s: the workload makes %lld reads, %lld writes, %lld"
-           " syncs/truncates; failing every %d-th\n", bWal ? "wal" : "delete",
+           " syncs/truncates; failing every %d-th, transient and persistent\n", bWal ? "wal" : "delete",
            aCount[bWal][0], aCount[bWal][1], aCount[bWal][2], nStep);
     for(k=0; k<N_KIND; k++){
       for(i=1; i<=aCount[bWal][k]; i+=nStep){
-        if( nRun>=nAlloc ){
+        if( nRun+2>nAlloc ){
           nAlloc = nAlloc*2 + 64;
           aRun = realloc(aRun, sizeof(int)*(size_t)nAlloc);
           if( aRun==0 ) fatal("out of memory");
         }
-        aRun[nRun++] = (i*2 + bWal)*N_KIND + k;
+        aRun[nRun++] = RUN(i, bWal, 0, k);
+        aRun[nRun++] = RUN(i, bWal, 1, k);
       }
     }
   }

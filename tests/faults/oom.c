@@ -39,6 +39,7 @@ static int oomRun(const OomCtx *c, sqlite3_int64 iFail, int bPersist){
   sqlite3 *db = 0;
   char *zErr = 0;
   int i, rc, ret;
+  sqlite3_int64 aEnd[N_WORKLOAD+1];   /* count at the end of each step */
   keepMapped(c->zExt);
   memInstall();
   if( sqlite3_initialize() ) return FAULT_SETUP;
@@ -72,11 +73,13 @@ static int oomRun(const OomCtx *c, sqlite3_int64 iFail, int bPersist){
     /* No fault can be pending here, unless the step above failed one. */
     g_mem.iFail = 0; g_mem.bFailing = 0;
   }
+  aEnd[0] = g_mem.nCount;
 
   for(i=0; i<N_WORKLOAD; i++){
     ret = runStep(db, i, zStore, &rc, 0);
     if( ret ) return ret;
     if( g_mem.nFailed ){ g_mem.iFail = 0; g_mem.bFailing = 0; }
+    aEnd[i+1] = g_mem.nCount;
   }
   g_mem.bArmed = 0;
   if( iFail==0 ){
@@ -87,6 +90,11 @@ static int oomRun(const OomCtx *c, sqlite3_int64 iFail, int bPersist){
     if( f==0 ) return FAULT_SETUP;
     fprintf(f, "%lld\n", g_mem.nCount);
     fclose(f);
+    /* Which N falls in which step, for the report. */
+    printf("oom: allocations at the end of each step: load %lld", aEnd[0]);
+    for(i=0; i<N_WORKLOAD; i++) printf(", %d: %lld", i, aEnd[i+1]);
+    printf("\n");
+    fflush(stdout);
   }
 
   /* Faults off: the same connection must still work. */

@@ -13,9 +13,10 @@
 ** (persistent). Each run checks:
 **   - no crash (ASan+UBSan);
 **   - no wrong value: a checking step returns 1 or fails;
-**   - the connection works afterwards: with the faults off, a failed load
-**     of the extension loads, and the whole workload runs again without an
-**     error and with every check true;
+**   - the connection works afterwards: with the faults off, the whole
+**     workload runs again without an error and with every check true (a
+**     connection whose load failed must close cleanly, and a new one
+**     load the extension);
 **   - no leak: sqlite3_close() succeeds, no allocation is outstanding after
 **     sqlite3_shutdown(), and LeakSanitizer finds nothing at exit.
 ** One N again: oom EXTENSION.so OUTDIR 1 N N.
@@ -62,6 +63,19 @@ static int oomRun(const OomCtx *c, sqlite3_int64 iFail, int bPersist){
   sqlite3_free(zErr);
   zErr = 0;
   if( rc!=SQLITE_OK ){
+    /* A failed load must leave a connection that closes cleanly; then a
+    ** new one must load it. */
+    if( sqlite3_close(db)!=SQLITE_OK ){
+      fprintf(stderr, "LEAK: sqlite3_close after a failed load: %s\n",
+              sqlite3_errmsg(db));
+      return FAULT_LEAK;
+    }
+    db = 0;
+    if( sqlite3_open(zDb, &db) || registerFunctions(db) ){
+      fprintf(stderr, "cannot open %s\n", zDb);
+      return FAULT_SETUP;
+    }
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 1, 0);
     rc = sqlite3_load_extension(db, c->zExt, "sqlite3_cachier_init", &zErr);
     if( rc!=SQLITE_OK ){
       fprintf(stderr, "AFTER: the extension does not load once faults are"

@@ -322,11 +322,12 @@ static const Step aWorkload[] = {
   { 1, "SELECT memoize('tf', 1) IS tf(1)" },
   { 1, "SELECT memoize('tm', 1) IS tm(1)" },
   { 1, "SELECT memoize('tm', 1) IS tm(1)" },
-  { 1, "SELECT memoize('tn', 1) IS tn(1)" },
+  { 1, SERIES(3) "SELECT min(memoize('tn', i) IS tn(i)) FROM c" },
   { 0, "SELECT cachier_test_clock(1000100)" },
-  { 1, "SELECT memoize('tn', 1) IS tn(1)" },               /* stale, served */
+  /* Stale, served, marked for refresh: cachier_refresh() runs three. */
+  { 1, SERIES(3) "SELECT min(memoize('tn', i) IS tn(i)) FROM c" },
   { 0, "SELECT cachier_refresh()" },
-  { 1, "SELECT memoize('tn', 1) IS tn(1)" },
+  { 1, SERIES(3) "SELECT min(memoize('tn', i) IS tn(i)) FROM c" },
   { 0, "SELECT fn, args, value, type, stored_bytes FROM cachier_entries" },
   { 1, "SELECT count(*)=0 FROM cachier_entries WHERE fn IN ('tv','tf','tm','tn')"
        " AND value IS NOT tv(json_extract(args, '$[0]'))" },

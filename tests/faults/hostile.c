@@ -28,8 +28,8 @@
 **   - bounded allocation: SQLite's allocator (which cachier uses) never
 **     holds more than 64 MB (allocations past it are refused and counted);
 **   - no outside effect: no file appears outside the run's directory
-**     (the paths the crafted stores name stay absent, the directory around
-**     the run's holds only it), nothing connects to the listening port,
+**     (the existing directory the crafted stores name by absolute path
+**     stays empty, the directory around the run's holds only it), nothing connects to the listening port,
 **     and no trigger, view or constraint of the file ran a cachier
 **     function (they write to table "evil", which must stay empty).
 ** Errors from SQL are expected and fine. Prints one FAIL line per failed
@@ -382,31 +382,38 @@ static void *listenerMain(void *pArg){
   }
 }
 
-/* Directories and files outside the run's own that must not appear. */
-static int outsideEffects(const char *zRunDir, const char *zHome){
-  static const char *const azAbs[] = {
-    OUTSIDE_ABS, OUTSIDE_ABS ".sock"
-  };
-  DIR *d;
+/* 1 if zDir holds anything but "." "..", and zKeep; says what. */
+static int dirHasOthers(const char *zDir, const char *zKeep){
+  DIR *d = opendir(zDir);
   struct dirent *e;
-  int i, bad = 0;
-  for(i=0; i<(int)(sizeof(azAbs)/sizeof(azAbs[0])); i++){
-    if( access(azAbs[i], F_OK)==0 ){
-      fprintf(stderr, "OUTSIDE: %s was created\n", azAbs[i]);
-      rmTree(azAbs[i]);
-      unlink(azAbs[i]);
-      bad = 1;
-    }
-  }
-  d = opendir(zRunDir);
-  if( d==0 ) return 1;
+  int bad = 0;
+  if( d==0 ) return 0;
   while( (e = readdir(d))!=0 ){
     if( strcmp(e->d_name, ".")==0 || strcmp(e->d_name, "..")==0
-     || strcmp(e->d_name, zHome)==0 ) continue;
-    fprintf(stderr, "OUTSIDE: %s/%s was created\n", zRunDir, e->d_name);
+     || (zKeep && strcmp(e->d_name, zKeep)==0) ) continue;
+    fprintf(stderr, "OUTSIDE: %s/%s was created\n", zDir, e->d_name);
     bad = 1;
   }
   closedir(d);
+  return bad;
+}
+
+/* Files outside the run's own directory that must not appear: in the
+** directory around it, and in OUTSIDE_ABS (an existing, empty directory
+** the crafted stores name). Cleans them up for the next run. */
+static int outsideEffects(const char *zRunDir, const char *zHome){
+  int bad = 0;
+  if( access(OUTSIDE_ABS ".sock", F_OK)==0 ){
+    fprintf(stderr, "OUTSIDE: %s was created\n", OUTSIDE_ABS ".sock");
+    unlink(OUTSIDE_ABS ".sock");
+    bad = 1;
+  }
+  if( dirHasOthers(OUTSIDE_ABS, 0) ){
+    rmTree(OUTSIDE_ABS);
+    mkdirP(OUTSIDE_ABS);
+    bad = 1;
+  }
+  if( dirHasOthers(zRunDir, zHome) ) bad = 1;
   return bad;
 }
 
@@ -529,6 +536,7 @@ int main(int argc, char **argv){
   c.zOut = realpath(argv[2], 0);
   if( c.zOut==0 ) fatal("no such directory: %s", argv[2]);
   rmTree(OUTSIDE_ABS);
+  mkdirP(OUTSIDE_ABS);
   unlink(OUTSIDE_ABS ".sock");
   snprintf(zCorpus, sizeof(zCorpus), "%s/corpus", c.zOut);
   makeCorpus(c.zExt, zCorpus);
@@ -543,6 +551,7 @@ int main(int argc, char **argv){
   /* One at a time: outside effects are checked on shared paths. */
   runPool(&o, c.zOut, "hostile", 1, aRun, n, hostileChild, hostileName, &c);
   outcomePrint("hostile", &o, difftime(time(0), t0));
+  rmTree(OUTSIDE_ABS);
   free((char*)c.zExt);
   free((char*)c.zOut);
   return outcomeFailures(&o) ? 1 : 0;

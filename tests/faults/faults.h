@@ -218,8 +218,19 @@ static int runSql(sqlite3 *db, const char *zSql, char **pzOut){
     int i;
     for(i=0; i<sqlite3_column_count(pStmt); i++){
       const unsigned char *z = sqlite3_column_text(pStmt, i);
+      if( z==0 && sqlite3_column_type(pStmt, i)!=SQLITE_NULL ){
+        /* Out of memory converting to text: an error, not a value. */
+        sqlite3_finalize(pStmt);
+        sqlite3_free(pzOut ? *pzOut : 0);
+        if( pzOut ) *pzOut = 0;
+        return SQLITE_NOMEM;
+      }
       if( bFirst && i==0 && pzOut && z ){
         *pzOut = sqlite3_mprintf("%s", z);
+        if( *pzOut==0 ){
+          sqlite3_finalize(pStmt);
+          return SQLITE_NOMEM;
+        }
       }
     }
     bFirst = 0;

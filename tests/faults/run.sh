@@ -4,7 +4,7 @@
 #   sh tests/faults/run.sh EXTENSION.so full|sample
 #
 # full: every N of the allocation and I/O sweeps, 100 kills per setup.
-# sample: a seeded sample of each (every 37th allocation, every 3rd I/O
+# sample: a seeded sample of each (every 61st allocation, every 5th I/O
 # call, 20 kills per setup, the whole hostile corpus), a few minutes on 2
 # cores. Each campaign prints a summary line; the logs of failed runs stay
 # in the output directory ($CACHIER_FAULTS_DIR, default under /dev/shm).
@@ -18,7 +18,7 @@ rm -rf "$out"
 mkdir -p "$out"
 case $mode in
   full)   oom_step=1;  io_step=1; kills=100 ;;
-  sample) oom_step=37; io_step=3; kills=20 ;;
+  sample) oom_step=61; io_step=5; kills=20 ;;
   *) echo "usage: $0 EXTENSION.so full|sample" >&2; exit 2 ;;
 esac
 status=0

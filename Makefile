@@ -25,7 +25,7 @@ PKGS_TEST  = $(PKGS_BUILD) sqlite3 tcl libsqlite3-tcl python3 redis-server
 PKGS_VALGRIND = $(PKGS_TEST) valgrind
 PKGS_BENCH = $(PKGS_BUILD) redis-server util-linux
 
-.PHONY: all demo test test-asan valgrind fuzz bench deps-build deps-demo deps-test deps-valgrind \
+.PHONY: all demo test test-asan valgrind fuzz test-faults test-faults-ci bench deps-build deps-demo deps-test deps-valgrind \
         deps-bench clean
 
 all: cachier.so
@@ -127,6 +127,22 @@ fuzz: deps-test
 	$(MAKE) tests/cachier_asan.so tests/fuzz/fuzz_sql
 	ASAN_OPTIONS=detect_leaks=1 sh tests/with_redis.sh \
 	  tests/fuzz/fuzz_sql tests/cachier_asan.so 20000
+
+# Fault campaigns (tests/faults/run.sh), under ASan+UBSan: allocation
+# failures, I/O errors, SIGKILL crashes and hostile database files.
+# make test-faults runs the full sweeps (long); SAMPLE=1, or
+# make test-faults-ci, a seeded sample of each (a few minutes).
+FAULT_DRIVERS = tests/faults/oom tests/faults/ioerr tests/faults/crash tests/faults/hostile
+$(FAULT_DRIVERS): tests/faults/%: tests/faults/%.c tests/faults/faults.h
+	$(CC) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	  $(WARN) -o $@ $< -lsqlite3
+
+test-faults: deps-test
+	$(MAKE) tests/cachier_asan.so $(FAULT_DRIVERS)
+	sh tests/faults/run.sh tests/cachier_asan.so $(if $(SAMPLE),sample,full)
+
+test-faults-ci:
+	$(MAKE) test-faults SAMPLE=1
 
 # The in-flight marking rows switch the marks off, which only the test
 # build can: it is passed as the second argument.

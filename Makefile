@@ -164,4 +164,4 @@ tests/bench/bench: $(wildcard tests/bench/*.c) tests/bench/bench.h
 
 clean:
 	rm -f cachier.so tests/*.so tests/demo/*.so tests/bench/bench tests/fuzz/fuzz_sql \
-	  tests/concurrency/driver ext/schema_sql.h ext/redis_lua.h
+	  tests/concurrency/driver ext/schema_sql.h $(FAULT_DRIVERS) ext/redis_lua.h

@@ -128,6 +128,62 @@ int callCheckFunction(Cachier *p, const char *zCaller, const char *zFn,
   return rc;
 }
 
+/* Flags of PRAGMA function_list (sqlite3.h's values, which 3.40.1 reports
+** in its flags column). */
+#define FN_LIST_DETERMINISTIC 0x000800
+#define FN_LIST_DIRECTONLY    0x080000
+
+/* Check that zFn may be a hash_func, called with nArg arguments (nArg<0:
+** any arity; every overload counts): callCheckFunction()'s checks, and it
+** must be deterministic and not DIRECTONLY, since it runs on every call
+** with the caller's arguments wherever memoize() runs. That rules out
+** cachier's own functions in any letter case, load_extension(), and any
+** function with side effects that says so. Checked where a hash_func is
+** written (cachier_functions) and where it is used (memoize()): a value
+** may have been written by an older build, or the function registered
+** differently since. zFn need not be canonical. */
+int callCheckHashFunc(Cachier *p, const char *zCaller, const char *zFn,
+                      int nArg, char **pzErr){
+  sqlite3_stmt *pStmt = 0;
+  const char *zWhy = 0;
+  int rc, n = (int)strlen(zFn);
+  if( !nameIsValid(zFn, n) ){
+    *pzErr = sqlite3_mprintf("%s: invalid function name '%q': a name may "
+        "hold only letters, digits, '_' and '$'", zCaller, zFn);
+    return SQLITE_ERROR;
+  }
+  rc = callCheckFunction(p, zCaller, zFn, nArg, pzErr);
+  if( rc ) return rc;
+  rc = sqlite3_prepare_v2(p->db, "SELECT flags FROM pragma_function_list"
+      " WHERE lower(name)=lower(?1) AND type='s' AND (?2<0 OR narg IN (?2,-1))",
+      -1, &pStmt, 0);
+  if( rc==SQLITE_OK ){
+    sqlite3_bind_text(pStmt, 1, zFn, n, SQLITE_STATIC);
+    sqlite3_bind_int(pStmt, 2, nArg);
+    while( zWhy==0 && sqlite3_step(pStmt)==SQLITE_ROW ){
+      int flags = sqlite3_column_int(pStmt, 0);
+      if( flags & FN_LIST_DIRECTONLY ){
+        zWhy = "it is a direct-only function (it may only run from "
+               "top-level SQL)";
+      }else if( (flags & FN_LIST_DETERMINISTIC)==0 ){
+        zWhy = "it is not deterministic (a key must depend on the "
+               "arguments alone; register it as deterministic)";
+      }
+    }
+    rc = sqlite3_finalize(pStmt);
+  }
+  if( rc ){
+    *pzErr = sqlite3_mprintf("%s: %s", zCaller, sqlite3_errmsg(p->db));
+    return rc;
+  }
+  if( zWhy ){
+    *pzErr = sqlite3_mprintf("%s: %s() cannot be a hash_func: %s", zCaller,
+                             zFn, zWhy);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
 /* callCanonicalName() and callCheckFunction() together. On success *pzFn
 ** is the canonical (lower-case) name, from sqlite3_malloc. */
 int callResolve(Cachier *p, const char *zCaller, sqlite3_value *pName,

@@ -22,11 +22,20 @@
 ** 'none', booleans 0/1): an invalid value is an error and changes nothing.
 ** Rows live in the shadow table cachier_config; writes apply to the next
 ** memoize() statement of every connection.
+**
+** Every row written is sealed (seal.c): the settings that reach code or
+** the outside world (hash_func, store) are honoured only in rows sealed by
+** this user, so a row a database brought along is not. The hidden column
+** trusted (read-only; writes ignore it) says whether they are: 1 if the
+** row's seal is valid or it sets none of them, 0 if they are ignored.
+** Re-seal a row with, say, UPDATE cachier_functions SET store = store.
+** The table is DIRECTONLY: views and triggers cannot write (or seal) it.
 */
 #include "store.h"
 #include <string.h>
 
-/* The columns are those of settingColumn() (settings.c), name first. */
+/* The columns are those of settingColumn() (settings.c), name first,
+** then the hidden column trusted (at settingColumnCount()). */
 #define COL_NAME 0
 
 /* "?1,?2,...,?n" for the n columns; NULL on OOM. */
@@ -43,7 +52,7 @@ static char *bindList(int n){
 typedef struct FnCursor FnCursor;
 struct FnCursor {
   sqlite3_vtab_cursor base;
-  sqlite3_stmt *pStmt;        /* rowid, name, ...; NULL: no table yet */
+  sqlite3_stmt *pStmt;        /* rowid, name, ..., seal; NULL: no table */
   int bEof;
 };
 
@@ -51,7 +60,8 @@ static int fnConnect(sqlite3 *db, void *pAux, int argc,
                      const char *const *argv, sqlite3_vtab **ppVtab,
                      char **pzErr){
   char *zList = settingColumnList();
-  char *zDecl = zList ? sqlite3_mprintf("CREATE TABLE x(%s)", zList) : 0;
+  char *zDecl = zList ? sqlite3_mprintf("CREATE TABLE x(%s, trusted HIDDEN)",
+                                       zList) : 0;
   int rc;
   (void)argc; (void)argv; (void)pzErr;
   sqlite3_free(zList);
@@ -109,7 +119,7 @@ static int fnFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   pCur->pStmt = 0;
   zList = settingColumnList();
   zSql = zList==0 ? 0 : sqlite3_mprintf(
-      "SELECT rowid, %s FROM main.cachier_config %s", zList,
+      "SELECT rowid, %s, seal FROM main.cachier_config %s", zList,
       idxNum==1 ? "WHERE name=lower(?1)" : "ORDER BY name");
   sqlite3_free(zList);
   if( zSql==0 ) return SQLITE_NOMEM;
@@ -130,6 +140,12 @@ static int fnEof(sqlite3_vtab_cursor *pCursor){
 static int fnColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
                     int i){
   FnCursor *pCur = (FnCursor*)pCursor;
+  int nCol = settingColumnCount();
+  if( i==nCol ){                      /* trusted */
+    Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
+    sqlite3_result_int(ctx, sealCheck(p, pCur->pStmt, 1, nCol+1)!=SEAL_INVALID);
+    return SQLITE_OK;
+  }
   sqlite3_result_value(ctx, sqlite3_column_value(pCur->pStmt, i+1));
   return SQLITE_OK;
 }
@@ -170,7 +186,7 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind,
                              pzErr);
       if( rc ) return rc;
       /* Any arity: it is called with the memoized function's arguments. */
-      rc = callCheckFunction(p, "cachier_functions: hash_func", zName, -1,
+      rc = callCheckHashFunc(p, "cachier_functions: hash_func", zName, -1,
                              pzErr);
       if( rc ){
         sqlite3_free(zName);
@@ -282,7 +298,10 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   if( rc==SQLITE_OK ){
     sqlite3_step(pStmt);
     rc = sqlite3_reset(pStmt);
-    if( rc ){
+    if( rc==SQLITE_OK ){
+      rc = sealRow(p, bInsert ? sqlite3_last_insert_rowid(p->db)
+                              : sqlite3_value_int64(argv[0]), &zErr);
+    }else{
       if( (rc & 0xff)==SQLITE_CONSTRAINT ){
         zErr = sqlite3_mprintf("UNIQUE constraint failed: "
                                "cachier_functions.name");

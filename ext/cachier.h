@@ -412,6 +412,8 @@ int settingRuleCheck(const SettingDef*, const SettingValue*, char **pzWhy);
 void settingsDefaults(FnSettings*);
 void settingsClear(FnSettings*);
 int settingsLoad(Cachier*, const char *zFn, FnSettings*, char **pzErr);
+sqlite3_stmt *settingsStoresPrepare(Cachier*);
+const char *settingsStoresNext(Cachier*, sqlite3_stmt*);
 int optionsParse(sqlite3*, sqlite3_value*, CallOptions*, char **pzErr);
 int parseDuration(sqlite3_value*, int bAllowNegative, double *pSecs, char **pzErr);
 int parseSize(sqlite3_value*, sqlite3_int64 *pBytes, char **pzErr);

@@ -573,6 +573,38 @@ int settingsLoad(Cachier *p, const char *zFn, FnSettings *s, char **pzErr){
   return rc;
 }
 
+/* The stores the cachier_config rows name, for listing every store: the
+** statement (NULL if there is no table, or on OOM; the caller finalizes
+** it), then each store in turn from settingsStoresNext(), NULL at the
+** end. Rows whose store is not sealed (settingsApplyRow()) are skipped. */
+sqlite3_stmt *settingsStoresPrepare(Cachier *p){
+  sqlite3_stmt *pStmt = 0;
+  char *zList = settingColumnList();
+  char *zSql = zList ? sqlite3_mprintf("SELECT %s, seal FROM"
+      " main.cachier_config WHERE store IS NOT NULL", zList) : 0;
+  sqlite3_free(zList);
+  if( zSql && sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0)!=SQLITE_OK ){
+    sqlite3_finalize(pStmt);
+    pStmt = 0;
+  }
+  sqlite3_free(zSql);
+  return pStmt;
+}
+
+const char *settingsStoresNext(Cachier *p, sqlite3_stmt *pStmt){
+  int nCol = settingColumnCount(), iStore;
+  for(iStore=1; iStore<nCol; iStore++){
+    if( settingColumn(iStore)->eKind==SETTING_KIND_STORE ) break;
+  }
+  while( sqlite3_step(pStmt)==SQLITE_ROW ){
+    const char *zSpec;
+    if( sealCheck(p, pStmt, 0, nCol)==SEAL_INVALID ) continue;
+    zSpec = (const char*)sqlite3_column_text(pStmt, iStore);
+    if( zSpec ) return zSpec;
+  }
+  return 0;
+}
+
 /* The row of the memoize_with() option zKey, NULL if there is none. */
 static const SettingDef *optionDef(const char *zKey){
   int i;

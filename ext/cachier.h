@@ -604,6 +604,8 @@ int callCheckFunction(Cachier*, const char *zCaller, const char *zFn,
                       int nArg, char **pzErr);
 int callCheckHashFunc(Cachier*, const char *zCaller, const char *zFn,
                       int nArg, char **pzErr);
+int callCheckStoredFunction(Cachier*, const char *zCaller, const char *zFn,
+                            int nArg, char **pzErr);
 int callResolve(Cachier*, const char *zCaller, sqlite3_value *pName, int nArg,
                 char **pzFn, char **pzErr);
 int callPrepare(Cachier*, FnCall*, const unsigned char *aSub, char **pzErr);

@@ -499,16 +499,20 @@ static int settingPut(const SettingDef *pDef, char *pField,
 }
 
 /* Log, once per connection, function and row, that the sealed settings
-** of the cachier_config row zRow are ignored for zFn. */
-static void logUnsealed(Cachier *p, const char *zFn, const char *zRow){
+** of the cachier_config row in pStmt (named zRow) are ignored for zFn,
+** naming those that have a value. */
+static void logUnsealed(Cachier *p, const char *zFn, const char *zRow,
+                        sqlite3_stmt *pStmt){
   char *zWhat = sqlite3_mprintf("%s\t%s", zFn, zRow);
   char *zList = 0;
-  int i;
+  const SettingDef *pDef;
+  int iCol;
   if( zWhat && sealWarnOnce(p, zWhat) ){
-    for(i=0; i<N_SETTING; i++){
-      if( aSetting[i].flags & SETTING_SEALED ){
-        zList = sqlite3_mprintf("%z%s%s", zList, zList ? "/" : "",
-                                aSetting[i].zName);
+    for(iCol=1; (pDef = settingColumn(iCol))!=0; iCol++){
+      if( (pDef->flags & SETTING_SEALED)
+       && sqlite3_column_type(pStmt, iCol)!=SQLITE_NULL ){
+        zList = sqlite3_mprintf("%z%s%s", zList, zList ? " and " : "",
+                                pDef->zName);
       }
     }
     cachierLog(p, "cachier: %s(): ignoring the %s of cachier_config row "
@@ -531,7 +535,7 @@ static int settingsApplyRow(Cachier *p, const char *zFn, sqlite3_stmt *pStmt,
   int bSealBad = sealCheck(p, pStmt, 0, settingColumnCount())==SEAL_INVALID;
   const SettingDef *pDef;
   int iCol, rc = SQLITE_OK;
-  if( bSealBad ) logUnsealed(p, zFn, zName ? zName : "");
+  if( bSealBad ) logUnsealed(p, zFn, zName ? zName : "", pStmt);
   for(iCol=1; rc==SQLITE_OK && (pDef = settingColumn(iCol))!=0; iCol++){
     sqlite3_value *pVal = sqlite3_column_value(pStmt, iCol);
     int iField = bStar ? pDef->iFnStar : pDef->iFn;

@@ -449,6 +449,7 @@ void hmacFinal(Hmac*, unsigned char aOut[SHA256_BYTES]);
 #define SEAL_INVALID 2
 int sealCheck(Cachier*, sqlite3_stmt*, int iName, int iSeal);
 int sealRow(Cachier*, sqlite3_int64 iRowid, char **pzErr);
+int sealUpdateMaySeal(Cachier*, sqlite3_int64 iRowid, uint64_t mUnchanged);
 int sealWarnOnce(Cachier*, const char *zWhat);
 void sealFree(Cachier*);
 

@@ -328,6 +328,36 @@ int sealRow(Cachier *p, sqlite3_int64 iRowid, char **pzErr){
   return rc;
 }
 
+/* True if an UPDATE of the cachier_config row iRowid that leaves the
+** columns in mUnchanged (bit i: settingColumn(i)) as they are may seal
+** the row: the row is trusted now (its seal is valid, or it sets no sealed
+** setting), or none of those columns is a sealed setting with a value. */
+int sealUpdateMaySeal(Cachier *p, sqlite3_int64 iRowid, uint64_t mUnchanged){
+  sqlite3_stmt *pSel = 0;
+  char *zList = settingColumnList();
+  char *zSql = zList ? sqlite3_mprintf("SELECT %s, seal FROM"
+      " main.cachier_config WHERE rowid=?1", zList) : 0;
+  int bMay = 0, i;
+  sqlite3_free(zList);
+  if( zSql && sqlite3_prepare_v2(p->db, zSql, -1, &pSel, 0)==SQLITE_OK ){
+    sqlite3_bind_int64(pSel, 1, iRowid);
+    if( sqlite3_step(pSel)==SQLITE_ROW ){
+      bMay = 1;
+      for(i=1; i<64 && settingColumn(i); i++){
+        if( (mUnchanged>>i & 1) && sqlite3_column_type(pSel, i)!=SQLITE_NULL ){
+          bMay = 0;
+        }
+      }
+      if( !bMay ){
+        bMay = sealCheck(p, pSel, 0, settingColumnCount())!=SEAL_INVALID;
+      }
+    }
+  }
+  sqlite3_finalize(pSel);
+  sqlite3_free(zSql);
+  return bMay;
+}
+
 /* True the first time this connection asks about zWhat (logging an
 ** ignored row once per connection, function and row). */
 int sealWarnOnce(Cachier *p, const char *zWhat){

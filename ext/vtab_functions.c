@@ -28,7 +28,9 @@
 ** this user, so a row a database brought along is not. The hidden column
 ** trusted (read-only; writes ignore it) says whether they are: 1 if the
 ** row's seal is valid or it sets none of them, 0 if they are ignored.
-** Re-seal a row with, say, UPDATE cachier_functions SET store = store.
+** Re-seal a row with, say, UPDATE cachier_functions SET store = store (an
+** UPDATE that leaves a sealed setting as it is does not seal a row that
+** is not trusted: see fnUpdate()).
 ** The table is DIRECTONLY: views and triggers cannot write (or seal) it.
 */
 #include "store.h"
@@ -38,12 +40,25 @@
 ** then the hidden column trusted (at settingColumnCount()). */
 #define COL_NAME 0
 
-/* "?1,?2,...,?n" for the n columns; NULL on OOM. */
-static char *bindList(int n){
+/* True if apCol[i], the new value of column i in an UPDATE, is a sealed
+** setting the UPDATE leaves as it is (fnColumn() did not read it). */
+static int sealedUnchanged(sqlite3_value **apCol, int i){
+  return apCol && (settingColumn(i)->flags & SETTING_SEALED)
+      && sqlite3_value_nochange(apCol[i]);
+}
+
+/* "?1,?2,...,?n" for the n columns, with the name of the column in place
+** of those sealedUnchanged() (apCol NULL: none); NULL on OOM. */
+static char *bindList(int n, sqlite3_value **apCol){
   char *z = 0;
   int i;
-  for(i=1; i<=n; i++){
-    z = sqlite3_mprintf("%z%s?%d", z, i>1 ? "," : "", i);
+  for(i=0; i<n; i++){
+    if( sealedUnchanged(apCol, i) ){
+      z = sqlite3_mprintf("%z%s\"%w\"", z, i ? "," : "",
+                          settingColumn(i)->zName);
+    }else{
+      z = sqlite3_mprintf("%z%s?%d", z, i ? "," : "", i+1);
+    }
     if( z==0 ) return 0;
   }
   return z;
@@ -146,6 +161,11 @@ static int fnColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
     sqlite3_result_int(ctx, sealCheck(p, pCur->pStmt, 1, nCol+1)!=SEAL_INVALID);
     return SQLITE_OK;
   }
+  /* An UPDATE that leaves a sealed setting alone does not read it, so
+  ** fnUpdate() knows it is not being (re)written: see there. */
+  if( (settingColumn(i)->flags & SETTING_SEALED) && sqlite3_vtab_nochange(ctx) ){
+    return SQLITE_OK;
+  }
   sqlite3_result_value(ctx, sqlite3_column_value(pCur->pStmt, i+1));
   return SQLITE_OK;
 }
@@ -235,14 +255,18 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind,
   return SQLITE_ERROR;
 }
 
-/* INSERT, UPDATE and DELETE. */
+/* INSERT, UPDATE and DELETE. Every row written is sealed (sealRow()),
+** except that an UPDATE which leaves a sealed setting as it is keeps the
+** row's trust as it was: SET stale_after = 60 on a row whose store a
+** database brought along must not make that store trusted. Writing the
+** sealed settings themselves (SET store = store) seals them. */
 static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
                     sqlite_int64 *pRowid){
   CachierVtab *pTab = (CachierVtab*)pVtab;
   Cachier *p = pTab->p;
   sqlite3_stmt *pStmt = 0;
   char *zErr = 0, *zList, *zBind, *zSql = 0;
-  int rc, i, nCol, bStar;
+  int rc, i, nCol, bStar, bSeal = 1;
   int bInsert = argc>1 && sqlite3_value_type(argv[0])==SQLITE_NULL;
   (void)pRowid;
   if( argc==1 ){
@@ -265,7 +289,16 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   }
   nCol = settingColumnCount();
   zList = settingColumnList();
-  zBind = bindList(nCol);
+  zBind = bindList(nCol, bInsert ? 0 : argv+2);
+  if( !bInsert ){
+    uint64_t mUnchanged = 0;
+    for(i=0; i<nCol && i<64; i++){
+      if( sealedUnchanged(argv+2, i) ) mUnchanged |= (uint64_t)1 << i;
+    }
+    if( mUnchanged ){
+      bSeal = sealUpdateMaySeal(p, sqlite3_value_int64(argv[0]), mUnchanged);
+    }
+  }
   if( zList && zBind ){
     zSql = bInsert
       ? sqlite3_mprintf("INSERT %s INTO main.cachier_config(%s) VALUES(%s)",
@@ -292,16 +325,17 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   bStar = sqlite3_value_type(argv[2])==SQLITE_TEXT
        && strcmp((const char*)sqlite3_value_text(argv[2]), "*")==0;
   for(i=0; i<nCol && rc==SQLITE_OK; i++){
+    if( !bInsert && sealedUnchanged(argv+2, i) ) continue;
     rc = bindCanonical(p, pStmt, i+1, settingColumn(i), argv[2+i], bStar,
                        &zErr);
   }
   if( rc==SQLITE_OK ){
     sqlite3_step(pStmt);
     rc = sqlite3_reset(pStmt);
-    if( rc==SQLITE_OK ){
+    if( rc==SQLITE_OK && bSeal ){
       rc = sealRow(p, bInsert ? sqlite3_last_insert_rowid(p->db)
                               : sqlite3_value_int64(argv[0]), &zErr);
-    }else{
+    }else if( rc ){
       if( (rc & 0xff)==SQLITE_CONSTRAINT ){
         zErr = sqlite3_mprintf("UNIQUE constraint failed: "
                                "cachier_functions.name");

@@ -1,30 +1,62 @@
 /*
 ** cachier.h - internal interfaces shared by the files of the extension.
 **
-** Architecture (one concern per file):
+** This is the one internal header, sectioned "Interface to code in X.c"
+** as SQLite's fts5Int.h is; store.h holds what a store author needs, and
+** the stores made of several files have private headers of their own
+** (store_tables.h, redis_store.h). The persistent formats (entry ids, the
+** value codec's bits) are defined once, below.
+**
+** Architecture (one concern per file). A call of memoize() goes
+**   memoize.c -> fninfo.c (which function, which settings, which store)
+**   -> key_codec.c (the key) -> hot.c (the hot tier) -> store.h (the
+**   store: one of store_*.c) -> value_codec.c (decode) ... or, on a miss,
+**   inflight.c (wait or take the key's mark) -> call.c (compute) ->
+**   value_codec.c (encode) -> the store's write.
+**
+** The SQL surface and the connection
 **   cachier.c          entry point, registration tables, connection state,
 **                      cachier_version(), cachier_debug(), statement cache
-**   memoize.c          the SQL surface: memoize(), memoize_with(),
-**                      cachier_precache(), cachier_clear(), cachier_enable()
+**   memoize.c          memoize(), memoize_with(), cachier_precache(),
+**                      cachier_clear(), cachier_enable(); the phases of a
+**                      call (serve, await, compute and store)
+**   vtab_functions.c   cachier_functions (writable settings)
+**   vtab_entries.c     cachier_entries (query and delete entries)
+**   vtab_stats.c       cachier_stats (counters)
+**   vtab_schema.c      the "cachier" module that owns the shadow tables
+**   vtab_common.c      what the eponymous tables share
+** Functions, keys, values and settings
+**   fninfo.c           per-connection cache of resolved functions
 **   call.c             resolving and calling the user's function by name
-**   codec.c            type-exact key encoding, key hash, args as JSON
+**   key_codec.c        type-exact key encoding, key hash, args as JSON
+**   value_codec.c      how values are stored: zstd, trained dictionaries
 **   settings.c         per-function settings (the one table of them),
 **                      memoize_with() options, duration and size parsing
 **   seal.c             sealed settings: the per-user key file, the seal
 **                      (MAC) of a cachier_config row
 **   sha256.c           SHA-256 and HMAC-SHA-256
 **   json.c             a JSON object reader for memoize_with() options
+** Time, waiting, refresh, bounds
 **   staleness.c        the clock (real and test) and freshness decisions:
 **                      fresh, servable stale, or recompute
+**   inflight.c         in-flight marks: waiting for another's computation,
+**                      crash-proof (kernel-released file locks)
+**   refresh.c          next_time refreshes (queue, backoff, background
+**                      thread) and stale cleanup
+**   evict.c            size bounds: which entries go when a bound is hit
 **   stats.c            in-memory per-function counters
-**   store.h            the store interface and registry (store.c)
-**   store_tables.c     the SQL of a store's tables, in any database
+**   hot.c              the hot tier: repeated hits served from memory
+** Stores (store.h: the interface every store implements)
+**   store.c            the registry: which store a function uses, opening
+**                      and closing a connection's stores
 **   store_main.c       the default store: shadow tables in "main"
-**   store_file.c       a cache database file of its own, grouped commits
 **   store_memory.c     a process-wide in-memory store
-**   store_redis.c      a Redis server, shared between machines: opening
-**                      it, its methods on one entry (redis_store.h: the
-**                      private header of the redis_*.c files below)
+**   store_file.c       a cache database file of its own, grouped commits
+**   store_tables.c     the SQL of the three stores above (store_tables.h)
+**   store_schema.c     their tables: creation, schema versions, migration
+**   store_walversion.c their version for the hot tier (the WAL index)
+**   store_redis.c      a Redis server shared between machines: opening it,
+**                      its methods on one entry (redis_store.h)
 **   redis_conn.c       Redis store names, one connection with deadlines
 **   redis_format.c     Redis key names and the entry format (pure)
 **   redis_script.c     the Redis store's Lua scripts (sql/redis/NAME.lua)
@@ -32,17 +64,6 @@
 **   redis_dict.c       zstd dictionaries on Redis
 **   redis_marks.c      in-flight marks on Redis
 **   redis_tracking.c   the hot tier's invalidations (CLIENT TRACKING)
-**   hot.c              the hot tier: repeated hits served from memory
-**   vtab_schema.c      the "cachier" module that owns the shadow tables
-**   vtab_functions.c   cachier_functions (writable settings)
-**   vtab_entries.c     cachier_entries (query and delete entries)
-**   vtab_stats.c       cachier_stats (counters)
-**   vtab_common.c      what the eponymous tables share
-**   fninfo.c           per-connection cache of resolved functions
-**   inflight.c         in-flight marks: waiting for another's computation,
-**                      crash-proof (kernel-released file locks)
-**   refresh.c          next_time refreshes (queue, backoff, background
-**                      thread) and stale cleanup
 */
 #ifndef CACHIER_H
 #define CACHIER_H
@@ -137,7 +158,7 @@ const unsigned char *cachierTestValueText(sqlite3_value *pVal);
 #define CACHIER_SLOT_BITS CACHIER_ID_SLOT_B
 
 /*
-** The value codec (compress.c): how a value is stored rides in the high
+** The value codec (value_codec.c): how a value is stored rides in the high
 ** bits of the stores' subtype column, which every hit reads anyway:
 **
 **     subtype column = subtype:CACHIER_COL_SUBTYPE_B | codec
@@ -183,7 +204,9 @@ typedef struct HotTier HotTier;
 typedef struct CachierStore CachierStore;
 typedef struct SealState SealState;
 
-/* ---------------------------------------------------------------- stats.c */
+/**************************************************************************
+** Interface to code in stats.c.
+*/
 
 /* Counters of one function on one connection. Nodes live until the
 ** connection closes, so a plan may keep a pointer to its function's node. */
@@ -203,7 +226,9 @@ struct FnStats {
 FnStats *cachierStatsFor(Cachier*, const char *zFn);
 void cachierStatsFreeAll(Cachier*);
 
-/* ------------------------------------------------------------ cachier.c */
+/**************************************************************************
+** Interface to code in cachier.c.
+*/
 
 /* Statements the connection keeps prepared (see cachierStmt()). */
 enum {
@@ -233,8 +258,8 @@ struct Cachier {
 #ifdef CACHIER_TEST
   char *zLastLog;             /* last cachierLog() line */
 #endif
-  struct CachierStore *pMainStore;
-  struct CachierStore *pStores; /* other open stores (store_*.c) */
+  CachierStore *pMainStore;
+  CachierStore *pStores; /* other open stores (store_*.c) */
   Inflight *pInflight;        /* in-flight marks beside main (inflight.c) */
 #ifdef CACHIER_TEST
   char *zWaitMarker;          /* cachier_test_wait_marker() */
@@ -269,7 +294,9 @@ int cachierIsOwnFunction(const char *zName);
 void cachierLog(Cachier*, const char *zFmt, ...);
 const char *cachierMainFile(Cachier*);
 
-/* -------------------------------------------------------------- codec.c */
+/**************************************************************************
+** Interface to code in key_codec.c.
+*/
 
 /* A growable byte buffer for encoded keys. */
 struct KeyBuf {
@@ -308,7 +335,9 @@ struct CachierKey {
 void keySetHash(Cachier*, CachierKey*, sqlite3_int64 iFnBase);
 void keyFnRange(const char *zFn, sqlite3_int64 *piLo, sqlite3_int64 *piHi);
 
-/* ----------------------------------------------------------- settings.c */
+/**************************************************************************
+** Interface to code in settings.c.
+*/
 
 #define CACHIER_NEVER 1e300   /* "never stale" */
 
@@ -421,7 +450,9 @@ int parseBool(sqlite3_value*, int *pOn, char **pzErr);
 int parseEviction(sqlite3_value*, int *pePolicy, char **pzErr);
 int parseCount(sqlite3_value*, sqlite3_int64 *pN, char **pzErr);
 
-/* ------------------------------------------------------------- sha256.c */
+/**************************************************************************
+** Interface to code in sha256.c.
+*/
 
 #define SHA256_BYTES 32
 typedef struct Sha256 Sha256;
@@ -442,7 +473,9 @@ void hmacInit(Hmac*, const unsigned char *aKey, size_t nKey);
 void hmacUpdate(Hmac*, const void*, size_t);
 void hmacFinal(Hmac*, unsigned char aOut[SHA256_BYTES]);
 
-/* --------------------------------------------------------------- seal.c */
+/**************************************************************************
+** Interface to code in seal.c.
+*/
 
 #define SEAL_NONE    0        /* no sealed setting has a value */
 #define SEAL_VALID   1
@@ -453,7 +486,9 @@ int sealUpdateMaySeal(Cachier*, sqlite3_int64 iRowid, uint64_t mUnchanged);
 int sealWarnOnce(Cachier*, const char *zWhat);
 void sealFree(Cachier*);
 
-/* --------------------------------------------------------------- json.c */
+/**************************************************************************
+** Interface to code in json.c.
+*/
 
 /* One JSON token; its kinds are json_each()'s type names. */
 #define JTOK_NULL    0
@@ -475,7 +510,9 @@ int jsonObjectNext(const char *z, int *pi, JsonTok *pKey, JsonTok *pVal);
 char *jsonText(const JsonTok*);
 int jsonNumber(const JsonTok*, sqlite3_int64 *pI, double *pR);
 
-/* ---------------------------------------------------------- staleness.c */
+/**************************************************************************
+** Interface to code in staleness.c.
+*/
 
 /* The time rules of one call: the function's settings, overridden by the
 ** call's options. */
@@ -503,20 +540,25 @@ int entryAge(const CallRules*, double created, double now);
 int staleIfErrorApplies(const CallRules*, double created, double now);
 double refreshBackoff(int attempts);
 
-/* ------------------------------------------------------------ refresh.c */
+/**************************************************************************
+** Interface to code in refresh.c.
+*/
 
 void refresherWake(Cachier*);
 void refresherStop(Cachier*);
-struct CachierStore;
-void cleanupMaybe(Cachier*, FnInfo*, struct CachierStore*, const CallOptions*);
+void cleanupMaybe(Cachier*, FnInfo*, CachierStore*, const CallOptions*);
 
-/* -------------------------------------------------------------- evict.c */
+/**************************************************************************
+** Interface to code in evict.c.
+*/
 
 int evictBounded(const FnSettings*);
 void evictNoteHit(FnStats*, sqlite3_int64 iId);
-void evictMaybe(Cachier*, FnInfo*, struct CachierStore*, double staleAfter);
+void evictMaybe(Cachier*, FnInfo*, CachierStore*, double staleAfter);
 
-/* ----------------------------------------------------------- compress.c */
+/**************************************************************************
+** Interface to code in value_codec.c.
+*/
 
 #define CACHIER_COMPRESS_MIN   512
 #define CACHIER_COMPRESS_LEVEL 3
@@ -541,7 +583,9 @@ int valueResult(CachierStore*, sqlite3_context*, const CachierEntry*);
 int valueDecode(CachierStore*, int codec, sqlite3_value *pStored,
                 sqlite3_int64 nLogical, DecodedValue*);
 
-/* -------------------------------------------------------------- store.c */
+/**************************************************************************
+** Interface to code in store.c.
+*/
 
 /* The connection's stores (each one's interface is in store.h). */
 CachierStore *cachierMainStore(Cachier*);
@@ -552,7 +596,9 @@ int storeListAll(Cachier*, CachierStore ***paStore, int *pnStore);
 int storeFlushAll(Cachier*);
 void storeCloseAll(Cachier*);
 
-/* --------------------------------------------------------------- hot.c */
+/**************************************************************************
+** Interface to code in hot.c.
+*/
 
 HotTier *hotFor(CachierStore*, sqlite3_int64 maxBytes);
 int hotLookup(HotTier*, CachierStore*, const CachierKey*, int flags,
@@ -569,28 +615,31 @@ void hotFree(CachierStore*);
 sqlite3_int64 hotHits(CachierStore*);
 /* (What a store calls to keep the tier true is in store.h.) */
 
-/* ----------------------------------------------------------- inflight.c */
+/**************************************************************************
+** Interface to code in inflight.c.
+*/
 
 struct InflightLock {
   Inflight *q;                /* the marks it belongs to, or */
-  struct CachierStore *pStore; /* the store keeping the mark (pMarks) */
+  CachierStore *pStore; /* the store keeping the mark (pMarks) */
   sqlite3_int64 off;          /* offset of the held lock byte, -1: none */
   sqlite3_int64 iBase;
 };
 #define INFLIGHT_HELD 0
 #define INFLIGHT_BUSY 1
 #define INFLIGHT_NONE 2
-struct CachierStore;
-int inflightAcquire(Cachier*, struct CachierStore*, sqlite3_int64 iBase,
+int inflightAcquire(Cachier*, CachierStore*, sqlite3_int64 iBase,
                     double timeoutSecs, int bTry, InflightLock*,
                     int *pbWaited);
 void inflightRelease(InflightLock*);
 void inflightForget(InflightLock*);
 void inflightUnlockLater(InflightLock*);
-int inflightIsComputing(Cachier*, struct CachierStore*, sqlite3_int64 iBase);
+int inflightIsComputing(Cachier*, CachierStore*, sqlite3_int64 iBase);
 void inflightClose(Inflight**);
 
-/* --------------------------------------------------------------- call.c */
+/**************************************************************************
+** Interface to code in call.c.
+*/
 
 typedef struct FnCall FnCall;
 struct FnCall {
@@ -616,7 +665,9 @@ int callRunEncoded(Cachier*, FnCall*, const unsigned char *aArgs,
 void callReset(FnCall*);
 void callFinalize(FnCall*);
 
-/* ------------------------------------------------------------ memoize.c */
+/**************************************************************************
+** Interface to code in memoize.c.
+*/
 
 /* One computation of a memoized function and the write of its result:
 ** the last phase of memoize(), and a refresh (refresh.c). */
@@ -627,7 +678,7 @@ struct ComputeJob {
   const unsigned char *aArgs; /* their encoding */
   sqlite3_int64 nArgs;
   FnStats *pStats;            /* counts the computation; NULL: nobody */
-  struct CachierStore *pStore; /* stores the result; NULL: nothing does */
+  CachierStore *pStore; /* stores the result; NULL: nothing does */
   const CachierKey *pKey;
   const FnSettings *pSettings;
   int bAllowNone;             /* a NULL result may be stored */
@@ -645,7 +696,9 @@ struct ComputeJob {
 #define COMPUTE_NOT_STORED  2 /* no pStore, or the write failed (rcWrite) */
 int computeAndStore(Cachier*, ComputeJob*);
 
-/* -------------------------------------------------------- vtab_common.c */
+/**************************************************************************
+** Interface to code in vtab_common.c.
+*/
 
 /* The sqlite3_vtab of cachier's eponymous tables. */
 typedef struct CachierVtab CachierVtab;
@@ -659,7 +712,9 @@ int cachierVtabDisconnect(sqlite3_vtab*);
 void cachierBestIndexEq(sqlite3_index_info*, int iCol, double costScan,
                         double costEq, int bUnique);
 
-/* ------------------------------------------------------------- fninfo.c */
+/**************************************************************************
+** Interface to code in fninfo.c.
+*/
 
 FnInfo *fnInfoGet(Cachier*, const char *zCaller, sqlite3_value *pName,
                   int nArg, int *pRc, char **pzErr);
@@ -669,7 +724,7 @@ int fnInfoArgCount(const FnInfo*);
 FnStats *fnInfoStats(const FnInfo*);
 const FnSettings *fnInfoSettings(const FnInfo*);
 int fnInfoStoreState(const FnInfo*);
-struct CachierStore *fnInfoStore(const FnInfo*);
+CachierStore *fnInfoStore(const FnInfo*);
 FnCall *fnInfoCall(Cachier*, FnInfo*);
 void fnInfoFree(FnInfo*);
 void fnInfoFinalizeAll(Cachier*);

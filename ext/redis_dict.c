@@ -1,5 +1,5 @@
 /*
-** redis_dict.c - the Redis store's zstd dictionaries (compress.c trains
+** redis_dict.c - the Redis store's zstd dictionaries (value_codec.c trains
 ** them; this file keeps them).
 **
 ** No SQL surface of its own: the store methods xDictLatest, xDictLoad,

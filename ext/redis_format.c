@@ -10,7 +10,7 @@
 **   P:FN:BASE       a hash, one per key hash (BASE: REDIS_ID_HEX hex
 **                   digits, the entry id of the key's first slot). Field:
 **                   the encoded key (FN, NUL, the type-exact arguments:
-**                   codec.c); value: the entry (below). Colliding keys are
+**                   key_codec.c); value: the entry (below). Colliding keys are
 **                   fields of one hash, each with its own slot, so a lookup
 **                   is one HGET and never a false hit.
 **   P:FN:refresh    a sorted set: entries marked for a next_time refresh
@@ -39,7 +39,7 @@
 **                  by the write script, which finds the free slot)
 **       3     1    type: SQLITE_INTEGER, _FLOAT, _TEXT, _BLOB or _NULL
 **       4     4    subtype
-**       8     8    codec (compress.c; 0: the value as is)
+**       8     8    codec (value_codec.c; 0: the value as is)
 **      16     8    created, unix seconds (a double)
 **      24     8    compute time, ns
 **      32     8    the value's logical size (cachierValueBytes)

@@ -1,7 +1,7 @@
 /*
 ** store.c - the registry of a connection's stores.
 **
-** No SQL surface of its own. A function's store is named by its
+** A function's store is named by its
 ** cachier_functions.store setting (NULL: the '*' row's, then main):
 **   main          shadow tables in the main database (store_main.c)
 **   memory        the process-wide in-memory store (store_memory.c)

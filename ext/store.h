@@ -50,7 +50,7 @@ struct CachierEntry {
   const unsigned char *aKey; sqlite3_int64 nKey;
   sqlite3_value *pValue;
   int subtype;
-  int codec;                  /* how pValue is stored (compress.c), 0: raw */
+  int codec;                  /* how pValue is stored (value_codec.c), 0: raw */
   double created;             /* unix seconds */
   sqlite3_int64 computeNs;    /* how long the function took */
   sqlite3_int64 nBytes;       /* logical size of the value */
@@ -76,7 +76,7 @@ typedef struct CachierWrite CachierWrite;
 struct CachierWrite {
   sqlite3_value *pValue;      /* the value, as the function returned it */
   int subtype;
-  int codec;                  /* how it is stored (compress.c), 0: as is */
+  int codec;                  /* how it is stored (value_codec.c), 0: as is */
   const unsigned char *aStored; /* its encoded form when codec is not 0 */
   sqlite3_int64 nStored;
   double created;
@@ -181,7 +181,7 @@ struct CachierStoreMethods {
   /* The message of an error rc a method of this store returned. */
   const char *(*xErrmsg)(CachierStore*, int rc);
 
-  /* zstd dictionaries (compress.c): zFn's newest (*piId 0 if none) and its
+  /* zstd dictionaries (value_codec.c): zFn's newest (*piId 0 if none) and its
   ** zstd id; one by id (sqlite3_free *ppDict); add one; remove one. */
   int (*xDictLatest)(CachierStore*, const char *zFn, sqlite3_int64 *piId,
                      unsigned *pZstdId);
@@ -275,7 +275,9 @@ struct CachierStore {
 
 #define STORE_VERSION_BYTES 48
 
-/* ------------------------------------------------------------ wrappers */
+/**************************************************************************
+** The wrappers: what the rest of cachier calls.
+*/
 
 /* What the rest of cachier calls, as os.c wraps sqlite3_file: one per
 ** method, with the default of an absent capability spelled out. */
@@ -462,7 +464,10 @@ static inline void storeNoteSnapshot(CachierStore *pStore){
   if( pV && pV->xNoteSnapshot ) pV->xNoteSnapshot(pStore);
 }
 
-/* ---------------------------------------------------- store_tables.c */
+/**************************************************************************
+** Interface to code in store_tables.c and store_schema.c: stores made of
+** cachier's tables (main, file:, memory).
+*/
 
 /* The tables of a store in one database connection. */
 typedef struct TablesStore TablesStore;
@@ -482,14 +487,18 @@ int storeDropTables(sqlite3*);
 /* Create the tables of a store if they do not exist. */
 int storeEnsureTables(CachierStore*);
 
-/* --------------------------------------------------------------- hot.c */
+/**************************************************************************
+** Interface to code in hot.c that stores use.
+*/
 
 /* What a store calls to keep the hot tier true to it. */
 void hotForget(CachierStore*, const CachierKey*);
 void hotForgetBase(CachierStore*, sqlite3_int64 iBase);
 void hotClear(CachierStore*);
 
-/* ----------------------------------------------------- the three stores */
+/**************************************************************************
+** The stores: store_main.c, store_file.c, store_memory.c, store_redis.c.
+*/
 
 CachierStore *storeMainOpen(Cachier*);
 CachierStore *storeFileOpen(Cachier*, const char *zSpec, char **pzErr);

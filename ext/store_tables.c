@@ -425,7 +425,7 @@ static int writeOnce(TablesStore *s, const CachierKey *pKey,
   if( pStmt==0 ) return tStmtError(s);
   sqlite3_bind_int64(pStmt, 1, pKey->iBase);
   sqlite3_bind_blob64(pStmt, 2, pKey->aKey, pKey->nKey, SQLITE_STATIC);
-  /* The codec rides in the subtype column's high bits (compress.c). */
+  /* The codec rides in the subtype column's high bits (value_codec.c). */
   sqlite3_bind_int(pStmt, 3, CACHIER_COL(w->subtype, w->codec));
   sqlite3_bind_double(pStmt, 4, w->created);
   sqlite3_bind_int64(pStmt, 5, w->computeNs);

@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS main.cachier_data(
   k           BLOB NOT NULL,     -- function name (lower case), NUL, and the
                                  -- type-exact encoding of the arguments
   subtype     INTEGER NOT NULL,  -- subtype of the value (74: JSON), 0 if
-                                 -- none, | codec << 8 (compress.c): how v
+                                 -- none, | codec << 8 (value_codec.c): how v
                                  -- is stored (0: as it is, else zstd)
   created     REAL NOT NULL,     -- unix seconds
   compute_ns  INTEGER NOT NULL,  -- time the function took

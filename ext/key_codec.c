@@ -1,5 +1,5 @@
 /*
-** codec.c - type-exact key encoding, the key hash, and keys as JSON.
+** key_codec.c - type-exact key encoding, the key hash, and keys as JSON.
 **
 ** No SQL surface of its own. A key is the function name, a NUL, and the
 ** encoded argument list

@@ -1,5 +1,5 @@
 /*
-** compress.c - the value codec: zstd compression of stored values, and
+** value_codec.c - the value codec: zstd compression of stored values, and
 ** trained dictionaries.
 **
 ** SQL surface:

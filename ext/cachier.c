@@ -277,10 +277,15 @@ void *cachierTestRealloc(void *pOld, sqlite3_uint64 n){
 char *cachierTestMprintf(const char *zFmt, ...){
   va_list ap;
   char *z;
-  if( cachierTestFault() ) return 0;
+  int bFail = cachierTestFault();
+  /* Format even when failing: a real OOM still frees the %z arguments. */
   va_start(ap, zFmt);
   z = sqlite3_vmprintf(zFmt, ap);
   va_end(ap);
+  if( bFail ){
+    sqlite3_free(z);
+    return 0;
+  }
   return z;
 }
 char *cachierTestStrFinish(sqlite3_str *pStr){

@@ -44,6 +44,7 @@ extern const CachierFunction cachierStoreFunctions[];
 #ifdef CACHIER_TEST
 extern const CachierFunction cachierTestFunctions[];
 extern const CachierFunction cachierRedisFormatTestFunctions[];
+extern const CachierFunction cachierSha256TestFunctions[];
 #endif
 extern const sqlite3_module cachierSchemaModule;
 extern const sqlite3_module cachierFunctionsModule;
@@ -64,6 +65,7 @@ static void cachierUnref(void *pArg){
     storeCloseAll(p);
     inflightClose(&p->pInflight);
     compressFreeAll(p);
+    sealFree(p);
 #ifdef CACHIER_TEST
     sqlite3_free(p->zWaitMarker);
     sqlite3_free(p->zTestStore);
@@ -275,10 +277,15 @@ void *cachierTestRealloc(void *pOld, sqlite3_uint64 n){
 char *cachierTestMprintf(const char *zFmt, ...){
   va_list ap;
   char *z;
-  if( cachierTestFault() ) return 0;
+  int bFail = cachierTestFault();
+  /* Format even when failing: a real OOM still frees the %z arguments. */
   va_start(ap, zFmt);
   z = sqlite3_vmprintf(zFmt, ap);
   va_end(ap);
+  if( bFail ){
+    sqlite3_free(z);
+    return 0;
+  }
   return z;
 }
 char *cachierTestStrFinish(sqlite3_str *pStr){
@@ -320,6 +327,7 @@ static const CachierFunction *const aFunctionTables[] = {
   cachierStalenessFunctions, cachierCompressFunctions, cachierStoreFunctions,
 #ifdef CACHIER_TEST
   cachierTestFunctions, cachierRedisFormatTestFunctions,
+  cachierSha256TestFunctions,
 #endif
 };
 
@@ -335,14 +343,14 @@ static const struct {
   { "cachier_stats",     &cachierStatsModule },
 };
 
-/* True if zName (lower-case) is one of the functions this file registers:
-** memoizing those would recurse or write. */
+/* True if zName (in any letter case) is one of the functions this file
+** registers: memoizing those would recurse or write. */
 int cachierIsOwnFunction(const char *zName){
   size_t t;
   const CachierFunction *f;
   for(t=0; t<sizeof(aFunctionTables)/sizeof(aFunctionTables[0]); t++){
     for(f=aFunctionTables[t]; f->zName; f++){
-      if( strcmp(f->zName, zName)==0 ) return 1;
+      if( sqlite3_stricmp(f->zName, zName)==0 ) return 1;
     }
   }
   return 0;

@@ -32,6 +32,9 @@
 **   value_codec.c      how values are stored: zstd, trained dictionaries
 **   settings.c         per-function settings (the one table of them),
 **                      memoize_with() options, duration and size parsing
+**   seal.c             sealed settings: the per-user key file, the seal
+**                      (MAC) of a cachier_config row
+**   sha256.c           SHA-256 and HMAC-SHA-256
 **   json.c             a JSON object reader for memoize_with() options
 ** Time, waiting, refresh, bounds
 **   staleness.c        the clock (real and test) and freshness decisions:
@@ -104,7 +107,7 @@ const unsigned char *cachierTestValueText(sqlite3_value *pVal);
 #endif
 
 #define CACHIER_VERSION "0.4.0"
-#define CACHIER_SCHEMA_VERSION 3
+#define CACHIER_SCHEMA_VERSION 4
 
 /* Deepest allowed nesting of memoize() inside a memoized function. */
 #define CACHIER_MAX_DEPTH 100
@@ -199,6 +202,7 @@ typedef struct ZstdState ZstdState;
 typedef struct DecodedValue DecodedValue;
 typedef struct HotTier HotTier;
 typedef struct CachierStore CachierStore;
+typedef struct SealState SealState;
 
 /**************************************************************************
 ** Interface to code in stats.c.
@@ -265,6 +269,7 @@ struct Cachier {
   int noInflight;             /* test builds: marks switched off */
   Refresher *pRefresher;      /* background refresh thread (refresh.c) */
   ZstdState *pZstd;           /* compression contexts, dictionaries */
+  SealState *pSeal;           /* the seal key, rows logged (seal.c) */
 };
 
 /* One row of a function registration table. */
@@ -414,6 +419,8 @@ struct SettingDef {
 #define SETTING_STAR_ONLY   0x10  /* set in the '*' row only */
 #define SETTING_NONE_OFF    0x20  /* 'none' loads as 0 (off) */
 #define SETTING_OPTION_ONLY 0x40  /* a memoize_with() option, no column */
+#define SETTING_SEALED      0x80  /* reaches code or the outside world:
+                                  ** honoured only if its row is sealed */
 
 /* A parsed value: r, n or i by kind; z for the text kinds. */
 typedef struct SettingValue SettingValue;
@@ -434,12 +441,50 @@ int settingRuleCheck(const SettingDef*, const SettingValue*, char **pzWhy);
 void settingsDefaults(FnSettings*);
 void settingsClear(FnSettings*);
 int settingsLoad(Cachier*, const char *zFn, FnSettings*, char **pzErr);
+sqlite3_stmt *settingsStoresPrepare(Cachier*);
+const char *settingsStoresNext(Cachier*, sqlite3_stmt*);
 int optionsParse(sqlite3*, sqlite3_value*, CallOptions*, char **pzErr);
 int parseDuration(sqlite3_value*, int bAllowNegative, double *pSecs, char **pzErr);
 int parseSize(sqlite3_value*, sqlite3_int64 *pBytes, char **pzErr);
 int parseBool(sqlite3_value*, int *pOn, char **pzErr);
 int parseEviction(sqlite3_value*, int *pePolicy, char **pzErr);
 int parseCount(sqlite3_value*, sqlite3_int64 *pN, char **pzErr);
+
+/**************************************************************************
+** Interface to code in sha256.c.
+*/
+
+#define SHA256_BYTES 32
+typedef struct Sha256 Sha256;
+struct Sha256 {
+  uint32_t h[8];
+  uint64_t nBytes;
+  unsigned char aBuf[64];
+  unsigned nBuf;
+};
+typedef struct Hmac Hmac;
+struct Hmac {
+  Sha256 inner, outer;
+};
+void sha256Init(Sha256*);
+void sha256Update(Sha256*, const void*, size_t);
+void sha256Final(Sha256*, unsigned char aOut[SHA256_BYTES]);
+void hmacInit(Hmac*, const unsigned char *aKey, size_t nKey);
+void hmacUpdate(Hmac*, const void*, size_t);
+void hmacFinal(Hmac*, unsigned char aOut[SHA256_BYTES]);
+
+/**************************************************************************
+** Interface to code in seal.c.
+*/
+
+#define SEAL_NONE    0        /* no sealed setting has a value */
+#define SEAL_VALID   1
+#define SEAL_INVALID 2
+int sealCheck(Cachier*, sqlite3_stmt*, int iName, int iSeal);
+int sealRow(Cachier*, sqlite3_int64 iRowid, char **pzErr);
+int sealUpdateMaySeal(Cachier*, sqlite3_int64 iRowid, uint64_t mUnchanged);
+int sealWarnOnce(Cachier*, const char *zWhat);
+void sealFree(Cachier*);
 
 /**************************************************************************
 ** Interface to code in json.c.
@@ -607,6 +652,10 @@ int callCanonicalName(const char *zCaller, sqlite3_value *pName, char **pzFn,
                       char **pzErr);
 int callCheckFunction(Cachier*, const char *zCaller, const char *zFn,
                       int nArg, char **pzErr);
+int callCheckHashFunc(Cachier*, const char *zCaller, const char *zFn,
+                      int nArg, char **pzErr);
+int callCheckStoredFunction(Cachier*, const char *zCaller, const char *zFn,
+                            int nArg, char **pzErr);
 int callResolve(Cachier*, const char *zCaller, sqlite3_value *pName, int nArg,
                 char **pzFn, char **pzErr);
 int callPrepare(Cachier*, FnCall*, const unsigned char *aSub, char **pzErr);

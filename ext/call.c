@@ -128,6 +128,82 @@ int callCheckFunction(Cachier *p, const char *zCaller, const char *zFn,
   return rc;
 }
 
+/* Flags of PRAGMA function_list (sqlite3.h's values, which 3.40.1 reports
+** in its flags column). */
+#define FN_LIST_DETERMINISTIC 0x000800
+#define FN_LIST_DIRECTONLY    0x080000
+
+/* The flags checks of callCheckHashFunc() and callCheckStoredFunction():
+** refuse zFn if an overload of it that takes nArg arguments (nArg<0:
+** any) is DIRECTONLY or, with bDeterministic, not deterministic. */
+static int checkFunctionFlags(Cachier *p, const char *zCaller,
+                              const char *zFn, int nArg, int bDeterministic,
+                              char **pzErr){
+  sqlite3_stmt *pStmt = 0;
+  const char *zWhy = 0;
+  int rc = sqlite3_prepare_v2(p->db, "SELECT flags FROM pragma_function_list"
+      " WHERE lower(name)=lower(?1) AND type='s' AND (?2<0 OR narg IN (?2,-1))",
+      -1, &pStmt, 0);
+  if( rc==SQLITE_OK ){
+    sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
+    sqlite3_bind_int(pStmt, 2, nArg);
+    while( zWhy==0 && sqlite3_step(pStmt)==SQLITE_ROW ){
+      int flags = sqlite3_column_int(pStmt, 0);
+      if( flags & FN_LIST_DIRECTONLY ){
+        zWhy = "it is a direct-only function (it may only run from "
+               "top-level SQL)";
+      }else if( bDeterministic && (flags & FN_LIST_DETERMINISTIC)==0 ){
+        zWhy = "it is not deterministic (a key must depend on the "
+               "arguments alone; register it as deterministic)";
+      }
+    }
+    rc = sqlite3_finalize(pStmt);
+  }
+  if( rc ){
+    *pzErr = sqlite3_mprintf("%s: %s", zCaller, sqlite3_errmsg(p->db));
+    return rc;
+  }
+  if( zWhy ){
+    *pzErr = sqlite3_mprintf("%s: %s() cannot be %s: %s", zCaller, zFn,
+        bDeterministic ? "a hash_func" : "called for a stored entry", zWhy);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
+/* Check that zFn may be a hash_func, called with nArg arguments (nArg<0:
+** any arity; every overload counts): callCheckFunction()'s checks, and it
+** must be deterministic and not DIRECTONLY, since it runs on every call
+** with the caller's arguments wherever memoize() runs. That rules out
+** cachier's own functions in any letter case, load_extension(), and any
+** function with side effects that says so. Checked where a hash_func is
+** written (cachier_functions) and where it is used (memoize()): a value
+** may have been written by an older build, or the function registered
+** differently since. zFn need not be canonical. */
+int callCheckHashFunc(Cachier *p, const char *zCaller, const char *zFn,
+                      int nArg, char **pzErr){
+  int rc;
+  if( !nameIsValid(zFn, (int)strlen(zFn)) ){
+    *pzErr = sqlite3_mprintf("%s: invalid function name '%q': a name may "
+        "hold only letters, digits, '_' and '$'", zCaller, zFn);
+    return SQLITE_ERROR;
+  }
+  rc = callCheckFunction(p, zCaller, zFn, nArg, pzErr);
+  if( rc==SQLITE_OK ) rc = checkFunctionFlags(p, zCaller, zFn, nArg, 1, pzErr);
+  return rc;
+}
+
+/* Check that zFn, named by a stored entry (a refresh: the name and the
+** arguments come from the database, which may come from anyone), may be
+** called with nArg arguments: callCheckFunction()'s checks, and not
+** DIRECTONLY (load_extension() and the like). */
+int callCheckStoredFunction(Cachier *p, const char *zCaller, const char *zFn,
+                            int nArg, char **pzErr){
+  int rc = callCheckFunction(p, zCaller, zFn, nArg, pzErr);
+  if( rc==SQLITE_OK ) rc = checkFunctionFlags(p, zCaller, zFn, nArg, 0, pzErr);
+  return rc;
+}
+
 /* callCanonicalName() and callCheckFunction() together. On success *pzFn
 ** is the canonical (lower-case) name, from sqlite3_malloc. */
 int callResolve(Cachier *p, const char *zCaller, sqlite3_value *pName,

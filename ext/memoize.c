@@ -106,7 +106,7 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   callFinalize(&pPlan->hashCall);
   if( pS->zHashFunc ){
     int nArg = fnInfoArgCount(pPlan->pInfo);
-    rc = callCheckFunction(p, zCaller, pS->zHashFunc, nArg, pzErr);
+    rc = callCheckHashFunc(p, zCaller, pS->zHashFunc, nArg, pzErr);
     if( rc ) return rc;
     pPlan->settings.zHashFunc = sqlite3_mprintf("%s", pS->zHashFunc);
     pPlan->hashCall.zFn = sqlite3_mprintf("%s", pS->zHashFunc);

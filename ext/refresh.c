@@ -130,8 +130,9 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
     goto done;
   }
   call.nArg = nArg;
-  if( callCheckFunction(p, "cachier_refresh", call.zFn, nArg, &zErr) ){
-    goto done;                /* this connection lacks the function */
+  if( callCheckStoredFunction(p, "cachier_refresh", call.zFn, nArg, &zErr) ){
+    goto done;                /* this connection lacks the function, or it
+                              ** is not to be called for stored data */
   }
   if( inflightAcquire(p, pStore, iId & ~(sqlite3_int64)0xff, 0.0, 1, &lock,
                       &bWaited)==INFLIGHT_BUSY ){

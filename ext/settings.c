@@ -7,7 +7,10 @@
 ** sql/schema.sql), a memoize_with() option, or both, with its kind, flags,
 ** fields and default. Adding a setting is one row there, its field in
 ** FnSettings and/or CallOptions, and its column in sql/schema.sql (plus a
-** migration) - then what it means where it is used.
+** migration) - then what it means where it is used. A setting whose value
+** reaches code or the outside world is SETTING_SEALED: a database from
+** anyone can carry cachier_config rows, so its value is honoured only if
+** its row was sealed by this user (seal.c, docs/security.md).
 **
 ** No SQL functions of its own; it defines the value syntax that
 ** cachier_functions and memoize_with() accept:
@@ -66,7 +69,8 @@ static const SettingDef aSetting[] = {
     86400.0, 0 },
   { "entry_size_limit", SETTING_KIND_SIZE, 0,
     FN(entrySizeLimit), NO_OPT, -1, 0 },
-  { "hash_func", SETTING_KIND_FUNCTION, 0, FN(zHashFunc), NO_OPT, 0, 0 },
+  { "hash_func", SETTING_KIND_FUNCTION, SETTING_SEALED,
+    FN(zHashFunc), NO_OPT, 0, 0 },
   { "stale_while_refresh", SETTING_KIND_DURATION,
     SETTING_NEVER_OK|SETTING_NULL_NEVER,
     FN(staleWhileRefresh), OPT(staleWhileRefresh, hasStaleWhileRefresh),
@@ -86,7 +90,7 @@ static const SettingDef aSetting[] = {
     FN_STAR(maxBytes, storeMaxBytes), NO_OPT, -1, 0 },
   { "eviction", SETTING_KIND_EVICTION, 0,
     FN(eEviction), NO_OPT, EVICT_LRU, 0 },
-  { "store", SETTING_KIND_STORE, 0, FN(zStore), NO_OPT, 0, 0 },
+  { "store", SETTING_KIND_STORE, SETTING_SEALED, FN(zStore), NO_OPT, 0, 0 },
   { "hot_bytes", SETTING_KIND_SIZE, SETTING_STAR_ONLY|SETTING_NONE_OFF,
     STAR_ONLY(hotBytes), NO_OPT, CACHIER_HOT_BYTES,
     "it sizes each connection's hot tier" },
@@ -494,21 +498,51 @@ static int settingPut(const SettingDef *pDef, char *pField,
   return SQLITE_OK;
 }
 
+/* Log, once per connection, function and row, that the sealed settings
+** of the cachier_config row in pStmt (named zRow) are ignored for zFn,
+** naming those that have a value. */
+static void logUnsealed(Cachier *p, const char *zFn, const char *zRow,
+                        sqlite3_stmt *pStmt){
+  char *zWhat = sqlite3_mprintf("%s\t%s", zFn, zRow);
+  char *zList = 0;
+  const SettingDef *pDef;
+  int iCol;
+  if( zWhat && sealWarnOnce(p, zWhat) ){
+    for(iCol=1; (pDef = settingColumn(iCol))!=0; iCol++){
+      if( (pDef->flags & SETTING_SEALED)
+       && sqlite3_column_type(pStmt, iCol)!=SQLITE_NULL ){
+        zList = sqlite3_mprintf("%z%s%s", zList, zList ? " and " : "",
+                                pDef->zName);
+      }
+    }
+    cachierLog(p, "cachier: %s(): ignoring the %s of cachier_config row "
+        "'%s': not sealed by this user (write it through cachier_functions "
+        "to trust it)", zFn, zList ? zList : "sealed settings", zRow);
+  }
+  sqlite3_free(zList);
+  sqlite3_free(zWhat);
+}
+
 /* Apply the non-NULL columns of one cachier_config row (the columns of
-** settingColumnList(), name first) over *s. Stored values were validated
-** on write; a value that no longer parses is ignored rather than failing
-** the call. */
-static int settingsApplyRow(sqlite3_stmt *pStmt, FnSettings *s){
+** settingColumnList(), name first, then its seal) over *s. Stored values
+** were validated on write; a value that no longer parses is ignored rather
+** than failing the call, and so are the SETTING_SEALED ones of a row
+** without a valid seal (then it is as if they were NULL). */
+static int settingsApplyRow(Cachier *p, const char *zFn, sqlite3_stmt *pStmt,
+                            FnSettings *s){
   const char *zName = (const char*)sqlite3_column_text(pStmt, 0);
   int bStar = zName && strcmp(zName, "*")==0;
+  int bSealBad = sealCheck(p, pStmt, 0, settingColumnCount())==SEAL_INVALID;
   const SettingDef *pDef;
   int iCol, rc = SQLITE_OK;
+  if( bSealBad ) logUnsealed(p, zFn, zName ? zName : "", pStmt);
   for(iCol=1; rc==SQLITE_OK && (pDef = settingColumn(iCol))!=0; iCol++){
     sqlite3_value *pVal = sqlite3_column_value(pStmt, iCol);
     int iField = bStar ? pDef->iFnStar : pDef->iFn;
     SettingValue v;
     char *zWhy = 0;
     if( iField<0 || sqlite3_value_type(pVal)==SQLITE_NULL ) continue;
+    if( bSealBad && (pDef->flags & SETTING_SEALED) ) continue;
     if( settingParse(pDef, pVal, &v, &zWhy)==SQLITE_OK ){
       rc = settingPut(pDef, (char*)s + iField, &v);
     }
@@ -519,7 +553,8 @@ static int settingsApplyRow(sqlite3_stmt *pStmt, FnSettings *s){
 
 /* Load the effective settings of zFn: built-in defaults, then the '*'
 ** row, then the function's own row. A missing or unreadable config table
-** means defaults. */
+** (or one without the seal column: older than version 4) means
+** defaults. */
 int settingsLoad(Cachier *p, const char *zFn, FnSettings *s, char **pzErr){
   sqlite3_stmt *pStmt;
   char *zList, *zSql;
@@ -527,7 +562,7 @@ int settingsLoad(Cachier *p, const char *zFn, FnSettings *s, char **pzErr){
   (void)pzErr;
   settingsClear(s);
   zList = settingColumnList();
-  zSql = zList ? sqlite3_mprintf("SELECT %s FROM main.cachier_config"
+  zSql = zList ? sqlite3_mprintf("SELECT %s, seal FROM main.cachier_config"
       " WHERE name IN ('*', ?1) ORDER BY name<>'*'", zList) : 0;
   sqlite3_free(zList);
   if( zSql==0 ) return SQLITE_NOMEM;
@@ -536,10 +571,42 @@ int settingsLoad(Cachier *p, const char *zFn, FnSettings *s, char **pzErr){
   if( pStmt==0 ) return SQLITE_OK;
   sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
   while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
-    rc = settingsApplyRow(pStmt, s);
+    rc = settingsApplyRow(p, zFn, pStmt, s);
   }
   cachierStmtDone(p, STMT_SETTINGS, pStmt);
   return rc;
+}
+
+/* The stores the cachier_config rows name, for listing every store: the
+** statement (NULL if there is no table, or on OOM; the caller finalizes
+** it), then each store in turn from settingsStoresNext(), NULL at the
+** end. Rows whose store is not sealed (settingsApplyRow()) are skipped. */
+sqlite3_stmt *settingsStoresPrepare(Cachier *p){
+  sqlite3_stmt *pStmt = 0;
+  char *zList = settingColumnList();
+  char *zSql = zList ? sqlite3_mprintf("SELECT %s, seal FROM"
+      " main.cachier_config WHERE store IS NOT NULL", zList) : 0;
+  sqlite3_free(zList);
+  if( zSql && sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0)!=SQLITE_OK ){
+    sqlite3_finalize(pStmt);
+    pStmt = 0;
+  }
+  sqlite3_free(zSql);
+  return pStmt;
+}
+
+const char *settingsStoresNext(Cachier *p, sqlite3_stmt *pStmt){
+  int nCol = settingColumnCount(), iStore;
+  for(iStore=1; iStore<nCol; iStore++){
+    if( settingColumn(iStore)->eKind==SETTING_KIND_STORE ) break;
+  }
+  while( sqlite3_step(pStmt)==SQLITE_ROW ){
+    const char *zSpec;
+    if( sealCheck(p, pStmt, 0, nCol)==SEAL_INVALID ) continue;
+    zSpec = (const char*)sqlite3_column_text(pStmt, iStore);
+    if( zSpec ) return zSpec;
+  }
+  return 0;
 }
 
 /* The row of the memoize_with() option zKey, NULL if there is none. */

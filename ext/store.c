@@ -174,14 +174,13 @@ int storeListAll(Cachier *p, CachierStore ***paStore, int *pnStore){
   *pnStore = 0;
   pStore = cachierMainStore(p);
   if( pStore==0 || listAdd(&a, &n, pStore) ) return SQLITE_NOMEM;
-  /* The stores cachier_functions names (none if it has no table yet). */
-  if( sqlite3_prepare_v2(p->db, "SELECT DISTINCT store FROM"
-        " main.cachier_config WHERE store IS NOT NULL", -1, &pStmt,
-        0)==SQLITE_OK ){
-    while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
-      const char *zSpec = (const char*)sqlite3_column_text(pStmt, 0);
+  /* The stores cachier_functions names (none if it has no table yet),
+  ** in rows whose seal makes them count (settings.c). */
+  if( (pStmt = settingsStoresPrepare(p))!=0 ){
+    const char *zSpec;
+    while( rc==SQLITE_OK && (zSpec = settingsStoresNext(p, pStmt))!=0 ){
       char *zErr = 0;
-      if( zSpec==0 || storeSpecCheck(zSpec, &zErr) ){
+      if( storeSpecCheck(zSpec, &zErr) ){
         sqlite3_free(zErr);
         continue;
       }

@@ -32,7 +32,8 @@ int storeSchemaVersion(sqlite3 *db){
 ** layout. */
 static int tablesMigrate(TablesStore *s){
   static const char *const azStep[] = {
-    0, cachierMigrate1To2Sql, cachierMigrate2To3Sql
+    0, cachierMigrate1To2Sql, cachierMigrate2To3Sql,
+    cachierMigrate3To4Sql
   };
   Cachier *p = s->base.pCachier;
   char *zErr = 0;

@@ -22,19 +22,43 @@
 ** 'none', booleans 0/1): an invalid value is an error and changes nothing.
 ** Rows live in the shadow table cachier_config; writes apply to the next
 ** memoize() statement of every connection.
+**
+** Every row written is sealed (seal.c): the settings that reach code or
+** the outside world (hash_func, store) are honoured only in rows sealed by
+** this user, so a row a database brought along is not. The hidden column
+** trusted (read-only; writes ignore it) says whether they are: 1 if the
+** row's seal is valid or it sets none of them, 0 if they are ignored.
+** Re-seal a row with, say, UPDATE cachier_functions SET store = store (an
+** UPDATE that leaves a sealed setting as it is does not seal a row that
+** is not trusted: see fnUpdate()).
+** The table is DIRECTONLY: views and triggers cannot write (or seal) it.
 */
 #include "store.h"
 #include <string.h>
 
-/* The columns are those of settingColumn() (settings.c), name first. */
+/* The columns are those of settingColumn() (settings.c), name first,
+** then the hidden column trusted (at settingColumnCount()). */
 #define COL_NAME 0
 
-/* "?1,?2,...,?n" for the n columns; NULL on OOM. */
-static char *bindList(int n){
+/* True if apCol[i], the new value of column i in an UPDATE, is a sealed
+** setting the UPDATE leaves as it is (fnColumn() did not read it). */
+static int sealedUnchanged(sqlite3_value **apCol, int i){
+  return apCol && (settingColumn(i)->flags & SETTING_SEALED)
+      && sqlite3_value_nochange(apCol[i]);
+}
+
+/* "?1,?2,...,?n" for the n columns, with the name of the column in place
+** of those sealedUnchanged() (apCol NULL: none); NULL on OOM. */
+static char *bindList(int n, sqlite3_value **apCol){
   char *z = 0;
   int i;
-  for(i=1; i<=n; i++){
-    z = sqlite3_mprintf("%z%s?%d", z, i>1 ? "," : "", i);
+  for(i=0; i<n; i++){
+    if( sealedUnchanged(apCol, i) ){
+      z = sqlite3_mprintf("%z%s\"%w\"", z, i ? "," : "",
+                          settingColumn(i)->zName);
+    }else{
+      z = sqlite3_mprintf("%z%s?%d", z, i ? "," : "", i+1);
+    }
     if( z==0 ) return 0;
   }
   return z;
@@ -43,7 +67,7 @@ static char *bindList(int n){
 typedef struct FnCursor FnCursor;
 struct FnCursor {
   sqlite3_vtab_cursor base;
-  sqlite3_stmt *pStmt;        /* rowid, name, ...; NULL: no table yet */
+  sqlite3_stmt *pStmt;        /* rowid, name, ..., seal; NULL: no table */
   int bEof;
 };
 
@@ -51,7 +75,8 @@ static int fnConnect(sqlite3 *db, void *pAux, int argc,
                      const char *const *argv, sqlite3_vtab **ppVtab,
                      char **pzErr){
   char *zList = settingColumnList();
-  char *zDecl = zList ? sqlite3_mprintf("CREATE TABLE x(%s)", zList) : 0;
+  char *zDecl = zList ? sqlite3_mprintf("CREATE TABLE x(%s, trusted HIDDEN)",
+                                       zList) : 0;
   int rc;
   (void)argc; (void)argv; (void)pzErr;
   sqlite3_free(zList);
@@ -109,7 +134,7 @@ static int fnFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   pCur->pStmt = 0;
   zList = settingColumnList();
   zSql = zList==0 ? 0 : sqlite3_mprintf(
-      "SELECT rowid, %s FROM main.cachier_config %s", zList,
+      "SELECT rowid, %s, seal FROM main.cachier_config %s", zList,
       idxNum==1 ? "WHERE name=lower(?1)" : "ORDER BY name");
   sqlite3_free(zList);
   if( zSql==0 ) return SQLITE_NOMEM;
@@ -130,6 +155,17 @@ static int fnEof(sqlite3_vtab_cursor *pCursor){
 static int fnColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
                     int i){
   FnCursor *pCur = (FnCursor*)pCursor;
+  int nCol = settingColumnCount();
+  if( i==nCol ){                      /* trusted */
+    Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
+    sqlite3_result_int(ctx, sealCheck(p, pCur->pStmt, 1, nCol+1)!=SEAL_INVALID);
+    return SQLITE_OK;
+  }
+  /* An UPDATE that leaves a sealed setting alone does not read it, so
+  ** fnUpdate() knows it is not being (re)written: see there. */
+  if( (settingColumn(i)->flags & SETTING_SEALED) && sqlite3_vtab_nochange(ctx) ){
+    return SQLITE_OK;
+  }
   sqlite3_result_value(ctx, sqlite3_column_value(pCur->pStmt, i+1));
   return SQLITE_OK;
 }
@@ -170,7 +206,7 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind,
                              pzErr);
       if( rc ) return rc;
       /* Any arity: it is called with the memoized function's arguments. */
-      rc = callCheckFunction(p, "cachier_functions: hash_func", zName, -1,
+      rc = callCheckHashFunc(p, "cachier_functions: hash_func", zName, -1,
                              pzErr);
       if( rc ){
         sqlite3_free(zName);
@@ -219,14 +255,18 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind,
   return SQLITE_ERROR;
 }
 
-/* INSERT, UPDATE and DELETE. */
+/* INSERT, UPDATE and DELETE. Every row written is sealed (sealRow()),
+** except that an UPDATE which leaves a sealed setting as it is keeps the
+** row's trust as it was: SET stale_after = 60 on a row whose store a
+** database brought along must not make that store trusted. Writing the
+** sealed settings themselves (SET store = store) seals them. */
 static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
                     sqlite_int64 *pRowid){
   CachierVtab *pTab = (CachierVtab*)pVtab;
   Cachier *p = pTab->p;
   sqlite3_stmt *pStmt = 0;
   char *zErr = 0, *zList, *zBind, *zSql = 0;
-  int rc, i, nCol, bStar;
+  int rc, i, nCol, bStar, bSeal = 1;
   int bInsert = argc>1 && sqlite3_value_type(argv[0])==SQLITE_NULL;
   (void)pRowid;
   if( argc==1 ){
@@ -249,7 +289,16 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   }
   nCol = settingColumnCount();
   zList = settingColumnList();
-  zBind = bindList(nCol);
+  zBind = bindList(nCol, bInsert ? 0 : argv+2);
+  if( !bInsert ){
+    uint64_t mUnchanged = 0;
+    for(i=0; i<nCol && i<64; i++){
+      if( sealedUnchanged(argv+2, i) ) mUnchanged |= (uint64_t)1 << i;
+    }
+    if( mUnchanged ){
+      bSeal = sealUpdateMaySeal(p, sqlite3_value_int64(argv[0]), mUnchanged);
+    }
+  }
   if( zList && zBind ){
     zSql = bInsert
       ? sqlite3_mprintf("INSERT %s INTO main.cachier_config(%s) VALUES(%s)",
@@ -276,13 +325,17 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   bStar = sqlite3_value_type(argv[2])==SQLITE_TEXT
        && strcmp((const char*)sqlite3_value_text(argv[2]), "*")==0;
   for(i=0; i<nCol && rc==SQLITE_OK; i++){
+    if( !bInsert && sealedUnchanged(argv+2, i) ) continue;
     rc = bindCanonical(p, pStmt, i+1, settingColumn(i), argv[2+i], bStar,
                        &zErr);
   }
   if( rc==SQLITE_OK ){
     sqlite3_step(pStmt);
     rc = sqlite3_reset(pStmt);
-    if( rc ){
+    if( rc==SQLITE_OK && bSeal ){
+      rc = sealRow(p, bInsert ? sqlite3_last_insert_rowid(p->db)
+                              : sqlite3_value_int64(argv[0]), &zErr);
+    }else if( rc ){
       if( (rc & 0xff)==SQLITE_CONSTRAINT ){
         zErr = sqlite3_mprintf("UNIQUE constraint failed: "
                                "cachier_functions.name");

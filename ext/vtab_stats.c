@@ -20,6 +20,10 @@
 ** estimates the time hits saved: hits times the average compute time of
 ** the function's stored entries (the hit path reads no timing data).
 **
+** DIRECTONLY: reading it opens every store the settings name (files,
+** Redis connections), so a view or trigger in a database from anyone may
+** not use it.
+**
 ** This table is also the connection's anchor: its xDisconnect, which
 ** sqlite3_close() runs before checking for open statements, finalizes the
 ** statements cachier keeps prepared (see cachier.c).
@@ -53,7 +57,7 @@ static int statsConnect(sqlite3 *db, void *pAux, int argc,
       " write_errors INTEGER, entries INTEGER, bytes INTEGER, hit_rate REAL,"
       " compute_seconds REAL, saved_seconds REAL, stored_bytes INTEGER,"
       " evictions INTEGER, store TEXT, read_errors INTEGER)",
-      0, ppVtab);
+      1, ppVtab);
   if( rc==SQLITE_OK ) ((Cachier*)pAux)->anchored = 1;
   return rc;
 }

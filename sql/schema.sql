@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS main.cachier_info(
   key   TEXT PRIMARY KEY,
   value
 ) WITHOUT ROWID;
-INSERT OR IGNORE INTO main.cachier_info(key, value) VALUES ('schema_version', 3);
+INSERT OR IGNORE INTO main.cachier_info(key, value) VALUES ('schema_version', 4);
 INSERT OR IGNORE INTO main.cachier_info(key, value) VALUES ('created', unixepoch());
 
 -- One row per configured function; '*' holds the global defaults.
@@ -41,8 +41,12 @@ CREATE TABLE IF NOT EXISTS main.cachier_config(
   eviction,               -- 'lru' or 'cost'
   -- version 3:
   store,                  -- 'main', 'memory' or 'file:PATH'
-  hot_bytes               -- '*' row only: bytes of hits a connection keeps
+  hot_bytes,              -- '*' row only: bytes of hits a connection keeps
                           -- in memory per store (the hot tier), 0 = off
+  -- version 4:
+  seal                    -- not a setting: HMAC-SHA-256 (ext/seal.c) of the
+                          -- row's hash_func and store under the writer's
+                          -- key; without a valid one they are ignored
 );
 
 -- The entries. id = fn_hash:16 | key_hash:40 | slot:8. A key owns 256

@@ -26,6 +26,10 @@ set ::testfile [file tail $::argv0]
 set ::store main
 if {[info exists ::env(CACHIER_STORE)]} { set ::store $::env(CACHIER_STORE) }
 if {$::store ne "main"} { set ::testfile "\[$::store\] $::testfile" }
+# The key that seals cachier_functions rows (ext/seal.c): one per test run,
+# in its directory, so no test reads or writes the user's own key. Child
+# processes inherit it.
+set ::env(CACHIER_KEY_FILE) [file join [pwd] cachier.key]
 
 # ------------------------------------------------------------------ redis
 # A test starts its own redis-server on 127.0.0.1 on a free port, without

@@ -22,6 +22,10 @@ for try in 1 2 3 4 5 6 7 8 9 10; do
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=
 done
 if [ -z "$pid" ]; then echo "with_redis.sh: redis-server did not start" >&2; exit 1; fi
-CACHIER_REDIS_PORT=$port "$@"
+# Seals of settings (docs/security.md) use a key of the run's own, never
+# the user's ~/.config/cachier/key.
+keydir=$(mktemp -d)
+CACHIER_KEY_FILE=${CACHIER_KEY_FILE:-$keydir/key} CACHIER_REDIS_PORT=$port "$@"
 rc=$?
+rm -rf "$keydir"
 exit $rc

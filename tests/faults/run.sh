@@ -16,6 +16,8 @@ if [ -d /dev/shm ]; then base=/dev/shm; else base=${TMPDIR:-/tmp}; fi
 out=${CACHIER_FAULTS_DIR:-$base/cachier-faults}
 rm -rf "$out"
 mkdir -p "$out"
+# Seals of settings use a key of the run's own, not the user's.
+export CACHIER_KEY_FILE="$out/key"
 case $mode in
   full)   oom_step=1;  io_step=1; kills=100 ;;
   sample) oom_step=61; io_step=5; kills=20 ;;

@@ -89,6 +89,7 @@ int tablesState(CachierStore *pStore, int *peState){
 ** anything else is the store connection's own error. */
 const char *tablesErrmsg(CachierStore *pStore, int rc){
   TablesStore *s = (TablesStore*)pStore;
+  if( rc==s->rcWriteErr && s->zWriteErr ) return s->zWriteErr;
   if( rc!=SQLITE_MISMATCH ) return sqlite3_errmsg(s->db);
   return storeSchemaVersion(s->db)>CACHIER_SCHEMA_VERSION
        ? CACHIER_NEWER_SCHEMA_MSG : CACHIER_OLD_SCHEMA_MSG;

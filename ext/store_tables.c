@@ -395,6 +395,15 @@ int tablesLookupLatest(CachierStore *pStore, const CachierKey *pKey,
              CACHIER_LOOKUP_CREATED|CACHIER_LOOKUP_REFRESH, pEntry, pFound);
   }
   *pFound = 0;
+  if( s->bLatestVer ){
+    /* Nobody committed since this connection last wrote in its snapshot:
+    ** that snapshot is the newest, and the lookup that missed saw all. */
+    unsigned char aVer[STORE_VERSION_BYTES];
+    if( tablesVersion(pStore, aVer, 1)
+     && memcmp(aVer, s->aLatestVer, STORE_VERSION_BYTES)==0 ){
+      return SQLITE_OK;
+    }
+  }
   pStmt = s->pLatestLookup;
   sqlite3_bind_int64(pStmt, 1, pKey->iBase);
   sqlite3_bind_blob64(pStmt, 2, pKey->aKey, pKey->nKey, SQLITE_STATIC);
@@ -451,6 +460,93 @@ static int writeOnce(TablesStore *s, const CachierKey *pKey,
   return rc;
 }
 
+/* ------------------------------------------- main's writes that survive */
+
+/* The connection of cachier's own to main's file that writes what the
+** user's connection cannot (mainWriteFailed()), as a store of its own:
+** opened on first need with main's VFS, in WAL mode (main's), with the
+** busy handler of cachier's own connections; closed with the main store.
+** NULL for a database without a file (":memory:", temp: nobody else can
+** write it, so its snapshot is never old) or a read-only one. */
+static TablesStore *mainWriter(TablesStore *s){
+  Cachier *p = s->base.pCachier;
+  const char *zFile = sqlite3_db_filename(s->db, "main");
+  sqlite3_vfs *pVfs = 0;
+  sqlite3 *db = 0;
+  CachierStore *pWriter = 0;
+  if( s->pWriter || s->bNoWriter ) return s->pWriter;
+  s->bNoWriter = 1;
+  if( zFile==0 || zFile[0]==0 || sqlite3_db_readonly(s->db, "main")!=0
+   || sqlite3_file_control(s->db, "main", SQLITE_FCNTL_VFS_POINTER,
+                           &pVfs)!=SQLITE_OK || pVfs==0 ){
+    return 0;
+  }
+  if( sqlite3_open_v2(zFile, &db, SQLITE_OPEN_READWRITE|SQLITE_OPEN_NOMUTEX,
+                      pVfs->zName)==SQLITE_OK
+   && tablesPrepareDb(p, db)==SQLITE_OK ){
+    pWriter = tablesStoreNew(p, db, 1, 0, "main");
+  }
+  if( pWriter==0 ){
+    sqlite3_close(db);
+    return 0;
+  }
+  s->pWriter = (TablesStore*)pWriter;
+  s->bNoWriter = 0;
+  return s->pWriter;
+}
+
+/* Is the user's database in WAL mode? */
+static int mainIsWal(TablesStore *s){
+  sqlite3_stmt *pStmt = 0;
+  int bWal = 0;
+  if( sqlite3_prepare_v2(s->db, "PRAGMA main.journal_mode", -1, &pStmt,
+                         0)==SQLITE_OK
+   && sqlite3_step(pStmt)==SQLITE_ROW ){
+    bWal = sqlite3_stricmp((const char*)sqlite3_column_text(pStmt, 0),
+                           "wal")==0;
+  }
+  sqlite3_finalize(pStmt);
+  return bWal;
+}
+
+/* A write on the user's connection failed with rc. If only its read
+** snapshot stood in the way (a statement reading main holds one, and in
+** WAL mode it cannot become a write transaction once another connection
+** has committed, SQLITE_BUSY_SNAPSHOT, nor wait for another's write lock,
+** SQLITE_BUSY, while it reads), write the entry through mainWriter(),
+** which commits it before the caller releases the key's mark; never in a
+** write transaction of the user's, which the write must join. The reason
+** of such a failure is kept for tablesErrmsg(): the user's connection
+** would only say "database is locked", or by then "not an error". */
+static int mainWriteFailed(TablesStore *s, int rc, const CachierKey *pKey,
+                           const CachierWrite *w){
+  int eTxn = sqlite3_txn_state(s->db, "main");
+  TablesStore *pWriter = 0;
+  char *zWhy;
+  if( eTxn!=SQLITE_TXN_WRITE
+   && (rc==SQLITE_BUSY_SNAPSHOT
+       || (rc==SQLITE_BUSY && eTxn==SQLITE_TXN_READ && mainIsWal(s))) ){
+    pWriter = mainWriter(s);
+  }
+  if( pWriter ){
+    int rcOwn = tablesWrite(&pWriter->base, pKey, w);
+    if( rcOwn==SQLITE_OK ) return SQLITE_OK;
+    zWhy = sqlite3_mprintf("%s (on cachier's own connection to main's "
+        "file, as this statement's read snapshot could not write)",
+        sqlite3_errmsg(pWriter->db));
+    rc = rcOwn;
+  }else if( rc==SQLITE_BUSY_SNAPSHOT ){
+    zWhy = sqlite3_mprintf("another connection committed after this "
+                           "statement's read snapshot of main began");
+  }else{
+    zWhy = 0;                 /* the connection's own message says it */
+  }
+  sqlite3_free(s->zWriteErr);
+  s->zWriteErr = zWhy;
+  s->rcWriteErr = zWhy ? rc : 0;
+  return rc;
+}
+
 static int tablesWriteLocked(TablesStore*, const CachierKey*,
                              const CachierWrite*);
 int tablesWrite(CachierStore *pStore, const CachierKey *pKey,
@@ -468,22 +564,33 @@ static int tablesWriteLocked(TablesStore *s, const CachierKey *pKey,
   /* The user's last_insert_rowid() must not become a cache row's id. */
   sqlite3_int64 iLastRowid = sqlite3_last_insert_rowid(s->db);
   int rc = SQLITE_OK;
-  if( !s->bReady ) rc = storeEnsureTables(pStore);
-  if( rc ) return rc;
-  s->bReady = 1;
-  rc = groupBegin(s);
-  if( rc ) return rc;
   hotForget(pStore, pKey);
-  rc = writeOnce(s, pKey, w);
-  if( rc!=SQLITE_OK && rc!=SQLITE_FULL && (rc & 0xff)!=SQLITE_READONLY ){
-    /* The tables may have been dropped since (DROP TABLE cachier). */
-    s->bReady = 0;
-    if( storeEnsureTables(pStore)==SQLITE_OK ){
-      s->bReady = 1;
-      rc = writeOnce(s, pKey, w);
+  if( !s->bReady ) rc = storeEnsureTables(pStore);
+  if( rc==SQLITE_OK ){
+    s->bReady = 1;
+    rc = groupBegin(s);
+    if( rc ) return rc;
+    rc = writeOnce(s, pKey, w);
+    if( rc!=SQLITE_OK && rc!=SQLITE_FULL && (rc & 0xff)!=SQLITE_READONLY
+     && (rc & 0xff)!=SQLITE_BUSY ){
+      /* The tables may have been dropped since (DROP TABLE cachier). */
+      s->bReady = 0;
+      if( storeEnsureTables(pStore)==SQLITE_OK ){
+        s->bReady = 1;
+        rc = writeOnce(s, pKey, w);
+      }
     }
   }
   sqlite3_set_last_insert_rowid(s->db, iLastRowid);
+  if( !s->bOwnDb ){
+    if( rc ){
+      rc = mainWriteFailed(s, rc, pKey, w);
+    }else if( sqlite3_get_autocommit(s->db) ){
+      /* Committed: the user's snapshot, if one is open, is the newest. */
+      s->rcWriteErr = 0;
+      s->bLatestVer = tablesVersion(pStore, s->aLatestVer, 1);
+    }
+  }
   return groupWrote(s, rc, w);
 }
 
@@ -864,6 +971,12 @@ void tablesClose(CachierStore *pStore){
   for(i=0; i<STMT_COUNT; i++) sqlite3_finalize(s->aStmt[i]);
   sqlite3_finalize(s->pLatestLookup);
   sqlite3_close(s->pLatest);
+  if( s->pWriter ){
+    tablesClose(&s->pWriter->base);
+    sqlite3_free(s->pWriter->base.zSpec);
+    sqlite3_free(s->pWriter);
+  }
+  sqlite3_free(s->zWriteErr);
   if( s->bOwnDb ) sqlite3_close(s->db);
 }
 

@@ -534,7 +534,9 @@ static int mainWriteFailed(TablesStore *s, int rc, const CachierKey *pKey,
     zWhy = sqlite3_mprintf("%s (on cachier's own connection to main's "
         "file, as this statement's read snapshot could not write)",
         sqlite3_errmsg(pWriter->db));
-    rc = rcOwn;
+    /* A writer still busy waited for its busy handler already: reported
+    ** as the old snapshot, which stops the statement's writes. */
+    rc = (rcOwn & 0xff)==SQLITE_BUSY ? SQLITE_BUSY_SNAPSHOT : rcOwn;
   }else if( rc==SQLITE_BUSY_SNAPSHOT ){
     zWhy = sqlite3_mprintf("another connection committed after this "
                            "statement's read snapshot of main began");

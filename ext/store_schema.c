@@ -122,7 +122,12 @@ int tablesState(CachierStore *pStore, int *peState){
 ** anything else is the store connection's own error. */
 const char *tablesErrmsg(CachierStore *pStore, int rc){
   TablesStore *s = (TablesStore*)pStore;
-  if( rc==s->rcWriteErr && s->zWriteErr ) return s->zWriteErr;
+  /* The reason of main's last failed write, once the user's connection
+  ** has forgotten it (store_tables.c). */
+  if( rc==s->rcWriteErr && s->zWriteErr
+   && (rc==SQLITE_BUSY_SNAPSHOT || sqlite3_extended_errcode(s->db)!=rc) ){
+    return s->zWriteErr;
+  }
   if( rc!=SQLITE_MISMATCH ) return sqlite3_errmsg(s->db);
   return storeSchemaVersion(s->db)>CACHIER_SCHEMA_VERSION
        ? CACHIER_NEWER_SCHEMA_MSG : CACHIER_OLD_SCHEMA_MSG;

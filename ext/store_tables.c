@@ -516,8 +516,8 @@ static int mainIsWal(TablesStore *s){
 ** SQLITE_BUSY, while it reads), write the entry through mainWriter(),
 ** which commits it before the caller releases the key's mark; never in a
 ** write transaction of the user's, which the write must join. The reason
-** of such a failure is kept for tablesErrmsg(): the user's connection
-** would only say "database is locked", or by then "not an error". */
+** of a failure is kept for tablesErrmsg(): the user's connection would
+** only say "database is locked", or by then "not an error". */
 static int mainWriteFailed(TablesStore *s, int rc, const CachierKey *pKey,
                            const CachierWrite *w){
   int eTxn = sqlite3_txn_state(s->db, "main");
@@ -540,12 +540,19 @@ static int mainWriteFailed(TablesStore *s, int rc, const CachierKey *pKey,
   }else if( rc==SQLITE_BUSY_SNAPSHOT ){
     zWhy = sqlite3_mprintf("another connection committed after this "
                            "statement's read snapshot of main began");
+  }else if( (rc & 0xff)==SQLITE_BUSY ){
+    zWhy = sqlite3_mprintf(eTxn==SQLITE_TXN_READ
+        ? "another connection holds a lock on main that this statement's "
+          "read transaction cannot wait for"
+        : "another connection holds a lock on main (busy_timeout)");
+  }else if( sqlite3_errcode(s->db)==SQLITE_OK ){
+    zWhy = sqlite3_mprintf("%s", sqlite3_errstr(rc));
   }else{
-    zWhy = 0;                 /* the connection's own message says it */
+    zWhy = sqlite3_mprintf("%s", sqlite3_errmsg(s->db));
   }
   sqlite3_free(s->zWriteErr);
   s->zWriteErr = zWhy;
-  s->rcWriteErr = zWhy ? rc : 0;
+  s->rcWriteErr = rc;
   return rc;
 }
 

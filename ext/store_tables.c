@@ -395,15 +395,6 @@ int tablesLookupLatest(CachierStore *pStore, const CachierKey *pKey,
              CACHIER_LOOKUP_CREATED|CACHIER_LOOKUP_REFRESH, pEntry, pFound);
   }
   *pFound = 0;
-  if( s->bLatestVer ){
-    /* Nobody committed since this connection last wrote in its snapshot:
-    ** that snapshot is the newest, and the lookup that missed saw all. */
-    unsigned char aVer[STORE_VERSION_BYTES];
-    if( tablesVersion(pStore, aVer, 1)
-     && memcmp(aVer, s->aLatestVer, STORE_VERSION_BYTES)==0 ){
-      return SQLITE_OK;
-    }
-  }
   pStmt = s->pLatestLookup;
   sqlite3_bind_int64(pStmt, 1, pKey->iBase);
   sqlite3_bind_blob64(pStmt, 2, pKey->aKey, pKey->nKey, SQLITE_STATIC);
@@ -464,8 +455,9 @@ static int writeOnce(TablesStore *s, const CachierKey *pKey,
 
 /* The connection of cachier's own to main's file that writes what the
 ** user's connection cannot (mainWriteFailed()), as a store of its own:
-** opened on first need with main's VFS, in WAL mode (main's), with the
-** busy handler of cachier's own connections; closed with the main store.
+** opened on first need with main's VFS and synchronous setting, in WAL
+** mode (main's), with the busy handler of cachier's own connections;
+** closed with the main store.
 ** NULL for a database without a file (":memory:", temp: nobody else can
 ** write it, so its snapshot is never old) or a read-only one. */
 static TablesStore *mainWriter(TablesStore *s){
@@ -484,6 +476,16 @@ static TablesStore *mainWriter(TablesStore *s){
   if( sqlite3_open_v2(zFile, &db, SQLITE_OPEN_READWRITE|SQLITE_OPEN_NOMUTEX,
                       pVfs->zName)==SQLITE_OK
    && tablesPrepareDb(p, db)==SQLITE_OK ){
+    sqlite3_stmt *pStmt = 0;
+    if( sqlite3_prepare_v2(s->db, "PRAGMA main.synchronous", -1, &pStmt,
+                           0)==SQLITE_OK
+     && sqlite3_step(pStmt)==SQLITE_ROW ){
+      char *zSql = sqlite3_mprintf("PRAGMA synchronous=%d",
+                                   sqlite3_column_int(pStmt, 0));
+      if( zSql ) sqlite3_exec(db, zSql, 0, 0, 0);
+      sqlite3_free(zSql);
+    }
+    sqlite3_finalize(pStmt);
     pWriter = tablesStoreNew(p, db, 1, 0, "main");
   }
   if( pWriter==0 ){
@@ -529,7 +531,9 @@ static int mainWriteFailed(TablesStore *s, int rc, const CachierKey *pKey,
     pWriter = mainWriter(s);
   }
   if( pWriter ){
-    int rcOwn = tablesWrite(&pWriter->base, pKey, w);
+    int rcOwn;
+    s->bOldSnapshot = 1;
+    rcOwn = tablesWrite(&pWriter->base, pKey, w);
     if( rcOwn==SQLITE_OK ) return SQLITE_OK;
     zWhy = sqlite3_mprintf("%s (on cachier's own connection to main's "
         "file, as this statement's read snapshot could not write)",
@@ -597,6 +601,7 @@ static int tablesWriteLocked(TablesStore *s, const CachierKey *pKey,
     }else if( sqlite3_get_autocommit(s->db) ){
       /* Committed: the user's snapshot, if one is open, is the newest. */
       s->rcWriteErr = 0;
+      s->bOldSnapshot = 0;
       s->bLatestVer = tablesVersion(pStore, s->aLatestVer, 1);
     }
   }
@@ -1026,35 +1031,89 @@ const CachierStoreVersions tablesVersions = {
   .xNoteSnapshot = tablesNoteSnapshot,
 };
 
+/* The main store's use of the group capability. Its writes join the
+** user's transaction or commit at once, so there is nothing to flush or
+** tick, and marks are released at once; what main needs of the
+** capability is the end of each statement and the question whether a
+** statement's read snapshot may be old. */
+static int mainFlush(CachierStore *pStore, int *pnCommitted){
+  (void)pStore;
+  if( pnCommitted ) *pnCommitted = 0;
+  return SQLITE_OK;
+}
+static void mainTick(CachierStore *pStore){
+  (void)pStore;
+}
+static void mainStatementEnd(CachierStore *pStore){
+  ((TablesStore*)pStore)->bOldSnapshot = 0;
+}
+static void mainMarkDone(CachierStore *pStore, InflightLock *pLock,
+                         int bWrote){
+  (void)pStore; (void)bWrote;
+  inflightRelease(pLock);
+}
+/* After a miss and taking the key's mark, in a statement that reads main
+** (a read transaction: a lookup outside one sees every commit, so looks
+** again as ever): is the snapshot older than another connection's
+** commit? Not if nobody committed since it was last the newest (this
+** connection's own write); yes once a write of this statement found it
+** old (mainWriteFailed()); and without either sign, no: no connection is
+** opened to look past it, and at worst a value stored meanwhile is
+** computed again once, and its write tells. */
+static int mainSnapshotStale(CachierStore *pStore){
+  TablesStore *s = (TablesStore*)pStore;
+  unsigned char aVer[STORE_VERSION_BYTES];
+  if( sqlite3_txn_state(s->db, "main")!=SQLITE_TXN_READ ) return 1;
+  if( s->bLatestVer && tablesVersion(pStore, aVer, 1)
+   && memcmp(aVer, s->aLatestVer, STORE_VERSION_BYTES)==0 ){
+    return 0;
+  }
+  return s->bOldSnapshot;
+}
+static const CachierStoreGroup mainGroup = {
+  .xFlush = mainFlush,
+  .xTick = mainTick,
+  .xStatementEnd = mainStatementEnd,
+  .xSnapshotStale = mainSnapshotStale,
+  .xMarkDone = mainMarkDone,
+};
+
+/* The methods of every tables store that does not group its writes. */
+#define TABLES_METHODS \
+  .zName = "tables", \
+  .xLookup = tablesLookup, \
+  .xLookupDone = tablesLookupDone, \
+  .xLookupLatest = tablesLookupLatest, \
+  .xWrite = tablesWrite, \
+  .xGet = tablesGet, \
+  .xDelete = tablesDelete, \
+  .xMarkRefresh = tablesMarkRefresh, \
+  .xRefreshDue = tablesRefreshDue, \
+  .xRefreshFailed = tablesRefreshFailed, \
+  .xScanOpen = tablesScanOpen, \
+  .xScanNext = tablesScanNext, \
+  .xScanClose = tablesScanClose, \
+  .xClear = tablesClear, \
+  .xDeleteOlder = tablesDeleteOlder, \
+  .xEvictionCandidates = tablesEvictionCandidates, \
+  .xTotals = tablesTotals, \
+  .xState = tablesState, \
+  .xErrmsg = tablesErrmsg, \
+  .xDictLatest = tablesDictLatest, \
+  .xDictLoad = tablesDictLoad, \
+  .xDictAdd = tablesDictAdd, \
+  .xDictDelete = tablesDictDelete, \
+  .xPath = tablesPath, \
+  .xStatus = tablesStatus, \
+  .xReconfigure = tablesReconfigure, \
+  .xClose = tablesClose, \
+  .pVersions = &tablesVersions
+static const CachierStoreMethods tablesMainMethods = {
+  TABLES_METHODS,
+  .pGroup = &mainGroup,
+};
 static const CachierStoreMethods tablesMethods = {
-  .zName = "tables",
-  .xLookup = tablesLookup,
-  .xLookupDone = tablesLookupDone,
-  .xLookupLatest = tablesLookupLatest,
-  .xWrite = tablesWrite,
-  .xGet = tablesGet,
-  .xDelete = tablesDelete,
-  .xMarkRefresh = tablesMarkRefresh,
-  .xRefreshDue = tablesRefreshDue,
-  .xRefreshFailed = tablesRefreshFailed,
-  .xScanOpen = tablesScanOpen,
-  .xScanNext = tablesScanNext,
-  .xScanClose = tablesScanClose,
-  .xClear = tablesClear,
-  .xDeleteOlder = tablesDeleteOlder,
-  .xEvictionCandidates = tablesEvictionCandidates,
-  .xTotals = tablesTotals,
-  .xState = tablesState,
-  .xErrmsg = tablesErrmsg,
-  .xDictLatest = tablesDictLatest,
-  .xDictLoad = tablesDictLoad,
-  .xDictAdd = tablesDictAdd,
-  .xDictDelete = tablesDictDelete,
-  .xPath = tablesPath,
-  .xStatus = tablesStatus,
-  .xReconfigure = tablesReconfigure,
-  .xClose = tablesClose,
-  .pVersions = &tablesVersions,
+  TABLES_METHODS,
 };
 
 CachierStore *tablesStoreNew(Cachier *p, sqlite3 *db, int bOwnDb, int bGroup,
@@ -1062,7 +1121,8 @@ CachierStore *tablesStoreNew(Cachier *p, sqlite3 *db, int bOwnDb, int bGroup,
   TablesStore *s = sqlite3_malloc(sizeof(*s));
   if( s==0 ) return 0;
   memset(s, 0, sizeof(*s));
-  s->base.pMethods = bGroup ? &tablesGroupMethods : &tablesMethods;
+  s->base.pMethods = bGroup ? &tablesGroupMethods
+                   : bOwnDb ? &tablesMethods : &tablesMainMethods;
   s->base.pCachier = p;
   s->base.zSpec = sqlite3_mprintf("%s", zSpec);
   s->db = db;

@@ -63,6 +63,8 @@ struct TablesStore {
   ** (mainWriter()); opened on first need. */
   struct TablesStore *pWriter;
   int bNoWriter;              /* it cannot be opened */
+  int bOldSnapshot;           /* a write of the running statement found
+                              ** the user's read snapshot old */
   unsigned char aLatestVer[STORE_VERSION_BYTES]; /* the WAL version when */
   int bLatestVer;             /* the user's snapshot was last the newest */
   int rcWriteErr;             /* the last failed write on the user's */

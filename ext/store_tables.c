@@ -13,7 +13,9 @@
 ** created on the first write.
 **
 ** On the user's connection, writes join the caller's transaction and roll
-** back with it. On a connection of cachier's own, each write commits on
+** back with it; those its read snapshot cannot make go through a
+** connection of cachier's own to main's file (mainWriteFailed()). On a
+** connection of cachier's own, each write commits on
 ** its own, or, for a grouping store (store_file.c), into a group
 ** transaction committed later.
 **

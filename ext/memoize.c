@@ -211,12 +211,13 @@ static int planMakeKey(Plan *pPlan, sqlite3_value **apArg, CachierKey *pKey,
 
 /* A cache write failed: count and log it. A busy, locked or full database
 ** may accept the next row's write; any other failure (read-only,
-** query_only, a newer schema) would repeat, so the statement stops
+** query_only, a newer schema, a read snapshot too old to write that the
+** store could not write around) would repeat, so the statement stops
 ** writing. Never reported to the user. */
 static void planWriteFailed(Plan *pPlan, int rc, const char *zWhat){
   int eCode = rc & 0xff;
-  int bTransient = eCode==SQLITE_BUSY || eCode==SQLITE_LOCKED
-                || eCode==SQLITE_FULL;
+  int bTransient = (eCode==SQLITE_BUSY && rc!=SQLITE_BUSY_SNAPSHOT)
+                || eCode==SQLITE_LOCKED || eCode==SQLITE_FULL;
   pPlan->pStats->nWriteError++;
   if( !bTransient ) pPlan->bNoWrite = 1;
   cachierLog(pPlan->p, "cachier: %s(): cannot %s (%s) in store %s: %s%s",
@@ -518,9 +519,11 @@ static int memoizeAwait(MemoCall *pCall){
                "key (%s)", pCall->key.zFn, eMark==INFLIGHT_HELD
                ? "it ended" : "timed out or cleared");
   }
+  /* A statement reading main in WAL mode holds a read snapshot that
+  ** others' commits make old: the store's latest lookup looks past it. */
   if( !pCall->bRead
    || !(bWaited || (eMark==INFLIGHT_HELD && !pCall->bCorrupt
-                    && eTxn==SQLITE_TXN_NONE
+                    && (eTxn==SQLITE_TXN_NONE || pPlan->eWal==1)
                     && storeSnapshotStale(pPlan->pStore))) ){
     return 0;
   }

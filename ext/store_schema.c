@@ -26,6 +26,29 @@ int storeSchemaVersion(sqlite3 *db){
   return v;
 }
 
+/* On a connection of cachier's own outside any transaction, a change of
+** the tables takes the write lock first, waiting for it with the busy
+** handler (*pbOwnTxn set; end with ownWriteEnd()), rather than upgrading
+** a read snapshot, which cannot wait and fails once another connection
+** has committed: so several connections first using a new store all
+** succeed, one creating the tables, the others finding them. The
+** statement's shared read snapshot (store_file.c) ends first. */
+static int ownWriteBegin(TablesStore *s, int *pbOwnTxn){
+  int rc;
+  *pbOwnTxn = 0;
+  if( !s->bOwnDb ) return SQLITE_OK;
+  if( s->bGroup ) readEnd(s);
+  if( !sqlite3_get_autocommit(s->db) ) return SQLITE_OK;
+  rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", 0, 0, 0);
+  *pbOwnTxn = rc==SQLITE_OK;
+  return rc;
+}
+static int ownWriteEnd(TablesStore *s, int rc){
+  if( rc==SQLITE_OK ) rc = sqlite3_exec(s->db, "COMMIT", 0, 0, 0);
+  if( rc ) sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
+  return rc;
+}
+
 /* Upgrade an older store to the current version, all or nothing, one
 ** version at a time. A store that cannot be written (read-only file) stays
 ** as it is and is not used: this build reads and writes only its own
@@ -37,15 +60,25 @@ static int tablesMigrate(TablesStore *s){
   };
   Cachier *p = s->base.pCachier;
   char *zErr = 0;
-  int rc, v0 = storeSchemaVersion(s->db), v;
+  int rc, v0 = storeSchemaVersion(s->db), v, bOwnTxn;
   if( v0<1 || v0>=CACHIER_SCHEMA_VERSION ) return SQLITE_MISMATCH;
-  rc = sqlite3_exec(s->db, "SAVEPOINT cachier_migrate", 0, 0, 0);
+  rc = ownWriteBegin(s, &bOwnTxn);
   if( rc ) return rc;
+  if( bOwnTxn ){
+    v0 = storeSchemaVersion(s->db);     /* another may have upgraded it */
+    if( v0==CACHIER_SCHEMA_VERSION ) return ownWriteEnd(s, SQLITE_OK);
+    if( v0<1 || v0>CACHIER_SCHEMA_VERSION ){
+      return ownWriteEnd(s, SQLITE_MISMATCH);
+    }
+  }
+  rc = sqlite3_exec(s->db, "SAVEPOINT cachier_migrate", 0, 0, 0);
+  if( rc ) return bOwnTxn ? ownWriteEnd(s, rc) : rc;
   for(v=v0; rc==SQLITE_OK && v<CACHIER_SCHEMA_VERSION; v++){
     rc = sqlite3_exec(s->db, azStep[v], 0, 0, &zErr);
   }
   if( rc ) sqlite3_exec(s->db, "ROLLBACK TO cachier_migrate", 0, 0, 0);
   sqlite3_exec(s->db, "RELEASE cachier_migrate", 0, 0, 0);
+  if( bOwnTxn ) rc = ownWriteEnd(s, rc);
   if( rc ){
     cachierLog(p, "cachier: cannot upgrade the cache in %s from schema "
                "version %d to %d (%s); computing without it", s->base.zSpec,
@@ -90,6 +123,12 @@ int tablesState(CachierStore *pStore, int *peState){
 ** anything else is the store connection's own error. */
 const char *tablesErrmsg(CachierStore *pStore, int rc){
   TablesStore *s = (TablesStore*)pStore;
+  /* The reason of main's last failed write, once the user's connection
+  ** has forgotten it (store_tables.c). */
+  if( rc==s->rcWriteErr && s->zWriteErr
+   && (rc==SQLITE_BUSY_SNAPSHOT || sqlite3_extended_errcode(s->db)!=rc) ){
+    return s->zWriteErr;
+  }
   if( rc!=SQLITE_MISMATCH ) return sqlite3_errmsg(s->db);
   return storeSchemaVersion(s->db)>CACHIER_SCHEMA_VERSION
        ? CACHIER_NEWER_SCHEMA_MSG : CACHIER_OLD_SCHEMA_MSG;
@@ -111,17 +150,26 @@ int tablesForManagement(TablesStore *s, int *pbHas){
 int storeEnsureTables(CachierStore *pStore){
   TablesStore *s = (TablesStore*)pStore;
   sqlite3_int64 iLastRowid;
-  int eState;
+  int eState, bOwnTxn;
   int rc = tablesState(pStore, &eState);
   if( rc ) return rc;
   if( eState==STORE_READY ) return SQLITE_OK;
   if( eState==STORE_NEWER || eState==STORE_OLD ) return SQLITE_MISMATCH;
+  rc = ownWriteBegin(s, &bOwnTxn);
+  if( rc ) return rc;
+  if( bOwnTxn ){
+    rc = tablesState(pStore, &eState);  /* another may have made them */
+    if( rc || eState!=STORE_ABSENT ){
+      return ownWriteEnd(s, rc ? rc
+                            : eState==STORE_READY ? SQLITE_OK : SQLITE_MISMATCH);
+    }
+  }
   iLastRowid = sqlite3_last_insert_rowid(s->db);
   rc = sqlite3_exec(s->db,
       "CREATE VIRTUAL TABLE IF NOT EXISTS main.cachier USING cachier",
       0, 0, 0);
   sqlite3_set_last_insert_rowid(s->db, iLastRowid);
-  return rc;
+  return bOwnTxn ? ownWriteEnd(s, rc) : rc;
 }
 
 /* Run sql/schema.sql (called from the module's xCreate). */

@@ -58,6 +58,17 @@ struct TablesStore {
   sqlite3 *pLatest;           /* read-only connection for xLookupLatest */
   sqlite3_stmt *pLatestLookup;
   sqlite3_stmt *pHeld;        /* statement holding the row xGet returned */
+  /* Main only: a connection of cachier's own to main's file, for the
+  ** writes the user's connection cannot make from an old read snapshot
+  ** (mainWriter()); opened on first need. */
+  struct TablesStore *pWriter;
+  int bNoWriter;              /* it cannot be opened */
+  int bOldSnapshot;           /* a write of the running statement found
+                              ** the user's read snapshot old */
+  unsigned char aLatestVer[STORE_VERSION_BYTES]; /* the WAL version when */
+  int bLatestVer;             /* the user's snapshot was last the newest */
+  int rcWriteErr;             /* the last failed write on the user's */
+  char *zWriteErr;            /* connection, and why (tablesErrmsg()) */
 };
 
 typedef struct TablesScan TablesScan;

@@ -91,6 +91,10 @@ foreach {store f} $runs {
     puts $out
   } else {
     puts "ok   $label: $pass passed ($ms ms)"
+    # Figures a test measures (concurrency.test) are shown either way.
+    foreach line [split $out "\n"] {
+      if {[string match "  figure: *" $line]} { puts $line }
+    }
   }
   incr total_pass $pass
   incr total_fail $fail

@@ -21,6 +21,19 @@
 **       NTHREADS threads each make NCALLS calls with pseudo-random keys in
 **       0..NKEYS-1 (slow() sleeps 1 ms), checking every value.
 **       Prints "calls N wrong W errors E".
+**   driver scan DB EXT NTHREADS NKEYS WINDOW SLEEP_MS [-first I] [-total N]
+**                     [-store SPEC] [-gate PATH]
+**       The README's pattern: NTHREADS threads (connections I.. I+NTHREADS-1
+**       of N in all, default 0 and NTHREADS) start together and each run
+**       one statement SELECT k, memoize('slow', k) FROM items over WINDOW
+**       keys of the table items(k), which holds 0..NKEYS-1 (made by the
+**       caller): connection c starts at key c*NKEYS/N and wraps around,
+**       so the key sets overlap and the statements run in read snapshots
+**       that others' commits make old. slow() sleeps SLEEP_MS. -store:
+**       the connections' default store (a test build's
+**       cachier_test_default_store()); -gate as for get.
+**       Prints "calls N wrong W errors E rows R write_errors X" (X:
+**       values computed but not stored, from cachier_stats).
 **
 ** Every run dies of SIGALRM after 60 s, so no test can hang on it.
 */
@@ -158,6 +171,57 @@ static void *hammerThread(void *pArg){
   return 0;
 }
 
+/* ------------------------------------------------------------------- scan */
+
+static int g_nWindow, g_iFirst, g_nTotal;
+static const char *g_zStore;
+static atomic_int g_nRows, g_nWriteErrors;
+
+static void *scanThread(void *pArg){
+  int c = g_iFirst + (int)(intptr_t)pArg;
+  sqlite3_int64 iStart = (sqlite3_int64)c * g_nKeys / g_nTotal;
+  sqlite3 *db = openDb(SQLITE_OPEN_NOMUTEX);
+  sqlite3_stmt *pStmt;
+  int rc;
+  if( g_zStore ){
+    char *zSql = sqlite3_mprintf("SELECT cachier_test_default_store(%Q)",
+                                 g_zStore);
+    if( sqlite3_exec(db, zSql, 0, 0, 0)!=SQLITE_OK ){
+      fail("cachier_test_default_store", sqlite3_errmsg(db));
+    }
+    sqlite3_free(zSql);
+  }
+  /* The window [iStart, iStart+WINDOW), wrapped around NKEYS. */
+  pStmt = prepare(db,
+      "SELECT k, memoize('slow', k) FROM items WHERE k>=?1 AND k<?1+?2"
+      " UNION ALL "
+      "SELECT k, memoize('slow', k) FROM items WHERE k<?1+?2-?3");
+  sqlite3_bind_int64(pStmt, 1, iStart);
+  sqlite3_bind_int(pStmt, 2, g_nWindow);
+  sqlite3_bind_int(pStmt, 3, g_nKeys);
+  pthread_barrier_wait(&g_barrier);
+  while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
+    char zWant[32];
+    const char *z = (const char*)sqlite3_column_text(pStmt, 1);
+    snprintf(zWant, sizeof(zWant), "v%lld", sqlite3_column_int64(pStmt, 0));
+    if( z==0 || strcmp(z, zWant)!=0 ) atomic_fetch_add(&g_nWrong, 1);
+    atomic_fetch_add(&g_nRows, 1);
+  }
+  if( rc!=SQLITE_DONE ){
+    fprintf(stderr, "driver: scan: %s\n", sqlite3_errmsg(db));
+    atomic_fetch_add(&g_nErrors, 1);
+  }
+  sqlite3_finalize(pStmt);
+  /* Values this connection computed but could not store. */
+  pStmt = prepare(db, "SELECT sum(write_errors) FROM cachier_stats");
+  if( sqlite3_step(pStmt)==SQLITE_ROW ){
+    atomic_fetch_add(&g_nWriteErrors, sqlite3_column_int(pStmt, 0));
+  }
+  sqlite3_finalize(pStmt);
+  sqlite3_close(db);
+  return 0;
+}
+
 /* Start n threads running xThread, wait for them all. */
 static void runThreads(int n, void *(*xThread)(void*)){
   pthread_t aThread[MAX_THREADS];
@@ -216,7 +280,9 @@ static void usage(void){
     "       driver hold DB EXT KEY [OPTIONS]\n"
     "       driver get DB EXT KEY [-sleep MS] [-options JSON] [-marker PATH]"
     " [-gate PATH] [-announce 1]\n"
-    "       driver hammer DB EXT NTHREADS NCALLS NKEYS [SEED]\n");
+    "       driver hammer DB EXT NTHREADS NCALLS NKEYS [SEED]\n"
+    "       driver scan DB EXT NTHREADS NKEYS WINDOW SLEEP_MS [-first I]"
+    " [-total N] [-store SPEC] [-gate PATH]\n");
   exit(2);
 }
 
@@ -259,6 +325,33 @@ int main(int argc, char **argv){
     if( g_nKeys<1 ) usage();
     runThreads(atoi(argv[4]), hammerThread);
     printCounts();
+    return 0;
+  }
+  if( strcmp(zMode, "scan")==0 && argc>=8 ){
+    const char *zGate = 0;
+    int i, nThreads = atoi(argv[4]);
+    g_nKeys = atoi(argv[5]);
+    g_nWindow = atoi(argv[6]);
+    g_sleepMs = atoi(argv[7]);
+    g_nTotal = nThreads;
+    for(i=8; i+1<argc; i+=2){
+      if( strcmp(argv[i], "-first")==0 ) g_iFirst = atoi(argv[i+1]);
+      else if( strcmp(argv[i], "-total")==0 ) g_nTotal = atoi(argv[i+1]);
+      else if( strcmp(argv[i], "-store")==0 ) g_zStore = argv[i+1];
+      else if( strcmp(argv[i], "-gate")==0 ) zGate = argv[i+1];
+      else usage();
+    }
+    if( i!=argc || g_nKeys<1 || g_nWindow<1 || g_nTotal<1 ) usage();
+    if( zGate ){
+      printf("ready\n");
+      fflush(stdout);
+      while( access(zGate, F_OK)!=0 ) sleepMs(1);
+    }
+    runThreads(nThreads, scanThread);
+    printf("calls %d wrong %d errors %d rows %d write_errors %d\n",
+           atomic_load(&g_nCalls), atomic_load(&g_nWrong),
+           atomic_load(&g_nErrors), atomic_load(&g_nRows),
+           atomic_load(&g_nWriteErrors));
     return 0;
   }
   usage();

@@ -58,6 +58,10 @@ struct TablesStore {
   sqlite3 *pLatest;           /* read-only connection for xLookupLatest */
   sqlite3_stmt *pLatestLookup;
   sqlite3_stmt *pHeld;        /* statement holding the row xGet returned */
+  /* The tables' schema as last checked (store_schema.c tablesGuard()). */
+  int bSchemaChecked;         /* iSchemaCookie holds a checked version */
+  int iSchemaCookie;          /* main's PRAGMA schema_version then */
+  char *zRefused;             /* why the tables are refused; NULL: not */
 };
 
 typedef struct TablesScan TablesScan;
@@ -149,5 +153,6 @@ void tablesNoteSnapshot(CachierStore*);
 int tablesState(CachierStore*, int *peState);
 const char *tablesErrmsg(CachierStore*, int rc);
 int tablesForManagement(TablesStore*, int *pbHas);
+int tablesGuard(TablesStore*);
 
 #endif /* CACHIER_STORE_TABLES_H */

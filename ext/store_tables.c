@@ -471,11 +471,13 @@ static int tablesWriteLocked(TablesStore *s, const CachierKey *pKey,
   sqlite3_int64 iLastRowid = sqlite3_last_insert_rowid(s->db);
   int rc = SQLITE_OK;
   if( !s->bReady ) rc = storeEnsureTables(pStore);
-  if( rc==SQLITE_OK ) rc = tablesGuard(s);
   if( rc ) return rc;
   s->bReady = 1;
   rc = groupBegin(s);
   if( rc ) return rc;
+  /* (In a group's transaction, which no schema change can enter.) */
+  rc = tablesGuard(s);
+  if( rc ) return groupWrote(s, rc, w);
   hotForget(pStore, pKey);
   rc = writeOnce(s, pKey, w);
   if( rc!=SQLITE_OK && rc!=SQLITE_FULL && (rc & 0xff)!=SQLITE_READONLY ){

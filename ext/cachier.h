@@ -25,6 +25,8 @@
 **   vtab_stats.c       cachier_stats (counters)
 **   vtab_schema.c      the "cachier" module that owns the shadow tables
 **   vtab_common.c      what the eponymous tables share
+**   guard.c            who may call the DIRECTONLY functions (SQLite 3.40
+**                      lets a CHECK constraint call them)
 ** Functions, keys, values and settings
 **   fninfo.c           per-connection cache of resolved functions
 **   call.c             resolving and calling the user's function by name
@@ -235,7 +237,7 @@ enum {
   STMT_POINT, STMT_POINT_REFRESH, STMT_LOOKUP, STMT_LOOKUP_REFRESH,
   STMT_INSERT, STMT_WRITE, STMT_SETTINGS,
   STMT_DELETE_ID, STMT_DB_VERSION, STMT_MARK_REFRESH, STMT_GET,
-  STMT_DICT_ID,
+  STMT_DICT_ID, STMT_SCHEMA_VERSION,
   STMT_BEGIN, STMT_BEGIN_IMMEDIATE, STMT_COMMIT,   /* cachier's own dbs */
   STMT_COUNT
 };
@@ -267,6 +269,7 @@ struct Cachier {
   sqlite3_int64 testGroupAgeNs; /* cachier_test_group_age(); 0: default */
 #endif
   int noInflight;             /* test builds: marks switched off */
+  int bSchemaScanned;         /* guardScanSchema() ran (guard.c) */
   Refresher *pRefresher;      /* background refresh thread (refresh.c) */
   ZstdState *pZstd;           /* compression contexts, dictionaries */
   SealState *pSeal;           /* the seal key, rows logged (seal.c) */
@@ -293,6 +296,12 @@ int cachierAnchor(Cachier*);
 int cachierIsOwnFunction(const char *zName);
 void cachierLog(Cachier*, const char *zFmt, ...);
 const char *cachierMainFile(Cachier*);
+
+/**************************************************************************
+** Interface to code in guard.c.
+*/
+int guardSqlNames(const char *zSql, const char *zWord, int bCall);
+int guardDirectCall(sqlite3_context*, const char *zFn);
 
 /**************************************************************************
 ** Interface to code in key_codec.c.

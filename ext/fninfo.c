@@ -109,6 +109,9 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
                       &pInfo->settings.dictZstdId);
     }
   }
+  /* A refused store (store_schema.c) may be repaired by this very
+  ** connection, which no data_version tells: looked at again. */
+  if( pInfo->eState==STORE_UNAVAILABLE ) bVersion = 0;
   if( bVersion && pInfo->pStore!=pMain
    && storeDataVersion(pInfo->pStore, &pInfo->storeVersion) ){
     bVersion = 0;

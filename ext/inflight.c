@@ -385,6 +385,7 @@ static void clearBeingCalculatedFunc(sqlite3_context *ctx, int argc,
   sqlite3_int64 n;
   CachierStore **apStore = 0;
   int nStore = 0, i;
+  if( guardDirectCall(ctx, "cachier_clear_being_calculated") ) return;
   if( argc==1 ){
     char *zFn = 0, *zErr = 0;
     sqlite3_int64 iLo, iHi;

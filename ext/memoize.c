@@ -19,7 +19,8 @@
 **       previous state (1 or 0).
 **
 ** All are SQLITE_DIRECTONLY: they call other functions and write, so a
-** view or trigger in an untrusted schema must not reach them.
+** view or trigger in an untrusted schema must not reach them (nor a CHECK
+** constraint, which SQLite 3.40 lets through: guard.c).
 **
 ** Per-statement state (the resolved function, its prepared call, its
 ** settings, its counters) is a Plan kept as auxdata on the constant name
@@ -133,6 +134,8 @@ static Plan *planGet(sqlite3_context *ctx, const char *zCaller, int iName,
     }
     return pPlan;
   }
+  /* Once per statement: called by the user, not by the schema (guard.c). */
+  if( guardDirectCall(ctx, zCaller) ) return 0;
   pPlan = sqlite3_malloc(sizeof(*pPlan));
   if( pPlan==0 ){
     sqlite3_result_error_nomem(ctx);
@@ -790,6 +793,7 @@ static void clearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   char *zFn = 0, *zErr = 0;
   sqlite3_int64 n = 0;
   int rc = SQLITE_OK, nStore = 0, i;
+  if( guardDirectCall(ctx, "cachier_clear") ) return;
   if( argc==1 ) rc = callCanonicalName("cachier_clear", argv[0], &zFn, &zErr);
   if( rc==SQLITE_OK ) rc = storeListAll(p, &apStore, &nStore);
   /* Every store is cleared, even after one fails (a Redis server down):
@@ -818,6 +822,7 @@ static void enableFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   char *zErr = 0;
   int bOn = 0, bPrev = p->enabled;
   (void)argc;
+  if( guardDirectCall(ctx, "cachier_enable") ) return;
   if( parseBool(argv[0], &bOn, &zErr) ){
     char *z = sqlite3_mprintf("cachier_enable: the argument %s", zErr);
     sqlite3_result_error(ctx, z, -1);

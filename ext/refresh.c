@@ -271,6 +271,7 @@ static void refreshFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3_int64 nRan = 0;
   char *zFn = 0;
   int rc;
+  if( guardDirectCall(ctx, "cachier_refresh") ) return;
   if( !optionalFnArg(ctx, "cachier_refresh", argc, argv, &zFn) ) return;
   if( argc>1 && sqlite3_value_type(argv[1])!=SQLITE_NULL ){
     char *zWhy = 0;
@@ -367,6 +368,7 @@ static void cleanupStaleFunc(sqlite3_context *ctx, int argc,
   char *zFn = 0;
   int nStore = 0, j, rc;
   sqlite3_int64 nDeleted = 0;
+  if( guardDirectCall(ctx, "cachier_cleanup_stale") ) return;
   if( !optionalFnArg(ctx, "cachier_cleanup_stale", argc, argv, &zFn) ) return;
   rc = storeListAll(p, &apStore, &nStore);
   for(j=0; rc==SQLITE_OK && j<nStore; j++){

@@ -94,6 +94,8 @@ static const char *const azKeptSql[STMT_COUNT] = {
   /* The same text as fninfo.c's, which shares the id on the user's
   ** connection. */
   [STMT_DB_VERSION]     = "PRAGMA main.data_version",
+  /* What tablesGuard() compares before each write. */
+  [STMT_SCHEMA_VERSION] = "PRAGMA main.schema_version",
   /* Mark once: an entry already marked keeps its attempts and retry_at. */
   [STMT_MARK_REFRESH]   =
     "UPDATE main.cachier_data SET refresh=1 WHERE id=?1 AND refresh=0",
@@ -585,6 +587,9 @@ static int tablesWriteLocked(TablesStore *s, const CachierKey *pKey,
     s->bReady = 1;
     rc = groupBegin(s);
     if( rc ) return rc;
+    /* (In a group's transaction, which no schema change can enter.) */
+    rc = tablesGuard(s);
+    if( rc ) return groupWrote(s, rc, w);
     rc = writeOnce(s, pKey, w);
     if( rc!=SQLITE_OK && rc!=SQLITE_FULL && (rc & 0xff)!=SQLITE_READONLY
      && (rc & 0xff)!=SQLITE_BUSY ){
@@ -633,6 +638,8 @@ static int writeById(TablesStore *s, int id, sqlite3_int64 iId){
   sqlite3_stmt *pStmt;
   int rc;
   beforeWrite(s);
+  rc = tablesGuard(s);
+  if( rc ) return rc;
   pStmt = tStmt(s, id);
   if( pStmt==0 ) return tStmtError(s);
   sqlite3_bind_int64(pStmt, 1, iId);
@@ -656,7 +663,8 @@ int tablesRefreshFailed(CachierStore *pStore, sqlite3_int64 iId,
   sqlite3_stmt *pStmt = 0;
   int rc;
   beforeWrite(s);
-  rc = tOnce(s, ONCE_REFRESH_FAILED, 0, &pStmt);
+  rc = tablesGuard(s);
+  if( rc==SQLITE_OK ) rc = tOnce(s, ONCE_REFRESH_FAILED, 0, &pStmt);
   if( rc ) return rc;
   sqlite3_bind_int64(pStmt, 1, iId);
   sqlite3_bind_int(pStmt, 2, attempts);
@@ -963,7 +971,8 @@ int tablesDictDelete(CachierStore *pStore, sqlite3_int64 iId){
   sqlite3_stmt *pStmt = 0;
   int rc;
   beforeWrite(s);
-  rc = tOnce(s, ONCE_DICT_DELETE, 0, &pStmt);
+  rc = tablesGuard(s);
+  if( rc==SQLITE_OK ) rc = tOnce(s, ONCE_DICT_DELETE, 0, &pStmt);
   if( rc ) return rc;
   sqlite3_bind_int64(pStmt, 1, iId);
   sqlite3_step(pStmt);
@@ -994,6 +1003,7 @@ void tablesClose(CachierStore *pStore){
   }
   sqlite3_free(s->zWriteErr);
   if( s->bOwnDb ) sqlite3_close(s->db);
+  sqlite3_free(s->zRefused);
 }
 
 int tablesDataVersion(CachierStore *pStore, sqlite3_int64 *pV){

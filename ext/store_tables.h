@@ -69,6 +69,10 @@ struct TablesStore {
   int bLatestVer;             /* the user's snapshot was last the newest */
   int rcWriteErr;             /* the last failed write on the user's */
   char *zWriteErr;            /* connection, and why (tablesErrmsg()) */
+  /* The tables' schema as last checked (store_schema.c tablesGuard()). */
+  int bSchemaChecked;         /* iSchemaCookie holds a checked version */
+  int iSchemaCookie;          /* main's PRAGMA schema_version then */
+  char *zRefused;             /* why the tables are refused; NULL: not */
 };
 
 typedef struct TablesScan TablesScan;
@@ -160,5 +164,6 @@ void tablesNoteSnapshot(CachierStore*);
 int tablesState(CachierStore*, int *peState);
 const char *tablesErrmsg(CachierStore*, int rc);
 int tablesForManagement(TablesStore*, int *pbHas);
+int tablesGuard(TablesStore*);
 
 #endif /* CACHIER_STORE_TABLES_H */

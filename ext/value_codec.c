@@ -378,6 +378,7 @@ static void trainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3_int64 nSample = 0, iId = 0;
   int nValue = 0, bEof = 0, rc;
   (void)argc;
+  if( guardDirectCall(ctx, "cachier_train") ) return;
   if( callCanonicalName("cachier_train", argv[0], &zFn, &zErr) ){
     sqlite3_result_error(ctx, zErr, -1);
     sqlite3_free(zErr);

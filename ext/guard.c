@@ -1,0 +1,171 @@
+/*
+** guard.c - who may call cachier's SQLITE_DIRECTONLY functions.
+**
+** No SQL surface of its own. SQLite 3.40 (Debian 12's) runs a function
+** named in a CHECK constraint even when it is SQLITE_DIRECTONLY, with
+** trusted_schema ON or OFF (fixed in later releases): a hostile database
+** file could thus make cachier compute, store, clear or switch off the
+** cache for functions the user never called. (Views, triggers, DEFAULT
+** clauses are enforced; index expressions, partial indexes and generated
+** columns refuse non-deterministic functions.) So cachier's DIRECTONLY
+** functions check their caller themselves: guardDirectCall() accepts a
+** call only if one of the connection's running statements names the
+** function as a call in its SQL text, which a statement the user (or the
+** user's own function) prepared does, and an INSERT whose CHECK calls it
+** does not. memoize() and memoize_with() check once per statement (when
+** their plan is made, memoize.c), the others at each call (they are
+** rare). guardScanSchema() warns, once per connection, of a schema that
+** names them.
+**
+** What it does not catch: a statement that names the function itself
+** while a CHECK constraint calls it too (INSERT INTO t SELECT memoize(...)
+** into a table whose CHECK calls memoize()), a statement left running (not
+** reset) that names it, and statements prepared with the legacy
+** sqlite3_prepare() (SQLite keeps no text for them: accepted).
+*/
+#include "store.h"
+#include <string.h>
+
+/* SQL identifier characters (and bytes of UTF-8 sequences). */
+static int isIdChar(unsigned char c){
+  return (c>='a' && c<='z') || (c>='A' && c<='Z') || (c>='0' && c<='9')
+      || c=='_' || c=='$' || c>=0x80;
+}
+
+/* z past whitespace and comments. */
+static const char *skipSpace(const char *z){
+  for(;;){
+    if( *z==' ' || *z=='\t' || *z=='\n' || *z=='\r' || *z=='\f' ){
+      z++;
+    }else if( z[0]=='-' && z[1]=='-' ){
+      while( *z && *z!='\n' ) z++;
+    }else if( z[0]=='/' && z[1]=='*' ){
+      z += 2;
+      while( *z && !(z[0]=='*' && z[1]=='/') ) z++;
+      if( *z ) z += 2;
+    }else{
+      return z;
+    }
+  }
+}
+
+/*
+** True if zSql has the token zWord (case-insensitive) outside string
+** literals and comments. bCall: only as a call, that is followed (past
+** whitespace and comments) by '('; a quoted identifier ("memoize",
+** `memoize`, [memoize]) then counts as the name too. Without bCall only
+** bare words count (a keyword such as CHECK).
+*/
+int guardSqlNames(const char *zSql, const char *zWord, int bCall){
+  size_t nWord = strlen(zWord);
+  const char *z = zSql;
+  while( *z ){
+    unsigned char c = (unsigned char)*z;
+    const char *zName = 0;
+    size_t nName = 0;
+    if( c=='\'' || c=='"' || c=='`' || c=='[' ){
+      char cEnd = c=='[' ? ']' : (char)c;
+      zName = ++z;
+      while( *z ){
+        if( *z==cEnd ){
+          if( cEnd!=']' && z[1]==cEnd ){ z += 2; continue; }  /* doubled */
+          break;
+        }
+        z++;
+      }
+      nName = (size_t)(z - zName);
+      if( *z ) z++;
+      if( c=='\'' || !bCall ) continue;     /* a string, or not a name */
+    }else if( (c=='-' && z[1]=='-') || (c=='/' && z[1]=='*') ){
+      z = skipSpace(z);
+      continue;
+    }else if( c>='0' && c<='9' ){
+      while( isIdChar((unsigned char)*z) || *z=='.' ) z++;   /* a number */
+      continue;
+    }else if( isIdChar(c) ){
+      zName = z;
+      while( isIdChar((unsigned char)*z) ) z++;
+      nName = (size_t)(z - zName);
+    }else{
+      z++;
+      continue;
+    }
+    if( nName==nWord && sqlite3_strnicmp(zName, zWord, (int)nWord)==0
+     && (!bCall || *skipSpace(z)=='(') ){
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* The functions guardScanSchema() looks for. */
+static const char *const azGuarded[] = {
+  "memoize", "memoize_with", "cachier_precache", "cachier_clear",
+  "cachier_enable", "cachier_refresh", "cachier_cleanup_stale",
+  "cachier_train", "cachier_clear_being_calculated",
+};
+
+/* Log (once per connection) the tables and indexes of any attached
+** database whose schema calls one of cachier's DIRECTONLY functions. */
+static void guardScanSchema(Cachier *p){
+  sqlite3_stmt *pDbs = 0;
+  p->bSchemaScanned = 1;
+  if( sqlite3_prepare_v2(p->db, "SELECT name FROM pragma_database_list",
+                         -1, &pDbs, 0) ) return;
+  while( sqlite3_step(pDbs)==SQLITE_ROW ){
+    const char *zDb = (const char*)sqlite3_column_text(pDbs, 0);
+    sqlite3_stmt *pStmt = 0;
+    char *zSql = sqlite3_mprintf("SELECT name, sql FROM \"%w\".sqlite_schema"
+        " WHERE type IN ('table','index') AND sql IS NOT NULL", zDb);
+    if( zSql && sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0)==SQLITE_OK ){
+      while( sqlite3_step(pStmt)==SQLITE_ROW ){
+        const char *zName = (const char*)sqlite3_column_text(pStmt, 0);
+        const char *zText = (const char*)sqlite3_column_text(pStmt, 1);
+        size_t i;
+        for(i=0; zText && i<sizeof(azGuarded)/sizeof(azGuarded[0]); i++){
+          if( guardSqlNames(zText, azGuarded[i], 1) ){
+            cachierLog(p, "cachier: warning: %s.%s calls %s() from the "
+                       "database schema (a CHECK constraint?); cachier "
+                       "refuses such calls", zDb, zName, azGuarded[i]);
+            break;
+          }
+        }
+      }
+    }
+    sqlite3_finalize(pStmt);
+    sqlite3_free(zSql);
+  }
+  sqlite3_finalize(pDbs);
+}
+
+/*
+** 0 if zFn (one of cachier's SQLITE_DIRECTONLY functions, called on ctx)
+** was called by a statement that names it: one the user prepared, at the
+** top or inside a function of the user's. Else 1, with the error on ctx:
+** the call came from the schema (a CHECK constraint, which SQLite 3.40
+** lets call DIRECTONLY functions). cachier's own statements never name
+** its functions (it does not memoize them), so they do not count.
+*/
+int guardDirectCall(sqlite3_context *ctx, const char *zFn){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  sqlite3_stmt *pStmt = 0;
+  char *zErr;
+  if( !p->bSchemaScanned ) guardScanSchema(p);
+  while( (pStmt = sqlite3_next_stmt(p->db, pStmt))!=0 ){
+    const char *zSql;
+    if( !sqlite3_stmt_busy(pStmt) ) continue;
+    zSql = sqlite3_sql(pStmt);
+    /* (No text: prepared with the legacy sqlite3_prepare(); accepted.) */
+    if( zSql==0 || guardSqlNames(zSql, zFn, 1) ) return 0;
+  }
+  zErr = sqlite3_mprintf("cachier: %s() called from the database schema "
+                         "(a CHECK constraint?) - refused; SQLite 3.40 does "
+                         "not enforce SQLITE_DIRECTONLY there", zFn);
+  if( zErr ){
+    sqlite3_result_error(ctx, zErr, -1);
+    sqlite3_free(zErr);
+  }else{
+    sqlite3_result_error_nomem(ctx);
+  }
+  return 1;
+}

@@ -114,6 +114,21 @@ void stmtKeptDone(sqlite3_stmt *pKept, sqlite3_stmt *pStmt){
   }
 }
 
+/* Is db's main database in WAL mode? (It may change between statements:
+** callers ask once per statement at most, or when the journal changed.) */
+int cachierIsWal(sqlite3 *db){
+  sqlite3_stmt *pStmt = 0;
+  int bWal = 0;
+  if( sqlite3_prepare_v2(db, "PRAGMA main.journal_mode", -1, &pStmt,
+                         0)==SQLITE_OK
+   && sqlite3_step(pStmt)==SQLITE_ROW ){
+    bWal = sqlite3_stricmp((const char*)sqlite3_column_text(pStmt, 0),
+                           "wal")==0;
+  }
+  sqlite3_finalize(pStmt);
+  return bWal;
+}
+
 /* The connection's statement for zSql: kept across calls once the anchor
 ** is connected (see the header). */
 sqlite3_stmt *cachierStmt(Cachier *p, int id, const char *zSql){

@@ -296,6 +296,7 @@ int cachierAnchor(Cachier*);
 int cachierIsOwnFunction(const char *zName);
 void cachierLog(Cachier*, const char *zFmt, ...);
 const char *cachierMainFile(Cachier*);
+int cachierIsWal(sqlite3*);
 
 /**************************************************************************
 ** Interface to code in guard.c.

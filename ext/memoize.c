@@ -315,19 +315,8 @@ static void staleFree(StaleCopy *pCopy){
 ** would only stall the other connection for its busy_timeout and then
 ** compute twice. */
 static int planMayWait(Plan *pPlan, int eTxn){
-  sqlite3 *db = pPlan->p->db;
   if( eTxn==SQLITE_TXN_NONE ) return 1;
-  if( pPlan->eWal<0 ){
-    sqlite3_stmt *pStmt = 0;
-    pPlan->eWal = 0;
-    if( sqlite3_prepare_v2(db, "PRAGMA main.journal_mode", -1, &pStmt,
-                           0)==SQLITE_OK
-     && sqlite3_step(pStmt)==SQLITE_ROW ){
-      pPlan->eWal = sqlite3_stricmp(
-          (const char*)sqlite3_column_text(pStmt, 0), "wal")==0;
-    }
-    sqlite3_finalize(pStmt);
-  }
+  if( pPlan->eWal<0 ) pPlan->eWal = cachierIsWal(pPlan->p->db);
   return pPlan->eWal;
 }
 

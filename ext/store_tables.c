@@ -501,19 +501,6 @@ static TablesStore *mainWriter(TablesStore *s){
   return s->pWriter;
 }
 
-/* Is the user's database in WAL mode? */
-static int mainIsWal(TablesStore *s){
-  sqlite3_stmt *pStmt = 0;
-  int bWal = 0;
-  if( sqlite3_prepare_v2(s->db, "PRAGMA main.journal_mode", -1, &pStmt,
-                         0)==SQLITE_OK
-   && sqlite3_step(pStmt)==SQLITE_ROW ){
-    bWal = sqlite3_stricmp((const char*)sqlite3_column_text(pStmt, 0),
-                           "wal")==0;
-  }
-  sqlite3_finalize(pStmt);
-  return bWal;
-}
 
 /* A write on the user's connection failed with rc. If only its read
 ** snapshot stood in the way (a statement reading main holds one, and in
@@ -531,7 +518,7 @@ static int mainWriteFailed(TablesStore *s, int rc, const CachierKey *pKey,
   char *zWhy;
   if( eTxn!=SQLITE_TXN_WRITE
    && (rc==SQLITE_BUSY_SNAPSHOT
-       || (rc==SQLITE_BUSY && eTxn==SQLITE_TXN_READ && mainIsWal(s))) ){
+       || (rc==SQLITE_BUSY && eTxn==SQLITE_TXN_READ && cachierIsWal(s->db))) ){
     pWriter = mainWriter(s);
   }
   if( pWriter ){

@@ -42,19 +42,6 @@ static int walHeaderRead(const volatile unsigned char *pShm,
                 WALINDEX_HDR_BYTES)==0;
 }
 
-/* Is the store's database in WAL mode? */
-static int tablesIsWal(TablesStore *s){
-  sqlite3_stmt *pStmt = 0;
-  int bWal = 0;
-  if( sqlite3_prepare_v2(s->db, "PRAGMA main.journal_mode", -1, &pStmt,
-                         0)==SQLITE_OK
-   && sqlite3_step(pStmt)==SQLITE_ROW ){
-    bWal = sqlite3_stricmp((const char*)sqlite3_column_text(pStmt, 0),
-                           "wal")==0;
-  }
-  sqlite3_finalize(pStmt);
-  return bWal;
-}
 
 /* tablesVersion() when the WAL index must be found (again): its location
 ** is found again whenever the database's journal or WAL file object
@@ -70,7 +57,7 @@ static int tablesVersionSlow(TablesStore *s, unsigned char *aVer){
     void volatile *pMap = 0;
     s->pShm = 0;
     if( pJournal==0 || pJournal->pMethods==0 ) return 0;  /* not open yet */
-    if( !tablesIsWal(s) ){
+    if( !cachierIsWal(s->db) ){
       s->pJournalSeen = pJournal;     /* not WAL: asked again on a change */
       return 0;
     }

@@ -317,6 +317,17 @@ const unsigned char *cachierTestValueText(sqlite3_value *pVal){
   return sqlite3_api->value_text(pVal);
 }
 
+/* (A TEXT or BLOB is copied: that may fail, leaving the parameter NULL.) */
+int cachierTestBindValue(sqlite3_stmt *pStmt, int i,
+                         const sqlite3_value *pVal){
+  int eType = sqlite3_value_type((sqlite3_value*)pVal);
+  if( (eType==SQLITE_TEXT || eType==SQLITE_BLOB) && cachierTestFault() ){
+    sqlite3_bind_null(pStmt, i);
+    return SQLITE_NOMEM;
+  }
+  return sqlite3_api->bind_value(pStmt, i, pVal);
+}
+
 /* cachier_test_fail_alloc(N): the Nth next allocation cachier makes (in
 ** any connection of the process) fails, once; 0 disarms it. */
 static void testFailAllocFunc(sqlite3_context *ctx, int argc,

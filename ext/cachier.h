@@ -81,7 +81,8 @@ SQLITE_EXTENSION_INIT3
 
 #ifdef CACHIER_TEST
 /* Test builds route cachier's own allocations (and the SQLite calls that
-** allocate for it: mprintf, str_finish, value_text) through wrappers, so
+** allocate for it: mprintf, str_finish, value_text, bind_value) through
+** wrappers, so
 ** that cachier_test_fail_alloc(N) can make the Nth next one fail;
 ** CACHIER_FAULT() counts as one allocation too, at the calls into SQLite
 ** that allocate (registrations). Release builds call SQLite directly. */
@@ -91,12 +92,15 @@ int cachierTestFault(void);
 char *cachierTestMprintf(const char *zFmt, ...);
 char *cachierTestStrFinish(sqlite3_str *pStr);
 const unsigned char *cachierTestValueText(sqlite3_value *pVal);
+int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 # undef sqlite3_mprintf
 # undef sqlite3_str_finish
 # undef sqlite3_value_text
 # define sqlite3_mprintf(...)      cachierTestMprintf(__VA_ARGS__)
 # define sqlite3_str_finish(pStr)  cachierTestStrFinish(pStr)
 # define sqlite3_value_text(pVal)  cachierTestValueText(pVal)
+# undef sqlite3_bind_value
+# define sqlite3_bind_value(pStmt,i,pVal) cachierTestBindValue(pStmt,i,pVal)
 # undef sqlite3_malloc
 # undef sqlite3_malloc64
 # undef sqlite3_realloc64

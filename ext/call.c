@@ -276,7 +276,12 @@ int callRun(Cachier *p, FnCall *pCall, sqlite3_value **apArg, char **pzErr){
     if( rc ) return rc;
   }
   for(i=0; i<pCall->nArg; i++){
-    sqlite3_bind_value(pCall->pStmt, i+1, apArg[i]);
+    /* (A TEXT or BLOB is copied: out of memory leaves a NULL there.) */
+    rc = sqlite3_bind_value(pCall->pStmt, i+1, apArg[i]);
+    if( rc ){
+      sqlite3_clear_bindings(pCall->pStmt);
+      return rc;
+    }
   }
   rc = sqlite3_step(pCall->pStmt);
   if( rc==SQLITE_ROW ) return rc;

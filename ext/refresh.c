@@ -68,14 +68,18 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
   sqlite3_int64 nKey = 0, nArgs = 0;
   char *zErr = 0;
   int bFound = 0, attempts = 0, nArg = 0, bWaited, rc, bRan = 0;
-  int bHashKey = 0;
+  int bHashKey = 0, bDamaged = 0;
   double now = cachierNow(p);
 
   memset(&call, 0, sizeof(call));
   lock.off = -1;
   settingsDefaults(&s);
   rc = storeGet(pStore, iId, &e, &bFound);
-  if( rc==SQLITE_OK && bFound && e.refresh && e.retryAt<=now ){
+  if( rc==SQLITE_OK && bFound && e.refresh && e.retryAt<=now
+   && (e.nKey<=0 || e.aKey==0 || e.aKey[0]==0
+       || memchr(e.aKey, 0, (size_t)e.nKey)==0) ){
+    bDamaged = 1;             /* no function name: no memoize() stored it */
+  }else if( rc==SQLITE_OK && bFound && e.refresh && e.retryAt<=now ){
     nKey = e.nKey;
     /* Only a hash_func key lacks the arguments. Any other key is its own
     ** source of truth: a stray args value must not change what the
@@ -94,7 +98,15 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
     }
   }
   storeLookupDone(pStore);
-  if( aKey==0 || memchr(aKey, 0, (size_t)nKey)==0 ) goto done;
+  if( bDamaged ){
+    /* A damaged row (its key names no function) can be neither refreshed
+    ** nor served: drop it, as an undecodable key below. */
+    storeDelete(pStore, iId);
+    cachierLog(p, "cachier: an entry whose key names no function cannot be "
+               "refreshed; deleted it");
+    goto done;
+  }
+  if( aKey==0 ) goto done;
 
   call.zFn = sqlite3_mprintf("%s", (const char*)aKey);
   if( call.zFn==0 ) goto done;

@@ -29,9 +29,17 @@
 **       Makes SPEC this connection's store for functions whose settings
 **       name none (NULL: main again), so the whole test suite can run
 **       against each store without writing cachier_functions.
+**   cachier_test_store_sql(SPEC, SQL)
+**       Runs SQL on file: store SPEC's own connection, to leave it as an
+**       error can (a ROLLBACK, as SQLite's own after an out-of-memory or
+**       I/O error; a transaction a failed ROLLBACK left open). Returns the
+**       result code.
 */
 #include "store.h"
 #include <string.h>
+#ifdef CACHIER_TEST
+# include "store_tables.h"
+#endif
 
 /* The connection's default store (shadow tables in "main"); never NULL
 ** after a successful storeMainOpen() in the init. */
@@ -327,6 +335,27 @@ static void testDefaultStoreFunc(sqlite3_context *ctx, int argc,
   p->settingsGen++;
   sqlite3_result_value(ctx, argv[0]);
 }
+
+/* cachier_test_store_sql(SPEC, SQL) */
+static void testStoreSqlFunc(sqlite3_context *ctx, int argc,
+                                  sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  const char *zSpec = (const char*)sqlite3_value_text(argv[0]);
+  char *zErr = 0;
+  CachierStore *pStore;
+  (void)argc;
+  if( zSpec==0 || strncmp(zSpec, "file:", 5)!=0
+   || (pStore = storeOpen(p, zSpec, &zErr))==0 ){
+    sqlite3_free(zErr);
+    sqlite3_result_error(ctx, "cachier_test_store_sql: not a file: store",
+                         -1);
+    return;
+  }
+  storeLock((TablesStore*)pStore);
+  sqlite3_result_int(ctx, sqlite3_exec(((TablesStore*)pStore)->db,
+      (const char*)sqlite3_value_text(argv[1]), 0, 0, 0));
+  storeUnlock((TablesStore*)pStore);
+}
 #endif
 
 const CachierFunction cachierStoreFunctions[] = {
@@ -336,6 +365,7 @@ const CachierFunction cachierStoreFunctions[] = {
 #ifdef CACHIER_TEST
   { "cachier_test_default_store", 1, CACHIER_FN_WRITES, testDefaultStoreFunc },
   { "cachier_test_group_age",     1, CACHIER_FN_WRITES, testGroupAgeFunc },
+  { "cachier_test_store_sql",     2, CACHIER_FN_WRITES, testStoreSqlFunc },
 #endif
   { 0, 0, 0, 0 }
 };

@@ -256,6 +256,30 @@ static int groupCommit(TablesStore *s, int bThread){
   return rc;
 }
 
+/* An error inside a group (out of memory, I/O) can make SQLite roll the
+** group's transaction back itself, and a ROLLBACK that fails after a
+** failed commit leaves one open outside any group. Either way the next
+** write starts clean: a group SQLite ended is over (its values lost, as
+** after a failed commit) and a transaction left open is rolled back now.
+** (Grouping stores only: their connection is their own.) */
+static void groupRecover(TablesStore *s){
+  int i;
+  if( !s->bGroup ) return;
+  if( s->inGroup && sqlite3_get_autocommit(s->db) ){
+    s->inGroup = 0;
+    s->nGroup = 0;
+    s->nGroupBytes = 0;
+    s->inRead = 0;
+    __atomic_store_n(&s->bHotStale, 1, __ATOMIC_RELEASE);
+    for(i=0; i<s->nDeferred; i++) inflightUnlockLater(&s->aDeferred[i]);
+    s->nDeferred = 0;
+    cachierLog(s->base.pCachier, "cachier: a group of cached values in %s "
+               "was rolled back (%s)", s->base.zSpec, sqlite3_errmsg(s->db));
+  }else if( !s->inGroup && !s->inRead && !sqlite3_get_autocommit(s->db) ){
+    sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
+  }
+}
+
 static int tablesFlush(CachierStore *pStore, int *pnCommitted){
   TablesStore *s = (TablesStore*)pStore;
   int rc, n;
@@ -318,6 +342,7 @@ static void *flusherMain(void *pArg){
 ** the statement's read snapshot: a write starts from the latest). */
 int groupBegin(TablesStore *s){
   int rc;
+  groupRecover(s);
   if( !s->bGroup || s->inGroup ) return SQLITE_OK;
   readEnd(s);
   rc = runKept(s, STMT_BEGIN_IMMEDIATE);
@@ -335,6 +360,7 @@ int groupBegin(TablesStore *s){
 ** mark): start from the latest state. */
 void beforeWrite(TablesStore *s){
   readEnd(s);
+  groupRecover(s);
 }
 
 /* After it: it must not wait for the group. */
@@ -348,6 +374,7 @@ int groupEndWrite(TablesStore *s, int rc){
 /* After a cached value was written (rc: how that went): count it into
 ** the open group, which commits once it is large enough. */
 int groupWrote(TablesStore *s, int rc, const CachierWrite *w){
+  groupRecover(s);
   if( s->inGroup ){
     if( rc==SQLITE_OK ){
       s->nGroup++;

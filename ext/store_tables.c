@@ -424,7 +424,7 @@ static int writeOnce(TablesStore *s, const CachierKey *pKey,
             && s->nEmptyChanges==sqlite3_total_changes64(s->db);
   int id = bEmpty ? STMT_INSERT : STMT_WRITE;
   sqlite3_stmt *pStmt = tStmt(s, id);
-  int rc;
+  int rc = SQLITE_OK;
   s->iEmptyBase = 0;
   if( pStmt==0 ) return tStmtError(s);
   sqlite3_bind_int64(pStmt, 1, pKey->iBase);
@@ -437,16 +437,19 @@ static int writeOnce(TablesStore *s, const CachierKey *pKey,
   if( w->codec ){
     sqlite3_bind_blob64(pStmt, 7, w->aStored, w->nStored, SQLITE_STATIC);
   }else{
-    sqlite3_bind_value(pStmt, 7, w->pValue);
+    /* (A copy, which may fail: then no NULL must be stored for it.) */
+    rc = sqlite3_bind_value(pStmt, 7, w->pValue);
   }
   if( w->aArgs ){
     sqlite3_bind_blob64(pStmt, 8, w->aArgs, w->nArgs, SQLITE_STATIC);
   }else{
     sqlite3_bind_null(pStmt, 8);
   }
-  sqlite3_step(pStmt);
-  rc = sqlite3_reset(pStmt);
-  if( rc==SQLITE_OK && sqlite3_changes(s->db)==0 ) rc = SQLITE_FULL;
+  if( rc==SQLITE_OK ){
+    sqlite3_step(pStmt);
+    rc = sqlite3_reset(pStmt);
+    if( rc==SQLITE_OK && sqlite3_changes(s->db)==0 ) rc = SQLITE_FULL;
+  }
   /* Drop references to the caller's buffers. */
   sqlite3_bind_null(pStmt, 2);
   sqlite3_bind_null(pStmt, 7);

@@ -90,8 +90,9 @@ void compressFreeAll(Cachier *p){
 }
 
 /* Dictionary iId of pStore, loaded on first use, whose own (zstd) id is
-** zstdId. NULL if it does not exist, cannot be loaded, or is another
-** dictionary than expected. A cached one with another zstd id is out of
+** zstdId. NULL if it does not exist, cannot be loaded, is another
+** dictionary than expected, or its id (from a store, so anything) does
+** not fit the codec's CACHIER_CODEC_DICT_B bits. A cached one with another zstd id is out of
 ** date (the store was dropped, or a training rolled back, and the id
 ** reused), so it is loaded again. */
 static Dict *dictGet(CachierStore *pStore, sqlite3_int64 iId,
@@ -100,7 +101,7 @@ static Dict *dictGet(CachierStore *pStore, sqlite3_int64 iId,
   Dict *d, **pp;
   void *pBuf = 0;
   sqlite3_int64 nBuf = 0;
-  if( z==0 ) return 0;
+  if( z==0 || iId<=0 || iId>=DICT_MAX_ID ) return 0;
   for(pp=&z->pDict; (d = *pp)!=0; pp=&d->pNext){
     if( d->id==iId && d->pStore==pStore ){
       if( d->zstdId==zstdId ) return d;
@@ -456,7 +457,7 @@ static void trainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     sqlite3_free(z);
     goto done;
   }
-  if( iId>=DICT_MAX_ID ){
+  if( iId<=0 || iId>=DICT_MAX_ID ){
     /* Its id would not fit in the codec bits: take it back. */
     storeDictDelete(pStore, iId);
     sqlite3_result_error(ctx, "cachier_train: too many dictionaries; "

@@ -280,11 +280,13 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     if( rc ) zErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
     goto done;
   }
-  rc = storeEnsureTables(cachierMainStore(p));
+  /* (The main store opens on first use, which may run out of memory.) */
+  rc = cachierMainStore(p) ? storeEnsureTables(cachierMainStore(p))
+                           : SQLITE_NOMEM;
   if( rc ){
     zErr = sqlite3_mprintf("%s", rc==SQLITE_MISMATCH
         ? storeErrmsg(cachierMainStore(p), rc)
-        : sqlite3_errmsg(p->db));
+        : rc==SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(p->db));
     goto done;
   }
   nCol = settingColumnCount();

@@ -135,6 +135,13 @@ static void appendSquashed(sqlite3_str *pOut, const char *zSql){
 /* The facts of db's cachier tables, one a line: "\n"-separated, with a
 ** "\n" before the first and after the last (sqlite3_free it). NULL with
 ** *pRc set on error. */
+/* Finalize pStmt whatever happened (a statement left unfinalized would
+** keep its connection from closing); the first error wins. */
+static int finalizeKeep(sqlite3_stmt *pStmt, int rc){
+  int rc2 = sqlite3_finalize(pStmt);
+  return rc ? rc : rc2;
+}
+
 static char *schemaDescribe(sqlite3 *db, int *pRc){
   sqlite3_str *pOut = sqlite3_str_new(db);
   sqlite3_stmt *pStmt = 0, *pCols = 0;
@@ -157,7 +164,7 @@ static char *schemaDescribe(sqlite3 *db, int *pRc){
       }
     }
   }
-  if( rc==SQLITE_OK ) rc = sqlite3_finalize(pStmt);
+  rc = finalizeKeep(pStmt, rc);
   pStmt = 0;
   /* Their columns. */
   if( rc==SQLITE_OK ){
@@ -173,7 +180,7 @@ static char *schemaDescribe(sqlite3 *db, int *pRc){
         sqlite3_column_text(pStmt, 4), sqlite3_column_int(pStmt, 5),
         sqlite3_column_int(pStmt, 6));
   }
-  if( rc==SQLITE_OK ) rc = sqlite3_finalize(pStmt);
+  rc = finalizeKeep(pStmt, rc);
   pStmt = 0;
   /* Their indexes (autoindexes too): columns, collations, text. */
   if( rc==SQLITE_OK ){
@@ -211,7 +218,7 @@ static char *schemaDescribe(sqlite3 *db, int *pRc){
     }
   }
   sqlite3_finalize(pCols);
-  if( rc==SQLITE_OK ) rc = sqlite3_finalize(pStmt);
+  rc = finalizeKeep(pStmt, rc);
   pStmt = 0;
   /* Triggers on them: none in sql/schema.sql. */
   if( rc==SQLITE_OK ){
@@ -226,8 +233,7 @@ static char *schemaDescribe(sqlite3 *db, int *pRc){
     sqlite3_str_appendf(pOut, "%s %s on %s\n", sqlite3_column_text(pStmt, 0),
         sqlite3_column_text(pStmt, 1), sqlite3_column_text(pStmt, 2));
   }
-  if( rc==SQLITE_OK ) rc = sqlite3_finalize(pStmt);
-  else sqlite3_finalize(pStmt);
+  rc = finalizeKeep(pStmt, rc);
   if( rc==SQLITE_OK ) rc = sqlite3_str_errcode(pOut);
   *pRc = rc;
   if( rc ){

@@ -452,7 +452,8 @@ static int hostileRun(const HostileCtx *c, int iRun){
   }
   snprintf(zPort, sizeof(zPort), "%d", ntohs(addr.sin_port));
 
-  /* OUT/run-NAME-T/home/main.db; cwd home. */
+  /* OUT/run-NAME-T/home/main.db; cwd home. The port goes into the rows
+  ** that name it only, so this setup fires no trigger of another file. */
   snprintf(zRunDir, sizeof(zRunDir), "%s/run-%s-%d", c->zOut, pD->zName,
            bTrusted);
   rmTree(zRunDir);
@@ -465,7 +466,8 @@ static int hostileRun(const HostileCtx *c, int iRun){
   if( chdir(zHome) ) return FAULT_SETUP;
   if( sqlite3_open_v2("main.db", &db, SQLITE_OPEN_READWRITE, 0)==SQLITE_OK ){
     char *z = sqlite3_mprintf("PRAGMA writable_schema=1; UPDATE cachier_config"
-        " SET store = replace(store, '@PORT@', '%q')", zPort);
+        " SET store = replace(store, '@PORT@', '%q')"
+        " WHERE instr(store, '@PORT@')", zPort);
     sqlite3_exec(db, z, 0, 0, 0);
     sqlite3_free(z);
   }

@@ -51,7 +51,8 @@
 ** Stores (store.h: the interface every store implements)
 **   store.c            the registry: which store a function uses, opening
 **                      and closing a connection's stores
-**   store_main.c       the default store: shadow tables in "main"
+**   store_main.c       the default store: shadow tables in "main", and its
+**                      writes from old read snapshots (a connection of its own)
 **   store_memory.c     a process-wide in-memory store
 **   store_file.c       a cache database file of its own, grouped commits
 **   store_tables.c     the SQL of the three stores above (store_tables.h)

@@ -137,6 +137,46 @@ void tablesStatus(CachierStore*, CachierStoreStatus*);
 void tablesReconfigure(CachierStore*, const char *zSpec);
 extern const CachierStoreVersions tablesVersions;
 
+/* The core methods of every tables store that does not group its writes
+** (tablesMethods, tablesMainMethods). */
+#define TABLES_METHODS \
+  .zName = "tables", \
+  .xLookup = tablesLookup, \
+  .xLookupDone = tablesLookupDone, \
+  .xLookupLatest = tablesLookupLatest, \
+  .xWrite = tablesWrite, \
+  .xGet = tablesGet, \
+  .xDelete = tablesDelete, \
+  .xMarkRefresh = tablesMarkRefresh, \
+  .xRefreshDue = tablesRefreshDue, \
+  .xRefreshFailed = tablesRefreshFailed, \
+  .xScanOpen = tablesScanOpen, \
+  .xScanNext = tablesScanNext, \
+  .xScanClose = tablesScanClose, \
+  .xClear = tablesClear, \
+  .xDeleteOlder = tablesDeleteOlder, \
+  .xEvictionCandidates = tablesEvictionCandidates, \
+  .xTotals = tablesTotals, \
+  .xState = tablesState, \
+  .xErrmsg = tablesErrmsg, \
+  .xDictLatest = tablesDictLatest, \
+  .xDictLoad = tablesDictLoad, \
+  .xDictAdd = tablesDictAdd, \
+  .xDictDelete = tablesDictDelete, \
+  .xPath = tablesPath, \
+  .xStatus = tablesStatus, \
+  .xReconfigure = tablesReconfigure, \
+  .xClose = tablesClose, \
+  .pVersions = &tablesVersions
+extern const CachierStoreMethods tablesMethods;
+
+/**************************************************************************
+** Interface to code in store_main.c.
+*/
+extern const CachierStoreMethods tablesMainMethods;
+int mainWriteFailed(TablesStore*, int rc, const CachierKey*,
+                    const CachierWrite*);
+
 /**************************************************************************
 ** Interface to code in store_file.c.
 */

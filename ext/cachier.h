@@ -69,6 +69,8 @@
 **   redis_dict.c       zstd dictionaries on Redis
 **   redis_marks.c      in-flight marks on Redis
 **   redis_tracking.c   the hot tier's invalidations (CLIENT TRACKING)
+**   store_redis_none.c instead of the Redis files in a build without Redis
+**                      (make REDIS=0): Redis names are an error saying so
 */
 #ifndef CACHIER_H
 #define CACHIER_H
@@ -116,7 +118,11 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 # define CACHIER_FAULT()           0
 #endif
 
-#define CACHIER_VERSION "0.4.0"
+/* The release, from ext/VERSION (the Makefile passes -DCACHIER_VERSION):
+** one number for cachier_version() and the Python and Node packages. */
+#ifndef CACHIER_VERSION
+# error "build with make: CACHIER_VERSION comes from ext/VERSION"
+#endif
 #define CACHIER_SCHEMA_VERSION 4
 
 /* Deepest allowed nesting of memoize() inside a memoized function. */

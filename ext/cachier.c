@@ -41,6 +41,8 @@ extern const CachierFunction cachierRefreshFunctions[];
 extern const CachierFunction cachierStalenessFunctions[];
 extern const CachierFunction cachierCompressFunctions[];
 extern const CachierFunction cachierStoreFunctions[];
+extern const CachierFunction cachierGetFunctions[];
+extern const CachierFunction cachierUninstallFunctions[];
 #ifdef CACHIER_TEST
 extern const CachierFunction cachierTestFunctions[];
 extern const CachierFunction cachierRedisFormatTestFunctions[];
@@ -343,6 +345,7 @@ static const CachierFunction *const aFunctionTables[] = {
   cachierMainFunctions, cachierMemoizeFunctions, cachierCallFunctions,
   cachierInflightFunctions, cachierRefreshFunctions,
   cachierStalenessFunctions, cachierCompressFunctions, cachierStoreFunctions,
+  cachierGetFunctions, cachierUninstallFunctions,
 #ifdef CACHIER_TEST
   cachierTestFunctions, cachierRedisFormatTestFunctions,
   cachierSha256TestFunctions,

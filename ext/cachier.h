@@ -27,6 +27,8 @@
 **   vtab_common.c      what the eponymous tables share
 **   vtab_settings.c    cachier_settings (effective settings, their source)
 **   log.c              cachierLog(): sqlite3_log() and cachier_log
+**   get.c              cachier_get(): a cache-only read
+**   uninstall.c        cachier_uninstall(): remove cachier's objects
 **   guard.c            who may call the DIRECTONLY functions (SQLite 3.40
 **                      lets a CHECK constraint call them)
 ** Functions, keys, values and settings
@@ -333,6 +335,8 @@ void cachierLogFree(Cachier*);
 */
 int guardSqlNames(const char *zSql, const char *zWord, int bCall);
 int guardDirectCall(sqlite3_context*, const char *zFn);
+int guardSqlOtherSchema(const char *zSql, const char *zTable);
+int guardOtherSchema(Cachier*, const char *zTable, char **pzErr);
 
 /**************************************************************************
 ** Interface to code in key_codec.c.
@@ -749,6 +753,7 @@ struct CachierVtab {
 int cachierVtabConnect(sqlite3*, void *pAux, const char *zDecl,
                        int bDirectOnly, sqlite3_vtab **ppVtab);
 int cachierVtabDisconnect(sqlite3_vtab*);
+int cachierVtabMainOnly(sqlite3_vtab*, const char *zTable);
 void cachierBestIndexEq(sqlite3_index_info*, int iCol, double costScan,
                         double costEq, int bUnique);
 

@@ -216,6 +216,8 @@ static int entriesFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   int rc;
   (void)idxStr; (void)argc;
   cursorReset(pCur);
+  rc = cachierVtabMainOnly(pCursor->pVtab, "cachier_entries");
+  if( rc ) return rc;
   pCur->now = cachierNow(p);
   rc = loadStaleRules(p, pCur);
   if( rc ) return rc;

@@ -140,6 +140,8 @@ static int statsFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   const char *zOnly = 0;      /* fn = zOnly, or NULL */
   (void)idxStr; (void)argc;
   cursorClear(pCur);
+  j = cachierVtabMainOnly(pCursor->pVtab, "cachier_stats");
+  if( j ) return j;
   if( idxNum==1 ){
     if( sqlite3_value_type(argv[0])!=SQLITE_TEXT ) return SQLITE_OK;
     zOnly = (const char*)sqlite3_value_text(argv[0]);

@@ -407,6 +407,7 @@ struct CallOptions {
   int hasStaleWhileRefresh; double staleWhileRefresh;
   int hasStaleIfError; double staleIfError;
   int hasStatementBytes; sqlite3_int64 statementBytes;
+  int bOnlyMemoBytes;         /* no option but statement_bytes is set */
 };
 
 /* One setting: a column of cachier_functions and cachier_config, a

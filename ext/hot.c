@@ -29,7 +29,11 @@
 **   - Values enter the tier only from a lookup whose snapshot is known to
 **     be that version (the store's xMayFill(): a new snapshot, or one
 **     begun at a version nobody has committed past since), never from a
-**     transaction that could roll back.
+**     transaction that could roll back. A statement that reads a table of
+**     main itself begins its snapshot before cachier is called: the end of
+**     the connection's previous statement noted the version then (the
+**     store's xNoteStatementEnd()), so its lookups fill the tier while
+**     nobody has committed since.
 **   - This connection's own writes through cachier drop what they change.
 ** So the tier fronts stores in WAL mode: "file:" stores always, "main"
 ** when it is in WAL mode; the memory store needs none.

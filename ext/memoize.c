@@ -50,6 +50,8 @@ struct Plan {
   int bNoRead;                /* the store is unusable (newer schema) */
   int bNoTables;              /* the store had no tables: nothing to read */
   int bHotChecked;            /* the hot tier's version source was checked */
+  int bKept;                  /* SQLite kept it for a second call: it is
+                              ** freed when the statement ends */
   int bHotFast;               /* plain hits may take the hot tier in
                               ** memoizeFast() */
   int bMemoKey;               /* the statement memo may serve (keys are the
@@ -65,8 +67,13 @@ struct Plan {
 static void planFree(void *pArg){
   Plan *pPlan = (Plan*)pArg;
   if( pPlan ){
-    /* The statement ended (its store's shared snapshot with it). */
-    if( pPlan->pStore ) storeStatementEnd(pPlan->pStore);
+    /* The statement ended (its store's shared snapshot with it). A plan
+    ** freed after one call may be freed in the middle of its statement
+    ** (a name that is not constant): only a kept one tells the end. */
+    if( pPlan->pStore ){
+      if( pPlan->bKept ) storeNoteStatementEnd(pPlan->pStore);
+      storeStatementEnd(pPlan->pStore);
+    }
     callFinalize(&pPlan->ownCall);
     callFinalize(&pPlan->hashCall);
     memoFree(pPlan->pMemo);
@@ -141,6 +148,7 @@ static Plan *planGet(sqlite3_context *ctx, const char *zCaller, int iName,
   char *zErr = 0;
   int rc = SQLITE_OK;
   if( pPlan && fnInfoArgCount(pPlan->pInfo)==nArg ){
+    pPlan->bKept = 1;
     if( pPlan->settingsGen!=p->settingsGen ){
       rc = planLoadSettings(pPlan, zCaller, &zErr);
       if( rc ) goto error;
@@ -735,23 +743,29 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   memoizeCompute(&call);
 }
 
-/* The fast path of memoize(FN, ARG, ...): a plan already made by this
-** statement, and a value that the statement memo holds for these
-** arguments, or (when the settings allow it: bHotFast) the hot tier.
-** Encodes only the arguments, and serves the value as memoizeCore()
-** would. 0 if it did not serve: memoizeCore() then does everything. */
-static int memoizeFast(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+/* The fast path of memoize(FN, ARG, ...) (argv[iName] is FN), and of
+** memoize_with() whose options change nothing but the memo's bound
+** (memoBytes): a plan already made by this statement, and a value that
+** the statement memo holds for these arguments, or (when the settings
+** allow it: bHotFast) the hot tier. Encodes only the arguments, and
+** serves the value as memoizeCore() would. 0 if it did not serve:
+** memoizeCore() then does everything. */
+static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
+                       sqlite3_value **argv, sqlite3_int64 memoBytes){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
-  Plan *pPlan = (Plan*)sqlite3_get_auxdata(ctx, 0);
+  Plan *pPlan = (Plan*)sqlite3_get_auxdata(ctx, iName);
+  int nArg = argc - iName - 1;
   HotTier *pHot;
   CachierEntry served;
-  if( pPlan==0 || pPlan->settingsGen!=p->settingsGen || !p->enabled
+  if( pPlan==0 ) return 0;
+  pPlan->bKept = 1;
+  if( pPlan->settingsGen!=p->settingsGen || !p->enabled
    || (!pPlan->bMemoKey && !pPlan->bHotFast)
-   || fnInfoArgCount(pPlan->pInfo)!=argc-1
-   || keyEncodeArgsOnly(&pPlan->key, argc-1, &argv[1])!=SQLITE_OK ){
+   || fnInfoArgCount(pPlan->pInfo)!=nArg
+   || keyEncodeArgsOnly(&pPlan->key, nArg, &argv[iName+1])!=SQLITE_OK ){
     return 0;
   }
-  if( pPlan->pMemo
+  if( pPlan->pMemo && memoBytes>0
    && planMemoServe(pPlan, ctx, pPlan->key.a, pPlan->key.n,
                     &pPlan->plainRules, pPlan->settings.allowNone) ){
     return 1;
@@ -766,15 +780,17 @@ static int memoizeFast(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   pPlan->bHotChecked = 1;
   pPlan->pStats->nHit++;
   if( pPlan->bMemoKey && served.codec==0 ){
-    memoFill(&pPlan->pMemo, p, CACHIER_STATEMENT_BYTES, pPlan->key.a,
-             pPlan->key.n, served.pValue, served.subtype, 0.0, 0);
+    memoFill(&pPlan->pMemo, p, memoBytes, pPlan->key.a, pPlan->key.n,
+             served.pValue, served.subtype, 0.0, 0);
   }
   return 1;
 }
 
 /* memoize(FN, ARG, ...) */
 static void memoizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
-  if( argc>0 && memoizeFast(ctx, argc, argv) ) return;
+  if( argc>0 && memoizeFast(ctx, 0, argc, argv, CACHIER_STATEMENT_BYTES) ){
+    return;
+  }
   memoizeCore(ctx, "memoize", 0, argc, argv, 0);
 }
 
@@ -814,6 +830,10 @@ static void memoizeWithFunc(sqlite3_context *ctx, int argc,
       sqlite3_result_error_nomem(ctx);
       return;
     }
+  }
+  if( pOpts->bOnlyMemoBytes
+   && memoizeFast(ctx, 1, argc, argv, memoBytes(pOpts)) ){
+    return;
   }
   memoizeCore(ctx, "memoize_with", 1, argc, argv, pOpts);
 }

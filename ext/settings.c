@@ -635,6 +635,7 @@ int optionsParse(sqlite3 *db, sqlite3_value *pOpts, CallOptions *o,
   int i;
   (void)db;
   memset(o, 0, sizeof(*o));
+  o->bOnlyMemoBytes = 1;
   if( sqlite3_value_type(pOpts)==SQLITE_NULL ) return SQLITE_OK;
   if( sqlite3_value_type(pOpts)!=SQLITE_TEXT ){
     *pzErr = sqlite3_mprintf("options must be a JSON object (text) or NULL");
@@ -720,6 +721,9 @@ int optionsParse(sqlite3 *db, sqlite3_value *pOpts, CallOptions *o,
     if( rc ) return rc;
     settingPut(pDef, (char*)o + pDef->iOpt, &v);
     if( pDef->iOptHas>=0 ) *(int*)((char*)o + pDef->iOptHas) = 1;
+    if( pDef->iOpt!=(int)offsetof(CallOptions, statementBytes) ){
+      o->bOnlyMemoBytes = 0;
+    }
   }
   return SQLITE_OK;
 }

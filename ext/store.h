@@ -261,6 +261,12 @@ struct CachierStoreVersions {
   ** (main only): note its version, so that what it reads may fill the
   ** tier. NULL: the store has no read snapshots. */
   void (*xNoteSnapshot)(CachierStore*);
+  /* A statement of the user's connection that read the store (main
+  ** only) is ending, and its read transaction with it unless another
+  ** statement or an explicit transaction holds it: the store may note
+  ** its version, as xNoteSnapshot does, for the next statement's reads.
+  ** NULL: nothing to note. */
+  void (*xNoteStatementEnd)(CachierStore*);
 };
 
 struct CachierStore {
@@ -463,6 +469,10 @@ static inline int storeDataVersion(CachierStore *pStore, sqlite3_int64 *pV){
 static inline void storeNoteSnapshot(CachierStore *pStore){
   const CachierStoreVersions *pV = pStore->pMethods->pVersions;
   if( pV && pV->xNoteSnapshot ) pV->xNoteSnapshot(pStore);
+}
+static inline void storeNoteStatementEnd(CachierStore *pStore){
+  const CachierStoreVersions *pV = pStore->pMethods->pVersions;
+  if( pV && pV->xNoteStatementEnd ) pV->xNoteStatementEnd(pStore);
 }
 
 /**************************************************************************

@@ -949,6 +949,7 @@ const CachierStoreVersions tablesVersions = {
   .xMayFill = tablesMayFill,
   .xDataVersion = tablesDataVersion,
   .xNoteSnapshot = tablesNoteSnapshot,
+  .xNoteStatementEnd = tablesNoteStatementEnd,
 };
 
 const CachierStoreMethods tablesMethods = {

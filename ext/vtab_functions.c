@@ -179,6 +179,7 @@ static int fnFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   FnCursor *pCur = (FnCursor*)pCursor;
   Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
   char *zList, *zSql;
+  int bStar = 0;              /* the lookup is of the '*' row */
   (void)idxStr; (void)argc;
   sqlite3_finalize(pCur->pStmt);
   pCur->pStmt = 0;
@@ -205,9 +206,12 @@ static int fnFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   }
   sqlite3_free(zSql);
   /* The unwritten '*' row comes first when it is asked for. */
-  if( (idxNum!=1 || (sqlite3_value_type(argv[0])==SQLITE_TEXT
-        && strcmp((const char*)sqlite3_value_text(argv[0]), "*")==0))
-   && !starRowWritten(p) ){
+  if( idxNum==1 && sqlite3_value_type(argv[0])==SQLITE_TEXT ){
+    const char *zName = (const char*)sqlite3_value_text(argv[0]);
+    if( zName==0 ) return SQLITE_NOMEM;
+    bStar = strcmp(zName, "*")==0;
+  }
+  if( (idxNum!=1 || bStar) && !starRowWritten(p) ){
     pCur->bStarRow = 1;
     pCur->bEof = 0;
     return SQLITE_OK;

@@ -102,7 +102,7 @@ int guardSqlNames(const char *zSql, const char *zWord, int bCall){
 static const char *const azGuarded[] = {
   "memoize", "memoize_with", "cachier_precache", "cachier_clear",
   "cachier_enable", "cachier_refresh", "cachier_cleanup_stale",
-  "cachier_train", "cachier_clear_being_calculated",
+  "cachier_train", "cachier_clear_being_calculated", "cachier_invalidate",
 };
 
 /* Log (once per connection) the tables and indexes of any attached

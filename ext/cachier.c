@@ -323,6 +323,16 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i,
   return sqlite3_api->bind_value(pStmt, i, pVal);
 }
 
+/* (With SQLITE_TRANSIENT the blob is copied: that may fail too.) */
+int cachierTestBindBlob(sqlite3_stmt *pStmt, int i, const void *p, int n,
+                        void (*xDel)(void*)){
+  if( xDel==SQLITE_TRANSIENT && cachierTestFault() ){
+    sqlite3_bind_null(pStmt, i);
+    return SQLITE_NOMEM;
+  }
+  return sqlite3_api->bind_blob(pStmt, i, p, n, xDel);
+}
+
 /* cachier_test_fail_alloc(N): the Nth next allocation cachier makes (in
 ** any connection of the process) fails, once; 0 disarms it. */
 static void testFailAllocFunc(sqlite3_context *ctx, int argc,

@@ -41,7 +41,8 @@ HDR      = $(wildcard ext/*.h) ext/schema_sql.h ext/redis_lua.h ext/VERSION \
 
 # make install: the extension where SQLite extensions of Debian packages
 # go (/usr/lib/sqlite3/pcre.so), so `.load /usr/local/lib/sqlite3/cachier`
-# finds its entry point from the file name; the docs beside other packages'.
+# finds its entry point from the file name; the docs beside other packages',
+# laid out as in the checkout (README.md, docs/), so their links work.
 PREFIX  ?= /usr/local
 libdir   = $(PREFIX)/lib/sqlite3
 docdir   = $(PREFIX)/share/doc/cachier
@@ -157,7 +158,7 @@ install: cachier.so
 	install -m 0755 cachier.so $(DESTDIR)$(libdir)/cachier.so
 	install -m 0644 README.md LICENSE $(DESTDIR)$(docdir)/
 	for f in $$(find docs -type f); do \
-	  install -D -m 0644 $$f $(DESTDIR)$(docdir)/$${f#docs/} || exit 1; done
+	  install -D -m 0644 $$f $(DESTDIR)$(docdir)/$$f || exit 1; done
 
 uninstall:
 	rm -f $(DESTDIR)$(libdir)/cachier.so

@@ -4,7 +4,7 @@
 ** Load with ".load ./cachier" (entry point sqlite3_cachier_init).
 **
 ** SQL surface of this file:
-**   cachier_version()   The extension's version, e.g. '0.2.0'.
+**   cachier_version()   The extension's version (ext/VERSION), e.g. '0.5.0'.
 **   cachier_debug()     One line of build and connection facts, for bug
 **                       reports: version, SQLite version, schema version,
 **                       build kind, statement cache state.
@@ -451,6 +451,12 @@ int sqlite3_cachier_init(sqlite3 *db, char **pzErrMsg,
   size_t i, t, nModule = 0, nFunction = 0;
   int rc = SQLITE_OK;
   SQLITE_EXTENSION_INIT2(pApi);
+  if( sqlite3_libversion_number()<CACHIER_MIN_SQLITE ){
+    *pzErrMsg = sqlite3_mprintf("cachier needs SQLite " CACHIER_MIN_SQLITE_TEXT
+                                " or newer; this is SQLite %s",
+                                sqlite3_libversion());
+    return SQLITE_ERROR;
+  }
   p = sqlite3_malloc(sizeof(*p));
   if( p==0 ){
     *pzErrMsg = sqlite3_mprintf("cachier: %s", sqlite3_errstr(SQLITE_NOMEM));

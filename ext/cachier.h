@@ -135,6 +135,11 @@ int cachierTestBindBlob(sqlite3_stmt *pStmt, int i, const void *p, int n,
 #ifndef CACHIER_VERSION
 # error "build with make: CACHIER_VERSION comes from ext/VERSION"
 #endif
+/* The oldest SQLite cachier loads into: 3.39.0 added sqlite3_db_name(),
+** the newest routine of sqlite3_api_routines it calls (an older SQLite's
+** table ends before it). */
+#define CACHIER_MIN_SQLITE         3039000
+#define CACHIER_MIN_SQLITE_TEXT    "3.39.0"
 #define CACHIER_SCHEMA_VERSION 5
 
 /* Deepest allowed nesting of memoize() inside a memoized function. */

@@ -157,7 +157,7 @@ install: cachier.so
 	install -m 0755 cachier.so $(DESTDIR)$(libdir)/cachier.so
 	install -m 0644 README.md LICENSE $(DESTDIR)$(docdir)/
 	for f in $$(find docs -type f); do \
-	  install -D -m 0644 $$f $(DESTDIR)$(docdir)/$${f#docs/} || exit 1; done
+	  install -D -m 0644 $$f $(DESTDIR)$(docdir)/$$f || exit 1; done
 
 uninstall:
 	rm -f $(DESTDIR)$(libdir)/cachier.so

@@ -66,7 +66,8 @@ all: cachier.so
 SQL_EMBED = sql/schema.sql:cachierSchemaSql \
             sql/migrate_1_to_2.sql:cachierMigrate1To2Sql \
             sql/migrate_2_to_3.sql:cachierMigrate2To3Sql \
-            sql/migrate_3_to_4.sql:cachierMigrate3To4Sql
+            sql/migrate_3_to_4.sql:cachierMigrate3To4Sql \
+            sql/migrate_4_to_5.sql:cachierMigrate4To5Sql
 LUA_EMBED = sql/redis/lookup.lua:redisLuaLookup \
             sql/redis/get.lua:redisLuaGet \
             sql/redis/write.lua:redisLuaWrite \

@@ -41,6 +41,9 @@ extern const CachierFunction cachierRefreshFunctions[];
 extern const CachierFunction cachierStalenessFunctions[];
 extern const CachierFunction cachierCompressFunctions[];
 extern const CachierFunction cachierStoreFunctions[];
+extern const CachierFunction cachierGetFunctions[];
+extern const CachierFunction cachierUninstallFunctions[];
+extern const CachierFunction cachierDependsFunctions[];
 #ifdef CACHIER_TEST
 extern const CachierFunction cachierTestFunctions[];
 extern const CachierFunction cachierRedisFormatTestFunctions[];
@@ -343,6 +346,8 @@ static const CachierFunction *const aFunctionTables[] = {
   cachierMainFunctions, cachierMemoizeFunctions, cachierCallFunctions,
   cachierInflightFunctions, cachierRefreshFunctions,
   cachierStalenessFunctions, cachierCompressFunctions, cachierStoreFunctions,
+  cachierGetFunctions, cachierUninstallFunctions,
+  cachierDependsFunctions,
 #ifdef CACHIER_TEST
   cachierTestFunctions, cachierRedisFormatTestFunctions,
   cachierSha256TestFunctions,

@@ -27,6 +27,8 @@
 **   vtab_common.c      what the eponymous tables share
 **   vtab_settings.c    cachier_settings (effective settings, their source)
 **   log.c              cachierLog(): sqlite3_log() and cachier_log
+**   get.c              cachier_get(): a cache-only read
+**   uninstall.c        cachier_uninstall(): remove cachier's objects
 **   guard.c            who may call the DIRECTONLY functions (SQLite 3.40
 **                      lets a CHECK constraint call them)
 ** Functions, keys, values and settings
@@ -50,6 +52,10 @@
 **   evict.c            size bounds: which entries go when a bound is hit
 **   stats.c            in-memory per-function counters
 **   hot.c              the hot tier: repeated hits served from memory
+**   memo.c             the statement memo: repeated argument lists within
+**                      one statement served from memory
+**   depends.c          invalidation: depends_on (tracking triggers, change
+**                      counters, entry stamps), version, cachier_invalidate()
 ** Stores (store.h: the interface every store implements)
 **   store.c            the registry: which store a function uses, opening
 **                      and closing a connection's stores
@@ -123,7 +129,7 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 #ifndef CACHIER_VERSION
 # error "build with make: CACHIER_VERSION comes from ext/VERSION"
 #endif
-#define CACHIER_SCHEMA_VERSION 4
+#define CACHIER_SCHEMA_VERSION 5
 
 /* Deepest allowed nesting of memoize() inside a memoized function. */
 #define CACHIER_MAX_DEPTH 100
@@ -199,6 +205,24 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 #define CACHIER_CODEC_KIND(c)    ((c) & (int)CACHIER_BITS(CACHIER_CODEC_KIND_B))
 #define CACHIER_CODEC_DICT(c)    ((c) >> CACHIER_CODEC_KIND_B)
 
+/*
+** Entry stamps (depends.c). An entry of a function with depends_on records
+** the change counters of its dependencies when it was computed, in
+** depends_on order, as a blob of CACHIER_DEPS_ITEM bytes per dependency:
+**
+**     item = track_id:64 | n:64   (big-endian)
+**
+** track_id is the random id (rowid) of the table's row in cachier_changes,
+** the table of counters in the dependency's own database (a new id each
+** time tracking is set up, so entries recorded before a gap in tracking
+** never match again); n is its change counter, which the tracking
+** triggers bump. Stamps are compared for equality only. An entry of a
+** function with a version records the version's stamp: the first 8 bytes
+** (big-endian) of the SHA-256 of the version's type-exact encoding
+** (key_codec.c), 1 in place of 0; 0 means "no version".
+*/
+#define CACHIER_DEPS_ITEM 16
+
 /* A number as a C string literal, for SQL text made from the formats. */
 #define CACHIER_STR_(x) #x
 #define CACHIER_STR(x)  CACHIER_STR_(x)
@@ -220,6 +244,9 @@ typedef struct HotTier HotTier;
 typedef struct CachierStore CachierStore;
 typedef struct SealState SealState;
 typedef struct LogRing LogRing;
+typedef struct StmtMemo StmtMemo;
+typedef struct MemoEntry MemoEntry;
+typedef struct DepsState DepsState;
 
 /**************************************************************************
 ** Interface to code in stats.c.
@@ -232,12 +259,15 @@ struct FnStats {
   char *zFn;                  /* canonical (lower-case) function name */
   sqlite3_int64 nHit, nMiss, nStaleHit, nCompute, nError, nWriteError;
   sqlite3_int64 nReadError;   /* lookups the store could not answer */
+  sqlite3_int64 nMemoHit;     /* hits the statement memo served (memo.c) */
   sqlite3_int64 computeNs;    /* time spent inside the function */
   double cleanupDue;          /* no cleanup_stale check before this time */
   sqlite3_int64 nEviction;    /* entries this connection evicted */
   int nWritesToCheck;         /* stores until the bounds are checked again */
   sqlite3_int64 *aRecent;     /* ids of the latest hits (a ring), for LRU */
   int iRecent;
+  sqlite3_int64 nInvalidated; /* entries found but outdated by a change of
+                              ** a dependency or of the version */
 };
 
 FnStats *cachierStatsFor(Cachier*, const char *zFn);
@@ -270,6 +300,8 @@ struct Cachier {
   double testClock;
   int hashBits;               /* test builds: weaken the key hash (0: full 40) */
   sqlite3_int64 settingsGen;  /* bumped by every cachier_functions write */
+  sqlite3_int64 memoGen;      /* bumped by what may change a statement
+                              ** memo's values (cachierMemoChanged()) */
   FnStats *pStats;
   FnInfo *pFnInfo;            /* resolved functions (fninfo.c) */
 #ifdef CACHIER_TEST
@@ -333,6 +365,8 @@ void cachierLogFree(Cachier*);
 */
 int guardSqlNames(const char *zSql, const char *zWord, int bCall);
 int guardDirectCall(sqlite3_context*, const char *zFn);
+int guardSqlOtherSchema(const char *zSql, const char *zTable);
+int guardOtherSchema(Cachier*, const char *zTable, char **pzErr);
 
 /**************************************************************************
 ** Interface to code in key_codec.c.
@@ -406,8 +440,12 @@ struct FnSettings {
   int eEviction;              /* EVICT_LRU or EVICT_COST */
   char *zStore;               /* its store's name (NULL: main) */
   sqlite3_int64 hotBytes;     /* '*' row: the hot tier's size per store */
+  char *zDependsOn;           /* tables, canonical ("t, aux.u"); NULL: none */
+  int bDependsUnsealed;       /* a depends_on was ignored (not sealed) */
+  sqlite3_int64 version;      /* version stamp (depends.c); 0: none */
 };
 #define CACHIER_HOT_BYTES (4<<20)
+#define CACHIER_STATEMENT_BYTES (4<<20)   /* the statement memo (memo.c) */
 #define EVICT_LRU  0
 #define EVICT_COST 1
 
@@ -423,6 +461,8 @@ struct CallOptions {
   int hasCleanupInterval; double cleanupInterval;
   int hasStaleWhileRefresh; double staleWhileRefresh;
   int hasStaleIfError; double staleIfError;
+  int hasStatementBytes; sqlite3_int64 statementBytes;
+  int bOnlyMemoBytes;         /* no option but statement_bytes is set */
 };
 
 /* One setting: a column of cachier_functions and cachier_config, a
@@ -451,6 +491,8 @@ struct SettingDef {
 #define SETTING_KIND_EVICTION 6   /* int EVICT_* */
 #define SETTING_KIND_STORE    7   /* char* store name (sqlite3_malloc) */
 #define SETTING_KIND_FUNCTION 8   /* char* SQL function name (idem) */
+#define SETTING_KIND_DEPENDS  9   /* char* list of tables (idem) */
+#define SETTING_KIND_VERSION  10  /* sqlite3_int64 version stamp; 0: none */
 /* Flags. */
 #define SETTING_NEVER_OK    0x01  /* a duration may be 'never' */
 #define SETTING_NEGATIVE_OK 0x02  /* a duration may be negative */
@@ -618,7 +660,8 @@ const char *compressVersion(void);
 /* The value codec's side of stores. */
 int valueWrite(Cachier*, CachierStore*, const CachierKey*, const FnSettings*,
                sqlite3_value *pValue, sqlite3_int64 computeNs,
-               const unsigned char *aArgs, sqlite3_int64 nArgs);
+               const unsigned char *aArgs, sqlite3_int64 nArgs,
+               const DepsState *pDeps);
 int valueResult(CachierStore*, sqlite3_context*, const CachierEntry*);
 int valueDecode(CachierStore*, int codec, sqlite3_value *pStored,
                 sqlite3_int64 nLogical, DecodedValue*);
@@ -646,14 +689,49 @@ int hotLookup(HotTier*, CachierStore*, const CachierKey*, int flags,
 int hotServeArgs(HotTier*, CachierStore*, sqlite3_context*,
                  const char *zFn, int nFn, sqlite3_int64 iFnBase,
                  const unsigned char *aArgs, sqlite3_int64 nArgs,
-                 int bAllowNone, int bRecheck);
+                 int bAllowNone, int bRecheck, CachierEntry *pServed);
 int hotBeforeLookup(HotTier*, CachierStore*, int bRecheck);
 const unsigned char *hotVersion(HotTier*);
 void hotInsert(HotTier*, CachierStore*, const CachierKey*, int flags,
                const CachierEntry*);
 void hotFree(CachierStore*);
 sqlite3_int64 hotHits(CachierStore*);
+/* Reference-counted bytes of a text or blob, handed to SQLite as a result
+** without a copy (the tier and the statement memo keep values so). */
+unsigned char *cachierSharedNew(const void *a, sqlite3_int64 n);
+void cachierSharedRef(unsigned char *aShared);
+void cachierSharedRelease(void *aShared);
 /* (What a store calls to keep the tier true is in store.h.) */
+
+/**************************************************************************
+** Interface to code in memo.c.
+*/
+
+/* One value of a statement memo: its encoded arguments (aKey), its type,
+** subtype and value, and the entry's created time and id (for the rules
+** checked on a memo hit). */
+struct MemoEntry {
+  uint64_t h;                 /* memoHash() of aKey */
+  sqlite3_int64 nKey;
+  int eType;                  /* SQLITE_INTEGER ... SQLITE_NULL */
+  int subtype;
+  double created;             /* 0 unless the rules are timed */
+  sqlite3_int64 id;           /* 0 unless an eviction bound needs it */
+  sqlite3_int64 iVal;
+  double rVal;
+  unsigned char *aShared;     /* text or blob bytes (cachierSharedNew()) */
+  sqlite3_int64 nVal;
+  unsigned char aKey[];       /* the encoded arguments */
+};
+MemoEntry *memoFind(StmtMemo*, Cachier*, const unsigned char *aArgs,
+                    sqlite3_int64 nArgs);
+void memoResult(sqlite3_context*, const MemoEntry*);
+void memoFill(StmtMemo **pm, Cachier*, sqlite3_int64 maxBytes,
+              const unsigned char *aArgs, sqlite3_int64 nArgs,
+              sqlite3_value *pValue, int subtype, double created,
+              sqlite3_int64 id);
+void memoFree(StmtMemo*);
+void cachierMemoChanged(Cachier*);
 
 /**************************************************************************
 ** Interface to code in inflight.c.
@@ -706,6 +784,42 @@ void callReset(FnCall*);
 void callFinalize(FnCall*);
 
 /**************************************************************************
+** Interface to code in depends.c.
+*/
+
+/* A statement's view of its function's dependencies: the stamp its
+** entries must carry to be fresh, read once per statement and again when
+** this connection changed something (memoize.c keeps one in its plan). */
+struct DepsState {
+  int eState;                 /* DEPS_* below */
+  unsigned char *aStamp;      /* the current stamp (CACHIER_DEPS_ITEM each) */
+  int nStamp;
+  sqlite3_int64 nChanges;     /* sqlite3_total_changes64() when read */
+  char **azSchema;            /* the dependencies' databases (nSchema) */
+  int nSchema;
+};
+#define DEPS_NONE    0        /* no depends_on: nothing to check */
+#define DEPS_KNOWN   1        /* aStamp is the current stamp */
+#define DEPS_UNKNOWN 2        /* cannot be told (tracking missing, not
+                              ** sealed): serve nothing, store nothing */
+/* What a stored entry is worth, by its stamps (dependsVerdict()). */
+#define VERDICT_FRESH    0
+#define VERDICT_CHANGED  1    /* a dependency changed: stale */
+#define VERDICT_OUTDATED 2    /* another version, or cannot be told */
+
+int dependsRead(Cachier*, const FnSettings*, DepsState*);
+int dependsUpToDate(Cachier*, const FnSettings*, DepsState*);
+int dependsVerdict(const FnSettings*, const DepsState*, const CachierEntry*);
+int dependsMayStore(Cachier*, const DepsState*, CachierStore*);
+void dependsClear(DepsState*);
+int dependsCanonical(Cachier*, sqlite3_value*, char **pzOut, char **pzErr);
+int dependsSync(Cachier*, char **pzErr);
+int dependsVersionStamp(sqlite3_value*, sqlite3_int64 *pStamp);
+int dependsDeleteOutdated(CachierStore*, const char *zFn, const FnSettings*,
+                          sqlite3_int64 *pnDeleted);
+char *dependsChanged(const FnSettings*, const DepsState*, const CachierEntry*);
+
+/**************************************************************************
 ** Interface to code in memoize.c.
 */
 
@@ -724,6 +838,7 @@ struct ComputeJob {
   int bAllowNone;             /* a NULL result may be stored */
   const unsigned char *aKeyArgs; /* hash_func keys: the arguments, kept */
   sqlite3_int64 nKeyArgs;     /* beside the entry for refreshes */
+  const DepsState *pDeps;     /* the stamp to store it with; NULL: none */
   /* OUT: */
   sqlite3_value *pResult;     /* the result, until callReset(pCall) */
   sqlite3_int64 computeNs;    /* how long the function took */
@@ -749,6 +864,7 @@ struct CachierVtab {
 int cachierVtabConnect(sqlite3*, void *pAux, const char *zDecl,
                        int bDirectOnly, sqlite3_vtab **ppVtab);
 int cachierVtabDisconnect(sqlite3_vtab*);
+int cachierVtabMainOnly(sqlite3_vtab*, const char *zTable);
 void cachierBestIndexEq(sqlite3_index_info*, int iCol, double costScan,
                         double costEq, int bUnique);
 

@@ -94,6 +94,14 @@ static const SettingDef aSetting[] = {
   { "hot_bytes", SETTING_KIND_SIZE, SETTING_STAR_ONLY|SETTING_NONE_OFF,
     STAR_ONLY(hotBytes), NO_OPT, CACHIER_HOT_BYTES,
     "it sizes each connection's hot tier" },
+  { "statement_bytes", SETTING_KIND_SIZE,
+    SETTING_OPTION_ONLY|SETTING_NONE_OFF,
+    NO_FN, OPT(statementBytes, hasStatementBytes), CACHIER_STATEMENT_BYTES,
+    0 },
+  /* (version 5, after cachier_config's seal: depends.c) */
+  { "depends_on", SETTING_KIND_DEPENDS, SETTING_SEALED,
+    FN(zDependsOn), NO_OPT, 0, 0 },
+  { "version", SETTING_KIND_VERSION, 0, FN(version), NO_OPT, 0, 0 },
 };
 #define N_SETTING ((int)(sizeof(aSetting)/sizeof(aSetting[0])))
 
@@ -136,8 +144,9 @@ static void settingPutDefault(const SettingDef *pDef, char *pField, double r){
     case SETTING_KIND_LEVEL:
     case SETTING_KIND_EVICTION: *(int*)pField = (int)r; break;
     case SETTING_KIND_SIZE:
-    case SETTING_KIND_COUNT: *(sqlite3_int64*)pField = (sqlite3_int64)r;
-                             break;
+    case SETTING_KIND_COUNT:
+    case SETTING_KIND_VERSION: *(sqlite3_int64*)pField = (sqlite3_int64)r;
+                               break;
     default: break;           /* text kinds: NULL */
   }
 }
@@ -159,6 +168,7 @@ void settingsDefaults(FnSettings *s){
 void settingsClear(FnSettings *s){
   sqlite3_free(s->zHashFunc);
   sqlite3_free(s->zStore);
+  sqlite3_free(s->zDependsOn);
   settingsDefaults(s);
 }
 
@@ -439,8 +449,11 @@ int settingParse(const SettingDef *pDef, sqlite3_value *pVal,
       }
       /* fall through */
     case SETTING_KIND_FUNCTION:
+    case SETTING_KIND_DEPENDS:
       v->z = (const char*)sqlite3_value_text(pVal);
       return v->z ? SQLITE_OK : SQLITE_NOMEM;
+    case SETTING_KIND_VERSION:
+      return dependsVersionStamp(pVal, &v->n);
   }
   return SQLITE_ERROR;        /* SETTING_KIND_NAME is no value of its own */
 }
@@ -486,6 +499,8 @@ static int settingPut(const SettingDef *pDef, char *pField,
       *(sqlite3_int64*)pField =
           v->n<0 && (pDef->flags & SETTING_NONE_OFF) ? 0 : v->n;
       break;
+    case SETTING_KIND_VERSION: *(sqlite3_int64*)pField = v->n; break;
+    case SETTING_KIND_DEPENDS:
     case SETTING_KIND_STORE:
     case SETTING_KIND_FUNCTION: {
       char **pz = (char**)pField;
@@ -542,9 +557,16 @@ static int settingsApplyRow(Cachier *p, const char *zFn, sqlite3_stmt *pStmt,
     SettingValue v;
     char *zWhy = 0;
     if( iField<0 || sqlite3_value_type(pVal)==SQLITE_NULL ) continue;
-    if( bSealBad && (pDef->flags & SETTING_SEALED) ) continue;
+    if( bSealBad && (pDef->flags & SETTING_SEALED) ){
+      /* An ignored depends_on must not leave the entries served without
+      ** their dependencies checked: none are served (depends.c). */
+      if( pDef->eKind==SETTING_KIND_DEPENDS ) s->bDependsUnsealed = 1;
+      continue;
+    }
     if( settingParse(pDef, pVal, &v, &zWhy)==SQLITE_OK ){
       rc = settingPut(pDef, (char*)s + iField, &v);
+      /* (The function's own depends_on replaces an ignored '*' one.) */
+      if( pDef->eKind==SETTING_KIND_DEPENDS ) s->bDependsUnsealed = 0;
     }
     sqlite3_free(zWhy);
   }
@@ -631,6 +653,7 @@ int optionsParse(sqlite3 *db, sqlite3_value *pOpts, CallOptions *o,
   int i;
   (void)db;
   memset(o, 0, sizeof(*o));
+  o->bOnlyMemoBytes = 1;
   if( sqlite3_value_type(pOpts)==SQLITE_NULL ) return SQLITE_OK;
   if( sqlite3_value_type(pOpts)!=SQLITE_TEXT ){
     *pzErr = sqlite3_mprintf("options must be a JSON object (text) or NULL");
@@ -671,6 +694,27 @@ int optionsParse(sqlite3 *db, sqlite3_value *pOpts, CallOptions *o,
       }
     }else if( val.eType==JTOK_NULL && (pDef->flags & SETTING_NULL_NEVER) ){
       v.r = CACHIER_NEVER;          /* null means never / unbounded */
+    }else if( pDef->eKind==SETTING_KIND_SIZE ){
+      /* A number of bytes, or a text such as '4MB' or 'none'. */
+      static const char *const azWord[] = {"none", "unlimited", 0};
+      double r = eNum==SQLITE_INTEGER ? (double)iNum : rNum;
+      int iWord = -1;
+      if( val.eType==JTOK_TEXT ){
+        zText = jsonText(&val);
+        if( zText==0 ) rc = SQLITE_NOMEM;
+        else if( parseTextQuantity(zText, aSizeUnit, azWord, &r, &iWord) ){
+          eNum = SQLITE_NULL;
+        }else{
+          eNum = SQLITE_TEXT;
+        }
+      }
+      if( rc==SQLITE_OK && (eNum==SQLITE_NULL || r<0.0 || r>9.0e18) ){
+        *pzErr = sqlite3_mprintf("option \"%s\" must be a number of bytes "
+                                 "or a size text such as '4MB'", zKey);
+        rc = SQLITE_ERROR;
+      }
+      v.n = iWord>=0 ? -1 : (sqlite3_int64)r;
+      sqlite3_free(zText);
     }else{
       /* Options are booleans or durations: a number or a text. */
       if( val.eType==JTOK_TEXT ){
@@ -695,6 +739,9 @@ int optionsParse(sqlite3 *db, sqlite3_value *pOpts, CallOptions *o,
     if( rc ) return rc;
     settingPut(pDef, (char*)o + pDef->iOpt, &v);
     if( pDef->iOptHas>=0 ) *(int*)((char*)o + pDef->iOptHas) = 1;
+    if( pDef->iOpt!=(int)offsetof(CallOptions, statementBytes) ){
+      o->bOnlyMemoBytes = 0;
+    }
   }
   return SQLITE_OK;
 }

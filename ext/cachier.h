@@ -25,6 +25,8 @@
 **   vtab_stats.c       cachier_stats (counters)
 **   vtab_schema.c      the "cachier" module that owns the shadow tables
 **   vtab_common.c      what the eponymous tables share
+**   vtab_settings.c    cachier_settings (effective settings, their source)
+**   log.c              cachierLog(): sqlite3_log() and cachier_log
 **   guard.c            who may call the DIRECTONLY functions (SQLite 3.40
 **                      lets a CHECK constraint call them)
 ** Functions, keys, values and settings
@@ -74,6 +76,7 @@
 #define CACHIER_H
 
 #include "sqlite3ext.h"
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -231,6 +234,7 @@ typedef struct HotTier HotTier;
 typedef struct CachierStore CachierStore;
 typedef struct SealState SealState;
 typedef struct DepsState DepsState;
+typedef struct LogRing LogRing;
 
 /**************************************************************************
 ** Interface to code in stats.c.
@@ -301,6 +305,9 @@ struct Cachier {
   Refresher *pRefresher;      /* background refresh thread (refresh.c) */
   ZstdState *pZstd;           /* compression contexts, dictionaries */
   SealState *pSeal;           /* the seal key, rows logged (seal.c) */
+  LogRing *pLog;              /* the latest messages (log.c) */
+  const char *zRefreshOff;    /* why background refresh cannot run here
+                              ** (refresh.c); NULL: it can */
 };
 
 /* One row of a function registration table. */
@@ -327,10 +334,23 @@ const char *cachierMainFile(Cachier*);
 int cachierIsWal(sqlite3*);
 
 /**************************************************************************
+** Interface to code in log.c.
+*/
+#define CACHIER_LOG_NOTICE  0
+#define CACHIER_LOG_WARNING 1
+#define CACHIER_LOG_VERBOSE 2  /* a decision of a "verbose" call */
+void cachierLogV(Cachier*, int eLevel, const char *zFn, const char *zFmt,
+                 va_list);
+void cachierLogFn(Cachier*, int eLevel, const char *zFn, const char *zFmt,
+                  ...);
+void cachierLogFree(Cachier*);
+
+/**************************************************************************
 ** Interface to code in guard.c.
 */
 int guardSqlNames(const char *zSql, const char *zWord, int bCall);
 int guardDirectCall(sqlite3_context*, const char *zFn);
+int guardDirectOrTempCall(sqlite3_context*, const char *zFn);
 
 /**************************************************************************
 ** Interface to code in key_codec.c.

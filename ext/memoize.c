@@ -489,12 +489,14 @@ static int memoizeServe(MemoCall *pCall){
         }
         if( pPlan->settings.backgroundRefresh ) refresherWake(p);
         if( pOpts->verbose ){
-          cachierLog(p, "cachier: %s(): stale hit (next_time): served, "
+          cachierLogFn(p, CACHIER_LOG_VERBOSE, 0,
+              "cachier: %s(): stale hit (next_time): served, "
                      "refresh %s", pKey->zFn,
                      entry.refresh ? "already pending" : "marked");
         }
       }else if( pOpts->verbose ){
-        cachierLog(p, "cachier: %s(): fresh hit", pKey->zFn);
+        cachierLogFn(p, CACHIER_LOG_VERBOSE, 0,
+            "cachier: %s(): fresh hit", pKey->zFn);
       }
       return 1;
     }
@@ -507,10 +509,12 @@ static int memoizeServe(MemoCall *pCall){
       }
     }
     if( eAge!=AGE_FRESH && pOpts->verbose ){
-      cachierLog(p, "cachier: %s(): stale entry, recomputing", pKey->zFn);
+      cachierLogFn(p, CACHIER_LOG_VERBOSE, 0,
+          "cachier: %s(): stale entry, recomputing", pKey->zFn);
     }
   }else if( pOpts->verbose ){
-    cachierLog(p, "cachier: %s(): miss%s", pKey->zFn,
+    cachierLogFn(p, CACHIER_LOG_VERBOSE, 0,
+        "cachier: %s(): miss%s", pKey->zFn,
                rc ? " (cache unreadable)" : "");
   }
   storeLookupDone(pPlan->pStore);
@@ -546,7 +550,8 @@ static int memoizeAwait(MemoCall *pCall){
                           pCall->rules.waitForCalcTimeout,
                           !planMayWait(pPlan, eTxn), &pCall->lock, &bWaited);
   if( bWaited && pCall->pOpts->verbose ){
-    cachierLog(p, "cachier: %s(): waited for another computation of this "
+    cachierLogFn(p, CACHIER_LOG_VERBOSE, 0,
+        "cachier: %s(): waited for another computation of this "
                "key (%s)", pCall->key.zFn, eMark==INFLIGHT_HELD
                ? "it ended" : "timed out or cleared");
   }
@@ -629,7 +634,8 @@ static void memoizeCompute(MemoCall *pCall){
     pPlan->bNoTables = 0;
   }else if( job.eStored==COMPUTE_UNSTORABLE ){
     if( pCall->pOpts->verbose && pCall->bWrite ){
-      cachierLog(p, "cachier: %s(): result not stored (NULL or over "
+      cachierLogFn(p, CACHIER_LOG_VERBOSE, 0,
+          "cachier: %s(): result not stored (NULL or over "
                  "entry_size_limit)", fnInfoName(pPlan->pInfo));
     }
   }else if( job.rcWrite ){
@@ -701,6 +707,10 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
     }
   }
   if( call.bRead && !call.pPlan->bNoTables && memoizeServe(&call) ) return;
+  if( call.bRead && call.pPlan->bNoTables && call.pOpts->verbose ){
+    cachierLogFn(p, CACHIER_LOG_VERBOSE, 0,
+        "cachier: %s(): miss (no cache tables yet)", call.key.zFn);
+  }
   if( memoizeAwait(&call) ) return;
   if( call.bRead ) call.pPlan->pStats->nMiss++;
   memoizeCompute(&call);
@@ -837,7 +847,7 @@ static void clearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   char *zFn = 0, *zErr = 0;
   sqlite3_int64 n = 0;
   int rc = SQLITE_OK, nStore = 0, i;
-  if( guardDirectCall(ctx, "cachier_clear") ) return;
+  if( guardDirectOrTempCall(ctx, "cachier_clear") ) return;
   if( argc==1 ) rc = callCanonicalName("cachier_clear", argv[0], &zFn, &zErr);
   if( rc==SQLITE_OK ) rc = storeListAll(p, &apStore, &nStore);
   /* Every store is cleared, even after one fails (a Redis server down):

@@ -271,6 +271,7 @@ enum {
   STMT_DELETE_ID, STMT_DB_VERSION, STMT_MARK_REFRESH, STMT_GET,
   STMT_DICT_ID, STMT_SCHEMA_VERSION,
   STMT_BEGIN, STMT_BEGIN_IMMEDIATE, STMT_COMMIT,   /* cachier's own dbs */
+  STMT_POINT_STAMP, STMT_LOOKUP_STAMP,
   STMT_COUNT
 };
 
@@ -670,7 +671,8 @@ int hotLookup(HotTier*, CachierStore*, const CachierKey*, int flags,
 int hotServeArgs(HotTier*, CachierStore*, sqlite3_context*,
                  const char *zFn, int nFn, sqlite3_int64 iFnBase,
                  const unsigned char *aArgs, sqlite3_int64 nArgs,
-                 int bAllowNone, int bRecheck);
+                 int bAllowNone, int bRecheck,
+                 int (*xFresh)(void*, const CachierEntry*), void *pFreshArg);
 int hotBeforeLookup(HotTier*, CachierStore*, int bRecheck);
 const unsigned char *hotVersion(HotTier*);
 void hotInsert(HotTier*, CachierStore*, const CachierKey*, int flags,

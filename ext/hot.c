@@ -296,11 +296,13 @@ static int entryResult(sqlite3_context *ctx, CachierStore *pStore,
 /* memoize()'s fast path: serve the entry of the key given as its function's
 ** name, id range and encoded arguments (hotLookupArgs()) as the result of
 ** ctx. 1 if served; 0 if not (no such entry, a NULL value and !bAllowNone,
-** a value that does not decode): the caller does the whole call. */
+** a value that does not decode, an entry xFresh (if not NULL) finds not
+** fresh by its stamps): the caller does the whole call. */
 int hotServeArgs(HotTier *h, CachierStore *pStore, sqlite3_context *ctx,
                  const char *zFn, int nFn, sqlite3_int64 iFnBase,
                  const unsigned char *aArgs, sqlite3_int64 nArgs,
-                 int bAllowNone, int bRecheck){
+                 int bAllowNone, int bRecheck,
+                 int (*xFresh)(void*, const CachierEntry*), void *pFreshArg){
   HotEntry *e;
   CachierEntry entry;
   if( h->nEntry==0 || !hotSync(h, pStore, bRecheck) || h->nEntry==0 ){
@@ -309,6 +311,14 @@ int hotServeArgs(HotTier *h, CachierStore *pStore, sqlite3_context *ctx,
   e = entryFind(h, zFn, nFn, iFnBase, aArgs, nArgs);
   if( e==0 || (!bAllowNone && sqlite3_value_type(e->pValue)==SQLITE_NULL) ){
     return 0;
+  }
+  if( xFresh ){
+    entry.aDeps = e->aDeps;
+    entry.nDeps = e->nDeps;
+    entry.version = e->version;
+    if( (e->flags & CACHIER_LOOKUP_STAMP)==0 || !xFresh(pFreshArg, &entry) ){
+      return 0;
+    }
   }
   entryServe(h, e, &entry);
   return entryResult(ctx, pStore, e, &entry)==SQLITE_OK;

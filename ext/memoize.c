@@ -115,7 +115,7 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   ** arguments themselves. */
   pPlan->bHotFast = pS->zHashFunc==0 && pS->staleAfter>=CACHIER_NEVER
                  && !evictBounded(pS) && !pPlan->bNoRead
-                 && pPlan->pStore!=0 && !pPlan->bStamp;
+                 && pPlan->pStore!=0;
   callFinalize(&pPlan->hashCall);
   if( pS->zHashFunc ){
     int nArg = fnInfoArgCount(pPlan->pInfo);
@@ -388,6 +388,13 @@ int computeAndStore(Cachier *p, ComputeJob *pJob){
 
 /* ---------------------------------------------------------------- memoize */
 
+/* For the hot tier's fast path: 1 if entry e of pArg's function is fresh
+** by its stamps. */
+static int stampFresh(void *pArg, const CachierEntry *e){
+  Plan *pPlan = (Plan*)pArg;
+  return dependsVerdict(&pPlan->settings, &pPlan->deps, e)==VERDICT_FRESH;
+}
+
 /* The stamps of entry e (a function with depends_on or a version): its
 ** verdict (dependsVerdict()), counted in invalidated hits when not fresh,
 ** and *peAge as it makes it: an outdated entry is never served; a changed
@@ -441,7 +448,7 @@ static int memoizeServe(MemoCall *pCall){
             || pRules->maxAge<CACHIER_NEVER;
   int bBounded = evictBounded(&pPlan->settings);
   int bStamp = pPlan->bStamp;
-  int flags = (bTimed || bStamp ? CACHIER_LOOKUP_CREATED : 0)
+  int flags = (bTimed ? CACHIER_LOOKUP_CREATED : 0)
             | (((bTimed || bStamp) && pRules->nextTime) || bBounded
                ? CACHIER_LOOKUP_REFRESH : 0)
             | (bStamp ? CACHIER_LOOKUP_STAMP : 0);
@@ -451,6 +458,7 @@ static int memoizeServe(MemoCall *pCall){
   entry.aDeps = 0;            /* (stores that keep no stamps leave them) */
   entry.nDeps = 0;
   entry.version = 0;
+  entry.created = 0.0;        /* (read only when bTimed) */
   if( pHot ){
     int bRecheck = !pPlan->bHotChecked;
     pPlan->bHotChecked = 1;
@@ -729,9 +737,12 @@ static int memoizeHot(sqlite3_context *ctx, int argc, sqlite3_value **argv){
    || !p->enabled || fnInfoArgCount(pPlan->pInfo)!=argc-1
    || (pHot = pPlan->pStore->pHot)==0
    || keyEncodeArgsOnly(&pPlan->key, argc-1, &argv[1])!=SQLITE_OK
+   || (pPlan->bStamp
+       && dependsUpToDate(p, &pPlan->settings, &pPlan->deps)!=SQLITE_OK)
    || !hotServeArgs(pHot, pPlan->pStore, ctx, pPlan->zFn, pPlan->nFn,
                     pPlan->iFnBase, pPlan->key.a, pPlan->key.n,
-                    pPlan->settings.allowNone, !pPlan->bHotChecked) ){
+                    pPlan->settings.allowNone, !pPlan->bHotChecked,
+                    pPlan->bStamp ? stampFresh : 0, pPlan) ){
     return 0;
   }
   pPlan->bHotChecked = 1;

@@ -295,6 +295,7 @@ enum {
   STMT_DELETE_ID, STMT_DB_VERSION, STMT_MARK_REFRESH, STMT_GET,
   STMT_DICT_ID, STMT_SCHEMA_VERSION,
   STMT_BEGIN, STMT_BEGIN_IMMEDIATE, STMT_COMMIT,   /* cachier's own dbs */
+  STMT_POINT_STAMP, STMT_LOOKUP_STAMP,
   STMT_COUNT
 };
 
@@ -378,6 +379,7 @@ int guardSqlNames(const char *zSql, const char *zWord, int bCall);
 int guardDirectCall(sqlite3_context*, const char *zFn);
 int guardSqlOtherSchema(const char *zSql, const char *zTable);
 int guardOtherSchema(Cachier*, const char *zTable, char **pzErr);
+int guardDirectOrTempCall(sqlite3_context*, const char *zFn);
 
 /**************************************************************************
 ** Interface to code in key_codec.c.
@@ -700,7 +702,9 @@ int hotLookup(HotTier*, CachierStore*, const CachierKey*, int flags,
 int hotServeArgs(HotTier*, CachierStore*, sqlite3_context*,
                  const char *zFn, int nFn, sqlite3_int64 iFnBase,
                  const unsigned char *aArgs, sqlite3_int64 nArgs,
-                 int bAllowNone, int bRecheck, CachierEntry *pServed);
+                 int bAllowNone, int bRecheck,
+                 int (*xFresh)(void*, const CachierEntry*), void *pFreshArg,
+                 CachierEntry *pServed);
 int hotBeforeLookup(HotTier*, CachierStore*, int bRecheck);
 const unsigned char *hotVersion(HotTier*);
 void hotInsert(HotTier*, CachierStore*, const CachierKey*, int flags,

@@ -160,6 +160,9 @@ int redisEntryDecode(sqlite3_stmt *pStmt, const redisReply *pField,
   e->nBytes = h.nBytes;
   e->aArgs = h.aArgs;
   e->nArgs = h.nArgs;
+  e->aDeps = h.aDeps;
+  e->nDeps = h.nDeps;
+  e->version = h.version;
   switch( h.eType ){
     case SQLITE_INTEGER: {
       sqlite3_int64 i;
@@ -342,7 +345,8 @@ static int redisLookupLatest(CachierStore *pStore, const CachierKey *pKey,
     return entryOfKey(s, pKey, s->pEntryReply, pEntry, pFound);
   }
   return redisLookup(pStore, pKey, CACHIER_LOOKUP_CREATED
-                     | CACHIER_LOOKUP_REFRESH, pEntry, pFound);
+                     | CACHIER_LOOKUP_REFRESH | CACHIER_LOOKUP_STAMP, pEntry,
+                     pFound);
 }
 
 static int redisWrite(CachierStore *pStore, const CachierKey *pKey,
@@ -764,6 +768,13 @@ static const CachierStoreMethods redisMethods = {
   .pMarks = &redisMarks,
   .pVersions = &redisVersions,
 };
+
+#define REDIS_STRINGIFY2(x) #x
+#define REDIS_STRINGIFY(x) REDIS_STRINGIFY2(x)
+const char *storeRedisBuild(void){
+  return "hiredis " REDIS_STRINGIFY(HIREDIS_MAJOR) "."
+         REDIS_STRINGIFY(HIREDIS_MINOR) "." REDIS_STRINGIFY(HIREDIS_PATCH);
+}
 
 int storeRedisCheck(const char *zSpec, char **pzCanonical, char **pzWhy){
   RedisConfig c;

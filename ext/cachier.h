@@ -234,10 +234,15 @@ struct FnStats {
   int nWritesToCheck;         /* stores until the bounds are checked again */
   sqlite3_int64 *aRecent;     /* ids of the latest hits (a ring), for LRU */
   int iRecent;
+  /* What of nHit, nMiss, nCompute and computeNs the store's lasting
+  ** counters have already (statsFlush()), and when they got it. */
+  sqlite3_int64 nHitFlushed, nMissFlushed, nComputeFlushed, computeNsFlushed;
+  sqlite3_int64 flushedNs;    /* cachierMonotonicNs(); 0: never */
 };
 
 FnStats *cachierStatsFor(Cachier*, const char *zFn);
 void cachierStatsFreeAll(Cachier*);
+void statsFlush(Cachier*, FnStats*, CachierStore*, int bNow);
 
 /**************************************************************************
 ** Interface to code in cachier.c.
@@ -767,6 +772,7 @@ CachierStore *fnInfoStore(const FnInfo*);
 FnCall *fnInfoCall(Cachier*, FnInfo*);
 void fnInfoFree(FnInfo*);
 void fnInfoFinalizeAll(Cachier*);
+void fnInfoFlushStats(Cachier*, int bFromCall);
 void fnInfoFreeAll(Cachier*);
 
 #endif /* CACHIER_H */

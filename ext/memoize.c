@@ -607,6 +607,9 @@ static void memoizeCompute(MemoCall *pCall){
   resultEntry(ctx, job.pResult, (int)sqlite3_value_subtype(job.pResult));
   callReset(job.pCall);
   if( job.eStored==COMPUTE_STORED ){
+    /* A write that happens anyway carries the counts (at most once a
+    ** second): hits never write. */
+    statsFlush(p, pPlan->pStats, pPlan->pStore, 0);
     cleanupMaybe(p, pPlan->pInfo, pPlan->pStore, pCall->pOpts);
     evictMaybe(p, pPlan->pInfo, pPlan->pStore, pCall->rules.staleAfter);
   }

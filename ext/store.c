@@ -15,7 +15,8 @@
 **   cachier_flush()
 **       Commits the values this connection's file: stores hold in their
 **       open groups now (they commit by themselves within 10 ms) and
-**       returns how many; an error if a commit failed.
+**       returns how many; an error if a commit failed. Also adds this
+**       connection's counts to the stores' lasting counters (stats.c).
 **   cachier_cache_path([FN])
 **       The file holding FN's entries (the default store's without FN):
 **       the main database's file, a file: store's absolute path, or NULL
@@ -262,8 +263,10 @@ void storeCloseAll(Cachier *p){
 /* cachier_flush() */
 static void flushFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
-  int n = storeFlushAll(p);
+  int n;
   (void)argc; (void)argv;
+  fnInfoFlushStats(p, 1);     /* the counts too (not in the result) */
+  n = storeFlushAll(p);
   if( n<0 ){
     sqlite3_result_error(ctx, "cachier_flush: a store could not commit its "
                          "values (see sqlite3_log)", -1);

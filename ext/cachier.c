@@ -215,10 +215,11 @@ static void debugFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     }
   }
   sqlite3_result_text(ctx, sqlite3_mprintf(
-      "cachier %s; sqlite %s; zstd %s; schema_version %d; build %s; "
-      "hash_bits %d; enabled %d; statements kept %d; refresh thread %s; "
-      "stores %z",
+      "cachier %s; sqlite %s; zstd %s; redis %s; schema_version %d; "
+      "build %s; hash_bits %d; enabled %d; statements kept %d; "
+      "refresh thread %s; stores %z",
       CACHIER_VERSION, sqlite3_libversion(), compressVersion(),
+      storeRedisBuild(),
       CACHIER_SCHEMA_VERSION,
 #ifdef CACHIER_TEST
       "test",

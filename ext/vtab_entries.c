@@ -367,6 +367,7 @@ static int entriesUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     return SQLITE_ERROR;
   }
   rc = storeDelete(pStore, (sqlite3_int64)strtoll(zRef, 0, 10));
+  cachierMemoChanged(p);    /* (statement memos may hold it) */
   if( rc && rc!=SQLITE_NOMEM ){
     pVtab->zErrMsg = sqlite3_mprintf("cachier_entries: %s",
                                      storeErrmsg(pStore, rc));

@@ -7,12 +7,13 @@
 ** called or that has entries:
 **   fn, hits, misses, stale_hits, computes, errors, write_errors,
 **   entries, bytes, hit_rate, compute_seconds, saved_seconds, stored_bytes,
-**   evictions, store, read_errors,
+**   evictions, store, read_errors, memo_hits,
 **   total_hits, total_misses, total_saved_seconds, totals_at, size
 ** store is 'main', 'memory', 'file:/absolute/path' or a Redis store's
 ** name. write_errors counts values that could not be stored, read_errors
 ** lookups the store could not answer (a Redis server down or slow): each
-** was computed instead. The counters are on
+** was computed instead. memo_hits counts the hits the statement memo
+** served (memo.c; they count in hits too). The counters are on
 ** the row of the function's current store; a function moved to another
 ** store has a row (with entries, no counters) where its old entries are.
 ** hits/misses/... count this connection's calls since it opened (they live
@@ -69,6 +70,7 @@ static int statsConnect(sqlite3 *db, void *pAux, int argc,
       " write_errors INTEGER, entries INTEGER, bytes INTEGER, hit_rate REAL,"
       " compute_seconds REAL, saved_seconds REAL, stored_bytes INTEGER,"
       " evictions INTEGER, store TEXT, read_errors INTEGER,"
+      " memo_hits INTEGER,"
       " total_hits INTEGER, total_misses INTEGER, total_saved_seconds REAL,"
       " totals_at REAL, size TEXT)",
       1, ppVtab);
@@ -264,15 +266,16 @@ static int statsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
     case 13: sqlite3_result_int64(ctx, c->nEviction); break;
     case 14: sqlite3_result_text(ctx, r->zStore, -1, SQLITE_TRANSIENT); break;
     case 15: sqlite3_result_int64(ctx, c->nReadError); break;
+    case 16: sqlite3_result_int64(ctx, c->nMemoHit); break;
     /* Totals: what every connection added to the store's counters, and
     ** what this one counted since it last added. */
-    case 16:
+    case 17:
       sqlite3_result_int64(ctx, r->lasting.nHit + c->nHit - c->nHitFlushed);
       break;
-    case 17:
+    case 18:
       sqlite3_result_int64(ctx, r->lasting.nMiss + c->nMiss - c->nMissFlushed);
       break;
-    case 18: {
+    case 19: {
       sqlite3_int64 nHit = r->lasting.nHit + c->nHit - c->nHitFlushed;
       sqlite3_int64 nCompute = r->lasting.nCompute + c->nCompute
                              - c->nComputeFlushed;
@@ -283,10 +286,10 @@ static int statsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
       sqlite3_result_double(ctx, avg*(double)nHit);
       break;
     }
-    case 19:
+    case 20:
       if( r->lasting.at>0.0 ) sqlite3_result_double(ctx, r->lasting.at);
       break;
-    case 20:
+    case 21:
       sqlite3_result_text(ctx, humanSize(r->nStoredBytes), -1, sqlite3_free);
       break;
     case 11: {

@@ -43,6 +43,7 @@ extern const CachierFunction cachierCompressFunctions[];
 extern const CachierFunction cachierStoreFunctions[];
 extern const CachierFunction cachierGetFunctions[];
 extern const CachierFunction cachierUninstallFunctions[];
+extern const CachierFunction cachierDependsFunctions[];
 #ifdef CACHIER_TEST
 extern const CachierFunction cachierTestFunctions[];
 extern const CachierFunction cachierRedisFormatTestFunctions[];
@@ -347,6 +348,7 @@ static const CachierFunction *const aFunctionTables[] = {
   cachierInflightFunctions, cachierRefreshFunctions,
   cachierStalenessFunctions, cachierCompressFunctions, cachierStoreFunctions,
   cachierGetFunctions, cachierUninstallFunctions,
+  cachierDependsFunctions,
 #ifdef CACHIER_TEST
   cachierTestFunctions, cachierRedisFormatTestFunctions,
   cachierSha256TestFunctions,

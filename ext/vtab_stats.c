@@ -7,7 +7,7 @@
 ** called or that has entries:
 **   fn, hits, misses, stale_hits, computes, errors, write_errors,
 **   entries, bytes, hit_rate, compute_seconds, saved_seconds, stored_bytes,
-**   evictions, store, read_errors, memo_hits,
+**   evictions, store, read_errors, memo_hits, invalidated,
 **   total_hits, total_misses, total_saved_seconds, totals_at, size
 ** store is 'main', 'memory', 'file:/absolute/path' or a Redis store's
 ** name. write_errors counts values that could not be stored, read_errors
@@ -18,7 +18,9 @@
 ** store has a row (with entries, no counters) where its old entries are.
 ** hits/misses/... count this connection's calls since it opened (they live
 ** in memory: hits never write). stale_hits counts calls that found a stale
-** entry. entries and bytes are read from the store. saved_seconds
+** entry. invalidated counts calls that found an entry outdated by its
+** stamps (a table of depends_on changed, another version:
+** docs/invalidation.md). entries and bytes are read from the store. saved_seconds
 ** estimates the time hits saved: hits times the average compute time of
 ** the function's stored entries (the hit path reads no timing data).
 ** total_hits, total_misses and total_saved_seconds add up every
@@ -70,7 +72,7 @@ static int statsConnect(sqlite3 *db, void *pAux, int argc,
       " write_errors INTEGER, entries INTEGER, bytes INTEGER, hit_rate REAL,"
       " compute_seconds REAL, saved_seconds REAL, stored_bytes INTEGER,"
       " evictions INTEGER, store TEXT, read_errors INTEGER,"
-      " memo_hits INTEGER,"
+      " memo_hits INTEGER, invalidated INTEGER,"
       " total_hits INTEGER, total_misses INTEGER, total_saved_seconds REAL,"
       " totals_at REAL, size TEXT)",
       1, ppVtab);
@@ -267,15 +269,16 @@ static int statsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
     case 14: sqlite3_result_text(ctx, r->zStore, -1, SQLITE_TRANSIENT); break;
     case 15: sqlite3_result_int64(ctx, c->nReadError); break;
     case 16: sqlite3_result_int64(ctx, c->nMemoHit); break;
+    case 17: sqlite3_result_int64(ctx, c->nInvalidated); break;
     /* Totals: what every connection added to the store's counters, and
     ** what this one counted since it last added. */
-    case 17:
+    case 18:
       sqlite3_result_int64(ctx, r->lasting.nHit + c->nHit - c->nHitFlushed);
       break;
-    case 18:
+    case 19:
       sqlite3_result_int64(ctx, r->lasting.nMiss + c->nMiss - c->nMissFlushed);
       break;
-    case 19: {
+    case 20: {
       sqlite3_int64 nHit = r->lasting.nHit + c->nHit - c->nHitFlushed;
       sqlite3_int64 nCompute = r->lasting.nCompute + c->nCompute
                              - c->nComputeFlushed;
@@ -286,10 +289,10 @@ static int statsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
       sqlite3_result_double(ctx, avg*(double)nHit);
       break;
     }
-    case 20:
+    case 21:
       if( r->lasting.at>0.0 ) sqlite3_result_double(ctx, r->lasting.at);
       break;
-    case 21:
+    case 22:
       sqlite3_result_text(ctx, humanSize(r->nStoredBytes), -1, sqlite3_free);
       break;
     case 11: {

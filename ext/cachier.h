@@ -28,6 +28,7 @@
 **   vtab_settings.c    cachier_settings (effective settings, their source)
 **   log.c              cachierLog(): sqlite3_log() and cachier_log
 **   get.c              cachier_get(): a cache-only read
+**   fallback.c         where main's functions cache when main is read-only
 **   uninstall.c        cachier_uninstall(): remove cachier's objects
 **   guard.c            who may call the DIRECTONLY functions (SQLite 3.40
 **                      lets a CHECK constraint call them)
@@ -326,6 +327,8 @@ struct Cachier {
   ZstdState *pZstd;           /* compression contexts, dictionaries */
   SealState *pSeal;           /* the seal key, rows logged (seal.c) */
   LogRing *pLog;              /* the latest messages (log.c) */
+  int bMainNoWrite;           /* a write to main failed: read-only */
+  int bFallbackLogged;        /* fallback.c said where it caches */
   const char *zRefreshOff;    /* why background refresh cannot run here
                               ** (refresh.c); NULL: it can */
 };
@@ -364,6 +367,12 @@ void cachierLogV(Cachier*, int eLevel, const char *zFn, const char *zFmt,
 void cachierLogFn(Cachier*, int eLevel, const char *zFn, const char *zFmt,
                   ...);
 void cachierLogFree(Cachier*);
+
+/**************************************************************************
+** Interface to code in fallback.c.
+*/
+const char *fallbackSpec(Cachier*, const char *zSpec, int eMainState);
+void fallbackWriteFailed(Cachier*, int rc);
 
 /**************************************************************************
 ** Interface to code in guard.c.

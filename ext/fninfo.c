@@ -85,6 +85,7 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
 #ifdef CACHIER_TEST
     if( zSpec==0 ) zSpec = p->zTestStore;
 #endif
+    zSpec = fallbackSpec(p, zSpec, pInfo->eState);   /* main read-only */
     if( zSpec && strcmp(zSpec, "main")!=0 ){
       char *zErr = 0;
       pInfo->pStore = storeOpen(p, zSpec, &zErr);

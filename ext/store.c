@@ -157,10 +157,21 @@ CachierStore *storeOpen(Cachier *p, const char *zSpec, char **pzErr){
 CachierStore *storeForFunction(Cachier *p, const char *zFn, char **pzErr){
   FnSettings s;
   CachierStore *pStore;
+  const char *zSpec;
+  int eMain = STORE_ABSENT;
   *pzErr = 0;
   settingsDefaults(&s);
   if( settingsLoad(p, zFn ? zFn : "*", &s, pzErr) ) return 0;
-  pStore = storeOpen(p, s.zStore, pzErr);
+  zSpec = s.zStore;
+#ifdef CACHIER_TEST
+  if( zSpec==0 ) zSpec = p->zTestStore;
+#endif
+  /* A read-only main without cache tables: its fallback (fallback.c). */
+  if( (zSpec==0 || strcmp(zSpec, "main")==0) && cachierMainStore(p)
+   && storeState(cachierMainStore(p), &eMain)==SQLITE_OK ){
+    zSpec = fallbackSpec(p, zSpec, eMain);
+  }
+  pStore = storeOpen(p, zSpec, pzErr);
   settingsClear(&s);
   return pStore;
 }

@@ -203,7 +203,8 @@ void fnInfoFree(FnInfo *pInfo){
 static int connectionIdle(sqlite3 *db){
   sqlite3_stmt *pStmt;
   if( !sqlite3_get_autocommit(db) ) return 0;
-  for(pStmt=sqlite3_next_stmt(db, 0); pStmt; pStmt=sqlite3_next_stmt(db, pStmt)){
+  for(pStmt=sqlite3_next_stmt(db, 0); pStmt;
+      pStmt=sqlite3_next_stmt(db, pStmt)){
     if( sqlite3_stmt_busy(pStmt) ) return 0;
   }
   return 1;

@@ -94,7 +94,8 @@ SQLITE_EXTENSION_INIT3
 
 #ifdef CACHIER_TEST
 /* Test builds route cachier's own allocations (and the SQLite calls that
-** allocate for it: mprintf, str_finish, value_text, bind_value) through
+** allocate for it: mprintf, str_finish, value_text, bind_value, and
+** bind_blob with SQLITE_TRANSIENT) through
 ** wrappers, so
 ** that cachier_test_fail_alloc(N) can make the Nth next one fail;
 ** CACHIER_FAULT() counts as one allocation too, at the calls into SQLite
@@ -106,6 +107,8 @@ char *cachierTestMprintf(const char *zFmt, ...);
 char *cachierTestStrFinish(sqlite3_str *pStr);
 const unsigned char *cachierTestValueText(sqlite3_value *pVal);
 int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
+int cachierTestBindBlob(sqlite3_stmt *pStmt, int i, const void *p, int n,
+                        void (*xDel)(void*));
 # undef sqlite3_mprintf
 # undef sqlite3_str_finish
 # undef sqlite3_value_text
@@ -114,6 +117,9 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 # define sqlite3_value_text(pVal)  cachierTestValueText(pVal)
 # undef sqlite3_bind_value
 # define sqlite3_bind_value(pStmt,i,pVal) cachierTestBindValue(pStmt,i,pVal)
+# undef sqlite3_bind_blob
+# define sqlite3_bind_blob(pStmt,i,p,n,xDel) \
+    cachierTestBindBlob(pStmt,i,p,n,xDel)
 # undef sqlite3_malloc
 # undef sqlite3_malloc64
 # undef sqlite3_realloc64
@@ -130,6 +136,11 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 #ifndef CACHIER_VERSION
 # error "build with make: CACHIER_VERSION comes from ext/VERSION"
 #endif
+/* The oldest SQLite cachier loads into: 3.39.0 added sqlite3_db_name(),
+** the newest routine of sqlite3_api_routines it calls (an older SQLite's
+** table ends before it). */
+#define CACHIER_MIN_SQLITE         3039000
+#define CACHIER_MIN_SQLITE_TEXT    "3.39.0"
 #define CACHIER_SCHEMA_VERSION 5
 
 /* Deepest allowed nesting of memoize() inside a memoized function. */

@@ -146,6 +146,7 @@ void cachierStmtDone(Cachier *p, int id, sqlite3_stmt *pStmt){
 void cachierStmtFinalizeAll(Cachier *p){
   int i;
   refresherStop(p);           /* it runs statements on this connection */
+  fnInfoFlushStats(p, 0);     /* the counts outlive the connection */
   storeFlushAll(p);           /* a clean close loses no grouped write */
   for(i=0; i<STMT_COUNT; i++){
     sqlite3_finalize(p->aStmt[i]);

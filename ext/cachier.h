@@ -28,6 +28,7 @@
 **   vtab_settings.c    cachier_settings (effective settings, their source)
 **   log.c              cachierLog(): sqlite3_log() and cachier_log
 **   get.c              cachier_get(): a cache-only read
+**   fallback.c         where main's functions cache when main is read-only
 **   uninstall.c        cachier_uninstall(): remove cachier's objects
 **   guard.c            who may call the DIRECTONLY functions (SQLite 3.40
 **                      lets a CHECK constraint call them)
@@ -279,10 +280,15 @@ struct FnStats {
   int iRecent;
   sqlite3_int64 nInvalidated; /* entries found but outdated by a change of
                               ** a dependency or of the version */
+  /* What of nHit, nMiss, nCompute and computeNs the store's lasting
+  ** counters have already (statsFlush()), and when they got it. */
+  sqlite3_int64 nHitFlushed, nMissFlushed, nComputeFlushed, computeNsFlushed;
+  sqlite3_int64 flushedNs;    /* cachierMonotonicNs(); 0: never */
 };
 
 FnStats *cachierStatsFor(Cachier*, const char *zFn);
 void cachierStatsFreeAll(Cachier*);
+void statsFlush(Cachier*, FnStats*, CachierStore*, int bNow);
 
 /**************************************************************************
 ** Interface to code in cachier.c.
@@ -333,6 +339,8 @@ struct Cachier {
   ZstdState *pZstd;           /* compression contexts, dictionaries */
   SealState *pSeal;           /* the seal key, rows logged (seal.c) */
   LogRing *pLog;              /* the latest messages (log.c) */
+  int bMainNoWrite;           /* a write to main failed: read-only */
+  int bFallbackLogged;        /* fallback.c said where it caches */
   const char *zRefreshOff;    /* why background refresh cannot run here
                               ** (refresh.c); NULL: it can */
 };
@@ -371,6 +379,12 @@ void cachierLogV(Cachier*, int eLevel, const char *zFn, const char *zFmt,
 void cachierLogFn(Cachier*, int eLevel, const char *zFn, const char *zFmt,
                   ...);
 void cachierLogFree(Cachier*);
+
+/**************************************************************************
+** Interface to code in fallback.c.
+*/
+const char *fallbackSpec(Cachier*, const char *zSpec, int eMainState);
+void fallbackWriteFailed(Cachier*, int rc);
 
 /**************************************************************************
 ** Interface to code in guard.c.
@@ -899,6 +913,7 @@ CachierStore *fnInfoStore(const FnInfo*);
 FnCall *fnInfoCall(Cachier*, FnInfo*);
 void fnInfoFree(FnInfo*);
 void fnInfoFinalizeAll(Cachier*);
+void fnInfoFlushStats(Cachier*, int bFromCall);
 void fnInfoFreeAll(Cachier*);
 
 #endif /* CACHIER_H */

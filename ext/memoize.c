@@ -256,6 +256,7 @@ static void planWriteFailed(Plan *pPlan, int rc, const char *zWhat){
                 || eCode==SQLITE_LOCKED || eCode==SQLITE_FULL;
   pPlan->pStats->nWriteError++;
   if( !bTransient ) pPlan->bNoWrite = 1;
+  if( pPlan->pStore==pPlan->p->pMainStore ) fallbackWriteFailed(pPlan->p, rc);
   cachierLog(pPlan->p, "cachier: %s(): cannot %s (%s) in store %s: %s%s",
              pPlan->zFn, zWhat, sqlite3_errstr(rc), pPlan->pStore->zSpec,
              storeErrmsg(pPlan->pStore, rc),
@@ -745,6 +746,9 @@ static void memoizeCompute(MemoCall *pCall){
   }
   callReset(job.pCall);
   if( job.eStored==COMPUTE_STORED ){
+    /* A write that happens anyway carries the counts (at most once a
+    ** second): hits never write. */
+    statsFlush(p, pPlan->pStats, pPlan->pStore, 0);
     cleanupMaybe(p, pPlan->pInfo, pPlan->pStore, pCall->pOpts);
     evictMaybe(p, pPlan->pInfo, pPlan->pStore, pCall->rules.staleAfter);
   }

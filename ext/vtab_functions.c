@@ -133,7 +133,9 @@ static int fnConnect(sqlite3 *db, void *pAux, int argc,
   sqlite3_free(zDecl);
   /* fnUpdate() returns SQLITE_CONSTRAINT before changing anything, so
   ** SQLite can apply INSERT OR IGNORE (and OR ROLLBACK, OR FAIL) itself. */
-  if( rc==SQLITE_OK ) sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
+  if( rc==SQLITE_OK ){
+    sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
+  }
   return rc;
 }
 

@@ -41,6 +41,7 @@ extern const CachierFunction cachierRefreshFunctions[];
 extern const CachierFunction cachierStalenessFunctions[];
 extern const CachierFunction cachierCompressFunctions[];
 extern const CachierFunction cachierStoreFunctions[];
+extern const CachierFunction cachierQueryFunctions[];
 #ifdef CACHIER_TEST
 extern const CachierFunction cachierTestFunctions[];
 extern const CachierFunction cachierRedisFormatTestFunctions[];
@@ -50,6 +51,7 @@ extern const sqlite3_module cachierSchemaModule;
 extern const sqlite3_module cachierFunctionsModule;
 extern const sqlite3_module cachierEntriesModule;
 extern const sqlite3_module cachierStatsModule;
+extern const sqlite3_module cachierQueryModule;
 
 /* ------------------------------------------------------------------ state */
 
@@ -351,6 +353,7 @@ static const CachierFunction *const aFunctionTables[] = {
   cachierMainFunctions, cachierMemoizeFunctions, cachierCallFunctions,
   cachierInflightFunctions, cachierRefreshFunctions,
   cachierStalenessFunctions, cachierCompressFunctions, cachierStoreFunctions,
+  cachierQueryFunctions,
 #ifdef CACHIER_TEST
   cachierTestFunctions, cachierRedisFormatTestFunctions,
   cachierSha256TestFunctions,
@@ -367,6 +370,7 @@ static const struct {
   { "cachier_functions", &cachierFunctionsModule },
   { "cachier_entries",   &cachierEntriesModule },
   { "cachier_stats",     &cachierStatsModule },
+  { "cachier_query",     &cachierQueryModule },
 };
 
 /* True if zName (in any letter case) is one of the functions this file

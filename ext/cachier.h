@@ -190,6 +190,23 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 #define CACHIER_CODEC_KIND(c)    ((c) & (int)CACHIER_BITS(CACHIER_CODEC_KIND_B))
 #define CACHIER_CODEC_DICT(c)    ((c) >> CACHIER_CODEC_KIND_B)
 
+/*
+** Row sets (rowset_codec.c): the value of a cachier_query entry
+** (vtab_query.c), one BLOB holding a query's whole result:
+**
+**     CACHIER_ROWSET_V1:1 byte | varint(nCol) | nRow:CACHIER_ROWSET_NROW_B bytes
+**     | { value }*(nRow*nCol), row after row
+**
+** varint is 7 bits a byte, least significant first, high bit set on all
+** but the last; nRow is big-endian; each value is encoded as key_codec.c
+** encodes an argument: tag (the SQLite type, or'ed with 0x80 when a
+** subtype byte such as JSON's follows), then 8 big-endian bytes for an
+** INTEGER or a REAL's bit pattern, varint(length) and the bytes for TEXT
+** and BLOB, nothing for NULL.
+*/
+#define CACHIER_ROWSET_V1      0x52  /* 'R' */
+#define CACHIER_ROWSET_NROW_B  8
+
 /* A number as a C string literal, for SQL text made from the formats. */
 #define CACHIER_STR_(x) #x
 #define CACHIER_STR(x)  CACHIER_STR_(x)
@@ -210,6 +227,7 @@ typedef struct DecodedValue DecodedValue;
 typedef struct HotTier HotTier;
 typedef struct CachierStore CachierStore;
 typedef struct SealState SealState;
+typedef struct QueryTab QueryTab;
 
 /**************************************************************************
 ** Interface to code in stats.c.
@@ -278,6 +296,7 @@ struct Cachier {
   Refresher *pRefresher;      /* background refresh thread (refresh.c) */
   ZstdState *pZstd;           /* compression contexts, dictionaries */
   SealState *pSeal;           /* the seal key, rows logged (seal.c) */
+  QueryTab *pQueryTabs;       /* connected cachier_query tables */
 };
 
 /* One row of a function registration table. */
@@ -326,6 +345,19 @@ int keyEncodeArgs(KeyBuf*, const char *zFn, int nFn, int nArg,
 int keyEncodeHashFuncKey(KeyBuf*, const char *zFn, int nFn,
                          sqlite3_value *pKey);
 int keyEncodeArgsOnly(KeyBuf*, int nArg, sqlite3_value **apArg);
+int keyBufReserve(KeyBuf*, sqlite3_int64 n);
+int keyEncodeValue(KeyBuf*, sqlite3_value*);
+/* One value read back from its encoding (keyDecodeValue()). */
+typedef struct KeyValue KeyValue;
+struct KeyValue {
+  int eType;                  /* SQLITE_INTEGER ... SQLITE_NULL */
+  int subtype;                /* 0: none */
+  uint64_t u;                 /* INTEGER: its bits; REAL: its bit pattern */
+  const unsigned char *z;     /* TEXT, BLOB: the bytes (in the encoding) */
+  sqlite3_int64 nByte;
+};
+int keyDecodeValue(const unsigned char *a, sqlite3_int64 n, sqlite3_int64 *pi,
+                   KeyValue *pOut);
 char *keyToJson(const unsigned char *a, sqlite3_int64 n, int *pRc);
 int keyDecodeArgs(const unsigned char *a, sqlite3_int64 n, int *pnArg,
                   unsigned char *aSub, sqlite3_stmt *pStmt);
@@ -500,6 +532,8 @@ int sealRow(Cachier*, sqlite3_int64 iRowid, char **pzErr);
 int sealUpdateMaySeal(Cachier*, sqlite3_int64 iRowid, uint64_t mUnchanged);
 int sealWarnOnce(Cachier*, const char *zWhat);
 void sealFree(Cachier*);
+int sealQuery(Cachier*, const char *zName, const char *zQuery, int bCreate,
+              unsigned char aMac[SHA256_BYTES]);
 
 /**************************************************************************
 ** Interface to code in json.c.
@@ -726,6 +760,23 @@ int cachierVtabConnect(sqlite3*, void *pAux, const char *zDecl,
 int cachierVtabDisconnect(sqlite3_vtab*);
 void cachierBestIndexEq(sqlite3_index_info*, int iCol, double costScan,
                         double costEq, int bUnique);
+
+/**************************************************************************
+** Interface to code in rowset_codec.c.
+*/
+int rowsetEncode(sqlite3_stmt*, KeyBuf *pOut);
+int rowsetOpen(const unsigned char *a, sqlite3_int64 n, int nColExpect,
+               sqlite3_int64 *pnRow, sqlite3_int64 *piFirst);
+void rowsetRow(const unsigned char *a, sqlite3_int64 n, int nCol,
+               sqlite3_int64 *pi, sqlite3_int64 *aOff);
+void rowsetResult(sqlite3_context*, const unsigned char *a, sqlite3_int64 n,
+                  sqlite3_int64 iOff);
+
+/**************************************************************************
+** Interface to code in vtab_query.c.
+*/
+int queryTableParams(Cachier*, const char *zFn);
+#define QUERY_ROWS_FUNCTION "cachier_query_rows"
 
 /**************************************************************************
 ** Interface to code in fninfo.c.

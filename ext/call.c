@@ -6,8 +6,9 @@
 ** through to the called function, which sqlite3_bind_value() would drop.
 **
 ** A function is called through a prepared "SELECT "name"(?1,...,?N)" on the
-** same connection, so it runs on the caller's thread with the caller's
-** transaction. The name is checked against PRAGMA function_list before any
+** same connection (a cachier_query table's through "SELECT
+** cachier_query_rows('name', ?1,...,?N)", vtab_query.c), so it runs on the
+** caller's thread with the caller's transaction. The name is checked against PRAGMA function_list before any
 ** SQL is built from it, and quoted with %w: nothing but a lookup can run.
 */
 #include "cachier.h"
@@ -85,6 +86,9 @@ int callCheckFunction(Cachier *p, const char *zCaller, const char *zFn,
                              "functions are not memoizable", zCaller, zFn);
     return SQLITE_ERROR;
   }
+  /* A cachier_query table of this connection computes through a function
+  ** of its own (vtab_query.c, callPrepare()). */
+  if( nArg>=0 && queryTableParams(p, zFn)==nArg ) return SQLITE_OK;
   pSql = sqlite3_str_new(p->db);
   if( nArg<0 ){
     sqlite3_str_appendf(pSql, "SELECT 1 FROM pragma_function_list"
@@ -226,16 +230,23 @@ int callPrepare(Cachier *p, FnCall *pCall, const unsigned char *aSub,
                 char **pzErr){
   sqlite3_str *pSql;
   char *zSql;
-  int i, rc;
+  int i, rc, bQuery;
   /* aSub first: a kept statement always has its subtypes beside it. */
   if( pCall->aSub==0 && pCall->nArg>0 ){
     pCall->aSub = sqlite3_malloc(pCall->nArg);
     if( pCall->aSub==0 ) return SQLITE_NOMEM;
   }
   pSql = sqlite3_str_new(p->db);
-  sqlite3_str_appendf(pSql, "SELECT \"%w\"(", pCall->zFn);
+  bQuery = queryTableParams(p, pCall->zFn)==pCall->nArg;
+  if( bQuery ){
+    /* The function of a cachier_query table: its query's rows. */
+    sqlite3_str_appendf(pSql, "SELECT " QUERY_ROWS_FUNCTION "(%Q",
+                        pCall->zFn);
+  }else{
+    sqlite3_str_appendf(pSql, "SELECT \"%w\"(", pCall->zFn);
+  }
   for(i=0; i<pCall->nArg; i++){
-    if( i ) sqlite3_str_appendchar(pSql, 1, ',');
+    if( i || bQuery ) sqlite3_str_appendchar(pSql, 1, ',');
     if( aSub && aSub[i] ){
       sqlite3_str_appendf(pSql, "cachier_subtype(?%d,%d)", i+1, aSub[i]);
     }else{

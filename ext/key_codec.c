@@ -32,7 +32,7 @@ void keyBufFree(KeyBuf *p){
 }
 
 /* Make room for n more bytes. SQLITE_NOMEM or SQLITE_TOOBIG on failure. */
-static int keyBufReserve(KeyBuf *p, sqlite3_int64 n){
+int keyBufReserve(KeyBuf *p, sqlite3_int64 n){
   sqlite3_int64 nNew;
   unsigned char *aNew;
   if( p->n + n <= p->nAlloc ) return SQLITE_OK;
@@ -64,8 +64,9 @@ static void putU64(KeyBuf *p, uint64_t v){
   for(i=7; i>=0; i--) p->a[p->n++] = (unsigned char)(v >> (i*8));
 }
 
-/* Append one value: tag, optional subtype, payload. */
-static int keyEncodeValue(KeyBuf *p, sqlite3_value *pVal){
+/* Append one value: tag, optional subtype, payload (also the values of a
+** row set, rowset_codec.c). */
+int keyEncodeValue(KeyBuf *p, sqlite3_value *pVal){
   int eType = sqlite3_value_type(pVal);
   unsigned int subtype = sqlite3_value_subtype(pVal);
   const unsigned char *z = 0;
@@ -240,6 +241,41 @@ static uint64_t getU64(const unsigned char *a){
   int i;
   for(i=0; i<8; i++) v = (v<<8) | a[i];
   return v;
+}
+
+/* Read one value encoded by keyEncodeValue() at a[*pi] (of n bytes) into
+** *pOut, moving *pi past it. 0 if it is malformed. */
+int keyDecodeValue(const unsigned char *a, sqlite3_int64 n, sqlite3_int64 *pi,
+                   KeyValue *pOut){
+  int tag;
+  uint64_t len;
+  if( *pi>=n ) return 0;
+  tag = a[(*pi)++];
+  pOut->eType = tag & 0x7f;
+  pOut->subtype = 0;
+  if( tag & 0x80 ){
+    if( *pi>=n ) return 0;
+    pOut->subtype = a[(*pi)++];
+  }
+  switch( pOut->eType ){
+    case SQLITE_INTEGER:
+    case SQLITE_FLOAT:
+      if( *pi+8>n ) return 0;
+      pOut->u = getU64(&a[*pi]);
+      *pi += 8;
+      return 1;
+    case SQLITE_TEXT:
+    case SQLITE_BLOB:
+      if( !getVarint(a, n, pi, &len) || len>(uint64_t)(n-*pi) ) return 0;
+      pOut->z = &a[*pi];
+      pOut->nByte = (sqlite3_int64)len;
+      *pi += (sqlite3_int64)len;
+      return 1;
+    case SQLITE_NULL:
+      return 1;
+    default:
+      return 0;
+  }
 }
 
 /* Append one encoded value at a[*pi] to pStr as JSON. 0 if malformed. */

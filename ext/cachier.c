@@ -51,6 +51,8 @@ extern const sqlite3_module cachierSchemaModule;
 extern const sqlite3_module cachierFunctionsModule;
 extern const sqlite3_module cachierEntriesModule;
 extern const sqlite3_module cachierStatsModule;
+extern const sqlite3_module cachierLogModule;
+extern const sqlite3_module cachierSettingsModule;
 extern const sqlite3_module cachierQueryModule;
 
 /* ------------------------------------------------------------------ state */
@@ -61,13 +63,11 @@ static void cachierUnref(void *pArg){
     /* The anchor's xDisconnect finalized the kept statements already. */
     fnInfoFreeAll(p);
     cachierStatsFreeAll(p);
-#ifdef CACHIER_TEST
-    sqlite3_free(p->zLastLog);
-#endif
     storeCloseAll(p);
     inflightClose(&p->pInflight);
     compressFreeAll(p);
     sealFree(p);
+    cachierLogFree(p);        /* last: the others may log */
 #ifdef CACHIER_TEST
     sqlite3_free(p->zWaitMarker);
     sqlite3_free(p->zTestStore);
@@ -171,23 +171,13 @@ const char *cachierMainFile(Cachier *p){
   return bUnix ? zFile : 0;
 }
 
-/* Log through sqlite3_log() (SQLITE_NOTICE), where applications and the
-** shell's error log see it. */
+/* Log a notice through sqlite3_log() (SQLITE_NOTICE), where applications
+** and the shell's error log see it, and in cachier_log (log.c). */
 void cachierLog(Cachier *p, const char *zFmt, ...){
   va_list ap;
-  char *z;
   va_start(ap, zFmt);
-  z = sqlite3_vmprintf(zFmt, ap);
+  cachierLogV(p, CACHIER_LOG_NOTICE, 0, zFmt, ap);
   va_end(ap);
-  if( z ) sqlite3_log(SQLITE_NOTICE, "%s", z);
-#ifdef CACHIER_TEST
-  /* Test builds keep the last line for cachier_test_last_log(). */
-  sqlite3_free(p->zLastLog);
-  p->zLastLog = z;
-#else
-  (void)p;
-  sqlite3_free(z);
-#endif
 }
 
 /* ---------------------------------------------------------- SQL functions */
@@ -235,7 +225,8 @@ static void debugFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       "release",
 #endif
       p->hashBits ? p->hashBits : 40, p->enabled, nKept,
-      p->pRefresher ? "running" : "none", sqlite3_str_finish(pStores)),
+      p->pRefresher ? "running" : p->zRefreshOff ? p->zRefreshOff : "none",
+      sqlite3_str_finish(pStores)),
       -1, sqlite3_free);
 }
 
@@ -370,6 +361,8 @@ static const struct {
   { "cachier_functions", &cachierFunctionsModule },
   { "cachier_entries",   &cachierEntriesModule },
   { "cachier_stats",     &cachierStatsModule },
+  { "cachier_log",       &cachierLogModule },
+  { "cachier_settings",  &cachierSettingsModule },
   { "cachier_query",     &cachierQueryModule },
 };
 

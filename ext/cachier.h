@@ -25,6 +25,8 @@
 **   vtab_stats.c       cachier_stats (counters)
 **   vtab_schema.c      the "cachier" module that owns the shadow tables
 **   vtab_common.c      what the eponymous tables share
+**   vtab_settings.c    cachier_settings (effective settings, their source)
+**   log.c              cachierLog(): sqlite3_log() and cachier_log
 **   guard.c            who may call the DIRECTONLY functions (SQLite 3.40
 **                      lets a CHECK constraint call them)
 ** Functions, keys, values and settings
@@ -72,6 +74,7 @@
 #define CACHIER_H
 
 #include "sqlite3ext.h"
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -227,6 +230,7 @@ typedef struct DecodedValue DecodedValue;
 typedef struct HotTier HotTier;
 typedef struct CachierStore CachierStore;
 typedef struct SealState SealState;
+typedef struct LogRing LogRing;
 typedef struct QueryTab QueryTab;
 
 /**************************************************************************
@@ -296,6 +300,9 @@ struct Cachier {
   Refresher *pRefresher;      /* background refresh thread (refresh.c) */
   ZstdState *pZstd;           /* compression contexts, dictionaries */
   SealState *pSeal;           /* the seal key, rows logged (seal.c) */
+  LogRing *pLog;              /* the latest messages (log.c) */
+  const char *zRefreshOff;    /* why background refresh cannot run here
+                              ** (refresh.c); NULL: it can */
   QueryTab *pQueryTabs;       /* connected cachier_query tables */
 };
 
@@ -323,6 +330,18 @@ const char *cachierMainFile(Cachier*);
 int cachierIsWal(sqlite3*);
 
 /**************************************************************************
+** Interface to code in log.c.
+*/
+#define CACHIER_LOG_NOTICE  0
+#define CACHIER_LOG_WARNING 1
+#define CACHIER_LOG_VERBOSE 2  /* a decision of a "verbose" call */
+void cachierLogV(Cachier*, int eLevel, const char *zFn, const char *zFmt,
+                 va_list);
+void cachierLogFn(Cachier*, int eLevel, const char *zFn, const char *zFmt,
+                  ...);
+void cachierLogFree(Cachier*);
+
+/**************************************************************************
 ** Interface to code in guard.c.
 */
 int guardSqlNames(const char *zSql, const char *zWord, int bCall);
@@ -347,17 +366,6 @@ int keyEncodeHashFuncKey(KeyBuf*, const char *zFn, int nFn,
 int keyEncodeArgsOnly(KeyBuf*, int nArg, sqlite3_value **apArg);
 int keyBufReserve(KeyBuf*, sqlite3_int64 n);
 int keyEncodeValue(KeyBuf*, sqlite3_value*);
-/* One value read back from its encoding (keyDecodeValue()). */
-typedef struct KeyValue KeyValue;
-struct KeyValue {
-  int eType;                  /* SQLITE_INTEGER ... SQLITE_NULL */
-  int subtype;                /* 0: none */
-  uint64_t u;                 /* INTEGER: its bits; REAL: its bit pattern */
-  const unsigned char *z;     /* TEXT, BLOB: the bytes (in the encoding) */
-  sqlite3_int64 nByte;
-};
-int keyDecodeValue(const unsigned char *a, sqlite3_int64 n, sqlite3_int64 *pi,
-                   KeyValue *pOut);
 char *keyToJson(const unsigned char *a, sqlite3_int64 n, int *pRc);
 int keyDecodeArgs(const unsigned char *a, sqlite3_int64 n, int *pnArg,
                   unsigned char *aSub, sqlite3_stmt *pStmt);

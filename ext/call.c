@@ -88,7 +88,10 @@ int callCheckFunction(Cachier *p, const char *zCaller, const char *zFn,
   }
   /* A cachier_query table of this connection computes through a function
   ** of its own (vtab_query.c, callPrepare()). */
-  if( nArg>=0 && queryTableParams(p, zFn)==nArg ) return SQLITE_OK;
+  {
+    int nParam = queryTableParams(p, zFn);
+    if( nParam>=0 && (nArg<0 || nArg==nParam) ) return SQLITE_OK;
+  }
   pSql = sqlite3_str_new(p->db);
   if( nArg<0 ){
     sqlite3_str_appendf(pSql, "SELECT 1 FROM pragma_function_list"

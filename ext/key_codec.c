@@ -243,41 +243,6 @@ static uint64_t getU64(const unsigned char *a){
   return v;
 }
 
-/* Read one value encoded by keyEncodeValue() at a[*pi] (of n bytes) into
-** *pOut, moving *pi past it. 0 if it is malformed. */
-int keyDecodeValue(const unsigned char *a, sqlite3_int64 n, sqlite3_int64 *pi,
-                   KeyValue *pOut){
-  int tag;
-  uint64_t len;
-  if( *pi>=n ) return 0;
-  tag = a[(*pi)++];
-  pOut->eType = tag & 0x7f;
-  pOut->subtype = 0;
-  if( tag & 0x80 ){
-    if( *pi>=n ) return 0;
-    pOut->subtype = a[(*pi)++];
-  }
-  switch( pOut->eType ){
-    case SQLITE_INTEGER:
-    case SQLITE_FLOAT:
-      if( *pi+8>n ) return 0;
-      pOut->u = getU64(&a[*pi]);
-      *pi += 8;
-      return 1;
-    case SQLITE_TEXT:
-    case SQLITE_BLOB:
-      if( !getVarint(a, n, pi, &len) || len>(uint64_t)(n-*pi) ) return 0;
-      pOut->z = &a[*pi];
-      pOut->nByte = (sqlite3_int64)len;
-      *pi += (sqlite3_int64)len;
-      return 1;
-    case SQLITE_NULL:
-      return 1;
-    default:
-      return 0;
-  }
-}
-
 /* Append one encoded value at a[*pi] to pStr as JSON. 0 if malformed. */
 static int valueToJson(sqlite3_str *pStr, const unsigned char *a,
                        sqlite3_int64 n, sqlite3_int64 *pi){

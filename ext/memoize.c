@@ -454,12 +454,14 @@ static int memoizeServe(MemoCall *pCall){
         }
         if( pPlan->settings.backgroundRefresh ) refresherWake(p);
         if( pOpts->verbose ){
-          cachierLog(p, "cachier: %s(): stale hit (next_time): served, "
+          cachierLogFn(p, CACHIER_LOG_VERBOSE, 0,
+              "cachier: %s(): stale hit (next_time): served, "
                      "refresh %s", pKey->zFn,
                      entry.refresh ? "already pending" : "marked");
         }
       }else if( pOpts->verbose ){
-        cachierLog(p, "cachier: %s(): fresh hit", pKey->zFn);
+        cachierLogFn(p, CACHIER_LOG_VERBOSE, 0,
+            "cachier: %s(): fresh hit", pKey->zFn);
       }
       return 1;
     }
@@ -471,10 +473,12 @@ static int memoizeServe(MemoCall *pCall){
       }
     }
     if( eAge!=AGE_FRESH && pOpts->verbose ){
-      cachierLog(p, "cachier: %s(): stale entry, recomputing", pKey->zFn);
+      cachierLogFn(p, CACHIER_LOG_VERBOSE, 0,
+          "cachier: %s(): stale entry, recomputing", pKey->zFn);
     }
   }else if( pOpts->verbose ){
-    cachierLog(p, "cachier: %s(): miss%s", pKey->zFn,
+    cachierLogFn(p, CACHIER_LOG_VERBOSE, 0,
+        "cachier: %s(): miss%s", pKey->zFn,
                rc ? " (cache unreadable)" : "");
   }
   storeLookupDone(pPlan->pStore);
@@ -507,7 +511,8 @@ static int memoizeAwait(MemoCall *pCall){
                           pCall->rules.waitForCalcTimeout,
                           !planMayWait(pPlan, eTxn), &pCall->lock, &bWaited);
   if( bWaited && pCall->pOpts->verbose ){
-    cachierLog(p, "cachier: %s(): waited for another computation of this "
+    cachierLogFn(p, CACHIER_LOG_VERBOSE, 0,
+        "cachier: %s(): waited for another computation of this "
                "key (%s)", pCall->key.zFn, eMark==INFLIGHT_HELD
                ? "it ended" : "timed out or cleared");
   }
@@ -586,7 +591,8 @@ static void memoizeCompute(MemoCall *pCall){
     pPlan->bNoTables = 0;
   }else if( job.eStored==COMPUTE_UNSTORABLE ){
     if( pCall->pOpts->verbose && pCall->bWrite ){
-      cachierLog(p, "cachier: %s(): result not stored (NULL or over "
+      cachierLogFn(p, CACHIER_LOG_VERBOSE, 0,
+          "cachier: %s(): result not stored (NULL or over "
                  "entry_size_limit)", fnInfoName(pPlan->pInfo));
     }
   }else if( job.rcWrite ){
@@ -655,6 +661,10 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
     }
   }
   if( call.bRead && !call.pPlan->bNoTables && memoizeServe(&call) ) return;
+  if( call.bRead && call.pPlan->bNoTables && call.pOpts->verbose ){
+    cachierLogFn(p, CACHIER_LOG_VERBOSE, 0,
+        "cachier: %s(): miss (no cache tables yet)", call.key.zFn);
+  }
   if( memoizeAwait(&call) ) return;
   if( call.bRead ) call.pPlan->pStats->nMiss++;
   memoizeCompute(&call);

@@ -511,7 +511,16 @@ static void *refresherMain(void *pArg){
 ** not serialized (see the header comment). */
 void refresherWake(Cachier *p){
   Refresher *r = p->pRefresher;
-  if( sqlite3_db_mutex(p->db)==0 ) return;
+  if( sqlite3_db_mutex(p->db)==0 ){
+    /* Said once per connection: cachier_log, cachier_debug(). */
+    if( p->zRefreshOff==0 ){
+      p->zRefreshOff = "off (the connection is not in SQLite's serialized "
+          "mode: refreshes wait for cachier_refresh())";
+      cachierLogFn(p, CACHIER_LOG_WARNING, 0, "cachier: background refresh "
+          "is %s", p->zRefreshOff);
+    }
+    return;
+  }
   if( r==0 ){
     r = sqlite3_malloc(sizeof(*r));
     if( r==0 ) return;
@@ -523,7 +532,9 @@ void refresherWake(Cachier *p){
       pthread_cond_destroy(&r->cond);
       pthread_mutex_destroy(&r->mutex);
       sqlite3_free(r);
-      cachierLog(p, "cachier: cannot start the background refresh thread");
+      p->zRefreshOff = "off (its thread could not be started)";
+      cachierLogFn(p, CACHIER_LOG_WARNING, 0, "cachier: background refresh "
+          "is %s", p->zRefreshOff);
       return;
     }
     p->pRefresher = r;

@@ -36,7 +36,7 @@ int rowsetEncode(sqlite3_stmt *pStmt, KeyBuf *pOut){
     if( i<0x80 ) break;
   }
   iRowCount = pOut->n;
-  pOut->n += 8;
+  pOut->n += CACHIER_ROWSET_NROW_B;
   while( (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
     for(i=0; i<nCol && rc==SQLITE_ROW; i++){
       if( keyEncodeValue(pOut, sqlite3_column_value(pStmt, i)) ){
@@ -55,10 +55,45 @@ int rowsetEncode(sqlite3_stmt *pStmt, KeyBuf *pOut){
     if( rcReset ) rc = rcReset;
   }
   if( rc ) return rc;
-  for(i=0; i<8; i++){
-    pOut->a[iRowCount+i] = (unsigned char)((uint64_t)nRow >> (56 - 8*i));
+  for(i=0; i<CACHIER_ROWSET_NROW_B; i++){
+    pOut->a[iRowCount+i] = (unsigned char)
+        ((uint64_t)nRow >> (8*(CACHIER_ROWSET_NROW_B - 1 - i)));
   }
   return SQLITE_OK;
+}
+
+/* The offset past the value at a[i], or -1 if it does not fit in a[0..n)
+** or has an unknown type. */
+static sqlite3_int64 rowsetSkip(const unsigned char *a, sqlite3_int64 n,
+                                sqlite3_int64 i){
+  int tag;
+  uint64_t len = 0;
+  int shift = 0;
+  if( i>=n ) return -1;
+  tag = a[i++];
+  if( tag & 0x80 ) i++;               /* the subtype byte */
+  switch( tag & 0x7f ){
+    case SQLITE_INTEGER:
+    case SQLITE_FLOAT:
+      i += 8;
+      break;
+    case SQLITE_TEXT:
+    case SQLITE_BLOB:
+      for(;;){
+        if( i>=n || shift>56 ) return -1;
+        len |= (uint64_t)(a[i] & 0x7f) << shift;
+        shift += 7;
+        if( (a[i++] & 0x80)==0 ) break;
+      }
+      if( len>(uint64_t)(n-i) ) return -1;
+      i += (sqlite3_int64)len;
+      break;
+    case SQLITE_NULL:
+      break;
+    default:
+      return -1;
+  }
+  return i<=n ? i : -1;
 }
 
 /* Check that a[0..n) is a whole row set of nColExpect columns, every value
@@ -69,7 +104,6 @@ int rowsetOpen(const unsigned char *a, sqlite3_int64 n, int nColExpect,
   sqlite3_int64 i = 1, nRow = 0, k, nVal;
   uint64_t nCol = 0;
   int shift = 0, j;
-  KeyValue v;
   if( a==0 || n<1 || a[0]!=CACHIER_ROWSET_V1 ) return SQLITE_CORRUPT;
   for(;;){
     if( i>=n || shift>28 ) return SQLITE_CORRUPT;
@@ -77,17 +111,19 @@ int rowsetOpen(const unsigned char *a, sqlite3_int64 n, int nColExpect,
     shift += 7;
     if( (a[i++] & 0x80)==0 ) break;
   }
-  if( nCol!=(uint64_t)nColExpect || i+8>n ) return SQLITE_CORRUPT;
-  for(j=0; j<8; j++) nRow = (sqlite3_int64)(((uint64_t)nRow << 8) | a[i+j]);
-  i += 8;
+  if( nCol!=(uint64_t)nColExpect || i+CACHIER_ROWSET_NROW_B>n ){
+    return SQLITE_CORRUPT;
+  }
+  for(j=0; j<CACHIER_ROWSET_NROW_B; j++){
+    nRow = (sqlite3_int64)(((uint64_t)nRow << 8) | a[i+j]);
+  }
+  i += CACHIER_ROWSET_NROW_B;
   if( nRow<0 || (nCol>0 && (uint64_t)nRow > (uint64_t)(n-i)/nCol) ){
     return SQLITE_CORRUPT;      /* each value is one byte at least */
   }
   *piFirst = i;
   nVal = nRow*(sqlite3_int64)nCol;
-  for(k=0; k<nVal; k++){
-    if( !keyDecodeValue(a, n, &i, &v) ) return SQLITE_CORRUPT;
-  }
+  for(k=0; k<nVal && i>=0; k++) i = rowsetSkip(a, n, i);
   if( i!=n ) return SQLITE_CORRUPT;
   *pnRow = nRow;
   return SQLITE_OK;
@@ -97,11 +133,10 @@ int rowsetOpen(const unsigned char *a, sqlite3_int64 n, int nColExpect,
 ** *pi to the next row. Only for row sets rowsetOpen() accepted. */
 void rowsetRow(const unsigned char *a, sqlite3_int64 n, int nCol,
                sqlite3_int64 *pi, sqlite3_int64 *aOff){
-  KeyValue v;
   int j;
   for(j=0; j<nCol; j++){
     aOff[j] = *pi;
-    keyDecodeValue(a, n, pi, &v);
+    *pi = rowsetSkip(a, n, *pi);
   }
 }
 
@@ -109,28 +144,39 @@ void rowsetRow(const unsigned char *a, sqlite3_int64 n, int nCol,
 ** with its subtype. */
 void rowsetResult(sqlite3_context *ctx, const unsigned char *a,
                   sqlite3_int64 n, sqlite3_int64 iOff){
-  KeyValue v;
+  int tag = a[iOff++], subtype = 0, shift = 0, j;
+  uint64_t u = 0;
   double r;
-  keyDecodeValue(a, n, &iOff, &v);
-  switch( v.eType ){
+  if( tag & 0x80 ) subtype = a[iOff++];
+  switch( tag & 0x7f ){
     case SQLITE_INTEGER:
-      sqlite3_result_int64(ctx, (sqlite3_int64)v.u);
-      break;
     case SQLITE_FLOAT:
-      memcpy(&r, &v.u, 8);
-      sqlite3_result_double(ctx, r);
+      for(j=0; j<8; j++) u = (u<<8) | a[iOff+j];
+      if( (tag & 0x7f)==SQLITE_INTEGER ){
+        sqlite3_result_int64(ctx, (sqlite3_int64)u);
+      }else{
+        memcpy(&r, &u, 8);
+        sqlite3_result_double(ctx, r);
+      }
       break;
     case SQLITE_TEXT:
-      sqlite3_result_text64(ctx, (const char*)v.z, (sqlite3_uint64)v.nByte,
-                            SQLITE_TRANSIENT, SQLITE_UTF8);
-      break;
     case SQLITE_BLOB:
-      sqlite3_result_blob64(ctx, v.z, (sqlite3_uint64)v.nByte,
-                            SQLITE_TRANSIENT);
+      do{
+        u |= (uint64_t)(a[iOff] & 0x7f) << shift;
+        shift += 7;
+      }while( a[iOff++] & 0x80 );
+      if( (tag & 0x7f)==SQLITE_TEXT ){
+        sqlite3_result_text64(ctx, (const char*)&a[iOff], (sqlite3_uint64)u,
+                              SQLITE_TRANSIENT, SQLITE_UTF8);
+      }else{
+        sqlite3_result_blob64(ctx, &a[iOff], (sqlite3_uint64)u,
+                              SQLITE_TRANSIENT);
+      }
       break;
     default:
       sqlite3_result_null(ctx);
       break;
   }
-  if( v.subtype ) sqlite3_result_subtype(ctx, (unsigned int)v.subtype);
+  (void)n;
+  if( subtype ) sqlite3_result_subtype(ctx, (unsigned int)subtype);
 }

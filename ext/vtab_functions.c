@@ -64,25 +64,74 @@ static char *bindList(int n, sqlite3_value **apCol){
   return z;
 }
 
+/* The '*' row always exists: until it is written, the table shows it
+** with every setting NULL (built-in defaults) under rowid STAR_ROWID,
+** which no row of cachier_config has; writing it creates the row. */
+#define STAR_ROWID 0
+
 typedef struct FnCursor FnCursor;
 struct FnCursor {
   sqlite3_vtab_cursor base;
   sqlite3_stmt *pStmt;        /* rowid, name, ..., seal; NULL: no table */
   int bEof;
+  int bStarRow;               /* the current row is the unwritten '*' */
 };
+
+/* True if cachier_config holds a '*' row (false without the table). */
+static int starRowWritten(Cachier *p){
+  sqlite3_stmt *pStmt = 0;
+  int bHas = 0;
+  if( sqlite3_prepare_v2(p->db, "SELECT 1 FROM main.cachier_config"
+                         " WHERE name='*'", -1, &pStmt, 0)==SQLITE_OK ){
+    bHas = sqlite3_step(pStmt)==SQLITE_ROW;
+  }
+  sqlite3_finalize(pStmt);
+  return bHas;
+}
+
+/* True if zName is '*' or a scalar SQL function of this connection (any
+** arity): the column known, and the warning of fnUpdate(). */
+static int functionKnown(Cachier *p, const char *zName){
+  char *zErr = 0;
+  int rc;
+  if( strcmp(zName, "*")==0 ) return 1;
+  rc = callCheckFunction(p, "cachier_functions", zName, -1, &zErr);
+  sqlite3_free(zErr);
+  return rc==SQLITE_OK;
+}
+
+/* A row written for a name that is no function here (yet): kept, since
+** the function may be registered later, but logged, as it may be a
+** misspelling (cachier_functions.known says so too). */
+static void warnIfUnknown(Cachier *p, sqlite3_value *pName){
+  char *zFn = 0, *zErr = 0;
+  if( sqlite3_value_type(pName)==SQLITE_TEXT
+   && strcmp((const char*)sqlite3_value_text(pName), "*")!=0
+   && callCanonicalName("cachier_functions", pName, &zFn, &zErr)==SQLITE_OK
+   && !functionKnown(p, zFn) ){
+    cachierLogFn(p, CACHIER_LOG_WARNING, zFn, "cachier: cachier_functions: "
+        "%s is not a function on this connection (yet): its settings apply "
+        "once it is registered; a misspelling?", zFn);
+  }
+  sqlite3_free(zFn);
+  sqlite3_free(zErr);
+}
 
 static int fnConnect(sqlite3 *db, void *pAux, int argc,
                      const char *const *argv, sqlite3_vtab **ppVtab,
                      char **pzErr){
   char *zList = settingColumnList();
-  char *zDecl = zList ? sqlite3_mprintf("CREATE TABLE x(%s, trusted HIDDEN)",
-                                       zList) : 0;
+  char *zDecl = zList ? sqlite3_mprintf("CREATE TABLE x(%s, trusted HIDDEN,"
+                                       " known HIDDEN)", zList) : 0;
   int rc;
   (void)argc; (void)argv; (void)pzErr;
   sqlite3_free(zList);
   if( zDecl==0 ) return SQLITE_NOMEM;
   rc = cachierVtabConnect(db, pAux, zDecl, 1, ppVtab);
   sqlite3_free(zDecl);
+  /* fnUpdate() returns SQLITE_CONSTRAINT before changing anything, so
+  ** SQLite can apply INSERT OR IGNORE (and OR ROLLBACK, OR FAIL) itself. */
+  if( rc==SQLITE_OK ) sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
   return rc;
 }
 
@@ -112,6 +161,7 @@ static int fnClose(sqlite3_vtab_cursor *pCursor){
 static int fnNext(sqlite3_vtab_cursor *pCursor){
   FnCursor *pCur = (FnCursor*)pCursor;
   int rc;
+  pCur->bStarRow = 0;
   if( pCur->pStmt==0 ){
     pCur->bEof = 1;
     return SQLITE_OK;
@@ -145,6 +195,14 @@ static int fnFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
     sqlite3_bind_value(pCur->pStmt, 1, argv[0]);
   }
   sqlite3_free(zSql);
+  /* The unwritten '*' row comes first when it is asked for. */
+  if( (idxNum!=1 || (sqlite3_value_type(argv[0])==SQLITE_TEXT
+        && strcmp((const char*)sqlite3_value_text(argv[0]), "*")==0))
+   && !starRowWritten(p) ){
+    pCur->bStarRow = 1;
+    pCur->bEof = 0;
+    return SQLITE_OK;
+  }
   return fnNext(pCursor);
 }
 
@@ -156,6 +214,17 @@ static int fnColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
                     int i){
   FnCursor *pCur = (FnCursor*)pCursor;
   int nCol = settingColumnCount();
+  if( pCur->bStarRow ){               /* '*', all NULL, trusted, known */
+    if( i==COL_NAME ) sqlite3_result_text(ctx, "*", 1, SQLITE_STATIC);
+    if( i>=nCol ) sqlite3_result_int(ctx, 1);
+    return SQLITE_OK;
+  }
+  if( i==nCol+1 ){                    /* known */
+    const char *zName = (const char*)sqlite3_column_text(pCur->pStmt, 1);
+    Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
+    sqlite3_result_int(ctx, zName && functionKnown(p, zName));
+    return SQLITE_OK;
+  }
   if( i==nCol ){                      /* trusted */
     Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
     sqlite3_result_int(ctx, sealCheck(p, pCur->pStmt, 1, nCol+1)!=SEAL_INVALID);
@@ -171,7 +240,8 @@ static int fnColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
 }
 
 static int fnRowid(sqlite3_vtab_cursor *pCursor, sqlite_int64 *pRowid){
-  *pRowid = sqlite3_column_int64(((FnCursor*)pCursor)->pStmt, 0);
+  FnCursor *pCur = (FnCursor*)pCursor;
+  *pRowid = pCur->bStarRow ? STAR_ROWID : sqlite3_column_int64(pCur->pStmt, 0);
   return SQLITE_OK;
 }
 
@@ -267,8 +337,17 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   sqlite3_stmt *pStmt = 0;
   char *zErr = 0, *zList, *zBind, *zSql = 0;
   int rc, i, nCol, bStar, bSeal = 1;
-  int bInsert = argc>1 && sqlite3_value_type(argv[0])==SQLITE_NULL;
+  /* Writing the unwritten '*' row (STAR_ROWID) creates it. */
+  int bStarRow = sqlite3_value_type(argv[0])==SQLITE_INTEGER
+              && sqlite3_value_int64(argv[0])==STAR_ROWID;
+  int bInsert = argc>1 && (sqlite3_value_type(argv[0])==SQLITE_NULL
+                           || bStarRow);
+  int eConflict = sqlite3_vtab_on_conflict(p->db);
   (void)pRowid;
+  if( argc==1 && bStarRow ){
+    rc = SQLITE_OK;           /* it holds the defaults already */
+    goto done;
+  }
   if( argc==1 ){
     rc = sqlite3_prepare_v2(p->db,
         "DELETE FROM main.cachier_config WHERE rowid=?1", -1, &pStmt, 0);
@@ -304,8 +383,7 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   if( zList && zBind ){
     zSql = bInsert
       ? sqlite3_mprintf("INSERT %s INTO main.cachier_config(%s) VALUES(%s)",
-            sqlite3_vtab_on_conflict(p->db)==SQLITE_REPLACE ? "OR REPLACE" : "",
-            zList, zBind)
+            eConflict==SQLITE_REPLACE ? "OR REPLACE" : "", zList, zBind)
       : sqlite3_mprintf("UPDATE main.cachier_config SET (%s) = (%s)"
                         " WHERE rowid=?%d", zList, zBind, nCol+1);
   }
@@ -339,8 +417,13 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
                               : sqlite3_value_int64(argv[0]), &zErr);
     }else if( rc ){
       if( (rc & 0xff)==SQLITE_CONSTRAINT ){
-        zErr = sqlite3_mprintf("UNIQUE constraint failed: "
-                               "cachier_functions.name");
+        /* Nothing changed: SQLite applies the statement's ON CONFLICT
+        ** (OR IGNORE skips the row, silently). */
+        rc = SQLITE_CONSTRAINT;
+        if( eConflict!=SQLITE_IGNORE ){
+          zErr = sqlite3_mprintf("UNIQUE constraint failed: "
+                                 "cachier_functions.name");
+        }
       }else{
         zErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
       }
@@ -350,6 +433,7 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
 done:
   if( rc==SQLITE_OK ){
     p->settingsGen++;
+    if( argc>1 ) warnIfUnknown(p, argv[2]);
   }else if( zErr ){
     sqlite3_free(pVtab->zErrMsg);
     pVtab->zErrMsg = zErr;

@@ -63,7 +63,9 @@ struct QueryTab {
 typedef struct QueryCursor QueryCursor;
 struct QueryCursor {
   sqlite3_vtab_cursor base;
-  unsigned char *a;           /* the row set (a copy of the entry) */
+  sqlite3_stmt *pServe;       /* the read, left on its row while the */
+  int bOwnServe;              /* cursor reads it; 1: finalize it after */
+  const unsigned char *a;     /* the row set: the read's result */
   sqlite3_int64 n;
   sqlite3_int64 nRow, iRow;
   sqlite3_int64 iNext;        /* offset of the next row's first value */
@@ -631,11 +633,16 @@ static int queryOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor){
 
 static void queryCursorReset(QueryCursor *pCur, int nParam){
   int i;
+  if( pCur->pServe ){
+    sqlite3_reset(pCur->pServe);
+    sqlite3_clear_bindings(pCur->pServe);
+    if( pCur->bOwnServe ) sqlite3_finalize(pCur->pServe);
+    pCur->pServe = 0;
+  }
   if( pCur->apParam ){
     for(i=0; i<nParam; i++) sqlite3_value_free(pCur->apParam[i]);
   }
   sqlite3_free(pCur->apParam);
-  sqlite3_free(pCur->a);
   sqlite3_free(pCur->aOff);
   pCur->apParam = 0;
   pCur->a = 0;
@@ -682,7 +689,9 @@ static int queryError(QueryTab *pTab, const char *zMsg){
   return SQLITE_ERROR;
 }
 
-/* Serve the result set for the parameters in argv (idxNum: which). */
+/* Serve the result set for the parameters in argv (idxNum: which). The
+** read's statement stays on its row while the cursor reads the rows (no
+** copy of the row set). */
 static int queryFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
                        const char *idxStr, int argc, sqlite3_value **argv){
   QueryCursor *pCur = (QueryCursor*)pCursor;
@@ -690,7 +699,7 @@ static int queryFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   sqlite3 *db = pTab->p->db;
   sqlite3_stmt *pStmt;
   sqlite3_int64 iFirst = 0;
-  int bOwn = 0, rc, i, k = 0;
+  int rc, i, k = 0;
   (void)idxStr;
   queryCursorReset(pCur, pTab->nParam);
   if( pTab->nParam ){
@@ -700,62 +709,43 @@ static int queryFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   }
   pCur->aOff = sqlite3_malloc64(sizeof(sqlite3_int64)*pTab->nCol);
   if( pCur->aOff==0 ) return SQLITE_NOMEM;
-  pStmt = queryServeStmt(pTab, &bOwn);
+  pStmt = queryServeStmt(pTab, &pCur->bOwnServe);
   if( pStmt==0 ) return queryError(pTab, sqlite3_errmsg(db));
+  pCur->pServe = pStmt;
   for(i=0; i<pTab->nParam; i++){
     if( (idxNum & (1<<i)) && k<argc ){
       pCur->apParam[i] = sqlite3_value_dup(argv[k++]);
-      if( pCur->apParam[i]==0 ){
-        rc = SQLITE_NOMEM;
-        goto done;
-      }
+      if( pCur->apParam[i]==0 ) return SQLITE_NOMEM;
       rc = sqlite3_bind_value(pStmt, i+1, pCur->apParam[i]);
     }else{
       rc = sqlite3_bind_null(pStmt, i+1);
     }
-    if( rc ) goto done;
+    if( rc ) return rc;
   }
   rc = sqlite3_step(pStmt);
-  if( rc==SQLITE_ROW ){
-    const void *a = sqlite3_column_blob(pStmt, 0);
-    pCur->n = sqlite3_column_bytes(pStmt, 0);
-    if( sqlite3_column_type(pStmt, 0)!=SQLITE_BLOB ){
-      rc = SQLITE_CORRUPT;
-    }else{
-      pCur->a = sqlite3_malloc64(pCur->n ? pCur->n : 1);
-      if( pCur->a==0 ){
-        rc = SQLITE_NOMEM;
-      }else{
-        memcpy(pCur->a, a, pCur->n);
-        rc = rowsetOpen(pCur->a, pCur->n, pTab->nCol, &pCur->nRow, &iFirst);
-      }
-    }
-    if( rc==SQLITE_CORRUPT ){
-      char *z = sqlite3_mprintf("cachier_query: %s: its cached result is "
-          "not a row set of its %d columns (damaged, or the query changed);"
-          " SELECT cachier_clear('%s') deletes it", pTab->zName, pTab->nCol,
-          pTab->zName);
-      sqlite3_reset(pStmt);
-      rc = queryError(pTab, z ? z : "out of memory");
-      sqlite3_free(z);
-      goto done;
-    }
+  if( rc!=SQLITE_ROW ){
     sqlite3_reset(pStmt);
-  }else{
-    sqlite3_reset(pStmt);
-    rc = queryError(pTab, sqlite3_errmsg(db));
-    goto done;
+    return queryError(pTab, sqlite3_errmsg(db));
   }
-  if( rc ) goto done;
+  pCur->a = sqlite3_column_blob(pStmt, 0);
+  pCur->n = sqlite3_column_bytes(pStmt, 0);
+  if( sqlite3_column_type(pStmt, 0)!=SQLITE_BLOB
+   || rowsetOpen(pCur->a, pCur->n, pTab->nCol, &pCur->nRow, &iFirst) ){
+    char *z = sqlite3_mprintf("cachier_query: %s: its cached result is "
+        "not a row set of its %d columns (damaged, or the query changed);"
+        " SELECT cachier_clear('%s') deletes it", pTab->zName, pTab->nCol,
+        pTab->zName);
+    pCur->nRow = 0;
+    rc = queryError(pTab, z ? z : "out of memory");
+    sqlite3_free(z);
+    return rc;
+  }
   pCur->iNext = iFirst;
   pCur->iRow = 0;
   if( pCur->nRow>0 ){
     rowsetRow(pCur->a, pCur->n, pTab->nCol, &pCur->iNext, pCur->aOff);
   }
-done:
-  sqlite3_clear_bindings(pStmt);
-  if( bOwn ) sqlite3_finalize(pStmt);
-  return rc;
+  return SQLITE_OK;
 }
 
 static int queryNext(sqlite3_vtab_cursor *pCursor){

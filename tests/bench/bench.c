@@ -32,7 +32,8 @@
 **   - main.t(k INTEGER PRIMARY KEY, a, v BLOB) holds N rows, one per x, with
 **     k = bkey(x), a bijective 64-bit mix of x shifted left 8 bits: the
 **     keys spread over the rowid space as cachier's hashed rowids do, and
-**     both tables are filled in the same (random) key order. a holds the
+**     t is filled in key order (a user's table, filled by its key: full
+**     pages), the cache in its hashed ids' (random) order. a holds the
 **     argument (x, or the 40-byte s for the TEXT hit) as the cache stores
 **     its key, so the floor's table is the same size as the cache's and
 **     both compete alike for the page cache.
@@ -93,6 +94,12 @@ static const Area g_aArea[] = {
   { AREA_HOT, "hot", "hot-tier hits on the file: and main stores" },
   { AREA_REDIS, "redis", "the Redis store: hits, hot-tier hit, stored "
     "misses, round trips (needs CACHIER_REDIS_PORT)" },
+  { AREA_SCAN, "scan", "the canonical scan of a table in main: memoize() "
+    "on a column, 1k to 200k distinct keys, statement memo and hot tier, "
+    "WAL and rollback journal" },
+  { AREA_QUERY, "query", "cachier_query tables: cached 10-row and "
+    "10,000-row results against a plain table, the first read against the "
+    "bare query" },
 };
 #define N_AREA ((int)(sizeof(g_aArea)/sizeof(g_aArea[0])))
 static int g_mArea;                   /* the areas of this run */
@@ -646,7 +653,8 @@ void sizeFillText(int64_t N){
   double t;
   queryInt("SELECT cachier_clear()", 0, 0);
   exec("BEGIN; DELETE FROM t;"
-       "INSERT INTO t(k, a, v) SELECT bkey(x), s, payload(x) FROM mem.q;"
+       "INSERT INTO t(k, a, v) SELECT bkey(x), s, payload(x) FROM mem.q"
+       " ORDER BY 1;"
        "COMMIT;");
   t = populate("s", N);
   note("fill: %lld misses (40-byte TEXT key) in one transaction: %.2f s, %.2f µs each",
@@ -843,10 +851,12 @@ static void benchSize(const char *zExt, const char *zTestExt, int64_t N){
 
   openDb(zExt, N, "");
   makeKeys(N);
-  /* The floor's table: N rows, filled in the same random key order. */
+  /* The floor's table: N rows, filled in key order, as a user's table
+  ** filled by its key would be (pages full; the cache's own fill order is
+  ** its hashed ids': random). */
   exec("BEGIN;"
        "INSERT OR REPLACE INTO t(k, a, v) SELECT bkey(x), x, payload(x)"
-       " FROM mem.q;"
+       " FROM mem.q ORDER BY 1;"
        "COMMIT;");
 
   if( areaOn(AREA_HITS) ){
@@ -958,6 +968,8 @@ int main(int argc, char **argv){
   }
   if( areaOn(AREA_COMPRESS) ) benchCompress(zExt);
   if( areaOn(AREA_STORES|AREA_HOT) ) benchStores(zExt);
+  if( areaOn(AREA_SCAN) ) benchScan(zExt);
+  if( areaOn(AREA_QUERY) ) benchQuery(zExt);
   if( areaOn(AREA_REDIS) ){
     if( zRedisPort && isNumber(zRedisPort) && atoi(zRedisPort)>0 ){
       benchRedis(zExt, atoi(zRedisPort),

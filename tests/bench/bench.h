@@ -51,6 +51,8 @@ extern int64_t *g_aPerm;            /* the key sequence, q's x column */
 #define AREA_STORES   0x10
 #define AREA_HOT      0x20
 #define AREA_REDIS    0x40
+#define AREA_SCAN     0x80
+#define AREA_QUERY    0x100
 int areaOn(int eArea);
 
 /* Errors end the run (exit 1) after removing the database files. */
@@ -210,5 +212,15 @@ void storeHot(int64_t N, int nRep, double mainHitNs, double fileHitNs);
 ** Interface to code in redis.c
 */
 void benchRedis(const char *zExt, int port, int iCpu);
+
+/**************************************************************************
+** Interface to code in scan.c
+*/
+void benchScan(const char *zExt);
+
+/**************************************************************************
+** Interface to code in query.c
+*/
+void benchQuery(const char *zExt);
 
 #endif /* CACHIER_BENCH_H */

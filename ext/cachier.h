@@ -784,6 +784,7 @@ void rowsetResult(sqlite3_context*, const unsigned char *a, sqlite3_int64 n,
 ** Interface to code in vtab_query.c.
 */
 int queryTableParams(Cachier*, const char *zFn);
+int queryTableConnect(Cachier*, const char *zFn);
 #define QUERY_ROWS_FUNCTION "cachier_query_rows"
 
 /**************************************************************************

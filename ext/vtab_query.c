@@ -77,14 +77,29 @@ struct QueryCursor {
 ** in idxNum). */
 #define QUERY_MAX_PARAMS 30
 
-/* The number of parameters of zFn if it is a cachier_query table of this
-** connection, else -1. */
+/* The number of parameters of zFn (canonical) if it is a cachier_query
+** table connected on this connection, else -1. */
 int queryTableParams(Cachier *p, const char *zFn){
   QueryTab *t;
   for(t=p->pQueryTabs; t; t=t->pNext){
     if( strcmp(t->zName, zFn)==0 ) return t->nParam;
   }
   return -1;
+}
+
+/* queryTableParams(), connecting the table first if the schema has one
+** of that name that this connection has not used yet (preparing a
+** statement that names it connects it; nothing runs). */
+int queryTableConnect(Cachier *p, const char *zFn){
+  sqlite3_stmt *pStmt = 0;
+  char *zSql;
+  int n = queryTableParams(p, zFn);
+  if( n>=0 ) return n;
+  zSql = sqlite3_mprintf("SELECT 0 FROM \"%w\" WHERE 0", zFn);
+  if( zSql ) sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0);
+  sqlite3_finalize(pStmt);
+  sqlite3_free(zSql);
+  return queryTableParams(p, zFn);
 }
 
 static QueryTab *queryFind(Cachier *p, const char *zName){
@@ -404,6 +419,42 @@ static int querySeal(sqlite3 *db, QueryTab *pTab, int bCreate, char **pzErr){
   return rc;
 }
 
+/* Make the function's entries depend on the tables the query reads: its
+** row of cachier_functions gets depends_on = pTab->zTables (table-change
+** invalidation; '' if it reads none). A build whose cachier_functions has
+** no depends_on column sets nothing. Written through cachier_functions,
+** so the row is sealed as the user's. */
+static int querySetDependencies(sqlite3 *db, QueryTab *pTab, char **pzErr){
+  sqlite3_stmt *pStmt = 0;
+  char *zSql;
+  int rc, bRow = 0;
+  if( sqlite3_prepare_v2(db, "SELECT 1 FROM cachier_functions WHERE name=?1"
+                         " AND depends_on IS NOT ?2", -1, &pStmt, 0) ){
+    sqlite3_finalize(pStmt);
+    return SQLITE_OK;                 /* no depends_on here */
+  }
+  /* A row that says otherwise is updated; a missing one inserted (an
+  ** INSERT that finds the row as it should be ignores it). */
+  sqlite3_bind_text(pStmt, 1, pTab->zName, -1, SQLITE_STATIC);
+  sqlite3_bind_text(pStmt, 2, pTab->zTables, -1, SQLITE_STATIC);
+  bRow = sqlite3_step(pStmt)==SQLITE_ROW;
+  rc = sqlite3_finalize(pStmt);
+  if( rc==SQLITE_OK ){
+    zSql = sqlite3_mprintf(bRow
+        ? "UPDATE cachier_functions SET depends_on=%Q WHERE name=%Q"
+        : "INSERT OR IGNORE INTO cachier_functions(depends_on, name)"
+          " VALUES(%Q, %Q)", pTab->zTables, pTab->zName);
+    rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+  }
+  if( rc && rc!=SQLITE_NOMEM ){
+    *pzErr = sqlite3_mprintf("cachier_query: %s: cannot make it depend on "
+        "the tables it reads (%s): %s", pTab->zName, pTab->zTables,
+        sqlite3_errmsg(db));
+  }
+  return rc;
+}
+
 /* True if pTab's query carries this user's seal (checked once while it is
 ** valid). */
 static int querySealed(sqlite3 *db, QueryTab *pTab){
@@ -527,6 +578,7 @@ static int queryInit(sqlite3 *db, void *pAux, int argc,
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   if( bCreate ){
     rc = querySeal(db, pTab, 1, pzErr);
+    if( rc==SQLITE_OK ) rc = querySetDependencies(db, pTab, pzErr);
     if( rc ) goto failed;
   }
   pTab->pNext = p->pQueryTabs;
@@ -801,12 +853,7 @@ static QueryTab *queryArg(sqlite3_context *ctx, const char *zFn,
   const char *zName = (const char*)sqlite3_value_text(pName);
   QueryTab *pTab = queryFind(p, zName);
   if( pTab==0 && zName && sqlite3_value_type(pName)==SQLITE_TEXT ){
-    /* Not connected yet on this connection: naming it connects it. */
-    char *zSql = sqlite3_mprintf("SELECT 0 FROM \"%w\" WHERE 0", zName);
-    sqlite3_stmt *pStmt = 0;
-    if( zSql ) sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0);
-    sqlite3_finalize(pStmt);
-    sqlite3_free(zSql);
+    queryTableConnect(p, zName);
     pTab = queryFind(p, zName);
   }
   if( pTab==0 ){
@@ -914,6 +961,7 @@ static void querySealFunc(sqlite3_context *ctx, int argc,
   if( pTab==0 ) return;
   pTab->bSealed = 0;
   rc = querySeal(p->db, pTab, 0, &zErr);
+  if( rc==SQLITE_OK ) rc = querySetDependencies(p->db, pTab, &zErr);
   if( rc ){
     sqlite3_result_error(ctx, zErr ? zErr : sqlite3_errstr(rc), -1);
     sqlite3_free(zErr);

@@ -41,6 +41,8 @@ extern const CachierFunction cachierRefreshFunctions[];
 extern const CachierFunction cachierStalenessFunctions[];
 extern const CachierFunction cachierCompressFunctions[];
 extern const CachierFunction cachierStoreFunctions[];
+extern const CachierFunction cachierGetFunctions[];
+extern const CachierFunction cachierUninstallFunctions[];
 extern const CachierFunction cachierQueryFunctions[];
 #ifdef CACHIER_TEST
 extern const CachierFunction cachierTestFunctions[];
@@ -214,10 +216,11 @@ static void debugFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     }
   }
   sqlite3_result_text(ctx, sqlite3_mprintf(
-      "cachier %s; sqlite %s; zstd %s; schema_version %d; build %s; "
-      "hash_bits %d; enabled %d; statements kept %d; refresh thread %s; "
-      "stores %z",
+      "cachier %s; sqlite %s; zstd %s; redis %s; schema_version %d; "
+      "build %s; hash_bits %d; enabled %d; statements kept %d; "
+      "refresh thread %s; stores %z",
       CACHIER_VERSION, sqlite3_libversion(), compressVersion(),
+      storeRedisBuild(),
       CACHIER_SCHEMA_VERSION,
 #ifdef CACHIER_TEST
       "test",
@@ -344,6 +347,7 @@ static const CachierFunction *const aFunctionTables[] = {
   cachierMainFunctions, cachierMemoizeFunctions, cachierCallFunctions,
   cachierInflightFunctions, cachierRefreshFunctions,
   cachierStalenessFunctions, cachierCompressFunctions, cachierStoreFunctions,
+  cachierGetFunctions, cachierUninstallFunctions,
   cachierQueryFunctions,
 #ifdef CACHIER_TEST
   cachierTestFunctions, cachierRedisFormatTestFunctions,

@@ -27,6 +27,8 @@
 **   vtab_common.c      what the eponymous tables share
 **   vtab_settings.c    cachier_settings (effective settings, their source)
 **   log.c              cachierLog(): sqlite3_log() and cachier_log
+**   get.c              cachier_get(): a cache-only read
+**   uninstall.c        cachier_uninstall(): remove cachier's objects
 **   guard.c            who may call the DIRECTONLY functions (SQLite 3.40
 **                      lets a CHECK constraint call them)
 ** Functions, keys, values and settings
@@ -50,6 +52,8 @@
 **   evict.c            size bounds: which entries go when a bound is hit
 **   stats.c            in-memory per-function counters
 **   hot.c              the hot tier: repeated hits served from memory
+**   memo.c             the statement memo: repeated argument lists within
+**                      one statement served from memory
 ** Stores (store.h: the interface every store implements)
 **   store.c            the registry: which store a function uses, opening
 **                      and closing a connection's stores
@@ -69,6 +73,8 @@
 **   redis_dict.c       zstd dictionaries on Redis
 **   redis_marks.c      in-flight marks on Redis
 **   redis_tracking.c   the hot tier's invalidations (CLIENT TRACKING)
+**   store_redis_none.c instead of the Redis files in a build without Redis
+**                      (make REDIS=0): Redis names are an error saying so
 */
 #ifndef CACHIER_H
 #define CACHIER_H
@@ -116,7 +122,11 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 # define CACHIER_FAULT()           0
 #endif
 
-#define CACHIER_VERSION "0.4.0"
+/* The release, from ext/VERSION (the Makefile passes -DCACHIER_VERSION):
+** one number for cachier_version() and the Python and Node packages. */
+#ifndef CACHIER_VERSION
+# error "build with make: CACHIER_VERSION comes from ext/VERSION"
+#endif
 #define CACHIER_SCHEMA_VERSION 4
 
 /* Deepest allowed nesting of memoize() inside a memoized function. */
@@ -231,6 +241,8 @@ typedef struct HotTier HotTier;
 typedef struct CachierStore CachierStore;
 typedef struct SealState SealState;
 typedef struct LogRing LogRing;
+typedef struct StmtMemo StmtMemo;
+typedef struct MemoEntry MemoEntry;
 typedef struct QueryTab QueryTab;
 
 /**************************************************************************
@@ -244,6 +256,7 @@ struct FnStats {
   char *zFn;                  /* canonical (lower-case) function name */
   sqlite3_int64 nHit, nMiss, nStaleHit, nCompute, nError, nWriteError;
   sqlite3_int64 nReadError;   /* lookups the store could not answer */
+  sqlite3_int64 nMemoHit;     /* hits the statement memo served (memo.c) */
   sqlite3_int64 computeNs;    /* time spent inside the function */
   double cleanupDue;          /* no cleanup_stale check before this time */
   sqlite3_int64 nEviction;    /* entries this connection evicted */
@@ -282,6 +295,8 @@ struct Cachier {
   double testClock;
   int hashBits;               /* test builds: weaken the key hash (0: full 40) */
   sqlite3_int64 settingsGen;  /* bumped by every cachier_functions write */
+  sqlite3_int64 memoGen;      /* bumped by what may change a statement
+                              ** memo's values (cachierMemoChanged()) */
   FnStats *pStats;
   FnInfo *pFnInfo;            /* resolved functions (fninfo.c) */
 #ifdef CACHIER_TEST
@@ -346,6 +361,8 @@ void cachierLogFree(Cachier*);
 */
 int guardSqlNames(const char *zSql, const char *zWord, int bCall);
 int guardDirectCall(sqlite3_context*, const char *zFn);
+int guardSqlOtherSchema(const char *zSql, const char *zTable);
+int guardOtherSchema(Cachier*, const char *zTable, char **pzErr);
 
 /**************************************************************************
 ** Interface to code in key_codec.c.
@@ -423,6 +440,7 @@ struct FnSettings {
   sqlite3_int64 hotBytes;     /* '*' row: the hot tier's size per store */
 };
 #define CACHIER_HOT_BYTES (4<<20)
+#define CACHIER_STATEMENT_BYTES (4<<20)   /* the statement memo (memo.c) */
 #define EVICT_LRU  0
 #define EVICT_COST 1
 
@@ -438,6 +456,8 @@ struct CallOptions {
   int hasCleanupInterval; double cleanupInterval;
   int hasStaleWhileRefresh; double staleWhileRefresh;
   int hasStaleIfError; double staleIfError;
+  int hasStatementBytes; sqlite3_int64 statementBytes;
+  int bOnlyMemoBytes;         /* no option but statement_bytes is set */
 };
 
 /* One setting: a column of cachier_functions and cachier_config, a
@@ -663,14 +683,49 @@ int hotLookup(HotTier*, CachierStore*, const CachierKey*, int flags,
 int hotServeArgs(HotTier*, CachierStore*, sqlite3_context*,
                  const char *zFn, int nFn, sqlite3_int64 iFnBase,
                  const unsigned char *aArgs, sqlite3_int64 nArgs,
-                 int bAllowNone, int bRecheck);
+                 int bAllowNone, int bRecheck, CachierEntry *pServed);
 int hotBeforeLookup(HotTier*, CachierStore*, int bRecheck);
 const unsigned char *hotVersion(HotTier*);
 void hotInsert(HotTier*, CachierStore*, const CachierKey*, int flags,
                const CachierEntry*);
 void hotFree(CachierStore*);
 sqlite3_int64 hotHits(CachierStore*);
+/* Reference-counted bytes of a text or blob, handed to SQLite as a result
+** without a copy (the tier and the statement memo keep values so). */
+unsigned char *cachierSharedNew(const void *a, sqlite3_int64 n);
+void cachierSharedRef(unsigned char *aShared);
+void cachierSharedRelease(void *aShared);
 /* (What a store calls to keep the tier true is in store.h.) */
+
+/**************************************************************************
+** Interface to code in memo.c.
+*/
+
+/* One value of a statement memo: its encoded arguments (aKey), its type,
+** subtype and value, and the entry's created time and id (for the rules
+** checked on a memo hit). */
+struct MemoEntry {
+  uint64_t h;                 /* memoHash() of aKey */
+  sqlite3_int64 nKey;
+  int eType;                  /* SQLITE_INTEGER ... SQLITE_NULL */
+  int subtype;
+  double created;             /* 0 unless the rules are timed */
+  sqlite3_int64 id;           /* 0 unless an eviction bound needs it */
+  sqlite3_int64 iVal;
+  double rVal;
+  unsigned char *aShared;     /* text or blob bytes (cachierSharedNew()) */
+  sqlite3_int64 nVal;
+  unsigned char aKey[];       /* the encoded arguments */
+};
+MemoEntry *memoFind(StmtMemo*, Cachier*, const unsigned char *aArgs,
+                    sqlite3_int64 nArgs);
+void memoResult(sqlite3_context*, const MemoEntry*);
+void memoFill(StmtMemo **pm, Cachier*, sqlite3_int64 maxBytes,
+              const unsigned char *aArgs, sqlite3_int64 nArgs,
+              sqlite3_value *pValue, int subtype, double created,
+              sqlite3_int64 id);
+void memoFree(StmtMemo*);
+void cachierMemoChanged(Cachier*);
 
 /**************************************************************************
 ** Interface to code in inflight.c.
@@ -766,6 +821,7 @@ struct CachierVtab {
 int cachierVtabConnect(sqlite3*, void *pAux, const char *zDecl,
                        int bDirectOnly, sqlite3_vtab **ppVtab);
 int cachierVtabDisconnect(sqlite3_vtab*);
+int cachierVtabMainOnly(sqlite3_vtab*, const char *zTable);
 void cachierBestIndexEq(sqlite3_index_info*, int iCol, double costScan,
                         double costEq, int bUnique);
 

@@ -6,7 +6,8 @@
 **   main          shadow tables in the main database (store_main.c)
 **   memory        the process-wide in-memory store (store_memory.c)
 **   file:PATH     a cache database file of its own (store_file.c)
-**   redis://...   a Redis server (store_redis.c; also unix:/PATH)
+**   redis://...   a Redis server (store_redis.c; also unix:/PATH), or an
+**                 error saying the build has no Redis (store_redis_none.c)
 ** A connection opens each store the first time it needs it and keeps it
 ** until it closes; a function switched to another store starts empty
 ** there (its old entries stay where they are until cleared).
@@ -87,7 +88,12 @@ int storeSpecCheck(const char *zSpec, char **pzWhy){
   if( isRedisSpec(zSpec) ){
     char *zWhy = 0;
     int rc = storeRedisCheck(zSpec, 0, &zWhy);
-    if( rc ){
+    if( rc==SQLITE_NOTFOUND ){        /* a build without Redis */
+      *pzWhy = sqlite3_mprintf("'%s': %s", zSpec,
+                               zWhy ? zWhy : "out of memory");
+      sqlite3_free(zWhy);
+      rc = SQLITE_ERROR;
+    }else if( rc ){
       *pzWhy = sqlite3_mprintf("'%s' is not a Redis store name: %s", zSpec,
                                zWhy ? zWhy : "out of memory");
       sqlite3_free(zWhy);

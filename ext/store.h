@@ -13,7 +13,8 @@
 **                    commits), shared by every process on the machine
 **   store_memory.c   "memory": one in-memory database per process
 **   store_redis.c    "redis://..." and "unix:...": a Redis server, shared
-**                    between machines (redis_conn.c: the connection)
+**                    between machines (redis_conn.c: the connection);
+**                    store_redis_none.c in a build without it (REDIS=0)
 ** The first three keep the same tables (sql/schema.sql), so the SQL that reads
 ** and writes them is shared: store_tables.c. A function's store is its
 ** cachier_functions.store setting; a connection opens each store it needs
@@ -260,6 +261,12 @@ struct CachierStoreVersions {
   ** (main only): note its version, so that what it reads may fill the
   ** tier. NULL: the store has no read snapshots. */
   void (*xNoteSnapshot)(CachierStore*);
+  /* A statement of the user's connection that read the store (main
+  ** only) is ending, and its read transaction with it unless another
+  ** statement or an explicit transaction holds it: the store may note
+  ** its version, as xNoteSnapshot does, for the next statement's reads.
+  ** NULL: nothing to note. */
+  void (*xNoteStatementEnd)(CachierStore*);
 };
 
 struct CachierStore {
@@ -463,6 +470,10 @@ static inline void storeNoteSnapshot(CachierStore *pStore){
   const CachierStoreVersions *pV = pStore->pMethods->pVersions;
   if( pV && pV->xNoteSnapshot ) pV->xNoteSnapshot(pStore);
 }
+static inline void storeNoteStatementEnd(CachierStore *pStore){
+  const CachierStoreVersions *pV = pStore->pMethods->pVersions;
+  if( pV && pV->xNoteStatementEnd ) pV->xNoteStatementEnd(pStore);
+}
 
 /**************************************************************************
 ** Interface to code in store_tables.c and store_schema.c: stores made of
@@ -506,8 +517,11 @@ CachierStore *storeMemoryOpen(Cachier*, char **pzErr);
 /* The absolute path a "file:PATH" store name means on this connection. */
 char *storeFilePath(Cachier*, const char *zSpec);
 /* A Redis store ("redis://..." or "unix:..."): check a name (and make its
-** canonical form, if pzCanonical), open one. */
+** canonical form, if pzCanonical), open one. A build without Redis
+** (store_redis_none.c) refuses every name with SQLITE_NOTFOUND and *pzWhy
+** saying so. storeRedisBuild(): "hiredis X.Y.Z", or "none". */
 int storeRedisCheck(const char *zSpec, char **pzCanonical, char **pzWhy);
 CachierStore *storeRedisOpen(Cachier*, const char *zSpec, char **pzErr);
+const char *storeRedisBuild(void);
 
 #endif /* CACHIER_STORE_H */

@@ -765,6 +765,13 @@ static const CachierStoreMethods redisMethods = {
   .pVersions = &redisVersions,
 };
 
+#define REDIS_STRINGIFY2(x) #x
+#define REDIS_STRINGIFY(x) REDIS_STRINGIFY2(x)
+const char *storeRedisBuild(void){
+  return "hiredis " REDIS_STRINGIFY(HIREDIS_MAJOR) "."
+         REDIS_STRINGIFY(HIREDIS_MINOR) "." REDIS_STRINGIFY(HIREDIS_PATCH);
+}
+
 int storeRedisCheck(const char *zSpec, char **pzCanonical, char **pzWhy){
   RedisConfig c;
   int rc = redisParseSpec(zSpec, &c, pzWhy);

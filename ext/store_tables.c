@@ -935,6 +935,7 @@ const CachierStoreVersions tablesVersions = {
   .xMayFill = tablesMayFill,
   .xDataVersion = tablesDataVersion,
   .xNoteSnapshot = tablesNoteSnapshot,
+  .xNoteStatementEnd = tablesNoteStatementEnd,
 };
 
 const CachierStoreMethods tablesMethods = {

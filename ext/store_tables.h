@@ -197,6 +197,7 @@ void tablesMarkDone(CachierStore*, InflightLock*, int bWrote);
 int tablesVersion(CachierStore*, unsigned char *aVer, int bRecheck);
 int tablesMayFill(CachierStore*, const unsigned char *aVer);
 void tablesNoteSnapshot(CachierStore*);
+void tablesNoteStatementEnd(CachierStore*);
 
 /**************************************************************************
 ** Interface to code in store_schema.c.

@@ -182,6 +182,10 @@ static int fnFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   (void)idxStr; (void)argc;
   sqlite3_finalize(pCur->pStmt);
   pCur->pStmt = 0;
+  pCur->bEof = 1;
+  if( cachierVtabMainOnly(pCursor->pVtab, "cachier_functions") ){
+    return SQLITE_ERROR;
+  }
   zList = settingColumnList();
   zSql = zList==0 ? 0 : sqlite3_mprintf(
       "SELECT rowid, %s, seal FROM main.cachier_config %s", zList,
@@ -344,6 +348,8 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
                            || bStarRow);
   int eConflict = sqlite3_vtab_on_conflict(p->db);
   (void)pRowid;
+  rc = cachierVtabMainOnly(pVtab, "cachier_functions");
+  if( rc ) return rc;
   if( argc==1 && bStarRow ){
     rc = SQLITE_OK;           /* it holds the defaults already */
     goto done;

@@ -280,6 +280,8 @@ static int setFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   int nName = 0, i, rc = SQLITE_OK;
   (void)idxStr; (void)argc;
   setCursorClear(pCur);
+  rc = cachierVtabMainOnly(pCursor->pVtab, "cachier_settings");
+  if( rc ) return rc;
   if( idxNum==1 ){
     char *zFn = 0, *zErr = 0;
     const char *z = (const char*)sqlite3_value_text(argv[0]);

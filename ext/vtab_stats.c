@@ -7,11 +7,12 @@
 ** called or that has entries:
 **   fn, hits, misses, stale_hits, computes, errors, write_errors,
 **   entries, bytes, hit_rate, compute_seconds, saved_seconds, stored_bytes,
-**   evictions, store, read_errors
+**   evictions, store, read_errors, memo_hits
 ** store is 'main', 'memory', 'file:/absolute/path' or a Redis store's
 ** name. write_errors counts values that could not be stored, read_errors
 ** lookups the store could not answer (a Redis server down or slow): each
-** was computed instead. The counters are on
+** was computed instead. memo_hits counts the hits the statement memo
+** served (memo.c; they count in hits too). The counters are on
 ** the row of the function's current store; a function moved to another
 ** store has a row (with entries, no counters) where its old entries are.
 ** hits/misses/... count this connection's calls since it opened (they live
@@ -56,7 +57,8 @@ static int statsConnect(sqlite3 *db, void *pAux, int argc,
       " misses INTEGER, stale_hits INTEGER, computes INTEGER, errors INTEGER,"
       " write_errors INTEGER, entries INTEGER, bytes INTEGER, hit_rate REAL,"
       " compute_seconds REAL, saved_seconds REAL, stored_bytes INTEGER,"
-      " evictions INTEGER, store TEXT, read_errors INTEGER)",
+      " evictions INTEGER, store TEXT, read_errors INTEGER,"
+      " memo_hits INTEGER)",
       1, ppVtab);
   if( rc==SQLITE_OK ) ((Cachier*)pAux)->anchored = 1;
   return rc;
@@ -140,6 +142,8 @@ static int statsFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   const char *zOnly = 0;      /* fn = zOnly, or NULL */
   (void)idxStr; (void)argc;
   cursorClear(pCur);
+  j = cachierVtabMainOnly(pCursor->pVtab, "cachier_stats");
+  if( j ) return j;
   if( idxNum==1 ){
     if( sqlite3_value_type(argv[0])!=SQLITE_TEXT ) return SQLITE_OK;
     zOnly = (const char*)sqlite3_value_text(argv[0]);
@@ -212,6 +216,7 @@ static int statsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
     case 13: sqlite3_result_int64(ctx, c->nEviction); break;
     case 14: sqlite3_result_text(ctx, r->zStore, -1, SQLITE_TRANSIENT); break;
     case 15: sqlite3_result_int64(ctx, c->nReadError); break;
+    case 16: sqlite3_result_int64(ctx, c->nMemoHit); break;
     case 11: {
       /* Each hit saved about one computation: the stored entries' average
       ** compute time, else this connection's own average. */

@@ -91,9 +91,12 @@ foreach {store f} $runs {
     puts $out
   } else {
     puts "ok   $label: $pass passed ($ms ms)"
-    # Figures a test measures (concurrency.test) are shown either way.
+    # Figures a test measures (concurrency.test) and what a file skipped
+    # (tester.tcl's skip_file, a tool it cannot install) are shown either way.
     foreach line [split $out "\n"] {
-      if {[string match "  figure: *" $line]} { puts $line }
+      if {[string match "  figure: *" $line] || [string match "skipped: *" $line]} {
+        puts $line
+      }
     }
   }
   incr total_pass $pass

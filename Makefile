@@ -66,7 +66,8 @@ all: cachier.so
 SQL_EMBED = sql/schema.sql:cachierSchemaSql \
             sql/migrate_1_to_2.sql:cachierMigrate1To2Sql \
             sql/migrate_2_to_3.sql:cachierMigrate2To3Sql \
-            sql/migrate_3_to_4.sql:cachierMigrate3To4Sql
+            sql/migrate_3_to_4.sql:cachierMigrate3To4Sql \
+            sql/migrate_4_to_5.sql:cachierMigrate4To5Sql
 LUA_EMBED = sql/redis/lookup.lua:redisLuaLookup \
             sql/redis/get.lua:redisLuaGet \
             sql/redis/write.lua:redisLuaWrite \
@@ -157,7 +158,7 @@ install: cachier.so
 	install -m 0755 cachier.so $(DESTDIR)$(libdir)/cachier.so
 	install -m 0644 README.md LICENSE $(DESTDIR)$(docdir)/
 	for f in $$(find docs -type f); do \
-	  install -D -m 0644 $$f $(DESTDIR)$(docdir)/$${f#docs/} || exit 1; done
+	  install -D -m 0644 $$f $(DESTDIR)$(docdir)/$$f || exit 1; done
 
 uninstall:
 	rm -f $(DESTDIR)$(libdir)/cachier.so

@@ -43,6 +43,7 @@ extern const CachierFunction cachierCompressFunctions[];
 extern const CachierFunction cachierStoreFunctions[];
 extern const CachierFunction cachierGetFunctions[];
 extern const CachierFunction cachierUninstallFunctions[];
+extern const CachierFunction cachierDependsFunctions[];
 extern const CachierFunction cachierQueryFunctions[];
 #ifdef CACHIER_TEST
 extern const CachierFunction cachierTestFunctions[];
@@ -348,6 +349,7 @@ static const CachierFunction *const aFunctionTables[] = {
   cachierInflightFunctions, cachierRefreshFunctions,
   cachierStalenessFunctions, cachierCompressFunctions, cachierStoreFunctions,
   cachierGetFunctions, cachierUninstallFunctions,
+  cachierDependsFunctions,
   cachierQueryFunctions,
 #ifdef CACHIER_TEST
   cachierTestFunctions, cachierRedisFormatTestFunctions,

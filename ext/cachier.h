@@ -23,6 +23,8 @@
 **   vtab_functions.c   cachier_functions (writable settings)
 **   vtab_entries.c     cachier_entries (query and delete entries)
 **   vtab_stats.c       cachier_stats (counters)
+**   vtab_query.c       cachier_query tables: a SELECT's rows memoized
+**                      through memoize() (call.c computes them)
 **   vtab_schema.c      the "cachier" module that owns the shadow tables
 **   vtab_common.c      what the eponymous tables share
 **   vtab_settings.c    cachier_settings (effective settings, their source)
@@ -36,6 +38,7 @@
 **   call.c             resolving and calling the user's function by name
 **   key_codec.c        type-exact key encoding, key hash, args as JSON
 **   value_codec.c      how values are stored: zstd, trained dictionaries
+**   rowset_codec.c     a query's result set as one value (row sets)
 **   settings.c         per-function settings (the one table of them),
 **                      memoize_with() options, duration and size parsing
 **   seal.c             sealed settings: the per-user key file, the seal
@@ -54,6 +57,8 @@
 **   hot.c              the hot tier: repeated hits served from memory
 **   memo.c             the statement memo: repeated argument lists within
 **                      one statement served from memory
+**   depends.c          invalidation: depends_on (tracking triggers, change
+**                      counters, entry stamps), version, cachier_invalidate()
 ** Stores (store.h: the interface every store implements)
 **   store.c            the registry: which store a function uses, opening
 **                      and closing a connection's stores
@@ -127,7 +132,7 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 #ifndef CACHIER_VERSION
 # error "build with make: CACHIER_VERSION comes from ext/VERSION"
 #endif
-#define CACHIER_SCHEMA_VERSION 4
+#define CACHIER_SCHEMA_VERSION 5
 
 /* Deepest allowed nesting of memoize() inside a memoized function. */
 #define CACHIER_MAX_DEPTH 100
@@ -220,6 +225,24 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 #define CACHIER_ROWSET_V1      0x52  /* 'R' */
 #define CACHIER_ROWSET_NROW_B  8
 
+/*
+** Entry stamps (depends.c). An entry of a function with depends_on records
+** the change counters of its dependencies when it was computed, in
+** depends_on order, as a blob of CACHIER_DEPS_ITEM bytes per dependency:
+**
+**     item = track_id:64 | n:64   (big-endian)
+**
+** track_id is the random id (rowid) of the table's row in cachier_changes,
+** the table of counters in the dependency's own database (a new id each
+** time tracking is set up, so entries recorded before a gap in tracking
+** never match again); n is its change counter, which the tracking
+** triggers bump. Stamps are compared for equality only. An entry of a
+** function with a version records the version's stamp: the first 8 bytes
+** (big-endian) of the SHA-256 of the version's type-exact encoding
+** (key_codec.c), 1 in place of 0; 0 means "no version".
+*/
+#define CACHIER_DEPS_ITEM 16
+
 /* A number as a C string literal, for SQL text made from the formats. */
 #define CACHIER_STR_(x) #x
 #define CACHIER_STR(x)  CACHIER_STR_(x)
@@ -243,6 +266,7 @@ typedef struct SealState SealState;
 typedef struct LogRing LogRing;
 typedef struct StmtMemo StmtMemo;
 typedef struct MemoEntry MemoEntry;
+typedef struct DepsState DepsState;
 typedef struct QueryTab QueryTab;
 
 /**************************************************************************
@@ -263,6 +287,8 @@ struct FnStats {
   int nWritesToCheck;         /* stores until the bounds are checked again */
   sqlite3_int64 *aRecent;     /* ids of the latest hits (a ring), for LRU */
   int iRecent;
+  sqlite3_int64 nInvalidated; /* entries found but outdated by a change of
+                              ** a dependency or of the version */
 };
 
 FnStats *cachierStatsFor(Cachier*, const char *zFn);
@@ -438,6 +464,9 @@ struct FnSettings {
   int eEviction;              /* EVICT_LRU or EVICT_COST */
   char *zStore;               /* its store's name (NULL: main) */
   sqlite3_int64 hotBytes;     /* '*' row: the hot tier's size per store */
+  char *zDependsOn;           /* tables, canonical ("t, aux.u"); NULL: none */
+  int bDependsUnsealed;       /* a depends_on was ignored (not sealed) */
+  sqlite3_int64 version;      /* version stamp (depends.c); 0: none */
 };
 #define CACHIER_HOT_BYTES (4<<20)
 #define CACHIER_STATEMENT_BYTES (4<<20)   /* the statement memo (memo.c) */
@@ -486,6 +515,8 @@ struct SettingDef {
 #define SETTING_KIND_EVICTION 6   /* int EVICT_* */
 #define SETTING_KIND_STORE    7   /* char* store name (sqlite3_malloc) */
 #define SETTING_KIND_FUNCTION 8   /* char* SQL function name (idem) */
+#define SETTING_KIND_DEPENDS  9   /* char* list of tables (idem) */
+#define SETTING_KIND_VERSION  10  /* sqlite3_int64 version stamp; 0: none */
 /* Flags. */
 #define SETTING_NEVER_OK    0x01  /* a duration may be 'never' */
 #define SETTING_NEGATIVE_OK 0x02  /* a duration may be negative */
@@ -655,7 +686,8 @@ const char *compressVersion(void);
 /* The value codec's side of stores. */
 int valueWrite(Cachier*, CachierStore*, const CachierKey*, const FnSettings*,
                sqlite3_value *pValue, sqlite3_int64 computeNs,
-               const unsigned char *aArgs, sqlite3_int64 nArgs);
+               const unsigned char *aArgs, sqlite3_int64 nArgs,
+               const DepsState *pDeps);
 int valueResult(CachierStore*, sqlite3_context*, const CachierEntry*);
 int valueDecode(CachierStore*, int codec, sqlite3_value *pStored,
                 sqlite3_int64 nLogical, DecodedValue*);
@@ -778,6 +810,42 @@ void callReset(FnCall*);
 void callFinalize(FnCall*);
 
 /**************************************************************************
+** Interface to code in depends.c.
+*/
+
+/* A statement's view of its function's dependencies: the stamp its
+** entries must carry to be fresh, read once per statement and again when
+** this connection changed something (memoize.c keeps one in its plan). */
+struct DepsState {
+  int eState;                 /* DEPS_* below */
+  unsigned char *aStamp;      /* the current stamp (CACHIER_DEPS_ITEM each) */
+  int nStamp;
+  sqlite3_int64 nChanges;     /* sqlite3_total_changes64() when read */
+  char **azSchema;            /* the dependencies' databases (nSchema) */
+  int nSchema;
+};
+#define DEPS_NONE    0        /* no depends_on: nothing to check */
+#define DEPS_KNOWN   1        /* aStamp is the current stamp */
+#define DEPS_UNKNOWN 2        /* cannot be told (tracking missing, not
+                              ** sealed): serve nothing, store nothing */
+/* What a stored entry is worth, by its stamps (dependsVerdict()). */
+#define VERDICT_FRESH    0
+#define VERDICT_CHANGED  1    /* a dependency changed: stale */
+#define VERDICT_OUTDATED 2    /* another version, or cannot be told */
+
+int dependsRead(Cachier*, const FnSettings*, DepsState*);
+int dependsUpToDate(Cachier*, const FnSettings*, DepsState*);
+int dependsVerdict(const FnSettings*, const DepsState*, const CachierEntry*);
+int dependsMayStore(Cachier*, const DepsState*, CachierStore*);
+void dependsClear(DepsState*);
+int dependsCanonical(Cachier*, sqlite3_value*, char **pzOut, char **pzErr);
+int dependsSync(Cachier*, char **pzErr);
+int dependsVersionStamp(sqlite3_value*, sqlite3_int64 *pStamp);
+int dependsDeleteOutdated(CachierStore*, const char *zFn, const FnSettings*,
+                          sqlite3_int64 *pnDeleted);
+char *dependsChanged(const FnSettings*, const DepsState*, const CachierEntry*);
+
+/**************************************************************************
 ** Interface to code in memoize.c.
 */
 
@@ -796,6 +864,7 @@ struct ComputeJob {
   int bAllowNone;             /* a NULL result may be stored */
   const unsigned char *aKeyArgs; /* hash_func keys: the arguments, kept */
   sqlite3_int64 nKeyArgs;     /* beside the entry for refreshes */
+  const DepsState *pDeps;     /* the stamp to store it with; NULL: none */
   /* OUT: */
   sqlite3_value *pResult;     /* the result, until callReset(pCall) */
   sqlite3_int64 computeNs;    /* how long the function took */

@@ -184,7 +184,7 @@ int guardOtherSchema(Cachier *p, const char *zTable, char **pzErr){
 static const char *const azGuarded[] = {
   "memoize", "memoize_with", "cachier_precache", "cachier_clear",
   "cachier_enable", "cachier_refresh", "cachier_cleanup_stale",
-  "cachier_train", "cachier_clear_being_calculated",
+  "cachier_train", "cachier_clear_being_calculated", "cachier_invalidate",
 };
 
 /* Log (once per connection) the tables and indexes of any attached

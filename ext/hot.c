@@ -60,6 +60,9 @@ struct HotEntry {
   double created;
   sqlite3_int64 id;
   int refresh;
+  unsigned char *aDeps;       /* its dependency stamp (follows the key) */
+  int nDeps;
+  sqlite3_int64 version;      /* its version stamp */
   sqlite3_int64 nCost;        /* bytes it takes */
 };
 
@@ -234,6 +237,9 @@ static void entryServe(HotTier *h, HotEntry *e, CachierEntry *pEntry){
   pEntry->created = e->created;
   pEntry->id = e->id;
   pEntry->refresh = e->refresh;
+  pEntry->aDeps = e->aDeps;
+  pEntry->nDeps = e->nDeps;
+  pEntry->version = e->version;
   h->nHit++;
 }
 
@@ -338,7 +344,7 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   HotEntry *e;
   sqlite3_value *pValue = 0;
   sqlite3_int64 nCost;
-  int iHash;
+  int iHash, nDeps;
   /* While there is room, every value enters; a full tier admits a value
   ** at its second lookup only. */
   if( h->nBytes + HOT_ENTRY_OVERHEAD + pKey->nKey
@@ -355,7 +361,7 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   pValue = sqlite3_value_dup(pEntry->pValue);
   if( pValue==0 ) return;
   /* (A raw text or blob is kept twice: as a value and as shared bytes.) */
-  nCost = HOT_ENTRY_OVERHEAD + pKey->nKey
+  nCost = HOT_ENTRY_OVERHEAD + pKey->nKey + pEntry->nDeps
         + (pEntry->codec ? sqlite3_value_bytes(pValue)
                          : 2*cachierValueBytes(pValue));
   if( nCost>h->maxBytes/4 ){
@@ -366,7 +372,8 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   while( h->nBytes + nCost > h->maxBytes && h->lru.pPrev!=&h->lru ){
     entryUnlink(h, h->lru.pPrev);       /* least recently hit first */
   }
-  e = sqlite3_malloc64(sizeof(*e) + pKey->nKey);
+  nDeps = (flags & CACHIER_LOOKUP_STAMP) && pEntry->aDeps ? pEntry->nDeps : 0;
+  e = sqlite3_malloc64(sizeof(*e) + pKey->nKey + nDeps);
   if( e==0 ){
     sqlite3_value_free(pValue);
     return;
@@ -374,6 +381,12 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   memset(e, 0, sizeof(*e));
   e->aKey = (unsigned char*)&e[1];
   memcpy(e->aKey, pKey->aKey, (size_t)pKey->nKey);
+  if( nDeps ){
+    e->aDeps = e->aKey + pKey->nKey;
+    memcpy(e->aDeps, pEntry->aDeps, (size_t)nDeps);
+    e->nDeps = nDeps;
+  }
+  e->version = (flags & CACHIER_LOOKUP_STAMP) ? pEntry->version : 0;
   e->nKey = pKey->nKey;
   e->nFn = pKey->nFn;
   e->iBase = pKey->iBase;

@@ -62,6 +62,9 @@ struct Plan {
   int nFn;                    /* first id of its range in the store */
   sqlite3_int64 iFnBase;
   KeyBuf key;
+  int bStamp;                 /* depends_on or version: entries' stamps
+                              ** are read and checked (depends.c) */
+  DepsState deps;             /* the current dependency stamp */
 };
 
 static void planFree(void *pArg){
@@ -79,6 +82,7 @@ static void planFree(void *pArg){
     memoFree(pPlan->pMemo);
     settingsClear(&pPlan->settings);
     keyBufFree(&pPlan->key);
+    dependsClear(&pPlan->deps);
     sqlite3_free(pPlan);
   }
 }
@@ -95,6 +99,14 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   pPlan->settings = *pS;
   pPlan->settings.zHashFunc = 0;
   pPlan->settings.zStore = 0;       /* (the plan has the store itself) */
+  pPlan->settings.zDependsOn = 0;
+  if( pS->zDependsOn ){
+    pPlan->settings.zDependsOn = sqlite3_mprintf("%s", pS->zDependsOn);
+    if( pPlan->settings.zDependsOn==0 ) return SQLITE_NOMEM;
+  }
+  pPlan->bStamp = (pS->zDependsOn && pS->zDependsOn[0])
+               || pS->bDependsUnsealed || pS->version!=0;
+  dependsRead(p, &pPlan->settings, &pPlan->deps);
   pPlan->settingsGen = p->settingsGen;
   eState = fnInfoStoreState(pPlan->pInfo);
   if( pPlan->pStore && pPlan->pStore!=fnInfoStore(pPlan->pInfo) ){
@@ -121,7 +133,7 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   ** arguments themselves. */
   pPlan->bHotFast = pS->zHashFunc==0 && pS->staleAfter>=CACHIER_NEVER
                  && !evictBounded(pS) && !pPlan->bNoRead
-                 && pPlan->pStore!=0;
+                 && pPlan->pStore!=0 && !pPlan->bStamp;
   pPlan->bMemoKey = pS->zHashFunc==0 && !pPlan->bNoRead && pPlan->pStore!=0;
   callRules(&pPlan->settings, &noOptions, &pPlan->plainRules);
   callFinalize(&pPlan->hashCall);
@@ -389,7 +401,7 @@ int computeAndStore(Cachier *p, ComputeJob *pJob){
   }else if( pJob->pStore ){
     pJob->rcWrite = valueWrite(p, pJob->pStore, pJob->pKey, pS,
                                pJob->pResult, pJob->computeNs,
-                               pJob->aKeyArgs, pJob->nKeyArgs);
+                               pJob->aKeyArgs, pJob->nKeyArgs, pJob->pDeps);
     if( pJob->rcWrite==SQLITE_OK ) pJob->eStored = COMPUTE_STORED;
   }
   return rc;
@@ -436,6 +448,22 @@ static void planMemoFill(Plan *pPlan, sqlite3_int64 maxBytes,
 
 /* ---------------------------------------------------------------- memoize */
 
+/* The stamps of entry e (a function with depends_on or a version): its
+** verdict (dependsVerdict()), counted in invalidated hits when not fresh,
+** and *peAge as it makes it: an outdated entry is never served; a changed
+** dependency makes it stale as if stale_after had just passed. */
+static int stampVerdict(Plan *pPlan, const CallRules *pRules,
+                        const CachierEntry *e, int *peAge){
+  int eVerdict = dependsVerdict(&pPlan->settings, &pPlan->deps, e);
+  if( eVerdict==VERDICT_OUTDATED ){
+    *peAge = AGE_TOO_OLD;
+  }else if( eVerdict==VERDICT_CHANGED && *peAge==AGE_FRESH ){
+    *peAge = pRules->nextTime ? AGE_STALE_SERVE : AGE_STALE;
+  }
+  if( eVerdict!=VERDICT_FRESH ) pPlan->pStats->nInvalidated++;
+  return eVerdict;
+}
+
 /* One memoize() or memoize_with() call, as its phases share it. */
 typedef struct MemoCall MemoCall;
 struct MemoCall {
@@ -473,12 +501,17 @@ static int memoizeServe(MemoCall *pCall){
   int bTimed = pRules->staleAfter<CACHIER_NEVER
             || pRules->maxAge<CACHIER_NEVER;
   int bBounded = evictBounded(&pPlan->settings);
-  int flags = (bTimed ? CACHIER_LOOKUP_CREATED : 0)
-            | ((bTimed && pRules->nextTime) || bBounded
-               ? CACHIER_LOOKUP_REFRESH : 0);
+  int bStamp = pPlan->bStamp;
+  int flags = (bTimed || bStamp ? CACHIER_LOOKUP_CREATED : 0)
+            | (((bTimed || bStamp) && pRules->nextTime) || bBounded
+               ? CACHIER_LOOKUP_REFRESH : 0)
+            | (bStamp ? CACHIER_LOOKUP_STAMP : 0);
   HotTier *pHot = hotFor(pPlan->pStore, pPlan->settings.hotBytes);
   int bHot = 0, bFill = 0, bFound = 0;
   int rc = SQLITE_OK;
+  entry.aDeps = 0;            /* (stores that keep no stamps leave them) */
+  entry.nDeps = 0;
+  entry.version = 0;
   if( pHot ){
     int bRecheck = !pPlan->bHotChecked;
     pPlan->bHotChecked = 1;
@@ -502,6 +535,8 @@ static int memoizeServe(MemoCall *pCall){
   if( bFound ){
     int eAge = bTimed ? entryAge(pRules, entry.created, cachierNow(p))
                       : AGE_FRESH;
+    int eVerdict = bStamp ? stampVerdict(pPlan, pRules, &entry, &eAge)
+                          : VERDICT_FRESH;
     int bServable = eAge==AGE_FRESH || eAge==AGE_STALE_SERVE;
     if( bServable && serveEntry(ctx, pPlan, &entry)==SQLITE_OK ){
       if( bFill ) hotInsert(pHot, pPlan->pStore, pKey, flags, &entry);
@@ -534,7 +569,8 @@ static int memoizeServe(MemoCall *pCall){
     pCall->bCorrupt = bServable;      /* it did not decode */
     if( !bServable ){
       pPlan->pStats->nStaleHit++;
-      if( staleIfErrorApplies(pRules, entry.created, cachierNow(p)) ){
+      if( eVerdict!=VERDICT_OUTDATED
+       && staleIfErrorApplies(pRules, entry.created, cachierNow(p)) ){
         staleKeep(pPlan, &entry, &pCall->stale);
       }
     }
@@ -572,6 +608,9 @@ static int memoizeAwait(MemoCall *pCall){
   int bMainStore = pPlan->pStore==p->pMainStore;
   int eTxn = bMainStore ? sqlite3_txn_state(p->db, "main") : SQLITE_TXN_NONE;
   int eMark, bWaited = 0, bFound = 0, rc;
+  entry.aDeps = 0;
+  entry.nDeps = 0;
+  entry.version = 0;
   if( !pCall->bWrite || pPlan->bNoWrite || eTxn==SQLITE_TXN_WRITE ) return 0;
   eMark = inflightAcquire(p, pPlan->pStore, pCall->key.iBase,
                           pCall->rules.waitForCalcTimeout,
@@ -595,6 +634,8 @@ static int memoizeAwait(MemoCall *pCall){
   if( bFound && (sqlite3_value_type(entry.pValue)!=SQLITE_NULL
                  || pCall->bAllowNone)
    && entryAge(&pCall->rules, entry.created, cachierNow(p))==AGE_FRESH
+   && (!pPlan->bStamp || dependsVerdict(&pPlan->settings, &pPlan->deps,
+                                        &entry)==VERDICT_FRESH)
    && serveEntry(pCall->ctx, pPlan, &entry)==SQLITE_OK ){
     storeLookupDone(pPlan->pStore);
     inflightRelease(&pCall->lock);
@@ -628,7 +669,9 @@ static void memoizeCompute(MemoCall *pCall){
   job.pSettings = &pPlan->settings;
   job.bAllowNone = pCall->bAllowNone;
   keyBufInit(&args);
-  if( pCall->bWrite && !pPlan->bNoWrite ){
+  job.pDeps = &pPlan->deps;
+  if( pCall->bWrite && !pPlan->bNoWrite
+   && (!pPlan->bStamp || dependsMayStore(p, &pPlan->deps, pPlan->pStore)) ){
     job.pStore = pPlan->pStore;
     planArgs(pPlan, pCall->apArg, &args);
     job.aKeyArgs = args.a;
@@ -708,6 +751,9 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   }
   call.pPlan = planGet(ctx, zCaller, iName, argc - iName - 1, argv);
   if( call.pPlan==0 ) return;
+  if( call.pPlan->bStamp ){
+    dependsUpToDate(p, &call.pPlan->settings, &call.pPlan->deps);
+  }
   call.ctx = ctx;
   call.pOpts = pOpts ? pOpts : &noOptions;
   call.apArg = &argv[iName+1];
@@ -869,12 +915,21 @@ static void precacheFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     sqlite3_free(z);
     return;
   }
+  if( pPlan->bStamp ){
+    dependsUpToDate(pPlan->p, &pPlan->settings, &pPlan->deps);
+    if( !dependsMayStore(pPlan->p, &pPlan->deps, pPlan->pStore) ){
+      sqlite3_result_error(ctx, "cachier_precache: the function's "
+          "dependencies cannot be stamped now (untracked, or changed by "
+          "this connection's write transaction): nothing stored", -1);
+      return;
+    }
+  }
   rc = planMakeKey(pPlan, &argv[2], &key, &zErr);
   if( rc==SQLITE_OK ){
     KeyBuf args;
     planArgs(pPlan, &argv[2], &args);
     rc = valueWrite(pPlan->p, pPlan->pStore, &key, &pPlan->settings,
-                    argv[1], 0, args.a, args.n);
+                    argv[1], 0, args.a, args.n, &pPlan->deps);
     cachierMemoChanged(pPlan->p);
     keyBufFree(&args);
     if( rc ){

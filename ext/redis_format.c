@@ -27,14 +27,15 @@
 ** with '%' are cachier's own.
 **
 ** An entry (the value of a bucket's field) is a header of REDIS_HDR_SIZE
-** (44) bytes, then the arguments kept for a hash_func refresh, then the
-** value's bytes as every store keeps them (zstd-compressed past
-** compress_min). The header's fields, at their REDIS_HDR_* offsets,
-** little-endian (the Lua scripts read them so):
+** (44) bytes, then the arguments kept for a hash_func refresh, then its
+** stamps (ext/depends.c), then the value's bytes as every store keeps
+** them (zstd-compressed past compress_min). The header's fields, at their
+** REDIS_HDR_* offsets, little-endian (the Lua scripts read them so):
 **
 **     offset size  field
 **       0     1    format: REDIS_ENTRY_FORMAT
-**       1     1    0
+**       1     1    size of the stamps in 8-byte words (0: none; entries
+**                  written before invalidation existed have 0 here)
 **       2     1    slot: the entry id's last CACHIER_ID_SLOT_B bits (set
 **                  by the write script, which finds the free slot)
 **       3     1    type: SQLITE_INTEGER, _FLOAT, _TEXT, _BLOB or _NULL
@@ -45,7 +46,10 @@
 **      32     8    the value's logical size (cachierValueBytes)
 **      40     4    size of the kept arguments
 **
-** The value: an integer or a real as 8 bytes, text or a blob as its bytes
+** The stamps, when present: the version stamp (8 bytes, little-endian, 0
+** for none), then the dependency stamp (CACHIER_DEPS_ITEM bytes per
+** dependency, as cachier.h defines it). The value: an integer or a real
+** as 8 bytes, text or a blob as its bytes
 ** (a compressed value is a blob), a NULL as nothing. An entry whose sizes
 ** or types do not agree is damaged: it is not served.
 */
@@ -65,7 +69,7 @@ int redisEntryEncode(const CachierWrite *w, unsigned char **paOut,
                      sqlite3_int64 *pnOut){
   int eType = w->codec ? SQLITE_BLOB : sqlite3_value_type(w->pValue);
   const void *aVal = 0;
-  sqlite3_int64 nVal = 0, n;
+  sqlite3_int64 nVal = 0, n, nStamp;
   unsigned char aNum[8], *a;
   double r;
   switch( eType ){
@@ -92,11 +96,14 @@ int redisEntryEncode(const CachierWrite *w, unsigned char **paOut,
       }
       break;
   }
-  n = REDIS_HDR_SIZE + w->nArgs + nVal;
+  nStamp = w->version || w->aDeps ? 8 + (w->aDeps ? w->nDeps : 0) : 0;
+  if( nStamp/8 > 255 ) return SQLITE_TOOBIG;
+  n = REDIS_HDR_SIZE + w->nArgs + nStamp + nVal;
   a = sqlite3_malloc64(n);
   if( a==0 ) return SQLITE_NOMEM;
   memset(a, 0, REDIS_HDR_SIZE);
   a[REDIS_HDR_FORMAT] = REDIS_ENTRY_FORMAT;
+  a[REDIS_HDR_STAMP] = (unsigned char)(nStamp/8);
   a[REDIS_HDR_TYPE] = (unsigned char)eType;
   put32(a+REDIS_HDR_SUBTYPE, (uint32_t)w->subtype);
   put64(a+REDIS_HDR_CODEC, (uint64_t)(sqlite3_int64)w->codec);
@@ -105,7 +112,13 @@ int redisEntryEncode(const CachierWrite *w, unsigned char **paOut,
   put64(a+REDIS_HDR_NBYTES, (uint64_t)cachierValueBytes(w->pValue));
   put32(a+REDIS_HDR_NARGS, (uint32_t)w->nArgs);
   if( w->nArgs ) memcpy(a+REDIS_HDR_SIZE, w->aArgs, (size_t)w->nArgs);
-  if( nVal ) memcpy(a+REDIS_HDR_SIZE+w->nArgs, aVal, (size_t)nVal);
+  if( nStamp ){
+    put64(a+REDIS_HDR_SIZE+w->nArgs, (uint64_t)w->version);
+    if( w->aDeps && w->nDeps ){
+      memcpy(a+REDIS_HDR_SIZE+w->nArgs+8, w->aDeps, (size_t)w->nDeps);
+    }
+  }
+  if( nVal ) memcpy(a+REDIS_HDR_SIZE+w->nArgs+nStamp, aVal, (size_t)nVal);
   *paOut = a;
   *pnOut = n;
   return SQLITE_OK;
@@ -115,7 +128,7 @@ int redisEntryEncode(const CachierWrite *w, unsigned char **paOut,
 ** is not a well-formed entry of this format. */
 int redisEntryParse(const unsigned char *a, sqlite3_int64 n,
                     RedisEntryHeader *h){
-  sqlite3_int64 nRaw;
+  sqlite3_int64 nRaw, nStamp;
   memset(h, 0, sizeof(*h));
   if( n<REDIS_HDR_SIZE || a[REDIS_HDR_FORMAT]!=REDIS_ENTRY_FORMAT ){
     return SQLITE_CORRUPT;
@@ -123,8 +136,16 @@ int redisEntryParse(const unsigned char *a, sqlite3_int64 n,
   h->nArgs = get32(a+REDIS_HDR_NARGS);
   if( h->nArgs > n - REDIS_HDR_SIZE ) return SQLITE_CORRUPT;
   h->aArgs = h->nArgs ? a + REDIS_HDR_SIZE : 0;
-  h->aVal = a + REDIS_HDR_SIZE + h->nArgs;
-  h->nVal = n - REDIS_HDR_SIZE - h->nArgs;
+  nStamp = 8*(sqlite3_int64)a[REDIS_HDR_STAMP];
+  if( nStamp > n - REDIS_HDR_SIZE - h->nArgs ) return SQLITE_CORRUPT;
+  if( nStamp ){
+    const unsigned char *aStamp = a + REDIS_HDR_SIZE + h->nArgs;
+    h->version = (sqlite3_int64)get64(aStamp);
+    h->nDeps = (int)(nStamp - 8);
+    h->aDeps = h->nDeps ? aStamp + 8 : 0;
+  }
+  h->aVal = a + REDIS_HDR_SIZE + h->nArgs + nStamp;
+  h->nVal = n - REDIS_HDR_SIZE - h->nArgs - nStamp;
   h->slot = a[REDIS_HDR_SLOT];
   h->eType = a[REDIS_HDR_TYPE];
   h->subtype = (int)get32(a+REDIS_HDR_SUBTYPE);

@@ -27,13 +27,13 @@ static char *scriptText(int iScript){
   return sqlite3_mprintf(
       "local ENTRY_FORMAT, HEADER_SIZE, LAST_SLOT = %d, %d, %d\n"
       "local POS_FORMAT, POS_SLOT, POS_CODEC, POS_CREATED = %d, %d, %d, %d\n"
-      "local POS_COMPUTE, POS_NBYTES, POS_NARGS = %d, %d, %d\n"
+      "local POS_COMPUTE, POS_NBYTES, POS_NARGS, POS_STAMP = %d, %d, %d, %d\n"
       "local SLOT_HEX, SLOT_FMT = %d, '%%0%dx'\n"
       "%s",
       REDIS_ENTRY_FORMAT, REDIS_HDR_SIZE, CACHIER_ID_LAST_SLOT,
       REDIS_HDR_FORMAT+1, REDIS_HDR_SLOT+1, REDIS_HDR_CODEC+1,
       REDIS_HDR_CREATED+1, REDIS_HDR_COMPUTE+1, REDIS_HDR_NBYTES+1,
-      REDIS_HDR_NARGS+1, REDIS_SLOT_HEX, REDIS_SLOT_HEX, azScript[iScript]);
+      REDIS_HDR_NARGS+1, REDIS_HDR_STAMP+1, REDIS_SLOT_HEX, REDIS_SLOT_HEX, azScript[iScript]);
 }
 
 /* A new connection: load the scripts (their shas into aSha) and check the

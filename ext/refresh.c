@@ -11,7 +11,7 @@
 **       an hour); until then calls keep serving the stale value. An entry
 **       that another connection is computing right now is left to it. A
 **       function this connection does not have is left to one that has it.
-**   cachier_cleanup_stale([FN])
+**   cachier_cleanup_stale([FN])   (also deletes entries of another version)
 **       Deletes the stale entries of FN (of every function) now, by each
 **       function's current stale_after. Returns how many it deleted.
 **
@@ -64,6 +64,7 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
   FnCall call;
   ComputeJob job;
   InflightLock lock;
+  DepsState deps;
   unsigned char *aKey = 0, *aArgs = 0;
   sqlite3_int64 nKey = 0, nArgs = 0;
   char *zErr = 0;
@@ -72,6 +73,7 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
   double now = cachierNow(p);
 
   memset(&call, 0, sizeof(call));
+  memset(&deps, 0, sizeof(deps));
   lock.off = -1;
   settingsDefaults(&s);
   rc = storeGet(pStore, iId, &e, &bFound);
@@ -162,7 +164,11 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
   key.aKey = aKey;
   key.nKey = nKey;
   key.iBase = iId & ~(sqlite3_int64)0xff;
+  /* Stamped with the counters read before computing (depends.c). */
+  dependsRead(p, &s, &deps);
+  if( !dependsMayStore(p, &deps, pStore) ) goto done;
   memset(&job, 0, sizeof(job));
+  job.pDeps = &deps;
   job.pCall = &call;
   job.aArgs = aArgs;
   job.nArgs = nArgs;
@@ -198,6 +204,7 @@ static int refreshEntry(Cachier *p, CachierStore *pStore, sqlite3_int64 iId,
 done:
   if( lock.off>=0 ) storeMarkDone(pStore, &lock, 1);
   callFinalize(&call);
+  dependsClear(&deps);
   settingsClear(&s);
   sqlite3_free(zErr);
   sqlite3_free(aKey);
@@ -395,6 +402,11 @@ static void cleanupStaleFunc(sqlite3_context *ctx, int argc,
       rc = settingsLoad(p, aTotal[i].zFn, &s, 0);
       if( rc==SQLITE_OK ){
         rc = cleanupFunction(p, pStore, aTotal[i].zFn, s.staleAfter, &n);
+      }
+      if( rc==SQLITE_OK && s.version ){
+        sqlite3_int64 nOutdated = 0;
+        rc = dependsDeleteOutdated(pStore, aTotal[i].zFn, &s, &nOutdated);
+        n += nOutdated;
       }
       settingsClear(&s);
       nDeleted += n;

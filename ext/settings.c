@@ -98,6 +98,10 @@ static const SettingDef aSetting[] = {
     SETTING_OPTION_ONLY|SETTING_NONE_OFF,
     NO_FN, OPT(statementBytes, hasStatementBytes), CACHIER_STATEMENT_BYTES,
     0 },
+  /* (version 5, after cachier_config's seal: depends.c) */
+  { "depends_on", SETTING_KIND_DEPENDS, SETTING_SEALED,
+    FN(zDependsOn), NO_OPT, 0, 0 },
+  { "version", SETTING_KIND_VERSION, 0, FN(version), NO_OPT, 0, 0 },
 };
 #define N_SETTING ((int)(sizeof(aSetting)/sizeof(aSetting[0])))
 
@@ -140,8 +144,9 @@ static void settingPutDefault(const SettingDef *pDef, char *pField, double r){
     case SETTING_KIND_LEVEL:
     case SETTING_KIND_EVICTION: *(int*)pField = (int)r; break;
     case SETTING_KIND_SIZE:
-    case SETTING_KIND_COUNT: *(sqlite3_int64*)pField = (sqlite3_int64)r;
-                             break;
+    case SETTING_KIND_COUNT:
+    case SETTING_KIND_VERSION: *(sqlite3_int64*)pField = (sqlite3_int64)r;
+                               break;
     default: break;           /* text kinds: NULL */
   }
 }
@@ -163,6 +168,7 @@ void settingsDefaults(FnSettings *s){
 void settingsClear(FnSettings *s){
   sqlite3_free(s->zHashFunc);
   sqlite3_free(s->zStore);
+  sqlite3_free(s->zDependsOn);
   settingsDefaults(s);
 }
 
@@ -443,8 +449,11 @@ int settingParse(const SettingDef *pDef, sqlite3_value *pVal,
       }
       /* fall through */
     case SETTING_KIND_FUNCTION:
+    case SETTING_KIND_DEPENDS:
       v->z = (const char*)sqlite3_value_text(pVal);
       return v->z ? SQLITE_OK : SQLITE_NOMEM;
+    case SETTING_KIND_VERSION:
+      return dependsVersionStamp(pVal, &v->n);
   }
   return SQLITE_ERROR;        /* SETTING_KIND_NAME is no value of its own */
 }
@@ -490,6 +499,8 @@ static int settingPut(const SettingDef *pDef, char *pField,
       *(sqlite3_int64*)pField =
           v->n<0 && (pDef->flags & SETTING_NONE_OFF) ? 0 : v->n;
       break;
+    case SETTING_KIND_VERSION: *(sqlite3_int64*)pField = v->n; break;
+    case SETTING_KIND_DEPENDS:
     case SETTING_KIND_STORE:
     case SETTING_KIND_FUNCTION: {
       char **pz = (char**)pField;
@@ -546,9 +557,16 @@ static int settingsApplyRow(Cachier *p, const char *zFn, sqlite3_stmt *pStmt,
     SettingValue v;
     char *zWhy = 0;
     if( iField<0 || sqlite3_value_type(pVal)==SQLITE_NULL ) continue;
-    if( bSealBad && (pDef->flags & SETTING_SEALED) ) continue;
+    if( bSealBad && (pDef->flags & SETTING_SEALED) ){
+      /* An ignored depends_on must not leave the entries served without
+      ** their dependencies checked: none are served (depends.c). */
+      if( pDef->eKind==SETTING_KIND_DEPENDS ) s->bDependsUnsealed = 1;
+      continue;
+    }
     if( settingParse(pDef, pVal, &v, &zWhy)==SQLITE_OK ){
       rc = settingPut(pDef, (char*)s + iField, &v);
+      /* (The function's own depends_on replaces an ignored '*' one.) */
+      if( pDef->eKind==SETTING_KIND_DEPENDS ) s->bDependsUnsealed = 0;
     }
     sqlite3_free(zWhy);
   }

@@ -60,6 +60,9 @@ struct CachierEntry {
   double retryAt;             /* no refresh attempt before this (0: now) */
   const unsigned char *aArgs; /* hash_func functions: encoded arguments */
   sqlite3_int64 nArgs;
+  const unsigned char *aDeps; /* its dependency stamp (cachier.h), or NULL */
+  int nDeps;
+  sqlite3_int64 version;      /* its version stamp, 0: none */
 };
 
 /* An entry eviction may delete: its id, its stored size, and (for a scan
@@ -87,12 +90,17 @@ struct CachierWrite {
   double ttl;                 /* seconds after which the entry can no longer
                               ** be served (0: never); stores that expire
                               ** entries by themselves may use it */
+  const unsigned char *aDeps; /* the dependency stamp (cachier.h), or NULL */
+  int nDeps;
+  sqlite3_int64 version;      /* the version stamp, 0: none */
 };
 
 /* xLookup flags: also fill created (to decide staleness); also fill id
-** and refresh (to mark a refresh). */
+** and refresh (to mark a refresh); also fill the stamps (aDeps, nDeps,
+** version: functions with depends_on or a version). */
 #define CACHIER_LOOKUP_CREATED 0x01
 #define CACHIER_LOOKUP_REFRESH 0x02
+#define CACHIER_LOOKUP_STAMP   0x04
 
 /* Whether a store's tables exist and may be used by this build. */
 #define STORE_ABSENT 0
@@ -127,7 +135,7 @@ struct CachierStoreMethods {
   int (*xLookup)(CachierStore*, const CachierKey*, int flags, CachierEntry*,
                  int *pFound);
   void (*xLookupDone)(CachierStore*);
-  /* xLookup with CACHIER_LOOKUP_CREATED (the refresh state too where it
+  /* xLookup with CACHIER_LOOKUP_CREATED|CACHIER_LOOKUP_STAMP (the refresh state too where it
   ** costs nothing more: callers use only the value and its time) that
   ** also sees what other connections committed after this connection's
   ** read snapshot began (a waiter looks with it for the result it waited
@@ -137,7 +145,7 @@ struct CachierStoreMethods {
   /* Store a value for pKey, replacing any entry of the same key (and so
   ** clearing its refresh mark). */
   int (*xWrite)(CachierStore*, const CachierKey*, const CachierWrite*);
-  /* Read entry id in full (every field), as of now. Call xLookupDone(). */
+  /* Read entry id in full (every field, the stamps too), as of now. Call xLookupDone(). */
   int (*xGet)(CachierStore*, sqlite3_int64 id, CachierEntry*, int *pFound);
   /* Delete one entry by its id (as returned in CachierEntry.id). */
   int (*xDelete)(CachierStore*, sqlite3_int64 id);

@@ -160,6 +160,9 @@ int redisEntryDecode(sqlite3_stmt *pStmt, const redisReply *pField,
   e->nBytes = h.nBytes;
   e->aArgs = h.aArgs;
   e->nArgs = h.nArgs;
+  e->aDeps = h.aDeps;
+  e->nDeps = h.nDeps;
+  e->version = h.version;
   switch( h.eType ){
     case SQLITE_INTEGER: {
       sqlite3_int64 i;
@@ -342,7 +345,8 @@ static int redisLookupLatest(CachierStore *pStore, const CachierKey *pKey,
     return entryOfKey(s, pKey, s->pEntryReply, pEntry, pFound);
   }
   return redisLookup(pStore, pKey, CACHIER_LOOKUP_CREATED
-                     | CACHIER_LOOKUP_REFRESH, pEntry, pFound);
+                     | CACHIER_LOOKUP_REFRESH | CACHIER_LOOKUP_STAMP, pEntry,
+                     pFound);
 }
 
 static int redisWrite(CachierStore *pStore, const CachierKey *pKey,

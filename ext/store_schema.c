@@ -58,7 +58,7 @@ static int ownWriteEnd(TablesStore *s, int rc){
 static int tablesMigrate(TablesStore *s){
   static const char *const azStep[] = {
     0, cachierMigrate1To2Sql, cachierMigrate2To3Sql,
-    cachierMigrate3To4Sql
+    cachierMigrate3To4Sql, cachierMigrate4To5Sql
   };
   Cachier *p = s->base.pCachier;
   char *zErr = 0;

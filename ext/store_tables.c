@@ -30,7 +30,8 @@
 /* ------------------------------------------------------------------ SQL */
 
 #define ENTRY_COLUMNS "id, k, subtype, created, compute_ns, bytes, v"
-#define FULL_COLUMNS ENTRY_COLUMNS ", refresh, attempts, retry_at, args"
+#define FULL_COLUMNS ENTRY_COLUMNS \
+  ", refresh, attempts, retry_at, args, deps, version"
 /* A hit reads only what it serves, and SQLite compares the key bytes.
 ** Nearly every key sits in the first slot of its range, so a lookup is
 ** first a rowid point lookup (SQL_POINT), which is all a hit runs. A miss
@@ -42,7 +43,7 @@
 #define LAST_SLOT         CACHIER_STR(CACHIER_ID_LAST_SLOT)
 #define LAST_SLOT_BUT_ONE "(" LAST_SLOT "-1)"
 #define LOOKUP_COLUMNS         "v, subtype, created, bytes"
-#define LOOKUP_REFRESH_COLUMNS LOOKUP_COLUMNS ", id, refresh"
+#define LOOKUP_REFRESH_COLUMNS LOOKUP_COLUMNS ", id, refresh, deps, version"
 #define SQL_POINT_OF(cols) \
   "SELECT " cols " FROM main.cachier_data WHERE id=?1 AND k=?2"
 #define SQL_REST_OF(cols, nulls) \
@@ -54,23 +55,25 @@
 #define SQL_POINT          SQL_POINT_OF(LOOKUP_COLUMNS)
 #define SQL_POINT_REFRESH  SQL_POINT_OF(LOOKUP_REFRESH_COLUMNS)
 #define SQL_REST           SQL_REST_OF(LOOKUP_COLUMNS, "NULL, -1, NULL, 0")
-/* The same, also with what marking a refresh needs (next_time and
-** bounded functions only, so other hits do not pay for two columns). */
+/* The same, also with what marking a refresh needs and the stamps
+** (next_time and bounded functions, and those with depends_on or a
+** version, only: other hits do not pay for four columns). */
 #define SQL_REST_REFRESH \
-  SQL_REST_OF(LOOKUP_REFRESH_COLUMNS, "NULL, -1, NULL, 0, 0, 0")
+  SQL_REST_OF(LOOKUP_REFRESH_COLUMNS, "NULL, -1, NULL, 0, 0, 0, NULL, NULL")
 #define SQL_LOOKUP_REFRESH \
   SQL_POINT_REFRESH " UNION ALL " SQL_REST_REFRESH
 /* The common write: a key whose whole range the lookup saw empty. */
 #define SQL_INSERT \
-  "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ", args)" \
-  " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)"
+  "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ", args," \
+  " deps, version) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
 /* Store an entry in one statement (one write transaction): into the slot
 ** already holding the key, else the first slot if free, else the first
 ** free slot after a taken one. All slots taken (never in practice): no
 ** row is inserted. */
 #define SQL_WRITE \
-  "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ", args)" \
-  " SELECT slot, ?2, ?3, ?4, ?5, ?6, ?7, ?8 FROM (SELECT coalesce(" \
+  "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ", args," \
+  " deps, version) SELECT slot, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10" \
+  " FROM (SELECT coalesce(" \
   "  (SELECT id FROM main.cachier_data" \
   "    WHERE id BETWEEN ?1 AND ?1+" LAST_SLOT " AND k=?2)," \
   "  (SELECT ?1 WHERE NOT EXISTS" \
@@ -259,12 +262,18 @@ static void rowToEntry(sqlite3_stmt *pStmt, CachierEntry *e){
   e->retryAt = 0.0;
   e->aArgs = 0;
   e->nArgs = 0;
+  e->aDeps = 0;
+  e->nDeps = 0;
+  e->version = 0;
   if( sqlite3_column_count(pStmt)>7 ){
     e->refresh = sqlite3_column_int(pStmt, 7);
     e->attempts = sqlite3_column_int(pStmt, 8);
     e->retryAt = sqlite3_column_double(pStmt, 9);
     e->aArgs = (const unsigned char*)sqlite3_column_blob(pStmt, 10);
     e->nArgs = sqlite3_column_bytes(pStmt, 10);
+    e->aDeps = (const unsigned char*)sqlite3_column_blob(pStmt, 11);
+    e->nDeps = sqlite3_column_bytes(pStmt, 11);
+    e->version = sqlite3_column_int64(pStmt, 12);
   }
 }
 
@@ -284,6 +293,11 @@ static void lookupRowToEntry(sqlite3_stmt *pStmt, int subtype, int flags,
     pEntry->id = sqlite3_column_int64(pStmt, 4);
     pEntry->refresh = sqlite3_column_int(pStmt, 5);
   }
+  if( flags & CACHIER_LOOKUP_STAMP ){
+    pEntry->aDeps = (const unsigned char*)sqlite3_column_blob(pStmt, 6);
+    pEntry->nDeps = sqlite3_column_bytes(pStmt, 6);
+    pEntry->version = sqlite3_column_int64(pStmt, 7);
+  }
 }
 
 /* -------------------------------------------------------------- lookups */
@@ -291,7 +305,7 @@ static void lookupRowToEntry(sqlite3_stmt *pStmt, int subtype, int flags,
 int tablesLookup(CachierStore *pStore, const CachierKey *pKey, int flags,
                  CachierEntry *pEntry, int *pFound){
   TablesStore *s = (TablesStore*)pStore;
-  int bRefresh = (flags & CACHIER_LOOKUP_REFRESH)!=0;
+  int bRefresh = (flags & (CACHIER_LOOKUP_REFRESH|CACHIER_LOOKUP_STAMP))!=0;
   int iStmt = bRefresh ? STMT_POINT_REFRESH : STMT_POINT;
   sqlite3_stmt *pStmt;
   int rc, bRest;
@@ -395,8 +409,8 @@ int tablesLookupLatest(CachierStore *pStore, const CachierKey *pKey,
       readEnd(s);
       storeUnlock(s);
     }
-    return tablesLookup(pStore, pKey,
-             CACHIER_LOOKUP_CREATED|CACHIER_LOOKUP_REFRESH, pEntry, pFound);
+    return tablesLookup(pStore, pKey, CACHIER_LOOKUP_CREATED
+             |CACHIER_LOOKUP_REFRESH|CACHIER_LOOKUP_STAMP, pEntry, pFound);
   }
   *pFound = 0;
   pStmt = s->pLatestLookup;
@@ -405,8 +419,8 @@ int tablesLookupLatest(CachierStore *pStore, const CachierKey *pKey,
   s->pHeld = pStmt;
   rc = sqlite3_step(pStmt);
   if( rc==SQLITE_ROW && sqlite3_column_int(pStmt, 1)>=0 ){
-    lookupRowToEntry(pStmt, sqlite3_column_int(pStmt, 1),
-                     CACHIER_LOOKUP_CREATED|CACHIER_LOOKUP_REFRESH, pEntry);
+    lookupRowToEntry(pStmt, sqlite3_column_int(pStmt, 1), CACHIER_LOOKUP_CREATED
+                     |CACHIER_LOOKUP_REFRESH|CACHIER_LOOKUP_STAMP, pEntry);
     *pFound = 1;
   }
   return rc==SQLITE_ROW || rc==SQLITE_DONE ? SQLITE_OK : rc;
@@ -445,6 +459,16 @@ static int writeOnce(TablesStore *s, const CachierKey *pKey,
   }else{
     sqlite3_bind_null(pStmt, 8);
   }
+  if( w->aDeps ){
+    sqlite3_bind_blob(pStmt, 9, w->aDeps, w->nDeps, SQLITE_STATIC);
+  }else{
+    sqlite3_bind_null(pStmt, 9);
+  }
+  if( w->version ){
+    sqlite3_bind_int64(pStmt, 10, w->version);
+  }else{
+    sqlite3_bind_null(pStmt, 10);
+  }
   if( rc==SQLITE_OK ){
     sqlite3_step(pStmt);
     rc = sqlite3_reset(pStmt);
@@ -454,6 +478,7 @@ static int writeOnce(TablesStore *s, const CachierKey *pKey,
   sqlite3_bind_null(pStmt, 2);
   sqlite3_bind_null(pStmt, 7);
   sqlite3_bind_null(pStmt, 8);
+  sqlite3_bind_null(pStmt, 9);
   tStmtDone(s, id, pStmt);
   return rc;
 }

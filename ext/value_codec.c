@@ -305,12 +305,13 @@ static double servableSeconds(const FnSettings *s){
 }
 
 /* Store pValue for pKey in pStore, compressed as settings s say, with
-** computeNs and (hash_func keys) the encoded arguments aArgs. What every
+** computeNs, (hash_func keys) the encoded arguments aArgs, and the stamps
+** of pDeps (NULL: none) and of s's version. What every
 ** cache write of a value goes through. */
 int valueWrite(Cachier *p, CachierStore *pStore, const CachierKey *pKey,
                const FnSettings *s, sqlite3_value *pValue,
                sqlite3_int64 computeNs, const unsigned char *aArgs,
-               sqlite3_int64 nArgs){
+               sqlite3_int64 nArgs, const DepsState *pDeps){
   StoredValue stored;
   CachierWrite w;
   int rc;
@@ -325,6 +326,10 @@ int valueWrite(Cachier *p, CachierStore *pStore, const CachierKey *pKey,
   w.aArgs = nArgs ? aArgs : 0;
   w.nArgs = nArgs;
   w.ttl = servableSeconds(s);
+  /* The stamps it is fresh under (depends.c). */
+  w.aDeps = pDeps && pDeps->eState==DEPS_KNOWN ? pDeps->aStamp : 0;
+  w.nDeps = w.aDeps ? pDeps->nStamp : 0;
+  w.version = s->version;
   rc = storeWrite(pStore, pKey, &w);
   storedValueFree(&stored);
   return rc;

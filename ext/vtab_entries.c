@@ -24,12 +24,20 @@
 **                    'file:/absolute/path' (every store that
 **                    cachier_functions names, and main, is listed)
 **   state            'computing' (some connection is computing it now),
-**                    'refresh_pending' (a next_time refresh is marked),
-**                    'stale' or 'fresh'
+**                    'outdated' (computed under another version of the
+**                    function, or its dependencies cannot be told: never
+**                    served), 'refresh_pending' (a next_time refresh is
+**                    marked), 'stale' (past stale_after, or a table of
+**                    depends_on changed) or 'fresh'
 **   attempts         failed refreshes in a row (0 normally)
 **   retry_at         no refresh attempt before this time (NULL: now)
 **   stored_bytes     what the value takes in the store (less than bytes
 **                    when it is compressed)
+**   changed          why the entry's stamps make it stale or outdated
+**                    (docs/invalidation.md): the first table of
+**                    depends_on that changed since it was computed,
+**                    'depends_on' (the list is another), 'untracked'
+**                    (its changes cannot be told), 'version'; NULL if none
 ** DELETE removes exactly the matching entries; INSERT and UPDATE are
 ** refused (use cachier_precache() to add entries). The table is declared
 ** WITHOUT ROWID, with a hidden primary key "ref" (the entry's id and
@@ -42,7 +50,8 @@
 enum {
   COL_FN, COL_ARGS, COL_KEY, COL_VALUE, COL_TYPE, COL_SUBTYPE, COL_BYTES,
   COL_CREATED, COL_AGE, COL_STALE, COL_COMPUTE_SECONDS, COL_STORE,
-  COL_STATE, COL_ATTEMPTS, COL_RETRY_AT, COL_STORED_BYTES, COL_REF
+  COL_STATE, COL_ATTEMPTS, COL_RETRY_AT, COL_STORED_BYTES, COL_CHANGED,
+  COL_REF
 };
 
 /* stale_after of one configured name, loaded at xFilter. */
@@ -66,6 +75,9 @@ struct EntriesCursor {
   StaleRule *aRule;
   int nRule;
   double defaultStaleAfter;   /* from the '*' row, else never */
+  char *zStampFn;             /* the function of settings and deps: */
+  FnSettings settings;        /* its settings, and */
+  DepsState deps;             /* its current dependency stamp */
 };
 
 static int entriesConnect(sqlite3 *db, void *pAux, int argc,
@@ -76,7 +88,8 @@ static int entriesConnect(sqlite3 *db, void *pAux, int argc,
       " key TEXT, value, type TEXT, subtype INTEGER, bytes INTEGER,"
       " created REAL, age REAL, stale INTEGER, compute_seconds REAL,"
       " store TEXT, state TEXT, attempts INTEGER, retry_at REAL,"
-      " stored_bytes INTEGER, ref TEXT HIDDEN PRIMARY KEY) WITHOUT ROWID",
+      " stored_bytes INTEGER, changed TEXT,"
+      " ref TEXT HIDDEN PRIMARY KEY) WITHOUT ROWID",
       1, ppVtab);
 }
 
@@ -102,6 +115,23 @@ static void cursorReset(EntriesCursor *pCur){
   sqlite3_free(pCur->aRule);
   pCur->aRule = 0;
   pCur->nRule = 0;
+  sqlite3_free(pCur->zStampFn);
+  pCur->zStampFn = 0;
+  settingsClear(&pCur->settings);
+  dependsClear(&pCur->deps);
+}
+
+/* The verdict of the current entry's stamps (depends.c), its function's
+** settings and current stamp loaded once per function. */
+static int entryVerdict(EntriesCursor *pCur, Cachier *p){
+  CachierEntry *e = &pCur->entry;
+  if( pCur->zStampFn==0 || strcmp(pCur->zStampFn, e->zFn)!=0 ){
+    sqlite3_free(pCur->zStampFn);
+    pCur->zStampFn = sqlite3_mprintf("%s", e->zFn);
+    settingsLoad(p, e->zFn, &pCur->settings, 0);
+    dependsRead(p, &pCur->settings, &pCur->deps);
+  }
+  return dependsVerdict(&pCur->settings, &pCur->deps, e);
 }
 
 static int entriesOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor){
@@ -109,6 +139,7 @@ static int entriesOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor){
   if( pCur==0 ) return SQLITE_NOMEM;
   (void)pVtab;
   memset(pCur, 0, sizeof(*pCur));
+  settingsDefaults(&pCur->settings);
   *ppCursor = &pCur->base;
   return SQLITE_OK;
 }
@@ -254,6 +285,7 @@ static int entriesColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
                          int i){
   EntriesCursor *pCur = (EntriesCursor*)pCursor;
   CachierEntry *e = &pCur->entry;
+  Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
   switch( i ){
     case COL_FN:
       sqlite3_result_text(ctx, e->zFn, -1, SQLITE_TRANSIENT);
@@ -297,7 +329,14 @@ static int entriesColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
       break;
     case COL_STALE:
       sqlite3_result_int(ctx, entryIsStale(e->created, pCur->now,
-                                           staleAfterOf(pCur, e->zFn)));
+                                           staleAfterOf(pCur, e->zFn))
+                 || entryVerdict(pCur, p)!=VERDICT_FRESH);
+      break;
+    case COL_CHANGED:
+      if( entryVerdict(pCur, p)!=VERDICT_FRESH ){
+        resultTextOrNomem(ctx, dependsChanged(&pCur->settings, &pCur->deps,
+                                              e));
+      }
       break;
     case COL_COMPUTE_SECONDS:
       sqlite3_result_double(ctx, (double)e->computeNs*1e-9);
@@ -311,13 +350,16 @@ static int entriesColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
       break;
     case COL_STATE: {
       const char *z = "fresh";
-      Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
+      int eVerdict = entryVerdict(pCur, p);
       if( inflightIsComputing(p, pCur->pStore,
                               e->id & ~(sqlite3_int64)0xff) ){
         z = "computing";
+      }else if( eVerdict==VERDICT_OUTDATED ){
+        z = "outdated";
       }else if( e->refresh ){
         z = "refresh_pending";
-      }else if( entryIsStale(e->created, pCur->now,
+      }else if( eVerdict==VERDICT_CHANGED
+             || entryIsStale(e->created, pCur->now,
                              staleAfterOf(pCur, e->zFn)) ){
         z = "stale";
       }

@@ -16,7 +16,9 @@
 ** compress_min, compress_level, max_entries, max_bytes, eviction (the
 ** '*' row's max_entries and max_bytes bound the whole store and are not
 ** inherited), store ('main', 'memory' or 'file:PATH': where the entries
-** live), hot_bytes ('*' row only: the hot tier's size; 0 turns it off).
+** live), hot_bytes ('*' row only: the hot tier's size; 0 turns it off),
+** depends_on (tables whose changes make entries stale) and version
+** (entries of another version are never served): docs/invalidation.md.
 ** NULL means "inherit". Values are validated and stored in
 ** canonical form (durations in seconds or 'never', sizes in bytes or
 ** 'none', booleans 0/1): an invalid value is an error and changes nothing.
@@ -287,6 +289,16 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind,
         return rc;
       }
       return sqlite3_bind_text(pStmt, iBind, zName, -1, sqlite3_free);
+    case SETTING_KIND_DEPENDS:
+      rc = dependsCanonical(p, pVal, &zName, &zWhy);
+      if( rc==SQLITE_OK ){
+        return sqlite3_bind_text(pStmt, iBind, zName, -1, sqlite3_free);
+      }
+      if( rc==SQLITE_NOMEM ) return rc;
+      *pzErr = sqlite3_mprintf("cachier_functions: depends_on: %s",
+                               zWhy ? zWhy : "invalid value");
+      sqlite3_free(zWhy);
+      return SQLITE_ERROR;
   }
   if( (pDef->flags & SETTING_STAR_ONLY) && !bStar ){
     zWhy = sqlite3_mprintf("is set in the '*' row only (%s)",
@@ -363,6 +375,7 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
       rc = sqlite3_finalize(pStmt);
     }
     if( rc ) zErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+    if( rc==SQLITE_OK ) rc = dependsSync(p, &zErr);
     goto done;
   }
   /* (The main store opens on first use, which may run out of memory.) */
@@ -436,6 +449,9 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     }
   }
   sqlite3_finalize(pStmt);
+  /* Tracking follows the rows: set up for the tables they name now,
+  ** removed from those no row names any more (depends.c). */
+  if( rc==SQLITE_OK ) rc = dependsSync(p, &zErr);
 done:
   if( rc==SQLITE_OK ){
     p->settingsGen++;

@@ -104,8 +104,8 @@ static sqlite3_value *valueOf(sqlite3 *db, int eType, double r,
   return pVal;
 }
 
-/* The built-in default of pDef in canonical form (NULL for text kinds
-** without one; the store's is 'main'). nextTime: the effective next_time,
+/* The built-in default of pDef in canonical form (NULL for the kinds
+** without one: hash_func, depends_on, version; the store's is 'main'). nextTime: the effective next_time,
 ** which the defaults of stale_while_refresh and stale_if_error follow
 ** ('never' with next_time on, else 0: staleness.c callRules()). */
 static sqlite3_value *defaultValue(sqlite3 *db, const SettingDef *pDef,
@@ -240,7 +240,11 @@ static int listName(SetCursor *pCur, Cachier *p, const char *zName){
         nextTime = pNext ? sqlite3_value_int(pNext)!=0 : 0;
       }
       pVal = defaultValue(p->db, pDef, nextTime);
-      if( pVal==0 && pDef->eKind!=SETTING_KIND_FUNCTION ) rc = SQLITE_NOMEM;
+      if( pVal==0 && pDef->eKind!=SETTING_KIND_FUNCTION
+       && pDef->eKind!=SETTING_KIND_DEPENDS
+       && pDef->eKind!=SETTING_KIND_VERSION ){
+        rc = SQLITE_NOMEM;
+      }
     }
     if( rc==SQLITE_OK ) rc = rowAdd(pCur, zName, pDef, pVal, zSource);
   }

@@ -7,7 +7,7 @@
 ** called or that has entries:
 **   fn, hits, misses, stale_hits, computes, errors, write_errors,
 **   entries, bytes, hit_rate, compute_seconds, saved_seconds, stored_bytes,
-**   evictions, store, read_errors, memo_hits
+**   evictions, store, read_errors, memo_hits, invalidated
 ** store is 'main', 'memory', 'file:/absolute/path' or a Redis store's
 ** name. write_errors counts values that could not be stored, read_errors
 ** lookups the store could not answer (a Redis server down or slow): each
@@ -17,7 +17,9 @@
 ** store has a row (with entries, no counters) where its old entries are.
 ** hits/misses/... count this connection's calls since it opened (they live
 ** in memory: hits never write). stale_hits counts calls that found a stale
-** entry. entries and bytes are read from the store. saved_seconds
+** entry. invalidated counts calls that found an entry outdated by its
+** stamps (a table of depends_on changed, another version:
+** docs/invalidation.md). entries and bytes are read from the store. saved_seconds
 ** estimates the time hits saved: hits times the average compute time of
 ** the function's stored entries (the hit path reads no timing data).
 **
@@ -58,7 +60,7 @@ static int statsConnect(sqlite3 *db, void *pAux, int argc,
       " write_errors INTEGER, entries INTEGER, bytes INTEGER, hit_rate REAL,"
       " compute_seconds REAL, saved_seconds REAL, stored_bytes INTEGER,"
       " evictions INTEGER, store TEXT, read_errors INTEGER,"
-      " memo_hits INTEGER)",
+      " memo_hits INTEGER, invalidated INTEGER)",
       1, ppVtab);
   if( rc==SQLITE_OK ) ((Cachier*)pAux)->anchored = 1;
   return rc;
@@ -217,6 +219,7 @@ static int statsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
     case 14: sqlite3_result_text(ctx, r->zStore, -1, SQLITE_TRANSIENT); break;
     case 15: sqlite3_result_int64(ctx, c->nReadError); break;
     case 16: sqlite3_result_int64(ctx, c->nMemoHit); break;
+    case 17: sqlite3_result_int64(ctx, c->nInvalidated); break;
     case 11: {
       /* Each hit saved about one computation: the stored entries' average
       ** compute time, else this connection's own average. */

@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS main.cachier_info(
   key   TEXT PRIMARY KEY,
   value
 ) WITHOUT ROWID;
-INSERT OR IGNORE INTO main.cachier_info(key, value) VALUES ('schema_version', 4);
+INSERT OR IGNORE INTO main.cachier_info(key, value) VALUES ('schema_version', 5);
 INSERT OR IGNORE INTO main.cachier_info(key, value) VALUES ('created', unixepoch());
 
 -- One row per configured function; '*' holds the global defaults.
@@ -44,9 +44,15 @@ CREATE TABLE IF NOT EXISTS main.cachier_config(
   hot_bytes,              -- '*' row only: bytes of hits a connection keeps
                           -- in memory per store (the hot tier), 0 = off
   -- version 4:
-  seal                    -- not a setting: HMAC-SHA-256 (ext/seal.c) of the
-                          -- row's hash_func and store under the writer's
-                          -- key; without a valid one they are ignored
+  seal,                   -- not a setting: HMAC-SHA-256 (ext/seal.c) of the
+                          -- row's sealed settings (hash_func, store,
+                          -- depends_on) under the writer's key; without a
+                          -- valid one they are ignored
+  -- version 5 (after seal, where ALTER TABLE puts them):
+  depends_on,             -- tables whose changes make entries stale:
+                          -- 'orders, aux.rates'; '' none (ext/depends.c)
+  version                 -- any value: entries computed under another one
+                          -- are never served
 );
 
 -- The entries. id = fn_hash:16 | key_hash:40 | slot:8. A key owns 256
@@ -73,7 +79,13 @@ CREATE TABLE IF NOT EXISTS main.cachier_data(
   retry_at    REAL,              -- no refresh attempt before this time
   args        BLOB,              -- hash_func functions: the encoded arguments
                                  -- (k holds the hash_func's key), for refresh
-  v                              -- the value, stored with its own type
+  v,                             -- the value (stored with its own type)
+  -- version 5 (after v where ALTER TABLE puts them; read only for
+  -- functions with depends_on or a version): the dependency stamp
+  -- (ext/cachier.h) and the version stamp or NULL (no comma in these
+  -- lines: ALTER TABLE DROP COLUMN looks back for one).
+  deps        BLOB,
+  version     INTEGER
 );
 -- Trained zstd dictionaries (cachier_train()); an entry compressed with
 -- one names its id (in the high bits of cachier_data.subtype).

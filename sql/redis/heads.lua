@@ -16,7 +16,9 @@ while pos <= #ARGV[1] do
         local nargs = struct.unpack('<I4', v, POS_NARGS)
         local nbytes = struct.unpack('<i8', v, POS_NBYTES)
         local stored = nbytes
-        if struct.unpack('<i8', v, POS_CODEC) ~= 0 then stored = #v - HEADER_SIZE - nargs end
+        if struct.unpack('<i8', v, POS_CODEC) ~= 0 then
+          stored = #v - HEADER_SIZE - nargs - 8 * string.byte(v, POS_STAMP)
+        end
         out[#out+1] = i
         out[#out+1] = string.byte(v, POS_SLOT)
         out[#out+1] = nbytes

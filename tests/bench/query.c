@@ -14,9 +14,13 @@
 **     "SELECT count(*), sum(id), sum(length(name)), sum(amount) FROM ...",
 **     a prepared statement reset and stepped once per read, so every
 **     column of every row is read.
-**   - "first read, N rows": the computing read (the entry cleared before
-**     each, untimed), against running the bare query itself: what caching
-**     a result costs the read that stores it. Reported, no target.
+**   - the 10-row read again with the table's depends_on '' (no
+**     invalidation): what reading the change counters adds. Reported.
+**   - "first read, N rows": the computing read of every row of q(1, N)
+**     (the entry cleared before each, untimed), against stepping through
+**     the bare query's rows: what caching a result costs the read that
+**     stores it. Reported, no target.
+** Each pair is measured interleaved, rep by rep.
 */
 #include "bench.h"
 #include <stdio.h>
@@ -29,41 +33,74 @@
                   " ORDER BY amount DESC, id LIMIT ?2"
 #define QUERY_AGG "count(*) + sum(id) + sum(length(name)) + sum(amount)"
 
-/* ns of one pass of pStmt (bound with 1, nLimit), the median of nRep reps
-** of nLoop passes each (after one untimed pass); every pass must return
-** the same first column. */
-static double timeReads(sqlite3_stmt *pStmt, int64_t nLimit, int nLoop,
-                        int nRep, int64_t *pnResult){
-  double a[MAX_REPS];
-  int64_t nExpect;
-  int iRep, i;
+/* The first column of one pass of pStmt bound with (1, nLimit). */
+static int64_t readOnce(sqlite3_stmt *pStmt, int64_t nLimit){
+  int64_t v;
   sqlite3_bind_int64(pStmt, 1, 1);
   sqlite3_bind_int64(pStmt, 2, nLimit);
   if( sqlite3_step(pStmt)!=SQLITE_ROW ) failDb("query read");
-  nExpect = sqlite3_column_int64(pStmt, 0);
+  v = sqlite3_column_int64(pStmt, 0);
   sqlite3_reset(pStmt);
-  for(iRep=0; iRep<nRep; iRep++){
-    int64_t t0 = nowNs();
-    for(i=0; i<nLoop; i++) timeStmt(pStmt, 1, nLimit, nExpect);
-    a[iRep] = (double)(nowNs() - t0)/nLoop;
-  }
-  *pnResult = nExpect;
-  return median(a, nRep);
+  return v;
 }
 
-/* ns of the computing read of q(1, nLimit): the entry cleared (untimed)
-** before each of nRep reads. */
-static double timeFirstReads(sqlite3_stmt *pStmt, int64_t nLimit, int nRep,
-                             int64_t nExpect){
-  double a[MAX_REPS];
+/* ns of one pass of pA and of pB (bound with 1, nLimit): medians of nRep
+** reps of nLoop passes each, the two interleaved rep by rep (in turns
+** first) so that a loaded machine weighs on both alike. Both must return
+** the same first column. */
+static void timePair(sqlite3_stmt *pA, sqlite3_stmt *pB, int64_t nLimit,
+                     int nLoop, int nRep, double *pNsA, double *pNsB){
+  double a[MAX_REPS], b[MAX_REPS];
+  int64_t nExpect = readOnce(pA, nLimit);
+  int iRep, i, k;
+  if( readOnce(pB, nLimit)!=nExpect ) fail("query", "the rows differ");
+  for(iRep=0; iRep<nRep; iRep++){
+    for(k=0; k<2; k++){
+      sqlite3_stmt *p = (k==iRep%2) ? pA : pB;
+      int64_t t0 = nowNs();
+      for(i=0; i<nLoop; i++) timeStmt(p, 1, nLimit, nExpect);
+      ((p==pA) ? a : b)[iRep] = (double)(nowNs() - t0)/nLoop;
+    }
+  }
+  *pNsA = median(a, nRep);
+  *pNsB = median(b, nRep);
+}
+
+/* ns to step pStmt (bound with 1, nLimit) through all its rows, reading
+** every column, as an application reads a result; fails unless it
+** returns nExpect rows. */
+static double timeRows(sqlite3_stmt *pStmt, int64_t nLimit, int64_t nExpect){
+  int64_t t0 = nowNs(), nRow = 0, sum = 0;
+  int i, nCol = sqlite3_column_count(pStmt);
+  sqlite3_bind_int64(pStmt, 1, 1);
+  sqlite3_bind_int64(pStmt, 2, nLimit);
+  while( sqlite3_step(pStmt)==SQLITE_ROW ){
+    for(i=0; i<nCol; i++) sum += sqlite3_column_bytes(pStmt, i);
+    nRow++;
+  }
+  if( sqlite3_reset(pStmt)!=SQLITE_OK ) failDb("query rows");
+  t0 = nowNs() - t0;
+  if( nRow!=nExpect || sum<=0 ) fail("query", "the rows differ");
+  return (double)t0;
+}
+
+/* ns of the computing read of every row of q(1, nLimit) (the entry
+** cleared, untimed, before each) and of the bare query, interleaved rep
+** by rep. */
+static void timeFirstReads(sqlite3_stmt *pCached, sqlite3_stmt *pBare,
+                           int64_t nLimit, int nRep, double *pNsFirst,
+                           double *pNsBare){
+  double a[MAX_REPS], b[MAX_REPS];
   int64_t nMiss0 = statOf("misses", "q");
   int iRep;
   for(iRep=0; iRep<nRep; iRep++){
     clearFn("q");
-    a[iRep] = timeStmt(pStmt, 1, nLimit, nExpect);
+    a[iRep] = timeRows(pCached, nLimit, nLimit);
+    b[iRep] = timeRows(pBare, nLimit, nLimit);
   }
   if( statOf("misses", "q")!=nMiss0+nRep ) fail("query", "a first read hit");
-  return median(a, nRep);
+  *pNsFirst = median(a, nRep);
+  *pNsBare = median(b, nRep);
 }
 
 static void makeSource(void){
@@ -100,7 +137,7 @@ void benchQuery(const char *zExt){
     { 10000, "plain10k", 20 },
   };
   const int nRep = MAX_REPS;
-  sqlite3_stmt *pCached, *pPlain, *pBare;
+  sqlite3_stmt *pCached, *pPlain, *pBare, *pCachedRows;
   char zSql[300], zName[200];
   size_t k;
   snprintf(g_zPath, sizeof(g_zPath), "/tmp/cachier-bench-%ld-query.db",
@@ -111,25 +148,34 @@ void benchQuery(const char *zExt){
        "DELETE FROM cachier_functions WHERE name='*'");
   makeSource();
   pCached = prep("SELECT " QUERY_AGG " FROM q(?1, ?2)");
-  pBare = prep("SELECT " QUERY_AGG " FROM (" QUERY_SQL ")");
+  pBare = prep(QUERY_SQL);
+  pCachedRows = prep("SELECT * FROM q(?1, ?2)");
   for(k=0; k<sizeof(aSize)/sizeof(aSize[0]); k++){
-    int64_t n = aSize[k].n, nCached, nPlain, nBare;
+    int64_t n = aSize[k].n;
     double cachedNs, plainNs, firstNs, bareNs;
     Row *r;
     snprintf(zSql, sizeof(zSql), "SELECT " QUERY_AGG " FROM %s WHERE ?1+?2",
              aSize[k].zPlain);
     pPlain = prep(zSql);
-    cachedNs = timeReads(pCached, n, aSize[k].nLoop, nRep, &nCached);
-    plainNs = timeReads(pPlain, n, aSize[k].nLoop, nRep, &nPlain);
-    if( nCached!=nPlain ) fail("query", "the cached rows differ");
+    timePair(pCached, pPlain, n, aSize[k].nLoop, nRep, &cachedNs, &plainNs);
     snprintf(zName, sizeof(zName), "cached query, %lld-row result: one read",
              (long long)n);
     r = addRow(zName, n, cachedNs, "the same rows from a plain table",
                plainNs);
     ratioTarget(r, 2.0, "plain table");
-    bareNs = timeReads(pBare, n, aSize[k].nLoop > 100 ? 20 : 3, nRep, &nBare);
-    if( nBare!=nPlain ) fail("query", "the bare query's rows differ");
-    firstNs = timeFirstReads(pCached, n, nRep, nCached);
+    if( n==10 ){
+      /* The same without the table's dependencies (its depends_on ''):
+      ** what reading the change counters adds to each read. */
+      double noDepsNs, plain2Ns;
+      exec("UPDATE cachier_functions SET depends_on='' WHERE name='q'");
+      timePair(pCached, pPlain, n, aSize[k].nLoop, nRep, &noDepsNs, &plain2Ns);
+      exec("UPDATE cachier_functions SET depends_on='src' WHERE name='q'");
+      snprintf(zName, sizeof(zName), "cached query, %lld-row result: one "
+               "read, depends_on '' (no invalidation)", (long long)n);
+      addRow(zName, n, noDepsNs, "the same rows from a plain table",
+             plain2Ns);
+    }
+    timeFirstReads(pCachedRows, pBare, n, nRep, &firstNs, &bareNs);
     snprintf(zName, sizeof(zName), "cached query, %lld-row result: first "
              "(computing) read", (long long)n);
     addRow(zName, n, firstNs, "the bare query", bareNs);
@@ -138,6 +184,7 @@ void benchQuery(const char *zExt){
   note("query: the query sorts one group of %d rows of src (of %d) for its "
        "top N", QUERY_SRC_ROWS/QUERY_GROUPS, QUERY_SRC_ROWS);
   sqlite3_finalize(pCached);
+  sqlite3_finalize(pCachedRows);
   sqlite3_finalize(pBare);
   closeDb();
 }

@@ -280,6 +280,7 @@ typedef struct StmtMemo StmtMemo;
 typedef struct MemoEntry MemoEntry;
 typedef struct DepsState DepsState;
 typedef struct QueryTab QueryTab;
+typedef struct GuardStep GuardStep;
 
 /**************************************************************************
 ** Interface to code in stats.c.
@@ -365,6 +366,8 @@ struct Cachier {
   const char *zRefreshOff;    /* why background refresh cannot run here
                               ** (refresh.c); NULL: it can */
   QueryTab *pQueryTabs;       /* connected cachier_query tables */
+  GuardStep *pGuardStep;      /* cachier's statement running now, innermost
+                              ** (guard.c guardStep()) */
 };
 
 /* One row of a function registration table. */
@@ -416,6 +419,17 @@ int guardDirectCall(sqlite3_context*, const char *zFn);
 int guardSqlOtherSchema(const char *zSql, const char *zTable);
 int guardOtherSchema(Cachier*, const char *zTable, char **pzErr);
 int guardDirectOrTempCall(sqlite3_context*, const char *zFn);
+
+/* The start of the SQL of cachier's own statements that call its
+** DIRECTONLY functions (a cachier_query table's read, its DROP). Such a
+** statement vouches for the calls it makes only while guardStep() runs
+** it, not while it is left on a row. */
+#define GUARD_OWN_SQL "/* cachier */ "
+struct GuardStep {
+  sqlite3_stmt *pStmt;
+  GuardStep *pOuter;
+};
+int guardStep(Cachier*, sqlite3_stmt*);
 
 /**************************************************************************
 ** Interface to code in key_codec.c.

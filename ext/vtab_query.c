@@ -608,9 +608,15 @@ static int queryConnect(sqlite3 *db, void *pAux, int argc,
 static int queryDestroy(sqlite3_vtab *pVtab){
   QueryTab *pTab = (QueryTab*)pVtab;
   sqlite3 *db = pTab->p->db;
-  char *zSql = sqlite3_mprintf("SELECT cachier_clear(%Q)", pTab->zName);
-  int rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+  sqlite3_stmt *pClear = 0;
+  char *zSql = sqlite3_mprintf(GUARD_OWN_SQL "SELECT cachier_clear(%Q)",
+                               pTab->zName);
+  int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &pClear, 0) : SQLITE_NOMEM;
   sqlite3_free(zSql);
+  if( rc==SQLITE_OK ){
+    guardStep(pTab->p, pClear);
+    rc = sqlite3_finalize(pClear);
+  }
   if( rc ){
     cachierLog(pTab->p, "cachier: %s: dropped, but its entries could not "
                "all be deleted: %s", pTab->zName, sqlite3_errmsg(db));
@@ -719,7 +725,7 @@ static sqlite3_stmt *queryServeStmt(QueryTab *pTab, int *pbOwn){
   *pbOwn = 0;
   if( pTab->pServe && !sqlite3_stmt_busy(pTab->pServe) ) return pTab->pServe;
   pSql = sqlite3_str_new(pTab->p->db);
-  sqlite3_str_appendf(pSql, "SELECT memoize(%Q", pTab->zName);
+  sqlite3_str_appendf(pSql, GUARD_OWN_SQL "SELECT memoize(%Q", pTab->zName);
   for(i=0; i<pTab->nParam; i++) sqlite3_str_appendf(pSql, ",?%d", i+1);
   sqlite3_str_appendchar(pSql, 1, ')');
   zSql = sqlite3_str_finish(pSql);
@@ -774,7 +780,7 @@ static int queryFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
     }
     if( rc ) return rc;
   }
-  rc = sqlite3_step(pStmt);
+  rc = guardStep(pTab->p, pStmt);
   if( rc!=SQLITE_ROW ){
     sqlite3_reset(pStmt);
     return queryError(pTab, sqlite3_errmsg(db));

@@ -256,22 +256,40 @@ static int queryFindTables(sqlite3 *db, QueryTab *pTab, char **pzErr){
   return SQLITE_OK;
 }
 
-/* The declared type of result column i, if it is safe to repeat in the
-** table's declaration (letters, digits, spaces, parentheses, commas,
-** signs and dots, and not the word HIDDEN), else "". */
-static const char *queryColumnType(sqlite3_stmt *pStmt, int i){
+/* Words that start a column constraint, not part of a type name. */
+static const char *const azNotType[] = {
+  "constraint", "primary", "not", "null", "unique", "check", "default",
+  "collate", "references", "generated", "as", "hidden",
+};
+
+/* The declared type of result column i as far as it is safe to repeat in
+** the table's declaration: its leading words (letters, digits and '_',
+** each starting with a letter or '_'), up to anything else (a size such
+** as "(10)", a ',' of a crafted type) or a word that starts a column
+** constraint. SQLite's affinity rules read the words alone. Its length in
+** *pn (0: none). */
+static const char *queryColumnType(sqlite3_stmt *pStmt, int i, int *pn){
   const char *z = sqlite3_column_decltype(pStmt, i);
-  const char *c;
+  const char *c = z;
+  *pn = 0;
   if( z==0 ) return "";
-  for(c=z; *c; c++){
-    if( !((*c>='a' && *c<='z') || (*c>='A' && *c<='Z') || (*c>='0' && *c<='9')
-          || *c==' ' || *c=='(' || *c==')' || *c==',' || *c=='+' || *c=='-'
-          || *c=='.' || *c=='_') ){
-      return "";
+  for(;;){
+    const char *zWord;
+    size_t k;
+    while( *c==' ' ) c++;
+    if( !((*c>='a' && *c<='z') || (*c>='A' && *c<='Z') || *c=='_') ) break;
+    zWord = c;
+    while( (*c>='a' && *c<='z') || (*c>='A' && *c<='Z') || *c=='_'
+        || (*c>='0' && *c<='9') ){
+      c++;
     }
-  }
-  for(c=z; *c; c++){
-    if( sqlite3_strnicmp(c, "hidden", 6)==0 ) return "";
+    for(k=0; k<sizeof(azNotType)/sizeof(azNotType[0]); k++){
+      if( strlen(azNotType[k])==(size_t)(c - zWord)
+       && sqlite3_strnicmp(zWord, azNotType[k], (int)(c - zWord))==0 ){
+        return z;
+      }
+    }
+    *pn = (int)(c - z);
   }
   return z;
 }
@@ -310,9 +328,10 @@ static char *queryDeclaration(QueryTab *pTab){
     const char *zName = sqlite3_column_name(pTab->pQuery, i);
     rc = queryDeclareName(pDecl, azSeen, nMade, zName ? zName : "column");
     if( rc==SQLITE_OK ){
-      const char *zType = queryColumnType(pTab->pQuery, i);
+      int nType;
+      const char *zType = queryColumnType(pTab->pQuery, i, &nType);
       nMade++;
-      if( zType[0] ) sqlite3_str_appendf(pDecl, " %s", zType);
+      if( nType ) sqlite3_str_appendf(pDecl, " %.*s", nType, zType);
     }
   }
   for(i=0; rc==SQLITE_OK && i<pTab->nParam; i++){
@@ -827,7 +846,8 @@ static int queryColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
   QueryTab *pTab = (QueryTab*)pCursor->pVtab;
   if( i<pTab->nCol ){
     rowsetResult(ctx, pCur->a, pCur->n, pCur->aOff[i]);
-  }else if( pCur->apParam && pCur->apParam[i-pTab->nCol] ){
+  }else if( pCur->apParam && i-pTab->nCol<pTab->nParam
+         && pCur->apParam[i-pTab->nCol] ){
     sqlite3_result_value(ctx, pCur->apParam[i-pTab->nCol]);
   }
   return SQLITE_OK;

@@ -823,6 +823,7 @@ void inflightForget(InflightLock*);
 void inflightUnlockLater(InflightLock*);
 int inflightIsComputing(Cachier*, CachierStore*, sqlite3_int64 iBase);
 void inflightClose(Inflight**);
+int inflightHeld(const Inflight*);
 
 /**************************************************************************
 ** Interface to code in call.c.

@@ -73,6 +73,14 @@ static int countersAdd(CachierStore *pStore, const StoreCounters *pAdd){
   return rc;
 }
 
+/* A count as read from the file, which may say anything: within 0 and
+** COUNTER_MAX, so cachier_stats can add a connection's counts to it. */
+#define COUNTER_MAX ((sqlite3_int64)1 << 62)
+static sqlite3_int64 counterColumn(sqlite3_stmt *pStmt, int iCol){
+  sqlite3_int64 v = sqlite3_column_int64(pStmt, iCol);
+  return v<0 ? 0 : v>COUNTER_MAX ? COUNTER_MAX : v;
+}
+
 static int countersRead(CachierStore *pStore, const char *zFn,
                         StoreCounters **pa, int *pn){
   TablesStore *s = (TablesStore*)pStore;
@@ -101,10 +109,10 @@ static int countersRead(CachierStore *pStore, const char *zFn,
         rc = SQLITE_NOMEM;
         break;
       }
-      a[n].nHit = sqlite3_column_int64(pStmt, 1);
-      a[n].nMiss = sqlite3_column_int64(pStmt, 2);
-      a[n].nCompute = sqlite3_column_int64(pStmt, 3);
-      a[n].computeNs = sqlite3_column_int64(pStmt, 4);
+      a[n].nHit = counterColumn(pStmt, 1);
+      a[n].nMiss = counterColumn(pStmt, 2);
+      a[n].nCompute = counterColumn(pStmt, 3);
+      a[n].computeNs = counterColumn(pStmt, 4);
       a[n].at = sqlite3_column_double(pStmt, 5);
       n++;
     }

@@ -97,8 +97,8 @@ SQLITE_EXTENSION_INIT3
 
 #ifdef CACHIER_TEST
 /* Test builds route cachier's own allocations (and the SQLite calls that
-** allocate for it: mprintf, str_finish, value_text, bind_value, and
-** bind_blob with SQLITE_TRANSIENT) through
+** allocate for it: mprintf, str_finish, value_text, bind_value,
+** bind_text, and bind_blob with SQLITE_TRANSIENT) through
 ** wrappers, so
 ** that cachier_test_fail_alloc(N) can make the Nth next one fail;
 ** CACHIER_FAULT() counts as one allocation too, at the calls into SQLite
@@ -112,6 +112,8 @@ const unsigned char *cachierTestValueText(sqlite3_value *pVal);
 int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 int cachierTestBindBlob(sqlite3_stmt *pStmt, int i, const void *p, int n,
                         void (*xDel)(void*));
+int cachierTestBindText(sqlite3_stmt *pStmt, int i, const char *z, int n,
+                        void (*xDel)(void*));
 # undef sqlite3_mprintf
 # undef sqlite3_str_finish
 # undef sqlite3_value_text
@@ -123,6 +125,9 @@ int cachierTestBindBlob(sqlite3_stmt *pStmt, int i, const void *p, int n,
 # undef sqlite3_bind_blob
 # define sqlite3_bind_blob(pStmt,i,p,n,xDel) \
     cachierTestBindBlob(pStmt,i,p,n,xDel)
+# undef sqlite3_bind_text
+# define sqlite3_bind_text(pStmt,i,z,n,xDel) \
+    cachierTestBindText(pStmt,i,z,n,xDel)
 # undef sqlite3_malloc
 # undef sqlite3_malloc64
 # undef sqlite3_realloc64

@@ -185,6 +185,7 @@ static int queryFindTables(sqlite3 *db, QueryTab *pTab, char **pzErr){
   sqlite3_str *pList = sqlite3_str_new(db);
   char *zSql = sqlite3_mprintf("EXPLAIN %s", pTab->zQuery);
   char *zList;
+  int bEmpty;
   int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &pExplain, 0)
                 : SQLITE_NOMEM;
   sqlite3_free(zSql);
@@ -241,8 +242,11 @@ static int queryFindTables(sqlite3 *db, QueryTab *pTab, char **pzErr){
   }
   if( rc==SQLITE_OK ) rc = sqlite3_finalize(pExplain);
   else sqlite3_finalize(pExplain);
+  /* (NULL from sqlite3_str_finish() is "no tables" only when empty.) */
+  if( rc==SQLITE_OK ) rc = sqlite3_str_errcode(pList);
+  bEmpty = sqlite3_str_length(pList)==0;
   zList = sqlite3_str_finish(pList);
-  if( rc==SQLITE_OK && zList==0 ) zList = sqlite3_mprintf("");
+  if( rc==SQLITE_OK && zList==0 && bEmpty ) zList = sqlite3_mprintf("");
   if( rc==SQLITE_OK && zList==0 ) rc = SQLITE_NOMEM;
   if( rc && *pzErr==0 && rc!=SQLITE_NOMEM ){
     *pzErr = sqlite3_mprintf("cachier_query: %s: %s", pTab->zName,
@@ -382,18 +386,19 @@ static int queryDisconnect(sqlite3_vtab *pVtab){
   return SQLITE_OK;
 }
 
-/* True if zName (canonical) names an SQL function of the connection, of
+/* *pbFound: zName (canonical) names an SQL function of the connection, of
 ** any arity: the table's entries would be that function's. */
-static int queryNameIsFunction(sqlite3 *db, const char *zName){
+static int queryNameIsFunction(sqlite3 *db, const char *zName, int *pbFound){
   sqlite3_stmt *pStmt = 0;
-  int bFound = 0;
-  if( sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_function_list"
-                         " WHERE lower(name)=?1", -1, &pStmt, 0)==SQLITE_OK ){
-    sqlite3_bind_text(pStmt, 1, zName, -1, SQLITE_STATIC);
-    bFound = sqlite3_step(pStmt)==SQLITE_ROW;
-  }
-  sqlite3_finalize(pStmt);
-  return bFound;
+  int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_function_list"
+                              " WHERE lower(name)=?1", -1, &pStmt, 0);
+  *pbFound = 0;
+  /* (Unbound, ?1 would find nothing.) */
+  if( rc==SQLITE_OK ) rc = sqlite3_bind_text(pStmt, 1, zName, -1, SQLITE_STATIC);
+  if( rc==SQLITE_OK ) *pbFound = sqlite3_step(pStmt)==SQLITE_ROW;
+  if( rc==SQLITE_OK ) rc = sqlite3_finalize(pStmt);
+  else sqlite3_finalize(pStmt);
+  return rc;
 }
 
 /* Write the seal of pTab's query as it is now into its shadow table
@@ -454,10 +459,16 @@ static int querySetDependencies(sqlite3 *db, QueryTab *pTab, char **pzErr){
   }
   /* A row that says otherwise is updated; a missing one inserted (an
   ** INSERT that finds the row as it should be ignores it). */
-  sqlite3_bind_text(pStmt, 1, pTab->zName, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pStmt, 2, pTab->zTables, -1, SQLITE_STATIC);
-  bRow = sqlite3_step(pStmt)==SQLITE_ROW;
-  rc = sqlite3_finalize(pStmt);
+  rc = sqlite3_bind_text(pStmt, 1, pTab->zName, -1, SQLITE_STATIC);
+  if( rc==SQLITE_OK ){
+    rc = sqlite3_bind_text(pStmt, 2, pTab->zTables, -1, SQLITE_STATIC);
+  }
+  if( rc==SQLITE_OK ){
+    bRow = sqlite3_step(pStmt)==SQLITE_ROW;
+    rc = sqlite3_finalize(pStmt);
+  }else{
+    sqlite3_finalize(pStmt);
+  }
   if( rc==SQLITE_OK ){
     zSql = sqlite3_mprintf(bRow
         ? "UPDATE cachier_functions SET depends_on=%Q WHERE name=%Q"
@@ -539,12 +550,17 @@ static int queryInit(sqlite3 *db, void *pAux, int argc,
     rc = SQLITE_ERROR;
     goto failed;
   }
-  if( bCreate && queryNameIsFunction(db, pTab->zName) ){
-    *pzErr = sqlite3_mprintf("cachier_query: %s is the name of an SQL "
-        "function, whose cache entries the table's would be: choose "
-        "another name", pTab->zName);
-    rc = SQLITE_ERROR;
-    goto failed;
+  if( bCreate ){
+    int bFunction;
+    rc = queryNameIsFunction(db, pTab->zName, &bFunction);
+    if( rc ) goto failed;
+    if( bFunction ){
+      *pzErr = sqlite3_mprintf("cachier_query: %s is the name of an SQL "
+          "function, whose cache entries the table's would be: choose "
+          "another name", pTab->zName);
+      rc = SQLITE_ERROR;
+      goto failed;
+    }
   }
   rc = sqlite3_prepare_v3(db, pTab->zQuery, -1, SQLITE_PREPARE_PERSISTENT,
                           &pTab->pQuery, &zTail);

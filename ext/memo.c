@@ -172,13 +172,20 @@ void memoFill(StmtMemo **pm, Cachier *p, sqlite3_int64 maxBytes,
   StmtMemo *m = *pm;
   MemoEntry *e;
   int eType = sqlite3_value_type(pValue);
-  sqlite3_int64 nVal = eType==SQLITE_TEXT || eType==SQLITE_BLOB
-                     ? sqlite3_value_bytes(pValue) : 0;
-  sqlite3_int64 nCost = (sqlite3_int64)sizeof(MemoEntry) + nArgs + nVal
-                      + MEMO_ENTRY_OVERHEAD;
+  const void *a = 0;
+  sqlite3_int64 nVal = 0, nCost;
   uint64_t h;
   unsigned i;
   if( maxBytes<=0 ) return;
+  /* The pointer first, then its size (as SQLite advises, and hot.c does:
+  ** the size is then that of what the pointer holds). */
+  if( eType==SQLITE_TEXT || eType==SQLITE_BLOB ){
+    a = eType==SQLITE_TEXT ? (const void*)sqlite3_value_text(pValue)
+                           : sqlite3_value_blob(pValue);
+    nVal = sqlite3_value_bytes(pValue);
+  }
+  nCost = (sqlite3_int64)sizeof(MemoEntry) + nArgs + nVal
+        + MEMO_ENTRY_OVERHEAD;
   if( m==0 ){
     m = sqlite3_malloc(sizeof(*m));
     if( m==0 ) return;
@@ -224,9 +231,6 @@ void memoFill(StmtMemo **pm, Cachier *p, sqlite3_int64 maxBytes,
     case SQLITE_FLOAT:   e->rVal = sqlite3_value_double(pValue); break;
     case SQLITE_TEXT:
     case SQLITE_BLOB: {
-      const void *a = eType==SQLITE_TEXT
-                    ? (const void*)sqlite3_value_text(pValue)
-                    : sqlite3_value_blob(pValue);
       if( a==0 && nVal>0 ){
         sqlite3_free(e);
         return;

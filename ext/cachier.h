@@ -651,6 +651,10 @@ double refreshBackoff(int attempts);
 ** Interface to code in refresh.c.
 */
 
+/* Why background refresh cannot run on a connection without a mutex
+** (cachier_debug(), cachier_log). */
+#define CACHIER_REFRESH_OFF_WHY "off (the connection is not in SQLite's " \
+  "serialized mode: refreshes wait for cachier_refresh())"
 void refresherWake(Cachier*);
 void refresherStop(Cachier*);
 void cleanupMaybe(Cachier*, FnInfo*, CachierStore*, const CallOptions*);

@@ -30,6 +30,7 @@
 **   vtab_settings.c    cachier_settings (effective settings, their source)
 **   log.c              cachierLog(): sqlite3_log() and cachier_log
 **   get.c              cachier_get(): a cache-only read
+**   fallback.c         where main's functions cache when main is read-only
 **   uninstall.c        cachier_uninstall(): remove cachier's objects
 **   guard.c            who may call the DIRECTONLY functions (SQLite 3.40
 **                      lets a CHECK constraint call them)
@@ -96,7 +97,8 @@ SQLITE_EXTENSION_INIT3
 
 #ifdef CACHIER_TEST
 /* Test builds route cachier's own allocations (and the SQLite calls that
-** allocate for it: mprintf, str_finish, value_text, bind_value) through
+** allocate for it: mprintf, str_finish, value_text, bind_value, and
+** bind_blob with SQLITE_TRANSIENT) through
 ** wrappers, so
 ** that cachier_test_fail_alloc(N) can make the Nth next one fail;
 ** CACHIER_FAULT() counts as one allocation too, at the calls into SQLite
@@ -108,6 +110,8 @@ char *cachierTestMprintf(const char *zFmt, ...);
 char *cachierTestStrFinish(sqlite3_str *pStr);
 const unsigned char *cachierTestValueText(sqlite3_value *pVal);
 int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
+int cachierTestBindBlob(sqlite3_stmt *pStmt, int i, const void *p, int n,
+                        void (*xDel)(void*));
 # undef sqlite3_mprintf
 # undef sqlite3_str_finish
 # undef sqlite3_value_text
@@ -116,6 +120,9 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 # define sqlite3_value_text(pVal)  cachierTestValueText(pVal)
 # undef sqlite3_bind_value
 # define sqlite3_bind_value(pStmt,i,pVal) cachierTestBindValue(pStmt,i,pVal)
+# undef sqlite3_bind_blob
+# define sqlite3_bind_blob(pStmt,i,p,n,xDel) \
+    cachierTestBindBlob(pStmt,i,p,n,xDel)
 # undef sqlite3_malloc
 # undef sqlite3_malloc64
 # undef sqlite3_realloc64
@@ -132,6 +139,11 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 #ifndef CACHIER_VERSION
 # error "build with make: CACHIER_VERSION comes from ext/VERSION"
 #endif
+/* The oldest SQLite cachier loads into: 3.39.0 added sqlite3_db_name(),
+** the newest routine of sqlite3_api_routines it calls (an older SQLite's
+** table ends before it). */
+#define CACHIER_MIN_SQLITE         3039000
+#define CACHIER_MIN_SQLITE_TEXT    "3.39.0"
 #define CACHIER_SCHEMA_VERSION 5
 
 /* Deepest allowed nesting of memoize() inside a memoized function. */
@@ -289,10 +301,15 @@ struct FnStats {
   int iRecent;
   sqlite3_int64 nInvalidated; /* entries found but outdated by a change of
                               ** a dependency or of the version */
+  /* What of nHit, nMiss, nCompute and computeNs the store's lasting
+  ** counters have already (statsFlush()), and when they got it. */
+  sqlite3_int64 nHitFlushed, nMissFlushed, nComputeFlushed, computeNsFlushed;
+  sqlite3_int64 flushedNs;    /* cachierMonotonicNs(); 0: never */
 };
 
 FnStats *cachierStatsFor(Cachier*, const char *zFn);
 void cachierStatsFreeAll(Cachier*);
+void statsFlush(Cachier*, FnStats*, CachierStore*, int bNow);
 
 /**************************************************************************
 ** Interface to code in cachier.c.
@@ -305,6 +322,7 @@ enum {
   STMT_DELETE_ID, STMT_DB_VERSION, STMT_MARK_REFRESH, STMT_GET,
   STMT_DICT_ID, STMT_SCHEMA_VERSION,
   STMT_BEGIN, STMT_BEGIN_IMMEDIATE, STMT_COMMIT,   /* cachier's own dbs */
+  STMT_POINT_STAMP, STMT_LOOKUP_STAMP,
   STMT_COUNT
 };
 
@@ -342,6 +360,8 @@ struct Cachier {
   ZstdState *pZstd;           /* compression contexts, dictionaries */
   SealState *pSeal;           /* the seal key, rows logged (seal.c) */
   LogRing *pLog;              /* the latest messages (log.c) */
+  int bMainNoWrite;           /* a write to main failed: read-only */
+  int bFallbackLogged;        /* fallback.c said where it caches */
   const char *zRefreshOff;    /* why background refresh cannot run here
                               ** (refresh.c); NULL: it can */
   QueryTab *pQueryTabs;       /* connected cachier_query tables */
@@ -383,12 +403,19 @@ void cachierLogFn(Cachier*, int eLevel, const char *zFn, const char *zFmt,
 void cachierLogFree(Cachier*);
 
 /**************************************************************************
+** Interface to code in fallback.c.
+*/
+const char *fallbackSpec(Cachier*, const char *zSpec, int eMainState);
+void fallbackWriteFailed(Cachier*, int rc);
+
+/**************************************************************************
 ** Interface to code in guard.c.
 */
 int guardSqlNames(const char *zSql, const char *zWord, int bCall);
 int guardDirectCall(sqlite3_context*, const char *zFn);
 int guardSqlOtherSchema(const char *zSql, const char *zTable);
 int guardOtherSchema(Cachier*, const char *zTable, char **pzErr);
+int guardDirectOrTempCall(sqlite3_context*, const char *zFn);
 
 /**************************************************************************
 ** Interface to code in key_codec.c.
@@ -715,7 +742,9 @@ int hotLookup(HotTier*, CachierStore*, const CachierKey*, int flags,
 int hotServeArgs(HotTier*, CachierStore*, sqlite3_context*,
                  const char *zFn, int nFn, sqlite3_int64 iFnBase,
                  const unsigned char *aArgs, sqlite3_int64 nArgs,
-                 int bAllowNone, int bRecheck, CachierEntry *pServed);
+                 int bAllowNone, int bRecheck,
+                 int (*xFresh)(void*, const CachierEntry*), void *pFreshArg,
+                 CachierEntry *pServed);
 int hotBeforeLookup(HotTier*, CachierStore*, int bRecheck);
 const unsigned char *hotVersion(HotTier*);
 void hotInsert(HotTier*, CachierStore*, const CachierKey*, int flags,
@@ -928,6 +957,7 @@ CachierStore *fnInfoStore(const FnInfo*);
 FnCall *fnInfoCall(Cachier*, FnInfo*);
 void fnInfoFree(FnInfo*);
 void fnInfoFinalizeAll(Cachier*);
+void fnInfoFlushStats(Cachier*, int bFromCall);
 void fnInfoFreeAll(Cachier*);
 
 #endif /* CACHIER_H */

@@ -146,13 +146,16 @@ static int checkFunctionFlags(Cachier *p, const char *zCaller,
                               char **pzErr){
   sqlite3_stmt *pStmt = 0;
   const char *zWhy = 0;
+  int rcBind = SQLITE_OK;
   int rc = sqlite3_prepare_v2(p->db, "SELECT flags FROM pragma_function_list"
       " WHERE lower(name)=lower(?1) AND type='s' AND (?2<0 OR narg IN (?2,-1))",
       -1, &pStmt, 0);
   if( rc==SQLITE_OK ){
-    sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
+    /* (Text binds copy in a UTF-16 database: a failure must not pass
+    ** the check by matching no function.) */
+    rcBind = sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
     sqlite3_bind_int(pStmt, 2, nArg);
-    while( zWhy==0 && sqlite3_step(pStmt)==SQLITE_ROW ){
+    while( rcBind==SQLITE_OK && zWhy==0 && sqlite3_step(pStmt)==SQLITE_ROW ){
       int flags = sqlite3_column_int(pStmt, 0);
       if( flags & FN_LIST_DIRECTONLY ){
         zWhy = "it is a direct-only function (it may only run from "
@@ -163,9 +166,11 @@ static int checkFunctionFlags(Cachier *p, const char *zCaller,
       }
     }
     rc = sqlite3_finalize(pStmt);
+    if( rcBind ) rc = rcBind;
   }
   if( rc ){
-    *pzErr = sqlite3_mprintf("%s: %s", zCaller, sqlite3_errmsg(p->db));
+    *pzErr = sqlite3_mprintf("%s: %s", zCaller,
+        rcBind ? sqlite3_errstr(rcBind) : sqlite3_errmsg(p->db));
     return rc;
   }
   if( zWhy ){

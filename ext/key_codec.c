@@ -416,11 +416,14 @@ int keyDecodeArgs(const unsigned char *a, sqlite3_int64 n, int *pnArg,
         if( !getVarint(a, n, &i, &len) || len>(uint64_t)(n-i) ){
           return SQLITE_CORRUPT;
         }
-        if( pStmt && eType==SQLITE_TEXT ){
-          sqlite3_bind_text64(pStmt, iArg+1, (const char*)&a[i], len,
-                              SQLITE_STATIC, SQLITE_UTF8);
-        }else if( pStmt ){
-          sqlite3_bind_blob64(pStmt, iArg+1, &a[i], len, SQLITE_STATIC);
+        /* (A bind fails past SQLITE_LIMIT_LENGTH, or converting to a
+        ** UTF-16 database: the call must not get a NULL instead.) */
+        if( pStmt ){
+          int rc = eType==SQLITE_TEXT
+            ? sqlite3_bind_text64(pStmt, iArg+1, (const char*)&a[i], len,
+                                  SQLITE_STATIC, SQLITE_UTF8)
+            : sqlite3_bind_blob64(pStmt, iArg+1, &a[i], len, SQLITE_STATIC);
+          if( rc ) return rc;
         }
         i += len;
         break;

@@ -15,9 +15,10 @@
 ** (reference counted and handed to SQLite without a copy, as the hot tier
 ** does), and the entry's created time and id for the rules memoize.c
 ** checks on every memo hit (staleness under the clock in force, the test
-** clock too; eviction's hit notes). A value enters while the memo is under
-** its bound; past it nothing enters (so a scan of all-distinct keys pays
-** for a bounded number of copies only).
+** clock too; eviction's hit notes). A value enters at its second sight in
+** the statement (a small table of the hashes seen once, MEMO_SEEN of
+** them, tells), so a scan of all-distinct keys pays for no copies; past
+** the memo's bound nothing more enters.
 **
 ** Exactness within the statement: the memo holds what the store held when
 ** it was read. Whatever this connection does that can change what the
@@ -30,7 +31,11 @@
 #include "cachier.h"
 #include <string.h>
 
+/* Hashes of argument lists seen once lately (admission on second sight). */
+#define MEMO_SEEN 1024
+
 struct StmtMemo {
+  uint32_t aSeen[MEMO_SEEN];  /* tags of argument lists seen once */
   MemoEntry **aSlot;          /* open addressing, linear probing */
   int nSlot;                  /* a power of two; at most half used */
   int nEntry;
@@ -187,8 +192,17 @@ void memoFill(StmtMemo **pm, Cachier *p, sqlite3_int64 maxBytes,
   if( m->nBytes + nCost > maxBytes ){
     return;
   }
-  if( 2*(m->nEntry+1) > m->nSlot && !memoGrow(m) ) return;
   h = memoHash(aArgs, nArgs);
+  /* First sight: remembered only (its tag: the hash's top bits, never 0). */
+  {
+    uint32_t tag = (uint32_t)(h >> 32) | 1;
+    uint32_t *pSeen = &m->aSeen[(h >> 8) % MEMO_SEEN];
+    if( *pSeen!=tag ){
+      *pSeen = tag;
+      return;
+    }
+  }
+  if( 2*(m->nEntry+1) > m->nSlot && !memoGrow(m) ) return;
   for(i=(unsigned)h & (unsigned)(m->nSlot-1); (e = m->aSlot[i])!=0;
       i=(i+1) & (unsigned)(m->nSlot-1)){
     if( e->h==h && e->nKey==nArgs && memcmp(e->aKey, aArgs, (size_t)nArgs)==0 ){

@@ -44,6 +44,7 @@
 #define LAST_SLOT_BUT_ONE "(" LAST_SLOT "-1)"
 #define LOOKUP_COLUMNS         "v, subtype, created, bytes"
 #define LOOKUP_REFRESH_COLUMNS LOOKUP_COLUMNS ", id, refresh, deps, version"
+#define LOOKUP_STAMP_COLUMNS   LOOKUP_COLUMNS ", deps, version"
 #define SQL_POINT_OF(cols) \
   "SELECT " cols " FROM main.cachier_data WHERE id=?1 AND k=?2"
 #define SQL_REST_OF(cols, nulls) \
@@ -60,6 +61,11 @@
 ** version, only: other hits do not pay for four columns). */
 #define SQL_REST_REFRESH \
   SQL_REST_OF(LOOKUP_REFRESH_COLUMNS, "NULL, -1, NULL, 0, 0, 0, NULL, NULL")
+/* The stamps alone (functions with depends_on or a version that need no
+** refresh state). */
+#define SQL_POINT_STAMP    SQL_POINT_OF(LOOKUP_STAMP_COLUMNS)
+#define SQL_REST_STAMP \
+  SQL_REST_OF(LOOKUP_STAMP_COLUMNS, "NULL, -1, NULL, 0, NULL, NULL")
 #define SQL_LOOKUP_REFRESH \
   SQL_POINT_REFRESH " UNION ALL " SQL_REST_REFRESH
 /* The common write: a key whose whole range the lookup saw empty. */
@@ -91,6 +97,8 @@ static const char *const azKeptSql[STMT_COUNT] = {
   [STMT_POINT_REFRESH]  = SQL_POINT_REFRESH,
   [STMT_LOOKUP]         = SQL_REST,
   [STMT_LOOKUP_REFRESH] = SQL_REST_REFRESH,
+  [STMT_POINT_STAMP]    = SQL_POINT_STAMP,
+  [STMT_LOOKUP_STAMP]   = SQL_REST_STAMP,
   [STMT_INSERT]         = SQL_INSERT,
   [STMT_WRITE]          = SQL_WRITE,
   [STMT_DELETE_ID]      = "DELETE FROM main.cachier_data WHERE id=?1",
@@ -301,9 +309,11 @@ static void lookupRowToEntry(sqlite3_stmt *pStmt, int subtype, int flags,
     pEntry->refresh = sqlite3_column_int(pStmt, 5);
   }
   if( flags & CACHIER_LOOKUP_STAMP ){
-    pEntry->aDeps = (const unsigned char*)sqlite3_column_blob(pStmt, 6);
-    pEntry->nDeps = sqlite3_column_bytes(pStmt, 6);
-    pEntry->version = sqlite3_column_int64(pStmt, 7);
+    /* (After id and refresh in the statements that read them.) */
+    int i = flags & CACHIER_LOOKUP_REFRESH ? 6 : 4;
+    pEntry->aDeps = (const unsigned char*)sqlite3_column_blob(pStmt, i);
+    pEntry->nDeps = sqlite3_column_bytes(pStmt, i);
+    pEntry->version = sqlite3_column_int64(pStmt, i+1);
   }
 }
 
@@ -312,8 +322,10 @@ static void lookupRowToEntry(sqlite3_stmt *pStmt, int subtype, int flags,
 int tablesLookup(CachierStore *pStore, const CachierKey *pKey, int flags,
                  CachierEntry *pEntry, int *pFound){
   TablesStore *s = (TablesStore*)pStore;
-  int bRefresh = (flags & (CACHIER_LOOKUP_REFRESH|CACHIER_LOOKUP_STAMP))!=0;
-  int iStmt = bRefresh ? STMT_POINT_REFRESH : STMT_POINT;
+  int bRefresh = (flags & CACHIER_LOOKUP_REFRESH)!=0;
+  int bStamp = !bRefresh && (flags & CACHIER_LOOKUP_STAMP)!=0;
+  int iStmt = bRefresh ? STMT_POINT_REFRESH
+            : bStamp ? STMT_POINT_STAMP : STMT_POINT;
   sqlite3_stmt *pStmt;
   int rc, bRest;
   if( s->bGroup ){
@@ -351,7 +363,8 @@ int tablesLookup(CachierStore *pStore, const CachierKey *pKey, int flags,
     }
     if( bRest ) break;
     tStmtDone(s, iStmt, pStmt);
-    iStmt = bRefresh ? STMT_LOOKUP_REFRESH : STMT_LOOKUP;
+    iStmt = bRefresh ? STMT_LOOKUP_REFRESH
+          : bStamp ? STMT_LOOKUP_STAMP : STMT_LOOKUP;
     pStmt = tStmt(s, iStmt);
     s->pLookup = pStmt;
     s->iLookup = iStmt;

@@ -309,7 +309,9 @@ struct FnStats {
 
 FnStats *cachierStatsFor(Cachier*, const char *zFn);
 void cachierStatsFreeAll(Cachier*);
-void statsFlush(Cachier*, FnStats*, CachierStore*, int bNow);
+#define STATS_FLUSH_NOW     1  /* statsFlush(): now, not once a second */
+#define STATS_FLUSH_CLOSING 2  /* ... and the connection closes */
+void statsFlush(Cachier*, FnStats*, CachierStore*, int flags);
 
 /**************************************************************************
 ** Interface to code in cachier.c.

@@ -234,6 +234,7 @@ typedef struct HotTier HotTier;
 typedef struct CachierStore CachierStore;
 typedef struct SealState SealState;
 typedef struct DepsState DepsState;
+typedef struct DepsCache DepsCache;
 typedef struct LogRing LogRing;
 
 /**************************************************************************
@@ -306,6 +307,7 @@ struct Cachier {
   Refresher *pRefresher;      /* background refresh thread (refresh.c) */
   ZstdState *pZstd;           /* compression contexts, dictionaries */
   SealState *pSeal;           /* the seal key, rows logged (seal.c) */
+  DepsCache *pDepsCache;      /* stamps read lately (depends.c) */
   LogRing *pLog;              /* the latest messages (log.c) */
   const char *zRefreshOff;    /* why background refresh cannot run here
                               ** (refresh.c); NULL: it can */
@@ -760,6 +762,7 @@ int dependsUpToDate(Cachier*, const FnSettings*, DepsState*);
 int dependsVerdict(const FnSettings*, const DepsState*, const CachierEntry*);
 int dependsMayStore(Cachier*, const DepsState*, CachierStore*);
 void dependsClear(DepsState*);
+void dependsFreeAll(Cachier*);
 int dependsCanonical(Cachier*, sqlite3_value*, char **pzOut, char **pzErr);
 int dependsSync(Cachier*, char **pzErr);
 int dependsVersionStamp(sqlite3_value*, sqlite3_int64 *pStamp);

@@ -567,11 +567,124 @@ static int depReadOne(Cachier *p, const DepName *pDep, DepsState *pD){
   return 1;
 }
 
+/*
+** A statement of its own per call (an application running "SELECT
+** memoize('f', ?)" for each value) would read the counters on every
+** call. So the connection keeps the stamps it read of lists whose tables
+** are all in main, with what tells that nothing changed since: its own
+** changes (sqlite3_total_changes64()), others' commits (PRAGMA
+** data_version) and its own schema changes (PRAGMA schema_version: a
+** DROP TABLE changes no count), both through the connection's kept
+** statements. A stamp read in a write transaction is not kept: a rollback
+** would bring the counters back and move none of those. Lists naming an
+** attached database are read once per statement.
+*/
+struct DepsCache {
+  DepsCache *pNext;
+  char *zDependsOn;           /* the list, canonical */
+  int eState;                 /* DEPS_KNOWN or DEPS_UNKNOWN */
+  unsigned char *aStamp;
+  int nStamp;
+  sqlite3_int64 nChanges;
+  sqlite3_int64 dataVersion, schemaVersion;
+};
+#define DEPS_CACHE_MAX 16     /* lists kept, at most */
+
+void dependsFreeAll(Cachier *p){
+  while( p->pDepsCache ){
+    DepsCache *pNext = p->pDepsCache->pNext;
+    sqlite3_free(p->pDepsCache->zDependsOn);
+    sqlite3_free(p->pDepsCache->aStamp);
+    sqlite3_free(p->pDepsCache);
+    p->pDepsCache = pNext;
+  }
+}
+
+/* PRAGMA main.data_version and main.schema_version, through the
+** connection's kept statements (the same texts as fninfo.c's and
+** store_tables.c's). 0 if they cannot be read. */
+static int keptPragma(Cachier *p, int id, const char *zSql,
+                      sqlite3_int64 *pV){
+  sqlite3_stmt *pStmt = cachierStmt(p, id, zSql);
+  int bOk = 0;
+  if( pStmt==0 ) return 0;
+  if( sqlite3_step(pStmt)==SQLITE_ROW ){
+    *pV = sqlite3_column_int64(pStmt, 0);
+    bOk = 1;
+  }
+  cachierStmtDone(p, id, pStmt);
+  return bOk;
+}
+static int mainVersions(Cachier *p, sqlite3_int64 *pData,
+                        sqlite3_int64 *pSchema){
+  return keptPragma(p, STMT_DB_VERSION, "PRAGMA main.data_version", pData)
+      && keptPragma(p, STMT_SCHEMA_VERSION, "PRAGMA main.schema_version",
+                    pSchema);
+}
+
+/* The kept stamp of zDependsOn if nothing changed since it was read (it
+** is then moved first), else NULL. */
+static DepsCache *cacheFind(Cachier *p, const char *zDependsOn,
+                            sqlite3_int64 dataVersion,
+                            sqlite3_int64 schemaVersion){
+  DepsCache **pp, *pC;
+  for(pp=&p->pDepsCache; (pC = *pp)!=0; pp=&pC->pNext){
+    if( strcmp(pC->zDependsOn, zDependsOn)==0 ) break;
+  }
+  if( pC==0 ) return 0;
+  if( pC->nChanges!=sqlite3_total_changes64(p->db)
+   || pC->dataVersion!=dataVersion || pC->schemaVersion!=schemaVersion ){
+    return 0;
+  }
+  *pp = pC->pNext;
+  pC->pNext = p->pDepsCache;
+  p->pDepsCache = pC;
+  return pC;
+}
+
+/* Keep pD's stamp of zDependsOn (read under those versions). */
+static void cacheKeep(Cachier *p, const char *zDependsOn,
+                      const DepsState *pD, sqlite3_int64 nChanges,
+                      sqlite3_int64 dataVersion, sqlite3_int64 schemaVersion){
+  DepsCache **pp, *pC;
+  int n = 0;
+  for(pp=&p->pDepsCache; (pC = *pp)!=0; pp=&pC->pNext, n++){
+    if( strcmp(pC->zDependsOn, zDependsOn)==0 || n>=DEPS_CACHE_MAX-1 ){
+      *pp = pC->pNext;        /* replaced, or the least recent: dropped */
+      sqlite3_free(pC->zDependsOn);
+      sqlite3_free(pC->aStamp);
+      sqlite3_free(pC);
+      break;
+    }
+  }
+  pC = sqlite3_malloc(sizeof(*pC));
+  if( pC==0 ) return;
+  memset(pC, 0, sizeof(*pC));
+  pC->zDependsOn = sqlite3_mprintf("%s", zDependsOn);
+  pC->aStamp = pD->nStamp ? sqlite3_malloc(pD->nStamp) : 0;
+  if( pC->zDependsOn==0 || (pD->nStamp && pC->aStamp==0) ){
+    sqlite3_free(pC->zDependsOn);
+    sqlite3_free(pC->aStamp);
+    sqlite3_free(pC);
+    return;
+  }
+  if( pD->nStamp ) memcpy(pC->aStamp, pD->aStamp, (size_t)pD->nStamp);
+  pC->nStamp = pD->nStamp;
+  pC->eState = pD->eState;
+  pC->nChanges = nChanges;
+  pC->dataVersion = dataVersion;
+  pC->schemaVersion = schemaVersion;
+  pC->pNext = p->pDepsCache;
+  p->pDepsCache = pC;
+}
+
 /* Read the current stamp of the dependencies of settings pS into pD.
 ** Never fails: what cannot be read leaves pD DEPS_UNKNOWN (logged). */
 int dependsRead(Cachier *p, const FnSettings *pS, DepsState *pD){
   DepName *aDep = 0;
-  int nDep = 0, i, j, bOk = 1;
+  int nDep = 0, i, j, bOk = 1, bMainOnly = 1, bVersions;
+  sqlite3_int64 dataVersion = 0, schemaVersion = 0;
+  DepsCache *pC;
   dependsClear(pD);
   pD->nChanges = sqlite3_total_changes64(p->db);
   if( pS->zDependsOn==0 || pS->zDependsOn[0]==0 ){
@@ -579,7 +692,26 @@ int dependsRead(Cachier *p, const FnSettings *pS, DepsState *pD){
     return SQLITE_OK;
   }
   pD->eState = DEPS_UNKNOWN;
+  /* (Versions first: a commit after them makes the next look read again.) */
+  bVersions = mainVersions(p, &dataVersion, &schemaVersion);
+  if( bVersions
+   && (pC = cacheFind(p, pS->zDependsOn, dataVersion, schemaVersion))!=0 ){
+    pD->aStamp = pC->nStamp ? sqlite3_malloc(pC->nStamp) : 0;
+    pD->azSchema = sqlite3_malloc(sizeof(char*));
+    if( (pC->nStamp==0 || pD->aStamp) && pD->azSchema
+     && (pD->azSchema[0] = sqlite3_mprintf("main"))!=0 ){
+      if( pC->nStamp ) memcpy(pD->aStamp, pC->aStamp, (size_t)pC->nStamp);
+      pD->nStamp = pC->nStamp;
+      pD->nSchema = 1;
+      pD->eState = pC->eState;
+      return SQLITE_OK;
+    }
+    dependsClear(pD);         /* out of memory: read them */
+    pD->nChanges = sqlite3_total_changes64(p->db);
+    pD->eState = DEPS_UNKNOWN;
+  }
   if( depsParse(pS->zDependsOn, &aDep, &nDep, 0)!=SQLITE_OK ) return SQLITE_OK;
+  for(i=0; i<nDep; i++) bMainOnly &= strcmp(aDep[i].zSchema, "main")==0;
   for(i=0; bOk && i<nDep; i++){
     bOk = depReadOne(p, &aDep[i], pD);
     if( !bOk ){
@@ -605,6 +737,11 @@ int dependsRead(Cachier *p, const FnSettings *pS, DepsState *pD){
   }
   depNamesFree(aDep, nDep);
   if( bOk ) pD->eState = DEPS_KNOWN;
+  if( bMainOnly && bVersions && (bOk || pD->nSchema==0)
+   && sqlite3_txn_state(p->db, "main")!=SQLITE_TXN_WRITE ){
+    cacheKeep(p, pS->zDependsOn, pD, pD->nChanges, dataVersion,
+              schemaVersion);
+  }
   return SQLITE_OK;
 }
 

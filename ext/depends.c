@@ -678,9 +678,10 @@ static void cacheKeep(Cachier *p, const char *zDependsOn,
   p->pDepsCache = pC;
 }
 
-/* Read the current stamp of the dependencies of settings pS into pD.
-** Never fails: what cannot be read leaves pD DEPS_UNKNOWN (logged). */
-int dependsRead(Cachier *p, const FnSettings *pS, DepsState *pD){
+/* Read the current items of the dependencies of settings pS into pD
+** (aStamp holds the items alone). Never fails: what cannot be read leaves
+** pD DEPS_UNKNOWN (logged). */
+static void depsReadItems(Cachier *p, const FnSettings *pS, DepsState *pD){
   DepName *aDep = 0;
   int nDep = 0, i, j, bOk = 1, bMainOnly = 1, bVersions;
   sqlite3_int64 dataVersion = 0, schemaVersion = 0;
@@ -689,7 +690,7 @@ int dependsRead(Cachier *p, const FnSettings *pS, DepsState *pD){
   pD->nChanges = sqlite3_total_changes64(p->db);
   if( pS->zDependsOn==0 || pS->zDependsOn[0]==0 ){
     pD->eState = pS->bDependsUnsealed ? DEPS_UNKNOWN : DEPS_NONE;
-    return SQLITE_OK;
+    return;
   }
   pD->eState = DEPS_UNKNOWN;
   /* (Versions first: a commit after them makes the next look read again.) */
@@ -704,13 +705,13 @@ int dependsRead(Cachier *p, const FnSettings *pS, DepsState *pD){
       pD->nStamp = pC->nStamp;
       pD->nSchema = 1;
       pD->eState = pC->eState;
-      return SQLITE_OK;
+      return;
     }
     dependsClear(pD);         /* out of memory: read them */
     pD->nChanges = sqlite3_total_changes64(p->db);
     pD->eState = DEPS_UNKNOWN;
   }
-  if( depsParse(pS->zDependsOn, &aDep, &nDep, 0)!=SQLITE_OK ) return SQLITE_OK;
+  if( depsParse(pS->zDependsOn, &aDep, &nDep, 0)!=SQLITE_OK ) return;
   for(i=0; i<nDep; i++) bMainOnly &= strcmp(aDep[i].zSchema, "main")==0;
   for(i=0; bOk && i<nDep; i++){
     bOk = depReadOne(p, &aDep[i], pD);
@@ -742,7 +743,39 @@ int dependsRead(Cachier *p, const FnSettings *pS, DepsState *pD){
     cacheKeep(p, pS->zDependsOn, pD, pD->nChanges, dataVersion,
               schemaVersion);
   }
+}
+
+/* Read the current stamp of settings pS into pD: its version and the
+** items of its dependencies (cachier.h). Never fails: what cannot be read
+** leaves pD DEPS_UNKNOWN (logged). */
+int dependsRead(Cachier *p, const FnSettings *pS, DepsState *pD){
+  unsigned char *a;
+  int i;
+  depsReadItems(p, pS, pD);
+  if( pD->eState==DEPS_UNKNOWN ) return SQLITE_OK;
+  if( pD->eState==DEPS_NONE && pS->version==0 ) return SQLITE_OK;
+  a = sqlite3_malloc(CACHIER_STAMP_VERSION + pD->nStamp);
+  if( a==0 ){
+    pD->eState = DEPS_UNKNOWN;        /* nothing served, nothing stored */
+    return SQLITE_OK;
+  }
+  for(i=0; i<CACHIER_STAMP_VERSION; i++){
+    a[i] = (unsigned char)((uint64_t)pS->version >> (56-8*i));
+  }
+  if( pD->nStamp ) memcpy(a+CACHIER_STAMP_VERSION, pD->aStamp, pD->nStamp);
+  sqlite3_free(pD->aStamp);
+  pD->aStamp = a;
+  pD->nStamp += CACHIER_STAMP_VERSION;
   return SQLITE_OK;
+}
+
+/* The version in stamp a[0..n) (0: none). */
+static sqlite3_int64 stampVersion(const unsigned char *a, int n){
+  uint64_t v = 0;
+  int i;
+  if( a==0 || n<CACHIER_STAMP_VERSION ) return 0;
+  for(i=0; i<CACHIER_STAMP_VERSION; i++) v = (v<<8) | a[i];
+  return (sqlite3_int64)v;
 }
 
 /* Read the stamp again if this connection changed anything since it was
@@ -761,11 +794,20 @@ int dependsUpToDate(Cachier *p, const FnSettings *pS, DepsState *pD){
 ** cannot be told). */
 int dependsVerdict(const FnSettings *pS, const DepsState *pD,
                    const CachierEntry *e){
-  if( pS->version && e->version!=pS->version ) return VERDICT_OUTDATED;
+  /* The common case, one compare: the stamp is the current one. */
+  if( pD->eState!=DEPS_UNKNOWN && e->nStamp==pD->nStamp && e->aStamp
+   && memcmp(e->aStamp, pD->aStamp, (size_t)e->nStamp)==0 ){
+    return VERDICT_FRESH;
+  }
+  if( pS->version && stampVersion(e->aStamp, e->nStamp)!=pS->version ){
+    return VERDICT_OUTDATED;
+  }
   if( pD->eState==DEPS_UNKNOWN ) return VERDICT_OUTDATED;
   if( pD->eState==DEPS_KNOWN
-   && (e->nDeps!=pD->nStamp || e->aDeps==0
-       || memcmp(e->aDeps, pD->aStamp, (size_t)pD->nStamp)!=0) ){
+   && (e->nStamp!=pD->nStamp || e->aStamp==0
+       || memcmp(e->aStamp + CACHIER_STAMP_VERSION,
+                 pD->aStamp + CACHIER_STAMP_VERSION,
+                 (size_t)(pD->nStamp - CACHIER_STAMP_VERSION))!=0) ){
     return VERDICT_CHANGED;
   }
   return VERDICT_FRESH;
@@ -799,18 +841,20 @@ char *dependsChanged(const FnSettings *pS, const DepsState *pD,
   DepName *aDep = 0;
   int nDep = 0, i;
   char *z = 0;
-  if( pS->version && e->version!=pS->version ){
+  if( pS->version && stampVersion(e->aStamp, e->nStamp)!=pS->version ){
     return sqlite3_mprintf("version");
   }
   if( pD->eState==DEPS_UNKNOWN ) return sqlite3_mprintf("untracked");
   if( dependsVerdict(pS, pD, e)==VERDICT_FRESH ) return 0;
-  if( e->nDeps!=pD->nStamp || e->aDeps==0
+  if( e->nStamp!=pD->nStamp || e->aStamp==0
    || depsParse(pS->zDependsOn, &aDep, &nDep, 0)!=SQLITE_OK ){
     return sqlite3_mprintf("depends_on");
   }
   for(i=0; z==0 && i<nDep; i++){
-    const unsigned char *a = e->aDeps + i*CACHIER_DEPS_ITEM;
-    const unsigned char *b = pD->aStamp + i*CACHIER_DEPS_ITEM;
+    const unsigned char *a = e->aStamp + CACHIER_STAMP_VERSION
+                           + i*CACHIER_DEPS_ITEM;
+    const unsigned char *b = pD->aStamp + CACHIER_STAMP_VERSION
+                           + i*CACHIER_DEPS_ITEM;
     if( memcmp(a, b, 8)!=0 ){
       z = sqlite3_mprintf("depends_on");
     }else if( memcmp(a+8, b+8, 8)!=0 ){
@@ -837,7 +881,7 @@ int dependsDeleteOutdated(CachierStore *pStore, const char *zFn,
     memset(&e, 0, sizeof(e));
     rc = storeScanNext(pStore, pScan, &e, &bEof);
     if( rc || bEof ) break;
-    if( e.version!=pS->version ){
+    if( stampVersion(e.aStamp, e.nStamp)!=pS->version ){
       sqlite3_int64 *aNew = sqlite3_realloc64(aId, sizeof(aId[0])*(nId+1));
       if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
       aId = aNew;

@@ -7,16 +7,45 @@
 #   make valgrind   the suite under valgrind memcheck
 #   make fuzz       randomized corruption and input fuzzing (ASan+UBSan)
 #   make bench      benchmarks, as ratios to floors measured in the same run
+#   make install    install cachier.so and the docs (PREFIX, DESTDIR)
+#   make uninstall  remove what make install installed
+#   make bindings   put cachier.so into the Python and Node packages
+#   make test-packages  build, install and load those packages (make test
+#                   runs it)
 #
-# Every target but the plain build installs missing Debian packages first.
+# Every target but the plain build, install and bindings installs missing
+# Debian packages first. REDIS=0 builds without Redis support (no hiredis:
+# redis:// and unix: stores are then an error saying so), for any target.
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror=implicit-function-declaration
 SOFLAGS  = -fPIC -shared -fvisibility=hidden
-SRC      = $(wildcard ext/*.c)
-HDR      = $(wildcard ext/*.h) ext/schema_sql.h ext/redis_lua.h
+# ext/VERSION is the release: cachier_version() and the packages' versions.
+VERSION := $(shell cat ext/VERSION)
+DEFS     = -DCACHIER_VERSION='"$(VERSION)"'
+REDIS   ?= 1
+REDIS_SRC = ext/store_redis.c $(wildcard ext/redis_*.c)
+NOREDIS_SRC = $(filter-out $(REDIS_SRC),$(wildcard ext/*.c))
+ifeq ($(REDIS),0)
+SRC      = $(NOREDIS_SRC)
+LIBS     = -lzstd -lpthread
+else
+SRC      = $(filter-out ext/store_redis_none.c,$(wildcard ext/*.c))
 LIBS     = -lzstd -lhiredis -lpthread
+endif
+# The builds depend on the options they were made with (ext/build_options
+# changes only when they do), so switching REDIS rebuilds them.
+HDR      = $(wildcard ext/*.h) ext/schema_sql.h ext/redis_lua.h ext/VERSION \
+           ext/build_options
+
+# make install: the extension where SQLite extensions of Debian packages
+# go (/usr/lib/sqlite3/pcre.so), so `.load /usr/local/lib/sqlite3/cachier`
+# finds its entry point from the file name; the docs beside other packages',
+# laid out as in the checkout (README.md, docs/), so their links work.
+PREFIX  ?= /usr/local
+libdir   = $(PREFIX)/lib/sqlite3
+docdir   = $(PREFIX)/share/doc/cachier
 
 # Debian packages each target needs.
 PKGS_BUILD = gcc make libsqlite3-dev libzstd-dev libhiredis-dev
@@ -24,9 +53,11 @@ PKGS_DEMO  = $(PKGS_BUILD) sqlite3
 PKGS_TEST  = $(PKGS_BUILD) sqlite3 tcl libsqlite3-tcl python3 redis-server
 PKGS_VALGRIND = $(PKGS_TEST) valgrind
 PKGS_BENCH = $(PKGS_BUILD) redis-server util-linux
+PKGS_PACKAGES = $(PKGS_BUILD) tcl libsqlite3-tcl python3 python3-venv \
+             python3-setuptools python3-wheel python3-pip
 
 .PHONY: all demo test test-asan valgrind fuzz test-faults test-faults-ci bench deps-build deps-demo deps-test deps-valgrind \
-        deps-bench clean
+        deps-bench clean install uninstall bindings test-packages deps-packages FORCE
 
 all: cachier.so
 
@@ -58,17 +89,24 @@ ext/schema_sql.h: $(foreach p,$(SQL_EMBED),$(firstword $(subst :, ,$(p))))
 ext/redis_lua.h: $(foreach p,$(LUA_EMBED),$(firstword $(subst :, ,$(p))))
 	$(call embed_strings,$(LUA_EMBED),-e '/^--/d')
 
+ext/build_options: FORCE
+	@echo 'REDIS=$(REDIS)' | cmp -s - $@ || echo 'REDIS=$(REDIS)' > $@
+
 cachier.so: $(SRC) $(HDR)
-	$(CC) $(CFLAGS) $(WARN) $(SOFLAGS) -o $@ $(SRC) $(LIBS)
+	$(CC) $(CFLAGS) $(WARN) $(DEFS) $(SOFLAGS) -o $@ $(SRC) $(LIBS)
 
 # The test build adds the cachier_test_*() functions (clock, hash bits,
 # last log, wait marker, in-flight switch); the code is otherwise the same.
 tests/cachier_test.so: $(SRC) $(HDR)
-	$(CC) $(CFLAGS) $(WARN) -DCACHIER_TEST $(SOFLAGS) -o $@ $(SRC) $(LIBS)
+	$(CC) $(CFLAGS) $(WARN) $(DEFS) -DCACHIER_TEST $(SOFLAGS) -o $@ $(SRC) $(LIBS)
 
 tests/cachier_asan.so: $(SRC) $(HDR)
 	$(CC) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-	  -fno-sanitize-recover=undefined $(WARN) -DCACHIER_TEST $(SOFLAGS) -o $@ $(SRC) $(LIBS)
+	  -fno-sanitize-recover=undefined $(WARN) $(DEFS) -DCACHIER_TEST $(SOFLAGS) -o $@ $(SRC) $(LIBS)
+
+# A test build without Redis, whatever REDIS says, for tests/install.test.
+tests/cachier_test_noredis.so: $(NOREDIS_SRC) $(HDR)
+	$(CC) $(CFLAGS) $(WARN) $(DEFS) -DCACHIER_TEST $(SOFLAGS) -o $@ $(NOREDIS_SRC) -lzstd -lpthread
 
 # A tiny extension with slow functions for the demo (not part of cachier.so).
 tests/demo/slowfn.so: tests/demo/slowfn.c
@@ -94,15 +132,60 @@ deps-valgrind:
 	$(call install_pkgs,$(PKGS_VALGRIND))
 deps-bench:
 	$(call install_pkgs,$(PKGS_BENCH))
+# Node and npm from Debian only when there are none (a NodeSource nodejs
+# ships its own npm, which Debian's npm package would conflict with).
+deps-packages:
+	$(call install_pkgs,$(PKGS_PACKAGES))
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "installing: nodejs npm"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null \
+	  || echo "could not install nodejs npm"; fi
 
 demo: deps-demo
 	$(MAKE) cachier.so tests/demo/slowfn.so
 	@rm -f /tmp/cachier-demo.db /tmp/cachier-demo.db-wal /tmp/cachier-demo.db-shm
 	sqlite3 /tmp/cachier-demo.db < sql/demo.sql
 
+# The package test first, so the suite's total is the last line.
 test: deps-test
-	$(MAKE) cachier.so tests/cachier_test.so tests/concurrency/driver
+	$(MAKE) cachier.so tests/cachier_test.so tests/cachier_test_noredis.so \
+	  tests/concurrency/driver
+	$(MAKE) test-packages
 	tclsh tests/run.tcl tests/cachier_test.so
+
+# install / uninstall (PREFIX, DESTDIR): the extension and the docs.
+install: cachier.so
+	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(docdir)
+	install -m 0755 cachier.so $(DESTDIR)$(libdir)/cachier.so
+	install -m 0644 README.md LICENSE $(DESTDIR)$(docdir)/
+	for f in $$(find docs -type f); do \
+	  install -D -m 0644 $$f $(DESTDIR)$(docdir)/$$f || exit 1; done
+
+uninstall:
+	rm -f $(DESTDIR)$(libdir)/cachier.so
+	rm -rf $(DESTDIR)$(docdir)
+	rmdir $(DESTDIR)$(libdir) 2>/dev/null || true
+
+# The language packages (bindings/) ship the release build: it and the
+# version go into them here, so `pip install ./bindings/python` and
+# `npm install ./bindings/node` (or npm pack) install what make built.
+BINDINGS = bindings/python/sqlite_cachier/cachier.so \
+           bindings/python/sqlite_cachier/VERSION bindings/node/cachier.so
+bindings: $(BINDINGS) bindings/node/package.json
+bindings/python/sqlite_cachier/cachier.so bindings/node/cachier.so: cachier.so
+	cp cachier.so $@
+bindings/python/sqlite_cachier/VERSION: ext/VERSION
+	cp ext/VERSION $@
+# package.json is kept in git with the version of ext/VERSION.
+bindings/node/package.json: ext/VERSION
+	sed -i 's/^  "version": "[^"]*"/  "version": "$(VERSION)"/' $@
+
+# Build both packages from this checkout, install the Python one into a
+# venv and the Node one into a project of its own, load cachier with one
+# call in each (tests/packages/packages.test).
+test-packages: deps-packages
+	$(MAKE) bindings tests/cachier_test.so
+	tclsh tests/run.tcl tests/cachier_test.so tests/packages/packages.test
 
 test-asan: deps-test
 	$(MAKE) tests/cachier_asan.so tests/concurrency/driver
@@ -168,4 +251,7 @@ tests/bench/bench: $(wildcard tests/bench/*.c) tests/bench/bench.h
 
 clean:
 	rm -f cachier.so tests/*.so tests/demo/*.so tests/bench/bench tests/fuzz/fuzz_sql \
-	  tests/concurrency/driver ext/schema_sql.h $(FAULT_DRIVERS) ext/redis_lua.h
+	  tests/concurrency/driver ext/schema_sql.h $(FAULT_DRIVERS) ext/redis_lua.h \
+	  ext/build_options bindings/python/sqlite_cachier/cachier.so \
+	  bindings/python/sqlite_cachier/VERSION bindings/node/cachier.so
+	rm -rf bindings/python/build bindings/python/*.egg-info

@@ -23,10 +23,15 @@
 **   vtab_functions.c   cachier_functions (writable settings)
 **   vtab_entries.c     cachier_entries (query and delete entries)
 **   vtab_stats.c       cachier_stats (counters)
+**   vtab_query.c       cachier_query tables: a SELECT's rows memoized
+**                      through memoize() (call.c computes them)
 **   vtab_schema.c      the "cachier" module that owns the shadow tables
 **   vtab_common.c      what the eponymous tables share
 **   vtab_settings.c    cachier_settings (effective settings, their source)
 **   log.c              cachierLog(): sqlite3_log() and cachier_log
+**   get.c              cachier_get(): a cache-only read
+**   fallback.c         where main's functions cache when main is read-only
+**   uninstall.c        cachier_uninstall(): remove cachier's objects
 **   guard.c            who may call the DIRECTONLY functions (SQLite 3.40
 **                      lets a CHECK constraint call them)
 ** Functions, keys, values and settings
@@ -34,6 +39,7 @@
 **   call.c             resolving and calling the user's function by name
 **   key_codec.c        type-exact key encoding, key hash, args as JSON
 **   value_codec.c      how values are stored: zstd, trained dictionaries
+**   rowset_codec.c     a query's result set as one value (row sets)
 **   settings.c         per-function settings (the one table of them),
 **                      memoize_with() options, duration and size parsing
 **   seal.c             sealed settings: the per-user key file, the seal
@@ -50,6 +56,8 @@
 **   evict.c            size bounds: which entries go when a bound is hit
 **   stats.c            in-memory per-function counters
 **   hot.c              the hot tier: repeated hits served from memory
+**   memo.c             the statement memo: repeated argument lists within
+**                      one statement served from memory
 **   depends.c          invalidation: depends_on (tracking triggers, change
 **                      counters, entry stamps), version, cachier_invalidate()
 ** Stores (store.h: the interface every store implements)
@@ -71,6 +79,8 @@
 **   redis_dict.c       zstd dictionaries on Redis
 **   redis_marks.c      in-flight marks on Redis
 **   redis_tracking.c   the hot tier's invalidations (CLIENT TRACKING)
+**   store_redis_none.c instead of the Redis files in a build without Redis
+**                      (make REDIS=0): Redis names are an error saying so
 */
 #ifndef CACHIER_H
 #define CACHIER_H
@@ -87,7 +97,8 @@ SQLITE_EXTENSION_INIT3
 
 #ifdef CACHIER_TEST
 /* Test builds route cachier's own allocations (and the SQLite calls that
-** allocate for it: mprintf, str_finish, value_text, bind_value) through
+** allocate for it: mprintf, str_finish, value_text, bind_value, and
+** bind_blob with SQLITE_TRANSIENT) through
 ** wrappers, so
 ** that cachier_test_fail_alloc(N) can make the Nth next one fail;
 ** CACHIER_FAULT() counts as one allocation too, at the calls into SQLite
@@ -99,6 +110,8 @@ char *cachierTestMprintf(const char *zFmt, ...);
 char *cachierTestStrFinish(sqlite3_str *pStr);
 const unsigned char *cachierTestValueText(sqlite3_value *pVal);
 int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
+int cachierTestBindBlob(sqlite3_stmt *pStmt, int i, const void *p, int n,
+                        void (*xDel)(void*));
 # undef sqlite3_mprintf
 # undef sqlite3_str_finish
 # undef sqlite3_value_text
@@ -107,6 +120,9 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 # define sqlite3_value_text(pVal)  cachierTestValueText(pVal)
 # undef sqlite3_bind_value
 # define sqlite3_bind_value(pStmt,i,pVal) cachierTestBindValue(pStmt,i,pVal)
+# undef sqlite3_bind_blob
+# define sqlite3_bind_blob(pStmt,i,p,n,xDel) \
+    cachierTestBindBlob(pStmt,i,p,n,xDel)
 # undef sqlite3_malloc
 # undef sqlite3_malloc64
 # undef sqlite3_realloc64
@@ -118,7 +134,16 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 # define CACHIER_FAULT()           0
 #endif
 
-#define CACHIER_VERSION "0.4.0"
+/* The release, from ext/VERSION (the Makefile passes -DCACHIER_VERSION):
+** one number for cachier_version() and the Python and Node packages. */
+#ifndef CACHIER_VERSION
+# error "build with make: CACHIER_VERSION comes from ext/VERSION"
+#endif
+/* The oldest SQLite cachier loads into: 3.39.0 added sqlite3_db_name(),
+** the newest routine of sqlite3_api_routines it calls (an older SQLite's
+** table ends before it). */
+#define CACHIER_MIN_SQLITE         3039000
+#define CACHIER_MIN_SQLITE_TEXT    "3.39.0"
 #define CACHIER_SCHEMA_VERSION 5
 
 /* Deepest allowed nesting of memoize() inside a memoized function. */
@@ -196,6 +221,23 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 #define CACHIER_CODEC_DICT(c)    ((c) >> CACHIER_CODEC_KIND_B)
 
 /*
+** Row sets (rowset_codec.c): the value of a cachier_query entry
+** (vtab_query.c), one BLOB holding a query's whole result:
+**
+**     CACHIER_ROWSET_V1:1 byte | varint(nCol) | nRow:CACHIER_ROWSET_NROW_B bytes
+**     | { value }*(nRow*nCol), row after row
+**
+** varint is 7 bits a byte, least significant first, high bit set on all
+** but the last; nRow is big-endian; each value is encoded as key_codec.c
+** encodes an argument: tag (the SQLite type, or'ed with 0x80 when a
+** subtype byte such as JSON's follows), then 8 big-endian bytes for an
+** INTEGER or a REAL's bit pattern, varint(length) and the bytes for TEXT
+** and BLOB, nothing for NULL.
+*/
+#define CACHIER_ROWSET_V1      0x52  /* 'R' */
+#define CACHIER_ROWSET_NROW_B  8
+
+/*
 ** Entry stamps (depends.c). An entry of a function with depends_on or a
 ** version records what it was computed under, as one blob (no blob: no
 ** stamp):
@@ -235,9 +277,12 @@ typedef struct DecodedValue DecodedValue;
 typedef struct HotTier HotTier;
 typedef struct CachierStore CachierStore;
 typedef struct SealState SealState;
-typedef struct DepsState DepsState;
 typedef struct DepsCache DepsCache;
 typedef struct LogRing LogRing;
+typedef struct StmtMemo StmtMemo;
+typedef struct MemoEntry MemoEntry;
+typedef struct DepsState DepsState;
+typedef struct QueryTab QueryTab;
 
 /**************************************************************************
 ** Interface to code in stats.c.
@@ -250,6 +295,7 @@ struct FnStats {
   char *zFn;                  /* canonical (lower-case) function name */
   sqlite3_int64 nHit, nMiss, nStaleHit, nCompute, nError, nWriteError;
   sqlite3_int64 nReadError;   /* lookups the store could not answer */
+  sqlite3_int64 nMemoHit;     /* hits the statement memo served (memo.c) */
   sqlite3_int64 computeNs;    /* time spent inside the function */
   double cleanupDue;          /* no cleanup_stale check before this time */
   sqlite3_int64 nEviction;    /* entries this connection evicted */
@@ -258,10 +304,15 @@ struct FnStats {
   int iRecent;
   sqlite3_int64 nInvalidated; /* entries found but outdated by a change of
                               ** a dependency or of the version */
+  /* What of nHit, nMiss, nCompute and computeNs the store's lasting
+  ** counters have already (statsFlush()), and when they got it. */
+  sqlite3_int64 nHitFlushed, nMissFlushed, nComputeFlushed, computeNsFlushed;
+  sqlite3_int64 flushedNs;    /* cachierMonotonicNs(); 0: never */
 };
 
 FnStats *cachierStatsFor(Cachier*, const char *zFn);
 void cachierStatsFreeAll(Cachier*);
+void statsFlush(Cachier*, FnStats*, CachierStore*, int bNow);
 
 /**************************************************************************
 ** Interface to code in cachier.c.
@@ -291,6 +342,8 @@ struct Cachier {
   double testClock;
   int hashBits;               /* test builds: weaken the key hash (0: full 40) */
   sqlite3_int64 settingsGen;  /* bumped by every cachier_functions write */
+  sqlite3_int64 memoGen;      /* bumped by what may change a statement
+                              ** memo's values (cachierMemoChanged()) */
   FnStats *pStats;
   FnInfo *pFnInfo;            /* resolved functions (fninfo.c) */
 #ifdef CACHIER_TEST
@@ -311,8 +364,11 @@ struct Cachier {
   SealState *pSeal;           /* the seal key, rows logged (seal.c) */
   DepsCache *pDepsCache;      /* stamps read lately (depends.c) */
   LogRing *pLog;              /* the latest messages (log.c) */
+  int bMainNoWrite;           /* a write to main failed: read-only */
+  int bFallbackLogged;        /* fallback.c said where it caches */
   const char *zRefreshOff;    /* why background refresh cannot run here
                               ** (refresh.c); NULL: it can */
+  QueryTab *pQueryTabs;       /* connected cachier_query tables */
 };
 
 /* One row of a function registration table. */
@@ -351,10 +407,18 @@ void cachierLogFn(Cachier*, int eLevel, const char *zFn, const char *zFmt,
 void cachierLogFree(Cachier*);
 
 /**************************************************************************
+** Interface to code in fallback.c.
+*/
+const char *fallbackSpec(Cachier*, const char *zSpec, int eMainState);
+void fallbackWriteFailed(Cachier*, int rc);
+
+/**************************************************************************
 ** Interface to code in guard.c.
 */
 int guardSqlNames(const char *zSql, const char *zWord, int bCall);
 int guardDirectCall(sqlite3_context*, const char *zFn);
+int guardSqlOtherSchema(const char *zSql, const char *zTable);
+int guardOtherSchema(Cachier*, const char *zTable, char **pzErr);
 int guardDirectOrTempCall(sqlite3_context*, const char *zFn);
 
 /**************************************************************************
@@ -374,6 +438,8 @@ int keyEncodeArgs(KeyBuf*, const char *zFn, int nFn, int nArg,
 int keyEncodeHashFuncKey(KeyBuf*, const char *zFn, int nFn,
                          sqlite3_value *pKey);
 int keyEncodeArgsOnly(KeyBuf*, int nArg, sqlite3_value **apArg);
+int keyBufReserve(KeyBuf*, sqlite3_int64 n);
+int keyEncodeValue(KeyBuf*, sqlite3_value*);
 char *keyToJson(const unsigned char *a, sqlite3_int64 n, int *pRc);
 int keyDecodeArgs(const unsigned char *a, sqlite3_int64 n, int *pnArg,
                   unsigned char *aSub, sqlite3_stmt *pStmt);
@@ -434,6 +500,7 @@ struct FnSettings {
   sqlite3_int64 version;      /* version stamp (depends.c); 0: none */
 };
 #define CACHIER_HOT_BYTES (4<<20)
+#define CACHIER_STATEMENT_BYTES (4<<20)   /* the statement memo (memo.c) */
 #define EVICT_LRU  0
 #define EVICT_COST 1
 
@@ -449,6 +516,8 @@ struct CallOptions {
   int hasCleanupInterval; double cleanupInterval;
   int hasStaleWhileRefresh; double staleWhileRefresh;
   int hasStaleIfError; double staleIfError;
+  int hasStatementBytes; sqlite3_int64 statementBytes;
+  int bOnlyMemoBytes;         /* no option but statement_bytes is set */
 };
 
 /* One setting: a column of cachier_functions and cachier_config, a
@@ -553,6 +622,8 @@ int sealRow(Cachier*, sqlite3_int64 iRowid, char **pzErr);
 int sealUpdateMaySeal(Cachier*, sqlite3_int64 iRowid, uint64_t mUnchanged);
 int sealWarnOnce(Cachier*, const char *zWhat);
 void sealFree(Cachier*);
+int sealQuery(Cachier*, const char *zName, const char *zQuery, int bCreate,
+              unsigned char aMac[SHA256_BYTES]);
 
 /**************************************************************************
 ** Interface to code in json.c.
@@ -676,14 +747,50 @@ int hotServeArgs(HotTier*, CachierStore*, sqlite3_context*,
                  const char *zFn, int nFn, sqlite3_int64 iFnBase,
                  const unsigned char *aArgs, sqlite3_int64 nArgs,
                  int bAllowNone, int bRecheck,
-                 int (*xFresh)(void*, const CachierEntry*), void *pFreshArg);
+                 int (*xFresh)(void*, const CachierEntry*), void *pFreshArg,
+                 CachierEntry *pServed);
 int hotBeforeLookup(HotTier*, CachierStore*, int bRecheck);
 const unsigned char *hotVersion(HotTier*);
 void hotInsert(HotTier*, CachierStore*, const CachierKey*, int flags,
                const CachierEntry*);
 void hotFree(CachierStore*);
 sqlite3_int64 hotHits(CachierStore*);
+/* Reference-counted bytes of a text or blob, handed to SQLite as a result
+** without a copy (the tier and the statement memo keep values so). */
+unsigned char *cachierSharedNew(const void *a, sqlite3_int64 n);
+void cachierSharedRef(unsigned char *aShared);
+void cachierSharedRelease(void *aShared);
 /* (What a store calls to keep the tier true is in store.h.) */
+
+/**************************************************************************
+** Interface to code in memo.c.
+*/
+
+/* One value of a statement memo: its encoded arguments (aKey), its type,
+** subtype and value, and the entry's created time and id (for the rules
+** checked on a memo hit). */
+struct MemoEntry {
+  uint64_t h;                 /* memoHash() of aKey */
+  sqlite3_int64 nKey;
+  int eType;                  /* SQLITE_INTEGER ... SQLITE_NULL */
+  int subtype;
+  double created;             /* 0 unless the rules are timed */
+  sqlite3_int64 id;           /* 0 unless an eviction bound needs it */
+  sqlite3_int64 iVal;
+  double rVal;
+  unsigned char *aShared;     /* text or blob bytes (cachierSharedNew()) */
+  sqlite3_int64 nVal;
+  unsigned char aKey[];       /* the encoded arguments */
+};
+MemoEntry *memoFind(StmtMemo*, Cachier*, const unsigned char *aArgs,
+                    sqlite3_int64 nArgs);
+void memoResult(sqlite3_context*, const MemoEntry*);
+void memoFill(StmtMemo **pm, Cachier*, sqlite3_int64 maxBytes,
+              const unsigned char *aArgs, sqlite3_int64 nArgs,
+              sqlite3_value *pValue, int subtype, double created,
+              sqlite3_int64 id);
+void memoFree(StmtMemo*);
+void cachierMemoChanged(Cachier*);
 
 /**************************************************************************
 ** Interface to code in inflight.c.
@@ -818,8 +925,27 @@ struct CachierVtab {
 int cachierVtabConnect(sqlite3*, void *pAux, const char *zDecl,
                        int bDirectOnly, sqlite3_vtab **ppVtab);
 int cachierVtabDisconnect(sqlite3_vtab*);
+int cachierVtabMainOnly(sqlite3_vtab*, const char *zTable);
 void cachierBestIndexEq(sqlite3_index_info*, int iCol, double costScan,
                         double costEq, int bUnique);
+
+/**************************************************************************
+** Interface to code in rowset_codec.c.
+*/
+int rowsetEncode(sqlite3_stmt*, KeyBuf *pOut);
+int rowsetOpen(const unsigned char *a, sqlite3_int64 n, int nColExpect,
+               sqlite3_int64 *pnRow, sqlite3_int64 *piFirst);
+void rowsetRow(const unsigned char *a, sqlite3_int64 n, int nCol,
+               sqlite3_int64 *pi, sqlite3_int64 *aOff);
+void rowsetResult(sqlite3_context*, const unsigned char *a, sqlite3_int64 n,
+                  sqlite3_int64 iOff);
+
+/**************************************************************************
+** Interface to code in vtab_query.c.
+*/
+int queryTableParams(Cachier*, const char *zFn);
+int queryTableConnect(Cachier*, const char *zFn);
+#define QUERY_ROWS_FUNCTION "cachier_query_rows"
 
 /**************************************************************************
 ** Interface to code in fninfo.c.
@@ -837,6 +963,7 @@ CachierStore *fnInfoStore(const FnInfo*);
 FnCall *fnInfoCall(Cachier*, FnInfo*);
 void fnInfoFree(FnInfo*);
 void fnInfoFinalizeAll(Cachier*);
+void fnInfoFlushStats(Cachier*, int bFromCall);
 void fnInfoFreeAll(Cachier*);
 
 #endif /* CACHIER_H */

@@ -141,6 +141,7 @@ static sqlite3_int64 evictDown(Cachier *p, CachierStore *pStore,
         break;
       }
       aGone[i] = 1;
+      cachierMemoChanged(p);  /* (statement memos may hold it) */
       nEntry--;
       nByte -= aCand[i].nStored;
       nEvicted++;

@@ -49,6 +49,57 @@ static const char *skipSpace(const char *z){
   }
 }
 
+/* Kinds of tokens sqlToken() tells apart. */
+#define TOK_OTHER  0          /* one character of punctuation */
+#define TOK_WORD   1          /* a bare word */
+#define TOK_QUOTED 2          /* a quoted identifier: "x", `x`, [x] */
+#define TOK_STRING 3          /* a string literal */
+#define TOK_SKIP   4          /* a number, whitespace or a comment */
+
+/* The token at z (not at its end): its kind in *peKind and, for names
+** and strings, its text (without quotes) in *pzName, *pnName. Returns
+** the position after it. */
+static const char *sqlToken(const char *z, int *peKind, const char **pzName,
+                            size_t *pnName){
+  unsigned char c = (unsigned char)*z;
+  *pzName = z;
+  *pnName = 0;
+  if( c=='\'' || c=='"' || c=='`' || c=='[' ){
+    char cEnd = c=='[' ? ']' : (char)c;
+    *pzName = ++z;
+    while( *z ){
+      if( *z==cEnd ){
+        if( cEnd!=']' && z[1]==cEnd ){ z += 2; continue; }  /* doubled */
+        break;
+      }
+      z++;
+    }
+    *pnName = (size_t)(z - *pzName);
+    if( *z ) z++;
+    *peKind = c=='\'' ? TOK_STRING : TOK_QUOTED;
+  }else if( (c=='-' && z[1]=='-') || (c=='/' && z[1]=='*')
+         || c==' ' || c=='\t' || c=='\n' || c=='\r' || c=='\f' ){
+    z = skipSpace(z);
+    *peKind = TOK_SKIP;
+  }else if( c>='0' && c<='9' ){
+    while( isIdChar((unsigned char)*z) || *z=='.' ) z++;   /* a number */
+    *peKind = TOK_SKIP;
+  }else if( isIdChar(c) ){
+    while( isIdChar((unsigned char)*z) ) z++;
+    *pnName = (size_t)(z - *pzName);
+    *peKind = TOK_WORD;
+  }else{
+    z++;
+    *peKind = TOK_OTHER;
+  }
+  return z;
+}
+
+static int nameIs(const char *zName, size_t nName, const char *zWord){
+  return nName==strlen(zWord)
+      && sqlite3_strnicmp(zName, zWord, (int)nName)==0;
+}
+
 /*
 ** True if zSql has the token zWord (case-insensitive) outside string
 ** literals and comments. bCall: only as a call, that is followed (past
@@ -57,41 +108,72 @@ static const char *skipSpace(const char *z){
 ** bare words count (a keyword such as CHECK).
 */
 int guardSqlNames(const char *zSql, const char *zWord, int bCall){
-  size_t nWord = strlen(zWord);
   const char *z = zSql;
   while( *z ){
-    unsigned char c = (unsigned char)*z;
-    const char *zName = 0;
-    size_t nName = 0;
-    if( c=='\'' || c=='"' || c=='`' || c=='[' ){
-      char cEnd = c=='[' ? ']' : (char)c;
-      zName = ++z;
-      while( *z ){
-        if( *z==cEnd ){
-          if( cEnd!=']' && z[1]==cEnd ){ z += 2; continue; }  /* doubled */
-          break;
-        }
-        z++;
+    const char *zName;
+    size_t nName;
+    int eKind;
+    z = sqlToken(z, &eKind, &zName, &nName);
+    if( eKind==TOK_WORD || (eKind==TOK_QUOTED && bCall) ){
+      if( nameIs(zName, nName, zWord) && (!bCall || *skipSpace(z)=='(') ){
+        return 1;
       }
-      nName = (size_t)(z - zName);
-      if( *z ) z++;
-      if( c=='\'' || !bCall ) continue;     /* a string, or not a name */
-    }else if( (c=='-' && z[1]=='-') || (c=='/' && z[1]=='*') ){
-      z = skipSpace(z);
-      continue;
-    }else if( c>='0' && c<='9' ){
-      while( isIdChar((unsigned char)*z) || *z=='.' ) z++;   /* a number */
-      continue;
-    }else if( isIdChar(c) ){
-      zName = z;
-      while( isIdChar((unsigned char)*z) ) z++;
-      nName = (size_t)(z - zName);
-    }else{
-      z++;
-      continue;
     }
-    if( nName==nWord && sqlite3_strnicmp(zName, zWord, (int)nWord)==0
-     && (!bCall || *skipSpace(z)=='(') ){
+  }
+  return 0;
+}
+
+/*
+** True if zSql names the table zTable in a schema other than main
+** ("aux.cachier_entries"): cachier's eponymous tables show main's cache
+** whatever schema names them (SQLite 3.40 resolves an eponymous table in
+** any schema to main's), so such a statement is refused rather than shown
+** main's cache as aux's.
+*/
+int guardSqlOtherSchema(const char *zSql, const char *zTable){
+  const char *z = zSql;
+  const char *zPrev = 0, *zPrevDot = 0;   /* last name; name before a '.' */
+  size_t nPrev = 0, nPrevDot = 0;
+  int bDot = 0;                 /* the last token was a '.' after a name */
+  while( *z ){
+    const char *zName;
+    size_t nName;
+    int eKind;
+    z = sqlToken(z, &eKind, &zName, &nName);
+    if( eKind==TOK_SKIP ) continue;
+    if( eKind==TOK_WORD || eKind==TOK_QUOTED ){
+      if( bDot && nameIs(zName, nName, zTable)
+       && !nameIs(zPrevDot, nPrevDot, "main") ){
+        return 1;
+      }
+      zPrev = zName;
+      nPrev = nName;
+      bDot = 0;
+    }else if( eKind==TOK_OTHER && zName[0]=='.' && zPrev ){
+      zPrevDot = zPrev;
+      nPrevDot = nPrev;
+      zPrev = 0;
+      bDot = 1;
+    }else{
+      zPrev = 0;
+      bDot = 0;
+    }
+  }
+  return 0;
+}
+
+/* 1 (and an error message in *pzErr) if a running statement of p names
+** zTable in another schema than main (guardSqlOtherSchema()). */
+int guardOtherSchema(Cachier *p, const char *zTable, char **pzErr){
+  sqlite3_stmt *pStmt = 0;
+  while( (pStmt = sqlite3_next_stmt(p->db, pStmt))!=0 ){
+    const char *zSql;
+    if( !sqlite3_stmt_busy(pStmt) ) continue;
+    zSql = sqlite3_sql(pStmt);
+    if( zSql && guardSqlOtherSchema(zSql, zTable) ){
+      *pzErr = sqlite3_mprintf("%s shows the cache of the main database "
+          "only: open a connection whose main database is the other one",
+          zTable);
       return 1;
     }
   }

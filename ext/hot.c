@@ -29,7 +29,11 @@
 **   - Values enter the tier only from a lookup whose snapshot is known to
 **     be that version (the store's xMayFill(): a new snapshot, or one
 **     begun at a version nobody has committed past since), never from a
-**     transaction that could roll back.
+**     transaction that could roll back. A statement that reads a table of
+**     main itself begins its snapshot before cachier is called: the end of
+**     the connection's previous statement noted the version then (the
+**     store's xNoteStatementEnd()), so its lookups fill the tier while
+**     nobody has committed since.
 **   - This connection's own writes through cachier drop what they change.
 ** So the tier fronts stores in WAL mode: "file:" stores always, "main"
 ** when it is in WAL mode; the memory store needs none.
@@ -48,7 +52,7 @@ struct HotEntry {
   sqlite3_int64 nKey;
   sqlite3_value *pValue;      /* the value as stored (codec) */
   unsigned char *aShared;     /* raw text or blob: its bytes, shared with
-                              ** the results served (sharedRelease()) */
+                              ** the results served */
   int codec;                  /* how it is stored: decoded when served */
   sqlite3_int64 nBytes;       /* its logical size */
   int subtype;
@@ -82,10 +86,10 @@ struct HotTier {
 
 /* The bytes of a raw text or blob value, in a reference-counted block:
 ** every result served from them holds a reference (released by SQLite
-** through sharedRelease()), and so does the entry. A hit then hands
+** through cachierSharedRelease()), and so does the entry. A hit then hands
 ** SQLite the value without copying it; the bytes never change. */
 #define SHARED_HEADER 16
-static unsigned char *sharedNew(const void *a, sqlite3_int64 n){
+unsigned char *cachierSharedNew(const void *a, sqlite3_int64 n){
   unsigned char *pBlock = sqlite3_malloc64(SHARED_HEADER + n + 1);
   if( pBlock==0 ) return 0;
   *(sqlite3_int64*)pBlock = 1;
@@ -93,11 +97,16 @@ static unsigned char *sharedNew(const void *a, sqlite3_int64 n){
   pBlock[SHARED_HEADER + n] = 0;       /* text is NUL-terminated */
   return pBlock + SHARED_HEADER;
 }
-static void sharedRelease(void *p){
+void cachierSharedRelease(void *p){
   unsigned char *pBlock = (unsigned char*)p - SHARED_HEADER;
   if( __atomic_sub_fetch((sqlite3_int64*)pBlock, 1, __ATOMIC_ACQ_REL)==0 ){
     sqlite3_free(pBlock);
   }
+}
+/* One more result holds the bytes. */
+void cachierSharedRef(unsigned char *aShared){
+  __atomic_add_fetch((sqlite3_int64*)(aShared - SHARED_HEADER), 1,
+                     __ATOMIC_ACQ_REL);
 }
 
 /* The tier's own hash of a key: the function's id range and the encoded
@@ -140,7 +149,7 @@ static void entryUnlink(HotTier *h, HotEntry *e){
   e->pNext->pPrev = e->pPrev;
   h->nBytes -= e->nCost;
   h->nEntry--;
-  if( e->aShared ) sharedRelease(e->aShared);
+  if( e->aShared ) cachierSharedRelease(e->aShared);
   sqlite3_value_free(e->pValue);
   sqlite3_free(e);
 }
@@ -276,14 +285,13 @@ static int entryResult(sqlite3_context *ctx, CachierStore *pStore,
                        HotEntry *e, CachierEntry *pEntry){
   if( e->aShared ){
     sqlite3_int64 n = sqlite3_value_bytes(e->pValue);
-    __atomic_add_fetch((sqlite3_int64*)(e->aShared - SHARED_HEADER), 1,
-                       __ATOMIC_ACQ_REL);
+    cachierSharedRef(e->aShared);
     if( sqlite3_value_type(e->pValue)==SQLITE_TEXT ){
       sqlite3_result_text64(ctx, (const char*)e->aShared, (sqlite3_uint64)n,
-                            sharedRelease, SQLITE_UTF8);
+                            cachierSharedRelease, SQLITE_UTF8);
     }else{
       sqlite3_result_blob64(ctx, e->aShared, (sqlite3_uint64)n,
-                            sharedRelease);
+                            cachierSharedRelease);
     }
     if( e->subtype ) sqlite3_result_subtype(ctx, (unsigned int)e->subtype);
     return SQLITE_OK;
@@ -293,14 +301,17 @@ static int entryResult(sqlite3_context *ctx, CachierStore *pStore,
 
 /* memoize()'s fast path: serve the entry of the key given as its function's
 ** name, id range and encoded arguments (hotLookupArgs()) as the result of
-** ctx. 1 if served; 0 if not (no such entry, a NULL value and !bAllowNone,
-** a value that does not decode, an entry xFresh (if not NULL) finds not
-** fresh by its stamps): the caller does the whole call. */
+** ctx. 1 if served (*pServed, if not NULL, then describes the entry; its
+** pValue stays valid until the tier changes); 0 if not (no such entry, a
+** NULL value and !bAllowNone, a value that does not decode, an entry xFresh
+** (if not NULL) finds not fresh by its stamps): the caller does the whole
+** call. */
 int hotServeArgs(HotTier *h, CachierStore *pStore, sqlite3_context *ctx,
                  const char *zFn, int nFn, sqlite3_int64 iFnBase,
                  const unsigned char *aArgs, sqlite3_int64 nArgs,
                  int bAllowNone, int bRecheck,
-                 int (*xFresh)(void*, const CachierEntry*), void *pFreshArg){
+                 int (*xFresh)(void*, const CachierEntry*), void *pFreshArg,
+                 CachierEntry *pServed){
   HotEntry *e;
   CachierEntry entry;
   if( h->nEntry==0 || !hotSync(h, pStore, bRecheck) || h->nEntry==0 ){
@@ -318,7 +329,9 @@ int hotServeArgs(HotTier *h, CachierStore *pStore, sqlite3_context *ctx,
     }
   }
   entryServe(h, e, &entry);
-  return entryResult(ctx, pStore, e, &entry)==SQLITE_OK;
+  if( entryResult(ctx, pStore, e, &entry)!=SQLITE_OK ) return 0;
+  if( pServed ) *pServed = entry;
+  return 1;
 }
 
 /* Before a store lookup that may fill the tier: sync the version (so the
@@ -392,7 +405,7 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
     int bText = sqlite3_value_type(pValue)==SQLITE_TEXT;
     const void *a = bText ? (const void*)sqlite3_value_text(pValue)
                           : sqlite3_value_blob(pValue);
-    e->aShared = sharedNew(a, sqlite3_value_bytes(pValue));
+    e->aShared = cachierSharedNew(a, sqlite3_value_bytes(pValue));
     /* (Without it the value is served as a copy.) */
   }
   e->codec = pEntry->codec;

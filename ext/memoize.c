@@ -9,7 +9,8 @@
 **       The same with per-call options, a JSON object (or NULL) with any of
 **       skip_cache, overwrite_cache, allow_none, stale_after, max_age,
 **       verbose, next_time, stale_while_refresh, stale_if_error,
-**       wait_for_calc_timeout, cleanup_stale, cleanup_interval.
+**       wait_for_calc_timeout, cleanup_stale, cleanup_interval,
+**       statement_bytes (the statement memo's bound, memo.c).
 **   cachier_precache(FN, VALUE, ARG, ...)
 **       Stores VALUE as the result of FN(ARG, ...) and returns it.
 **   cachier_clear([FN])
@@ -25,10 +26,14 @@
 ** Per-statement state (the resolved function, its prepared call, its
 ** settings, its counters) is a Plan kept as auxdata on the constant name
 ** argument, as regexp.c does: SQLite frees it with the statement, so no
-** statement outlives the connection.
+** statement outlives the connection. The plan also keeps the statement
+** memo (memo.c): a repeated argument list is served from it first.
 */
 #include "store.h"
 #include <string.h>
+
+/* The options of a memoize() call: none. */
+static const CallOptions noOptions;
 
 typedef struct Plan Plan;
 struct Plan {
@@ -45,7 +50,14 @@ struct Plan {
   int bNoRead;                /* the store is unusable (newer schema) */
   int bNoTables;              /* the store had no tables: nothing to read */
   int bHotChecked;            /* the hot tier's version source was checked */
-  int bHotFast;               /* plain hits may take memoizeHot() */
+  int bKept;                  /* SQLite kept it for a second call: it is
+                              ** freed when the statement ends */
+  int bHotFast;               /* plain hits may take the hot tier in
+                              ** memoizeFast() */
+  int bMemoKey;               /* the statement memo may serve (keys are the
+                              ** arguments: no hash_func) */
+  StmtMemo *pMemo;            /* the statement memo (memo.c), or NULL */
+  CallRules plainRules;       /* the rules of a call without options */
   const char *zFn;            /* fnInfoName(pInfo), its length, and the */
   int nFn;                    /* first id of its range in the store */
   sqlite3_int64 iFnBase;
@@ -58,10 +70,16 @@ struct Plan {
 static void planFree(void *pArg){
   Plan *pPlan = (Plan*)pArg;
   if( pPlan ){
-    /* The statement ended (its store's shared snapshot with it). */
-    if( pPlan->pStore ) storeStatementEnd(pPlan->pStore);
+    /* The statement ended (its store's shared snapshot with it). A plan
+    ** freed after one call may be freed in the middle of its statement
+    ** (a name that is not constant): only a kept one tells the end. */
+    if( pPlan->pStore ){
+      if( pPlan->bKept ) storeNoteStatementEnd(pPlan->pStore);
+      storeStatementEnd(pPlan->pStore);
+    }
     callFinalize(&pPlan->ownCall);
     callFinalize(&pPlan->hashCall);
+    memoFree(pPlan->pMemo);
     settingsClear(&pPlan->settings);
     keyBufFree(&pPlan->key);
     dependsClear(&pPlan->deps);
@@ -116,6 +134,8 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   pPlan->bHotFast = pS->zHashFunc==0 && pS->staleAfter>=CACHIER_NEVER
                  && !evictBounded(pS) && !pPlan->bNoRead
                  && pPlan->pStore!=0;
+  pPlan->bMemoKey = pS->zHashFunc==0 && !pPlan->bNoRead && pPlan->pStore!=0;
+  callRules(&pPlan->settings, &noOptions, &pPlan->plainRules);
   callFinalize(&pPlan->hashCall);
   if( pS->zHashFunc ){
     int nArg = fnInfoArgCount(pPlan->pInfo);
@@ -140,6 +160,7 @@ static Plan *planGet(sqlite3_context *ctx, const char *zCaller, int iName,
   char *zErr = 0;
   int rc = SQLITE_OK;
   if( pPlan && fnInfoArgCount(pPlan->pInfo)==nArg ){
+    pPlan->bKept = 1;
     if( pPlan->settingsGen!=p->settingsGen ){
       rc = planLoadSettings(pPlan, zCaller, &zErr);
       if( rc ) goto error;
@@ -235,6 +256,7 @@ static void planWriteFailed(Plan *pPlan, int rc, const char *zWhat){
                 || eCode==SQLITE_LOCKED || eCode==SQLITE_FULL;
   pPlan->pStats->nWriteError++;
   if( !bTransient ) pPlan->bNoWrite = 1;
+  if( pPlan->pStore==pPlan->p->pMainStore ) fallbackWriteFailed(pPlan->p, rc);
   cachierLog(pPlan->p, "cachier: %s(): cannot %s (%s) in store %s: %s%s",
              pPlan->zFn, zWhat, sqlite3_errstr(rc), pPlan->pStore->zSpec,
              storeErrmsg(pPlan->pStore, rc),
@@ -386,7 +408,61 @@ int computeAndStore(Cachier *p, ComputeJob *pJob){
   return rc;
 }
 
+/* ------------------------------------------------------ statement memo */
+
+/* The statement memo's bound for a call with options pOpts. */
+static sqlite3_int64 memoBytes(const CallOptions *pOpts){
+  return pOpts->hasStatementBytes ? pOpts->statementBytes
+                                  : CACHIER_STATEMENT_BYTES;
+}
+
+/* Serve the call whose encoded arguments are aArgs from the statement
+** memo, if it holds them with a value the call's rules (pRules,
+** bAllowNone) let it serve. 1 if served (a hit). */
+static int planMemoServe(Plan *pPlan, sqlite3_context *ctx,
+                         const unsigned char *aArgs, sqlite3_int64 nArgs,
+                         const CallRules *pRules, int bAllowNone){
+  MemoEntry *e = memoFind(pPlan->pMemo, pPlan->p, aArgs, nArgs);
+  if( e==0 || (e->eType==SQLITE_NULL && !bAllowNone) ) return 0;
+  if( (pRules->staleAfter<CACHIER_NEVER || pRules->maxAge<CACHIER_NEVER)
+   && (e->created==0.0
+       || entryAge(pRules, e->created, cachierNow(pPlan->p))!=AGE_FRESH) ){
+    return 0;                 /* the store decides (and recomputes) */
+  }
+  memoResult(ctx, e);
+  pPlan->pStats->nHit++;
+  pPlan->pStats->nMemoHit++;
+  if( e->id ) evictNoteHit(pPlan->pStats, e->id);
+  return 1;
+}
+
+/* Keep the value pKey's entry holds (pValue, raw, as stored) in the
+** statement memo, with the entry's created time if the rules are timed
+** and its id if an eviction bound notes hits (else 0). */
+static void planMemoFill(Plan *pPlan, sqlite3_int64 maxBytes,
+                         const CachierKey *pKey, sqlite3_value *pValue,
+                         int subtype, double created, sqlite3_int64 id){
+  if( !pPlan->bMemoKey || maxBytes<=0 ) return;
+  memoFill(&pPlan->pMemo, pPlan->p, maxBytes, pKey->aKey + pKey->nFn + 1,
+           pKey->nKey - pKey->nFn - 1, pValue, subtype, created, id);
+}
+
 /* ---------------------------------------------------------------- memoize */
+
+/* Before a statement memo or hot tier lookup of a function with
+** depends_on: the counters again if this connection changed anything
+** since they were read (a change inside the same statement or
+** transaction counts); when they moved, what the statement memos hold
+** was computed before that change, so they empty. */
+static int planDepsUpToDate(Cachier *p, Plan *pPlan){
+  sqlite3_int64 nBefore;
+  int rc;
+  if( !pPlan->bStamp ) return SQLITE_OK;
+  nBefore = pPlan->deps.nChanges;
+  rc = dependsUpToDate(p, &pPlan->settings, &pPlan->deps);
+  if( pPlan->deps.nChanges!=nBefore ) cachierMemoChanged(p);
+  return rc;
+}
 
 /* For the hot tier's fast path: 1 if entry e of pArg's function is fresh
 ** by its stamps. */
@@ -424,6 +500,7 @@ struct MemoCall {
   int bWrite;                 /* may store the result */
   int bAllowNone;             /* a stored NULL may be served */
   int bCorrupt;               /* the entry found did not decode */
+  sqlite3_int64 memoBytes;    /* the statement memo's bound */
   InflightLock lock;          /* the key's in-flight mark, if taken */
   StaleCopy stale;            /* stale value kept for stale_if_error */
 };
@@ -486,6 +563,11 @@ static int memoizeServe(MemoCall *pCall){
     int bServable = eAge==AGE_FRESH || eAge==AGE_STALE_SERVE;
     if( bServable && serveEntry(ctx, pPlan, &entry)==SQLITE_OK ){
       if( bFill ) hotInsert(pHot, pPlan->pStore, pKey, flags, &entry);
+      if( eAge==AGE_FRESH && entry.codec==0 ){
+        planMemoFill(pPlan, pCall->memoBytes, pKey, entry.pValue,
+                     entry.subtype, bTimed ? entry.created : 0.0,
+                     bBounded ? entry.id : 0);
+      }
       if( !bHot ) storeLookupDone(pPlan->pStore);
       pPlan->pStats->nHit++;
       if( bBounded ) evictNoteHit(pPlan->pStats, entry.id);
@@ -654,8 +736,17 @@ static void memoizeCompute(MemoCall *pCall){
                   job.eStored==COMPUTE_STORED);
   }
   resultEntry(ctx, job.pResult, (int)sqlite3_value_subtype(job.pResult));
+  if( job.eStored==COMPUTE_STORED && pCall->rules.staleAfter>=CACHIER_NEVER
+   && pCall->rules.maxAge>=CACHIER_NEVER ){
+    /* (Timed rules need the entry's created time: its first hit fills.) */
+    planMemoFill(pPlan, pCall->memoBytes, &pCall->key, job.pResult,
+                 (int)sqlite3_value_subtype(job.pResult), 0.0, 0);
+  }
   callReset(job.pCall);
   if( job.eStored==COMPUTE_STORED ){
+    /* A write that happens anyway carries the counts (at most once a
+    ** second): hits never write. */
+    statsFlush(p, pPlan->pStats, pPlan->pStore, 0);
     cleanupMaybe(p, pPlan->pInfo, pPlan->pStore, pCall->pOpts);
     evictMaybe(p, pPlan->pInfo, pPlan->pStore, pCall->rules.staleAfter);
   }
@@ -666,7 +757,6 @@ static void memoizeCompute(MemoCall *pCall){
 static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
                         int argc, sqlite3_value **argv,
                         const CallOptions *pOpts){
-  static const CallOptions noOptions;
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
   MemoCall call;
   char *zErr = 0;
@@ -686,13 +776,12 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   }
   call.pPlan = planGet(ctx, zCaller, iName, argc - iName - 1, argv);
   if( call.pPlan==0 ) return;
-  if( call.pPlan->bStamp ){
-    dependsUpToDate(p, &call.pPlan->settings, &call.pPlan->deps);
-  }
+  planDepsUpToDate(p, call.pPlan);
   call.ctx = ctx;
   call.pOpts = pOpts ? pOpts : &noOptions;
   call.apArg = &argv[iName+1];
   call.bCorrupt = 0;
+  call.memoBytes = memoBytes(call.pOpts);
   call.lock.off = -1;
   memset(&call.stale, 0, sizeof(call.stale));
   if( call.pPlan->pStore ) storeTick(call.pPlan->pStore);
@@ -712,6 +801,17 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
       return;
     }
   }
+  /* (memoize() may have looked already, in memoizeFast(): a miss is cheap
+  ** beside what follows.) */
+  if( call.bRead && call.memoBytes>0 && call.pPlan->bMemoKey
+   && call.pPlan->pMemo
+   && planMemoServe(call.pPlan, ctx, call.key.aKey + call.key.nFn + 1,
+                    call.key.nKey - call.key.nFn - 1, &call.rules,
+                    call.bAllowNone) ){
+    return;
+  }
+  /* An overwrite changes what the statement memos hold. */
+  if( call.pOpts->overwriteCache && call.bWrite ) cachierMemoChanged(p);
   if( call.bRead && !call.pPlan->bNoTables && memoizeServe(&call) ) return;
   if( call.bRead && call.pPlan->bNoTables && call.pOpts->verbose ){
     cachierLogFn(p, CACHIER_LOG_VERBOSE, 0,
@@ -722,35 +822,55 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   memoizeCompute(&call);
 }
 
-/* The hot tier's fast path for memoize(FN, ARG, ...): a plan already made
-** by this statement, whose settings allow it (bHotFast), and a value the
-** tier holds for these arguments. Encodes only the arguments, and serves
-** the value as memoizeCore() would. 0 if it did not serve: memoizeCore()
-** then does everything. */
-static int memoizeHot(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+/* The fast path of memoize(FN, ARG, ...) (argv[iName] is FN), and of
+** memoize_with() whose options change nothing but the memo's bound
+** (memoBytes): a plan already made by this statement, and a value that
+** the statement memo holds for these arguments, or (when the settings
+** allow it: bHotFast) the hot tier. Encodes only the arguments, and
+** serves the value as memoizeCore() would. 0 if it did not serve:
+** memoizeCore() then does everything. */
+static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
+                       sqlite3_value **argv, sqlite3_int64 memoBytes){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
-  Plan *pPlan = (Plan*)sqlite3_get_auxdata(ctx, 0);
+  Plan *pPlan = (Plan*)sqlite3_get_auxdata(ctx, iName);
+  int nArg = argc - iName - 1;
   HotTier *pHot;
-  if( pPlan==0 || !pPlan->bHotFast || pPlan->settingsGen!=p->settingsGen
-   || !p->enabled || fnInfoArgCount(pPlan->pInfo)!=argc-1
-   || (pHot = pPlan->pStore->pHot)==0
-   || keyEncodeArgsOnly(&pPlan->key, argc-1, &argv[1])!=SQLITE_OK
-   || (pPlan->bStamp
-       && dependsUpToDate(p, &pPlan->settings, &pPlan->deps)!=SQLITE_OK)
+  CachierEntry served;
+  if( pPlan==0 ) return 0;
+  pPlan->bKept = 1;
+  if( pPlan->settingsGen!=p->settingsGen || !p->enabled
+   || (!pPlan->bMemoKey && !pPlan->bHotFast)
+   || fnInfoArgCount(pPlan->pInfo)!=nArg
+   || keyEncodeArgsOnly(&pPlan->key, nArg, &argv[iName+1])!=SQLITE_OK
+   || planDepsUpToDate(p, pPlan)!=SQLITE_OK ){
+    return 0;
+  }
+  if( pPlan->pMemo && memoBytes>0
+   && planMemoServe(pPlan, ctx, pPlan->key.a, pPlan->key.n,
+                    &pPlan->plainRules, pPlan->settings.allowNone) ){
+    return 1;
+  }
+  if( !pPlan->bHotFast || (pHot = pPlan->pStore->pHot)==0
    || !hotServeArgs(pHot, pPlan->pStore, ctx, pPlan->zFn, pPlan->nFn,
                     pPlan->iFnBase, pPlan->key.a, pPlan->key.n,
                     pPlan->settings.allowNone, !pPlan->bHotChecked,
-                    pPlan->bStamp ? stampFresh : 0, pPlan) ){
+                    pPlan->bStamp ? stampFresh : 0, pPlan, &served) ){
     return 0;
   }
   pPlan->bHotChecked = 1;
   pPlan->pStats->nHit++;
+  if( pPlan->bMemoKey && served.codec==0 ){
+    memoFill(&pPlan->pMemo, p, memoBytes, pPlan->key.a, pPlan->key.n,
+             served.pValue, served.subtype, 0.0, 0);
+  }
   return 1;
 }
 
 /* memoize(FN, ARG, ...) */
 static void memoizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
-  if( argc>0 && memoizeHot(ctx, argc, argv) ) return;
+  if( argc>0 && memoizeFast(ctx, 0, argc, argv, CACHIER_STATEMENT_BYTES) ){
+    return;
+  }
   memoizeCore(ctx, "memoize", 0, argc, argv, 0);
 }
 
@@ -791,6 +911,10 @@ static void memoizeWithFunc(sqlite3_context *ctx, int argc,
       return;
     }
   }
+  if( pOpts->bOnlyMemoBytes
+   && memoizeFast(ctx, 1, argc, argv, memoBytes(pOpts)) ){
+    return;
+  }
   memoizeCore(ctx, "memoize_with", 1, argc, argv, pOpts);
 }
 
@@ -830,6 +954,7 @@ static void precacheFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     planArgs(pPlan, &argv[2], &args);
     rc = valueWrite(pPlan->p, pPlan->pStore, &key, &pPlan->settings,
                     argv[1], 0, args.a, args.n, &pPlan->deps);
+    cachierMemoChanged(pPlan->p);
     keyBufFree(&args);
     if( rc ){
       zErr = sqlite3_mprintf("cachier_precache: cannot store the value: %s",
@@ -859,6 +984,7 @@ static void clearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( guardDirectOrTempCall(ctx, "cachier_clear") ) return;
   if( argc==1 ) rc = callCanonicalName("cachier_clear", argv[0], &zFn, &zErr);
   if( rc==SQLITE_OK ) rc = storeListAll(p, &apStore, &nStore);
+  cachierMemoChanged(p);
   /* Every store is cleared, even after one fails (a Redis server down):
   ** the first failure is reported once all were tried. */
   for(i=0; i<nStore; i++){

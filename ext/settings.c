@@ -94,6 +94,10 @@ static const SettingDef aSetting[] = {
   { "hot_bytes", SETTING_KIND_SIZE, SETTING_STAR_ONLY|SETTING_NONE_OFF,
     STAR_ONLY(hotBytes), NO_OPT, CACHIER_HOT_BYTES,
     "it sizes each connection's hot tier" },
+  { "statement_bytes", SETTING_KIND_SIZE,
+    SETTING_OPTION_ONLY|SETTING_NONE_OFF,
+    NO_FN, OPT(statementBytes, hasStatementBytes), CACHIER_STATEMENT_BYTES,
+    0 },
   /* (version 5, after cachier_config's seal: depends.c) */
   { "depends_on", SETTING_KIND_DEPENDS, SETTING_SEALED,
     FN(zDependsOn), NO_OPT, 0, 0 },
@@ -587,7 +591,8 @@ int settingsLoad(Cachier *p, const char *zFn, FnSettings *s, char **pzErr){
   pStmt = cachierStmt(p, STMT_SETTINGS, zSql);
   sqlite3_free(zSql);
   if( pStmt==0 ) return SQLITE_OK;
-  sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
+  /* (A copy in a UTF-16 database: failing, it must not mean defaults.) */
+  rc = sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
   while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
     rc = settingsApplyRow(p, zFn, pStmt, s);
   }
@@ -649,6 +654,7 @@ int optionsParse(sqlite3 *db, sqlite3_value *pOpts, CallOptions *o,
   int i;
   (void)db;
   memset(o, 0, sizeof(*o));
+  o->bOnlyMemoBytes = 1;
   if( sqlite3_value_type(pOpts)==SQLITE_NULL ) return SQLITE_OK;
   if( sqlite3_value_type(pOpts)!=SQLITE_TEXT ){
     *pzErr = sqlite3_mprintf("options must be a JSON object (text) or NULL");
@@ -689,6 +695,27 @@ int optionsParse(sqlite3 *db, sqlite3_value *pOpts, CallOptions *o,
       }
     }else if( val.eType==JTOK_NULL && (pDef->flags & SETTING_NULL_NEVER) ){
       v.r = CACHIER_NEVER;          /* null means never / unbounded */
+    }else if( pDef->eKind==SETTING_KIND_SIZE ){
+      /* A number of bytes, or a text such as '4MB' or 'none'. */
+      static const char *const azWord[] = {"none", "unlimited", 0};
+      double r = eNum==SQLITE_INTEGER ? (double)iNum : rNum;
+      int iWord = -1;
+      if( val.eType==JTOK_TEXT ){
+        zText = jsonText(&val);
+        if( zText==0 ) rc = SQLITE_NOMEM;
+        else if( parseTextQuantity(zText, aSizeUnit, azWord, &r, &iWord) ){
+          eNum = SQLITE_NULL;
+        }else{
+          eNum = SQLITE_TEXT;
+        }
+      }
+      if( rc==SQLITE_OK && (eNum==SQLITE_NULL || r<0.0 || r>9.0e18) ){
+        *pzErr = sqlite3_mprintf("option \"%s\" must be a number of bytes "
+                                 "or a size text such as '4MB'", zKey);
+        rc = SQLITE_ERROR;
+      }
+      v.n = iWord>=0 ? -1 : (sqlite3_int64)r;
+      sqlite3_free(zText);
     }else{
       /* Options are booleans or durations: a number or a text. */
       if( val.eType==JTOK_TEXT ){
@@ -713,6 +740,9 @@ int optionsParse(sqlite3 *db, sqlite3_value *pOpts, CallOptions *o,
     if( rc ) return rc;
     settingPut(pDef, (char*)o + pDef->iOpt, &v);
     if( pDef->iOptHas>=0 ) *(int*)((char*)o + pDef->iOptHas) = 1;
+    if( pDef->iOpt!=(int)offsetof(CallOptions, statementBytes) ){
+      o->bOnlyMemoBytes = 0;
+    }
   }
   return SQLITE_OK;
 }

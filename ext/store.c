@@ -6,7 +6,8 @@
 **   main          shadow tables in the main database (store_main.c)
 **   memory        the process-wide in-memory store (store_memory.c)
 **   file:PATH     a cache database file of its own (store_file.c)
-**   redis://...   a Redis server (store_redis.c; also unix:/PATH)
+**   redis://...   a Redis server (store_redis.c; also unix:/PATH), or an
+**                 error saying the build has no Redis (store_redis_none.c)
 ** A connection opens each store the first time it needs it and keeps it
 ** until it closes; a function switched to another store starts empty
 ** there (its old entries stay where they are until cleared).
@@ -15,7 +16,8 @@
 **   cachier_flush()
 **       Commits the values this connection's file: stores hold in their
 **       open groups now (they commit by themselves within 10 ms) and
-**       returns how many; an error if a commit failed.
+**       returns how many; an error if a commit failed. Also adds this
+**       connection's counts to the stores' lasting counters (stats.c).
 **   cachier_cache_path([FN])
 **       The file holding FN's entries (the default store's without FN):
 **       the main database's file, a file: store's absolute path, or NULL
@@ -87,7 +89,12 @@ int storeSpecCheck(const char *zSpec, char **pzWhy){
   if( isRedisSpec(zSpec) ){
     char *zWhy = 0;
     int rc = storeRedisCheck(zSpec, 0, &zWhy);
-    if( rc ){
+    if( rc==SQLITE_NOTFOUND ){        /* a build without Redis */
+      *pzWhy = sqlite3_mprintf("'%s': %s", zSpec,
+                               zWhy ? zWhy : "out of memory");
+      sqlite3_free(zWhy);
+      rc = SQLITE_ERROR;
+    }else if( rc ){
       *pzWhy = sqlite3_mprintf("'%s' is not a Redis store name: %s", zSpec,
                                zWhy ? zWhy : "out of memory");
       sqlite3_free(zWhy);
@@ -150,10 +157,21 @@ CachierStore *storeOpen(Cachier *p, const char *zSpec, char **pzErr){
 CachierStore *storeForFunction(Cachier *p, const char *zFn, char **pzErr){
   FnSettings s;
   CachierStore *pStore;
+  const char *zSpec;
+  int eMain = STORE_ABSENT;
   *pzErr = 0;
   settingsDefaults(&s);
   if( settingsLoad(p, zFn ? zFn : "*", &s, pzErr) ) return 0;
-  pStore = storeOpen(p, s.zStore, pzErr);
+  zSpec = s.zStore;
+#ifdef CACHIER_TEST
+  if( zSpec==0 ) zSpec = p->zTestStore;
+#endif
+  /* A read-only main without cache tables: its fallback (fallback.c). */
+  if( (zSpec==0 || strcmp(zSpec, "main")==0) && cachierMainStore(p)
+   && storeState(cachierMainStore(p), &eMain)==SQLITE_OK ){
+    zSpec = fallbackSpec(p, zSpec, eMain);
+  }
+  pStore = storeOpen(p, zSpec, pzErr);
   settingsClear(&s);
   return pStore;
 }
@@ -262,8 +280,10 @@ void storeCloseAll(Cachier *p){
 /* cachier_flush() */
 static void flushFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
-  int n = storeFlushAll(p);
+  int n;
   (void)argc; (void)argv;
+  fnInfoFlushStats(p, 1);     /* the counts too (not in the result) */
+  n = storeFlushAll(p);
   if( n<0 ){
     sqlite3_result_error(ctx, "cachier_flush: a store could not commit its "
                          "values (see sqlite3_log)", -1);

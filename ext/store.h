@@ -13,7 +13,8 @@
 **                    commits), shared by every process on the machine
 **   store_memory.c   "memory": one in-memory database per process
 **   store_redis.c    "redis://..." and "unix:...": a Redis server, shared
-**                    between machines (redis_conn.c: the connection)
+**                    between machines (redis_conn.c: the connection);
+**                    store_redis_none.c in a build without it (REDIS=0)
 ** The first three keep the same tables (sql/schema.sql), so the SQL that reads
 ** and writes them is shared: store_tables.c. A function's store is its
 ** cachier_functions.store setting; a connection opens each store it needs
@@ -110,6 +111,16 @@ typedef struct CachierStoreGroup CachierStoreGroup;
 typedef struct CachierStoreMarks CachierStoreMarks;
 typedef struct CachierStoreVersions CachierStoreVersions;
 typedef struct CachierStoreStatus CachierStoreStatus;
+typedef struct CachierStoreCounters CachierStoreCounters;
+
+/* A function's counters as a store keeps them for every connection and
+** process (cachier_stats' totals): what was added up, and when last. */
+typedef struct StoreCounters StoreCounters;
+struct StoreCounters {
+  char *zFn;                  /* (xCountersRead: sqlite3_free each) */
+  sqlite3_int64 nHit, nMiss, nCompute, computeNs;
+  double at;                  /* unix seconds of the last addition */
+};
 
 /* What xStatus reports of a store (cachier_debug()). */
 struct CachierStoreStatus {
@@ -211,6 +222,7 @@ struct CachierStoreMethods {
   const CachierStoreGroup *pGroup;        /* NULL: each write commits */
   const CachierStoreMarks *pMarks;        /* NULL: inflight.c's file locks */
   const CachierStoreVersions *pVersions;  /* NULL: no hot tier */
+  const CachierStoreCounters *pCounters;  /* NULL: no lasting counters */
 };
 
 /* Optional: a store that groups its writes into transactions. */
@@ -266,6 +278,24 @@ struct CachierStoreVersions {
   ** (main only): note its version, so that what it reads may fill the
   ** tier. NULL: the store has no read snapshots. */
   void (*xNoteSnapshot)(CachierStore*);
+  /* A statement of the user's connection that read the store (main
+  ** only) is ending, and its read transaction with it unless another
+  ** statement or an explicit transaction holds it: the store may note
+  ** its version, as xNoteSnapshot does, for the next statement's reads.
+  ** NULL: nothing to note. */
+  void (*xNoteStatementEnd)(CachierStore*);
+};
+
+/* Optional: counters that outlive connections (stats.c flushes a
+** connection's counts into them; cachier_stats shows their totals). */
+struct CachierStoreCounters {
+  /* Add pAdd's counts to pAdd->zFn's, stamped pAdd->at. Never waits long
+  ** nor fails loudly: the caller keeps its counts for a later try. */
+  int (*xCountersAdd)(CachierStore*, const StoreCounters *pAdd);
+  /* The counters of zFn (of every function if NULL) in *pa (free each
+  ** zFn, then *pa). */
+  int (*xCountersRead)(CachierStore*, const char *zFn, StoreCounters **pa,
+                       int *pn);
 };
 
 struct CachierStore {
@@ -445,6 +475,20 @@ static inline sqlite3_int64 storeMarkClear(CachierStore *pStore,
   return pStore->pMethods->pMarks->xMarkClear(pStore, iFnHash);
 }
 
+/* Lasting counters. Without them only the connection's own are known. */
+static inline int storeCountersAdd(CachierStore *pStore,
+                                   const StoreCounters *pAdd){
+  const CachierStoreCounters *pC = pStore->pMethods->pCounters;
+  return pC ? pC->xCountersAdd(pStore, pAdd) : SQLITE_NOTFOUND;
+}
+static inline int storeCountersRead(CachierStore *pStore, const char *zFn,
+                                    StoreCounters **pa, int *pn){
+  const CachierStoreCounters *pC = pStore->pMethods->pCounters;
+  *pa = 0;
+  *pn = 0;
+  return pC ? pC->xCountersRead(pStore, zFn, pa, pn) : SQLITE_OK;
+}
+
 /* Versions. Without them the store's version is never known (so the hot
 ** tier keeps nothing), nothing may fill the tier, and whether others
 ** committed cannot be told (SQLITE_NOTFOUND: settings are read again). */
@@ -468,6 +512,10 @@ static inline int storeDataVersion(CachierStore *pStore, sqlite3_int64 *pV){
 static inline void storeNoteSnapshot(CachierStore *pStore){
   const CachierStoreVersions *pV = pStore->pMethods->pVersions;
   if( pV && pV->xNoteSnapshot ) pV->xNoteSnapshot(pStore);
+}
+static inline void storeNoteStatementEnd(CachierStore *pStore){
+  const CachierStoreVersions *pV = pStore->pMethods->pVersions;
+  if( pV && pV->xNoteStatementEnd ) pV->xNoteStatementEnd(pStore);
 }
 
 /**************************************************************************
@@ -512,8 +560,11 @@ CachierStore *storeMemoryOpen(Cachier*, char **pzErr);
 /* The absolute path a "file:PATH" store name means on this connection. */
 char *storeFilePath(Cachier*, const char *zSpec);
 /* A Redis store ("redis://..." or "unix:..."): check a name (and make its
-** canonical form, if pzCanonical), open one. */
+** canonical form, if pzCanonical), open one. A build without Redis
+** (store_redis_none.c) refuses every name with SQLITE_NOTFOUND and *pzWhy
+** saying so. storeRedisBuild(): "hiredis X.Y.Z", or "none". */
 int storeRedisCheck(const char *zSpec, char **pzCanonical, char **pzWhy);
 CachierStore *storeRedisOpen(Cachier*, const char *zSpec, char **pzErr);
+const char *storeRedisBuild(void);
 
 #endif /* CACHIER_STORE_H */

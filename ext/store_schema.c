@@ -201,7 +201,9 @@ static char *schemaDescribe(sqlite3 *db, int *pRc){
     sqlite3_str_appendf(pOut, "index %s on %s unique=%d origin=%s "
         "partial=%d (", sqlite3_column_text(pStmt, 1), zTable,
         sqlite3_column_int(pStmt, 2), zOrigin, sqlite3_column_int(pStmt, 4));
-    sqlite3_bind_value(pCols, 1, sqlite3_column_value(pStmt, 1));
+    /* (A copy of the name, which may fail: not an index without columns.) */
+    rc = sqlite3_bind_value(pCols, 1, sqlite3_column_value(pStmt, 1));
+    if( rc ) break;
     while( sqlite3_step(pCols)==SQLITE_ROW ){
       if( sqlite3_column_int(pCols, 0)==-1 ) bRowid = 1;
       sqlite3_str_appendf(pOut, "%d %s %d %s %d, ",
@@ -375,6 +377,8 @@ const char *tablesErrmsg(CachierStore *pStore, int rc){
    && (rc==SQLITE_BUSY_SNAPSHOT || sqlite3_extended_errcode(s->db)!=rc) ){
     return s->zWriteErr;
   }
+  /* (A failed copy made by cachier, in a bind, sets no error of s->db.) */
+  if( rc==SQLITE_NOMEM ) return sqlite3_errstr(rc);
   if( rc!=SQLITE_MISMATCH ) return sqlite3_errmsg(s->db);
   if( s->zRefused ) return s->zRefused;
   return storeSchemaVersion(s->db)>CACHIER_SCHEMA_VERSION

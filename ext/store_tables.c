@@ -209,15 +209,16 @@ int tStmtError(TablesStore *s){
   return sqlite3_errcode(s->db) ? sqlite3_errcode(s->db) : SQLITE_ERROR;
 }
 
-/* Bind the parameters of WHERE_FN for zFn. */
-static void bindFnRange(sqlite3_stmt *pStmt, const char *zFn){
+/* Bind the parameters of WHERE_FN for zFn. SQLITE_NOMEM if the copy of
+** the name fails (a NULL there would match nothing). */
+static int bindFnRange(sqlite3_stmt *pStmt, const char *zFn){
   sqlite3_int64 iLo, iHi;
   int n = (int)strlen(zFn) + 1;
   keyFnRange(zFn, &iLo, &iHi);
   sqlite3_bind_int64(pStmt, 1, iLo);
   sqlite3_bind_int64(pStmt, 2, iHi);
-  sqlite3_bind_blob(pStmt, 3, zFn, n, SQLITE_TRANSIENT);
   sqlite3_bind_int(pStmt, 4, n);
+  return sqlite3_bind_blob(pStmt, 3, zFn, n, SQLITE_TRANSIENT);
 }
 
 /* Prepare statement eOnce (azOnceSql), bound to zFn's range if zFn is
@@ -229,7 +230,13 @@ static int tOnce(
   sqlite3_stmt **ppStmt       /* OUT: the statement (NULL on error) */
 ){
   int rc = sqlite3_prepare_v2(s->db, azOnceSql[eOnce], -1, ppStmt, 0);
-  if( rc==SQLITE_OK && zFn ) bindFnRange(*ppStmt, zFn);
+  if( rc==SQLITE_OK && zFn ){
+    rc = bindFnRange(*ppStmt, zFn);
+    if( rc ){
+      sqlite3_finalize(*ppStmt);
+      *ppStmt = 0;
+    }
+  }
   return rc;
 }
 
@@ -819,11 +826,12 @@ int tablesDictLatest(
 ){
   TablesStore *s = (TablesStore*)pStore;
   sqlite3_stmt *pStmt = tStmt(s, STMT_DICT_ID);
+  int rc;
   *piId = 0;
   *pZstdId = 0;
   if( pStmt==0 ) return SQLITE_OK;     /* no tables (yet) */
-  sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
-  if( sqlite3_step(pStmt)==SQLITE_ROW
+  rc = sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
+  if( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW
    && sqlite3_column_bytes(pStmt, 1)==4 ){
     /* A zstd dictionary's header: magic, then its id (little-endian). */
     const unsigned char *a = sqlite3_column_blob(pStmt, 1);
@@ -832,7 +840,7 @@ int tablesDictLatest(
              | (unsigned)a[2]<<16 | (unsigned)a[3]<<24;
   }
   tStmtDone(s, STMT_DICT_ID, pStmt);
-  return SQLITE_OK;
+  return rc;
 }
 
 int tablesDictLoad(
@@ -878,12 +886,18 @@ int tablesDictAdd(CachierStore *pStore, const char *zFn, const void *aDict,
     rc = tOnce(s, ONCE_DICT_ADD, 0, &pStmt);
   }
   if( rc==SQLITE_OK ){
-    sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
-    sqlite3_bind_blob64(pStmt, 2, aDict, nDict, SQLITE_STATIC);
+    rc = sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
+    if( rc==SQLITE_OK ){
+      rc = sqlite3_bind_blob64(pStmt, 2, aDict, nDict, SQLITE_STATIC);
+    }
     sqlite3_bind_int(pStmt, 3, nSample);
     sqlite3_bind_double(pStmt, 4, created);
-    sqlite3_step(pStmt);
-    rc = sqlite3_finalize(pStmt);
+    if( rc==SQLITE_OK ){
+      sqlite3_step(pStmt);
+      rc = sqlite3_finalize(pStmt);
+    }else{
+      sqlite3_finalize(pStmt);
+    }
   }
   if( rc==SQLITE_OK ) *piId = sqlite3_last_insert_rowid(s->db);
   sqlite3_set_last_insert_rowid(s->db, iLastRowid);
@@ -965,6 +979,7 @@ const CachierStoreVersions tablesVersions = {
   .xMayFill = tablesMayFill,
   .xDataVersion = tablesDataVersion,
   .xNoteSnapshot = tablesNoteSnapshot,
+  .xNoteStatementEnd = tablesNoteStatementEnd,
 };
 
 const CachierStoreMethods tablesMethods = {

@@ -129,6 +129,39 @@ int tablesMayFill(CachierStore *pStore, const unsigned char *aVer){
   return bFill;
 }
 
+/* The user's connection holds no read transaction of main other than the
+** one of the statement that is ending (in autocommit, no other statement
+** of the connection is under way): that transaction ends with it, so any
+** read transaction found later began after now. */
+static int tablesOnlyEndingStatement(sqlite3 *db){
+  sqlite3_stmt *pStmt = 0;
+  int nBusy = 0;
+  if( !sqlite3_get_autocommit(db) ) return 0;
+  while( (pStmt = sqlite3_next_stmt(db, pStmt))!=0 ){
+    if( sqlite3_stmt_busy(pStmt) && ++nBusy>1 ) return 0;
+  }
+  return 1;
+}
+
+/* The xNoteStatementEnd method: a statement that read main is ending
+** (memoize.c, when SQLite frees its plan). If its read transaction ends
+** with it, note the version now, as tablesNoteSnapshot() does before a
+** transaction begins: a statement whose own reads of main began its
+** snapshot before cachier was called (SELECT memoize('f', col) FROM t,
+** t in main) then finds it noted, and fills the tier while nobody has
+** committed since (tablesMayFill()). */
+void tablesNoteStatementEnd(CachierStore *pStore){
+  TablesStore *s = (TablesStore*)pStore;
+  unsigned char aVer[STORE_VERSION_BYTES];
+  if( pStore->pHot && !s->bOwnDb && tablesOnlyEndingStatement(s->db)
+   && tablesVersion(pStore, aVer, 0) ){
+    storeLock(s);
+    memcpy(s->aSnapVer, aVer, STORE_VERSION_BYTES);
+    s->bSnapVer = 1;
+    storeUnlock(s);
+  }
+}
+
 /* The user's connection is about to read main outside any transaction
 ** (cachier's own check of main's data_version, which starts the snapshot
 ** a statement's lookups then share): note the version first, so that

@@ -25,6 +25,20 @@ int cachierVtabConnect(sqlite3 *db, void *pAux, const char *zDecl,
   return SQLITE_OK;
 }
 
+/* SQLITE_ERROR (with the table's error message) if the running statement
+** names zTable in a schema other than main ("aux.cachier_entries"): the
+** table would show main's cache there (guard.c). Called by xFilter and
+** xUpdate. */
+int cachierVtabMainOnly(sqlite3_vtab *pVtab, const char *zTable){
+  char *zErr = 0;
+  if( !guardOtherSchema(((CachierVtab*)pVtab)->p, zTable, &zErr) ){
+    return SQLITE_OK;
+  }
+  sqlite3_free(pVtab->zErrMsg);
+  pVtab->zErrMsg = zErr;
+  return zErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
 int cachierVtabDisconnect(sqlite3_vtab *pVtab){
   sqlite3_free(pVtab);
   return SQLITE_OK;

@@ -247,6 +247,8 @@ static int entriesFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   int rc;
   (void)idxStr; (void)argc;
   cursorReset(pCur);
+  rc = cachierVtabMainOnly(pCursor->pVtab, "cachier_entries");
+  if( rc ) return rc;
   pCur->now = cachierNow(p);
   rc = loadStaleRules(p, pCur);
   if( rc ) return rc;
@@ -407,6 +409,7 @@ static int entriesUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     return SQLITE_ERROR;
   }
   rc = storeDelete(pStore, (sqlite3_int64)strtoll(zRef, 0, 10));
+  cachierMemoChanged(p);    /* (statement memos may hold it) */
   if( rc && rc!=SQLITE_NOMEM ){
     pVtab->zErrMsg = sqlite3_mprintf("cachier_entries: %s",
                                      storeErrmsg(pStore, rc));

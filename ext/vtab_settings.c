@@ -104,8 +104,8 @@ static sqlite3_value *valueOf(sqlite3 *db, int eType, double r,
   return pVal;
 }
 
-/* The built-in default of pDef in canonical form (NULL for text kinds
-** without one; the store's is 'main'). nextTime: the effective next_time,
+/* The built-in default of pDef in canonical form (NULL for the kinds
+** without one: hash_func, depends_on, version; the store's is 'main'). nextTime: the effective next_time,
 ** which the defaults of stale_while_refresh and stale_if_error follow
 ** ('never' with next_time on, else 0: staleness.c callRules()). */
 static sqlite3_value *defaultValue(sqlite3 *db, const SettingDef *pDef,
@@ -285,6 +285,8 @@ static int setFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   int nName = 0, i, rc = SQLITE_OK;
   (void)idxStr; (void)argc;
   setCursorClear(pCur);
+  rc = cachierVtabMainOnly(pCursor->pVtab, "cachier_settings");
+  if( rc ) return rc;
   if( idxNum==1 ){
     char *zFn = 0, *zErr = 0;
     const char *z = (const char*)sqlite3_value_text(argv[0]);

@@ -17,7 +17,7 @@ if {[llength $files] == 0} {
   set files [lsort [glob -directory $testdir *.test]]
   set files [concat $files [lsort [glob -nocomplain -directory $testdir/python *.py]]]
   foreach f $files { lappend runs main $f }
-  set store_suite {memoize types errors options stats compress evict invalidate}
+  set store_suite {memoize types errors options stats compress evict invalidate query}
   set other_stores {memory file:cache.db redis}
   foreach store $other_stores {
     foreach t $store_suite {
@@ -91,9 +91,12 @@ foreach {store f} $runs {
     puts $out
   } else {
     puts "ok   $label: $pass passed ($ms ms)"
-    # Figures a test measures (concurrency.test) are shown either way.
+    # Figures a test measures (concurrency.test) and what a file skipped
+    # (tester.tcl's skip_file, a tool it cannot install) are shown either way.
     foreach line [split $out "\n"] {
-      if {[string match "  figure: *" $line]} { puts $line }
+      if {[string match "  figure: *" $line] || [string match "skipped: *" $line]} {
+        puts $line
+      }
     }
   }
   incr total_pass $pass

@@ -117,6 +117,42 @@ proc redis_read {s} {
   error "bad reply: $line"
 }
 
+# The release this checkout builds (ext/VERSION): cachier_version().
+set ::cachier_version [string trim [read [set fh [open [file join \
+    [file dirname [file normalize [info script]]] .. ext VERSION]]]][close $fh]]
+
+# Whether the extension has Redis support: a build made with REDIS=0 has
+# none (cachier_debug() says "redis none"), and the runs that need it are
+# skipped: the suite against redis, the store_redis_*.test and
+# redis_*.test files, and single tests that check [redis_built].
+proc redis_built {} {
+  if {![info exists ::redis_built]} {
+    sqlite3 ::redis_probe :memory:
+    ::redis_probe enable_load_extension 1
+    ::redis_probe eval {SELECT load_extension($::ext, 'sqlite3_cachier_init')}
+    set ::redis_built [expr {![string match {*; redis none;*} \
+        [::redis_probe one {SELECT cachier_debug()}]]}]
+    ::redis_probe close
+  }
+  return $::redis_built
+}
+# The error a build without Redis gives for the Redis store name SPEC.
+proc no_redis_error {spec} {
+  return "'$spec': cachier was built without Redis support (make REDIS=0):\
+      use 'main', 'memory' or 'file:PATH', or a build with hiredis"
+}
+# End this file at once, as passed, with a "skipped:" line saying why
+# (run.tcl shows it).
+proc skip_file {why} {
+  puts "skipped: $::testfile: $why"
+  puts "0 passed, 0 failed"
+  exit 0
+}
+if {($::store eq "redis" || [string match {store_redis_*} [file tail $::argv0]]
+     || [string match {redis_*} [file tail $::argv0]]) && ![redis_built]} {
+  skip_file "this build has no Redis support (make REDIS=0)"
+}
+
 # The suite against redis: a server of this file's own. Its operations
 # may take 5 s (not the default 250 ms): the suite's 10 MB values must not
 # time out on a loaded machine (timeouts are store_redis_faults.test's).

@@ -13,17 +13,18 @@
 **   - "canonical scan": SELECT sum(length(memoize('g', k))) FROM probe
 **     against SELECT sum(length(g(k))) FROM probe, per row, the scan
 **     included, for D = 1,000 (target <= 2x), 10,000 and 200,000.
-**   - The same scan with the per-statement memo off (statement_bytes 0 in
-**     the '*' row), interleaved rep by rep: for all-distinct keys the
+**   - The same scan with the statement memo on and off, as the
+**     memoize_with() options statement_bytes '4MB' (its default) and 0 (the
+**     same call path), interleaved rep by rep: for all-distinct keys the
 **     memo must cost nothing (on / off <= 1.05x).
 **   - Net of the scan: SELECT count(F) FROM probe minus SELECT count(k)
 **     FROM probe, per row, for the trivial ident(k), for the memo hit
 **     (D = 1,000: every key after its first sight served by the memo;
-**     hot tier off) and for the hot-tier hit (memo off, hot tier on, WAL
-**     only: the tier needs a version, which only WAL gives). Target <= 6x
-**     the trivial call.
-** Settings are written to the '*' row between statements (they apply
-** from the next statement); each timed pass has an untimed warm-up pass.
+**     hot tier off) and for the hot-tier hit (memo off, hot_bytes 64 MB,
+**     WAL only: the tier needs a version, which only WAL gives). Target
+**     <= 6x the trivial call.
+** hot_bytes is written to the '*' row between statements; each timed pass
+** has an untimed warm-up pass.
 */
 #include "bench.h"
 #include <stdio.h>
@@ -33,26 +34,23 @@
 #define SCAN_ROWS 200000
 #define SCAN_HOT_BYTES (64*1024*1024)
 
-/* Statement memo and hot tier settings of the '*' row (-1: the default,
-** the column left NULL). Without the statement_bytes column (an older
-** build), only hot_bytes is written. */
-static int g_bMemoCol;
-static void setStar(int64_t hotBytes, int64_t stmtBytes){
-  char zSql[300], zHot[32], zStmt[32];
-  if( hotBytes<0 ) snprintf(zHot, sizeof(zHot), "NULL");
-  else snprintf(zHot, sizeof(zHot), "%lld", (long long)hotBytes);
-  if( stmtBytes<0 ) snprintf(zStmt, sizeof(zStmt), "NULL");
-  else snprintf(zStmt, sizeof(zStmt), "%lld", (long long)stmtBytes);
-  if( g_bMemoCol ){
+/* hot_bytes of the '*' row (-1: the default, the column left NULL). */
+static void setHot(int64_t hotBytes){
+  char zSql[200];
+  if( hotBytes<0 ){
     snprintf(zSql, sizeof(zSql), "INSERT OR REPLACE INTO cachier_functions"
-             "(name, hot_bytes, statement_bytes) VALUES ('*', %s, %s)",
-             zHot, zStmt);
+             "(name, hot_bytes) VALUES ('*', NULL)");
   }else{
     snprintf(zSql, sizeof(zSql), "INSERT OR REPLACE INTO cachier_functions"
-             "(name, hot_bytes) VALUES ('*', %s)", zHot);
+             "(name, hot_bytes) VALUES ('*', %lld)", (long long)hotBytes);
   }
   exec(zSql);
 }
+
+/* The statement memo on (its default bound) and off, as memoize_with()
+** options: the same call path either way. */
+#define MEMO_ON  "memoize_with('{\"statement_bytes\":\"4MB\"}', 'g', k)"
+#define MEMO_OFF "memoize_with('{\"statement_bytes\":0}', 'g', k)"
 
 /* A pass over probe: "SELECT zAgg FROM probe", timed after a warm-up. */
 typedef struct ProbeScan ProbeScan;
@@ -127,52 +125,49 @@ static void scanMode(const char *zExt, const char *zPragma, const char *zMode,
   createFunction("g", 0, payloadFunc);
   exec(zPragma);
   exec("CREATE TABLE probe(k INTEGER)");
-  g_bMemoCol = statHasColumn("memo_hits")
-            || sqlite3_prepare_v2(g_db, "SELECT statement_bytes FROM "
-                                  "cachier_functions", -1, &g_pLookup, 0)
-               ==SQLITE_OK;
-  sqlite3_finalize(g_pLookup);
-  g_pLookup = 0;
-
   for(iD=0; iD<3; iD++){
     int64_t D = aD[iD];
-    ProbeScan floorS, canon, canonOff, bare, ident, memoHit, hotHit;
+    ProbeScan floorS, canon, canonOn, canonOff, bare, ident, memoHit, hotHit;
     char zE[32];
-    double canonNs, floorNs, offNs, bareNs, identNs;
+    double canonNs, floorNs, onNs, offNs, bareNs, identNs;
     probeFill(D);
     nMiss0 = statOf("misses", "g");
     fmtEntries(zE, sizeof(zE), D);
     probeInit(&floorS, "sum(length(g(k)))", (int64_t)SCAN_ROWS*PAYLOAD_BYTES);
     probeInit(&canon, "sum(length(memoize('g', k)))",
               (int64_t)SCAN_ROWS*PAYLOAD_BYTES);
-    probeInit(&canonOff, "sum(length(memoize('g', k)))",
+    probeInit(&canonOn, "sum(length(" MEMO_ON "))",
+              (int64_t)SCAN_ROWS*PAYLOAD_BYTES);
+    probeInit(&canonOff, "sum(length(" MEMO_OFF "))",
               (int64_t)SCAN_ROWS*PAYLOAD_BYTES);
     probeInit(&bare, "count(k)", SCAN_ROWS);
     probeInit(&ident, "count(ident(k))", SCAN_ROWS);
     probeInit(&memoHit, "count(memoize('g', k))", SCAN_ROWS);
-    probeInit(&hotHit, "count(memoize('g', k))", SCAN_ROWS);
+    probeInit(&hotHit, "count(" MEMO_OFF ")", SCAN_ROWS);
     for(i=0; i<nRep; i++){
       probeRun(&floorS, i);
-      /* Defaults (hot tier and memo), then the memo off, by turns. */
-      if( i%2==0 ){ setStar(-1, -1); probeRun(&canon, i); }
-      setStar(-1, 0);
+      /* Defaults (hot tier and memo); the memo on and off by turns. */
+      setHot(-1);
+      probeRun(&canon, i);
+      if( i%2==0 ) probeRun(&canonOn, i);
       probeRun(&canonOff, i);
-      if( i%2==1 ){ setStar(-1, -1); probeRun(&canon, i); }
+      if( i%2==1 ) probeRun(&canonOn, i);
       if( D==1000 ){
         probeRun(&bare, i);
         probeRun(&ident, i);
-        setStar(0, -1);
+        setHot(0);
         probeRun(&memoHit, i);
         if( bWal ){
-          setStar(SCAN_HOT_BYTES, 0);
+          setHot(SCAN_HOT_BYTES);
           probeRun(&hotHit, i);
         }
       }
     }
-    setStar(-1, -1);
+    setHot(-1);
     if( statOf("misses", "g")!=nMiss0 ) fail("scan", "a hit missed");
     canonNs = median(canon.a, nRep)/SCAN_ROWS;
     floorNs = median(floorS.a, nRep)/SCAN_ROWS;
+    onNs = median(canonOn.a, nRep)/SCAN_ROWS;
     offNs = median(canonOff.a, nRep)/SCAN_ROWS;
     snprintf(zName, sizeof(zName), "canonical scan, %s distinct keys in "
              "200k rows of main, %s (scan included)", zE, zMode);
@@ -180,7 +175,7 @@ static void scanMode(const char *zExt, const char *zPragma, const char *zMode,
     if( D==1000 ) ratioTarget(r, 2.0, "floor");
     snprintf(zName, sizeof(zName), "canonical scan, %s distinct keys, %s: "
              "statement memo on / off", zE, zMode);
-    r = addRow(zName, D, canonNs, "the same scan, statement_bytes 0", offNs);
+    r = addRow(zName, D, onNs, "the same scan, statement_bytes 0", offNs);
     if( D==SCAN_ROWS ) ratioTarget(r, 1.05, "memo off");
     if( D==1000 ){
       bareNs = median(bare.a, nRep);
@@ -203,7 +198,8 @@ static void scanMode(const char *zExt, const char *zPragma, const char *zMode,
       note("scan, %s: bare scan of probe %.1f ns a row", zMode,
            bareNs/SCAN_ROWS);
     }
-    probeFree(&floorS); probeFree(&canon); probeFree(&canonOff);
+    probeFree(&floorS); probeFree(&canon); probeFree(&canonOn);
+    probeFree(&canonOff);
     probeFree(&bare); probeFree(&ident); probeFree(&memoHit);
     probeFree(&hotHit);
     queryInt("SELECT cachier_clear('g')", 0, 0);

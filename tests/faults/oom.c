@@ -13,10 +13,14 @@
 ** (persistent). Each run checks:
 **   - no crash (ASan+UBSan);
 **   - no wrong value: a checking step returns 1 or fails;
-**   - the connection works afterwards: with the faults off, the whole
-**     workload runs again without an error and with every check true (a
+**   - the connection works afterwards: with the faults off, every step
+**     runs without an error and with its check true: the steps after the
+**     faulted one run on (as they follow it), then the workload runs
+**     again from its start to the faulted step, or on to the last step
+**     that failed after it (that step may lack data which the faulted
+**     one did not store); to its end if no allocation failed. (A
 **     connection whose load failed must close cleanly, and a new one
-**     load the extension);
+**     load the extension.)
 **   - no leak: sqlite3_close() succeeds, no allocation is outstanding after
 **     sqlite3_shutdown(), and LeakSanitizer finds nothing at exit.
 ** One N again: oom EXTENSION.so OUTDIR 1 N N.
@@ -69,6 +73,8 @@ static int oomRun(const OomCtx *c, sqlite3_int64 iFail, int bPersist){
   char *zErr = 0;
   int i, rc, ret;
   sqlite3_int64 aEnd[N_WORKLOAD+1];   /* count at the end of each step */
+  int iFaultStep = N_WORKLOAD;        /* step of the failed allocation */
+  int iLastBad = -1;                  /* last step after it that failed */
   memInstall();
   if( sqlite3_initialize() ) return FAULT_SETUP;
   snprintf(zDir, sizeof(zDir), "%s/oom-%lld-%d", c->zOut, iFail, bPersist);
@@ -114,12 +120,19 @@ static int oomRun(const OomCtx *c, sqlite3_int64 iFail, int bPersist){
     /* No fault can be pending here, unless the step above failed one. */
     g_mem.iFail = 0; g_mem.bFailing = 0;
   }
+  if( g_mem.nFailed ) iFaultStep = -1;
   aEnd[0] = g_mem.nCount;
 
   for(i=0; i<N_WORKLOAD; i++){
+    int bAfter = g_mem.nFailed>0;     /* faults are off for this step */
     ret = runStep(db, i, zStore, &rc, 0);
     if( ret ) return ret;
-    if( g_mem.nFailed ){ g_mem.iFail = 0; g_mem.bFailing = 0; }
+    if( g_mem.nFailed ){
+      g_mem.iFail = 0; g_mem.bFailing = 0;
+      if( !bAfter ) iFaultStep = i;
+    }
+    /* (It may lack data a failed step did not store: run it again.) */
+    if( bAfter && rc!=SQLITE_OK ) iLastBad = i;
     aEnd[i+1] = g_mem.nCount;
   }
   g_mem.bArmed = 0;
@@ -143,7 +156,11 @@ static int oomRun(const OomCtx *c, sqlite3_int64 iFail, int bPersist){
     fprintf(stderr, "AFTER: %s\n", sqlite3_errmsg(db));
     return FAULT_AFTER;
   }
-  ret = runWorkloadClean(db, zStore);
+  /* The steps after the faulted one have run without an error (else
+  ** iLastBad): the workload again up to the faulted step, or to the last
+  ** step that failed after it. The whole of it if nothing failed. */
+  ret = runWorkloadCleanTo(db, zStore, g_mem.nFailed==0 ? N_WORKLOAD-1
+                      : iFaultStep>iLastBad ? iFaultStep : iLastBad);
   if( ret ) return ret;
 
   rc = sqlite3_close(db);

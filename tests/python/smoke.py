@@ -432,10 +432,23 @@ def redis_stop():
         proc.wait()
 
 
+def redis_built():
+    """Whether the extension has Redis support (a build made with REDIS=0
+    has none: cachier_debug() says "redis none")."""
+    conn = connect(":memory:")
+    (debug,) = conn.execute("SELECT cachier_debug()").fetchone()
+    conn.close()
+    return "; redis none;" not in debug
+
+
 def test_redis_background_refresh():
     """The same on a Redis store: cachier's thread runs the refresh on the
     connection's own Redis connection (the connection's mutex keeps it from
     being used by two threads at once)."""
+    if not redis_built():
+        print("skipped: smoke.py: the Redis store (this build has no Redis"
+              " support)")
+        return
     port = redis_start()
     check_background_refresh("redis background", "bg-redis.db",
                              "redis://127.0.0.1:%d/0?prefix=bg" % port)

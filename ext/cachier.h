@@ -385,6 +385,9 @@ int keyEncodeArgs(KeyBuf*, const char *zFn, int nFn, int nArg,
 int keyEncodeHashFuncKey(KeyBuf*, const char *zFn, int nFn,
                          sqlite3_value *pKey);
 int keyEncodeArgsOnly(KeyBuf*, int nArg, sqlite3_value **apArg);
+/* varint(1), the INTEGER tag, 8 bytes: keyEncodeOneInt()'s output. */
+#define KEY_ONE_INT_BYTES 10
+void keyEncodeOneInt(unsigned char *a, sqlite3_int64 v);
 char *keyToJson(const unsigned char *a, sqlite3_int64 n, int *pRc);
 int keyDecodeArgs(const unsigned char *a, sqlite3_int64 n, int *pnArg,
                   unsigned char *aSub, sqlite3_stmt *pStmt);

@@ -134,7 +134,10 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   pPlan->bHotFast = pS->zHashFunc==0 && pS->staleAfter>=CACHIER_NEVER
                  && !evictBounded(pS) && !pPlan->bNoRead
                  && pPlan->pStore!=0 && !pPlan->bStamp;
-  pPlan->bMemoKey = pS->zHashFunc==0 && !pPlan->bNoRead && pPlan->pStore!=0;
+  /* The statement memo holds values, not stamps: a function whose entries
+  ** carry stamps (depends_on, version) is judged on every call. */
+  pPlan->bMemoKey = pS->zHashFunc==0 && !pPlan->bNoRead && pPlan->pStore!=0
+                 && !pPlan->bStamp;
   callRules(&pPlan->settings, &noOptions, &pPlan->plainRules);
   callFinalize(&pPlan->hashCall);
   if( pS->zHashFunc ){
@@ -813,22 +816,35 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
   int nArg = argc - iName - 1;
   HotTier *pHot;
   CachierEntry served;
+  unsigned char aOneInt[KEY_ONE_INT_BYTES];
+  const unsigned char *aArgs;
+  sqlite3_int64 nArgs;
   if( pPlan==0 ) return 0;
   pPlan->bKept = 1;
   if( pPlan->settingsGen!=p->settingsGen || !p->enabled
    || (!pPlan->bMemoKey && !pPlan->bHotFast)
-   || fnInfoArgCount(pPlan->pInfo)!=nArg
-   || keyEncodeArgsOnly(&pPlan->key, nArg, &argv[iName+1])!=SQLITE_OK ){
+   || fnInfoArgCount(pPlan->pInfo)!=nArg ){
+    return 0;
+  }
+  if( nArg==1 && sqlite3_value_type(argv[iName+1])==SQLITE_INTEGER
+   && sqlite3_value_subtype(argv[iName+1])==0 ){
+    keyEncodeOneInt(aOneInt, sqlite3_value_int64(argv[iName+1]));
+    aArgs = aOneInt;
+    nArgs = KEY_ONE_INT_BYTES;
+  }else if( keyEncodeArgsOnly(&pPlan->key, nArg, &argv[iName+1])==SQLITE_OK ){
+    aArgs = pPlan->key.a;
+    nArgs = pPlan->key.n;
+  }else{
     return 0;
   }
   if( pPlan->pMemo && memoBytes>0
-   && planMemoServe(pPlan, ctx, pPlan->key.a, pPlan->key.n,
-                    &pPlan->plainRules, pPlan->settings.allowNone) ){
+   && planMemoServe(pPlan, ctx, aArgs, nArgs, &pPlan->plainRules,
+                    pPlan->settings.allowNone) ){
     return 1;
   }
   if( !pPlan->bHotFast || (pHot = pPlan->pStore->pHot)==0
    || !hotServeArgs(pHot, pPlan->pStore, ctx, pPlan->zFn, pPlan->nFn,
-                    pPlan->iFnBase, pPlan->key.a, pPlan->key.n,
+                    pPlan->iFnBase, aArgs, nArgs,
                     pPlan->settings.allowNone, !pPlan->bHotChecked,
                     &served) ){
     return 0;
@@ -836,7 +852,7 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
   pPlan->bHotChecked = 1;
   pPlan->pStats->nHit++;
   if( pPlan->bMemoKey && served.codec==0 ){
-    memoFill(&pPlan->pMemo, p, memoBytes, pPlan->key.a, pPlan->key.n,
+    memoFill(&pPlan->pMemo, p, memoBytes, aArgs, nArgs,
              served.pValue, served.subtype, 0.0, 0);
   }
   return 1;

@@ -729,8 +729,9 @@ struct MemoEntry {
 MemoEntry *memoFind(StmtMemo*, Cachier*, const unsigned char *aArgs,
                     sqlite3_int64 nArgs);
 void memoResult(sqlite3_context*, const MemoEntry*);
+uint64_t memoHash(const unsigned char *aArgs, sqlite3_int64 nArgs);
 void memoFill(StmtMemo **pm, Cachier*, sqlite3_int64 maxBytes,
-              const unsigned char *aArgs, sqlite3_int64 nArgs,
+              uint64_t hSeen, const unsigned char *aArgs, sqlite3_int64 nArgs,
               sqlite3_value *pValue, int subtype, double created,
               sqlite3_int64 id);
 void memoFree(StmtMemo*);

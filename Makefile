@@ -41,7 +41,8 @@ HDR      = $(wildcard ext/*.h) ext/schema_sql.h ext/redis_lua.h ext/VERSION \
 
 # make install: the extension where SQLite extensions of Debian packages
 # go (/usr/lib/sqlite3/pcre.so), so `.load /usr/local/lib/sqlite3/cachier`
-# finds its entry point from the file name; the docs beside other packages'.
+# finds its entry point from the file name; the docs beside other packages',
+# laid out as in the checkout (README.md, docs/), so their links work.
 PREFIX  ?= /usr/local
 libdir   = $(PREFIX)/lib/sqlite3
 docdir   = $(PREFIX)/share/doc/cachier

@@ -4,7 +4,7 @@
 ** Load with ".load ./cachier" (entry point sqlite3_cachier_init).
 **
 ** SQL surface of this file:
-**   cachier_version()   The extension's version, e.g. '0.2.0'.
+**   cachier_version()   The extension's version (ext/VERSION), e.g. '0.5.0'.
 **   cachier_debug()     One line of build and connection facts, for bug
 **                       reports: version, SQLite version, schema version,
 **                       build kind, statement cache state.
@@ -44,6 +44,7 @@ extern const CachierFunction cachierStoreFunctions[];
 extern const CachierFunction cachierGetFunctions[];
 extern const CachierFunction cachierUninstallFunctions[];
 extern const CachierFunction cachierDependsFunctions[];
+extern const CachierFunction cachierQueryFunctions[];
 #ifdef CACHIER_TEST
 extern const CachierFunction cachierTestFunctions[];
 extern const CachierFunction cachierRedisFormatTestFunctions[];
@@ -55,6 +56,7 @@ extern const sqlite3_module cachierEntriesModule;
 extern const sqlite3_module cachierStatsModule;
 extern const sqlite3_module cachierLogModule;
 extern const sqlite3_module cachierSettingsModule;
+extern const sqlite3_module cachierQueryModule;
 
 /* ------------------------------------------------------------------ state */
 
@@ -146,6 +148,7 @@ void cachierStmtDone(Cachier *p, int id, sqlite3_stmt *pStmt){
 void cachierStmtFinalizeAll(Cachier *p){
   int i;
   refresherStop(p);           /* it runs statements on this connection */
+  fnInfoFlushStats(p, 0);     /* the counts outlive the connection */
   storeFlushAll(p);           /* a clean close loses no grouped write */
   for(i=0; i<STMT_COUNT; i++){
     sqlite3_finalize(p->aStmt[i]);
@@ -323,6 +326,16 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i,
   return sqlite3_api->bind_value(pStmt, i, pVal);
 }
 
+/* (With SQLITE_TRANSIENT the blob is copied: that may fail too.) */
+int cachierTestBindBlob(sqlite3_stmt *pStmt, int i, const void *p, int n,
+                        void (*xDel)(void*)){
+  if( xDel==SQLITE_TRANSIENT && cachierTestFault() ){
+    sqlite3_bind_null(pStmt, i);
+    return SQLITE_NOMEM;
+  }
+  return sqlite3_api->bind_blob(pStmt, i, p, n, xDel);
+}
+
 /* cachier_test_fail_alloc(N): the Nth next allocation cachier makes (in
 ** any connection of the process) fails, once; 0 disarms it. */
 static void testFailAllocFunc(sqlite3_context *ctx, int argc,
@@ -348,6 +361,7 @@ static const CachierFunction *const aFunctionTables[] = {
   cachierStalenessFunctions, cachierCompressFunctions, cachierStoreFunctions,
   cachierGetFunctions, cachierUninstallFunctions,
   cachierDependsFunctions,
+  cachierQueryFunctions,
 #ifdef CACHIER_TEST
   cachierTestFunctions, cachierRedisFormatTestFunctions,
   cachierSha256TestFunctions,
@@ -366,6 +380,7 @@ static const struct {
   { "cachier_stats",     &cachierStatsModule },
   { "cachier_log",       &cachierLogModule },
   { "cachier_settings",  &cachierSettingsModule },
+  { "cachier_query",     &cachierQueryModule },
 };
 
 /* True if zName (in any letter case) is one of the functions this file
@@ -441,6 +456,12 @@ int sqlite3_cachier_init(sqlite3 *db, char **pzErrMsg,
   size_t i, t, nModule = 0, nFunction = 0;
   int rc = SQLITE_OK;
   SQLITE_EXTENSION_INIT2(pApi);
+  if( sqlite3_libversion_number()<CACHIER_MIN_SQLITE ){
+    *pzErrMsg = sqlite3_mprintf("cachier needs SQLite " CACHIER_MIN_SQLITE_TEXT
+                                " or newer; this is SQLite %s",
+                                sqlite3_libversion());
+    return SQLITE_ERROR;
+  }
   p = sqlite3_malloc(sizeof(*p));
   if( p==0 ){
     *pzErrMsg = sqlite3_mprintf("cachier: %s", sqlite3_errstr(SQLITE_NOMEM));

@@ -23,11 +23,14 @@
 **   vtab_functions.c   cachier_functions (writable settings)
 **   vtab_entries.c     cachier_entries (query and delete entries)
 **   vtab_stats.c       cachier_stats (counters)
+**   vtab_query.c       cachier_query tables: a SELECT's rows memoized
+**                      through memoize() (call.c computes them)
 **   vtab_schema.c      the "cachier" module that owns the shadow tables
 **   vtab_common.c      what the eponymous tables share
 **   vtab_settings.c    cachier_settings (effective settings, their source)
 **   log.c              cachierLog(): sqlite3_log() and cachier_log
 **   get.c              cachier_get(): a cache-only read
+**   fallback.c         where main's functions cache when main is read-only
 **   uninstall.c        cachier_uninstall(): remove cachier's objects
 **   guard.c            who may call the DIRECTONLY functions (SQLite 3.40
 **                      lets a CHECK constraint call them)
@@ -36,6 +39,7 @@
 **   call.c             resolving and calling the user's function by name
 **   key_codec.c        type-exact key encoding, key hash, args as JSON
 **   value_codec.c      how values are stored: zstd, trained dictionaries
+**   rowset_codec.c     a query's result set as one value (row sets)
 **   settings.c         per-function settings (the one table of them),
 **                      memoize_with() options, duration and size parsing
 **   seal.c             sealed settings: the per-user key file, the seal
@@ -93,7 +97,8 @@ SQLITE_EXTENSION_INIT3
 
 #ifdef CACHIER_TEST
 /* Test builds route cachier's own allocations (and the SQLite calls that
-** allocate for it: mprintf, str_finish, value_text, bind_value) through
+** allocate for it: mprintf, str_finish, value_text, bind_value, and
+** bind_blob with SQLITE_TRANSIENT) through
 ** wrappers, so
 ** that cachier_test_fail_alloc(N) can make the Nth next one fail;
 ** CACHIER_FAULT() counts as one allocation too, at the calls into SQLite
@@ -105,6 +110,8 @@ char *cachierTestMprintf(const char *zFmt, ...);
 char *cachierTestStrFinish(sqlite3_str *pStr);
 const unsigned char *cachierTestValueText(sqlite3_value *pVal);
 int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
+int cachierTestBindBlob(sqlite3_stmt *pStmt, int i, const void *p, int n,
+                        void (*xDel)(void*));
 # undef sqlite3_mprintf
 # undef sqlite3_str_finish
 # undef sqlite3_value_text
@@ -113,6 +120,9 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 # define sqlite3_value_text(pVal)  cachierTestValueText(pVal)
 # undef sqlite3_bind_value
 # define sqlite3_bind_value(pStmt,i,pVal) cachierTestBindValue(pStmt,i,pVal)
+# undef sqlite3_bind_blob
+# define sqlite3_bind_blob(pStmt,i,p,n,xDel) \
+    cachierTestBindBlob(pStmt,i,p,n,xDel)
 # undef sqlite3_malloc
 # undef sqlite3_malloc64
 # undef sqlite3_realloc64
@@ -129,6 +139,11 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 #ifndef CACHIER_VERSION
 # error "build with make: CACHIER_VERSION comes from ext/VERSION"
 #endif
+/* The oldest SQLite cachier loads into: 3.39.0 added sqlite3_db_name(),
+** the newest routine of sqlite3_api_routines it calls (an older SQLite's
+** table ends before it). */
+#define CACHIER_MIN_SQLITE         3039000
+#define CACHIER_MIN_SQLITE_TEXT    "3.39.0"
 #define CACHIER_SCHEMA_VERSION 5
 
 /* Deepest allowed nesting of memoize() inside a memoized function. */
@@ -206,6 +221,23 @@ int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 #define CACHIER_CODEC_DICT(c)    ((c) >> CACHIER_CODEC_KIND_B)
 
 /*
+** Row sets (rowset_codec.c): the value of a cachier_query entry
+** (vtab_query.c), one BLOB holding a query's whole result:
+**
+**     CACHIER_ROWSET_V1:1 byte | varint(nCol) | nRow:CACHIER_ROWSET_NROW_B bytes
+**     | { value }*(nRow*nCol), row after row
+**
+** varint is 7 bits a byte, least significant first, high bit set on all
+** but the last; nRow is big-endian; each value is encoded as key_codec.c
+** encodes an argument: tag (the SQLite type, or'ed with 0x80 when a
+** subtype byte such as JSON's follows), then 8 big-endian bytes for an
+** INTEGER or a REAL's bit pattern, varint(length) and the bytes for TEXT
+** and BLOB, nothing for NULL.
+*/
+#define CACHIER_ROWSET_V1      0x52  /* 'R' */
+#define CACHIER_ROWSET_NROW_B  8
+
+/*
 ** Entry stamps (depends.c). An entry of a function with depends_on records
 ** the change counters of its dependencies when it was computed, in
 ** depends_on order, as a blob of CACHIER_DEPS_ITEM bytes per dependency:
@@ -247,6 +279,7 @@ typedef struct LogRing LogRing;
 typedef struct StmtMemo StmtMemo;
 typedef struct MemoEntry MemoEntry;
 typedef struct DepsState DepsState;
+typedef struct QueryTab QueryTab;
 
 /**************************************************************************
 ** Interface to code in stats.c.
@@ -268,10 +301,15 @@ struct FnStats {
   int iRecent;
   sqlite3_int64 nInvalidated; /* entries found but outdated by a change of
                               ** a dependency or of the version */
+  /* What of nHit, nMiss, nCompute and computeNs the store's lasting
+  ** counters have already (statsFlush()), and when they got it. */
+  sqlite3_int64 nHitFlushed, nMissFlushed, nComputeFlushed, computeNsFlushed;
+  sqlite3_int64 flushedNs;    /* cachierMonotonicNs(); 0: never */
 };
 
 FnStats *cachierStatsFor(Cachier*, const char *zFn);
 void cachierStatsFreeAll(Cachier*);
+void statsFlush(Cachier*, FnStats*, CachierStore*, int bNow);
 
 /**************************************************************************
 ** Interface to code in cachier.c.
@@ -284,6 +322,7 @@ enum {
   STMT_DELETE_ID, STMT_DB_VERSION, STMT_MARK_REFRESH, STMT_GET,
   STMT_DICT_ID, STMT_SCHEMA_VERSION,
   STMT_BEGIN, STMT_BEGIN_IMMEDIATE, STMT_COMMIT,   /* cachier's own dbs */
+  STMT_POINT_STAMP, STMT_LOOKUP_STAMP,
   STMT_COUNT
 };
 
@@ -321,8 +360,11 @@ struct Cachier {
   ZstdState *pZstd;           /* compression contexts, dictionaries */
   SealState *pSeal;           /* the seal key, rows logged (seal.c) */
   LogRing *pLog;              /* the latest messages (log.c) */
+  int bMainNoWrite;           /* a write to main failed: read-only */
+  int bFallbackLogged;        /* fallback.c said where it caches */
   const char *zRefreshOff;    /* why background refresh cannot run here
                               ** (refresh.c); NULL: it can */
+  QueryTab *pQueryTabs;       /* connected cachier_query tables */
 };
 
 /* One row of a function registration table. */
@@ -361,12 +403,19 @@ void cachierLogFn(Cachier*, int eLevel, const char *zFn, const char *zFmt,
 void cachierLogFree(Cachier*);
 
 /**************************************************************************
+** Interface to code in fallback.c.
+*/
+const char *fallbackSpec(Cachier*, const char *zSpec, int eMainState);
+void fallbackWriteFailed(Cachier*, int rc);
+
+/**************************************************************************
 ** Interface to code in guard.c.
 */
 int guardSqlNames(const char *zSql, const char *zWord, int bCall);
 int guardDirectCall(sqlite3_context*, const char *zFn);
 int guardSqlOtherSchema(const char *zSql, const char *zTable);
 int guardOtherSchema(Cachier*, const char *zTable, char **pzErr);
+int guardDirectOrTempCall(sqlite3_context*, const char *zFn);
 
 /**************************************************************************
 ** Interface to code in key_codec.c.
@@ -388,6 +437,8 @@ int keyEncodeArgsOnly(KeyBuf*, int nArg, sqlite3_value **apArg);
 /* varint(1), the INTEGER tag, 8 bytes: keyEncodeOneInt()'s output. */
 #define KEY_ONE_INT_BYTES 10
 void keyEncodeOneInt(unsigned char *a, sqlite3_int64 v);
+int keyBufReserve(KeyBuf*, sqlite3_int64 n);
+int keyEncodeValue(KeyBuf*, sqlite3_value*);
 char *keyToJson(const unsigned char *a, sqlite3_int64 n, int *pRc);
 int keyDecodeArgs(const unsigned char *a, sqlite3_int64 n, int *pnArg,
                   unsigned char *aSub, sqlite3_stmt *pStmt);
@@ -570,6 +621,8 @@ int sealRow(Cachier*, sqlite3_int64 iRowid, char **pzErr);
 int sealUpdateMaySeal(Cachier*, sqlite3_int64 iRowid, uint64_t mUnchanged);
 int sealWarnOnce(Cachier*, const char *zWhat);
 void sealFree(Cachier*);
+int sealQuery(Cachier*, const char *zName, const char *zQuery, int bCreate,
+              unsigned char aMac[SHA256_BYTES]);
 
 /**************************************************************************
 ** Interface to code in json.c.
@@ -692,7 +745,9 @@ int hotLookup(HotTier*, CachierStore*, const CachierKey*, int flags,
 int hotServeArgs(HotTier*, CachierStore*, sqlite3_context*,
                  const char *zFn, int nFn, sqlite3_int64 iFnBase,
                  const unsigned char *aArgs, sqlite3_int64 nArgs,
-                 int bAllowNone, int bRecheck, CachierEntry *pServed);
+                 int bAllowNone, int bRecheck,
+                 int (*xFresh)(void*, const CachierEntry*), void *pFreshArg,
+                 CachierEntry *pServed);
 int hotBeforeLookup(HotTier*, CachierStore*, int bRecheck);
 const unsigned char *hotVersion(HotTier*);
 void hotInsert(HotTier*, CachierStore*, const CachierKey*, int flags,
@@ -873,6 +928,24 @@ void cachierBestIndexEq(sqlite3_index_info*, int iCol, double costScan,
                         double costEq, int bUnique);
 
 /**************************************************************************
+** Interface to code in rowset_codec.c.
+*/
+int rowsetEncode(sqlite3_stmt*, KeyBuf *pOut);
+int rowsetOpen(const unsigned char *a, sqlite3_int64 n, int nColExpect,
+               sqlite3_int64 *pnRow, sqlite3_int64 *piFirst);
+int rowsetRow(const unsigned char *a, sqlite3_int64 n, int nCol, int bLast,
+              sqlite3_int64 *pi, sqlite3_int64 *aOff);
+void rowsetResult(sqlite3_context*, const unsigned char *a, sqlite3_int64 n,
+                  sqlite3_int64 iOff);
+
+/**************************************************************************
+** Interface to code in vtab_query.c.
+*/
+int queryTableParams(Cachier*, const char *zFn);
+int queryTableConnect(Cachier*, const char *zFn);
+#define QUERY_ROWS_FUNCTION "cachier_query_rows"
+
+/**************************************************************************
 ** Interface to code in fninfo.c.
 */
 
@@ -888,6 +961,7 @@ CachierStore *fnInfoStore(const FnInfo*);
 FnCall *fnInfoCall(Cachier*, FnInfo*);
 void fnInfoFree(FnInfo*);
 void fnInfoFinalizeAll(Cachier*);
+void fnInfoFlushStats(Cachier*, int bFromCall);
 void fnInfoFreeAll(Cachier*);
 
 #endif /* CACHIER_H */

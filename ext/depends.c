@@ -759,7 +759,7 @@ static void invalidateFunc(sqlite3_context *ctx, int argc,
   sqlite3_int64 n = 0;
   char *zErr = 0;
   int nDep = 0, rc;
-  if( guardDirectCall(ctx, "cachier_invalidate") ) return;
+  if( guardDirectOrTempCall(ctx, "cachier_invalidate") ) return;
   if( argc==1 ){
     if( sqlite3_value_type(argv[0])!=SQLITE_TEXT ){
       sqlite3_result_error(ctx, "cachier_invalidate: the argument is a "

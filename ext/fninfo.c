@@ -85,6 +85,7 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
 #ifdef CACHIER_TEST
     if( zSpec==0 ) zSpec = p->zTestStore;
 #endif
+    zSpec = fallbackSpec(p, zSpec, pInfo->eState);   /* main read-only */
     if( zSpec && strcmp(zSpec, "main")!=0 ){
       char *zErr = 0;
       pInfo->pStore = storeOpen(p, zSpec, &zErr);
@@ -195,6 +196,32 @@ void fnInfoFree(FnInfo *pInfo){
   settingsClear(&pInfo->settings);
   sqlite3_free(pInfo->zFn);
   sqlite3_free(pInfo);
+}
+
+/* True if no statement of db runs and no transaction is open: a write
+** of cachier's own then joins nothing of the user's. */
+static int connectionIdle(sqlite3 *db){
+  sqlite3_stmt *pStmt;
+  if( !sqlite3_get_autocommit(db) ) return 0;
+  for(pStmt=sqlite3_next_stmt(db, 0); pStmt;
+      pStmt=sqlite3_next_stmt(db, pStmt)){
+    if( sqlite3_stmt_busy(pStmt) ) return 0;
+  }
+  return 1;
+}
+
+/* Add every function's counts to its store's lasting counters now: the
+** connection closes (into main only while it is idle: the anchor is also
+** disconnected in the middle of a schema change), or bFromCall, a call
+** of cachier_flush(). */
+void fnInfoFlushStats(Cachier *p, int bFromCall){
+  FnInfo *pInfo;
+  int bIdle = bFromCall || connectionIdle(p->db);
+  for(pInfo=p->pFnInfo; pInfo; pInfo=pInfo->pNext){
+    if( pInfo->pStore==0 || pInfo->eState!=STORE_READY ) continue;
+    if( pInfo->pStore==p->pMainStore && !bIdle ) continue;
+    statsFlush(p, pInfo->pStats, pInfo->pStore, 1);
+  }
 }
 
 /* Finalize every kept call statement (the anchor is disconnecting). */

@@ -87,11 +87,11 @@ static void getFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     if( eState==STORE_READY ) rc = settingsLoad(p, zFn, &s, &zErr);
     if( rc==SQLITE_OK ){
       char *zOpenErr = 0;
+      const char *zSpec = s.zStore;
 #ifdef CACHIER_TEST
-      pStore = storeOpen(p, s.zStore ? s.zStore : p->zTestStore, &zOpenErr);
-#else
-      pStore = storeOpen(p, s.zStore, &zOpenErr);
+      if( zSpec==0 ) zSpec = p->zTestStore;
 #endif
+      pStore = storeOpen(p, fallbackSpec(p, zSpec, eState), &zOpenErr);
       sqlite3_free(zOpenErr);   /* a store that cannot open has nothing */
     }
   }

@@ -221,6 +221,30 @@ static void guardScanSchema(Cachier *p){
 }
 
 /*
+** guardDirectCall() for the functions that only make the cache forget
+** (cachier_clear(), cachier_invalidate()): also 0 when a TEMP trigger names
+** zFn. The TEMP schema is this connection's own (no database file brings
+** one), so such a trigger is the application's: per-connection
+** invalidation (docs/invalidation.md). At worst a call from a database's
+** schema gets through while the application has such a trigger, and the
+** cache forgets values it recomputes: never a wrong value, no code run.
+*/
+int guardDirectOrTempCall(sqlite3_context *ctx, const char *zFn){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  sqlite3_stmt *pStmt = 0;
+  int bTemp = 0;
+  if( sqlite3_prepare_v2(p->db, "SELECT sql FROM temp.sqlite_schema"
+        " WHERE type='trigger'", -1, &pStmt, 0)==SQLITE_OK ){
+    while( !bTemp && sqlite3_step(pStmt)==SQLITE_ROW ){
+      const char *zSql = (const char*)sqlite3_column_text(pStmt, 0);
+      bTemp = zSql && guardSqlNames(zSql, zFn, 1);
+    }
+  }
+  sqlite3_finalize(pStmt);
+  return bTemp ? 0 : guardDirectCall(ctx, zFn);
+}
+
+/*
 ** 0 if zFn (one of cachier's SQLITE_DIRECTONLY functions, called on ctx)
 ** was called by a statement that names it: one the user prepared, at the
 ** top or inside a function of the user's. Else 1, with the error on ctx:

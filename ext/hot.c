@@ -305,12 +305,15 @@ static int entryResult(sqlite3_context *ctx, CachierStore *pStore,
 ** name, id range and encoded arguments (hotLookupArgs()) as the result of
 ** ctx. 1 if served (*pServed, if not NULL, then describes the entry; its
 ** pValue stays valid until the tier changes); 0 if not (no such entry, a
-** NULL value and !bAllowNone, a value that does not decode): the caller
-** does the whole call. */
+** NULL value and !bAllowNone, a value that does not decode, an entry xFresh
+** (if not NULL) finds not fresh by its stamps): the caller does the whole
+** call. */
 int hotServeArgs(HotTier *h, CachierStore *pStore, sqlite3_context *ctx,
                  const char *zFn, int nFn, sqlite3_int64 iFnBase,
                  const unsigned char *aArgs, sqlite3_int64 nArgs,
-                 int bAllowNone, int bRecheck, CachierEntry *pServed){
+                 int bAllowNone, int bRecheck,
+                 int (*xFresh)(void*, const CachierEntry*), void *pFreshArg,
+                 CachierEntry *pServed){
   HotEntry *e;
   CachierEntry entry;
   if( h->nEntry==0 || !hotSync(h, pStore, bRecheck) || h->nEntry==0 ){
@@ -319,6 +322,14 @@ int hotServeArgs(HotTier *h, CachierStore *pStore, sqlite3_context *ctx,
   e = entryFind(h, zFn, nFn, iFnBase, aArgs, nArgs);
   if( e==0 || (!bAllowNone && sqlite3_value_type(e->pValue)==SQLITE_NULL) ){
     return 0;
+  }
+  if( xFresh ){
+    entry.aDeps = e->aDeps;
+    entry.nDeps = e->nDeps;
+    entry.version = e->version;
+    if( (e->flags & CACHIER_LOOKUP_STAMP)==0 || !xFresh(pFreshArg, &entry) ){
+      return 0;
+    }
   }
   entryServe(h, e, &entry);
   if( entryResult(ctx, pStore, e, &entry)!=SQLITE_OK ) return 0;

@@ -70,24 +70,41 @@
 #define MAX_HELD      128
 #define STORE_WAIT_MIN_NS 1000000           /* a store's marks: 1 ms ... */
 #define STORE_WAIT_MAX_NS 32000000          /* ... backing off to 32 ms */
+/* A byte between the epochs and the marks: every connection that has the
+** side file open holds a read lock on it, so the last one to close can
+** tell (its write lock succeeds) and deletes the file. */
+#define PRESENCE_OFF  (LOCK_BASE - 1)
 
 struct Inflight {
   int eState;                 /* 0: not opened yet, 1: usable, -1: none */
   int fd;
+  char *zPath;                /* the side file's name */
   uint64_t *aEpoch;           /* the mapped epochs */
   struct stat st;             /* of the side file, to find it in /proc/locks */
   int nHeld;                  /* marks this connection holds */
   sqlite3_int64 aHeld[MAX_HELD];
 };
 
+static int lockByte(int fd, int eCmd, short eType, sqlite3_int64 off);
+
+/* True if zPath names the file open as fd (it was not deleted or
+** replaced since it was opened). */
+static int fileIsNamed(int fd, const char *zPath){
+  struct stat a, b;
+  return fstat(fd, &a)==0 && stat(zPath, &b)==0
+      && a.st_dev==b.st_dev && a.st_ino==b.st_ino;
+}
+
 /* Open the side file of zDb (NULL: no file, no marks) into *ppQ and map
-** its epochs; once per connection and file. */
+** its epochs; once per connection and file. bCreate: create it if it is
+** not there (not beside a database opened read-only). */
 static Inflight *inflightOpenFile(Cachier *p, Inflight **ppQ,
-                                  const char *zDb){
+                                  const char *zDb, int bCreate){
   Inflight *q = *ppQ;
   char *zPath;
   struct stat stDb;
   void *pMap;
+  int nTry = 0;
   if( q==0 ){
     q = sqlite3_malloc(sizeof(*q));
     if( q==0 ) return 0;
@@ -102,11 +119,17 @@ static Inflight *inflightOpenFile(Cachier *p, Inflight **ppQ,
   if( zPath==0 ) return 0;
   /* The side file gets the database file's permissions, as its -wal does. */
   if( stat(zDb, &stDb)!=0 ) stDb.st_mode = 0644;
+again:
   /* Never through a symbolic link, and only an ordinary file with no
   ** other name: what is planted there is not chmod'ed nor extended (the
-  ** computations run unmarked then). */
-  q->fd = open(zPath, O_RDWR|O_CREAT|O_CLOEXEC|O_NOFOLLOW,
+  ** computations run unmarked then). Beside a database opened read-only
+  ** nothing is created: an existing file is used, if it may be. */
+  q->fd = open(zPath, O_RDWR|O_CLOEXEC|O_NOFOLLOW|(bCreate ? O_CREAT : 0),
                stDb.st_mode & 0666);
+  if( q->fd<0 && !bCreate && errno==ENOENT ){
+    sqlite3_free(zPath);
+    return 0;
+  }
   if( q->fd>=0 && (fstat(q->fd, &q->st)!=0 || !S_ISREG(q->st.st_mode)
                    || q->st.st_nlink!=1) ){
     close(q->fd);
@@ -119,7 +142,6 @@ static Inflight *inflightOpenFile(Cachier *p, Inflight **ppQ,
     sqlite3_free(zPath);
     return 0;
   }
-  sqlite3_free(zPath);
   /* Undo the umask, so whoever may write the database may mark too. */
   if( q->st.st_uid==geteuid()
    && (q->st.st_mode & 0666)!=(stDb.st_mode & 0666) ){
@@ -131,15 +153,29 @@ static Inflight *inflightOpenFile(Cachier *p, Inflight **ppQ,
                                      || ftruncate(q->fd, EPOCH_BYTES)!=0)) ){
     close(q->fd);
     q->fd = -1;
+    sqlite3_free(zPath);
+    return 0;
+  }
+  /* Present until it closes (waiting out a last user deleting the file),
+  ** on the file that has the name now: one deleted meanwhile is opened
+  ** again (made anew). */
+  if( lockByte(q->fd, F_OFD_SETLKW, F_RDLCK, PRESENCE_OFF)!=0
+   || !fileIsNamed(q->fd, zPath) ){
+    close(q->fd);
+    q->fd = -1;
+    if( ++nTry<8 ) goto again;
+    sqlite3_free(zPath);
     return 0;
   }
   pMap = mmap(0, EPOCH_BYTES, PROT_READ|PROT_WRITE, MAP_SHARED, q->fd, 0);
   if( pMap==MAP_FAILED ){
     close(q->fd);
     q->fd = -1;
+    sqlite3_free(zPath);
     return 0;
   }
   q->aEpoch = (uint64_t*)pMap;
+  q->zPath = zPath;
   q->eState = 1;
   return q;
 }
@@ -152,15 +188,27 @@ static Inflight *inflightOpen(Cachier *p, CachierStore *pStore){
   /* (Once opened, or found impossible, nothing more to look up.) */
   if( *ppQ && (*ppQ)->eState ) return (*ppQ)->eState>0 ? *ppQ : 0;
   return inflightOpenFile(p, ppQ,
-                          bOwn ? pStore->zLockDb : cachierMainFile(p));
+                          bOwn ? pStore->zLockDb : cachierMainFile(p),
+                          bOwn || sqlite3_db_readonly(p->db, "main")!=1);
 }
 
-/* Close a side file: every mark held through it is released. */
+/* Close a side file: every mark held through it is released. The last
+** connection to have it open (its presence lock can become a write
+** lock: no other holds one) deletes it, so it does not outlive the
+** database's last user; one opening it meanwhile waits on the presence
+** lock, then finds the name gone and makes the file anew. */
 void inflightClose(Inflight **ppQ){
   Inflight *q = *ppQ;
   if( q==0 ) return;
   if( q->aEpoch ) munmap(q->aEpoch, EPOCH_BYTES);
-  if( q->fd>=0 ) close(q->fd);
+  if( q->fd>=0 ){
+    if( q->zPath && lockByte(q->fd, F_OFD_SETLK, F_WRLCK, PRESENCE_OFF)==0
+     && fileIsNamed(q->fd, q->zPath) ){
+      unlink(q->zPath);
+    }
+    close(q->fd);
+  }
+  sqlite3_free(q->zPath);
   sqlite3_free(q);
   *ppQ = 0;
 }

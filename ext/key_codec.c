@@ -32,7 +32,7 @@ void keyBufFree(KeyBuf *p){
 }
 
 /* Make room for n more bytes. SQLITE_NOMEM or SQLITE_TOOBIG on failure. */
-static int keyBufReserve(KeyBuf *p, sqlite3_int64 n){
+int keyBufReserve(KeyBuf *p, sqlite3_int64 n){
   sqlite3_int64 nNew;
   unsigned char *aNew;
   if( p->n + n <= p->nAlloc ) return SQLITE_OK;
@@ -70,8 +70,9 @@ static void putU64(KeyBuf *p, uint64_t v){
 #endif
 }
 
-/* Append one value: tag, optional subtype, payload. */
-static int keyEncodeValue(KeyBuf *p, sqlite3_value *pVal){
+/* Append one value: tag, optional subtype, payload (also the values of a
+** row set, rowset_codec.c). */
+int keyEncodeValue(KeyBuf *p, sqlite3_value *pVal){
   int eType = sqlite3_value_type(pVal);
   unsigned int subtype = sqlite3_value_subtype(pVal);
   const unsigned char *z = 0;
@@ -441,11 +442,14 @@ int keyDecodeArgs(const unsigned char *a, sqlite3_int64 n, int *pnArg,
         if( !getVarint(a, n, &i, &len) || len>(uint64_t)(n-i) ){
           return SQLITE_CORRUPT;
         }
-        if( pStmt && eType==SQLITE_TEXT ){
-          sqlite3_bind_text64(pStmt, iArg+1, (const char*)&a[i], len,
-                              SQLITE_STATIC, SQLITE_UTF8);
-        }else if( pStmt ){
-          sqlite3_bind_blob64(pStmt, iArg+1, &a[i], len, SQLITE_STATIC);
+        /* (A bind fails past SQLITE_LIMIT_LENGTH, or converting to a
+        ** UTF-16 database: the call must not get a NULL instead.) */
+        if( pStmt ){
+          int rc = eType==SQLITE_TEXT
+            ? sqlite3_bind_text64(pStmt, iArg+1, (const char*)&a[i], len,
+                                  SQLITE_STATIC, SQLITE_UTF8)
+            : sqlite3_bind_blob64(pStmt, iArg+1, &a[i], len, SQLITE_STATIC);
+          if( rc ) return rc;
         }
         i += len;
         break;

@@ -137,11 +137,8 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   ** arguments themselves. */
   pPlan->bHotFast = pS->zHashFunc==0 && pS->staleAfter>=CACHIER_NEVER
                  && !evictBounded(pS) && !pPlan->bNoRead
-                 && pPlan->pStore!=0 && !pPlan->bStamp;
-  /* The statement memo holds values, not stamps: a function whose entries
-  ** carry stamps (depends_on, version) is judged on every call. */
-  pPlan->bMemoKey = pS->zHashFunc==0 && !pPlan->bNoRead && pPlan->pStore!=0
-                 && !pPlan->bStamp;
+                 && pPlan->pStore!=0;
+  pPlan->bMemoKey = pS->zHashFunc==0 && !pPlan->bNoRead && pPlan->pStore!=0;
   callRules(&pPlan->settings, &noOptions, &pPlan->plainRules);
   callFinalize(&pPlan->hashCall);
   if( pS->zHashFunc ){
@@ -263,6 +260,7 @@ static void planWriteFailed(Plan *pPlan, int rc, const char *zWhat){
                 || eCode==SQLITE_LOCKED || eCode==SQLITE_FULL;
   pPlan->pStats->nWriteError++;
   if( !bTransient ) pPlan->bNoWrite = 1;
+  if( pPlan->pStore==pPlan->p->pMainStore ) fallbackWriteFailed(pPlan->p, rc);
   cachierLog(pPlan->p, "cachier: %s(): cannot %s (%s) in store %s: %s%s",
              pPlan->zFn, zWhat, sqlite3_errstr(rc), pPlan->pStore->zSpec,
              storeErrmsg(pPlan->pStore, rc),
@@ -467,6 +465,28 @@ static void planMemoFill(Plan *pPlan, sqlite3_int64 maxBytes,
 
 /* ---------------------------------------------------------------- memoize */
 
+/* Before a statement memo or hot tier lookup of a function with
+** depends_on: the counters again if this connection changed anything
+** since they were read (a change inside the same statement or
+** transaction counts); when they moved, what the statement memos hold
+** was computed before that change, so they empty. */
+static int planDepsUpToDate(Cachier *p, Plan *pPlan){
+  sqlite3_int64 nBefore;
+  int rc;
+  if( !pPlan->bStamp ) return SQLITE_OK;
+  nBefore = pPlan->deps.nChanges;
+  rc = dependsUpToDate(p, &pPlan->settings, &pPlan->deps);
+  if( pPlan->deps.nChanges!=nBefore ) cachierMemoChanged(p);
+  return rc;
+}
+
+/* For the hot tier's fast path: 1 if entry e of pArg's function is fresh
+** by its stamps. */
+static int stampFresh(void *pArg, const CachierEntry *e){
+  Plan *pPlan = (Plan*)pArg;
+  return dependsVerdict(&pPlan->settings, &pPlan->deps, e)==VERDICT_FRESH;
+}
+
 /* The stamps of entry e (a function with depends_on or a version): its
 ** verdict (dependsVerdict()), counted in invalidated hits when not fresh,
 ** and *peAge as it makes it: an outdated entry is never served; a changed
@@ -521,7 +541,7 @@ static int memoizeServe(MemoCall *pCall){
             || pRules->maxAge<CACHIER_NEVER;
   int bBounded = evictBounded(&pPlan->settings);
   int bStamp = pPlan->bStamp;
-  int flags = (bTimed || bStamp ? CACHIER_LOOKUP_CREATED : 0)
+  int flags = (bTimed ? CACHIER_LOOKUP_CREATED : 0)
             | (((bTimed || bStamp) && pRules->nextTime) || bBounded
                ? CACHIER_LOOKUP_REFRESH : 0)
             | (bStamp ? CACHIER_LOOKUP_STAMP : 0);
@@ -531,6 +551,7 @@ static int memoizeServe(MemoCall *pCall){
   entry.aDeps = 0;            /* (stores that keep no stamps leave them) */
   entry.nDeps = 0;
   entry.version = 0;
+  entry.created = 0.0;        /* (read only when bTimed) */
   if( pHot ){
     int bRecheck = !pPlan->bHotChecked;
     pPlan->bHotChecked = 1;
@@ -741,6 +762,9 @@ static void memoizeCompute(MemoCall *pCall){
   }
   callReset(job.pCall);
   if( job.eStored==COMPUTE_STORED ){
+    /* A write that happens anyway carries the counts (at most once a
+    ** second): hits never write. */
+    statsFlush(p, pPlan->pStats, pPlan->pStore, 0);
     cleanupMaybe(p, pPlan->pInfo, pPlan->pStore, pCall->pOpts);
     evictMaybe(p, pPlan->pInfo, pPlan->pStore, pCall->rules.staleAfter);
   }
@@ -770,9 +794,7 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   }
   call.pPlan = planGet(ctx, zCaller, iName, argc - iName - 1, argv);
   if( call.pPlan==0 ) return;
-  if( call.pPlan->bStamp ){
-    dependsUpToDate(p, &call.pPlan->settings, &call.pPlan->deps);
-  }
+  planDepsUpToDate(p, call.pPlan);
   call.ctx = ctx;
   call.pOpts = pOpts ? pOpts : &noOptions;
   call.apArg = &argv[iName+1];
@@ -839,7 +861,8 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
   pPlan->bKept = 1;
   if( pPlan->settingsGen!=p->settingsGen || !p->enabled
    || (!pPlan->bMemoKey && !pPlan->bHotFast)
-   || fnInfoArgCount(pPlan->pInfo)!=nArg ){
+   || fnInfoArgCount(pPlan->pInfo)!=nArg
+   || planDepsUpToDate(p, pPlan)!=SQLITE_OK ){
     return 0;
   }
   if( nArg==1 && sqlite3_value_type(argv[iName+1])==SQLITE_INTEGER
@@ -862,7 +885,7 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
    || !hotServeArgs(pHot, pPlan->pStore, ctx, pPlan->zFn, pPlan->nFn,
                     pPlan->iFnBase, aArgs, nArgs,
                     pPlan->settings.allowNone, !pPlan->bHotChecked,
-                    &served) ){
+                    pPlan->bStamp ? stampFresh : 0, pPlan, &served) ){
     return 0;
   }
   pPlan->bHotChecked = 1;
@@ -989,7 +1012,7 @@ static void clearFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   char *zFn = 0, *zErr = 0;
   sqlite3_int64 n = 0;
   int rc = SQLITE_OK, nStore = 0, i;
-  if( guardDirectCall(ctx, "cachier_clear") ) return;
+  if( guardDirectOrTempCall(ctx, "cachier_clear") ) return;
   if( argc==1 ) rc = callCanonicalName("cachier_clear", argv[0], &zFn, &zErr);
   if( rc==SQLITE_OK ) rc = storeListAll(p, &apStore, &nStore);
   cachierMemoChanged(p);

@@ -328,9 +328,10 @@ static int cleanupFunction(Cachier *p, CachierStore *pStore, const char *zFn,
         "(key, value) VALUES ('last_cleanup:' || ?1, ?2)", -1, &pStmt,
         0)==SQLITE_OK ){
     sqlite3_int64 iLastRowid = sqlite3_last_insert_rowid(p->db);
-    sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
-    sqlite3_bind_double(pStmt, 2, now);
-    sqlite3_step(pStmt);
+    if( sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC)==SQLITE_OK ){
+      sqlite3_bind_double(pStmt, 2, now);
+      sqlite3_step(pStmt);
+    }
     sqlite3_set_last_insert_rowid(p->db, iLastRowid);
   }
   sqlite3_finalize(pStmt);
@@ -343,8 +344,10 @@ static double lastCleanup(Cachier *p, const char *zFn){
   double t = 0.0;
   if( sqlite3_prepare_v2(p->db, "SELECT value FROM main.cachier_info"
         " WHERE key = 'last_cleanup:' || ?1", -1, &pStmt, 0)==SQLITE_OK ){
-    sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
-    if( sqlite3_step(pStmt)==SQLITE_ROW ) t = sqlite3_column_double(pStmt, 0);
+    if( sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC)==SQLITE_OK
+     && sqlite3_step(pStmt)==SQLITE_ROW ){
+      t = sqlite3_column_double(pStmt, 0);
+    }
   }
   sqlite3_finalize(pStmt);
   return t;

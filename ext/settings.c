@@ -591,7 +591,8 @@ int settingsLoad(Cachier *p, const char *zFn, FnSettings *s, char **pzErr){
   pStmt = cachierStmt(p, STMT_SETTINGS, zSql);
   sqlite3_free(zSql);
   if( pStmt==0 ) return SQLITE_OK;
-  sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
+  /* (A copy in a UTF-16 database: failing, it must not mean defaults.) */
+  rc = sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
   while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
     rc = settingsApplyRow(p, zFn, pStmt, s);
   }

@@ -6,8 +6,40 @@
 ** Nodes are never freed before the connection closes, so a memoize() plan
 ** keeps a pointer to its node and a hit updates it without a lookup.
 */
-#include "cachier.h"
+#include "store.h"
 #include <string.h>
+
+/* A connection adds its counts to its store's lasting counters at most
+** this often per function (and when it closes). */
+#define FLUSH_EVERY_NS 1000000000LL
+
+/* Add what pS counted since the last time to the lasting counters of
+** pStore (its function's store), if any: after a stored miss (not more
+** than once per FLUSH_EVERY_NS), or at once with bNow (the connection
+** closes, cachier_flush()). A failed addition is tried again later. */
+void statsFlush(Cachier *p, FnStats *pS, CachierStore *pStore, int bNow){
+  StoreCounters add;
+  sqlite3_int64 now = cachierMonotonicNs();
+  if( pStore==0 || pStore->pMethods->pCounters==0 ) return;
+  if( !bNow && pS->flushedNs && now - pS->flushedNs < FLUSH_EVERY_NS ){
+    return;
+  }
+  memset(&add, 0, sizeof(add));
+  add.zFn = pS->zFn;
+  add.nHit = pS->nHit - pS->nHitFlushed;
+  add.nMiss = pS->nMiss - pS->nMissFlushed;
+  add.nCompute = pS->nCompute - pS->nComputeFlushed;
+  add.computeNs = pS->computeNs - pS->computeNsFlushed;
+  if( add.nHit==0 && add.nMiss==0 && add.nCompute==0 ) return;
+  add.at = cachierNow(p);
+  pS->flushedNs = now;
+  if( storeCountersAdd(pStore, &add)==SQLITE_OK ){
+    pS->nHitFlushed = pS->nHit;
+    pS->nMissFlushed = pS->nMiss;
+    pS->nComputeFlushed = pS->nCompute;
+    pS->computeNsFlushed = pS->computeNs;
+  }
+}
 
 /* The counters of zFn, created on first use. NULL on OOM. */
 FnStats *cachierStatsFor(Cachier *p, const char *zFn){

@@ -16,7 +16,8 @@
 **   cachier_flush()
 **       Commits the values this connection's file: stores hold in their
 **       open groups now (they commit by themselves within 10 ms) and
-**       returns how many; an error if a commit failed.
+**       returns how many; an error if a commit failed. Also adds this
+**       connection's counts to the stores' lasting counters (stats.c).
 **   cachier_cache_path([FN])
 **       The file holding FN's entries (the default store's without FN):
 **       the main database's file, a file: store's absolute path, or NULL
@@ -156,10 +157,21 @@ CachierStore *storeOpen(Cachier *p, const char *zSpec, char **pzErr){
 CachierStore *storeForFunction(Cachier *p, const char *zFn, char **pzErr){
   FnSettings s;
   CachierStore *pStore;
+  const char *zSpec;
+  int eMain = STORE_ABSENT;
   *pzErr = 0;
   settingsDefaults(&s);
   if( settingsLoad(p, zFn ? zFn : "*", &s, pzErr) ) return 0;
-  pStore = storeOpen(p, s.zStore, pzErr);
+  zSpec = s.zStore;
+#ifdef CACHIER_TEST
+  if( zSpec==0 ) zSpec = p->zTestStore;
+#endif
+  /* A read-only main without cache tables: its fallback (fallback.c). */
+  if( (zSpec==0 || strcmp(zSpec, "main")==0) && cachierMainStore(p)
+   && storeState(cachierMainStore(p), &eMain)==SQLITE_OK ){
+    zSpec = fallbackSpec(p, zSpec, eMain);
+  }
+  pStore = storeOpen(p, zSpec, pzErr);
   settingsClear(&s);
   return pStore;
 }
@@ -268,8 +280,10 @@ void storeCloseAll(Cachier *p){
 /* cachier_flush() */
 static void flushFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
-  int n = storeFlushAll(p);
+  int n;
   (void)argc; (void)argv;
+  fnInfoFlushStats(p, 1);     /* the counts too (not in the result) */
+  n = storeFlushAll(p);
   if( n<0 ){
     sqlite3_result_error(ctx, "cachier_flush: a store could not commit its "
                          "values (see sqlite3_log)", -1);

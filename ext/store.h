@@ -113,6 +113,16 @@ typedef struct CachierStoreGroup CachierStoreGroup;
 typedef struct CachierStoreMarks CachierStoreMarks;
 typedef struct CachierStoreVersions CachierStoreVersions;
 typedef struct CachierStoreStatus CachierStoreStatus;
+typedef struct CachierStoreCounters CachierStoreCounters;
+
+/* A function's counters as a store keeps them for every connection and
+** process (cachier_stats' totals): what was added up, and when last. */
+typedef struct StoreCounters StoreCounters;
+struct StoreCounters {
+  char *zFn;                  /* (xCountersRead: sqlite3_free each) */
+  sqlite3_int64 nHit, nMiss, nCompute, computeNs;
+  double at;                  /* unix seconds of the last addition */
+};
 
 /* What xStatus reports of a store (cachier_debug()). */
 struct CachierStoreStatus {
@@ -214,6 +224,7 @@ struct CachierStoreMethods {
   const CachierStoreGroup *pGroup;        /* NULL: each write commits */
   const CachierStoreMarks *pMarks;        /* NULL: inflight.c's file locks */
   const CachierStoreVersions *pVersions;  /* NULL: no hot tier */
+  const CachierStoreCounters *pCounters;  /* NULL: no lasting counters */
 };
 
 /* Optional: a store that groups its writes into transactions. */
@@ -275,6 +286,18 @@ struct CachierStoreVersions {
   ** its version, as xNoteSnapshot does, for the next statement's reads.
   ** NULL: nothing to note. */
   void (*xNoteStatementEnd)(CachierStore*);
+};
+
+/* Optional: counters that outlive connections (stats.c flushes a
+** connection's counts into them; cachier_stats shows their totals). */
+struct CachierStoreCounters {
+  /* Add pAdd's counts to pAdd->zFn's, stamped pAdd->at. Never waits long
+  ** nor fails loudly: the caller keeps its counts for a later try. */
+  int (*xCountersAdd)(CachierStore*, const StoreCounters *pAdd);
+  /* The counters of zFn (of every function if NULL) in *pa (free each
+  ** zFn, then *pa). */
+  int (*xCountersRead)(CachierStore*, const char *zFn, StoreCounters **pa,
+                       int *pn);
 };
 
 struct CachierStore {
@@ -452,6 +475,20 @@ static inline int storeMarkIsComputing(CachierStore *pStore,
 static inline sqlite3_int64 storeMarkClear(CachierStore *pStore,
                                            int iFnHash){
   return pStore->pMethods->pMarks->xMarkClear(pStore, iFnHash);
+}
+
+/* Lasting counters. Without them only the connection's own are known. */
+static inline int storeCountersAdd(CachierStore *pStore,
+                                   const StoreCounters *pAdd){
+  const CachierStoreCounters *pC = pStore->pMethods->pCounters;
+  return pC ? pC->xCountersAdd(pStore, pAdd) : SQLITE_NOTFOUND;
+}
+static inline int storeCountersRead(CachierStore *pStore, const char *zFn,
+                                    StoreCounters **pa, int *pn){
+  const CachierStoreCounters *pC = pStore->pMethods->pCounters;
+  *pa = 0;
+  *pn = 0;
+  return pC ? pC->xCountersRead(pStore, zFn, pa, pn) : SQLITE_OK;
 }
 
 /* Versions. Without them the store's version is never known (so the hot

@@ -568,5 +568,6 @@ const CachierStoreMethods tablesGroupMethods = {
   .xClose = tablesClose,
   .pGroup = &tablesGroup,
   .pVersions = &tablesVersions,
+  .pCounters = &tablesCounters,
 };
 

@@ -139,6 +139,7 @@ int redisEntryDecode(sqlite3_stmt *pStmt, const redisReply *pField,
                      const redisReply *pEntry, sqlite3_int64 iBase,
                      CachierEntry *e){
   RedisEntryHeader h;
+  int rc;
   memset(e, 0, sizeof(*e));
   if( pField->type!=REDIS_REPLY_STRING || pEntry->type!=REDIS_REPLY_STRING
    || memchr(pField->str, 0, pField->len)==0 ){
@@ -167,28 +168,30 @@ int redisEntryDecode(sqlite3_stmt *pStmt, const redisReply *pField,
     case SQLITE_INTEGER: {
       sqlite3_int64 i;
       memcpy(&i, h.aVal, 8);
-      sqlite3_bind_int64(pStmt, 1, i);
+      rc = sqlite3_bind_int64(pStmt, 1, i);
       break;
     }
     case SQLITE_FLOAT: {
       double r;
       memcpy(&r, h.aVal, 8);
-      sqlite3_bind_double(pStmt, 1, r);
+      rc = sqlite3_bind_double(pStmt, 1, r);
       break;
     }
     case SQLITE_TEXT:
-      sqlite3_bind_text64(pStmt, 1, (const char*)h.aVal,
+      rc = sqlite3_bind_text64(pStmt, 1, (const char*)h.aVal,
                           (sqlite3_uint64)h.nVal, SQLITE_STATIC, SQLITE_UTF8);
       break;
     case SQLITE_BLOB:
-      sqlite3_bind_blob64(pStmt, 1,
+      rc = sqlite3_bind_blob64(pStmt, 1,
                           h.nVal ? (const void*)h.aVal : (const void*)"",
                           (sqlite3_uint64)h.nVal, SQLITE_STATIC);
       break;
     default:
-      sqlite3_bind_null(pStmt, 1);
+      rc = sqlite3_bind_null(pStmt, 1);
       break;
   }
+  /* (Too big for the connection's limit: an error, not a NULL value.) */
+  if( rc ) return rc;
   if( sqlite3_step(pStmt)!=SQLITE_ROW ) return SQLITE_NOMEM;
   e->pValue = sqlite3_column_value(pStmt, 0);
   return SQLITE_OK;

@@ -377,6 +377,8 @@ const char *tablesErrmsg(CachierStore *pStore, int rc){
    && (rc==SQLITE_BUSY_SNAPSHOT || sqlite3_extended_errcode(s->db)!=rc) ){
     return s->zWriteErr;
   }
+  /* (A failed copy made by cachier, in a bind, sets no error of s->db.) */
+  if( rc==SQLITE_NOMEM ) return sqlite3_errstr(rc);
   if( rc!=SQLITE_MISMATCH ) return sqlite3_errmsg(s->db);
   if( s->zRefused ) return s->zRefused;
   return storeSchemaVersion(s->db)>CACHIER_SCHEMA_VERSION

@@ -44,6 +44,7 @@
 #define LAST_SLOT_BUT_ONE "(" LAST_SLOT "-1)"
 #define LOOKUP_COLUMNS         "v, subtype, created, bytes"
 #define LOOKUP_REFRESH_COLUMNS LOOKUP_COLUMNS ", id, refresh, deps, version"
+#define LOOKUP_STAMP_COLUMNS   LOOKUP_COLUMNS ", deps, version"
 #define SQL_POINT_OF(cols) \
   "SELECT " cols " FROM main.cachier_data WHERE id=?1 AND k=?2"
 #define SQL_REST_OF(cols, nulls) \
@@ -60,6 +61,11 @@
 ** version, only: other hits do not pay for four columns). */
 #define SQL_REST_REFRESH \
   SQL_REST_OF(LOOKUP_REFRESH_COLUMNS, "NULL, -1, NULL, 0, 0, 0, NULL, NULL")
+/* The stamps alone (functions with depends_on or a version that need no
+** refresh state). */
+#define SQL_POINT_STAMP    SQL_POINT_OF(LOOKUP_STAMP_COLUMNS)
+#define SQL_REST_STAMP \
+  SQL_REST_OF(LOOKUP_STAMP_COLUMNS, "NULL, -1, NULL, 0, NULL, NULL")
 #define SQL_LOOKUP_REFRESH \
   SQL_POINT_REFRESH " UNION ALL " SQL_REST_REFRESH
 /* The common write: a key whose whole range the lookup saw empty. */
@@ -91,6 +97,8 @@ static const char *const azKeptSql[STMT_COUNT] = {
   [STMT_POINT_REFRESH]  = SQL_POINT_REFRESH,
   [STMT_LOOKUP]         = SQL_REST,
   [STMT_LOOKUP_REFRESH] = SQL_REST_REFRESH,
+  [STMT_POINT_STAMP]    = SQL_POINT_STAMP,
+  [STMT_LOOKUP_STAMP]   = SQL_REST_STAMP,
   [STMT_INSERT]         = SQL_INSERT,
   [STMT_WRITE]          = SQL_WRITE,
   [STMT_DELETE_ID]      = "DELETE FROM main.cachier_data WHERE id=?1",
@@ -201,15 +209,16 @@ int tStmtError(TablesStore *s){
   return sqlite3_errcode(s->db) ? sqlite3_errcode(s->db) : SQLITE_ERROR;
 }
 
-/* Bind the parameters of WHERE_FN for zFn. */
-static void bindFnRange(sqlite3_stmt *pStmt, const char *zFn){
+/* Bind the parameters of WHERE_FN for zFn. SQLITE_NOMEM if the copy of
+** the name fails (a NULL there would match nothing). */
+static int bindFnRange(sqlite3_stmt *pStmt, const char *zFn){
   sqlite3_int64 iLo, iHi;
   int n = (int)strlen(zFn) + 1;
   keyFnRange(zFn, &iLo, &iHi);
   sqlite3_bind_int64(pStmt, 1, iLo);
   sqlite3_bind_int64(pStmt, 2, iHi);
-  sqlite3_bind_blob(pStmt, 3, zFn, n, SQLITE_TRANSIENT);
   sqlite3_bind_int(pStmt, 4, n);
+  return sqlite3_bind_blob(pStmt, 3, zFn, n, SQLITE_TRANSIENT);
 }
 
 /* Prepare statement eOnce (azOnceSql), bound to zFn's range if zFn is
@@ -221,7 +230,13 @@ static int tOnce(
   sqlite3_stmt **ppStmt       /* OUT: the statement (NULL on error) */
 ){
   int rc = sqlite3_prepare_v2(s->db, azOnceSql[eOnce], -1, ppStmt, 0);
-  if( rc==SQLITE_OK && zFn ) bindFnRange(*ppStmt, zFn);
+  if( rc==SQLITE_OK && zFn ){
+    rc = bindFnRange(*ppStmt, zFn);
+    if( rc ){
+      sqlite3_finalize(*ppStmt);
+      *ppStmt = 0;
+    }
+  }
   return rc;
 }
 
@@ -294,9 +309,11 @@ static void lookupRowToEntry(sqlite3_stmt *pStmt, int subtype, int flags,
     pEntry->refresh = sqlite3_column_int(pStmt, 5);
   }
   if( flags & CACHIER_LOOKUP_STAMP ){
-    pEntry->aDeps = (const unsigned char*)sqlite3_column_blob(pStmt, 6);
-    pEntry->nDeps = sqlite3_column_bytes(pStmt, 6);
-    pEntry->version = sqlite3_column_int64(pStmt, 7);
+    /* (After id and refresh in the statements that read them.) */
+    int i = flags & CACHIER_LOOKUP_REFRESH ? 6 : 4;
+    pEntry->aDeps = (const unsigned char*)sqlite3_column_blob(pStmt, i);
+    pEntry->nDeps = sqlite3_column_bytes(pStmt, i);
+    pEntry->version = sqlite3_column_int64(pStmt, i+1);
   }
 }
 
@@ -305,8 +322,10 @@ static void lookupRowToEntry(sqlite3_stmt *pStmt, int subtype, int flags,
 int tablesLookup(CachierStore *pStore, const CachierKey *pKey, int flags,
                  CachierEntry *pEntry, int *pFound){
   TablesStore *s = (TablesStore*)pStore;
-  int bRefresh = (flags & (CACHIER_LOOKUP_REFRESH|CACHIER_LOOKUP_STAMP))!=0;
-  int iStmt = bRefresh ? STMT_POINT_REFRESH : STMT_POINT;
+  int bRefresh = (flags & CACHIER_LOOKUP_REFRESH)!=0;
+  int bStamp = !bRefresh && (flags & CACHIER_LOOKUP_STAMP)!=0;
+  int iStmt = bRefresh ? STMT_POINT_REFRESH
+            : bStamp ? STMT_POINT_STAMP : STMT_POINT;
   sqlite3_stmt *pStmt;
   int rc, bRest;
   if( s->bGroup ){
@@ -344,7 +363,8 @@ int tablesLookup(CachierStore *pStore, const CachierKey *pKey, int flags,
     }
     if( bRest ) break;
     tStmtDone(s, iStmt, pStmt);
-    iStmt = bRefresh ? STMT_LOOKUP_REFRESH : STMT_LOOKUP;
+    iStmt = bRefresh ? STMT_LOOKUP_REFRESH
+          : bStamp ? STMT_LOOKUP_STAMP : STMT_LOOKUP;
     pStmt = tStmt(s, iStmt);
     s->pLookup = pStmt;
     s->iLookup = iStmt;
@@ -814,11 +834,12 @@ int tablesDictLatest(
 ){
   TablesStore *s = (TablesStore*)pStore;
   sqlite3_stmt *pStmt = tStmt(s, STMT_DICT_ID);
+  int rc;
   *piId = 0;
   *pZstdId = 0;
   if( pStmt==0 ) return SQLITE_OK;     /* no tables (yet) */
-  sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
-  if( sqlite3_step(pStmt)==SQLITE_ROW
+  rc = sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
+  if( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW
    && sqlite3_column_bytes(pStmt, 1)==4 ){
     /* A zstd dictionary's header: magic, then its id (little-endian). */
     const unsigned char *a = sqlite3_column_blob(pStmt, 1);
@@ -827,7 +848,7 @@ int tablesDictLatest(
              | (unsigned)a[2]<<16 | (unsigned)a[3]<<24;
   }
   tStmtDone(s, STMT_DICT_ID, pStmt);
-  return SQLITE_OK;
+  return rc;
 }
 
 int tablesDictLoad(
@@ -873,12 +894,18 @@ int tablesDictAdd(CachierStore *pStore, const char *zFn, const void *aDict,
     rc = tOnce(s, ONCE_DICT_ADD, 0, &pStmt);
   }
   if( rc==SQLITE_OK ){
-    sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
-    sqlite3_bind_blob64(pStmt, 2, aDict, nDict, SQLITE_STATIC);
+    rc = sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
+    if( rc==SQLITE_OK ){
+      rc = sqlite3_bind_blob64(pStmt, 2, aDict, nDict, SQLITE_STATIC);
+    }
     sqlite3_bind_int(pStmt, 3, nSample);
     sqlite3_bind_double(pStmt, 4, created);
-    sqlite3_step(pStmt);
-    rc = sqlite3_finalize(pStmt);
+    if( rc==SQLITE_OK ){
+      sqlite3_step(pStmt);
+      rc = sqlite3_finalize(pStmt);
+    }else{
+      sqlite3_finalize(pStmt);
+    }
   }
   if( rc==SQLITE_OK ) *piId = sqlite3_last_insert_rowid(s->db);
   sqlite3_set_last_insert_rowid(s->db, iLastRowid);

@@ -10,6 +10,7 @@
 **                      SQLite's WAL index)
 **   store_schema.c     the tables themselves: create, drop, schema version,
 **                      migration
+**   store_counters.c   the counters that outlive connections (cachier_info)
 **
 ** The rest of cachier reaches these stores only through store.h.
 */
@@ -136,6 +137,7 @@ void tablesClose(CachierStore*);
 void tablesStatus(CachierStore*, CachierStoreStatus*);
 void tablesReconfigure(CachierStore*, const char *zSpec);
 extern const CachierStoreVersions tablesVersions;
+extern const CachierStoreCounters tablesCounters;   /* store_counters.c */
 
 /* The core methods of every tables store that does not group its writes
 ** (tablesMethods, tablesMainMethods). */
@@ -167,7 +169,8 @@ extern const CachierStoreVersions tablesVersions;
   .xStatus = tablesStatus, \
   .xReconfigure = tablesReconfigure, \
   .xClose = tablesClose, \
-  .pVersions = &tablesVersions
+  .pVersions = &tablesVersions, \
+  .pCounters = &tablesCounters
 extern const CachierStoreMethods tablesMethods;
 
 /**************************************************************************

@@ -79,21 +79,24 @@ static void uninstallFunc(sqlite3_context *ctx, int argc,
     goto done;
   }
   p->settingsGen++;           /* what the connection knew of them is gone */
-  /* The marks' side file: this connection's marks end with it. */
-  inflightClose(&p->pInflight);
+  /* The marks' side file: this connection's marks end with it (and if it
+  ** was its last user, closing deletes it already). */
   zMain = cachierMainFile(p);
   if( zMain ){
     char *zLocks = sqlite3_mprintf("%s-cachier-locks", zMain);
+    int bWas;
     if( zLocks==0 ){
       sqlite3_result_error_nomem(ctx);
       goto done;
     }
-    if( unlink(zLocks)==0 ){
-      nRemoved++;
-      cachierLog(p, "cachier: cachier_uninstall: deleted %s", zLocks);
-    }else if( errno!=ENOENT ){
+    bWas = access(zLocks, F_OK)==0;
+    inflightClose(&p->pInflight);
+    if( unlink(zLocks)!=0 && errno!=ENOENT ){
       cachierLog(p, "cachier: cachier_uninstall: cannot delete %s (%s)",
                  zLocks, strerror(errno));
+    }else if( bWas ){
+      nRemoved++;
+      cachierLog(p, "cachier: cachier_uninstall: deleted %s", zLocks);
     }
     sqlite3_free(zLocks);
   }

@@ -133,7 +133,9 @@ static int fnConnect(sqlite3 *db, void *pAux, int argc,
   sqlite3_free(zDecl);
   /* fnUpdate() returns SQLITE_CONSTRAINT before changing anything, so
   ** SQLite can apply INSERT OR IGNORE (and OR ROLLBACK, OR FAIL) itself. */
-  if( rc==SQLITE_OK ) sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
+  if( rc==SQLITE_OK ){
+    sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
+  }
   return rc;
 }
 
@@ -181,6 +183,7 @@ static int fnFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   FnCursor *pCur = (FnCursor*)pCursor;
   Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
   char *zList, *zSql;
+  int bStar = 0;              /* the lookup is of the '*' row */
   (void)idxStr; (void)argc;
   sqlite3_finalize(pCur->pStmt);
   pCur->pStmt = 0;
@@ -198,13 +201,21 @@ static int fnFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   if( sqlite3_prepare_v2(p->db, zSql, -1, &pCur->pStmt, 0)!=SQLITE_OK ){
     pCur->pStmt = 0;
   }else if( idxNum==1 ){
-    sqlite3_bind_value(pCur->pStmt, 1, argv[0]);
+    /* (A copy of the name, which may fail: not a search for NULL.) */
+    int rc = sqlite3_bind_value(pCur->pStmt, 1, argv[0]);
+    if( rc ){
+      sqlite3_free(zSql);
+      return rc;
+    }
   }
   sqlite3_free(zSql);
   /* The unwritten '*' row comes first when it is asked for. */
-  if( (idxNum!=1 || (sqlite3_value_type(argv[0])==SQLITE_TEXT
-        && strcmp((const char*)sqlite3_value_text(argv[0]), "*")==0))
-   && !starRowWritten(p) ){
+  if( idxNum==1 && sqlite3_value_type(argv[0])==SQLITE_TEXT ){
+    const char *zName = (const char*)sqlite3_value_text(argv[0]);
+    if( zName==0 ) return SQLITE_NOMEM;
+    bStar = strcmp(zName, "*")==0;
+  }
+  if( (idxNum!=1 || bStar) && !starRowWritten(p) ){
     pCur->bStarRow = 1;
     pCur->bEof = 0;
     return SQLITE_OK;
@@ -270,9 +281,12 @@ static int bindCanonical(Cachier *p, sqlite3_stmt *pStmt, int iBind,
   }
   switch( pDef->eKind ){
     case SETTING_KIND_NAME:
-      if( sqlite3_value_type(pVal)==SQLITE_TEXT
-       && strcmp((const char*)sqlite3_value_text(pVal), "*")==0 ){
-        return sqlite3_bind_text(pStmt, iBind, "*", 1, SQLITE_STATIC);
+      if( sqlite3_value_type(pVal)==SQLITE_TEXT ){
+        const char *z = (const char*)sqlite3_value_text(pVal);
+        if( z==0 ) return SQLITE_NOMEM;
+        if( strcmp(z, "*")==0 ){
+          return sqlite3_bind_text(pStmt, iBind, "*", 1, SQLITE_STATIC);
+        }
       }
       rc = callCanonicalName("cachier_functions", pVal, &zName, pzErr);
       if( rc ) return rc;
@@ -370,11 +384,17 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     rc = sqlite3_prepare_v2(p->db,
         "DELETE FROM main.cachier_config WHERE rowid=?1", -1, &pStmt, 0);
     if( rc==SQLITE_OK ){
-      sqlite3_bind_value(pStmt, 1, argv[0]);
-      sqlite3_step(pStmt);
-      rc = sqlite3_finalize(pStmt);
+      rc = sqlite3_bind_value(pStmt, 1, argv[0]);
+      if( rc==SQLITE_OK ){
+        sqlite3_step(pStmt);
+        rc = sqlite3_finalize(pStmt);
+      }else{
+        sqlite3_finalize(pStmt);    /* not a DELETE of rowid NULL */
+      }
     }
-    if( rc ) zErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+    if( rc && rc!=SQLITE_NOMEM ){
+      zErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+    }
     if( rc==SQLITE_OK ) rc = dependsSync(p, &zErr);
     goto done;
   }
@@ -415,14 +435,20 @@ static int fnUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   rc = sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0);
   sqlite3_free(zSql);
   if( rc==SQLITE_OK && !bInsert ){
-    sqlite3_bind_value(pStmt, nCol+1, argv[0]);
+    rc = sqlite3_bind_value(pStmt, nCol+1, argv[0]);
   }
   if( rc ){
-    zErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+    if( rc!=SQLITE_NOMEM ){
+      zErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
+    }
     goto done;
   }
-  bStar = sqlite3_value_type(argv[2])==SQLITE_TEXT
-       && strcmp((const char*)sqlite3_value_text(argv[2]), "*")==0;
+  bStar = 0;
+  if( sqlite3_value_type(argv[2])==SQLITE_TEXT ){
+    const char *z = (const char*)sqlite3_value_text(argv[2]);
+    if( z==0 ) rc = SQLITE_NOMEM;
+    else bStar = strcmp(z, "*")==0;
+  }
   for(i=0; i<nCol && rc==SQLITE_OK; i++){
     if( !bInsert && sealedUnchanged(argv+2, i) ) continue;
     rc = bindCanonical(p, pStmt, i+1, settingColumn(i), argv[2+i], bStar,

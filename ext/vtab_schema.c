@@ -4,6 +4,8 @@
 ** SQL surface:
 **   CREATE VIRTUAL TABLE main.cachier USING cachier;   -- done for you
 **   SELECT key, value FROM cachier;    -- facts: schema_version, created
+**                                      -- (not the counters of
+**                                      -- store_counters.c: cachier_stats)
 **   DROP TABLE cachier;                -- removes the whole cache
 **
 ** The first cache write creates main.cachier, whose xCreate runs
@@ -132,7 +134,8 @@ static int schemaFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   sqlite3_finalize(pCur->pStmt);
   pCur->pStmt = 0;
   rc = sqlite3_prepare_v2(pTab->db,
-      "SELECT key, value FROM main.cachier_info ORDER BY key", -1,
+      "SELECT key, value FROM main.cachier_info"
+      " WHERE key NOT GLOB 'counters.*' ORDER BY key", -1,
       &pCur->pStmt, 0);
   if( rc ) return rc;
   return schemaNext(pCursor);

@@ -240,6 +240,7 @@ static int listName(SetCursor *pCur, Cachier *p, const char *zName){
         nextTime = pNext ? sqlite3_value_int(pNext)!=0 : 0;
       }
       pVal = defaultValue(p->db, pDef, nextTime);
+      /* (hash_func, depends_on and version have no default: NULL.) */
       if( pVal==0 && pDef->eKind!=SETTING_KIND_FUNCTION
        && pDef->eKind!=SETTING_KIND_DEPENDS
        && pDef->eKind!=SETTING_KIND_VERSION ){

@@ -7,7 +7,8 @@
 ** called or that has entries:
 **   fn, hits, misses, stale_hits, computes, errors, write_errors,
 **   entries, bytes, hit_rate, compute_seconds, saved_seconds, stored_bytes,
-**   evictions, store, read_errors, memo_hits, invalidated
+**   evictions, store, read_errors, memo_hits, invalidated,
+**   total_hits, total_misses, total_saved_seconds, totals_at, size
 ** store is 'main', 'memory', 'file:/absolute/path' or a Redis store's
 ** name. write_errors counts values that could not be stored, read_errors
 ** lookups the store could not answer (a Redis server down or slow): each
@@ -22,6 +23,16 @@
 ** docs/invalidation.md). entries and bytes are read from the store. saved_seconds
 ** estimates the time hits saved: hits times the average compute time of
 ** the function's stored entries (the hit path reads no timing data).
+** total_hits, total_misses and total_saved_seconds add up every
+** connection and process that used the store (tables stores: main,
+** file:, memory; on Redis they are this connection's): each connection
+** adds its counts to the store's lasting counters with a write that
+** happens anyway, a stored miss (at most once a second per function), and
+** when it closes (and at cachier_flush()); totals_at is when the last
+** such addition was made (NULL: none yet), so counts of connections still
+** open since then are missing, except this connection's own, which are
+** always included. size is stored_bytes in binary units ('512 bytes',
+** '1.5 MB').
 **
 ** DIRECTONLY: reading it opens every store the settings name (files,
 ** Redis connections), so a view or trigger in a database from anyone may
@@ -39,6 +50,7 @@ struct StatsRow {
   char *zFn;
   char *zStore;
   FnStats counters;
+  StoreCounters lasting;      /* the store's counters (zFn unused) */
   sqlite3_int64 nEntries, nBytes, nStoredBytes;
   double avgComputeSeconds;   /* over the stored entries; <0: none stored */
 };
@@ -60,7 +72,9 @@ static int statsConnect(sqlite3 *db, void *pAux, int argc,
       " write_errors INTEGER, entries INTEGER, bytes INTEGER, hit_rate REAL,"
       " compute_seconds REAL, saved_seconds REAL, stored_bytes INTEGER,"
       " evictions INTEGER, store TEXT, read_errors INTEGER,"
-      " memo_hits INTEGER, invalidated INTEGER)",
+      " memo_hits INTEGER, invalidated INTEGER,"
+      " total_hits INTEGER, total_misses INTEGER, total_saved_seconds REAL,"
+      " totals_at REAL, size TEXT)",
       1, ppVtab);
   if( rc==SQLITE_OK ) ((Cachier*)pAux)->anchored = 1;
   return rc;
@@ -179,8 +193,44 @@ static int statsFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
     }
     storeFreeTotals(a, n);
   }
+  /* The counters every connection added up in each store. */
+  for(j=0; j<nStore; j++){
+    StoreCounters *a = 0;
+    int n = 0, i, rc = storeCountersRead(apStore[j], zOnly, &a, &n);
+    for(i=0; i<n; i++){
+      if( rc==SQLITE_OK
+       && (pRow = rowFor(pCur, a[i].zFn, apStore[j]->zSpec))==0 ){
+        rc = SQLITE_NOMEM;
+      }
+      if( rc==SQLITE_OK ){
+        char *zFn = pRow->lasting.zFn;
+        pRow->lasting = a[i];
+        pRow->lasting.zFn = zFn;
+      }
+      sqlite3_free(a[i].zFn);
+    }
+    sqlite3_free(a);
+    if( rc==SQLITE_NOMEM ){
+      sqlite3_free(apStore);
+      return rc;
+    }
+  }
   sqlite3_free(apStore);
   return SQLITE_OK;
+}
+
+/* n bytes in binary units, as cachier_functions reads sizes: "512 bytes",
+** "1.5 KB", "200.0 MB", "2.0 GB" (sqlite3_free it). */
+static char *humanSize(sqlite3_int64 n){
+  static const char *const azUnit[] = { "KB", "MB", "GB", "TB" };
+  double r = (double)n;
+  int i = -1;
+  if( n<1024 ) return sqlite3_mprintf("%lld bytes", n);
+  while( r>=1024.0 && i<3 ){
+    r /= 1024.0;
+    i++;
+  }
+  return sqlite3_mprintf("%.1f %s", r, azUnit[i]);
 }
 
 static int statsNext(sqlite3_vtab_cursor *pCursor){
@@ -220,6 +270,31 @@ static int statsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
     case 15: sqlite3_result_int64(ctx, c->nReadError); break;
     case 16: sqlite3_result_int64(ctx, c->nMemoHit); break;
     case 17: sqlite3_result_int64(ctx, c->nInvalidated); break;
+    /* Totals: what every connection added to the store's counters, and
+    ** what this one counted since it last added. */
+    case 18:
+      sqlite3_result_int64(ctx, r->lasting.nHit + c->nHit - c->nHitFlushed);
+      break;
+    case 19:
+      sqlite3_result_int64(ctx, r->lasting.nMiss + c->nMiss - c->nMissFlushed);
+      break;
+    case 20: {
+      sqlite3_int64 nHit = r->lasting.nHit + c->nHit - c->nHitFlushed;
+      sqlite3_int64 nCompute = r->lasting.nCompute + c->nCompute
+                             - c->nComputeFlushed;
+      double ns = (double)(r->lasting.computeNs + c->computeNs
+                           - c->computeNsFlushed);
+      double avg = nCompute>0 ? ns*1e-9/(double)nCompute
+                 : r->avgComputeSeconds>0.0 ? r->avgComputeSeconds : 0.0;
+      sqlite3_result_double(ctx, avg*(double)nHit);
+      break;
+    }
+    case 21:
+      if( r->lasting.at>0.0 ) sqlite3_result_double(ctx, r->lasting.at);
+      break;
+    case 22:
+      sqlite3_result_text(ctx, humanSize(r->nStoredBytes), -1, sqlite3_free);
+      break;
     case 11: {
       /* Each hit saved about one computation: the stored entries' average
       ** compute time, else this connection's own average. */

@@ -70,6 +70,7 @@ static void cachierUnref(void *pArg){
     inflightClose(&p->pInflight);
     compressFreeAll(p);
     sealFree(p);
+    dependsFreeAll(p);
     cachierLogFree(p);        /* last: the others may log */
 #ifdef CACHIER_TEST
     sqlite3_free(p->zWaitMarker);

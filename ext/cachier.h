@@ -312,7 +312,9 @@ struct FnStats {
 
 FnStats *cachierStatsFor(Cachier*, const char *zFn);
 void cachierStatsFreeAll(Cachier*);
-void statsFlush(Cachier*, FnStats*, CachierStore*, int bNow);
+#define STATS_FLUSH_NOW     1  /* statsFlush(): now, not once a second */
+#define STATS_FLUSH_CLOSING 2  /* ... and the connection closes */
+void statsFlush(Cachier*, FnStats*, CachierStore*, int flags);
 
 /**************************************************************************
 ** Interface to code in cachier.c.
@@ -686,6 +688,10 @@ double refreshBackoff(int attempts);
 ** Interface to code in refresh.c.
 */
 
+/* Why background refresh cannot run on a connection without a mutex
+** (cachier_debug(), cachier_log). */
+#define CACHIER_REFRESH_OFF_WHY "off (the connection is not in SQLite's " \
+  "serialized mode: refreshes wait for cachier_refresh())"
 void refresherWake(Cachier*);
 void refresherStop(Cachier*);
 void cleanupMaybe(Cachier*, FnInfo*, CachierStore*, const CallOptions*);

@@ -120,6 +120,8 @@ struct StoreCounters {
   char *zFn;                  /* (xCountersRead: sqlite3_free each) */
   sqlite3_int64 nHit, nMiss, nCompute, computeNs;
   double at;                  /* unix seconds of the last addition */
+  int bNoWait;                /* xCountersAdd: the connection closes, so
+                              ** never wait for a lock (counts are lost) */
 };
 
 /* What xStatus reports of a store (cachier_debug()). */

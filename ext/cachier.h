@@ -459,6 +459,9 @@ int keyEncodeArgs(KeyBuf*, const char *zFn, int nFn, int nArg,
 int keyEncodeHashFuncKey(KeyBuf*, const char *zFn, int nFn,
                          sqlite3_value *pKey);
 int keyEncodeArgsOnly(KeyBuf*, int nArg, sqlite3_value **apArg);
+/* varint(1), the INTEGER tag, 8 bytes: keyEncodeOneInt()'s output. */
+#define KEY_ONE_INT_BYTES 10
+void keyEncodeOneInt(unsigned char *a, sqlite3_int64 v);
 int keyBufReserve(KeyBuf*, sqlite3_int64 n);
 int keyEncodeValue(KeyBuf*, sqlite3_value*);
 char *keyToJson(const unsigned char *a, sqlite3_int64 n, int *pRc);
@@ -810,8 +813,9 @@ struct MemoEntry {
 MemoEntry *memoFind(StmtMemo*, Cachier*, const unsigned char *aArgs,
                     sqlite3_int64 nArgs);
 void memoResult(sqlite3_context*, const MemoEntry*);
+uint64_t memoHash(const unsigned char *aArgs, sqlite3_int64 nArgs);
 void memoFill(StmtMemo **pm, Cachier*, sqlite3_int64 maxBytes,
-              const unsigned char *aArgs, sqlite3_int64 nArgs,
+              uint64_t hSeen, const unsigned char *aArgs, sqlite3_int64 nArgs,
               sqlite3_value *pValue, int subtype, double created,
               sqlite3_int64 id);
 void memoFree(StmtMemo*);

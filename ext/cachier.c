@@ -44,6 +44,7 @@ extern const CachierFunction cachierStoreFunctions[];
 extern const CachierFunction cachierGetFunctions[];
 extern const CachierFunction cachierUninstallFunctions[];
 extern const CachierFunction cachierDependsFunctions[];
+extern const CachierFunction cachierQueryFunctions[];
 #ifdef CACHIER_TEST
 extern const CachierFunction cachierTestFunctions[];
 extern const CachierFunction cachierRedisFormatTestFunctions[];
@@ -55,6 +56,7 @@ extern const sqlite3_module cachierEntriesModule;
 extern const sqlite3_module cachierStatsModule;
 extern const sqlite3_module cachierLogModule;
 extern const sqlite3_module cachierSettingsModule;
+extern const sqlite3_module cachierQueryModule;
 
 /* ------------------------------------------------------------------ state */
 
@@ -359,6 +361,7 @@ static const CachierFunction *const aFunctionTables[] = {
   cachierStalenessFunctions, cachierCompressFunctions, cachierStoreFunctions,
   cachierGetFunctions, cachierUninstallFunctions,
   cachierDependsFunctions,
+  cachierQueryFunctions,
 #ifdef CACHIER_TEST
   cachierTestFunctions, cachierRedisFormatTestFunctions,
   cachierSha256TestFunctions,
@@ -377,6 +380,7 @@ static const struct {
   { "cachier_stats",     &cachierStatsModule },
   { "cachier_log",       &cachierLogModule },
   { "cachier_settings",  &cachierSettingsModule },
+  { "cachier_query",     &cachierQueryModule },
 };
 
 /* True if zName (in any letter case) is one of the functions this file

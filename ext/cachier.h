@@ -23,6 +23,8 @@
 **   vtab_functions.c   cachier_functions (writable settings)
 **   vtab_entries.c     cachier_entries (query and delete entries)
 **   vtab_stats.c       cachier_stats (counters)
+**   vtab_query.c       cachier_query tables: a SELECT's rows memoized
+**                      through memoize() (call.c computes them)
 **   vtab_schema.c      the "cachier" module that owns the shadow tables
 **   vtab_common.c      what the eponymous tables share
 **   vtab_settings.c    cachier_settings (effective settings, their source)
@@ -37,6 +39,7 @@
 **   call.c             resolving and calling the user's function by name
 **   key_codec.c        type-exact key encoding, key hash, args as JSON
 **   value_codec.c      how values are stored: zstd, trained dictionaries
+**   rowset_codec.c     a query's result set as one value (row sets)
 **   settings.c         per-function settings (the one table of them),
 **                      memoize_with() options, duration and size parsing
 **   seal.c             sealed settings: the per-user key file, the seal
@@ -218,6 +221,23 @@ int cachierTestBindBlob(sqlite3_stmt *pStmt, int i, const void *p, int n,
 #define CACHIER_CODEC_DICT(c)    ((c) >> CACHIER_CODEC_KIND_B)
 
 /*
+** Row sets (rowset_codec.c): the value of a cachier_query entry
+** (vtab_query.c), one BLOB holding a query's whole result:
+**
+**     CACHIER_ROWSET_V1:1 byte | varint(nCol) | nRow:CACHIER_ROWSET_NROW_B bytes
+**     | { value }*(nRow*nCol), row after row
+**
+** varint is 7 bits a byte, least significant first, high bit set on all
+** but the last; nRow is big-endian; each value is encoded as key_codec.c
+** encodes an argument: tag (the SQLite type, or'ed with 0x80 when a
+** subtype byte such as JSON's follows), then 8 big-endian bytes for an
+** INTEGER or a REAL's bit pattern, varint(length) and the bytes for TEXT
+** and BLOB, nothing for NULL.
+*/
+#define CACHIER_ROWSET_V1      0x52  /* 'R' */
+#define CACHIER_ROWSET_NROW_B  8
+
+/*
 ** Entry stamps (depends.c). An entry of a function with depends_on records
 ** the change counters of its dependencies when it was computed, in
 ** depends_on order, as a blob of CACHIER_DEPS_ITEM bytes per dependency:
@@ -259,6 +279,7 @@ typedef struct LogRing LogRing;
 typedef struct StmtMemo StmtMemo;
 typedef struct MemoEntry MemoEntry;
 typedef struct DepsState DepsState;
+typedef struct QueryTab QueryTab;
 
 /**************************************************************************
 ** Interface to code in stats.c.
@@ -343,6 +364,7 @@ struct Cachier {
   int bFallbackLogged;        /* fallback.c said where it caches */
   const char *zRefreshOff;    /* why background refresh cannot run here
                               ** (refresh.c); NULL: it can */
+  QueryTab *pQueryTabs;       /* connected cachier_query tables */
 };
 
 /* One row of a function registration table. */
@@ -412,6 +434,8 @@ int keyEncodeArgs(KeyBuf*, const char *zFn, int nFn, int nArg,
 int keyEncodeHashFuncKey(KeyBuf*, const char *zFn, int nFn,
                          sqlite3_value *pKey);
 int keyEncodeArgsOnly(KeyBuf*, int nArg, sqlite3_value **apArg);
+int keyBufReserve(KeyBuf*, sqlite3_int64 n);
+int keyEncodeValue(KeyBuf*, sqlite3_value*);
 char *keyToJson(const unsigned char *a, sqlite3_int64 n, int *pRc);
 int keyDecodeArgs(const unsigned char *a, sqlite3_int64 n, int *pnArg,
                   unsigned char *aSub, sqlite3_stmt *pStmt);
@@ -594,6 +618,8 @@ int sealRow(Cachier*, sqlite3_int64 iRowid, char **pzErr);
 int sealUpdateMaySeal(Cachier*, sqlite3_int64 iRowid, uint64_t mUnchanged);
 int sealWarnOnce(Cachier*, const char *zWhat);
 void sealFree(Cachier*);
+int sealQuery(Cachier*, const char *zName, const char *zQuery, int bCreate,
+              unsigned char aMac[SHA256_BYTES]);
 
 /**************************************************************************
 ** Interface to code in json.c.
@@ -896,6 +922,24 @@ int cachierVtabDisconnect(sqlite3_vtab*);
 int cachierVtabMainOnly(sqlite3_vtab*, const char *zTable);
 void cachierBestIndexEq(sqlite3_index_info*, int iCol, double costScan,
                         double costEq, int bUnique);
+
+/**************************************************************************
+** Interface to code in rowset_codec.c.
+*/
+int rowsetEncode(sqlite3_stmt*, KeyBuf *pOut);
+int rowsetOpen(const unsigned char *a, sqlite3_int64 n, int nColExpect,
+               sqlite3_int64 *pnRow, sqlite3_int64 *piFirst);
+void rowsetRow(const unsigned char *a, sqlite3_int64 n, int nCol,
+               sqlite3_int64 *pi, sqlite3_int64 *aOff);
+void rowsetResult(sqlite3_context*, const unsigned char *a, sqlite3_int64 n,
+                  sqlite3_int64 iOff);
+
+/**************************************************************************
+** Interface to code in vtab_query.c.
+*/
+int queryTableParams(Cachier*, const char *zFn);
+int queryTableConnect(Cachier*, const char *zFn);
+#define QUERY_ROWS_FUNCTION "cachier_query_rows"
 
 /**************************************************************************
 ** Interface to code in fninfo.c.

@@ -6,8 +6,9 @@
 ** through to the called function, which sqlite3_bind_value() would drop.
 **
 ** A function is called through a prepared "SELECT "name"(?1,...,?N)" on the
-** same connection, so it runs on the caller's thread with the caller's
-** transaction. The name is checked against PRAGMA function_list before any
+** same connection (a cachier_query table's through "SELECT
+** cachier_query_rows('name', ?1,...,?N)", vtab_query.c), so it runs on the
+** caller's thread with the caller's transaction. The name is checked against PRAGMA function_list before any
 ** SQL is built from it, and quoted with %w: nothing but a lookup can run.
 */
 #include "cachier.h"
@@ -102,6 +103,7 @@ int callCheckFunction(Cachier *p, const char *zCaller, const char *zFn,
     rc = sqlite3_step(pStmt);
     sqlite3_finalize(pStmt);
     if( rc==SQLITE_ROW ) return SQLITE_OK;
+    if( rc==SQLITE_DONE && queryTableConnect(p, zFn)>=0 ) return SQLITE_OK;
     if( rc==SQLITE_DONE ){
       *pzErr = sqlite3_mprintf("%s: no such scalar function: %s", zCaller,
                                zFn);
@@ -114,6 +116,9 @@ int callCheckFunction(Cachier *p, const char *zCaller, const char *zFn,
   if( rc==SQLITE_OK ) return SQLITE_OK;
   zMsg = sqlite3_errmsg(p->db);
   if( strncmp(zMsg, "no such function", 16)==0 ){
+    /* A cachier_query table: callPrepare() computes it through
+    ** cachier_query_rows(). (A function of the name comes first.) */
+    if( queryTableConnect(p, zFn)==nArg ) return SQLITE_OK;
     *pzErr = sqlite3_mprintf("%s: no such function: %s", zCaller, zFn);
   }else if( strncmp(zMsg, "wrong number of arguments", 25)==0 ){
     *pzErr = sqlite3_mprintf("%s: %s() does not take %d argument%s",
@@ -224,23 +229,23 @@ int callResolve(Cachier *p, const char *zCaller, sqlite3_value *pName,
   return SQLITE_OK;
 }
 
-/* Prepare pCall->pStmt for the argument subtypes aSub[0..nArg) (0: none).
-** Arguments with a subtype go through cachier_subtype() so the function
-** sees them exactly as the caller passed them. */
-int callPrepare(Cachier *p, FnCall *pCall, const unsigned char *aSub,
-                char **pzErr){
-  sqlite3_str *pSql;
-  char *zSql;
-  int i, rc;
-  /* aSub first: a kept statement always has its subtypes beside it. */
-  if( pCall->aSub==0 && pCall->nArg>0 ){
-    pCall->aSub = sqlite3_malloc(pCall->nArg);
-    if( pCall->aSub==0 ) return SQLITE_NOMEM;
+/* The SQL that calls pCall's function for the argument subtypes aSub
+** (0: none): "SELECT "fn"(?1,...)", or, bQuery, the rows of the
+** cachier_query table of that name, "SELECT cachier_query_rows('fn', ?1,
+** ...)". Arguments with a subtype go through cachier_subtype() so the
+** function sees them exactly as the caller passed them. */
+static char *callSql(Cachier *p, FnCall *pCall, const unsigned char *aSub,
+                     int bQuery){
+  sqlite3_str *pSql = sqlite3_str_new(p->db);
+  int i;
+  if( bQuery ){
+    sqlite3_str_appendf(pSql, "SELECT " QUERY_ROWS_FUNCTION "(%Q",
+                        pCall->zFn);
+  }else{
+    sqlite3_str_appendf(pSql, "SELECT \"%w\"(", pCall->zFn);
   }
-  pSql = sqlite3_str_new(p->db);
-  sqlite3_str_appendf(pSql, "SELECT \"%w\"(", pCall->zFn);
   for(i=0; i<pCall->nArg; i++){
-    if( i ) sqlite3_str_appendchar(pSql, 1, ',');
+    if( i || bQuery ) sqlite3_str_appendchar(pSql, 1, ',');
     if( aSub && aSub[i] ){
       sqlite3_str_appendf(pSql, "cachier_subtype(?%d,%d)", i+1, aSub[i]);
     }else{
@@ -248,13 +253,35 @@ int callPrepare(Cachier *p, FnCall *pCall, const unsigned char *aSub,
     }
   }
   sqlite3_str_appendchar(pSql, 1, ')');
-  zSql = sqlite3_str_finish(pSql);
-  if( zSql==0 ) return SQLITE_NOMEM;
+  return sqlite3_str_finish(pSql);
+}
+
+/* Prepare pCall->pStmt for the argument subtypes aSub[0..nArg) (0: none):
+** a call of the function of that name, else of the cachier_query table
+** of that name (callSql()). */
+int callPrepare(Cachier *p, FnCall *pCall, const unsigned char *aSub,
+                char **pzErr){
+  char *zSql;
+  int i, rc, bQuery;
+  /* aSub first: a kept statement always has its subtypes beside it. */
+  if( pCall->aSub==0 && pCall->nArg>0 ){
+    pCall->aSub = sqlite3_malloc(pCall->nArg);
+    if( pCall->aSub==0 ) return SQLITE_NOMEM;
+  }
   sqlite3_finalize(pCall->pStmt);
   pCall->pStmt = 0;
-  rc = sqlite3_prepare_v3(p->db, zSql, -1, SQLITE_PREPARE_PERSISTENT,
-                          &pCall->pStmt, 0);
-  sqlite3_free(zSql);
+  for(bQuery=0; bQuery<2; bQuery++){
+    zSql = callSql(p, pCall, aSub, bQuery);
+    if( zSql==0 ) return SQLITE_NOMEM;
+    rc = sqlite3_prepare_v3(p->db, zSql, -1, SQLITE_PREPARE_PERSISTENT,
+                            &pCall->pStmt, 0);
+    sqlite3_free(zSql);
+    if( rc==SQLITE_OK || bQuery
+     || strncmp(sqlite3_errmsg(p->db), "no such function", 16)!=0
+     || queryTableParams(p, pCall->zFn)!=pCall->nArg ){
+      break;
+    }
+  }
   if( rc ){
     *pzErr = sqlite3_mprintf("%s", sqlite3_errmsg(p->db));
     return rc;

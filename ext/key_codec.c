@@ -32,7 +32,7 @@ void keyBufFree(KeyBuf *p){
 }
 
 /* Make room for n more bytes. SQLITE_NOMEM or SQLITE_TOOBIG on failure. */
-static int keyBufReserve(KeyBuf *p, sqlite3_int64 n){
+int keyBufReserve(KeyBuf *p, sqlite3_int64 n){
   sqlite3_int64 nNew;
   unsigned char *aNew;
   if( p->n + n <= p->nAlloc ) return SQLITE_OK;
@@ -64,8 +64,9 @@ static void putU64(KeyBuf *p, uint64_t v){
   for(i=7; i>=0; i--) p->a[p->n++] = (unsigned char)(v >> (i*8));
 }
 
-/* Append one value: tag, optional subtype, payload. */
-static int keyEncodeValue(KeyBuf *p, sqlite3_value *pVal){
+/* Append one value: tag, optional subtype, payload (also the values of a
+** row set, rowset_codec.c). */
+int keyEncodeValue(KeyBuf *p, sqlite3_value *pVal){
   int eType = sqlite3_value_type(pVal);
   unsigned int subtype = sqlite3_value_subtype(pVal);
   const unsigned char *z = 0;

@@ -378,3 +378,25 @@ int sealWarnOnce(Cachier *p, const char *zWhat){
   s->pWarned = w;
   return 1;
 }
+
+/* The seal of a cachier_query table's query (vtab_query.c): HMAC-SHA-256
+** under the user's key over "cachier-query-seal-v1", the table's name
+** (canonical) and the query text, each field length-prefixed. bCreate: a
+** seal is being made (the key file may be created). 0 into aMac and
+** SQLITE_NOMEM if there is no key. */
+int sealQuery(Cachier *p, const char *zName, const char *zQuery, int bCreate,
+              unsigned char aMac[SHA256_BYTES]){
+  static const char zDomain[] = "cachier-query-seal-v1";
+  const unsigned char *aKey = sealKey(p, bCreate);
+  Hmac m;
+  if( aKey==0 ){
+    memset(aMac, 0, SHA256_BYTES);
+    return SQLITE_NOMEM;
+  }
+  hmacInit(&m, aKey, SEAL_KEY_BYTES);
+  macField(&m, zDomain, (int)strlen(zDomain));
+  macField(&m, zName, (int)strlen(zName));
+  macField(&m, zQuery, (int)strlen(zQuery));
+  hmacFinal(&m, aMac);
+  return SQLITE_OK;
+}

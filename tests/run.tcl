@@ -17,7 +17,7 @@ if {[llength $files] == 0} {
   set files [lsort [glob -directory $testdir *.test]]
   set files [concat $files [lsort [glob -nocomplain -directory $testdir/python *.py]]]
   foreach f $files { lappend runs main $f }
-  set store_suite {memoize types errors options stats compress evict invalidate}
+  set store_suite {memoize types errors options stats compress evict invalidate query}
   set other_stores {memory file:cache.db redis}
   foreach store $other_stores {
     foreach t $store_suite {

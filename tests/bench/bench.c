@@ -100,6 +100,9 @@ static const Area g_aArea[] = {
   { AREA_INVALIDATE, "invalidate", "depends_on: hits with and without, "
     "one-row and 100k-row INSERTs into a tracked table and an untracked "
     "one" },
+  { AREA_QUERY, "query", "cachier_query tables: cached 10-row and "
+    "10,000-row results against a plain table, the first read against the "
+    "bare query" },
 };
 #define N_AREA ((int)(sizeof(g_aArea)/sizeof(g_aArea[0])))
 static int g_mArea;                   /* the areas of this run */
@@ -970,6 +973,7 @@ int main(int argc, char **argv){
   if( areaOn(AREA_STORES|AREA_HOT) ) benchStores(zExt);
   if( areaOn(AREA_SCAN) ) benchScan(zExt);
   if( areaOn(AREA_INVALIDATE) ) benchInvalidate(zExt);
+  if( areaOn(AREA_QUERY) ) benchQuery(zExt);
   if( areaOn(AREA_REDIS) ){
     if( zRedisPort && isNumber(zRedisPort) && atoi(zRedisPort)>0 ){
       benchRedis(zExt, atoi(zRedisPort),

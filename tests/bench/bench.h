@@ -53,6 +53,7 @@ extern int64_t *g_aPerm;            /* the key sequence, q's x column */
 #define AREA_REDIS    0x40
 #define AREA_SCAN     0x80
 #define AREA_INVALIDATE 0x100
+#define AREA_QUERY    0x200
 int areaOn(int eArea);
 
 /* Errors end the run (exit 1) after removing the database files. */
@@ -222,5 +223,10 @@ void benchScan(const char *zExt);
 ** Interface to code in invalidate.c
 */
 void benchInvalidate(const char *zExt);
+
+/*
+** Interface to code in query.c
+*/
+void benchQuery(const char *zExt);
 
 #endif /* CACHIER_BENCH_H */

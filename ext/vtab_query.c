@@ -1,0 +1,979 @@
+/*
+** vtab_query.c - cachier_query: a whole SELECT's result memoized like a
+** function.
+**
+** SQL surface:
+**   CREATE VIRTUAL TABLE top_customers USING cachier_query(
+**     'SELECT customer, sum(total) AS spent FROM orders
+**       WHERE region = ?1 GROUP BY customer ORDER BY spent DESC LIMIT 10');
+**   SELECT * FROM top_customers('EU');
+**   SELECT customer FROM top_customers WHERE param1 = 'US';
+**       The table's columns are the query's result columns (names and
+**       declared types as the query gives them), then one hidden column
+**       per parameter: param1, param2, ... or NAME for :NAME, @NAME and
+**       $NAME. A parameter without an equality constraint is bound NULL.
+**   cachier_query_rows(TABLE, PARAM, ...)
+**       Runs TABLE's query with the parameters and returns its rows as one
+**       row set (rowset_codec.c). How the cache computes an entry; not
+**       cached itself.
+**   cachier_query_tables(TABLE)
+**       The tables TABLE's query reads, as SQLite itself opens them (views
+**       expanded): 'main.orders,main.rates'.
+**   cachier_query_seal(TABLE)
+**       Trusts TABLE's query as it is now (see below); returns 1.
+**
+** A read of the table is "SELECT memoize('top_customers', ?1, ...)" on the
+** same connection: the whole result set for one parameter list is one
+** entry of the function named after the table (lower case), keyed by the
+** parameters, with everything memoize() does (settings in
+** cachier_functions, stores, staleness, next_time, in-flight marks,
+** compression, bounds, cachier_entries, cachier_stats, cachier_clear()).
+** call.c computes that function through cachier_query_rows(), which runs
+** the query prepared when the table was connected. DROP TABLE deletes the
+** function's entries and settings.
+**
+** Trust. The query text is in the database schema, which may come from
+** anyone, and it runs as top-level SQL with the user's functions. So the
+** table is DIRECTONLY (no view or trigger of a file can read it), the
+** query must be one read-only statement, and it runs only if it carries a
+** seal made by this user (seal.c sealQuery(): HMAC under the user's key of
+** the table name and the query text) in the table's shadow table
+** NAME_seal: CREATE makes it; a table from elsewhere gets one through
+** cachier_query_seal(). Connecting a table (any statement that names it)
+** only prepares the query, which runs nothing.
+*/
+#include "cachier.h"
+#include <string.h>
+
+struct QueryTab {
+  sqlite3_vtab base;
+  Cachier *p;
+  QueryTab *pNext;            /* p->pQueryTabs, newest first */
+  char *zDb;                  /* its schema */
+  char *zName;                /* canonical (lower-case) name: its function */
+  char *zQuery;               /* the query text */
+  sqlite3_stmt *pQuery;       /* the query, prepared */
+  int nCol;                   /* its result columns */
+  int nParam;                 /* its parameters (hidden columns) */
+  char *zTables;              /* the tables it reads (comma-separated) */
+  sqlite3_stmt *pServe;       /* SELECT memoize('name', ?1, ...) */
+  int bSealed;                /* its seal was found valid */
+};
+
+typedef struct QueryCursor QueryCursor;
+struct QueryCursor {
+  sqlite3_vtab_cursor base;
+  sqlite3_stmt *pServe;       /* the read, left on its row while the */
+  int bOwnServe;              /* cursor reads it; 1: finalize it after */
+  const unsigned char *a;     /* the row set: the read's result */
+  sqlite3_int64 n;
+  sqlite3_int64 nRow, iRow;
+  sqlite3_int64 iNext;        /* offset of the next row's first value */
+  sqlite3_int64 *aOff;        /* offsets of the current row's values */
+  sqlite3_value **apParam;    /* the parameters bound (NULL: NULL) */
+};
+
+/* Most parameters a query may have (xBestIndex keeps a bit mask of them
+** in idxNum). */
+#define QUERY_MAX_PARAMS 30
+
+/* The number of parameters of zFn (canonical) if it is a cachier_query
+** table connected on this connection, else -1. */
+int queryTableParams(Cachier *p, const char *zFn){
+  QueryTab *t;
+  for(t=p->pQueryTabs; t; t=t->pNext){
+    if( strcmp(t->zName, zFn)==0 ) return t->nParam;
+  }
+  return -1;
+}
+
+/* queryTableParams(), connecting the table first if the schema has one
+** of that name that this connection has not used yet (preparing a
+** statement that names it connects it; nothing runs). */
+int queryTableConnect(Cachier *p, const char *zFn){
+  sqlite3_stmt *pStmt = 0;
+  char *zSql;
+  int n = queryTableParams(p, zFn);
+  if( n>=0 ) return n;
+  zSql = sqlite3_mprintf("SELECT 0 FROM \"%w\" WHERE 0", zFn);
+  if( zSql ) sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0);
+  sqlite3_finalize(pStmt);
+  sqlite3_free(zSql);
+  return queryTableParams(p, zFn);
+}
+
+static QueryTab *queryFind(Cachier *p, const char *zName){
+  QueryTab *t;
+  if( zName==0 ) return 0;
+  for(t=p->pQueryTabs; t; t=t->pNext){
+    if( sqlite3_stricmp(t->zName, zName)==0 ) return t;
+  }
+  return 0;
+}
+
+/* Lower-case copy of a table name that may name a function, or NULL
+** (*pzErr set unless out of memory). */
+static char *queryFunctionName(const char *zName, char **pzErr){
+  size_t n = strlen(zName), i;
+  char *z;
+  int bOk = n>0 && n<=200;
+  for(i=0; bOk && i<n; i++){
+    unsigned char c = (unsigned char)zName[i];
+    bOk = c>=0x80 || c=='_' || c=='$' || (c>='0' && c<='9')
+       || (c>='a' && c<='z') || (c>='A' && c<='Z');
+  }
+  if( !bOk ){
+    *pzErr = sqlite3_mprintf("cachier_query: invalid table name \"%s\": it "
+        "names the table's cache function, so it may hold only letters, "
+        "digits, '_' and '$'", zName);
+    return 0;
+  }
+  z = sqlite3_mprintf("%s", zName);
+  if( z ){
+    for(i=0; i<n; i++) if( z[i]>='A' && z[i]<='Z' ) z[i] += 'a' - 'A';
+  }
+  return z;
+}
+
+/* The query from the module argument zArg, a string literal ('...' or
+** "..."), unquoted. NULL with *pzErr set if it is not one. */
+static char *queryDequote(const char *zArg, char **pzErr){
+  size_t n = strlen(zArg), i, j;
+  char q = n>=2 ? zArg[0] : 0;
+  char *z;
+  if( (q!='\'' && q!='"') || zArg[n-1]!=q ){
+    *pzErr = sqlite3_mprintf("cachier_query: the argument must be the "
+        "query as a string: USING cachier_query('SELECT ...')");
+    return 0;
+  }
+  z = sqlite3_malloc64(n);
+  if( z==0 ) return 0;
+  for(i=1, j=0; i<n-1; i++){
+    z[j++] = zArg[i];
+    if( zArg[i]==q && zArg[i+1]==q ) i++;
+  }
+  z[j] = 0;
+  return z;
+}
+
+/* True if z holds nothing but whitespace, comments and semicolons. */
+static int queryTailIsEmpty(const char *z){
+  while( *z ){
+    if( *z==' ' || *z=='\t' || *z=='\n' || *z=='\r' || *z=='\f' || *z==';' ){
+      z++;
+    }else if( z[0]=='-' && z[1]=='-' ){
+      while( *z && *z!='\n' ) z++;
+    }else if( z[0]=='/' && z[1]=='*' ){
+      z += 2;
+      while( *z && !(z[0]=='*' && z[1]=='/') ) z++;
+      if( *z ) z += 2;
+    }else{
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* The tables pTab's query reads, found by SQLite itself: the b-trees its
+** bytecode opens (OpenRead, ReopenIdx: root page p2 of database p3),
+** mapped to their tables through each database's sqlite_schema. Views
+** are expanded in the bytecode; tables read through virtual tables are
+** not seen. A temp table is refused: its contents belong to one
+** connection, the cache to all. OUT: pTab->zTables. */
+static int queryFindTables(sqlite3 *db, QueryTab *pTab, char **pzErr){
+  sqlite3_stmt *pExplain = 0, *pMap = 0;
+  sqlite3_str *pList = sqlite3_str_new(db);
+  char *zSql = sqlite3_mprintf("EXPLAIN %s", pTab->zQuery);
+  char *zList;
+  int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &pExplain, 0)
+                : SQLITE_NOMEM;
+  sqlite3_free(zSql);
+  while( rc==SQLITE_OK && sqlite3_step(pExplain)==SQLITE_ROW ){
+    const char *zOp = (const char*)sqlite3_column_text(pExplain, 1);
+    int iRoot = sqlite3_column_int(pExplain, 3);
+    int iDb = sqlite3_column_int(pExplain, 4);
+    const char *zDb;
+    if( zOp==0 || (strcmp(zOp, "OpenRead")!=0 && strcmp(zOp, "ReopenIdx")!=0)
+     || iRoot<=1 ){
+      continue;
+    }
+    zDb = sqlite3_db_name(db, iDb);
+    if( zDb==0 ) continue;
+    if( iDb==1 ){
+      rc = SQLITE_ERROR;
+      *pzErr = sqlite3_mprintf("cachier_query: %s: the query reads a temp "
+          "table, which belongs to one connection while the cache is "
+          "shared: refused", pTab->zName);
+      break;
+    }
+    zSql = sqlite3_mprintf("SELECT tbl_name FROM \"%w\".sqlite_schema"
+                           " WHERE rootpage=?1", zDb);
+    rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &pMap, 0) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+    if( rc ) break;
+    sqlite3_bind_int(pMap, 1, iRoot);
+    if( sqlite3_step(pMap)==SQLITE_ROW ){
+      char *zItem = sqlite3_mprintf("%s.%s", zDb,
+                                    sqlite3_column_text(pMap, 0));
+      const char *zSoFar = sqlite3_str_value(pList);
+      if( zItem==0 ){
+        rc = SQLITE_NOMEM;
+      }else{
+        /* Once each (the list is short: a linear search will do). */
+        size_t nItem = strlen(zItem);
+        const char *z = zSoFar;
+        int bSeen = 0;
+        while( z && *z && !bSeen ){
+          const char *zEnd = strchr(z, ',');
+          size_t nz = zEnd ? (size_t)(zEnd - z) : strlen(z);
+          bSeen = nz==nItem && memcmp(z, zItem, nItem)==0;
+          z = zEnd ? zEnd+1 : 0;
+        }
+        if( !bSeen ){
+          if( sqlite3_str_length(pList) ) sqlite3_str_appendchar(pList, 1, ',');
+          sqlite3_str_appendall(pList, zItem);
+        }
+        sqlite3_free(zItem);
+      }
+    }
+    rc = sqlite3_finalize(pMap) ? rc ? rc : SQLITE_ERROR : rc;
+    pMap = 0;
+  }
+  if( rc==SQLITE_OK ) rc = sqlite3_finalize(pExplain);
+  else sqlite3_finalize(pExplain);
+  zList = sqlite3_str_finish(pList);
+  if( rc==SQLITE_OK && zList==0 ) zList = sqlite3_mprintf("");
+  if( rc==SQLITE_OK && zList==0 ) rc = SQLITE_NOMEM;
+  if( rc && *pzErr==0 && rc!=SQLITE_NOMEM ){
+    *pzErr = sqlite3_mprintf("cachier_query: %s: %s", pTab->zName,
+                             sqlite3_errmsg(db));
+  }
+  if( rc ){
+    sqlite3_free(zList);
+    return rc;
+  }
+  pTab->zTables = zList;
+  return SQLITE_OK;
+}
+
+/* The declared type of result column i, if it is safe to repeat in the
+** table's declaration (letters, digits, spaces, parentheses, commas,
+** signs and dots, and not the word HIDDEN), else "". */
+static const char *queryColumnType(sqlite3_stmt *pStmt, int i){
+  const char *z = sqlite3_column_decltype(pStmt, i);
+  const char *c;
+  if( z==0 ) return "";
+  for(c=z; *c; c++){
+    if( !((*c>='a' && *c<='z') || (*c>='A' && *c<='Z') || (*c>='0' && *c<='9')
+          || *c==' ' || *c=='(' || *c==')' || *c==',' || *c=='+' || *c=='-'
+          || *c=='.' || *c=='_') ){
+      return "";
+    }
+  }
+  for(c=z; *c; c++){
+    if( sqlite3_strnicmp(c, "hidden", 6)==0 ) return "";
+  }
+  return z;
+}
+
+/* Append column name zName to the declaration in pDecl, made unique among
+** the nSeen names in azSeen (which it joins) by a ":N" suffix, as SQLite
+** names a view's duplicate columns. */
+static int queryDeclareName(sqlite3_str *pDecl, char **azSeen, int nSeen,
+                            const char *zName){
+  char *z = sqlite3_mprintf("%s", zName);
+  int i, k = 0;
+  while( z ){
+    for(i=0; i<nSeen && sqlite3_stricmp(azSeen[i], z); i++){}
+    if( i==nSeen ) break;
+    sqlite3_free(z);
+    z = sqlite3_mprintf("%s:%d", zName, ++k);
+  }
+  if( z==0 ) return SQLITE_NOMEM;
+  azSeen[nSeen] = z;
+  sqlite3_str_appendf(pDecl, "%s\"%w\"", nSeen ? ", " : "", z);
+  return SQLITE_OK;
+}
+
+/* The table's declaration: the query's result columns, then one hidden
+** column per parameter. */
+static char *queryDeclaration(QueryTab *pTab){
+  sqlite3_str *pDecl = sqlite3_str_new(0);
+  int nName = pTab->nCol + pTab->nParam, nMade = 0, i, rc = SQLITE_OK;
+  char **azSeen = sqlite3_malloc64(sizeof(char*)*(nName+1));
+  if( azSeen==0 ){
+    sqlite3_free(sqlite3_str_finish(pDecl));
+    return 0;
+  }
+  sqlite3_str_appendall(pDecl, "CREATE TABLE x(");
+  for(i=0; rc==SQLITE_OK && i<pTab->nCol; i++){
+    const char *zName = sqlite3_column_name(pTab->pQuery, i);
+    rc = queryDeclareName(pDecl, azSeen, nMade, zName ? zName : "column");
+    if( rc==SQLITE_OK ){
+      const char *zType = queryColumnType(pTab->pQuery, i);
+      nMade++;
+      if( zType[0] ) sqlite3_str_appendf(pDecl, " %s", zType);
+    }
+  }
+  for(i=0; rc==SQLITE_OK && i<pTab->nParam; i++){
+    const char *zParam = sqlite3_bind_parameter_name(pTab->pQuery, i+1);
+    char *zName = zParam && zParam[0]!='?'
+                ? sqlite3_mprintf("%s", zParam+1)
+                : sqlite3_mprintf("param%d", i+1);
+    rc = zName ? queryDeclareName(pDecl, azSeen, nMade, zName) : SQLITE_NOMEM;
+    sqlite3_free(zName);
+    if( rc==SQLITE_OK ){
+      nMade++;
+      sqlite3_str_appendall(pDecl, " HIDDEN");
+    }
+  }
+  sqlite3_str_appendchar(pDecl, 1, ')');
+  for(i=0; i<nMade; i++) sqlite3_free(azSeen[i]);
+  sqlite3_free(azSeen);
+  if( rc ){
+    sqlite3_free(sqlite3_str_finish(pDecl));
+    return 0;
+  }
+  return sqlite3_str_finish(pDecl);
+}
+
+static void queryFree(QueryTab *pTab){
+  if( pTab ){
+    sqlite3_finalize(pTab->pQuery);
+    sqlite3_finalize(pTab->pServe);
+    sqlite3_free(pTab->zDb);
+    sqlite3_free(pTab->zName);
+    sqlite3_free(pTab->zQuery);
+    sqlite3_free(pTab->zTables);
+    sqlite3_free(pTab);
+  }
+}
+
+/* Unlink pTab from its connection's list and free it. */
+static int queryDisconnect(sqlite3_vtab *pVtab){
+  QueryTab *pTab = (QueryTab*)pVtab;
+  QueryTab **pp;
+  for(pp=&pTab->p->pQueryTabs; *pp; pp=&(*pp)->pNext){
+    if( *pp==pTab ){
+      *pp = pTab->pNext;
+      break;
+    }
+  }
+  queryFree(pTab);
+  return SQLITE_OK;
+}
+
+/* True if zName (canonical) names an SQL function of the connection, of
+** any arity: the table's entries would be that function's. */
+static int queryNameIsFunction(sqlite3 *db, const char *zName){
+  sqlite3_stmt *pStmt = 0;
+  int bFound = 0;
+  if( sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_function_list"
+                         " WHERE lower(name)=?1", -1, &pStmt, 0)==SQLITE_OK ){
+    sqlite3_bind_text(pStmt, 1, zName, -1, SQLITE_STATIC);
+    bFound = sqlite3_step(pStmt)==SQLITE_ROW;
+  }
+  sqlite3_finalize(pStmt);
+  return bFound;
+}
+
+/* Write the seal of pTab's query as it is now into its shadow table
+** (bCreate: create that table first). */
+static int querySeal(sqlite3 *db, QueryTab *pTab, int bCreate, char **pzErr){
+  unsigned char aMac[SHA256_BYTES];
+  sqlite3_stmt *pStmt = 0;
+  char *zSql;
+  int rc = sealQuery(pTab->p, pTab->zName, pTab->zQuery, 1, aMac);
+  if( rc ) return rc;
+  if( bCreate ){
+    zSql = sqlite3_mprintf("CREATE TABLE \"%w\".\"%w_seal\"(seal BLOB)",
+                           pTab->zDb, pTab->zName);
+    rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+  }
+  if( rc==SQLITE_OK ){
+    zSql = sqlite3_mprintf("DELETE FROM \"%w\".\"%w_seal\"",
+                           pTab->zDb, pTab->zName);
+    rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+  }
+  if( rc==SQLITE_OK ){
+    zSql = sqlite3_mprintf("INSERT INTO \"%w\".\"%w_seal\"(seal)"
+                           " VALUES(?1)", pTab->zDb, pTab->zName);
+    rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+  }
+  if( rc==SQLITE_OK ){
+    sqlite3_bind_blob(pStmt, 1, aMac, SHA256_BYTES, SQLITE_STATIC);
+    sqlite3_step(pStmt);
+    rc = sqlite3_finalize(pStmt);
+    pStmt = 0;
+  }
+  sqlite3_finalize(pStmt);
+  if( rc==SQLITE_OK ){
+    pTab->bSealed = 1;
+  }else if( rc!=SQLITE_NOMEM ){
+    *pzErr = sqlite3_mprintf("cachier_query: %s: cannot seal its query: %s",
+                             pTab->zName, sqlite3_errmsg(db));
+  }
+  return rc;
+}
+
+/* Make the function's entries depend on the tables the query reads: its
+** row of cachier_functions gets depends_on = pTab->zTables (table-change
+** invalidation; '' if it reads none). A build whose cachier_functions has
+** no depends_on column sets nothing. Written through cachier_functions,
+** so the row is sealed as the user's. */
+static int querySetDependencies(sqlite3 *db, QueryTab *pTab, char **pzErr){
+  sqlite3_stmt *pStmt = 0;
+  char *zSql;
+  int rc, bRow = 0;
+  if( sqlite3_prepare_v2(db, "SELECT 1 FROM cachier_functions WHERE name=?1"
+                         " AND depends_on IS NOT ?2", -1, &pStmt, 0) ){
+    sqlite3_finalize(pStmt);
+    return SQLITE_OK;                 /* no depends_on here */
+  }
+  /* A row that says otherwise is updated; a missing one inserted (an
+  ** INSERT that finds the row as it should be ignores it). */
+  sqlite3_bind_text(pStmt, 1, pTab->zName, -1, SQLITE_STATIC);
+  sqlite3_bind_text(pStmt, 2, pTab->zTables, -1, SQLITE_STATIC);
+  bRow = sqlite3_step(pStmt)==SQLITE_ROW;
+  rc = sqlite3_finalize(pStmt);
+  if( rc==SQLITE_OK ){
+    zSql = sqlite3_mprintf(bRow
+        ? "UPDATE cachier_functions SET depends_on=%Q WHERE name=%Q"
+        : "INSERT OR IGNORE INTO cachier_functions(depends_on, name)"
+          " VALUES(%Q, %Q)", pTab->zTables, pTab->zName);
+    rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+  }
+  if( rc && rc!=SQLITE_NOMEM ){
+    *pzErr = sqlite3_mprintf("cachier_query: %s: cannot make it depend on "
+        "the tables it reads (%s): %s", pTab->zName, pTab->zTables,
+        sqlite3_errmsg(db));
+  }
+  return rc;
+}
+
+/* True if pTab's query carries this user's seal (checked once while it is
+** valid). */
+static int querySealed(sqlite3 *db, QueryTab *pTab){
+  unsigned char aMac[SHA256_BYTES];
+  sqlite3_stmt *pStmt = 0;
+  char *zSql;
+  if( pTab->bSealed ) return 1;
+  zSql = sqlite3_mprintf("SELECT seal FROM \"%w\".\"%w_seal\"",
+                         pTab->zDb, pTab->zName);
+  if( zSql && sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0)==SQLITE_OK
+   && sqlite3_step(pStmt)==SQLITE_ROW
+   && sqlite3_column_bytes(pStmt, 0)==SHA256_BYTES
+   && sealQuery(pTab->p, pTab->zName, pTab->zQuery, 0, aMac)==SQLITE_OK ){
+    const unsigned char *a = sqlite3_column_blob(pStmt, 0);
+    int i, diff = 0;
+    for(i=0; a && i<SHA256_BYTES; i++) diff |= a[i] ^ aMac[i];
+    pTab->bSealed = a && diff==0;
+  }
+  sqlite3_finalize(pStmt);
+  sqlite3_free(zSql);
+  return pTab->bSealed;
+}
+
+/*
+** xCreate (bCreate: the user's CREATE VIRTUAL TABLE) and xConnect (the
+** schema names the table). argv[1] is the schema, argv[2] the table's
+** name, argv[3] the query as a string literal. The query is prepared (it
+** must be one read-only statement returning columns, on tables that
+** exist, no temp table), its columns declared; CREATE also refuses a
+** name that is an SQL function's and seals the query.
+*/
+static int queryInit(sqlite3 *db, void *pAux, int argc,
+                     const char *const *argv, sqlite3_vtab **ppVtab,
+                     char **pzErr, int bCreate){
+  Cachier *p = (Cachier*)pAux;
+  QueryTab *pTab, *pOther;
+  const char *zTail = 0;
+  char *zDecl = 0;
+  int rc;
+  *ppVtab = 0;
+  if( argc!=4 ){
+    *pzErr = sqlite3_mprintf("cachier_query: expects one argument, the "
+        "query as a string: USING cachier_query('SELECT ...')");
+    return SQLITE_ERROR;
+  }
+  pTab = sqlite3_malloc(sizeof(*pTab));
+  if( pTab==0 ) return SQLITE_NOMEM;
+  memset(pTab, 0, sizeof(*pTab));
+  pTab->p = p;
+  pTab->zDb = sqlite3_mprintf("%s", argv[1]);
+  pTab->zName = queryFunctionName(argv[2], pzErr);
+  if( pTab->zName ) pTab->zQuery = queryDequote(argv[3], pzErr);
+  if( pTab->zDb==0 || pTab->zName==0 || pTab->zQuery==0 ){
+    rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    goto failed;
+  }
+  pOther = queryFind(p, pTab->zName);
+  if( pOther && sqlite3_stricmp(pOther->zDb, pTab->zDb)!=0 ){
+    *pzErr = sqlite3_mprintf("cachier_query: a table named %s is already "
+        "in schema %s: the name of a cachier_query table names its cache "
+        "entries, so it must be unique across attached databases",
+        pTab->zName, pOther->zDb);
+    rc = SQLITE_ERROR;
+    goto failed;
+  }
+  if( bCreate && queryNameIsFunction(db, pTab->zName) ){
+    *pzErr = sqlite3_mprintf("cachier_query: %s is the name of an SQL "
+        "function, whose cache entries the table's would be: choose "
+        "another name", pTab->zName);
+    rc = SQLITE_ERROR;
+    goto failed;
+  }
+  rc = sqlite3_prepare_v3(db, pTab->zQuery, -1, SQLITE_PREPARE_PERSISTENT,
+                          &pTab->pQuery, &zTail);
+  if( rc==SQLITE_OK && pTab->pQuery==0 ){
+    *pzErr = sqlite3_mprintf("cachier_query: %s: the query is empty",
+                             pTab->zName);
+    rc = SQLITE_ERROR;
+  }else if( rc ){
+    *pzErr = sqlite3_mprintf("cachier_query: %s: the query does not "
+        "prepare: %s", pTab->zName, sqlite3_errmsg(db));
+  }else if( !queryTailIsEmpty(zTail) ){
+    while( *zTail==' ' || *zTail=='\n' || *zTail=='\t' || *zTail=='\r' ){
+      zTail++;
+    }
+    *pzErr = sqlite3_mprintf("cachier_query: %s: the query must be one "
+        "statement (more follows: \"%s\")", pTab->zName, zTail);
+    rc = SQLITE_ERROR;
+  }else if( !sqlite3_stmt_readonly(pTab->pQuery)
+         || sqlite3_stmt_isexplain(pTab->pQuery) ){
+    *pzErr = sqlite3_mprintf("cachier_query: %s: only read-only queries "
+        "are accepted (this one writes)", pTab->zName);
+    rc = SQLITE_ERROR;
+  }else if( sqlite3_column_count(pTab->pQuery)==0 ){
+    *pzErr = sqlite3_mprintf("cachier_query: %s: the statement returns no "
+        "columns (a SELECT is expected)", pTab->zName);
+    rc = SQLITE_ERROR;
+  }else if( sqlite3_bind_parameter_count(pTab->pQuery)>QUERY_MAX_PARAMS ){
+    *pzErr = sqlite3_mprintf("cachier_query: %s: the query has more than "
+        "%d parameters", pTab->zName, QUERY_MAX_PARAMS);
+    rc = SQLITE_ERROR;
+  }
+  if( rc ) goto failed;
+  pTab->nCol = sqlite3_column_count(pTab->pQuery);
+  pTab->nParam = sqlite3_bind_parameter_count(pTab->pQuery);
+  rc = queryFindTables(db, pTab, pzErr);
+  if( rc ) goto failed;
+  zDecl = queryDeclaration(pTab);
+  if( zDecl==0 ){
+    rc = SQLITE_NOMEM;
+    goto failed;
+  }
+  rc = sqlite3_declare_vtab(db, zDecl);
+  sqlite3_free(zDecl);
+  if( rc ){
+    *pzErr = sqlite3_mprintf("cachier_query: %s: %s", pTab->zName,
+                             sqlite3_errmsg(db));
+    goto failed;
+  }
+  /* It computes and writes: not from a view or trigger of a file. */
+  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  if( bCreate ){
+    rc = querySeal(db, pTab, 1, pzErr);
+    if( rc==SQLITE_OK ) rc = querySetDependencies(db, pTab, pzErr);
+    if( rc ) goto failed;
+  }
+  pTab->pNext = p->pQueryTabs;
+  p->pQueryTabs = pTab;
+  *ppVtab = &pTab->base;
+  return SQLITE_OK;
+failed:
+  queryFree(pTab);
+  return rc;
+}
+
+static int queryCreate(sqlite3 *db, void *pAux, int argc,
+                       const char *const *argv, sqlite3_vtab **ppVtab,
+                       char **pzErr){
+  return queryInit(db, pAux, argc, argv, ppVtab, pzErr, 1);
+}
+
+static int queryConnect(sqlite3 *db, void *pAux, int argc,
+                        const char *const *argv, sqlite3_vtab **ppVtab,
+                        char **pzErr){
+  return queryInit(db, pAux, argc, argv, ppVtab, pzErr, 0);
+}
+
+/* DROP TABLE: the function's entries (in every store) and settings go,
+** and the shadow table. A store that cannot be cleared now (a Redis
+** server down) is logged, not an error: the table is dropped anyway. */
+static int queryDestroy(sqlite3_vtab *pVtab){
+  QueryTab *pTab = (QueryTab*)pVtab;
+  sqlite3 *db = pTab->p->db;
+  char *zSql = sqlite3_mprintf("SELECT cachier_clear(%Q)", pTab->zName);
+  int rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+  sqlite3_free(zSql);
+  if( rc ){
+    cachierLog(pTab->p, "cachier: %s: dropped, but its entries could not "
+               "all be deleted: %s", pTab->zName, sqlite3_errmsg(db));
+  }
+  zSql = sqlite3_mprintf("DELETE FROM cachier_functions WHERE name=%Q",
+                         pTab->zName);
+  if( zSql ) sqlite3_exec(db, zSql, 0, 0, 0);
+  sqlite3_free(zSql);
+  zSql = sqlite3_mprintf("DROP TABLE IF EXISTS \"%w\".\"%w_seal\"",
+                         pTab->zDb, pTab->zName);
+  rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+  sqlite3_free(zSql);
+  if( rc ) return rc;
+  return queryDisconnect(pVtab);
+}
+
+/* A cachier_query table's name names its entries: renaming would orphan
+** them and void its seal. */
+static int queryRename(sqlite3_vtab *pVtab, const char *zNew){
+  (void)zNew;
+  sqlite3_free(pVtab->zErrMsg);
+  pVtab->zErrMsg = sqlite3_mprintf("cachier_query: a cachier_query table "
+      "cannot be renamed (its name names its cache entries): drop it and "
+      "create it under the new name");
+  return SQLITE_ERROR;
+}
+
+/* The hidden parameter columns with an equality constraint become
+** xFilter's arguments, in parameter order; idxNum is their bit mask. A
+** parameter with no equality constraint is bound NULL. A plan that could
+** not use a parameter's constraint (a join whose other side must give
+** it) is refused, so SQLite orders the join to supply it. */
+static int queryBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
+  QueryTab *pTab = (QueryTab*)pVtab;
+  int aUse[QUERY_MAX_PARAMS];
+  int mask = 0, maskUnusable = 0, i, j, nArgv = 0;
+  for(i=0; i<pInfo->nConstraint; i++){
+    const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
+    j = c->iColumn - pTab->nCol;
+    if( c->op!=SQLITE_INDEX_CONSTRAINT_EQ || j<0 || j>=pTab->nParam ){
+      continue;
+    }
+    if( !c->usable ){
+      maskUnusable |= 1<<j;
+    }else if( (mask & (1<<j))==0 ){
+      mask |= 1<<j;
+      aUse[j] = i;
+    }
+  }
+  if( maskUnusable & ~mask ) return SQLITE_CONSTRAINT;
+  for(j=0; j<pTab->nParam; j++){
+    if( mask & (1<<j) ){
+      pInfo->aConstraintUsage[aUse[j]].argvIndex = ++nArgv;
+      pInfo->aConstraintUsage[aUse[j]].omit = 1;
+    }
+  }
+  pInfo->idxNum = mask;
+  pInfo->estimatedCost = nArgv==pTab->nParam ? 10.0
+                       : 1e9 * (pTab->nParam - nArgv);
+  pInfo->estimatedRows = 100;
+  return SQLITE_OK;
+}
+
+static int queryOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor){
+  QueryCursor *pCur = sqlite3_malloc(sizeof(*pCur));
+  (void)pVtab;
+  if( pCur==0 ) return SQLITE_NOMEM;
+  memset(pCur, 0, sizeof(*pCur));
+  *ppCursor = &pCur->base;
+  return SQLITE_OK;
+}
+
+static void queryCursorReset(QueryCursor *pCur, int nParam){
+  int i;
+  if( pCur->pServe ){
+    sqlite3_reset(pCur->pServe);
+    sqlite3_clear_bindings(pCur->pServe);
+    if( pCur->bOwnServe ) sqlite3_finalize(pCur->pServe);
+    pCur->pServe = 0;
+  }
+  if( pCur->apParam ){
+    for(i=0; i<nParam; i++) sqlite3_value_free(pCur->apParam[i]);
+  }
+  sqlite3_free(pCur->apParam);
+  sqlite3_free(pCur->aOff);
+  pCur->apParam = 0;
+  pCur->a = 0;
+  pCur->aOff = 0;
+  pCur->n = pCur->nRow = pCur->iRow = 0;
+}
+
+static int queryClose(sqlite3_vtab_cursor *pCursor){
+  QueryCursor *pCur = (QueryCursor*)pCursor;
+  queryCursorReset(pCur, ((QueryTab*)pCursor->pVtab)->nParam);
+  sqlite3_free(pCur);
+  return SQLITE_OK;
+}
+
+/* The statement that serves pTab: SELECT memoize('name', ?1, ...). The
+** kept one if it is idle, else (*pbOwn) one of the caller's own. */
+static sqlite3_stmt *queryServeStmt(QueryTab *pTab, int *pbOwn){
+  sqlite3_str *pSql;
+  sqlite3_stmt *pStmt = 0;
+  char *zSql;
+  int i;
+  *pbOwn = 0;
+  if( pTab->pServe && !sqlite3_stmt_busy(pTab->pServe) ) return pTab->pServe;
+  pSql = sqlite3_str_new(pTab->p->db);
+  sqlite3_str_appendf(pSql, "SELECT memoize(%Q", pTab->zName);
+  for(i=0; i<pTab->nParam; i++) sqlite3_str_appendf(pSql, ",?%d", i+1);
+  sqlite3_str_appendchar(pSql, 1, ')');
+  zSql = sqlite3_str_finish(pSql);
+  if( zSql==0 ) return 0;
+  sqlite3_prepare_v3(pTab->p->db, zSql, -1, SQLITE_PREPARE_PERSISTENT,
+                     &pStmt, 0);
+  sqlite3_free(zSql);
+  if( pStmt && pTab->pServe==0 ){
+    pTab->pServe = pStmt;
+  }else{
+    *pbOwn = 1;
+  }
+  return pStmt;
+}
+
+static int queryError(QueryTab *pTab, const char *zMsg){
+  sqlite3_free(pTab->base.zErrMsg);
+  pTab->base.zErrMsg = sqlite3_mprintf("%s", zMsg);
+  return SQLITE_ERROR;
+}
+
+/* Serve the result set for the parameters in argv (idxNum: which). The
+** read's statement stays on its row while the cursor reads the rows (no
+** copy of the row set). */
+static int queryFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
+                       const char *idxStr, int argc, sqlite3_value **argv){
+  QueryCursor *pCur = (QueryCursor*)pCursor;
+  QueryTab *pTab = (QueryTab*)pCursor->pVtab;
+  sqlite3 *db = pTab->p->db;
+  sqlite3_stmt *pStmt;
+  sqlite3_int64 iFirst = 0;
+  int rc, i, k = 0;
+  (void)idxStr;
+  queryCursorReset(pCur, pTab->nParam);
+  if( pTab->nParam ){
+    pCur->apParam = sqlite3_malloc64(sizeof(sqlite3_value*)*pTab->nParam);
+    if( pCur->apParam==0 ) return SQLITE_NOMEM;
+    memset(pCur->apParam, 0, sizeof(sqlite3_value*)*pTab->nParam);
+  }
+  pCur->aOff = sqlite3_malloc64(sizeof(sqlite3_int64)*pTab->nCol);
+  if( pCur->aOff==0 ) return SQLITE_NOMEM;
+  pStmt = queryServeStmt(pTab, &pCur->bOwnServe);
+  if( pStmt==0 ) return queryError(pTab, sqlite3_errmsg(db));
+  pCur->pServe = pStmt;
+  for(i=0; i<pTab->nParam; i++){
+    if( (idxNum & (1<<i)) && k<argc ){
+      pCur->apParam[i] = sqlite3_value_dup(argv[k++]);
+      if( pCur->apParam[i]==0 ) return SQLITE_NOMEM;
+      rc = sqlite3_bind_value(pStmt, i+1, pCur->apParam[i]);
+    }else{
+      rc = sqlite3_bind_null(pStmt, i+1);
+    }
+    if( rc ) return rc;
+  }
+  rc = sqlite3_step(pStmt);
+  if( rc!=SQLITE_ROW ){
+    sqlite3_reset(pStmt);
+    return queryError(pTab, sqlite3_errmsg(db));
+  }
+  pCur->a = sqlite3_column_blob(pStmt, 0);
+  pCur->n = sqlite3_column_bytes(pStmt, 0);
+  if( sqlite3_column_type(pStmt, 0)!=SQLITE_BLOB
+   || rowsetOpen(pCur->a, pCur->n, pTab->nCol, &pCur->nRow, &iFirst) ){
+    char *z = sqlite3_mprintf("cachier_query: %s: its cached result is "
+        "not a row set of its %d columns (damaged, or the query changed);"
+        " SELECT cachier_clear('%s') deletes it", pTab->zName, pTab->nCol,
+        pTab->zName);
+    pCur->nRow = 0;
+    rc = queryError(pTab, z ? z : "out of memory");
+    sqlite3_free(z);
+    return rc;
+  }
+  pCur->iNext = iFirst;
+  pCur->iRow = 0;
+  if( pCur->nRow>0 ){
+    rowsetRow(pCur->a, pCur->n, pTab->nCol, &pCur->iNext, pCur->aOff);
+  }
+  return SQLITE_OK;
+}
+
+static int queryNext(sqlite3_vtab_cursor *pCursor){
+  QueryCursor *pCur = (QueryCursor*)pCursor;
+  QueryTab *pTab = (QueryTab*)pCursor->pVtab;
+  pCur->iRow++;
+  if( pCur->iRow<pCur->nRow ){
+    rowsetRow(pCur->a, pCur->n, pTab->nCol, &pCur->iNext, pCur->aOff);
+  }
+  return SQLITE_OK;
+}
+
+static int queryEof(sqlite3_vtab_cursor *pCursor){
+  QueryCursor *pCur = (QueryCursor*)pCursor;
+  return pCur->iRow>=pCur->nRow;
+}
+
+static int queryColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
+                       int i){
+  QueryCursor *pCur = (QueryCursor*)pCursor;
+  QueryTab *pTab = (QueryTab*)pCursor->pVtab;
+  if( i<pTab->nCol ){
+    rowsetResult(ctx, pCur->a, pCur->n, pCur->aOff[i]);
+  }else if( pCur->apParam && pCur->apParam[i-pTab->nCol] ){
+    sqlite3_result_value(ctx, pCur->apParam[i-pTab->nCol]);
+  }
+  return SQLITE_OK;
+}
+
+static int queryRowid(sqlite3_vtab_cursor *pCursor, sqlite_int64 *pRowid){
+  *pRowid = ((QueryCursor*)pCursor)->iRow + 1;
+  return SQLITE_OK;
+}
+
+static int queryShadowName(const char *zSuffix){
+  return sqlite3_stricmp(zSuffix, "seal")==0;
+}
+
+const sqlite3_module cachierQueryModule = {
+  3,
+  queryCreate, queryConnect, queryBestIndex, queryDisconnect, queryDestroy,
+  queryOpen, queryClose, queryFilter, queryNext, queryEof, queryColumn,
+  queryRowid, 0,
+  0, 0, 0, 0, 0, queryRename, 0, 0, 0, queryShadowName
+};
+
+/* ------------------------------------------------------------ functions */
+
+/* The table named by argv[0] for function zFn, or NULL after an error. */
+static QueryTab *queryArg(sqlite3_context *ctx, const char *zFn,
+                          sqlite3_value *pName){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  const char *zName = (const char*)sqlite3_value_text(pName);
+  QueryTab *pTab = queryFind(p, zName);
+  if( pTab==0 && zName && sqlite3_value_type(pName)==SQLITE_TEXT ){
+    queryTableConnect(p, zName);
+    pTab = queryFind(p, zName);
+  }
+  if( pTab==0 ){
+    char *z = sqlite3_mprintf("%s: no cachier_query table named %s", zFn,
+                              zName ? zName : "NULL");
+    sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+    sqlite3_free(z);
+  }
+  return pTab;
+}
+
+/* cachier_query_rows(TABLE, PARAM, ...) */
+static void queryRowsFunc(sqlite3_context *ctx, int argc,
+                          sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  QueryTab *pTab;
+  KeyBuf rows;
+  int rc, i;
+  if( guardDirectCall(ctx, QUERY_ROWS_FUNCTION) ) return;
+  if( argc<1 || (pTab = queryArg(ctx, QUERY_ROWS_FUNCTION, argv[0]))==0 ){
+    if( argc<1 ){
+      sqlite3_result_error(ctx, QUERY_ROWS_FUNCTION ": expects (table, "
+                           "parameters...)", -1);
+    }
+    return;
+  }
+  if( argc-1!=pTab->nParam ){
+    char *z = sqlite3_mprintf(QUERY_ROWS_FUNCTION ": %s takes %d "
+        "parameter%s, not %d", pTab->zName, pTab->nParam,
+        pTab->nParam==1 ? "" : "s", argc-1);
+    sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+    sqlite3_free(z);
+    return;
+  }
+  if( !querySealed(p->db, pTab) ){
+    char *z = sqlite3_mprintf("cachier_query: %s: its query was not sealed "
+        "by this user (the table comes from elsewhere?): it is not run. "
+        "Check it (SELECT sql FROM sqlite_schema WHERE name='%s'), then "
+        "SELECT cachier_query_seal('%s') to trust it", pTab->zName,
+        pTab->zName, pTab->zName);
+    sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+    sqlite3_free(z);
+    return;
+  }
+  if( sqlite3_stmt_busy(pTab->pQuery) ){
+    char *z = sqlite3_mprintf("cachier_query: %s: its query is running "
+                              "already (does it read itself?)", pTab->zName);
+    sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+    sqlite3_free(z);
+    return;
+  }
+  for(i=0; i<pTab->nParam; i++){
+    rc = sqlite3_bind_value(pTab->pQuery, i+1, argv[i+1]);
+    if( rc ){
+      sqlite3_clear_bindings(pTab->pQuery);
+      sqlite3_result_error_code(ctx, rc);
+      return;
+    }
+  }
+  keyBufInit(&rows);
+  rc = sqlite3_column_count(pTab->pQuery)==pTab->nCol
+     ? rowsetEncode(pTab->pQuery, &rows) : SQLITE_SCHEMA;
+  sqlite3_clear_bindings(pTab->pQuery);
+  if( rc==SQLITE_SCHEMA ){
+    char *z = sqlite3_mprintf("cachier_query: %s: the query's columns "
+        "changed since the table was declared", pTab->zName);
+    sqlite3_result_error(ctx, z ? z : "out of memory", -1);
+    sqlite3_free(z);
+  }else if( rc==SQLITE_NOMEM ){
+    sqlite3_result_error_nomem(ctx);
+  }else if( rc==SQLITE_TOOBIG ){
+    sqlite3_result_error_toobig(ctx);
+  }else if( rc ){
+    sqlite3_result_error(ctx, sqlite3_errmsg(p->db), -1);
+    sqlite3_result_error_code(ctx, rc);
+  }else if( rows.a==rows.aStatic ){
+    sqlite3_result_blob64(ctx, rows.a, (sqlite3_uint64)rows.n,
+                          SQLITE_TRANSIENT);
+  }else{
+    /* (Handed over: the buffer is sqlite3_malloc'ed.) */
+    sqlite3_result_blob64(ctx, rows.a, (sqlite3_uint64)rows.n, sqlite3_free);
+    keyBufInit(&rows);
+  }
+  keyBufFree(&rows);
+}
+
+/* cachier_query_tables(TABLE) */
+static void queryTablesFunc(sqlite3_context *ctx, int argc,
+                            sqlite3_value **argv){
+  QueryTab *pTab = queryArg(ctx, "cachier_query_tables", argv[0]);
+  (void)argc;
+  if( pTab ) sqlite3_result_text(ctx, pTab->zTables, -1, SQLITE_TRANSIENT);
+}
+
+/* cachier_query_seal(TABLE) */
+static void querySealFunc(sqlite3_context *ctx, int argc,
+                          sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  QueryTab *pTab;
+  char *zErr = 0;
+  int rc;
+  (void)argc;
+  if( guardDirectCall(ctx, "cachier_query_seal") ) return;
+  pTab = queryArg(ctx, "cachier_query_seal", argv[0]);
+  if( pTab==0 ) return;
+  pTab->bSealed = 0;
+  rc = querySeal(p->db, pTab, 0, &zErr);
+  if( rc==SQLITE_OK ) rc = querySetDependencies(p->db, pTab, &zErr);
+  if( rc ){
+    sqlite3_result_error(ctx, zErr ? zErr : sqlite3_errstr(rc), -1);
+    sqlite3_free(zErr);
+    return;
+  }
+  sqlite3_result_int(ctx, 1);
+}
+
+/* Registration table for this file's functions (see cachier.c). */
+const CachierFunction cachierQueryFunctions[] = {
+  { QUERY_ROWS_FUNCTION,    -1, CACHIER_FN_WRITES, queryRowsFunc },
+  { "cachier_query_tables",  1, CACHIER_FN_WRITES, queryTablesFunc },
+  { "cachier_query_seal",    1, CACHIER_FN_WRITES, querySealFunc },
+  { 0, 0, 0, 0 }
+};

@@ -929,8 +929,8 @@ void cachierBestIndexEq(sqlite3_index_info*, int iCol, double costScan,
 int rowsetEncode(sqlite3_stmt*, KeyBuf *pOut);
 int rowsetOpen(const unsigned char *a, sqlite3_int64 n, int nColExpect,
                sqlite3_int64 *pnRow, sqlite3_int64 *piFirst);
-void rowsetRow(const unsigned char *a, sqlite3_int64 n, int nCol,
-               sqlite3_int64 *pi, sqlite3_int64 *aOff);
+int rowsetRow(const unsigned char *a, sqlite3_int64 n, int nCol, int bLast,
+              sqlite3_int64 *pi, sqlite3_int64 *aOff);
 void rowsetResult(sqlite3_context*, const unsigned char *a, sqlite3_int64 n,
                   sqlite3_int64 iOff);
 

@@ -96,14 +96,14 @@ static sqlite3_int64 rowsetSkip(const unsigned char *a, sqlite3_int64 n,
   return i<=n ? i : -1;
 }
 
-/* Check that a[0..n) is a whole row set of nColExpect columns, every value
-** well formed. OUT: its row count and the offset of its first value.
-** SQLITE_CORRUPT if not. */
+/* Open the row set a[0..n) of nColExpect columns: check that it is one,
+** every value well formed, before any row is read. OUT: the row count and
+** the offset of its first value. SQLITE_CORRUPT if not. */
 int rowsetOpen(const unsigned char *a, sqlite3_int64 n, int nColExpect,
                sqlite3_int64 *pnRow, sqlite3_int64 *piFirst){
-  sqlite3_int64 i = 1, nRow = 0, k, nVal;
+  sqlite3_int64 i = 1, nRow = 0, j;
   uint64_t nCol = 0;
-  int shift = 0, j;
+  int shift = 0;
   if( a==0 || n<1 || a[0]!=CACHIER_ROWSET_V1 ) return SQLITE_CORRUPT;
   for(;;){
     if( i>=n || shift>28 ) return SQLITE_CORRUPT;
@@ -118,26 +118,35 @@ int rowsetOpen(const unsigned char *a, sqlite3_int64 n, int nColExpect,
     nRow = (sqlite3_int64)(((uint64_t)nRow << 8) | a[i+j]);
   }
   i += CACHIER_ROWSET_NROW_B;
-  if( nRow<0 || (nCol>0 && (uint64_t)nRow > (uint64_t)(n-i)/nCol) ){
+  if( nRow<0 || (nCol>0 && (uint64_t)nRow > (uint64_t)(n-i)/nCol)
+   || (nRow==0 && i!=n) ){
     return SQLITE_CORRUPT;      /* each value is one byte at least */
   }
   *piFirst = i;
-  nVal = nRow*(sqlite3_int64)nCol;
-  for(k=0; k<nVal && i>=0; k++) i = rowsetSkip(a, n, i);
-  if( i!=n ) return SQLITE_CORRUPT;
   *pnRow = nRow;
-  return SQLITE_OK;
+  for(j=0; (sqlite3_int64)j<nRow*(sqlite3_int64)nCol && i>=0; j++){
+    i = rowsetSkip(a, n, i);
+  }
+  return i==n ? SQLITE_OK : SQLITE_CORRUPT;
 }
 
 /* The offsets of the nCol values of the row at a[*pi] into aOff[], moving
-** *pi to the next row. Only for row sets rowsetOpen() accepted. */
-void rowsetRow(const unsigned char *a, sqlite3_int64 n, int nCol,
-               sqlite3_int64 *pi, sqlite3_int64 *aOff){
+** *pi to the next row. bLast: the row set must end after this row.
+** SQLITE_CORRUPT if a value does not fit or has an unknown type, or the
+** last row is not the end (which a row set rowsetOpen() accepted never
+** gives). */
+int rowsetRow(const unsigned char *a, sqlite3_int64 n, int nCol, int bLast,
+              sqlite3_int64 *pi, sqlite3_int64 *aOff){
+  sqlite3_int64 i = *pi;
   int j;
   for(j=0; j<nCol; j++){
-    aOff[j] = *pi;
-    *pi = rowsetSkip(a, n, *pi);
+    aOff[j] = i;
+    i = rowsetSkip(a, n, i);
+    if( i<0 ) return SQLITE_CORRUPT;
   }
+  if( bLast && i!=n ) return SQLITE_CORRUPT;
+  *pi = i;
+  return SQLITE_OK;
 }
 
 /* Return the value at a[iOff] (of a checked row set) as ctx's result,

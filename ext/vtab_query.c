@@ -57,6 +57,7 @@ struct QueryTab {
   int nParam;                 /* its parameters (hidden columns) */
   char *zTables;              /* the tables it reads (comma-separated) */
   sqlite3_stmt *pServe;       /* SELECT memoize('name', ?1, ...) */
+  sqlite3_stmt *pRecompute;   /* the same, overwrite_cache */
   int bSealed;                /* its seal was found valid */
 };
 
@@ -341,6 +342,7 @@ static void queryFree(QueryTab *pTab){
   if( pTab ){
     sqlite3_finalize(pTab->pQuery);
     sqlite3_finalize(pTab->pServe);
+    sqlite3_finalize(pTab->pRecompute);
     sqlite3_free(pTab->zDb);
     sqlite3_free(pTab->zName);
     sqlite3_free(pTab->zQuery);
@@ -683,14 +685,22 @@ static int queryOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor){
   return SQLITE_OK;
 }
 
-static void queryCursorReset(QueryCursor *pCur, int nParam){
-  int i;
+/* End the cursor's read: its statement is reset (or finalized, if its
+** own), the row set it held gone. */
+static void queryCursorEndRead(QueryCursor *pCur){
   if( pCur->pServe ){
     sqlite3_reset(pCur->pServe);
     sqlite3_clear_bindings(pCur->pServe);
     if( pCur->bOwnServe ) sqlite3_finalize(pCur->pServe);
     pCur->pServe = 0;
   }
+  pCur->a = 0;
+  pCur->n = pCur->nRow = pCur->iRow = 0;
+}
+
+static void queryCursorReset(QueryCursor *pCur, int nParam){
+  int i;
+  queryCursorEndRead(pCur);
   if( pCur->apParam ){
     for(i=0; i<nParam; i++) sqlite3_value_free(pCur->apParam[i]);
   }
@@ -709,17 +719,26 @@ static int queryClose(sqlite3_vtab_cursor *pCursor){
   return SQLITE_OK;
 }
 
-/* The statement that serves pTab: SELECT memoize('name', ?1, ...). The
-** kept one if it is idle, else (*pbOwn) one of the caller's own. */
-static sqlite3_stmt *queryServeStmt(QueryTab *pTab, int *pbOwn){
+/* The statement that serves pTab: "SELECT memoize('name', ?1, ...)", or,
+** bOverwrite, the same computing and storing again ("memoize_with(
+** '{"overwrite_cache":true}', ...)"). The kept one if it is idle, else
+** (*pbOwn) one of the caller's own. */
+static sqlite3_stmt *queryServeStmt(QueryTab *pTab, int bOverwrite,
+                                    int *pbOwn){
+  sqlite3_stmt **ppKept = bOverwrite ? &pTab->pRecompute : &pTab->pServe;
   sqlite3_str *pSql;
   sqlite3_stmt *pStmt = 0;
   char *zSql;
   int i;
   *pbOwn = 0;
-  if( pTab->pServe && !sqlite3_stmt_busy(pTab->pServe) ) return pTab->pServe;
+  if( *ppKept && !sqlite3_stmt_busy(*ppKept) ) return *ppKept;
   pSql = sqlite3_str_new(pTab->p->db);
-  sqlite3_str_appendf(pSql, "SELECT memoize(%Q", pTab->zName);
+  if( bOverwrite ){
+    sqlite3_str_appendf(pSql, "SELECT memoize_with('{\"overwrite_cache\":"
+                        "true}', %Q", pTab->zName);
+  }else{
+    sqlite3_str_appendf(pSql, "SELECT memoize(%Q", pTab->zName);
+  }
   for(i=0; i<pTab->nParam; i++) sqlite3_str_appendf(pSql, ",?%d", i+1);
   sqlite3_str_appendchar(pSql, 1, ')');
   zSql = sqlite3_str_finish(pSql);
@@ -727,8 +746,8 @@ static sqlite3_stmt *queryServeStmt(QueryTab *pTab, int *pbOwn){
   sqlite3_prepare_v3(pTab->p->db, zSql, -1, SQLITE_PREPARE_PERSISTENT,
                      &pStmt, 0);
   sqlite3_free(zSql);
-  if( pStmt && pTab->pServe==0 ){
-    pTab->pServe = pStmt;
+  if( pStmt && *ppKept==0 ){
+    *ppKept = pStmt;
   }else{
     *pbOwn = 1;
   }
@@ -741,16 +760,56 @@ static int queryError(QueryTab *pTab, const char *zMsg){
   return SQLITE_ERROR;
 }
 
-/* Serve the result set for the parameters in argv (idxNum: which). The
-** read's statement stays on its row while the cursor reads the rows (no
-** copy of the row set). */
+/* The error of a read whose row set is not one (the store's value was
+** damaged, or the query's columns changed). */
+static int queryDamaged(QueryTab *pTab){
+  char *z = sqlite3_mprintf("cachier_query: %s: its cached result is not a "
+      "row set of its %d columns (damaged, or the query changed); SELECT "
+      "cachier_clear('%s') deletes it", pTab->zName, pTab->nCol, pTab->zName);
+  int rc = queryError(pTab, z ? z : "out of memory");
+  sqlite3_free(z);
+  return rc;
+}
+
+static int queryNext(sqlite3_vtab_cursor*);
+
+/* Read the row set for the cursor's parameters through memoize() (or,
+** bOverwrite, computing it again): the statement stays on its row while
+** the cursor reads the rows (no copy of the row set). SQLITE_CORRUPT if
+** what it returned is not a row set of the table's columns. */
+static int queryRead(QueryTab *pTab, QueryCursor *pCur, int bOverwrite){
+  sqlite3_stmt *pStmt = queryServeStmt(pTab, bOverwrite, &pCur->bOwnServe);
+  int rc = SQLITE_OK, i;
+  if( pStmt==0 ) return queryError(pTab, sqlite3_errmsg(pTab->p->db));
+  pCur->pServe = pStmt;
+  for(i=0; rc==SQLITE_OK && i<pTab->nParam; i++){
+    rc = pCur->apParam[i] ? sqlite3_bind_value(pStmt, i+1, pCur->apParam[i])
+                          : sqlite3_bind_null(pStmt, i+1);
+  }
+  if( rc ) return rc;
+  if( sqlite3_step(pStmt)!=SQLITE_ROW ){
+    sqlite3_reset(pStmt);
+    return queryError(pTab, sqlite3_errmsg(pTab->p->db));
+  }
+  pCur->a = sqlite3_column_blob(pStmt, 0);
+  pCur->n = sqlite3_column_bytes(pStmt, 0);
+  pCur->iRow = -1;
+  if( sqlite3_column_type(pStmt, 0)!=SQLITE_BLOB
+   || rowsetOpen(pCur->a, pCur->n, pTab->nCol, &pCur->nRow, &pCur->iNext) ){
+    pCur->nRow = 0;
+    return SQLITE_CORRUPT;
+  }
+  return SQLITE_OK;
+}
+
+/* Serve the result set for the parameters in argv (idxNum: which). A
+** stored one that is not a row set (a damaged store) is never served: it
+** is logged and computed again, as memoize() does with a value that does
+** not decode. */
 static int queryFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
                        const char *idxStr, int argc, sqlite3_value **argv){
   QueryCursor *pCur = (QueryCursor*)pCursor;
   QueryTab *pTab = (QueryTab*)pCursor->pVtab;
-  sqlite3 *db = pTab->p->db;
-  sqlite3_stmt *pStmt;
-  sqlite3_int64 iFirst = 0;
   int rc, i, k = 0;
   (void)idxStr;
   queryCursorReset(pCur, pTab->nParam);
@@ -761,51 +820,36 @@ static int queryFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   }
   pCur->aOff = sqlite3_malloc64(sizeof(sqlite3_int64)*pTab->nCol);
   if( pCur->aOff==0 ) return SQLITE_NOMEM;
-  pStmt = queryServeStmt(pTab, &pCur->bOwnServe);
-  if( pStmt==0 ) return queryError(pTab, sqlite3_errmsg(db));
-  pCur->pServe = pStmt;
   for(i=0; i<pTab->nParam; i++){
     if( (idxNum & (1<<i)) && k<argc ){
       pCur->apParam[i] = sqlite3_value_dup(argv[k++]);
       if( pCur->apParam[i]==0 ) return SQLITE_NOMEM;
-      rc = sqlite3_bind_value(pStmt, i+1, pCur->apParam[i]);
-    }else{
-      rc = sqlite3_bind_null(pStmt, i+1);
     }
-    if( rc ) return rc;
   }
-  rc = sqlite3_step(pStmt);
-  if( rc!=SQLITE_ROW ){
-    sqlite3_reset(pStmt);
-    return queryError(pTab, sqlite3_errmsg(db));
+  rc = queryRead(pTab, pCur, 0);
+  if( rc==SQLITE_CORRUPT ){
+    cachierLog(pTab->p, "cachier: %s: a stored result is not a row set of "
+               "its %d columns (damaged); computing it again", pTab->zName,
+               pTab->nCol);
+    queryCursorEndRead(pCur);
+    rc = queryRead(pTab, pCur, 1);
+    if( rc==SQLITE_CORRUPT ) rc = queryDamaged(pTab);
   }
-  pCur->a = sqlite3_column_blob(pStmt, 0);
-  pCur->n = sqlite3_column_bytes(pStmt, 0);
-  if( sqlite3_column_type(pStmt, 0)!=SQLITE_BLOB
-   || rowsetOpen(pCur->a, pCur->n, pTab->nCol, &pCur->nRow, &iFirst) ){
-    char *z = sqlite3_mprintf("cachier_query: %s: its cached result is "
-        "not a row set of its %d columns (damaged, or the query changed);"
-        " SELECT cachier_clear('%s') deletes it", pTab->zName, pTab->nCol,
-        pTab->zName);
-    pCur->nRow = 0;
-    rc = queryError(pTab, z ? z : "out of memory");
-    sqlite3_free(z);
-    return rc;
-  }
-  pCur->iNext = iFirst;
-  pCur->iRow = 0;
-  if( pCur->nRow>0 ){
-    rowsetRow(pCur->a, pCur->n, pTab->nCol, &pCur->iNext, pCur->aOff);
-  }
-  return SQLITE_OK;
+  if( rc ) return rc;
+  return queryNext(pCursor);
 }
 
+/* The next row: its values' offsets. A damaged row set (a value that does
+** not fit) is an error, never a row. */
 static int queryNext(sqlite3_vtab_cursor *pCursor){
   QueryCursor *pCur = (QueryCursor*)pCursor;
   QueryTab *pTab = (QueryTab*)pCursor->pVtab;
   pCur->iRow++;
-  if( pCur->iRow<pCur->nRow ){
-    rowsetRow(pCur->a, pCur->n, pTab->nCol, &pCur->iNext, pCur->aOff);
+  if( pCur->iRow<pCur->nRow
+   && rowsetRow(pCur->a, pCur->n, pTab->nCol, pCur->iRow==pCur->nRow-1,
+                &pCur->iNext, pCur->aOff) ){
+    pCur->nRow = 0;
+    return queryDamaged(pTab);
   }
   return SQLITE_OK;
 }

@@ -188,13 +188,15 @@ test-packages: deps-packages
 	tclsh tests/run.tcl tests/cachier_test.so tests/packages/packages.test
 
 test-asan: deps-test
-	$(MAKE) tests/cachier_asan.so tests/concurrency/driver
+	$(MAKE) cachier.so tests/cachier_asan.so tests/cachier_test_noredis.so \
+	  tests/concurrency/driver
 	CACHIER_ASAN=1 tclsh tests/run.tcl tests/cachier_asan.so
 
 # The Tcl suite under valgrind's memcheck: any error or definite leak in
 # the extension fails the file.
 valgrind: deps-valgrind
-	$(MAKE) tests/cachier_test.so tests/concurrency/driver
+	$(MAKE) cachier.so tests/cachier_test.so tests/cachier_test_noredis.so \
+	  tests/concurrency/driver
 	CACHIER_VALGRIND=1 tclsh tests/run.tcl tests/cachier_test.so
 
 # Concurrent callers (threads and processes) for tests/concurrency.test.

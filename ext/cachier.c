@@ -70,6 +70,7 @@ static void cachierUnref(void *pArg){
     inflightClose(&p->pInflight);
     compressFreeAll(p);
     sealFree(p);
+    dependsFreeAll(p);
     cachierLogFree(p);        /* last: the others may log */
 #ifdef CACHIER_TEST
     sqlite3_free(p->zWaitMarker);
@@ -230,7 +231,8 @@ static void debugFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       "release",
 #endif
       p->hashBits ? p->hashBits : 40, p->enabled, nKept,
-      p->pRefresher ? "running" : p->zRefreshOff ? p->zRefreshOff : "none",
+      p->pRefresher ? "running" : p->zRefreshOff ? p->zRefreshOff
+      : sqlite3_db_mutex(p->db)==0 ? CACHIER_REFRESH_OFF_WHY : "none",
       sqlite3_str_finish(pStores)),
       -1, sqlite3_free);
 }

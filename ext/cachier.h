@@ -238,21 +238,23 @@ int cachierTestBindBlob(sqlite3_stmt *pStmt, int i, const void *p, int n,
 #define CACHIER_ROWSET_NROW_B  8
 
 /*
-** Entry stamps (depends.c). An entry of a function with depends_on records
-** the change counters of its dependencies when it was computed, in
-** depends_on order, as a blob of CACHIER_DEPS_ITEM bytes per dependency:
+** Entry stamps (depends.c). An entry of a function with depends_on or a
+** version records what it was computed under, as one blob (no blob: no
+** stamp):
 **
-**     item = track_id:64 | n:64   (big-endian)
+**     stamp = version:64 | item*          (big-endian)
+**     item  = track_id:64 | n:64          (one per dependency, in
+**                                          depends_on order)
 **
-** track_id is the random id (rowid) of the table's row in cachier_changes,
-** the table of counters in the dependency's own database (a new id each
-** time tracking is set up, so entries recorded before a gap in tracking
-** never match again); n is its change counter, which the tracking
-** triggers bump. Stamps are compared for equality only. An entry of a
-** function with a version records the version's stamp: the first 8 bytes
-** (big-endian) of the SHA-256 of the version's type-exact encoding
-** (key_codec.c), 1 in place of 0; 0 means "no version".
+** version is the version's stamp: the first 8 bytes of the SHA-256 of
+** its type-exact encoding (key_codec.c), 1 in place of 0; 0 means "no
+** version". track_id is the random id (rowid) of the table's row in
+** cachier_changes, the table of counters in the dependency's own database
+** (a new one each time tracking is set up, so entries recorded before a
+** gap in tracking never match again); n is its change counter, which the
+** tracking triggers bump. Stamps are compared for equality only.
 */
+#define CACHIER_STAMP_VERSION 8
 #define CACHIER_DEPS_ITEM 16
 
 /* A number as a C string literal, for SQL text made from the formats. */
@@ -275,6 +277,7 @@ typedef struct DecodedValue DecodedValue;
 typedef struct HotTier HotTier;
 typedef struct CachierStore CachierStore;
 typedef struct SealState SealState;
+typedef struct DepsCache DepsCache;
 typedef struct LogRing LogRing;
 typedef struct StmtMemo StmtMemo;
 typedef struct MemoEntry MemoEntry;
@@ -309,7 +312,9 @@ struct FnStats {
 
 FnStats *cachierStatsFor(Cachier*, const char *zFn);
 void cachierStatsFreeAll(Cachier*);
-void statsFlush(Cachier*, FnStats*, CachierStore*, int bNow);
+#define STATS_FLUSH_NOW     1  /* statsFlush(): now, not once a second */
+#define STATS_FLUSH_CLOSING 2  /* ... and the connection closes */
+void statsFlush(Cachier*, FnStats*, CachierStore*, int flags);
 
 /**************************************************************************
 ** Interface to code in cachier.c.
@@ -359,6 +364,7 @@ struct Cachier {
   Refresher *pRefresher;      /* background refresh thread (refresh.c) */
   ZstdState *pZstd;           /* compression contexts, dictionaries */
   SealState *pSeal;           /* the seal key, rows logged (seal.c) */
+  DepsCache *pDepsCache;      /* stamps read lately (depends.c) */
   LogRing *pLog;              /* the latest messages (log.c) */
   int bMainNoWrite;           /* a write to main failed: read-only */
   int bFallbackLogged;        /* fallback.c said where it caches */
@@ -679,6 +685,10 @@ double refreshBackoff(int attempts);
 ** Interface to code in refresh.c.
 */
 
+/* Why background refresh cannot run on a connection without a mutex
+** (cachier_debug(), cachier_log). */
+#define CACHIER_REFRESH_OFF_WHY "off (the connection is not in SQLite's " \
+  "serialized mode: refreshes wait for cachier_refresh())"
 void refresherWake(Cachier*);
 void refresherStop(Cachier*);
 void cleanupMaybe(Cachier*, FnInfo*, CachierStore*, const CallOptions*);
@@ -847,7 +857,8 @@ void callFinalize(FnCall*);
 ** this connection changed something (memoize.c keeps one in its plan). */
 struct DepsState {
   int eState;                 /* DEPS_* below */
-  unsigned char *aStamp;      /* the current stamp (CACHIER_DEPS_ITEM each) */
+  unsigned char *aStamp;      /* the current stamp (cachier.h): the
+                              ** version, then the items; NULL: none */
   int nStamp;
   sqlite3_int64 nChanges;     /* sqlite3_total_changes64() when read */
   char **azSchema;            /* the dependencies' databases (nSchema) */
@@ -867,6 +878,7 @@ int dependsUpToDate(Cachier*, const FnSettings*, DepsState*);
 int dependsVerdict(const FnSettings*, const DepsState*, const CachierEntry*);
 int dependsMayStore(Cachier*, const DepsState*, CachierStore*);
 void dependsClear(DepsState*);
+void dependsFreeAll(Cachier*);
 int dependsCanonical(Cachier*, sqlite3_value*, char **pzOut, char **pzErr);
 int dependsSync(Cachier*, char **pzErr);
 int dependsVersionStamp(sqlite3_value*, sqlite3_int64 *pStamp);

@@ -567,19 +567,152 @@ static int depReadOne(Cachier *p, const DepName *pDep, DepsState *pD){
   return 1;
 }
 
-/* Read the current stamp of the dependencies of settings pS into pD.
-** Never fails: what cannot be read leaves pD DEPS_UNKNOWN (logged). */
-int dependsRead(Cachier *p, const FnSettings *pS, DepsState *pD){
+/*
+** A statement of its own per call (an application running "SELECT
+** memoize('f', ?)" for each value) would read the counters on every
+** call. So the connection keeps the stamps it read of lists whose tables
+** are all in main, with what tells that nothing changed since: its own
+** changes (sqlite3_total_changes64()), others' commits (PRAGMA
+** data_version) and its own schema changes (PRAGMA schema_version: a
+** DROP TABLE changes no count), both through the connection's kept
+** statements. A stamp read in a write transaction is not kept: a rollback
+** would bring the counters back and move none of those. Lists naming an
+** attached database are read once per statement.
+*/
+struct DepsCache {
+  DepsCache *pNext;
+  char *zDependsOn;           /* the list, canonical */
+  int eState;                 /* DEPS_KNOWN or DEPS_UNKNOWN */
+  unsigned char *aStamp;
+  int nStamp;
+  sqlite3_int64 nChanges;
+  sqlite3_int64 dataVersion, schemaVersion;
+};
+#define DEPS_CACHE_MAX 16     /* lists kept, at most */
+
+void dependsFreeAll(Cachier *p){
+  while( p->pDepsCache ){
+    DepsCache *pNext = p->pDepsCache->pNext;
+    sqlite3_free(p->pDepsCache->zDependsOn);
+    sqlite3_free(p->pDepsCache->aStamp);
+    sqlite3_free(p->pDepsCache);
+    p->pDepsCache = pNext;
+  }
+}
+
+/* PRAGMA main.data_version and main.schema_version, through the
+** connection's kept statements (the same texts as fninfo.c's and
+** store_tables.c's). 0 if they cannot be read. */
+static int keptPragma(Cachier *p, int id, const char *zSql,
+                      sqlite3_int64 *pV){
+  sqlite3_stmt *pStmt = cachierStmt(p, id, zSql);
+  int bOk = 0;
+  if( pStmt==0 ) return 0;
+  if( sqlite3_step(pStmt)==SQLITE_ROW ){
+    *pV = sqlite3_column_int64(pStmt, 0);
+    bOk = 1;
+  }
+  cachierStmtDone(p, id, pStmt);
+  return bOk;
+}
+static int mainVersions(Cachier *p, sqlite3_int64 *pData,
+                        sqlite3_int64 *pSchema){
+  return keptPragma(p, STMT_DB_VERSION, "PRAGMA main.data_version", pData)
+      && keptPragma(p, STMT_SCHEMA_VERSION, "PRAGMA main.schema_version",
+                    pSchema);
+}
+
+/* The kept stamp of zDependsOn if nothing changed since it was read (it
+** is then moved first), else NULL. */
+static DepsCache *cacheFind(Cachier *p, const char *zDependsOn,
+                            sqlite3_int64 dataVersion,
+                            sqlite3_int64 schemaVersion){
+  DepsCache **pp, *pC;
+  for(pp=&p->pDepsCache; (pC = *pp)!=0; pp=&pC->pNext){
+    if( strcmp(pC->zDependsOn, zDependsOn)==0 ) break;
+  }
+  if( pC==0 ) return 0;
+  if( pC->nChanges!=sqlite3_total_changes64(p->db)
+   || pC->dataVersion!=dataVersion || pC->schemaVersion!=schemaVersion ){
+    return 0;
+  }
+  *pp = pC->pNext;
+  pC->pNext = p->pDepsCache;
+  p->pDepsCache = pC;
+  return pC;
+}
+
+/* Keep pD's stamp of zDependsOn (read under those versions). */
+static void cacheKeep(Cachier *p, const char *zDependsOn,
+                      const DepsState *pD, sqlite3_int64 nChanges,
+                      sqlite3_int64 dataVersion, sqlite3_int64 schemaVersion){
+  DepsCache **pp, *pC;
+  int n = 0;
+  for(pp=&p->pDepsCache; (pC = *pp)!=0; pp=&pC->pNext, n++){
+    if( strcmp(pC->zDependsOn, zDependsOn)==0 || n>=DEPS_CACHE_MAX-1 ){
+      *pp = pC->pNext;        /* replaced, or the least recent: dropped */
+      sqlite3_free(pC->zDependsOn);
+      sqlite3_free(pC->aStamp);
+      sqlite3_free(pC);
+      break;
+    }
+  }
+  pC = sqlite3_malloc(sizeof(*pC));
+  if( pC==0 ) return;
+  memset(pC, 0, sizeof(*pC));
+  pC->zDependsOn = sqlite3_mprintf("%s", zDependsOn);
+  pC->aStamp = pD->nStamp ? sqlite3_malloc(pD->nStamp) : 0;
+  if( pC->zDependsOn==0 || (pD->nStamp && pC->aStamp==0) ){
+    sqlite3_free(pC->zDependsOn);
+    sqlite3_free(pC->aStamp);
+    sqlite3_free(pC);
+    return;
+  }
+  if( pD->nStamp ) memcpy(pC->aStamp, pD->aStamp, (size_t)pD->nStamp);
+  pC->nStamp = pD->nStamp;
+  pC->eState = pD->eState;
+  pC->nChanges = nChanges;
+  pC->dataVersion = dataVersion;
+  pC->schemaVersion = schemaVersion;
+  pC->pNext = p->pDepsCache;
+  p->pDepsCache = pC;
+}
+
+/* Read the current items of the dependencies of settings pS into pD
+** (aStamp holds the items alone). Never fails: what cannot be read leaves
+** pD DEPS_UNKNOWN (logged). */
+static void depsReadItems(Cachier *p, const FnSettings *pS, DepsState *pD){
   DepName *aDep = 0;
-  int nDep = 0, i, j, bOk = 1;
+  int nDep = 0, i, j, bOk = 1, bMainOnly = 1, bVersions;
+  sqlite3_int64 dataVersion = 0, schemaVersion = 0;
+  DepsCache *pC;
   dependsClear(pD);
   pD->nChanges = sqlite3_total_changes64(p->db);
   if( pS->zDependsOn==0 || pS->zDependsOn[0]==0 ){
     pD->eState = pS->bDependsUnsealed ? DEPS_UNKNOWN : DEPS_NONE;
-    return SQLITE_OK;
+    return;
   }
   pD->eState = DEPS_UNKNOWN;
-  if( depsParse(pS->zDependsOn, &aDep, &nDep, 0)!=SQLITE_OK ) return SQLITE_OK;
+  /* (Versions first: a commit after them makes the next look read again.) */
+  bVersions = mainVersions(p, &dataVersion, &schemaVersion);
+  if( bVersions
+   && (pC = cacheFind(p, pS->zDependsOn, dataVersion, schemaVersion))!=0 ){
+    pD->aStamp = pC->nStamp ? sqlite3_malloc(pC->nStamp) : 0;
+    pD->azSchema = sqlite3_malloc(sizeof(char*));
+    if( (pC->nStamp==0 || pD->aStamp) && pD->azSchema
+     && (pD->azSchema[0] = sqlite3_mprintf("main"))!=0 ){
+      if( pC->nStamp ) memcpy(pD->aStamp, pC->aStamp, (size_t)pC->nStamp);
+      pD->nStamp = pC->nStamp;
+      pD->nSchema = 1;
+      pD->eState = pC->eState;
+      return;
+    }
+    dependsClear(pD);         /* out of memory: read them */
+    pD->nChanges = sqlite3_total_changes64(p->db);
+    pD->eState = DEPS_UNKNOWN;
+  }
+  if( depsParse(pS->zDependsOn, &aDep, &nDep, 0)!=SQLITE_OK ) return;
+  for(i=0; i<nDep; i++) bMainOnly &= strcmp(aDep[i].zSchema, "main")==0;
   for(i=0; bOk && i<nDep; i++){
     bOk = depReadOne(p, &aDep[i], pD);
     if( !bOk ){
@@ -605,7 +738,44 @@ int dependsRead(Cachier *p, const FnSettings *pS, DepsState *pD){
   }
   depNamesFree(aDep, nDep);
   if( bOk ) pD->eState = DEPS_KNOWN;
+  if( bMainOnly && bVersions && (bOk || pD->nSchema==0)
+   && sqlite3_txn_state(p->db, "main")!=SQLITE_TXN_WRITE ){
+    cacheKeep(p, pS->zDependsOn, pD, pD->nChanges, dataVersion,
+              schemaVersion);
+  }
+}
+
+/* Read the current stamp of settings pS into pD: its version and the
+** items of its dependencies (cachier.h). Never fails: what cannot be read
+** leaves pD DEPS_UNKNOWN (logged). */
+int dependsRead(Cachier *p, const FnSettings *pS, DepsState *pD){
+  unsigned char *a;
+  int i;
+  depsReadItems(p, pS, pD);
+  if( pD->eState==DEPS_UNKNOWN ) return SQLITE_OK;
+  if( pD->eState==DEPS_NONE && pS->version==0 ) return SQLITE_OK;
+  a = sqlite3_malloc(CACHIER_STAMP_VERSION + pD->nStamp);
+  if( a==0 ){
+    pD->eState = DEPS_UNKNOWN;        /* nothing served, nothing stored */
+    return SQLITE_OK;
+  }
+  for(i=0; i<CACHIER_STAMP_VERSION; i++){
+    a[i] = (unsigned char)((uint64_t)pS->version >> (56-8*i));
+  }
+  if( pD->nStamp ) memcpy(a+CACHIER_STAMP_VERSION, pD->aStamp, pD->nStamp);
+  sqlite3_free(pD->aStamp);
+  pD->aStamp = a;
+  pD->nStamp += CACHIER_STAMP_VERSION;
   return SQLITE_OK;
+}
+
+/* The version in stamp a[0..n) (0: none). */
+static sqlite3_int64 stampVersion(const unsigned char *a, int n){
+  uint64_t v = 0;
+  int i;
+  if( a==0 || n<CACHIER_STAMP_VERSION ) return 0;
+  for(i=0; i<CACHIER_STAMP_VERSION; i++) v = (v<<8) | a[i];
+  return (sqlite3_int64)v;
 }
 
 /* Read the stamp again if this connection changed anything since it was
@@ -624,11 +794,20 @@ int dependsUpToDate(Cachier *p, const FnSettings *pS, DepsState *pD){
 ** cannot be told). */
 int dependsVerdict(const FnSettings *pS, const DepsState *pD,
                    const CachierEntry *e){
-  if( pS->version && e->version!=pS->version ) return VERDICT_OUTDATED;
+  /* The common case, one compare: the stamp is the current one. */
+  if( pD->eState!=DEPS_UNKNOWN && e->nStamp==pD->nStamp && e->aStamp
+   && memcmp(e->aStamp, pD->aStamp, (size_t)e->nStamp)==0 ){
+    return VERDICT_FRESH;
+  }
+  if( pS->version && stampVersion(e->aStamp, e->nStamp)!=pS->version ){
+    return VERDICT_OUTDATED;
+  }
   if( pD->eState==DEPS_UNKNOWN ) return VERDICT_OUTDATED;
   if( pD->eState==DEPS_KNOWN
-   && (e->nDeps!=pD->nStamp || e->aDeps==0
-       || memcmp(e->aDeps, pD->aStamp, (size_t)pD->nStamp)!=0) ){
+   && (e->nStamp!=pD->nStamp || e->aStamp==0
+       || memcmp(e->aStamp + CACHIER_STAMP_VERSION,
+                 pD->aStamp + CACHIER_STAMP_VERSION,
+                 (size_t)(pD->nStamp - CACHIER_STAMP_VERSION))!=0) ){
     return VERDICT_CHANGED;
   }
   return VERDICT_FRESH;
@@ -662,18 +841,20 @@ char *dependsChanged(const FnSettings *pS, const DepsState *pD,
   DepName *aDep = 0;
   int nDep = 0, i;
   char *z = 0;
-  if( pS->version && e->version!=pS->version ){
+  if( pS->version && stampVersion(e->aStamp, e->nStamp)!=pS->version ){
     return sqlite3_mprintf("version");
   }
   if( pD->eState==DEPS_UNKNOWN ) return sqlite3_mprintf("untracked");
   if( dependsVerdict(pS, pD, e)==VERDICT_FRESH ) return 0;
-  if( e->nDeps!=pD->nStamp || e->aDeps==0
+  if( e->nStamp!=pD->nStamp || e->aStamp==0
    || depsParse(pS->zDependsOn, &aDep, &nDep, 0)!=SQLITE_OK ){
     return sqlite3_mprintf("depends_on");
   }
   for(i=0; z==0 && i<nDep; i++){
-    const unsigned char *a = e->aDeps + i*CACHIER_DEPS_ITEM;
-    const unsigned char *b = pD->aStamp + i*CACHIER_DEPS_ITEM;
+    const unsigned char *a = e->aStamp + CACHIER_STAMP_VERSION
+                           + i*CACHIER_DEPS_ITEM;
+    const unsigned char *b = pD->aStamp + CACHIER_STAMP_VERSION
+                           + i*CACHIER_DEPS_ITEM;
     if( memcmp(a, b, 8)!=0 ){
       z = sqlite3_mprintf("depends_on");
     }else if( memcmp(a+8, b+8, 8)!=0 ){
@@ -700,7 +881,7 @@ int dependsDeleteOutdated(CachierStore *pStore, const char *zFn,
     memset(&e, 0, sizeof(e));
     rc = storeScanNext(pStore, pScan, &e, &bEof);
     if( rc || bEof ) break;
-    if( e.version!=pS->version ){
+    if( stampVersion(e.aStamp, e.nStamp)!=pS->version ){
       sqlite3_int64 *aNew = sqlite3_realloc64(aId, sizeof(aId[0])*(nId+1));
       if( aNew==0 ){ rc = SQLITE_NOMEM; break; }
       aId = aNew;

@@ -220,7 +220,9 @@ void fnInfoFlushStats(Cachier *p, int bFromCall){
   for(pInfo=p->pFnInfo; pInfo; pInfo=pInfo->pNext){
     if( pInfo->pStore==0 || pInfo->eState!=STORE_READY ) continue;
     if( pInfo->pStore==p->pMainStore && !bIdle ) continue;
-    statsFlush(p, pInfo->pStats, pInfo->pStore, 1);
+    statsFlush(p, pInfo->pStats, pInfo->pStore,
+               bFromCall ? STATS_FLUSH_NOW
+                         : STATS_FLUSH_NOW|STATS_FLUSH_CLOSING);
   }
 }
 

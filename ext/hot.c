@@ -60,9 +60,8 @@ struct HotEntry {
   double created;
   sqlite3_int64 id;
   int refresh;
-  unsigned char *aDeps;       /* its dependency stamp (follows the key) */
-  int nDeps;
-  sqlite3_int64 version;      /* its version stamp */
+  unsigned char *aStamp;      /* its stamp (follows the key), NULL: none */
+  int nStamp;
   sqlite3_int64 nCost;        /* bytes it takes */
 };
 
@@ -237,9 +236,8 @@ static void entryServe(HotTier *h, HotEntry *e, CachierEntry *pEntry){
   pEntry->created = e->created;
   pEntry->id = e->id;
   pEntry->refresh = e->refresh;
-  pEntry->aDeps = e->aDeps;
-  pEntry->nDeps = e->nDeps;
-  pEntry->version = e->version;
+  pEntry->aStamp = e->aStamp;
+  pEntry->nStamp = e->nStamp;
   h->nHit++;
 }
 
@@ -324,9 +322,8 @@ int hotServeArgs(HotTier *h, CachierStore *pStore, sqlite3_context *ctx,
     return 0;
   }
   if( xFresh ){
-    entry.aDeps = e->aDeps;
-    entry.nDeps = e->nDeps;
-    entry.version = e->version;
+    entry.aStamp = e->aStamp;
+    entry.nStamp = e->nStamp;
     if( (e->flags & CACHIER_LOOKUP_STAMP)==0 || !xFresh(pFreshArg, &entry) ){
       return 0;
     }
@@ -355,7 +352,7 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   HotEntry *e;
   sqlite3_value *pValue = 0;
   sqlite3_int64 nCost;
-  int iHash, nDeps;
+  int iHash, nStamp;
   /* While there is room, every value enters; a full tier admits a value
   ** at its second lookup only. */
   if( h->nBytes + HOT_ENTRY_OVERHEAD + pKey->nKey
@@ -372,7 +369,7 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   pValue = sqlite3_value_dup(pEntry->pValue);
   if( pValue==0 ) return;
   /* (A raw text or blob is kept twice: as a value and as shared bytes.) */
-  nCost = HOT_ENTRY_OVERHEAD + pKey->nKey + pEntry->nDeps
+  nCost = HOT_ENTRY_OVERHEAD + pKey->nKey + pEntry->nStamp
         + (pEntry->codec ? sqlite3_value_bytes(pValue)
                          : 2*cachierValueBytes(pValue));
   if( nCost>h->maxBytes/4 ){
@@ -383,8 +380,9 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   while( h->nBytes + nCost > h->maxBytes && h->lru.pPrev!=&h->lru ){
     entryUnlink(h, h->lru.pPrev);       /* least recently hit first */
   }
-  nDeps = (flags & CACHIER_LOOKUP_STAMP) && pEntry->aDeps ? pEntry->nDeps : 0;
-  e = sqlite3_malloc64(sizeof(*e) + pKey->nKey + nDeps);
+  nStamp = (flags & CACHIER_LOOKUP_STAMP) && pEntry->aStamp
+         ? pEntry->nStamp : 0;
+  e = sqlite3_malloc64(sizeof(*e) + pKey->nKey + nStamp);
   if( e==0 ){
     sqlite3_value_free(pValue);
     return;
@@ -392,12 +390,11 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   memset(e, 0, sizeof(*e));
   e->aKey = (unsigned char*)&e[1];
   memcpy(e->aKey, pKey->aKey, (size_t)pKey->nKey);
-  if( nDeps ){
-    e->aDeps = e->aKey + pKey->nKey;
-    memcpy(e->aDeps, pEntry->aDeps, (size_t)nDeps);
-    e->nDeps = nDeps;
+  if( nStamp ){
+    e->aStamp = e->aKey + pKey->nKey;
+    memcpy(e->aStamp, pEntry->aStamp, (size_t)nStamp);
+    e->nStamp = nStamp;
   }
-  e->version = (flags & CACHIER_LOOKUP_STAMP) ? pEntry->version : 0;
   e->nKey = pKey->nKey;
   e->nFn = pKey->nFn;
   e->iBase = pKey->iBase;

@@ -31,8 +31,11 @@ struct LogLine {
   char *zMsg;
 };
 
-/* The ring of a connection's latest lines. */
+/* The ring of a connection's latest lines. Threads of cachier's (the
+** background refresh, a file: store's flusher) log too, on connections
+** that may have no mutex of their own: the ring has its own. */
 struct LogRing {
+  sqlite3_mutex *mutex;       /* NULL in a single-threaded SQLite */
   LogLine a[LOG_LINES];
   int iNext;                  /* slot of the next line */
   int n;                      /* lines held (at most LOG_LINES) */
@@ -52,21 +55,32 @@ static char *fnOfMessage(const char *zMsg){
   return sqlite3_mprintf("%.*s", n, z);
 }
 
-/* Add a line (zMsg is taken over) to p's ring, under the connection's
-** mutex: the background refresh thread logs too. */
-static void ringAdd(Cachier *p, int eLevel, const char *zFn, char *zMsg){
-  sqlite3_mutex *pMutex = sqlite3_db_mutex(p->db);
-  LogRing *r;
-  LogLine *pLine;
-  sqlite3_mutex_enter(pMutex);
-  if( p->pLog==0 ){
-    p->pLog = sqlite3_malloc(sizeof(LogRing));
-    if( p->pLog ) memset(p->pLog, 0, sizeof(LogRing));
+/* p's ring, made on first use (by whichever thread logs first). NULL
+** on OOM. */
+static LogRing *ringOf(Cachier *p){
+  LogRing *r = __atomic_load_n(&p->pLog, __ATOMIC_ACQUIRE), *pNull = 0;
+  if( r ) return r;
+  r = sqlite3_malloc(sizeof(LogRing));
+  if( r==0 ) return 0;
+  memset(r, 0, sizeof(*r));
+  r->mutex = sqlite3_mutex_alloc(SQLITE_MUTEX_FAST);
+  if( !__atomic_compare_exchange_n(&p->pLog, &pNull, r, 0, __ATOMIC_ACQ_REL,
+                                   __ATOMIC_ACQUIRE) ){
+    sqlite3_mutex_free(r->mutex);           /* another thread's won */
+    sqlite3_free(r);
+    r = pNull;
   }
-  r = p->pLog;
+  return r;
+}
+
+/* Add a line (zMsg is taken over) to p's ring. */
+static void ringAdd(Cachier *p, int eLevel, const char *zFn, char *zMsg){
+  LogRing *r = ringOf(p);
+  LogLine *pLine;
   if( r==0 ){
     sqlite3_free(zMsg);
   }else{
+    sqlite3_mutex_enter(r->mutex);
     pLine = &r->a[r->iNext];
     sqlite3_free(pLine->zFn);
     sqlite3_free(pLine->zMsg);
@@ -76,8 +90,8 @@ static void ringAdd(Cachier *p, int eLevel, const char *zFn, char *zMsg){
     pLine->zMsg = zMsg;
     r->iNext = (r->iNext+1) % LOG_LINES;
     if( r->n<LOG_LINES ) r->n++;
+    sqlite3_mutex_leave(r->mutex);
   }
-  sqlite3_mutex_leave(pMutex);
 }
 
 /* Log a message about function zFn (NULL: none or as the message says)
@@ -115,6 +129,7 @@ void cachierLogFree(Cachier *p){
     sqlite3_free(p->pLog->a[i].zFn);
     sqlite3_free(p->pLog->a[i].zMsg);
   }
+  sqlite3_mutex_free(p->pLog->mutex);
   sqlite3_free(p->pLog);
   p->pLog = 0;
 }
@@ -175,14 +190,13 @@ static int logFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
                      const char *idxStr, int argc, sqlite3_value **argv){
   LogCursor *pCur = (LogCursor*)pCursor;
   Cachier *p = ((CachierVtab*)pCursor->pVtab)->p;
-  sqlite3_mutex *pMutex = sqlite3_db_mutex(p->db);
-  LogRing *r;
+  LogRing *r = __atomic_load_n(&p->pLog, __ATOMIC_ACQUIRE);
   int i, rc = SQLITE_OK;
   (void)idxNum; (void)idxStr; (void)argc; (void)argv;
   logCursorClear(pCur);
-  sqlite3_mutex_enter(pMutex);
-  r = p->pLog;
-  if( r && r->n ){
+  if( r==0 ) return SQLITE_OK;
+  sqlite3_mutex_enter(r->mutex);
+  if( r->n ){
     pCur->aLine = sqlite3_malloc64(sizeof(LogLine)*r->n);
     if( pCur->aLine==0 ) rc = SQLITE_NOMEM;
     for(i=0; rc==SQLITE_OK && i<r->n; i++){
@@ -196,7 +210,7 @@ static int logFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
       if( pTo->zMsg==0 || (pFrom->zFn && pTo->zFn==0) ) rc = SQLITE_NOMEM;
     }
   }
-  sqlite3_mutex_leave(pMutex);
+  sqlite3_mutex_leave(r->mutex);
   return rc;
 }
 

@@ -532,9 +532,8 @@ static int memoizeServe(MemoCall *pCall){
   HotTier *pHot = hotFor(pPlan->pStore, pPlan->settings.hotBytes);
   int bHot = 0, bFill = 0, bFound = 0;
   int rc = SQLITE_OK;
-  entry.aDeps = 0;            /* (stores that keep no stamps leave them) */
-  entry.nDeps = 0;
-  entry.version = 0;
+  entry.aStamp = 0;           /* (stores that keep no stamps leave them) */
+  entry.nStamp = 0;
   entry.created = 0.0;        /* (read only when bTimed) */
   if( pHot ){
     int bRecheck = !pPlan->bHotChecked;
@@ -632,9 +631,8 @@ static int memoizeAwait(MemoCall *pCall){
   int bMainStore = pPlan->pStore==p->pMainStore;
   int eTxn = bMainStore ? sqlite3_txn_state(p->db, "main") : SQLITE_TXN_NONE;
   int eMark, bWaited = 0, bFound = 0, rc;
-  entry.aDeps = 0;
-  entry.nDeps = 0;
-  entry.version = 0;
+  entry.aStamp = 0;
+  entry.nStamp = 0;
   if( !pCall->bWrite || pPlan->bNoWrite || eTxn==SQLITE_TXN_WRITE ) return 0;
   eMark = inflightAcquire(p, pPlan->pStore, pCall->key.iBase,
                           pCall->rules.waitForCalcTimeout,

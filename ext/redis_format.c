@@ -28,13 +28,13 @@
 **
 ** An entry (the value of a bucket's field) is a header of REDIS_HDR_SIZE
 ** (44) bytes, then the arguments kept for a hash_func refresh, then its
-** stamps (ext/depends.c), then the value's bytes as every store keeps
+** stamp (ext/depends.c), then the value's bytes as every store keeps
 ** them (zstd-compressed past compress_min). The header's fields, at their
 ** REDIS_HDR_* offsets, little-endian (the Lua scripts read them so):
 **
 **     offset size  field
 **       0     1    format: REDIS_ENTRY_FORMAT
-**       1     1    size of the stamps in 8-byte words (0: none; entries
+**       1     1    size of the stamp in 8-byte words (0: none; entries
 **                  written before invalidation existed have 0 here)
 **       2     1    slot: the entry id's last CACHIER_ID_SLOT_B bits (set
 **                  by the write script, which finds the free slot)
@@ -46,10 +46,8 @@
 **      32     8    the value's logical size (cachierValueBytes)
 **      40     4    size of the kept arguments
 **
-** The stamps, when present: the version stamp (8 bytes, little-endian, 0
-** for none), then the dependency stamp (CACHIER_DEPS_ITEM bytes per
-** dependency, as cachier.h defines it). The value: an integer or a real
-** as 8 bytes, text or a blob as its bytes
+** The stamp, when present, is the blob cachier.h defines (big-endian, as
+** every store keeps it). The value: an integer or a real as 8 bytes, text or a blob as its bytes
 ** (a compressed value is a blob), a NULL as nothing. An entry whose sizes
 ** or types do not agree is damaged: it is not served.
 */
@@ -96,8 +94,8 @@ int redisEntryEncode(const CachierWrite *w, unsigned char **paOut,
       }
       break;
   }
-  nStamp = w->version || w->aDeps ? 8 + (w->aDeps ? w->nDeps : 0) : 0;
-  if( nStamp/8 > 255 ) return SQLITE_TOOBIG;
+  nStamp = w->aStamp ? w->nStamp : 0;
+  if( nStamp%8 || nStamp/8 > 255 ) return SQLITE_TOOBIG;
   n = REDIS_HDR_SIZE + w->nArgs + nStamp + nVal;
   a = sqlite3_malloc64(n);
   if( a==0 ) return SQLITE_NOMEM;
@@ -112,12 +110,7 @@ int redisEntryEncode(const CachierWrite *w, unsigned char **paOut,
   put64(a+REDIS_HDR_NBYTES, (uint64_t)cachierValueBytes(w->pValue));
   put32(a+REDIS_HDR_NARGS, (uint32_t)w->nArgs);
   if( w->nArgs ) memcpy(a+REDIS_HDR_SIZE, w->aArgs, (size_t)w->nArgs);
-  if( nStamp ){
-    put64(a+REDIS_HDR_SIZE+w->nArgs, (uint64_t)w->version);
-    if( w->aDeps && w->nDeps ){
-      memcpy(a+REDIS_HDR_SIZE+w->nArgs+8, w->aDeps, (size_t)w->nDeps);
-    }
-  }
+  if( nStamp ) memcpy(a+REDIS_HDR_SIZE+w->nArgs, w->aStamp, (size_t)nStamp);
   if( nVal ) memcpy(a+REDIS_HDR_SIZE+w->nArgs+nStamp, aVal, (size_t)nVal);
   *paOut = a;
   *pnOut = n;
@@ -139,10 +132,8 @@ int redisEntryParse(const unsigned char *a, sqlite3_int64 n,
   nStamp = 8*(sqlite3_int64)a[REDIS_HDR_STAMP];
   if( nStamp > n - REDIS_HDR_SIZE - h->nArgs ) return SQLITE_CORRUPT;
   if( nStamp ){
-    const unsigned char *aStamp = a + REDIS_HDR_SIZE + h->nArgs;
-    h->version = (sqlite3_int64)get64(aStamp);
-    h->nDeps = (int)(nStamp - 8);
-    h->aDeps = h->nDeps ? aStamp + 8 : 0;
+    h->aStamp = a + REDIS_HDR_SIZE + h->nArgs;
+    h->nStamp = (int)nStamp;
   }
   h->aVal = a + REDIS_HDR_SIZE + h->nArgs + nStamp;
   h->nVal = n - REDIS_HDR_SIZE - h->nArgs - nStamp;

@@ -75,7 +75,7 @@ struct RedisStore {
 ** little-endian, and its size. */
 #define REDIS_ENTRY_FORMAT   1    /* the value of the format byte */
 #define REDIS_HDR_FORMAT     0    /* 1 byte: REDIS_ENTRY_FORMAT */
-#define REDIS_HDR_STAMP      1    /* 1 byte: 8-byte words of stamps */
+#define REDIS_HDR_STAMP      1    /* 1 byte: 8-byte words of the stamp */
 #define REDIS_HDR_SLOT       2    /* 1 byte: the entry id's slot */
 #define REDIS_HDR_TYPE       3    /* 1 byte: SQLITE_INTEGER .. SQLITE_NULL */
 #define REDIS_HDR_SUBTYPE    4    /* 4 bytes: unsigned */
@@ -104,9 +104,8 @@ struct RedisEntryHeader {
   sqlite3_int64 nArgs;
   const unsigned char *aVal;
   sqlite3_int64 nVal;
-  sqlite3_int64 version;        /* the version stamp, 0: none */
-  const unsigned char *aDeps;   /* the dependency stamp, NULL: none */
-  int nDeps;
+  const unsigned char *aStamp;  /* the stamp (cachier.h), NULL: none */
+  int nStamp;
 };
 
 int redisEntryEncode(const CachierWrite*, unsigned char **paOut,

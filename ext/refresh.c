@@ -529,8 +529,7 @@ void refresherWake(Cachier *p){
   if( sqlite3_db_mutex(p->db)==0 ){
     /* Said once per connection: cachier_log, cachier_debug(). */
     if( p->zRefreshOff==0 ){
-      p->zRefreshOff = "off (the connection is not in SQLite's serialized "
-          "mode: refreshes wait for cachier_refresh())";
+      p->zRefreshOff = CACHIER_REFRESH_OFF_WHY;
       cachierLogFn(p, CACHIER_LOG_WARNING, 0, "cachier: background refresh "
           "is %s", p->zRefreshOff);
     }

@@ -14,17 +14,20 @@
 #define FLUSH_EVERY_NS 1000000000LL
 
 /* Add what pS counted since the last time to the lasting counters of
-** pStore (its function's store), if any: after a stored miss (not more
-** than once per FLUSH_EVERY_NS), or at once with bNow (the connection
-** closes, cachier_flush()). A failed addition is tried again later. */
-void statsFlush(Cachier *p, FnStats *pS, CachierStore *pStore, int bNow){
+** pStore (its function's store), if any: after a stored miss (flags 0:
+** not more than once per FLUSH_EVERY_NS), or at once
+** (STATS_FLUSH_NOW: cachier_flush(); STATS_FLUSH_CLOSING: the connection
+** closes, without waiting for a lock). A failed addition is tried again
+** later. */
+void statsFlush(Cachier *p, FnStats *pS, CachierStore *pStore, int flags){
   StoreCounters add;
   sqlite3_int64 now = cachierMonotonicNs();
   if( pStore==0 || pStore->pMethods->pCounters==0 ) return;
-  if( !bNow && pS->flushedNs && now - pS->flushedNs < FLUSH_EVERY_NS ){
+  if( flags==0 && pS->flushedNs && now - pS->flushedNs < FLUSH_EVERY_NS ){
     return;
   }
   memset(&add, 0, sizeof(add));
+  add.bNoWait = (flags & STATS_FLUSH_CLOSING)!=0;
   add.zFn = pS->zFn;
   add.nHit = pS->nHit - pS->nHitFlushed;
   add.nMiss = pS->nMiss - pS->nMissFlushed;

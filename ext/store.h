@@ -60,9 +60,8 @@ struct CachierEntry {
   double retryAt;             /* no refresh attempt before this (0: now) */
   const unsigned char *aArgs; /* hash_func functions: encoded arguments */
   sqlite3_int64 nArgs;
-  const unsigned char *aDeps; /* its dependency stamp (cachier.h), or NULL */
-  int nDeps;
-  sqlite3_int64 version;      /* its version stamp, 0: none */
+  const unsigned char *aStamp; /* its stamp (cachier.h), NULL: none */
+  int nStamp;
 };
 
 /* An entry eviction may delete: its id, its stored size, and (for a scan
@@ -90,14 +89,13 @@ struct CachierWrite {
   double ttl;                 /* seconds after which the entry can no longer
                               ** be served (0: never); stores that expire
                               ** entries by themselves may use it */
-  const unsigned char *aDeps; /* the dependency stamp (cachier.h), or NULL */
-  int nDeps;
-  sqlite3_int64 version;      /* the version stamp, 0: none */
+  const unsigned char *aStamp; /* the stamp (cachier.h), NULL: none */
+  int nStamp;
 };
 
 /* xLookup flags: also fill created (to decide staleness); also fill id
-** and refresh (to mark a refresh); also fill the stamps (aDeps, nDeps,
-** version: functions with depends_on or a version). */
+** and refresh (to mark a refresh); also fill the stamp (aStamp, nStamp:
+** functions with depends_on or a version). */
 #define CACHIER_LOOKUP_CREATED 0x01
 #define CACHIER_LOOKUP_REFRESH 0x02
 #define CACHIER_LOOKUP_STAMP   0x04
@@ -122,6 +120,8 @@ struct StoreCounters {
   char *zFn;                  /* (xCountersRead: sqlite3_free each) */
   sqlite3_int64 nHit, nMiss, nCompute, computeNs;
   double at;                  /* unix seconds of the last addition */
+  int bNoWait;                /* xCountersAdd: the connection closes, so
+                              ** never wait for a lock (counts are lost) */
 };
 
 /* What xStatus reports of a store (cachier_debug()). */

@@ -47,9 +47,32 @@ static const char zReadSql[] =
   " FROM main.cachier_info WHERE key GLOB '" COUNTER_PREFIX "*'"
   " GROUP BY fn HAVING ?1 IS NULL OR fn=?1";
 
+/* A connection of cachier's own to the file of the user's main that never
+** waits for a lock, for the addition made as the user's connection
+** closes: the user's busy handler (Python's waits 5 s) must not hold up
+** a close for counts. NULL if main has no file (nobody else could read
+** them) or it cannot be opened. */
+static sqlite3 *countersNoWaitDb(TablesStore *s){
+  const char *zFile = sqlite3_db_filename(s->db, "main");
+  sqlite3_vfs *pVfs = 0;
+  sqlite3 *db = 0;
+  if( zFile==0 || zFile[0]==0
+   || sqlite3_file_control(s->db, "main", SQLITE_FCNTL_VFS_POINTER,
+                           &pVfs)!=SQLITE_OK || pVfs==0 ){
+    return 0;
+  }
+  if( sqlite3_open_v2(zFile, &db, SQLITE_OPEN_READWRITE|SQLITE_OPEN_NOMUTEX,
+                      pVfs->zName)!=SQLITE_OK ){
+    sqlite3_close(db);
+    return 0;
+  }
+  return db;
+}
+
 static int countersAdd(CachierStore *pStore, const StoreCounters *pAdd){
   TablesStore *s = (TablesStore*)pStore;
   sqlite3_stmt *pStmt = 0;
+  sqlite3 *db = s->db, *pOwn = 0;
   int rc, eState;
   storeLock(s);
   /* Only into tables that exist and are cachier's: never made for this. */
@@ -58,7 +81,11 @@ static int countersAdd(CachierStore *pStore, const StoreCounters *pAdd){
   if( rc==SQLITE_OK ) rc = tablesGuard(s);
   /* A grouping store adds into its open group, else from the latest. */
   if( rc==SQLITE_OK && s->bGroup && !s->inGroup ) beforeWrite(s);
-  if( rc==SQLITE_OK ) rc = sqlite3_prepare_v2(s->db, zAddSql, -1, &pStmt, 0);
+  if( rc==SQLITE_OK && pAdd->bNoWait && !s->bOwnDb ){
+    db = pOwn = countersNoWaitDb(s);
+    if( db==0 ) rc = SQLITE_CANTOPEN;
+  }
+  if( rc==SQLITE_OK ) rc = sqlite3_prepare_v2(db, zAddSql, -1, &pStmt, 0);
   if( rc==SQLITE_OK ){
     sqlite3_bind_text(pStmt, 1, pAdd->zFn, -1, SQLITE_STATIC);
     sqlite3_bind_int64(pStmt, 2, pAdd->nHit);
@@ -69,6 +96,7 @@ static int countersAdd(CachierStore *pStore, const StoreCounters *pAdd){
     sqlite3_step(pStmt);
     rc = sqlite3_finalize(pStmt);
   }
+  sqlite3_close(pOwn);
   storeUnlock(s);
   return rc;
 }

@@ -161,9 +161,8 @@ int redisEntryDecode(sqlite3_stmt *pStmt, const redisReply *pField,
   e->nBytes = h.nBytes;
   e->aArgs = h.aArgs;
   e->nArgs = h.nArgs;
-  e->aDeps = h.aDeps;
-  e->nDeps = h.nDeps;
-  e->version = h.version;
+  e->aStamp = h.aStamp;
+  e->nStamp = h.nStamp;
   switch( h.eType ){
     case SQLITE_INTEGER: {
       sqlite3_int64 i;

@@ -31,7 +31,7 @@
 
 #define ENTRY_COLUMNS "id, k, subtype, created, compute_ns, bytes, v"
 #define FULL_COLUMNS ENTRY_COLUMNS \
-  ", refresh, attempts, retry_at, args, deps, version"
+  ", refresh, attempts, retry_at, args, stamp"
 /* A hit reads only what it serves, and SQLite compares the key bytes.
 ** Nearly every key sits in the first slot of its range, so a lookup is
 ** first a rowid point lookup (SQL_POINT), which is all a hit runs. A miss
@@ -43,8 +43,8 @@
 #define LAST_SLOT         CACHIER_STR(CACHIER_ID_LAST_SLOT)
 #define LAST_SLOT_BUT_ONE "(" LAST_SLOT "-1)"
 #define LOOKUP_COLUMNS         "v, subtype, created, bytes"
-#define LOOKUP_REFRESH_COLUMNS LOOKUP_COLUMNS ", id, refresh, deps, version"
-#define LOOKUP_STAMP_COLUMNS   LOOKUP_COLUMNS ", deps, version"
+#define LOOKUP_REFRESH_COLUMNS LOOKUP_COLUMNS ", id, refresh, stamp"
+#define LOOKUP_STAMP_COLUMNS   LOOKUP_COLUMNS ", stamp"
 #define SQL_POINT_OF(cols) \
   "SELECT " cols " FROM main.cachier_data WHERE id=?1 AND k=?2"
 #define SQL_REST_OF(cols, nulls) \
@@ -60,25 +60,25 @@
 ** (next_time and bounded functions, and those with depends_on or a
 ** version, only: other hits do not pay for four columns). */
 #define SQL_REST_REFRESH \
-  SQL_REST_OF(LOOKUP_REFRESH_COLUMNS, "NULL, -1, NULL, 0, 0, 0, NULL, NULL")
+  SQL_REST_OF(LOOKUP_REFRESH_COLUMNS, "NULL, -1, NULL, 0, 0, 0, NULL")
 /* The stamps alone (functions with depends_on or a version that need no
 ** refresh state). */
 #define SQL_POINT_STAMP    SQL_POINT_OF(LOOKUP_STAMP_COLUMNS)
 #define SQL_REST_STAMP \
-  SQL_REST_OF(LOOKUP_STAMP_COLUMNS, "NULL, -1, NULL, 0, NULL, NULL")
+  SQL_REST_OF(LOOKUP_STAMP_COLUMNS, "NULL, -1, NULL, 0, NULL")
 #define SQL_LOOKUP_REFRESH \
   SQL_POINT_REFRESH " UNION ALL " SQL_REST_REFRESH
 /* The common write: a key whose whole range the lookup saw empty. */
 #define SQL_INSERT \
   "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ", args," \
-  " deps, version) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+  " stamp) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
 /* Store an entry in one statement (one write transaction): into the slot
 ** already holding the key, else the first slot if free, else the first
 ** free slot after a taken one. All slots taken (never in practice): no
 ** row is inserted. */
 #define SQL_WRITE \
   "INSERT OR REPLACE INTO main.cachier_data(" ENTRY_COLUMNS ", args," \
-  " deps, version) SELECT slot, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10" \
+  " stamp) SELECT slot, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9" \
   " FROM (SELECT coalesce(" \
   "  (SELECT id FROM main.cachier_data" \
   "    WHERE id BETWEEN ?1 AND ?1+" LAST_SLOT " AND k=?2)," \
@@ -277,18 +277,16 @@ static void rowToEntry(sqlite3_stmt *pStmt, CachierEntry *e){
   e->retryAt = 0.0;
   e->aArgs = 0;
   e->nArgs = 0;
-  e->aDeps = 0;
-  e->nDeps = 0;
-  e->version = 0;
+  e->aStamp = 0;
+  e->nStamp = 0;
   if( sqlite3_column_count(pStmt)>7 ){
     e->refresh = sqlite3_column_int(pStmt, 7);
     e->attempts = sqlite3_column_int(pStmt, 8);
     e->retryAt = sqlite3_column_double(pStmt, 9);
     e->aArgs = (const unsigned char*)sqlite3_column_blob(pStmt, 10);
     e->nArgs = sqlite3_column_bytes(pStmt, 10);
-    e->aDeps = (const unsigned char*)sqlite3_column_blob(pStmt, 11);
-    e->nDeps = sqlite3_column_bytes(pStmt, 11);
-    e->version = sqlite3_column_int64(pStmt, 12);
+    e->aStamp = (const unsigned char*)sqlite3_column_blob(pStmt, 11);
+    e->nStamp = sqlite3_column_bytes(pStmt, 11);
   }
 }
 
@@ -311,9 +309,8 @@ static void lookupRowToEntry(sqlite3_stmt *pStmt, int subtype, int flags,
   if( flags & CACHIER_LOOKUP_STAMP ){
     /* (After id and refresh in the statements that read them.) */
     int i = flags & CACHIER_LOOKUP_REFRESH ? 6 : 4;
-    pEntry->aDeps = (const unsigned char*)sqlite3_column_blob(pStmt, i);
-    pEntry->nDeps = sqlite3_column_bytes(pStmt, i);
-    pEntry->version = sqlite3_column_int64(pStmt, i+1);
+    pEntry->aStamp = (const unsigned char*)sqlite3_column_blob(pStmt, i);
+    pEntry->nStamp = sqlite3_column_bytes(pStmt, i);
   }
 }
 
@@ -479,15 +476,10 @@ static int writeOnce(TablesStore *s, const CachierKey *pKey,
   }else{
     sqlite3_bind_null(pStmt, 8);
   }
-  if( w->aDeps ){
-    sqlite3_bind_blob(pStmt, 9, w->aDeps, w->nDeps, SQLITE_STATIC);
+  if( w->aStamp ){
+    sqlite3_bind_blob(pStmt, 9, w->aStamp, w->nStamp, SQLITE_STATIC);
   }else{
     sqlite3_bind_null(pStmt, 9);
-  }
-  if( w->version ){
-    sqlite3_bind_int64(pStmt, 10, w->version);
-  }else{
-    sqlite3_bind_null(pStmt, 10);
   }
   if( rc==SQLITE_OK ){
     sqlite3_step(pStmt);

@@ -305,8 +305,8 @@ static double servableSeconds(const FnSettings *s){
 }
 
 /* Store pValue for pKey in pStore, compressed as settings s say, with
-** computeNs, (hash_func keys) the encoded arguments aArgs, and the stamps
-** of pDeps (NULL: none) and of s's version. What every
+** computeNs, (hash_func keys) the encoded arguments aArgs, and the stamp
+** of pDeps (NULL: none; it holds s's version too). What every
 ** cache write of a value goes through. */
 int valueWrite(Cachier *p, CachierStore *pStore, const CachierKey *pKey,
                const FnSettings *s, sqlite3_value *pValue,
@@ -326,10 +326,9 @@ int valueWrite(Cachier *p, CachierStore *pStore, const CachierKey *pKey,
   w.aArgs = nArgs ? aArgs : 0;
   w.nArgs = nArgs;
   w.ttl = servableSeconds(s);
-  /* The stamps it is fresh under (depends.c). */
-  w.aDeps = pDeps && pDeps->eState==DEPS_KNOWN ? pDeps->aStamp : 0;
-  w.nDeps = w.aDeps ? pDeps->nStamp : 0;
-  w.version = s->version;
+  /* The stamp it is fresh under (depends.c). */
+  w.aStamp = pDeps && pDeps->eState!=DEPS_UNKNOWN ? pDeps->aStamp : 0;
+  w.nStamp = w.aStamp ? pDeps->nStamp : 0;
   rc = storeWrite(pStore, pKey, &w);
   storedValueFree(&stored);
   return rc;

@@ -80,12 +80,11 @@ CREATE TABLE IF NOT EXISTS main.cachier_data(
   args        BLOB,              -- hash_func functions: the encoded arguments
                                  -- (k holds the hash_func's key), for refresh
   v,                             -- the value (stored with its own type)
-  -- version 5 (after v where ALTER TABLE puts them; read only for
-  -- functions with depends_on or a version): the dependency stamp
-  -- (ext/cachier.h) and the version stamp or NULL (no comma in these
-  -- lines: ALTER TABLE DROP COLUMN looks back for one).
-  deps        BLOB,
-  version     INTEGER
+  -- version 5 (after v where ALTER TABLE puts it; read only for
+  -- functions with depends_on or a version): the stamp (ext/cachier.h)
+  -- or NULL (no comma in these lines: ALTER TABLE DROP COLUMN looks back
+  -- for one).
+  stamp       BLOB
 );
 -- Trained zstd dictionaries (cachier_train()); an entry compressed with
 -- one names its id (in the high bits of cachier_data.subtype).

@@ -78,7 +78,14 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
   /* The settings live in main; the entries in the function's store. */
   if( pInfo->eState==STORE_READY ){
     rc = settingsLoad(p, pInfo->zFn, &pInfo->settings, pzErr);
-    if( rc ) return rc;
+    if( rc==SQLITE_NOMEM ) return rc;
+    if( rc ){
+      cachierLog(p, "cachier: %s(): its settings cannot be read (%s); "
+                 "computing without a cache", pInfo->zFn, sqlite3_errstr(rc));
+      settingsClear(&pInfo->settings);
+      pInfo->eState = STORE_UNAVAILABLE;
+      return SQLITE_OK;               /* not cached: tried again */
+    }
   }
   if( pInfo->eState==STORE_READY || pInfo->eState==STORE_ABSENT ){
     const char *zSpec = pInfo->settings.zStore;

@@ -574,9 +574,9 @@ static int settingsApplyRow(Cachier *p, const char *zFn, sqlite3_stmt *pStmt,
 }
 
 /* Load the effective settings of zFn: built-in defaults, then the '*'
-** row, then the function's own row. A missing or unreadable config table
-** (or one without the seal column: older than version 4) means
-** defaults. */
+** row, then the function's own row. A missing config table (or one
+** without the seal column: older than version 4) means defaults; a read
+** that fails is an error (the caller computes without the cache). */
 int settingsLoad(Cachier *p, const char *zFn, FnSettings *s, char **pzErr){
   sqlite3_stmt *pStmt;
   char *zList, *zSql;
@@ -593,9 +593,13 @@ int settingsLoad(Cachier *p, const char *zFn, FnSettings *s, char **pzErr){
   if( pStmt==0 ) return SQLITE_OK;
   /* (A copy in a UTF-16 database: failing, it must not mean defaults.) */
   rc = sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
-  while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
+  while( rc==SQLITE_OK && (rc = sqlite3_step(pStmt))==SQLITE_ROW ){
     rc = settingsApplyRow(p, zFn, pStmt, s);
   }
+  /* A read that fails part-way (I/O error, a damaged page) is an error,
+  ** not the defaults: a default stale_after of never would serve what the
+  ** function's row says is stale. */
+  if( rc==SQLITE_DONE ) rc = SQLITE_OK;
   cachierStmtDone(p, STMT_SETTINGS, pStmt);
   return rc;
 }

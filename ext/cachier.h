@@ -89,6 +89,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Every file except cachier.c sees the API routines through this pointer. */
 #ifndef CACHIER_MAIN_FILE
@@ -430,6 +431,7 @@ int guardDirectCall(sqlite3_context*, const char *zFn);
 int guardSqlOtherSchema(const char *zSql, const char *zTable);
 int guardOtherSchema(Cachier*, const char *zTable, char **pzErr);
 int guardDirectOrTempCall(sqlite3_context*, const char *zFn);
+const char *guardSkipSpace(const char *z);
 
 /* The start of the SQL of cachier's own statements that call its
 ** DIRECTONLY functions (a cachier_query table's read, its DROP). Such a
@@ -468,6 +470,28 @@ char *keyToJson(const unsigned char *a, sqlite3_int64 n, int *pRc);
 int keyDecodeArgs(const unsigned char *a, sqlite3_int64 n, int *pnArg,
                   unsigned char *aSub, sqlite3_stmt *pStmt);
 int keyIsHashFuncKey(const unsigned char *a, sqlite3_int64 n);
+/* A 64-bit hash of the encoded arguments a[0..n) under seed (multiply-
+** xorshift over 8-byte words): the hot tier's and the statement memo's
+** in-memory tables. Not persistent: entry ids use the key hash. */
+static inline uint64_t keyArgsHash(uint64_t seed, const unsigned char *a,
+                     sqlite3_int64 n){
+  const uint64_t m = 0x9e3779b97f4a7c15ULL;
+  uint64_t h = seed ^ ((uint64_t)n * m);
+  sqlite3_int64 i = 0;
+  for(; i+8<=n; i+=8){
+    uint64_t k;
+    memcpy(&k, a+i, 8);
+    h = (h ^ k) * m;
+    h ^= h >> 29;
+  }
+  if( i<n ){
+    uint64_t k = 0;
+    memcpy(&k, a+i, (size_t)(n-i));
+    h = (h ^ k) * m;
+    h ^= h >> 29;
+  }
+  return h ^ (h >> 32);
+}
 const char *typeName(int eType);
 sqlite3_int64 cachierValueBytes(sqlite3_value*);
 #define CACHIER_NEWER_SCHEMA_MSG \
@@ -493,6 +517,8 @@ void keyFnRange(const char *zFn, sqlite3_int64 *piLo, sqlite3_int64 *piHi);
 */
 
 #define CACHIER_NEVER 1e300   /* "never stale" */
+
+char *settingLowerTrimmed(const char *z, int n);
 
 /* Effective settings of one function (its row over the "*" row over the
 ** built-in defaults). */
@@ -798,7 +824,7 @@ void cachierSharedRelease(void *aShared);
 ** subtype and value, and the entry's created time and id (for the rules
 ** checked on a memo hit). */
 struct MemoEntry {
-  uint64_t h;                 /* memoHash() of aKey */
+  uint64_t h;                 /* keyArgsHash(0, aKey) */
   sqlite3_int64 nKey;
   int eType;                  /* SQLITE_INTEGER ... SQLITE_NULL */
   int subtype;
@@ -813,7 +839,6 @@ struct MemoEntry {
 MemoEntry *memoFind(StmtMemo*, Cachier*, const unsigned char *aArgs,
                     sqlite3_int64 nArgs);
 void memoResult(sqlite3_context*, const MemoEntry*);
-uint64_t memoHash(const unsigned char *aArgs, sqlite3_int64 nArgs);
 void memoFill(StmtMemo **pm, Cachier*, sqlite3_int64 maxBytes,
               uint64_t hSeen, const unsigned char *aArgs, sqlite3_int64 nArgs,
               sqlite3_value *pValue, int subtype, double created,

@@ -60,18 +60,6 @@ static void depNamesFree(DepName *aDep, int nDep){
   sqlite3_free(aDep);
 }
 
-/* A copy of z[0..n) trimmed and lower-cased; NULL on OOM. */
-static char *depWord(const char *z, int n){
-  char *zOut;
-  int i;
-  while( n>0 && isspace((unsigned char)z[0]) ){ z++; n--; }
-  while( n>0 && isspace((unsigned char)z[n-1]) ) n--;
-  zOut = sqlite3_malloc(n+1);
-  if( zOut==0 ) return 0;
-  for(i=0; i<n; i++) zOut[i] = (char)tolower((unsigned char)z[i]);
-  zOut[n] = 0;
-  return zOut;
-}
 
 /* Split a depends_on list ("t, aux.u") into *paDep (depNamesFree()). A
 ** blank list is none. SQLITE_ERROR with *pzErr for an empty item or
@@ -96,11 +84,11 @@ static int depsParse(const char *zList, DepName **paDep, int *pnDep,
     nDep++;
     zDot = memchr(z, '.', (size_t)n);
     if( zDot ){
-      aDep[nDep-1].zSchema = depWord(z, (int)(zDot - z));
-      aDep[nDep-1].zTable = depWord(zDot+1, n - (int)(zDot - z) - 1);
+      aDep[nDep-1].zSchema = settingLowerTrimmed(z, (int)(zDot - z));
+      aDep[nDep-1].zTable = settingLowerTrimmed(zDot+1, n - (int)(zDot - z) - 1);
     }else{
-      aDep[nDep-1].zSchema = depWord("main", 4);
-      aDep[nDep-1].zTable = depWord(z, n);
+      aDep[nDep-1].zSchema = settingLowerTrimmed("main", 4);
+      aDep[nDep-1].zTable = settingLowerTrimmed(z, n);
     }
     if( aDep[nDep-1].zSchema==0 || aDep[nDep-1].zTable==0 ) goto nomem;
     if( aDep[nDep-1].zSchema[0]==0 || aDep[nDep-1].zTable[0]==0
@@ -466,7 +454,7 @@ int dependsSync(Cachier *p, char **pzErr){
   }
   while( rc==SQLITE_OK && sqlite3_step(pDbs)==SQLITE_ROW ){
     const char *zDb = (const char*)sqlite3_column_text(pDbs, 0);
-    char *zSchema = zDb ? depWord(zDb, (int)strlen(zDb)) : 0;
+    char *zSchema = zDb ? settingLowerTrimmed(zDb, (int)strlen(zDb)) : 0;
     char *zSql = zSchema ? sqlite3_mprintf("SELECT tbl FROM"
                            " \"%w\".cachier_changes", zSchema) : 0;
     sqlite3_stmt *pStmt = 0;

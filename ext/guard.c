@@ -40,7 +40,7 @@ static int isIdChar(unsigned char c){
 }
 
 /* z past whitespace and comments. */
-static const char *skipSpace(const char *z){
+const char *guardSkipSpace(const char *z){
   for(;;){
     if( *z==' ' || *z=='\t' || *z=='\n' || *z=='\r' || *z=='\f' ){
       z++;
@@ -86,7 +86,7 @@ static const char *sqlToken(const char *z, int *peKind, const char **pzName,
     *peKind = c=='\'' ? TOK_STRING : TOK_QUOTED;
   }else if( (c=='-' && z[1]=='-') || (c=='/' && z[1]=='*')
          || c==' ' || c=='\t' || c=='\n' || c=='\r' || c=='\f' ){
-    z = skipSpace(z);
+    z = guardSkipSpace(z);
     *peKind = TOK_SKIP;
   }else if( c>='0' && c<='9' ){
     while( isIdChar((unsigned char)*z) || *z=='.' ) z++;   /* a number */
@@ -122,7 +122,7 @@ int guardSqlNames(const char *zSql, const char *zWord, int bCall){
     int eKind;
     z = sqlToken(z, &eKind, &zName, &nName);
     if( eKind==TOK_WORD || (eKind==TOK_QUOTED && bCall) ){
-      if( nameIs(zName, nName, zWord) && (!bCall || *skipSpace(z)=='(') ){
+      if( nameIs(zName, nName, zWord) && (!bCall || *guardSkipSpace(z)=='(') ){
         return 1;
       }
     }

@@ -114,22 +114,7 @@ void cachierSharedRef(unsigned char *aShared){
 ** whole key. */
 static uint64_t hotHash(sqlite3_int64 iFnBase, const unsigned char *a,
                         sqlite3_int64 n){
-  const uint64_t m = 0x9e3779b97f4a7c15ULL;
-  uint64_t h = (uint64_t)iFnBase ^ ((uint64_t)n * m);
-  sqlite3_int64 i = 0;
-  for(; i+8<=n; i+=8){
-    uint64_t k;
-    memcpy(&k, a+i, 8);
-    h = (h ^ k) * m;
-    h ^= h >> 29;
-  }
-  if( i<n ){
-    uint64_t k = 0;
-    memcpy(&k, a+i, (size_t)(n-i));
-    h = (h ^ k) * m;
-    h ^= h >> 29;
-  }
-  return h ^ (h >> 32);
+  return keyArgsHash((uint64_t)iFnBase, a, n);
 }
 
 /* The first id of the function's range, from the key's (keyFnRange()). */

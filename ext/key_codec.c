@@ -470,3 +470,4 @@ int keyIsHashFuncKey(const unsigned char *a, sqlite3_int64 n){
   const unsigned char *pNul = a ? memchr(a, 0, (size_t)n) : 0;
   return pNul && pNul+1<a+n && pNul[1]==KEY_HASHFUNC_MARK;
 }
+

@@ -47,26 +47,6 @@ struct StmtMemo {
 #define MEMO_FIRST_SLOTS 64
 #define MEMO_ENTRY_OVERHEAD 32     /* allocator and slot, roughly */
 
-/* The hash of an encoded argument list (multiply-xorshift over 8-byte
-** words). */
-uint64_t memoHash(const unsigned char *a, sqlite3_int64 n){
-  const uint64_t m = 0x9e3779b97f4a7c15ULL;
-  uint64_t h = (uint64_t)n * m;
-  sqlite3_int64 i = 0;
-  for(; i+8<=n; i+=8){
-    uint64_t k;
-    memcpy(&k, a+i, 8);
-    h = (h ^ k) * m;
-    h ^= h >> 29;
-  }
-  if( i<n ){
-    uint64_t k = 0;
-    memcpy(&k, a+i, (size_t)(n-i));
-    h = (h ^ k) * m;
-    h ^= h >> 29;
-  }
-  return h ^ (h >> 32);
-}
 
 static void entryFree(MemoEntry *e){
   if( e->aShared ) cachierSharedRelease(e->aShared);
@@ -112,7 +92,7 @@ MemoEntry *memoFind(StmtMemo *m, Cachier *p, const unsigned char *aArgs,
   MemoEntry *e;
   memoSync(m, p);
   if( m->nEntry==0 ) return 0;
-  h = memoHash(aArgs, nArgs);
+  h = keyArgsHash(0, aArgs, nArgs);
   for(i=(unsigned)h & (unsigned)(m->nSlot-1); (e = m->aSlot[i])!=0;
       i=(i+1) & (unsigned)(m->nSlot-1)){
     if( e->h==h && e->nKey==nArgs && memcmp(e->aKey, aArgs, (size_t)nArgs)==0 ){
@@ -173,7 +153,7 @@ static uint32_t *memoSeenSlot(StmtMemo *m, uint64_t h, uint32_t *pTag){
 }
 
 /* Offer the value of an argument list to the memo *pm (made if NULL,
-** then seen once already: hSeen, the memoHash() of an argument list seen
+** then seen once already: hSeen, the keyArgsHash(0, ) of an argument list seen
 ** before it existed). It enters at its second sight, within maxBytes. */
 void memoFill(StmtMemo **pm, Cachier *p, sqlite3_int64 maxBytes,
               uint64_t hSeen, const unsigned char *aArgs, sqlite3_int64 nArgs,
@@ -213,7 +193,7 @@ void memoFill(StmtMemo **pm, Cachier *p, sqlite3_int64 maxBytes,
   if( m->nBytes + nCost > maxBytes ){
     return;
   }
-  h = memoHash(aArgs, nArgs);
+  h = keyArgsHash(0, aArgs, nArgs);
   /* First sight: remembered only. */
   {
     uint32_t tag, *pSeen = memoSeenSlot(m, h, &tag);

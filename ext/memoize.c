@@ -450,7 +450,7 @@ static void planMemoOffer(Plan *pPlan, sqlite3_int64 maxBytes,
   if( !pPlan->bMemoKey || maxBytes<=0 ) return;
   if( pPlan->pMemo==0 && !pPlan->bMemoWanted ){
     pPlan->bMemoWanted = 1;
-    pPlan->hMemoSeen = memoHash(aArgs, nArgs);
+    pPlan->hMemoSeen = keyArgsHash(0, aArgs, nArgs);
     return;
   }
   memoFill(&pPlan->pMemo, pPlan->p, maxBytes, pPlan->hMemoSeen, aArgs, nArgs,

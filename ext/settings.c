@@ -172,14 +172,14 @@ void settingsClear(FnSettings *s){
   settingsDefaults(s);
 }
 
-/* Copy of text z, spaces trimmed, lower-cased; NULL on OOM (or if z is,
-** as the text of a value is on OOM). */
-static char *lowerTrimmed(const char *z){
+/* Copy of z[0..n) (n<0: all of z), spaces trimmed, lower-cased; NULL
+** on OOM (or if z is, as the text of a value is on OOM). */
+char *settingLowerTrimmed(const char *z, int n){
   char *zOut;
-  int n, i;
+  int i;
   if( z==0 ) return 0;
-  while( isspace((unsigned char)*z) ) z++;
-  n = (int)strlen(z);
+  if( n<0 ) n = (int)strlen(z);
+  while( n>0 && isspace((unsigned char)z[0]) ){ z++; n--; }
   while( n>0 && isspace((unsigned char)z[n-1]) ) n--;
   zOut = sqlite3_malloc(n+1);
   if( zOut==0 ) return 0;
@@ -246,7 +246,7 @@ static const Unit aSizeUnit[] = {
 static int parseTextQuantity(const char *zText, const Unit *aUnit,
                              const char *const *azWord, double *pR,
                              int *piWord){
-  char *z = lowerTrimmed(zText);
+  char *z = settingLowerTrimmed(zText, -1);
   const char *zUnit = 0;
   int rc = SQLITE_ERROR, i;
   if( z==0 ) return SQLITE_NOMEM;
@@ -371,7 +371,7 @@ int parseCount(sqlite3_value *pVal, sqlite3_int64 *pN, char **pzErr){
     return SQLITE_OK;
   }
   if( sqlite3_value_type(pVal)==SQLITE_TEXT ){
-    char *z = lowerTrimmed((const char*)sqlite3_value_text(pVal));
+    char *z = settingLowerTrimmed((const char*)sqlite3_value_text(pVal), -1);
     int bNone = z && (strcmp(z, "none")==0 || strcmp(z, "unlimited")==0);
     sqlite3_free(z);
     if( bNone ){
@@ -387,7 +387,7 @@ int parseCount(sqlite3_value *pVal, sqlite3_int64 *pN, char **pzErr){
 /* Parse an eviction policy: 'lru' or 'cost'. */
 int parseEviction(sqlite3_value *pVal, int *pePolicy, char **pzErr){
   char *z = sqlite3_value_type(pVal)==SQLITE_TEXT
-          ? lowerTrimmed((const char*)sqlite3_value_text(pVal)) : 0;
+          ? settingLowerTrimmed((const char*)sqlite3_value_text(pVal), -1) : 0;
   int rc = SQLITE_OK;
   if( z && strcmp(z, "lru")==0 ){
     *pePolicy = EVICT_LRU;
@@ -409,7 +409,7 @@ int parseBool(sqlite3_value *pVal, int *pOn, char **pzErr){
     return SQLITE_OK;
   }
   if( sqlite3_value_type(pVal)==SQLITE_TEXT ){
-    char *z = lowerTrimmed((const char*)sqlite3_value_text(pVal));
+    char *z = settingLowerTrimmed((const char*)sqlite3_value_text(pVal), -1);
     int rc = SQLITE_OK;
     if( z==0 ) return SQLITE_NOMEM;
     if( strcmp(z,"true")==0 || strcmp(z,"on")==0 || strcmp(z,"yes")==0 ){

@@ -159,20 +159,8 @@ static char *queryDequote(const char *zArg, char **pzErr){
 
 /* True if z holds nothing but whitespace, comments and semicolons. */
 static int queryTailIsEmpty(const char *z){
-  while( *z ){
-    if( *z==' ' || *z=='\t' || *z=='\n' || *z=='\r' || *z=='\f' || *z==';' ){
-      z++;
-    }else if( z[0]=='-' && z[1]=='-' ){
-      while( *z && *z!='\n' ) z++;
-    }else if( z[0]=='/' && z[1]=='*' ){
-      z += 2;
-      while( *z && !(z[0]=='*' && z[1]=='/') ) z++;
-      if( *z ) z += 2;
-    }else{
-      return 0;
-    }
-  }
-  return 1;
+  while( *(z = guardSkipSpace(z))==';' ) z++;
+  return *z==0;
 }
 
 /* The tables pTab's query reads, found by SQLite itself: the b-trees its

@@ -5,9 +5,10 @@
 **   cachier_get(FN, ARG, ...)
 **       The value memoize(FN, ARG, ...) would serve from the cache without
 **       computing, exactly (type, bytes and subtype), or NULL if there is
-**       none: no entry, or one past FN's stale_after (a stale value is
+**       none: no entry, one past FN's stale_after (a stale value is
 **       never returned, even for next_time functions: cachier_entries
-**       shows those). FN is neither called nor needed: any client that
+**       shows those), or one of another version or computed before a
+**       change of a table in FN's depends_on. FN is neither called nor needed: any client that
 **       loads cachier can read what an application cached (a hash_func,
 **       if FN's settings name one, is called to make the key, as memoize()
 **       does). FN's settings (its store, stale_after) are read as
@@ -59,6 +60,7 @@ static void getFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   CachierEntry entry;
   CachierKey key;
   FnSettings s;
+  DepsState deps;
   KeyBuf buf;
   char *zFn = 0, *zErr = 0;
   int rc, eState = STORE_ABSENT, bFound = 0;
@@ -78,6 +80,7 @@ static void getFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   keyBufInit(&buf);
   memset(&key, 0, sizeof(key));
   memset(&entry, 0, sizeof(entry));
+  memset(&deps, 0, sizeof(deps));
   /* The settings live in main (none yet: the defaults), as fninfo.c
   ** reads them. */
   if( cachierMainStore(p)==0 ){
@@ -97,11 +100,18 @@ static void getFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
   if( rc==SQLITE_OK && pStore
    && storeState(pStore, &eState)==SQLITE_OK && eState==STORE_READY ){
+    /* A version or depends_on: only an entry whose stamps memoize() would
+    ** find fresh (memoize.c stampVerdict()). */
+    int bStamp = (s.zDependsOn && s.zDependsOn[0]) || s.bDependsUnsealed
+              || s.version!=0;
+    if( bStamp ) dependsRead(p, &s, &deps);
     rc = getMakeKey(p, zFn, &s, argc-1, argv+1, &buf, &key, &zErr);
     if( rc==SQLITE_OK
-     && storeLookup(pStore, &key, CACHIER_LOOKUP_CREATED, &entry,
+     && storeLookup(pStore, &key, CACHIER_LOOKUP_CREATED
+                    | (bStamp ? CACHIER_LOOKUP_STAMP : 0), &entry,
                     &bFound)==SQLITE_OK
-     && bFound && !entryIsStale(entry.created, cachierNow(p), s.staleAfter) ){
+     && bFound && !entryIsStale(entry.created, cachierNow(p), s.staleAfter)
+     && (!bStamp || dependsVerdict(&s, &deps, &entry)==VERDICT_FRESH) ){
       if( valueResult(pStore, ctx, &entry)!=SQLITE_OK ){
         sqlite3_result_null(ctx);     /* does not decode: none */
       }
@@ -109,6 +119,7 @@ static void getFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     if( rc==SQLITE_OK ) storeLookupDone(pStore);
   }
   keyBufFree(&buf);
+  dependsClear(&deps);
   settingsClear(&s);
 done:
   sqlite3_free(zFn);

@@ -402,10 +402,11 @@ int inflightIsComputing(Cachier *p, CachierStore *pStore, sqlite3_int64 iBase){
 }
 
 /* How many OFD write locks other file descriptions hold on the side file
-** in [lo, hi] (one byte each). The kernel is asked (F_OFD_GETLK) for one lock in a range,
-** which splits it in two ranges to ask about in turn: each mark held
-** throughout is counted once. (/proc/locks, read a page at a time while
-** a busy machine's locks come and go, skipped or repeated lines.) */
+** in [lo, hi] (one byte each). The kernel is asked (F_OFD_GETLK) for one
+** lock in a range, which splits it in two ranges to ask about in turn:
+** each mark held throughout is counted once. (/proc/locks, read a page at
+** a time while a busy machine's locks come and go, skips or repeats
+** lines.) */
 static sqlite3_int64 countMarks(Inflight *q, sqlite3_int64 lo,
                                 sqlite3_int64 hi){
   sqlite3_int64 n = 0, *aRange = 0;

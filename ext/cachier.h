@@ -723,6 +723,7 @@ struct CallRules {
 
 double cachierNow(Cachier*);
 sqlite3_int64 cachierMonotonicNs(void);
+sqlite3_int64 cachierComputeNs(Cachier*, sqlite3_int64 t0Ns, double tClock0);
 int entryIsStale(double created, double now, double maxAge);
 void callRules(const FnSettings*, const CallOptions*, CallRules*);
 int entryAge(const CallRules*, double created, double now);

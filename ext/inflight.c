@@ -8,9 +8,9 @@
 **       callers waiting for those computations stop waiting and compute
 **       themselves, and new callers no longer wait for them. The
 **       computations themselves go on. Returns how many computations of
-**       FN were in progress, as /proc/locks shows them (0 where it cannot
-**       be read); one that an earlier call ended already but that still
-**       runs is counted again.
+**       FN were in progress in other connections (their marks, as the
+**       kernel's lock table shows them); one that an earlier call ended
+**       already but that still runs is counted again.
 ** Test builds only:
 **   cachier_test_wait_marker(PATH)
 **       From now on this connection creates the file PATH each time it
@@ -57,7 +57,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,7 +79,7 @@ struct Inflight {
   int fd;
   char *zPath;                /* the side file's name */
   uint64_t *aEpoch;           /* the mapped epochs */
-  struct stat st;             /* of the side file, to find it in /proc/locks */
+  struct stat st;             /* of the side file */
   int nHeld;                  /* marks this connection holds */
   sqlite3_int64 aHeld[MAX_HELD];
 };
@@ -403,28 +402,52 @@ int inflightIsComputing(Cachier *p, CachierStore *pStore, sqlite3_int64 iBase){
 }
 
 /* How many OFD write locks other file descriptions hold on the side file
-** in [lo, hi], from /proc/locks. */
+** in [lo, hi] (one byte each). The kernel is asked (F_OFD_GETLK) for one
+** lock in a range, which splits it in two ranges to ask about in turn:
+** each mark held throughout is counted once. (/proc/locks, read a page at
+** a time while a busy machine's locks come and go, skips or repeats
+** lines.) */
 static sqlite3_int64 countMarks(Inflight *q, sqlite3_int64 lo,
                                 sqlite3_int64 hi){
-  FILE *f = fopen("/proc/locks", "re");
-  char zLine[256];
-  sqlite3_int64 n = 0;
-  if( f==0 ) return 0;
-  while( fgets(zLine, sizeof(zLine), f) ){
-    char zKind[16], zMode[16];
-    unsigned int maj, mnr;
-    unsigned long ino;
-    long long start;
-    if( strstr(zLine, "->") ) continue;       /* a blocked request */
-    if( sscanf(zLine, "%*d: %15s %*s %15s %*d %x:%x:%lu %lld", zKind, zMode,
-               &maj, &mnr, &ino, &start)!=6 ) continue;
-    if( strcmp(zKind, "OFDLCK")==0 && strcmp(zMode, "WRITE")==0
-     && ino==(unsigned long)q->st.st_ino && maj==major(q->st.st_dev)
-     && mnr==minor(q->st.st_dev) && start>=lo && start<=hi ){
-      n++;
+  sqlite3_int64 n = 0, *aRange = 0;
+  int nRange = 0, nAlloc = 0;
+  for(;;){
+    struct flock fl;
+    if( lo<=hi ){
+      memset(&fl, 0, sizeof(fl));
+      fl.l_type = F_WRLCK;
+      fl.l_whence = SEEK_SET;
+      fl.l_start = (off_t)lo;
+      fl.l_len = (off_t)(hi - lo + 1);
+      if( fcntl(q->fd, F_OFD_GETLK, &fl)==0 && fl.l_type!=F_UNLCK
+       && fl.l_start<=hi && fl.l_len>0 && fl.l_start+fl.l_len-1>=lo ){
+        /* A lock of one description over adjacent marks is one lock of
+        ** several bytes: each byte is a mark. */
+        sqlite3_int64 s = fl.l_start>lo ? fl.l_start : lo;
+        sqlite3_int64 e = fl.l_start+fl.l_len-1<hi ? fl.l_start+fl.l_len-1 : hi;
+        n += e - s + 1;
+        /* [lo, s-1] now, [e+1, hi] later. */
+        if( e<hi ){
+          if( nRange+2>nAlloc ){
+            int nNew = nAlloc ? nAlloc*2 : 32;
+            sqlite3_int64 *aNew = sqlite3_realloc64(aRange,
+                                                    nNew*sizeof(aNew[0]));
+            if( aNew==0 ) break;
+            aRange = aNew;
+            nAlloc = nNew;
+          }
+          aRange[nRange++] = e+1;
+          aRange[nRange++] = hi;
+        }
+        hi = s-1;
+        continue;
+      }
     }
+    if( nRange==0 ) break;
+    hi = aRange[--nRange];
+    lo = aRange[--nRange];
   }
-  fclose(f);
+  sqlite3_free(aRange);
   return n;
 }
 

@@ -382,6 +382,7 @@ static void planMarkRefresh(Plan *pPlan, sqlite3_int64 iId){
 int computeAndStore(Cachier *p, ComputeJob *pJob){
   const FnSettings *pS = pJob->pSettings;
   sqlite3_int64 t0;
+  double tClock0;
   int rc;
   pJob->pResult = 0;
   pJob->zErr = 0;
@@ -389,9 +390,10 @@ int computeAndStore(Cachier *p, ComputeJob *pJob){
   pJob->rcWrite = SQLITE_OK;
   p->depth++;
   t0 = cachierMonotonicNs();
+  tClock0 = cachierNow(p);
   rc = pJob->apArg ? callRun(p, pJob->pCall, pJob->apArg, &pJob->zErr)
        : callRunEncoded(p, pJob->pCall, pJob->aArgs, pJob->nArgs, &pJob->zErr);
-  pJob->computeNs = cachierMonotonicNs() - t0;
+  pJob->computeNs = cachierComputeNs(p, t0, tClock0);
   p->depth--;
   if( pJob->pStats ){
     pJob->pStats->nCompute++;

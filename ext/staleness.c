@@ -8,7 +8,11 @@
 **   cachier_test_clock(T)   From now on this connection's clock reads T
 **                           (unix seconds, INTEGER or REAL); NULL restores
 **                           the real clock. Returns T. Tests drive time
-**                           through it instead of sleeping.
+**                           through it instead of sleeping. A function
+**                           that moves it while it computes took what
+**                           it moved (its compute time, which 'cost'
+**                           eviction weighs), whatever the real clock
+**                           says.
 */
 #include "cachier.h"
 #include <time.h>
@@ -26,6 +30,19 @@ sqlite3_int64 cachierMonotonicNs(void){
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (sqlite3_int64)ts.tv_sec*1000000000 + ts.tv_nsec;
+}
+
+/* How long a computation that began at monotonic t0Ns, with this
+** connection's clock reading tClock0, has taken, in nanoseconds: the
+** monotonic time, unless the function moved the test clock meanwhile
+** (a test's way to say how long it took, which a loaded machine cannot
+** blur). */
+sqlite3_int64 cachierComputeNs(Cachier *p, sqlite3_int64 t0Ns, double tClock0){
+  double now = cachierNow(p);
+  if( p->hasTestClock && now!=tClock0 ){
+    return now>tClock0 ? (sqlite3_int64)((now - tClock0)*1e9 + 0.5) : 0;
+  }
+  return cachierMonotonicNs() - t0Ns;
 }
 
 /* True if an entry created at `created` may no longer be served when the

@@ -11,8 +11,9 @@
 **       loads cachier can read what an application cached (a hash_func,
 **       if FN's settings name one, is called to make the key, as memoize()
 **       does). FN's settings (its store, stale_after) are read as
-**       memoize() reads them. Counts nothing in cachier_stats and writes
-**       nothing. DIRECTONLY: it reads the store the settings name.
+**       memoize() reads them (main read-only: main's entry, else its
+**       fallback's, fallback.c). Counts nothing in cachier_stats and
+**       writes nothing. DIRECTONLY: it reads the store the settings name.
 */
 #include "store.h"
 #include <string.h>
@@ -53,15 +54,34 @@ static int getMakeKey(Cachier *p, const char *zFn, const FnSettings *s,
   return SQLITE_OK;
 }
 
+/* Serve pKey's entry in pStore as ctx's result, if it has one that is not
+** stale by s. 1 if it had (a value that does not decode is served as
+** NULL: there is none), 0 if not. */
+static int getLookup(Cachier *p, sqlite3_context *ctx, CachierStore *pStore,
+                     const CachierKey *pKey, const FnSettings *s){
+  CachierEntry entry;
+  int bFound = 0, bServed = 0;
+  memset(&entry, 0, sizeof(entry));
+  if( storeLookup(pStore, pKey, CACHIER_LOOKUP_CREATED, &entry,
+                  &bFound)==SQLITE_OK
+   && bFound && !entryIsStale(entry.created, cachierNow(p), s->staleAfter) ){
+    bServed = 1;
+    if( valueResult(pStore, ctx, &entry)!=SQLITE_OK ){
+      sqlite3_result_null(ctx);       /* does not decode: none */
+    }
+  }
+  storeLookupDone(pStore);
+  return bServed;
+}
+
 static void getFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
   CachierStore *pStore = 0;
-  CachierEntry entry;
   CachierKey key;
   FnSettings s;
   KeyBuf buf;
   char *zFn = 0, *zErr = 0;
-  int rc, eState = STORE_ABSENT, bFound = 0;
+  int rc, eState = STORE_ABSENT;
   if( guardDirectCall(ctx, "cachier_get") ) return;
   if( argc<1 ){
     sqlite3_result_error(ctx, "cachier_get: the function name is missing",
@@ -77,7 +97,6 @@ static void getFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   settingsDefaults(&s);
   keyBufInit(&buf);
   memset(&key, 0, sizeof(key));
-  memset(&entry, 0, sizeof(entry));
   /* The settings live in main (none yet: the defaults), as fninfo.c
   ** reads them. */
   if( cachierMainStore(p)==0 ){
@@ -97,16 +116,12 @@ static void getFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
   if( rc==SQLITE_OK && pStore
    && storeState(pStore, &eState)==SQLITE_OK && eState==STORE_READY ){
+    CachierStore *pFallback;
     rc = getMakeKey(p, zFn, &s, argc-1, argv+1, &buf, &key, &zErr);
-    if( rc==SQLITE_OK
-     && storeLookup(pStore, &key, CACHIER_LOOKUP_CREATED, &entry,
-                    &bFound)==SQLITE_OK
-     && bFound && !entryIsStale(entry.created, cachierNow(p), s.staleAfter) ){
-      if( valueResult(pStore, ctx, &entry)!=SQLITE_OK ){
-        sqlite3_result_null(ctx);     /* does not decode: none */
-      }
+    if( rc==SQLITE_OK && !getLookup(p, ctx, pStore, &key, &s)
+     && pStore==cachierMainStore(p) && (pFallback = fallbackStore(p))!=0 ){
+      getLookup(p, ctx, pFallback, &key, &s);   /* as memoize() looks */
     }
-    if( rc==SQLITE_OK ) storeLookupDone(pStore);
   }
   keyBufFree(&buf);
   settingsClear(&s);

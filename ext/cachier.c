@@ -338,6 +338,18 @@ int cachierTestBindBlob(sqlite3_stmt *pStmt, int i, const void *p, int n,
   return sqlite3_api->bind_blob(pStmt, i, p, n, xDel);
 }
 
+/* (Text is copied with SQLITE_TRANSIENT, and converted in a UTF-16
+** database whatever xDel says: either may fail.) */
+int cachierTestBindText(sqlite3_stmt *pStmt, int i, const char *z, int n,
+                        void (*xDel)(void*)){
+  if( z && cachierTestFault() ){
+    if( xDel!=SQLITE_STATIC && xDel!=SQLITE_TRANSIENT ) xDel((void*)z);
+    sqlite3_bind_null(pStmt, i);
+    return SQLITE_NOMEM;
+  }
+  return sqlite3_api->bind_text(pStmt, i, z, n, xDel);
+}
+
 /* cachier_test_fail_alloc(N): the Nth next allocation cachier makes (in
 ** any connection of the process) fails, once; 0 disarms it. */
 static void testFailAllocFunc(sqlite3_context *ctx, int argc,

@@ -97,8 +97,8 @@ SQLITE_EXTENSION_INIT3
 
 #ifdef CACHIER_TEST
 /* Test builds route cachier's own allocations (and the SQLite calls that
-** allocate for it: mprintf, str_finish, value_text, bind_value, and
-** bind_blob with SQLITE_TRANSIENT) through
+** allocate for it: mprintf, str_finish, value_text, bind_value,
+** bind_text, and bind_blob with SQLITE_TRANSIENT) through
 ** wrappers, so
 ** that cachier_test_fail_alloc(N) can make the Nth next one fail;
 ** CACHIER_FAULT() counts as one allocation too, at the calls into SQLite
@@ -112,6 +112,8 @@ const unsigned char *cachierTestValueText(sqlite3_value *pVal);
 int cachierTestBindValue(sqlite3_stmt *pStmt, int i, const sqlite3_value*);
 int cachierTestBindBlob(sqlite3_stmt *pStmt, int i, const void *p, int n,
                         void (*xDel)(void*));
+int cachierTestBindText(sqlite3_stmt *pStmt, int i, const char *z, int n,
+                        void (*xDel)(void*));
 # undef sqlite3_mprintf
 # undef sqlite3_str_finish
 # undef sqlite3_value_text
@@ -123,6 +125,9 @@ int cachierTestBindBlob(sqlite3_stmt *pStmt, int i, const void *p, int n,
 # undef sqlite3_bind_blob
 # define sqlite3_bind_blob(pStmt,i,p,n,xDel) \
     cachierTestBindBlob(pStmt,i,p,n,xDel)
+# undef sqlite3_bind_text
+# define sqlite3_bind_text(pStmt,i,z,n,xDel) \
+    cachierTestBindText(pStmt,i,z,n,xDel)
 # undef sqlite3_malloc
 # undef sqlite3_malloc64
 # undef sqlite3_realloc64
@@ -283,6 +288,7 @@ typedef struct StmtMemo StmtMemo;
 typedef struct MemoEntry MemoEntry;
 typedef struct DepsState DepsState;
 typedef struct QueryTab QueryTab;
+typedef struct GuardStep GuardStep;
 
 /**************************************************************************
 ** Interface to code in stats.c.
@@ -371,6 +377,8 @@ struct Cachier {
   const char *zRefreshOff;    /* why background refresh cannot run here
                               ** (refresh.c); NULL: it can */
   QueryTab *pQueryTabs;       /* connected cachier_query tables */
+  GuardStep *pGuardStep;      /* cachier's statement running now, innermost
+                              ** (guard.c guardStep()) */
 };
 
 /* One row of a function registration table. */
@@ -424,6 +432,17 @@ int guardSqlOtherSchema(const char *zSql, const char *zTable);
 int guardOtherSchema(Cachier*, const char *zTable, char **pzErr);
 int guardDirectOrTempCall(sqlite3_context*, const char *zFn);
 
+/* The start of the SQL of cachier's own statements that call its
+** DIRECTONLY functions (a cachier_query table's read, its DROP). Such a
+** statement vouches for the calls it makes only while guardStep() runs
+** it, not while it is left on a row. */
+#define GUARD_OWN_SQL "/* cachier */ "
+struct GuardStep {
+  sqlite3_stmt *pStmt;
+  GuardStep *pOuter;
+};
+int guardStep(Cachier*, sqlite3_stmt*);
+
 /**************************************************************************
 ** Interface to code in key_codec.c.
 */
@@ -441,6 +460,9 @@ int keyEncodeArgs(KeyBuf*, const char *zFn, int nFn, int nArg,
 int keyEncodeHashFuncKey(KeyBuf*, const char *zFn, int nFn,
                          sqlite3_value *pKey);
 int keyEncodeArgsOnly(KeyBuf*, int nArg, sqlite3_value **apArg);
+/* varint(1), the INTEGER tag, 8 bytes: keyEncodeOneInt()'s output. */
+#define KEY_ONE_INT_BYTES 10
+void keyEncodeOneInt(unsigned char *a, sqlite3_int64 v);
 int keyBufReserve(KeyBuf*, sqlite3_int64 n);
 int keyEncodeValue(KeyBuf*, sqlite3_value*);
 char *keyToJson(const unsigned char *a, sqlite3_int64 n, int *pRc);
@@ -792,8 +814,9 @@ struct MemoEntry {
 MemoEntry *memoFind(StmtMemo*, Cachier*, const unsigned char *aArgs,
                     sqlite3_int64 nArgs);
 void memoResult(sqlite3_context*, const MemoEntry*);
+uint64_t memoHash(const unsigned char *aArgs, sqlite3_int64 nArgs);
 void memoFill(StmtMemo **pm, Cachier*, sqlite3_int64 maxBytes,
-              const unsigned char *aArgs, sqlite3_int64 nArgs,
+              uint64_t hSeen, const unsigned char *aArgs, sqlite3_int64 nArgs,
               sqlite3_value *pValue, int subtype, double created,
               sqlite3_int64 id);
 void memoFree(StmtMemo*);
@@ -820,6 +843,7 @@ void inflightForget(InflightLock*);
 void inflightUnlockLater(InflightLock*);
 int inflightIsComputing(Cachier*, CachierStore*, sqlite3_int64 iBase);
 void inflightClose(Inflight**);
+int inflightHeld(const Inflight*);
 
 /**************************************************************************
 ** Interface to code in call.c.

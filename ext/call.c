@@ -232,15 +232,16 @@ int callResolve(Cachier *p, const char *zCaller, sqlite3_value *pName,
 /* The SQL that calls pCall's function for the argument subtypes aSub
 ** (0: none): "SELECT "fn"(?1,...)", or, bQuery, the rows of the
 ** cachier_query table of that name, "SELECT cachier_query_rows('fn', ?1,
-** ...)". Arguments with a subtype go through cachier_subtype() so the
-** function sees them exactly as the caller passed them. */
+** ...)", one of cachier's own (guard.c). Arguments with a subtype go
+** through cachier_subtype() so the function sees them exactly as the
+** caller passed them. */
 static char *callSql(Cachier *p, FnCall *pCall, const unsigned char *aSub,
                      int bQuery){
   sqlite3_str *pSql = sqlite3_str_new(p->db);
   int i;
   if( bQuery ){
-    sqlite3_str_appendf(pSql, "SELECT " QUERY_ROWS_FUNCTION "(%Q",
-                        pCall->zFn);
+    sqlite3_str_appendf(pSql, GUARD_OWN_SQL "SELECT " QUERY_ROWS_FUNCTION
+                        "(%Q", pCall->zFn);
   }else{
     sqlite3_str_appendf(pSql, "SELECT \"%w\"(", pCall->zFn);
   }
@@ -315,7 +316,7 @@ int callRun(Cachier *p, FnCall *pCall, sqlite3_value **apArg, char **pzErr){
       return rc;
     }
   }
-  rc = sqlite3_step(pCall->pStmt);
+  rc = guardStep(p, pCall->pStmt);
   if( rc==SQLITE_ROW ) return rc;
   rc = sqlite3_reset(pCall->pStmt);
   if( rc==SQLITE_OK ) rc = SQLITE_ERROR;
@@ -342,7 +343,7 @@ int callRunEncoded(Cachier *p, FnCall *pCall, const unsigned char *aArgs,
     if( rc ) return rc;
   }
   keyDecodeArgs(aArgs, nArgs, &nArg, 0, pCall->pStmt);
-  rc = sqlite3_step(pCall->pStmt);
+  rc = guardStep(p, pCall->pStmt);
   if( rc==SQLITE_ROW ) return rc;
   rc = sqlite3_reset(pCall->pStmt);
   if( rc==SQLITE_OK ) rc = SQLITE_ERROR;

@@ -5,9 +5,10 @@
 **   cachier_get(FN, ARG, ...)
 **       The value memoize(FN, ARG, ...) would serve from the cache without
 **       computing, exactly (type, bytes and subtype), or NULL if there is
-**       none: no entry, or one past FN's stale_after (a stale value is
+**       none: no entry, one past FN's stale_after (a stale value is
 **       never returned, even for next_time functions: cachier_entries
-**       shows those). FN is neither called nor needed: any client that
+**       shows those), or one of another version or computed before a
+**       change of a table in FN's depends_on. FN is neither called nor needed: any client that
 **       loads cachier can read what an application cached (a hash_func,
 **       if FN's settings name one, is called to make the key, as memoize()
 **       does). FN's settings (its store, stale_after) are read as
@@ -54,17 +55,21 @@ static int getMakeKey(Cachier *p, const char *zFn, const FnSettings *s,
   return SQLITE_OK;
 }
 
-/* Serve pKey's entry in pStore as ctx's result, if it has one that is not
-** stale by s. 1 if it had (a value that does not decode is served as
-** NULL: there is none), 0 if not. */
+/* Serve pKey's entry in pStore as ctx's result, if it has one that is
+** not stale by s (and, bStamp: whose stamps memoize() would find fresh by
+** pDeps, memoize.c stampVerdict()). 1 if it had (a value that does not
+** decode is served as NULL: there is none), 0 if not. */
 static int getLookup(Cachier *p, sqlite3_context *ctx, CachierStore *pStore,
-                     const CachierKey *pKey, const FnSettings *s){
+                     const CachierKey *pKey, const FnSettings *s,
+                     int bStamp, const DepsState *pDeps){
   CachierEntry entry;
   int bFound = 0, bServed = 0;
   memset(&entry, 0, sizeof(entry));
-  if( storeLookup(pStore, pKey, CACHIER_LOOKUP_CREATED, &entry,
+  if( storeLookup(pStore, pKey, CACHIER_LOOKUP_CREATED
+                  | (bStamp ? CACHIER_LOOKUP_STAMP : 0), &entry,
                   &bFound)==SQLITE_OK
-   && bFound && !entryIsStale(entry.created, cachierNow(p), s->staleAfter) ){
+   && bFound && !entryIsStale(entry.created, cachierNow(p), s->staleAfter)
+   && (!bStamp || dependsVerdict(s, pDeps, &entry)==VERDICT_FRESH) ){
     bServed = 1;
     if( valueResult(pStore, ctx, &entry)!=SQLITE_OK ){
       sqlite3_result_null(ctx);       /* does not decode: none */
@@ -79,6 +84,7 @@ static void getFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   CachierStore *pStore = 0;
   CachierKey key;
   FnSettings s;
+  DepsState deps;
   KeyBuf buf;
   char *zFn = 0, *zErr = 0;
   int rc, eState = STORE_ABSENT;
@@ -97,6 +103,7 @@ static void getFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   settingsDefaults(&s);
   keyBufInit(&buf);
   memset(&key, 0, sizeof(key));
+  memset(&deps, 0, sizeof(deps));
   /* The settings live in main (none yet: the defaults), as fninfo.c
   ** reads them. */
   if( cachierMainStore(p)==0 ){
@@ -116,14 +123,21 @@ static void getFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
   if( rc==SQLITE_OK && pStore
    && storeState(pStore, &eState)==SQLITE_OK && eState==STORE_READY ){
+    /* A version or depends_on: only an entry whose stamps memoize() would
+    ** find fresh (memoize.c stampVerdict()). */
+    int bStamp = (s.zDependsOn && s.zDependsOn[0]) || s.bDependsUnsealed
+              || s.version!=0;
     CachierStore *pFallback;
+    if( bStamp ) dependsRead(p, &s, &deps);
     rc = getMakeKey(p, zFn, &s, argc-1, argv+1, &buf, &key, &zErr);
-    if( rc==SQLITE_OK && !getLookup(p, ctx, pStore, &key, &s)
+    if( rc==SQLITE_OK && !getLookup(p, ctx, pStore, &key, &s, bStamp, &deps)
      && pStore==cachierMainStore(p) && (pFallback = fallbackStore(p))!=0 ){
-      getLookup(p, ctx, pFallback, &key, &s);   /* as memoize() looks */
+      /* as memoize() looks */
+      getLookup(p, ctx, pFallback, &key, &s, bStamp, &deps);
     }
   }
   keyBufFree(&buf);
+  dependsClear(&deps);
   settingsClear(&s);
 done:
   sqlite3_free(zFn);

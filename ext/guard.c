@@ -17,6 +17,13 @@
 ** rare). guardScanSchema() warns, once per connection, of a schema that
 ** names them.
 **
+** cachier's own statements that call its DIRECTONLY functions (a
+** cachier_query table's "SELECT memoize('q', ?1)", left on its row while
+** the user's statement reads the rows; call.c's "SELECT
+** cachier_query_rows(...)") start with GUARD_OWN_SQL. They vouch only for
+** calls made while guardStep() runs them, and then only the innermost:
+** not for a CHECK that fires in the user's INSERT ... SELECT FROM q.
+**
 ** What it does not catch: a statement that names the function itself
 ** while a CHECK constraint calls it too (INSERT INTO t SELECT memoize(...)
 ** into a table whose CHECK calls memoize()), a statement left running (not
@@ -247,22 +254,29 @@ int guardDirectOrTempCall(sqlite3_context *ctx, const char *zFn){
 /*
 ** 0 if zFn (one of cachier's SQLITE_DIRECTONLY functions, called on ctx)
 ** was called by a statement that names it: one the user prepared, at the
-** top or inside a function of the user's. Else 1, with the error on ctx:
-** the call came from the schema (a CHECK constraint, which SQLite 3.40
-** lets call DIRECTONLY functions). cachier's own statements never name
-** its functions (it does not memoize them), so they do not count.
+** top or inside a function of the user's, or the innermost of cachier's
+** own that guardStep() is running now. Else 1, with the error on ctx: the
+** call came from the schema (a CHECK constraint, which SQLite 3.40 lets
+** call DIRECTONLY functions). cachier's own statements left on a row do
+** not count.
 */
 int guardDirectCall(sqlite3_context *ctx, const char *zFn){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
   sqlite3_stmt *pStmt = 0;
+  const char *zSql;
   char *zErr;
   if( !p->bSchemaScanned ) guardScanSchema(p);
+  if( p->pGuardStep ){
+    zSql = sqlite3_sql(p->pGuardStep->pStmt);
+    if( zSql && guardSqlNames(zSql, zFn, 1) ) return 0;
+  }
   while( (pStmt = sqlite3_next_stmt(p->db, pStmt))!=0 ){
-    const char *zSql;
     if( !sqlite3_stmt_busy(pStmt) ) continue;
     zSql = sqlite3_sql(pStmt);
     /* (No text: prepared with the legacy sqlite3_prepare(); accepted.) */
-    if( zSql==0 || guardSqlNames(zSql, zFn, 1) ) return 0;
+    if( zSql==0 ) return 0;
+    if( strncmp(zSql, GUARD_OWN_SQL, sizeof(GUARD_OWN_SQL)-1)==0 ) continue;
+    if( guardSqlNames(zSql, zFn, 1) ) return 0;
   }
   zErr = sqlite3_mprintf("cachier: %s() called from the database schema "
                          "(a CHECK constraint?) - refused; SQLite 3.40 does "
@@ -274,4 +288,20 @@ int guardDirectCall(sqlite3_context *ctx, const char *zFn){
     sqlite3_result_error_nomem(ctx);
   }
   return 1;
+}
+
+/*
+** sqlite3_step() on pStmt, one of cachier's own statements: while it runs,
+** it is the innermost that vouches for the DIRECTONLY calls it names
+** (guardDirectCall()). The frames are on the C stack, innermost first.
+*/
+int guardStep(Cachier *p, sqlite3_stmt *pStmt){
+  GuardStep step;
+  int rc;
+  step.pStmt = pStmt;
+  step.pOuter = p->pGuardStep;
+  p->pGuardStep = &step;
+  rc = sqlite3_step(pStmt);
+  p->pGuardStep = step.pOuter;
+  return rc;
 }

@@ -354,9 +354,13 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   sqlite3_int64 nCost;
   int iHash, nStamp;
   /* While there is room, every value enters; a full tier admits a value
-  ** at its second lookup only. */
+  ** at its second lookup only. (Room is judged by the cost the entry will
+  ** have, below: judged by less, a full tier would take, and evict for,
+  ** every value a scan of distinct keys offers.) */
   if( h->nBytes + HOT_ENTRY_OVERHEAD + pKey->nKey
-                + sqlite3_value_bytes(pEntry->pValue) > h->maxBytes ){
+                + (pEntry->codec ? sqlite3_value_bytes(pEntry->pValue)
+                                 : 2*cachierValueBytes(pEntry->pValue))
+      > h->maxBytes ){
     uint32_t tag = (uint32_t)((uint64_t)pKey->iBase>>8) | 1;
     uint32_t *pSeen = &h->aSeen[(tag>>1) % HOT_SEEN];
     if( *pSeen!=tag ){

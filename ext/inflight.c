@@ -192,6 +192,11 @@ static Inflight *inflightOpen(Cachier *p, CachierStore *pStore){
                           bOwn || sqlite3_db_readonly(p->db, "main")!=1);
 }
 
+/* How many marks this connection holds through q (NULL: none). */
+int inflightHeld(const Inflight *q){
+  return q ? q->nHeld : 0;
+}
+
 /* Close a side file: every mark held through it is released. The last
 ** connection to have it open (its presence lock can become a write
 ** lock: no other holds one) deletes it, so it does not outlive the

@@ -60,8 +60,14 @@ static void putVarint(KeyBuf *p, uint64_t v){
 }
 
 static void putU64(KeyBuf *p, uint64_t v){
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__==__ORDER_LITTLE_ENDIAN__
+  v = __builtin_bswap64(v);             /* big-endian, in one store */
+  memcpy(&p->a[p->n], &v, 8);
+  p->n += 8;
+#else
   int i;
   for(i=7; i>=0; i--) p->a[p->n++] = (unsigned char)(v >> (i*8));
+#endif
 }
 
 /* Append one value: tag, optional subtype, payload (also the values of a
@@ -72,6 +78,13 @@ int keyEncodeValue(KeyBuf *p, sqlite3_value *pVal){
   const unsigned char *z = 0;
   sqlite3_int64 n = 0;
   int rc;
+  /* The commonest argument first: an INTEGER without a subtype, in room
+  ** the buffer has. */
+  if( eType==SQLITE_INTEGER && subtype==0 && p->n + 9 <= p->nAlloc ){
+    p->a[p->n++] = SQLITE_INTEGER;
+    putU64(p, (uint64_t)sqlite3_value_int64(pVal));
+    return SQLITE_OK;
+  }
   if( eType==SQLITE_TEXT ){
     z = sqlite3_value_text(pVal);
     n = sqlite3_value_bytes(pVal);
@@ -143,6 +156,19 @@ int keyEncodeArgs(KeyBuf *p, const char *zFn, int nFn, int nArg,
 int keyEncodeArgsOnly(KeyBuf *p, int nArg, sqlite3_value **apArg){
   p->n = 0;
   return keyAppendArgs(p, nArg, apArg);
+}
+
+/* The arguments part of a key of one INTEGER argument without a subtype
+** (the commonest), into a[KEY_ONE_INT_BYTES]: the same bytes as
+** keyEncodeArgsOnly() makes, without a buffer to manage. */
+void keyEncodeOneInt(unsigned char *a, sqlite3_int64 v){
+  KeyBuf b;
+  b.a = a;
+  b.n = 0;
+  b.nAlloc = KEY_ONE_INT_BYTES;
+  putVarint(&b, 1);
+  b.a[b.n++] = SQLITE_INTEGER;
+  putU64(&b, (uint64_t)v);
 }
 
 /* The key of zFn made from what its hash_func returned (replacing p). */

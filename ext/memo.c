@@ -49,7 +49,7 @@ struct StmtMemo {
 
 /* The hash of an encoded argument list (multiply-xorshift over 8-byte
 ** words). */
-static uint64_t memoHash(const unsigned char *a, sqlite3_int64 n){
+uint64_t memoHash(const unsigned char *a, sqlite3_int64 n){
   const uint64_t m = 0x9e3779b97f4a7c15ULL;
   uint64_t h = (uint64_t)n * m;
   sqlite3_int64 i = 0;
@@ -165,20 +165,37 @@ static int memoGrow(StmtMemo *m){
   return 1;
 }
 
+/* A first sight recorded: the tag of hash h in the table of hashes seen
+** once. */
+static uint32_t *memoSeenSlot(StmtMemo *m, uint64_t h, uint32_t *pTag){
+  *pTag = (uint32_t)(h >> 32) | 1;      /* (never 0: an empty slot) */
+  return &m->aSeen[(h >> 8) % MEMO_SEEN];
+}
+
+/* Offer the value of an argument list to the memo *pm (made if NULL,
+** then seen once already: hSeen, the memoHash() of an argument list seen
+** before it existed). It enters at its second sight, within maxBytes. */
 void memoFill(StmtMemo **pm, Cachier *p, sqlite3_int64 maxBytes,
-              const unsigned char *aArgs, sqlite3_int64 nArgs,
+              uint64_t hSeen, const unsigned char *aArgs, sqlite3_int64 nArgs,
               sqlite3_value *pValue, int subtype, double created,
               sqlite3_int64 id){
   StmtMemo *m = *pm;
   MemoEntry *e;
   int eType = sqlite3_value_type(pValue);
-  sqlite3_int64 nVal = eType==SQLITE_TEXT || eType==SQLITE_BLOB
-                     ? sqlite3_value_bytes(pValue) : 0;
-  sqlite3_int64 nCost = (sqlite3_int64)sizeof(MemoEntry) + nArgs + nVal
-                      + MEMO_ENTRY_OVERHEAD;
+  const void *a = 0;
+  sqlite3_int64 nVal = 0, nCost;
   uint64_t h;
   unsigned i;
   if( maxBytes<=0 ) return;
+  /* The pointer first, then its size (as SQLite advises, and hot.c does:
+  ** the size is then that of what the pointer holds). */
+  if( eType==SQLITE_TEXT || eType==SQLITE_BLOB ){
+    a = eType==SQLITE_TEXT ? (const void*)sqlite3_value_text(pValue)
+                           : sqlite3_value_blob(pValue);
+    nVal = sqlite3_value_bytes(pValue);
+  }
+  nCost = (sqlite3_int64)sizeof(MemoEntry) + nArgs + nVal
+        + MEMO_ENTRY_OVERHEAD;
   if( m==0 ){
     m = sqlite3_malloc(sizeof(*m));
     if( m==0 ) return;
@@ -186,6 +203,10 @@ void memoFill(StmtMemo **pm, Cachier *p, sqlite3_int64 maxBytes,
     m->gen = p->memoGen;
     m->settingsGen = p->settingsGen;
     *pm = m;
+    if( hSeen ){
+      uint32_t tag, *pSeen = memoSeenSlot(m, hSeen, &tag);
+      *pSeen = tag;
+    }
   }
   memoSync(m, p);
   /* Full: nothing more enters (the slots grow with the entries). */
@@ -193,10 +214,9 @@ void memoFill(StmtMemo **pm, Cachier *p, sqlite3_int64 maxBytes,
     return;
   }
   h = memoHash(aArgs, nArgs);
-  /* First sight: remembered only (its tag: the hash's top bits, never 0). */
+  /* First sight: remembered only. */
   {
-    uint32_t tag = (uint32_t)(h >> 32) | 1;
-    uint32_t *pSeen = &m->aSeen[(h >> 8) % MEMO_SEEN];
+    uint32_t tag, *pSeen = memoSeenSlot(m, h, &tag);
     if( *pSeen!=tag ){
       *pSeen = tag;
       return;
@@ -224,9 +244,6 @@ void memoFill(StmtMemo **pm, Cachier *p, sqlite3_int64 maxBytes,
     case SQLITE_FLOAT:   e->rVal = sqlite3_value_double(pValue); break;
     case SQLITE_TEXT:
     case SQLITE_BLOB: {
-      const void *a = eType==SQLITE_TEXT
-                    ? (const void*)sqlite3_value_text(pValue)
-                    : sqlite3_value_blob(pValue);
       if( a==0 && nVal>0 ){
         sqlite3_free(e);
         return;

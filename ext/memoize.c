@@ -64,6 +64,10 @@ struct Plan {
   int bMemoKey;               /* the statement memo may serve (keys are the
                               ** arguments: no hash_func) */
   StmtMemo *pMemo;            /* the statement memo (memo.c), or NULL */
+  int bMemoWanted;            /* a value was offered to it once (its
+                              ** hash: hMemoSeen); a second offer makes it
+                              ** (one-call statements allocate none) */
+  uint64_t hMemoSeen;
   CallRules plainRules;       /* the rules of a call without options */
   const char *zFn;            /* fnInfoName(pInfo), its length, and the */
   int nFn;                    /* first id of its range in the store */
@@ -481,12 +485,24 @@ static int planMemoServe(Plan *pPlan, sqlite3_context *ctx,
 /* Keep the value pKey's entry holds (pValue, raw, as stored) in the
 ** statement memo, with the entry's created time if the rules are timed
 ** and its id if an eviction bound notes hits (else 0). */
+static void planMemoOffer(Plan *pPlan, sqlite3_int64 maxBytes,
+                          const unsigned char *aArgs, sqlite3_int64 nArgs,
+                          sqlite3_value *pValue, int subtype, double created,
+                          sqlite3_int64 id){
+  if( !pPlan->bMemoKey || maxBytes<=0 ) return;
+  if( pPlan->pMemo==0 && !pPlan->bMemoWanted ){
+    pPlan->bMemoWanted = 1;
+    pPlan->hMemoSeen = memoHash(aArgs, nArgs);
+    return;
+  }
+  memoFill(&pPlan->pMemo, pPlan->p, maxBytes, pPlan->hMemoSeen, aArgs, nArgs,
+           pValue, subtype, created, id);
+}
 static void planMemoFill(Plan *pPlan, sqlite3_int64 maxBytes,
                          const CachierKey *pKey, sqlite3_value *pValue,
                          int subtype, double created, sqlite3_int64 id){
-  if( !pPlan->bMemoKey || maxBytes<=0 ) return;
-  memoFill(&pPlan->pMemo, pPlan->p, maxBytes, pKey->aKey + pKey->nFn + 1,
-           pKey->nKey - pKey->nFn - 1, pValue, subtype, created, id);
+  planMemoOffer(pPlan, maxBytes, pKey->aKey + pKey->nFn + 1,
+                pKey->nKey - pKey->nFn - 1, pValue, subtype, created, id);
 }
 
 /* ---------------------------------------------------------------- memoize */
@@ -899,32 +915,45 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
   int nArg = argc - iName - 1;
   HotTier *pHot;
   CachierEntry served;
+  unsigned char aOneInt[KEY_ONE_INT_BYTES];
+  const unsigned char *aArgs;
+  sqlite3_int64 nArgs;
   if( pPlan==0 ) return 0;
   pPlan->bKept = 1;
   if( pPlan->settingsGen!=p->settingsGen || !p->enabled
    || (!pPlan->bMemoKey && !pPlan->bHotFast)
    || fnInfoArgCount(pPlan->pInfo)!=nArg
-   || keyEncodeArgsOnly(&pPlan->key, nArg, &argv[iName+1])!=SQLITE_OK
    || planDepsUpToDate(p, pPlan)!=SQLITE_OK ){
     return 0;
   }
+  if( nArg==1 && sqlite3_value_type(argv[iName+1])==SQLITE_INTEGER
+   && sqlite3_value_subtype(argv[iName+1])==0 ){
+    keyEncodeOneInt(aOneInt, sqlite3_value_int64(argv[iName+1]));
+    aArgs = aOneInt;
+    nArgs = KEY_ONE_INT_BYTES;
+  }else if( keyEncodeArgsOnly(&pPlan->key, nArg, &argv[iName+1])==SQLITE_OK ){
+    aArgs = pPlan->key.a;
+    nArgs = pPlan->key.n;
+  }else{
+    return 0;
+  }
   if( pPlan->pMemo && memoBytes>0
-   && planMemoServe(pPlan, ctx, pPlan->key.a, pPlan->key.n,
-                    &pPlan->plainRules, pPlan->settings.allowNone) ){
+   && planMemoServe(pPlan, ctx, aArgs, nArgs, &pPlan->plainRules,
+                    pPlan->settings.allowNone) ){
     return 1;
   }
   if( !pPlan->bHotFast || (pHot = pPlan->pStore->pHot)==0
    || !hotServeArgs(pHot, pPlan->pStore, ctx, pPlan->zFn, pPlan->nFn,
-                    pPlan->iFnBase, pPlan->key.a, pPlan->key.n,
+                    pPlan->iFnBase, aArgs, nArgs,
                     pPlan->settings.allowNone, !pPlan->bHotChecked,
                     pPlan->bStamp ? stampFresh : 0, pPlan, &served) ){
     return 0;
   }
   pPlan->bHotChecked = 1;
   pPlan->pStats->nHit++;
-  if( pPlan->bMemoKey && served.codec==0 ){
-    memoFill(&pPlan->pMemo, p, memoBytes, pPlan->key.a, pPlan->key.n,
-             served.pValue, served.subtype, 0.0, 0);
+  if( served.codec==0 ){
+    planMemoOffer(pPlan, memoBytes, aArgs, nArgs, served.pValue,
+                  served.subtype, 0.0, 0);
   }
   return 1;
 }

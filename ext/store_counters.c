@@ -87,18 +87,29 @@ static int countersAdd(CachierStore *pStore, const StoreCounters *pAdd){
   }
   if( rc==SQLITE_OK ) rc = sqlite3_prepare_v2(db, zAddSql, -1, &pStmt, 0);
   if( rc==SQLITE_OK ){
-    sqlite3_bind_text(pStmt, 1, pAdd->zFn, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(pStmt, 2, pAdd->nHit);
-    sqlite3_bind_int64(pStmt, 3, pAdd->nMiss);
-    sqlite3_bind_int64(pStmt, 4, pAdd->nCompute);
-    sqlite3_bind_int64(pStmt, 5, pAdd->computeNs);
-    sqlite3_bind_double(pStmt, 6, pAdd->at);
-    sqlite3_step(pStmt);
-    rc = sqlite3_finalize(pStmt);
+    int rcStep;
+    /* (A failed bind would add NULLs, or under another name.) */
+    rc = sqlite3_bind_text(pStmt, 1, pAdd->zFn, -1, SQLITE_STATIC);
+    if( rc==SQLITE_OK ) rc = sqlite3_bind_int64(pStmt, 2, pAdd->nHit);
+    if( rc==SQLITE_OK ) rc = sqlite3_bind_int64(pStmt, 3, pAdd->nMiss);
+    if( rc==SQLITE_OK ) rc = sqlite3_bind_int64(pStmt, 4, pAdd->nCompute);
+    if( rc==SQLITE_OK ) rc = sqlite3_bind_int64(pStmt, 5, pAdd->computeNs);
+    if( rc==SQLITE_OK ) rc = sqlite3_bind_double(pStmt, 6, pAdd->at);
+    if( rc==SQLITE_OK ) sqlite3_step(pStmt);
+    rcStep = sqlite3_finalize(pStmt);
+    if( rc==SQLITE_OK ) rc = rcStep;
   }
   sqlite3_close(pOwn);
   storeUnlock(s);
   return rc;
+}
+
+/* A count as read from the file, which may say anything: within 0 and
+** COUNTER_MAX, so cachier_stats can add a connection's counts to it. */
+#define COUNTER_MAX ((sqlite3_int64)1 << 62)
+static sqlite3_int64 counterColumn(sqlite3_stmt *pStmt, int iCol){
+  sqlite3_int64 v = sqlite3_column_int64(pStmt, iCol);
+  return v<0 ? 0 : v>COUNTER_MAX ? COUNTER_MAX : v;
 }
 
 static int countersRead(CachierStore *pStore, const char *zFn,
@@ -115,8 +126,10 @@ static int countersRead(CachierStore *pStore, const char *zFn,
     rc = sqlite3_prepare_v2(s->db, zReadSql, -1, &pStmt, 0);
   }
   if( pStmt ){
-    if( zFn ) sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
-    while( sqlite3_step(pStmt)==SQLITE_ROW ){
+    int rcStep;
+    /* (Unbound, ?1 IS NULL would read every function's counters.) */
+    if( zFn ) rc = sqlite3_bind_text(pStmt, 1, zFn, -1, SQLITE_STATIC);
+    while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
       StoreCounters *aNew = sqlite3_realloc64(a, sizeof(*a)*(n+1));
       if( aNew==0 ){
         rc = SQLITE_NOMEM;
@@ -129,14 +142,15 @@ static int countersRead(CachierStore *pStore, const char *zFn,
         rc = SQLITE_NOMEM;
         break;
       }
-      a[n].nHit = sqlite3_column_int64(pStmt, 1);
-      a[n].nMiss = sqlite3_column_int64(pStmt, 2);
-      a[n].nCompute = sqlite3_column_int64(pStmt, 3);
-      a[n].computeNs = sqlite3_column_int64(pStmt, 4);
+      a[n].nHit = counterColumn(pStmt, 1);
+      a[n].nMiss = counterColumn(pStmt, 2);
+      a[n].nCompute = counterColumn(pStmt, 3);
+      a[n].computeNs = counterColumn(pStmt, 4);
       a[n].at = sqlite3_column_double(pStmt, 5);
       n++;
     }
-    sqlite3_finalize(pStmt);
+    rcStep = sqlite3_finalize(pStmt);
+    if( rc==SQLITE_OK ) rc = rcStep;
   }
   storeUnlock(s);
   if( rc ){

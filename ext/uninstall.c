@@ -13,7 +13,8 @@
 **       each is named in cachier_log. Entries in other stores (a file:
 **       store's own file, which other databases may share, the memory
 **       store, Redis) are left: cachier_clear() empties those. A later
-**       memoize() creates the tables again. DIRECTONLY.
+**       memoize() creates the tables again. DIRECTONLY. An error while
+**       a memoize() call of the connection is computing.
 ** docs/uninstall.md gives the SQL that does the same without cachier.
 */
 #include "store.h"
@@ -41,6 +42,14 @@ static void uninstallFunc(sqlite3_context *ctx, int argc,
   int nSql = 0, i, rc, nRemoved = 0;
   (void)argc; (void)argv;
   if( guardDirectCall(ctx, "cachier_uninstall") ) return;
+  /* Not under a computation (a function memoize() calls): it holds marks
+  ** in the side file this closes, and writes to the tables this drops. */
+  if( p->depth>0 || inflightHeld(p->pInflight)>0 ){
+    sqlite3_result_error(ctx, "cachier_uninstall: refused while a memoize() "
+        "call of this connection is computing (from a function it calls?):"
+        " run it as a statement of its own", -1);
+    return;
+  }
   /* First list, then drop: a schema change ends the listing statement. */
   rc = sqlite3_prepare_v2(p->db, zObjectsSql, -1, &pStmt, 0);
   while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){

@@ -186,6 +186,7 @@ static int queryFindTables(sqlite3 *db, QueryTab *pTab, char **pzErr){
   sqlite3_str *pList = sqlite3_str_new(db);
   char *zSql = sqlite3_mprintf("EXPLAIN %s", pTab->zQuery);
   char *zList;
+  int bEmpty;
   int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &pExplain, 0)
                 : SQLITE_NOMEM;
   sqlite3_free(zSql);
@@ -242,8 +243,11 @@ static int queryFindTables(sqlite3 *db, QueryTab *pTab, char **pzErr){
   }
   if( rc==SQLITE_OK ) rc = sqlite3_finalize(pExplain);
   else sqlite3_finalize(pExplain);
+  /* (NULL from sqlite3_str_finish() is "no tables" only when empty.) */
+  if( rc==SQLITE_OK ) rc = sqlite3_str_errcode(pList);
+  bEmpty = sqlite3_str_length(pList)==0;
   zList = sqlite3_str_finish(pList);
-  if( rc==SQLITE_OK && zList==0 ) zList = sqlite3_mprintf("");
+  if( rc==SQLITE_OK && zList==0 && bEmpty ) zList = sqlite3_mprintf("");
   if( rc==SQLITE_OK && zList==0 ) rc = SQLITE_NOMEM;
   if( rc && *pzErr==0 && rc!=SQLITE_NOMEM ){
     *pzErr = sqlite3_mprintf("cachier_query: %s: %s", pTab->zName,
@@ -257,22 +261,40 @@ static int queryFindTables(sqlite3 *db, QueryTab *pTab, char **pzErr){
   return SQLITE_OK;
 }
 
-/* The declared type of result column i, if it is safe to repeat in the
-** table's declaration (letters, digits, spaces, parentheses, commas,
-** signs and dots, and not the word HIDDEN), else "". */
-static const char *queryColumnType(sqlite3_stmt *pStmt, int i){
+/* Words that start a column constraint, not part of a type name. */
+static const char *const azNotType[] = {
+  "constraint", "primary", "not", "null", "unique", "check", "default",
+  "collate", "references", "generated", "as", "hidden",
+};
+
+/* The declared type of result column i as far as it is safe to repeat in
+** the table's declaration: its leading words (letters, digits and '_',
+** each starting with a letter or '_'), up to anything else (a size such
+** as "(10)", a ',' of a crafted type) or a word that starts a column
+** constraint. SQLite's affinity rules read the words alone. Its length in
+** *pn (0: none). */
+static const char *queryColumnType(sqlite3_stmt *pStmt, int i, int *pn){
   const char *z = sqlite3_column_decltype(pStmt, i);
-  const char *c;
+  const char *c = z;
+  *pn = 0;
   if( z==0 ) return "";
-  for(c=z; *c; c++){
-    if( !((*c>='a' && *c<='z') || (*c>='A' && *c<='Z') || (*c>='0' && *c<='9')
-          || *c==' ' || *c=='(' || *c==')' || *c==',' || *c=='+' || *c=='-'
-          || *c=='.' || *c=='_') ){
-      return "";
+  for(;;){
+    const char *zWord;
+    size_t k;
+    while( *c==' ' ) c++;
+    if( !((*c>='a' && *c<='z') || (*c>='A' && *c<='Z') || *c=='_') ) break;
+    zWord = c;
+    while( (*c>='a' && *c<='z') || (*c>='A' && *c<='Z') || *c=='_'
+        || (*c>='0' && *c<='9') ){
+      c++;
     }
-  }
-  for(c=z; *c; c++){
-    if( sqlite3_strnicmp(c, "hidden", 6)==0 ) return "";
+    for(k=0; k<sizeof(azNotType)/sizeof(azNotType[0]); k++){
+      if( strlen(azNotType[k])==(size_t)(c - zWord)
+       && sqlite3_strnicmp(zWord, azNotType[k], (int)(c - zWord))==0 ){
+        return z;
+      }
+    }
+    *pn = (int)(c - z);
   }
   return z;
 }
@@ -311,9 +333,10 @@ static char *queryDeclaration(QueryTab *pTab){
     const char *zName = sqlite3_column_name(pTab->pQuery, i);
     rc = queryDeclareName(pDecl, azSeen, nMade, zName ? zName : "column");
     if( rc==SQLITE_OK ){
-      const char *zType = queryColumnType(pTab->pQuery, i);
+      int nType;
+      const char *zType = queryColumnType(pTab->pQuery, i, &nType);
       nMade++;
-      if( zType[0] ) sqlite3_str_appendf(pDecl, " %s", zType);
+      if( nType ) sqlite3_str_appendf(pDecl, " %.*s", nType, zType);
     }
   }
   for(i=0; rc==SQLITE_OK && i<pTab->nParam; i++){
@@ -365,18 +388,19 @@ static int queryDisconnect(sqlite3_vtab *pVtab){
   return SQLITE_OK;
 }
 
-/* True if zName (canonical) names an SQL function of the connection, of
+/* *pbFound: zName (canonical) names an SQL function of the connection, of
 ** any arity: the table's entries would be that function's. */
-static int queryNameIsFunction(sqlite3 *db, const char *zName){
+static int queryNameIsFunction(sqlite3 *db, const char *zName, int *pbFound){
   sqlite3_stmt *pStmt = 0;
-  int bFound = 0;
-  if( sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_function_list"
-                         " WHERE lower(name)=?1", -1, &pStmt, 0)==SQLITE_OK ){
-    sqlite3_bind_text(pStmt, 1, zName, -1, SQLITE_STATIC);
-    bFound = sqlite3_step(pStmt)==SQLITE_ROW;
-  }
-  sqlite3_finalize(pStmt);
-  return bFound;
+  int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_function_list"
+                              " WHERE lower(name)=?1", -1, &pStmt, 0);
+  *pbFound = 0;
+  /* (Unbound, ?1 would find nothing.) */
+  if( rc==SQLITE_OK ) rc = sqlite3_bind_text(pStmt, 1, zName, -1, SQLITE_STATIC);
+  if( rc==SQLITE_OK ) *pbFound = sqlite3_step(pStmt)==SQLITE_ROW;
+  if( rc==SQLITE_OK ) rc = sqlite3_finalize(pStmt);
+  else sqlite3_finalize(pStmt);
+  return rc;
 }
 
 /* Write the seal of pTab's query as it is now into its shadow table
@@ -437,10 +461,16 @@ static int querySetDependencies(sqlite3 *db, QueryTab *pTab, char **pzErr){
   }
   /* A row that says otherwise is updated; a missing one inserted (an
   ** INSERT that finds the row as it should be ignores it). */
-  sqlite3_bind_text(pStmt, 1, pTab->zName, -1, SQLITE_STATIC);
-  sqlite3_bind_text(pStmt, 2, pTab->zTables, -1, SQLITE_STATIC);
-  bRow = sqlite3_step(pStmt)==SQLITE_ROW;
-  rc = sqlite3_finalize(pStmt);
+  rc = sqlite3_bind_text(pStmt, 1, pTab->zName, -1, SQLITE_STATIC);
+  if( rc==SQLITE_OK ){
+    rc = sqlite3_bind_text(pStmt, 2, pTab->zTables, -1, SQLITE_STATIC);
+  }
+  if( rc==SQLITE_OK ){
+    bRow = sqlite3_step(pStmt)==SQLITE_ROW;
+    rc = sqlite3_finalize(pStmt);
+  }else{
+    sqlite3_finalize(pStmt);
+  }
   if( rc==SQLITE_OK ){
     zSql = sqlite3_mprintf(bRow
         ? "UPDATE cachier_functions SET depends_on=%Q WHERE name=%Q"
@@ -522,12 +552,17 @@ static int queryInit(sqlite3 *db, void *pAux, int argc,
     rc = SQLITE_ERROR;
     goto failed;
   }
-  if( bCreate && queryNameIsFunction(db, pTab->zName) ){
-    *pzErr = sqlite3_mprintf("cachier_query: %s is the name of an SQL "
-        "function, whose cache entries the table's would be: choose "
-        "another name", pTab->zName);
-    rc = SQLITE_ERROR;
-    goto failed;
+  if( bCreate ){
+    int bFunction;
+    rc = queryNameIsFunction(db, pTab->zName, &bFunction);
+    if( rc ) goto failed;
+    if( bFunction ){
+      *pzErr = sqlite3_mprintf("cachier_query: %s is the name of an SQL "
+          "function, whose cache entries the table's would be: choose "
+          "another name", pTab->zName);
+      rc = SQLITE_ERROR;
+      goto failed;
+    }
   }
   rc = sqlite3_prepare_v3(db, pTab->zQuery, -1, SQLITE_PREPARE_PERSISTENT,
                           &pTab->pQuery, &zTail);
@@ -610,9 +645,15 @@ static int queryConnect(sqlite3 *db, void *pAux, int argc,
 static int queryDestroy(sqlite3_vtab *pVtab){
   QueryTab *pTab = (QueryTab*)pVtab;
   sqlite3 *db = pTab->p->db;
-  char *zSql = sqlite3_mprintf("SELECT cachier_clear(%Q)", pTab->zName);
-  int rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+  sqlite3_stmt *pClear = 0;
+  char *zSql = sqlite3_mprintf(GUARD_OWN_SQL "SELECT cachier_clear(%Q)",
+                               pTab->zName);
+  int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &pClear, 0) : SQLITE_NOMEM;
   sqlite3_free(zSql);
+  if( rc==SQLITE_OK ){
+    guardStep(pTab->p, pClear);
+    rc = sqlite3_finalize(pClear);
+  }
   if( rc ){
     cachierLog(pTab->p, "cachier: %s: dropped, but its entries could not "
                "all be deleted: %s", pTab->zName, sqlite3_errmsg(db));
@@ -734,10 +775,10 @@ static sqlite3_stmt *queryServeStmt(QueryTab *pTab, int bOverwrite,
   if( *ppKept && !sqlite3_stmt_busy(*ppKept) ) return *ppKept;
   pSql = sqlite3_str_new(pTab->p->db);
   if( bOverwrite ){
-    sqlite3_str_appendf(pSql, "SELECT memoize_with('{\"overwrite_cache\":"
-                        "true}', %Q", pTab->zName);
+    sqlite3_str_appendf(pSql, GUARD_OWN_SQL "SELECT memoize_with("
+                        "'{\"overwrite_cache\":true}', %Q", pTab->zName);
   }else{
-    sqlite3_str_appendf(pSql, "SELECT memoize(%Q", pTab->zName);
+    sqlite3_str_appendf(pSql, GUARD_OWN_SQL "SELECT memoize(%Q", pTab->zName);
   }
   for(i=0; i<pTab->nParam; i++) sqlite3_str_appendf(pSql, ",?%d", i+1);
   sqlite3_str_appendchar(pSql, 1, ')');
@@ -787,7 +828,7 @@ static int queryRead(QueryTab *pTab, QueryCursor *pCur, int bOverwrite){
                           : sqlite3_bind_null(pStmt, i+1);
   }
   if( rc ) return rc;
-  if( sqlite3_step(pStmt)!=SQLITE_ROW ){
+  if( guardStep(pTab->p, pStmt)!=SQLITE_ROW ){
     sqlite3_reset(pStmt);
     return queryError(pTab, sqlite3_errmsg(pTab->p->db));
   }
@@ -865,7 +906,8 @@ static int queryColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx,
   QueryTab *pTab = (QueryTab*)pCursor->pVtab;
   if( i<pTab->nCol ){
     rowsetResult(ctx, pCur->a, pCur->n, pCur->aOff[i]);
-  }else if( pCur->apParam && pCur->apParam[i-pTab->nCol] ){
+  }else if( pCur->apParam && i-pTab->nCol<pTab->nParam
+         && pCur->apParam[i-pTab->nCol] ){
     sqlite3_result_value(ctx, pCur->apParam[i-pTab->nCol]);
   }
   return SQLITE_OK;

@@ -422,6 +422,7 @@ void cachierLogFree(Cachier*);
 */
 const char *fallbackSpec(Cachier*, const char *zSpec, int eMainState);
 void fallbackWriteFailed(Cachier*, int rc);
+CachierStore *fallbackStore(Cachier*);
 
 /**************************************************************************
 ** Interface to code in guard.c.

@@ -10,9 +10,12 @@
 ** none) then caches in the process's memory store (store_memory.c) for as
 ** long as main has no cache tables, instead of computing every call: the
 ** decision is logged once per connection (cachier_log). A main that has
-** cache tables already (made by a writer) is read as before: its entries
-** are served, and a miss is computed without being stored. For a cache
-** shared by every reader and writer, name a file: store in the '*' row.
+** cache tables already (made by a writer) stays the function's store and
+** is looked up first; what it has no servable entry for is looked up in,
+** and stored in, the same memory store (fallbackStore(), memoize.c): main
+** cannot be written, so the memory store never shadows an entry of main
+** that a call may serve. For a cache shared by every reader and writer,
+** name a file: store in the '*' row.
 */
 #include "store.h"
 #include <string.h>
@@ -43,9 +46,12 @@ static const char *mainNoWriteReason(Cachier *p){
   return 0;
 }
 
+/* The store of a fallback: the process's memory store (store_memory.c). */
+#define FALLBACK_SPEC "memory"
+
 /* The store a function should use whose settings name zSpec (NULL:
 ** main) when main's tables are in state eMainState: zSpec itself, or
-** "memory" when that is main, main has no cache tables and cannot be
+** the fallback when that is main, main has no cache tables and cannot be
 ** written (logged once per connection). */
 const char *fallbackSpec(Cachier *p, const char *zSpec, int eMainState){
   const char *zWhy;
@@ -59,7 +65,33 @@ const char *fallbackSpec(Cachier *p, const char *zSpec, int eMainState){
         "cannot hold the cache (%s): functions whose store is main cache "
         "in the process's memory store instead", zWhy);
   }
-  return "memory";
+  return FALLBACK_SPEC;
+}
+
+/* Where a function whose store is main, with cache tables (a writer's),
+** stores its results while main cannot be written: the fallback, opened,
+** its tables made (logged once per connection). NULL when main can be
+** written, or the fallback cannot be opened (logged): the results are
+** then computed without being stored, as before. */
+CachierStore *fallbackStore(Cachier *p){
+  const char *zWhy = mainNoWriteReason(p);
+  CachierStore *pStore;
+  char *zErr = 0;
+  if( zWhy==0 ) return 0;
+  pStore = storeOpen(p, FALLBACK_SPEC, &zErr);
+  if( pStore && storeEnsureTables(pStore)!=SQLITE_OK ) pStore = 0;
+  if( pStore==0 ){
+    cachierLog(p, "cachier: the main database cannot be written (%s) and "
+               "its fallback cannot be opened (%s): results are not stored",
+               zWhy, zErr ? zErr : "no tables");
+  }else if( !p->bFallbackLogged ){
+    p->bFallbackLogged = 1;
+    cachierLogFn(p, CACHIER_LOG_WARNING, 0, "cachier: the main database "
+        "cannot be written (%s): functions whose store is main serve its "
+        "entries and cache new results in the process's memory store", zWhy);
+  }
+  sqlite3_free(zErr);
+  return pStore;
 }
 
 /* A write to main failed with rc: if it is one a read-only main gives,

@@ -12,8 +12,9 @@
 **       loads cachier can read what an application cached (a hash_func,
 **       if FN's settings name one, is called to make the key, as memoize()
 **       does). FN's settings (its store, stale_after) are read as
-**       memoize() reads them. Counts nothing in cachier_stats and writes
-**       nothing. DIRECTONLY: it reads the store the settings name.
+**       memoize() reads them (main read-only: main's entry, else its
+**       fallback's, fallback.c). Counts nothing in cachier_stats and
+**       writes nothing. DIRECTONLY: it reads the store the settings name.
 */
 #include "store.h"
 #include <string.h>
@@ -54,16 +55,39 @@ static int getMakeKey(Cachier *p, const char *zFn, const FnSettings *s,
   return SQLITE_OK;
 }
 
+/* Serve pKey's entry in pStore as ctx's result, if it has one that is
+** not stale by s (and, bStamp: whose stamps memoize() would find fresh by
+** pDeps, memoize.c stampVerdict()). 1 if it had (a value that does not
+** decode is served as NULL: there is none), 0 if not. */
+static int getLookup(Cachier *p, sqlite3_context *ctx, CachierStore *pStore,
+                     const CachierKey *pKey, const FnSettings *s,
+                     int bStamp, const DepsState *pDeps){
+  CachierEntry entry;
+  int bFound = 0, bServed = 0;
+  memset(&entry, 0, sizeof(entry));
+  if( storeLookup(pStore, pKey, CACHIER_LOOKUP_CREATED
+                  | (bStamp ? CACHIER_LOOKUP_STAMP : 0), &entry,
+                  &bFound)==SQLITE_OK
+   && bFound && !entryIsStale(entry.created, cachierNow(p), s->staleAfter)
+   && (!bStamp || dependsVerdict(s, pDeps, &entry)==VERDICT_FRESH) ){
+    bServed = 1;
+    if( valueResult(pStore, ctx, &entry)!=SQLITE_OK ){
+      sqlite3_result_null(ctx);       /* does not decode: none */
+    }
+  }
+  storeLookupDone(pStore);
+  return bServed;
+}
+
 static void getFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
   CachierStore *pStore = 0;
-  CachierEntry entry;
   CachierKey key;
   FnSettings s;
   DepsState deps;
   KeyBuf buf;
   char *zFn = 0, *zErr = 0;
-  int rc, eState = STORE_ABSENT, bFound = 0;
+  int rc, eState = STORE_ABSENT;
   if( guardDirectCall(ctx, "cachier_get") ) return;
   if( argc<1 ){
     sqlite3_result_error(ctx, "cachier_get: the function name is missing",
@@ -79,7 +103,6 @@ static void getFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   settingsDefaults(&s);
   keyBufInit(&buf);
   memset(&key, 0, sizeof(key));
-  memset(&entry, 0, sizeof(entry));
   memset(&deps, 0, sizeof(deps));
   /* The settings live in main (none yet: the defaults), as fninfo.c
   ** reads them. */
@@ -104,19 +127,14 @@ static void getFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     ** find fresh (memoize.c stampVerdict()). */
     int bStamp = (s.zDependsOn && s.zDependsOn[0]) || s.bDependsUnsealed
               || s.version!=0;
+    CachierStore *pFallback;
     if( bStamp ) dependsRead(p, &s, &deps);
     rc = getMakeKey(p, zFn, &s, argc-1, argv+1, &buf, &key, &zErr);
-    if( rc==SQLITE_OK
-     && storeLookup(pStore, &key, CACHIER_LOOKUP_CREATED
-                    | (bStamp ? CACHIER_LOOKUP_STAMP : 0), &entry,
-                    &bFound)==SQLITE_OK
-     && bFound && !entryIsStale(entry.created, cachierNow(p), s.staleAfter)
-     && (!bStamp || dependsVerdict(&s, &deps, &entry)==VERDICT_FRESH) ){
-      if( valueResult(pStore, ctx, &entry)!=SQLITE_OK ){
-        sqlite3_result_null(ctx);     /* does not decode: none */
-      }
+    if( rc==SQLITE_OK && !getLookup(p, ctx, pStore, &key, &s, bStamp, &deps)
+     && pStore==cachierMainStore(p) && (pFallback = fallbackStore(p))!=0 ){
+      /* as memoize() looks */
+      getLookup(p, ctx, pFallback, &key, &s, bStamp, &deps);
     }
-    if( rc==SQLITE_OK ) storeLookupDone(pStore);
   }
   keyBufFree(&buf);
   dependsClear(&deps);

@@ -45,7 +45,14 @@ struct Plan {
   sqlite3_int64 settingsGen;  /* p->settingsGen when settings were copied */
   FnStats *pStats;
   CachierStore *pStore;
-  int bNoWrite;               /* a write failed: stop trying this statement */
+  CachierStore *pFallback;    /* main is pStore, has cache tables and cannot
+                              ** be written: results are stored here, and
+                              ** looked up here after main (fallback.c);
+                              ** NULL: none (planUsesFallback()) */
+  int bFallbackChecked;       /* pFallback was decided for these settings */
+  int bNoWrite;               /* a write to the store results go to (pStore
+                              ** or pFallback) failed: stop trying this
+                              ** statement */
   int eWal;                   /* main is in WAL mode: 1, not: 0, unknown: -1 */
   int bNoRead;                /* the store is unusable (newer schema) */
   int bNoTables;              /* the store had no tables: nothing to read */
@@ -81,6 +88,7 @@ static void planFree(void *pArg){
       if( pPlan->bKept ) storeNoteStatementEnd(pPlan->pStore);
       storeStatementEnd(pPlan->pStore);
     }
+    if( pPlan->pFallback ) storeStatementEnd(pPlan->pFallback);
     callFinalize(&pPlan->ownCall);
     callFinalize(&pPlan->hashCall);
     memoFree(pPlan->pMemo);
@@ -117,6 +125,8 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
     storeStatementEnd(pPlan->pStore);   /* switched */
   }
   pPlan->pStore = fnInfoStore(pPlan->pInfo);
+  pPlan->pFallback = 0;               /* decided again (on a miss) */
+  pPlan->bFallbackChecked = 0;
   pPlan->bNoTables = eState==STORE_ABSENT;
   if( eState==STORE_UNAVAILABLE || pPlan->pStore==0 ){
     /* (fninfo.c logged why.) */
@@ -249,21 +259,45 @@ static int planMakeKey(Plan *pPlan, sqlite3_value **apArg, CachierKey *pKey,
   return SQLITE_OK;
 }
 
-/* A cache write failed: count and log it. A busy, locked or full database
-** may accept the next row's write; any other failure (read-only,
-** query_only, a newer schema, a read snapshot too old to write that the
-** store could not write around) would repeat, so the statement stops
-** writing. Never reported to the user. */
-static void planWriteFailed(Plan *pPlan, int rc, const char *zWhat){
+/* The store the plan's results are written to: its fallback if it has
+** one, else its store. */
+static CachierStore *planWriteStore(Plan *pPlan){
+  return pPlan->pFallback ? pPlan->pFallback : pPlan->pStore;
+}
+
+/* Whether the plan's misses go to a fallback (main is its store, with
+** cache tables, and cannot be written: fallback.c): decided on the first
+** miss after its settings were loaded, which is when it matters (a
+** statement of hits pays nothing for it). */
+static int planUsesFallback(Plan *pPlan){
+  if( !pPlan->bFallbackChecked ){
+    pPlan->bFallbackChecked = 1;
+    if( pPlan->pStore && pPlan->pStore==pPlan->p->pMainStore
+     && !pPlan->bNoRead && !pPlan->bNoTables ){
+      pPlan->pFallback = fallbackStore(pPlan->p);
+      /* (a failed write to main no longer stops this statement's writes) */
+      if( pPlan->pFallback ) pPlan->bNoWrite = 0;
+    }
+  }
+  return pPlan->pFallback!=0;
+}
+
+/* A cache write to pStore failed: count and log it. A busy, locked or
+** full database may accept the next row's write; any other failure
+** (read-only, query_only, a newer schema, a read snapshot too old to write
+** that the store could not write around) would repeat, so the statement
+** stops writing. Never reported to the user. */
+static void planWriteFailed(Plan *pPlan, CachierStore *pStore, int rc,
+                            const char *zWhat){
   int eCode = rc & 0xff;
   int bTransient = (eCode==SQLITE_BUSY && rc!=SQLITE_BUSY_SNAPSHOT)
                 || eCode==SQLITE_LOCKED || eCode==SQLITE_FULL;
   pPlan->pStats->nWriteError++;
-  if( !bTransient ) pPlan->bNoWrite = 1;
-  if( pPlan->pStore==pPlan->p->pMainStore ) fallbackWriteFailed(pPlan->p, rc);
+  if( !bTransient && pStore==planWriteStore(pPlan) ) pPlan->bNoWrite = 1;
+  if( pStore==pPlan->p->pMainStore ) fallbackWriteFailed(pPlan->p, rc);
   cachierLog(pPlan->p, "cachier: %s(): cannot %s (%s) in store %s: %s%s",
-             pPlan->zFn, zWhat, sqlite3_errstr(rc), pPlan->pStore->zSpec,
-             storeErrmsg(pPlan->pStore, rc),
+             pPlan->zFn, zWhat, sqlite3_errstr(rc), pStore->zSpec,
+             storeErrmsg(pStore, rc),
              bTransient ? "" : "; no more cache writes in this statement");
 }
 
@@ -294,13 +328,14 @@ static int entryOverLimit(Plan *pPlan, const CachierEntry *e){
       && e->nBytes>pPlan->settings.entrySizeLimit;
 }
 
-/* Serve a stored entry as the result, decoding it if it is compressed.
-** A value that does not decode (a corrupted frame, a lost dictionary) is
-** never served: it is counted and logged, and the caller treats the entry
-** as a miss, so the value is computed and rewritten. */
-static int serveEntry(sqlite3_context *ctx, Plan *pPlan, CachierEntry *e){
+/* Serve an entry stored in pStore as the result, decoding it if it is
+** compressed. A value that does not decode (a corrupted frame, a lost
+** dictionary) is never served: it is counted and logged, and the caller
+** treats the entry as a miss, so the value is computed and rewritten. */
+static int serveEntry(sqlite3_context *ctx, Plan *pPlan, CachierStore *pStore,
+                      CachierEntry *e){
   int rc = entryOverLimit(pPlan, e) ? SQLITE_TOOBIG
-         : valueResult(pPlan->pStore, ctx, e);
+         : valueResult(pStore, ctx, e);
   if( rc ){
     pPlan->pStats->nError++;
     cachierLog(pPlan->p, "cachier: %s(): a stored value does not decode "
@@ -319,12 +354,16 @@ struct StaleCopy {
   int bHeld;
 };
 
-static void staleKeep(Plan *pPlan, CachierEntry *e, StaleCopy *pCopy){
+/* Keep entry e of pStore in pCopy, unless it holds one already (main's:
+** the fallback's is looked up second). */
+static void staleKeep(Plan *pPlan, CachierStore *pStore, CachierEntry *e,
+                      StaleCopy *pCopy){
+  if( pCopy->bHeld ) return;
   pCopy->subtype = e->subtype;
   if( entryOverLimit(pPlan, e) ){
     pCopy->bHeld = 0;
   }else if( e->codec ){
-    pCopy->bHeld = valueDecode(pPlan->pStore, e->codec, e->pValue, e->nBytes,
+    pCopy->bHeld = valueDecode(pStore, e->codec, e->pValue, e->nBytes,
                                &pCopy->decoded)==SQLITE_OK;
   }else{
     pCopy->pValue = sqlite3_value_dup(e->pValue);
@@ -358,14 +397,17 @@ static int planMayWait(Plan *pPlan, int eTxn){
   return pPlan->eWal;
 }
 
-/* Mark entry iId for a next_time refresh (the first stale hit does; the
-** mark is in the entry, so later stale hits see it and write nothing). A
-** failure only means a later stale hit tries again. */
-static void planMarkRefresh(Plan *pPlan, sqlite3_int64 iId){
+/* Mark entry iId of pStore for a next_time refresh (the first stale hit
+** does; the mark is in the entry, so later stale hits see it and write
+** nothing). A failure only means a later stale hit tries again. Only the
+** store results are written to is marked (not main beside a fallback). */
+static void planMarkRefresh(Plan *pPlan, CachierStore *pStore,
+                            sqlite3_int64 iId){
   int rc;
-  if( pPlan->bNoWrite ) return;
-  rc = storeMarkRefresh(pPlan->pStore, iId);
-  if( rc ) planWriteFailed(pPlan, rc, "mark a refresh");
+  if( pStore==pPlan->p->pMainStore ) planUsesFallback(pPlan);
+  if( pPlan->bNoWrite || pStore!=planWriteStore(pPlan) ) return;
+  rc = storeMarkRefresh(pStore, iId);
+  if( rc ) planWriteFailed(pPlan, pStore, rc, "mark a refresh");
 }
 
 /* ----------------------------------------------------- compute and store */
@@ -524,14 +566,14 @@ struct MemoCall {
 };
 
 /*
-** Phase 1: serve the key from the hot tier or the store. Returns 1 if it
-** served the result. Otherwise, OUT: pCall->stale (a stale value to
-** stand in for an error), pCall->bCorrupt.
+** Phase 1: serve the key from the hot tier or pStore (the plan's store,
+** then its fallback). Returns 1 if it served the result. Otherwise, OUT:
+** pCall->stale (a stale value to stand in for an error), pCall->bCorrupt.
 **
 ** A call serves a fresh entry; under next_time it serves a stale one
 ** (within stale_while_refresh) and marks it for refresh.
 */
-static int memoizeServe(MemoCall *pCall){
+static int memoizeServe(MemoCall *pCall, CachierStore *pStore){
   sqlite3_context *ctx = pCall->ctx;
   Plan *pPlan = pCall->pPlan;
   Cachier *p = pPlan->p;
@@ -547,7 +589,7 @@ static int memoizeServe(MemoCall *pCall){
             | (((bTimed || bStamp) && pRules->nextTime) || bBounded
                ? CACHIER_LOOKUP_REFRESH : 0)
             | (bStamp ? CACHIER_LOOKUP_STAMP : 0);
-  HotTier *pHot = hotFor(pPlan->pStore, pPlan->settings.hotBytes);
+  HotTier *pHot = hotFor(pStore, pPlan->settings.hotBytes);
   int bHot = 0, bFill = 0, bFound = 0;
   int rc = SQLITE_OK;
   entry.aStamp = 0;           /* (stores that keep no stamps leave them) */
@@ -556,17 +598,17 @@ static int memoizeServe(MemoCall *pCall){
   if( pHot ){
     int bRecheck = !pPlan->bHotChecked;
     pPlan->bHotChecked = 1;
-    bHot = hotLookup(pHot, pPlan->pStore, pKey, flags, &entry, bRecheck);
+    bHot = hotLookup(pHot, pStore, pKey, flags, &entry, bRecheck);
     /* A value found in the store may be kept if the lookup reads the
     ** version the tier's values are of, in a transaction that cannot
     ** roll back (storeMayFill(), hot.c). */
-    bFill = !bHot && hotBeforeLookup(pHot, pPlan->pStore, 0)
-         && storeMayFill(pPlan->pStore, hotVersion(pHot));
+    bFill = !bHot && hotBeforeLookup(pHot, pStore, 0)
+         && storeMayFill(pStore, hotVersion(pHot));
   }
   if( bHot ){
     bFound = 1;
   }else{
-    rc = storeLookup(pPlan->pStore, pKey, flags, &entry, &bFound);
+    rc = storeLookup(pStore, pKey, flags, &entry, &bFound);
     if( rc ) pPlan->pStats->nReadError++;   /* (a miss: computed) */
   }
   if( bFound && sqlite3_value_type(entry.pValue)==SQLITE_NULL
@@ -579,20 +621,20 @@ static int memoizeServe(MemoCall *pCall){
     int eVerdict = bStamp ? stampVerdict(pPlan, pRules, &entry, &eAge)
                           : VERDICT_FRESH;
     int bServable = eAge==AGE_FRESH || eAge==AGE_STALE_SERVE;
-    if( bServable && serveEntry(ctx, pPlan, &entry)==SQLITE_OK ){
-      if( bFill ) hotInsert(pHot, pPlan->pStore, pKey, flags, &entry);
+    if( bServable && serveEntry(ctx, pPlan, pStore, &entry)==SQLITE_OK ){
+      if( bFill ) hotInsert(pHot, pStore, pKey, flags, &entry);
       if( eAge==AGE_FRESH && entry.codec==0 ){
         planMemoFill(pPlan, pCall->memoBytes, pKey, entry.pValue,
                      entry.subtype, bTimed ? entry.created : 0.0,
                      bBounded ? entry.id : 0);
       }
-      if( !bHot ) storeLookupDone(pPlan->pStore);
+      if( !bHot ) storeLookupDone(pStore);
       pPlan->pStats->nHit++;
       if( bBounded ) evictNoteHit(pPlan->pStats, entry.id);
       if( eAge==AGE_STALE_SERVE ){
         pPlan->pStats->nStaleHit++;
         if( !entry.refresh ){
-          planMarkRefresh(pPlan, entry.id);
+          planMarkRefresh(pPlan, pStore, entry.id);
         }
         if( pPlan->settings.backgroundRefresh ) refresherWake(p);
         if( pOpts->verbose ){
@@ -612,7 +654,7 @@ static int memoizeServe(MemoCall *pCall){
       pPlan->pStats->nStaleHit++;
       if( eVerdict!=VERDICT_OUTDATED
        && staleIfErrorApplies(pRules, entry.created, cachierNow(p)) ){
-        staleKeep(pPlan, &entry, &pCall->stale);
+        staleKeep(pPlan, pStore, &entry, &pCall->stale);
       }
     }
     if( eAge!=AGE_FRESH && pOpts->verbose ){
@@ -624,7 +666,7 @@ static int memoizeServe(MemoCall *pCall){
         "cachier: %s(): miss%s", pKey->zFn,
                rc ? " (cache unreadable)" : "");
   }
-  storeLookupDone(pPlan->pStore);
+  storeLookupDone(pStore);
   return 0;
 }
 
@@ -637,22 +679,24 @@ static int memoizeServe(MemoCall *pCall){
 ** storeLookupLatest(), which is only worth it after a wait). Returns 1 if
 ** it served the value found.
 **
-** Under a write transaction of main nobody else can see a result stored
-** in main before it commits, so a mark would only make others wait in
+** The mark and the second look are the store's the result is written to
+** (a fallback's when the plan has one). Under a write transaction of main
+** nobody else can see a result stored in main before it commits, so a mark would only make others wait in
 ** vain. The other stores commit on connections of their own: main's
 ** transactions do not matter to them.
 */
 static int memoizeAwait(MemoCall *pCall){
   Plan *pPlan = pCall->pPlan;
   Cachier *p = pPlan->p;
+  CachierStore *pStore = planWriteStore(pPlan);
   CachierEntry entry;
-  int bMainStore = pPlan->pStore==p->pMainStore;
+  int bMainStore = pStore==p->pMainStore;
   int eTxn = bMainStore ? sqlite3_txn_state(p->db, "main") : SQLITE_TXN_NONE;
   int eMark, bWaited = 0, bFound = 0, rc;
   entry.aStamp = 0;
   entry.nStamp = 0;
   if( !pCall->bWrite || pPlan->bNoWrite || eTxn==SQLITE_TXN_WRITE ) return 0;
-  eMark = inflightAcquire(p, pPlan->pStore, pCall->key.iBase,
+  eMark = inflightAcquire(p, pStore, pCall->key.iBase,
                           pCall->rules.waitForCalcTimeout,
                           !planMayWait(pPlan, eTxn), &pCall->lock, &bWaited);
   if( bWaited && pCall->pOpts->verbose ){
@@ -666,24 +710,24 @@ static int memoizeAwait(MemoCall *pCall){
   if( !pCall->bRead
    || !(bWaited || (eMark==INFLIGHT_HELD && !pCall->bCorrupt
                     && (eTxn==SQLITE_TXN_NONE || pPlan->eWal==1)
-                    && storeSnapshotStale(pPlan->pStore))) ){
+                    && storeSnapshotStale(pStore))) ){
     return 0;
   }
-  rc = storeLookupLatest(pPlan->pStore, &pCall->key, &entry, &bFound);
+  rc = storeLookupLatest(pStore, &pCall->key, &entry, &bFound);
   if( rc ) pPlan->pStats->nReadError++;
   if( bFound && (sqlite3_value_type(entry.pValue)!=SQLITE_NULL
                  || pCall->bAllowNone)
    && entryAge(&pCall->rules, entry.created, cachierNow(p))==AGE_FRESH
    && (!pPlan->bStamp || dependsVerdict(&pPlan->settings, &pPlan->deps,
                                         &entry)==VERDICT_FRESH)
-   && serveEntry(pCall->ctx, pPlan, &entry)==SQLITE_OK ){
-    storeLookupDone(pPlan->pStore);
+   && serveEntry(pCall->ctx, pPlan, pStore, &entry)==SQLITE_OK ){
+    storeLookupDone(pStore);
     inflightRelease(&pCall->lock);
     staleFree(&pCall->stale);
     pPlan->pStats->nHit++;
     return 1;
   }
-  storeLookupDone(pPlan->pStore);
+  storeLookupDone(pStore);
   return 0;
 }
 
@@ -696,6 +740,8 @@ static void memoizeCompute(MemoCall *pCall){
   sqlite3_context *ctx = pCall->ctx;
   Plan *pPlan = pCall->pPlan;
   Cachier *p = pPlan->p;
+  CachierStore *pStore = planWriteStore(pPlan);
+  FnSettings fallbackSettings;
   ComputeJob job;
   KeyBuf args;
   int rc;
@@ -707,12 +753,19 @@ static void memoizeCompute(MemoCall *pCall){
   job.pStats = pPlan->pStats;
   job.pKey = &pCall->key;
   job.pSettings = &pPlan->settings;
+  if( pStore!=pPlan->pStore ){
+    /* main's trained dictionary is not the fallback's */
+    fallbackSettings = pPlan->settings;
+    fallbackSettings.dictId = 0;
+    fallbackSettings.dictZstdId = 0;
+    job.pSettings = &fallbackSettings;
+  }
   job.bAllowNone = pCall->bAllowNone;
   keyBufInit(&args);
   job.pDeps = &pPlan->deps;
   if( pCall->bWrite && !pPlan->bNoWrite
-   && (!pPlan->bStamp || dependsMayStore(p, &pPlan->deps, pPlan->pStore)) ){
-    job.pStore = pPlan->pStore;
+   && (!pPlan->bStamp || dependsMayStore(p, &pPlan->deps, pStore)) ){
+    job.pStore = pStore;
     planArgs(pPlan, pCall->apArg, &args);
     job.aKeyArgs = args.a;
     job.nKeyArgs = args.n;
@@ -745,12 +798,12 @@ static void memoizeCompute(MemoCall *pCall){
                  "entry_size_limit)", fnInfoName(pPlan->pInfo));
     }
   }else if( job.rcWrite ){
-    planWriteFailed(pPlan, job.rcWrite, "store a result");
+    planWriteFailed(pPlan, pStore, job.rcWrite, "store a result");
   }
   /* Waiters look as soon as the mark is released: after the write is
   ** committed (at once, or with the store's group). */
   if( pCall->lock.off>=0 ){
-    storeMarkDone(pPlan->pStore, &pCall->lock,
+    storeMarkDone(pStore, &pCall->lock,
                   job.eStored==COMPUTE_STORED);
   }
   resultEntry(ctx, job.pResult, (int)sqlite3_value_subtype(job.pResult));
@@ -763,10 +816,11 @@ static void memoizeCompute(MemoCall *pCall){
   callReset(job.pCall);
   if( job.eStored==COMPUTE_STORED ){
     /* A write that happens anyway carries the counts (at most once a
-    ** second): hits never write. */
-    statsFlush(p, pPlan->pStats, pPlan->pStore, 0);
-    cleanupMaybe(p, pPlan->pInfo, pPlan->pStore, pCall->pOpts);
-    evictMaybe(p, pPlan->pInfo, pPlan->pStore, pCall->rules.staleAfter);
+    ** second): hits never write. (A fallback keeps no counts: they
+    ** belong to main, which cannot take them.) */
+    if( pStore==pPlan->pStore ) statsFlush(p, pPlan->pStats, pStore, 0);
+    cleanupMaybe(p, pPlan->pInfo, pStore, pCall->pOpts);
+    evictMaybe(p, pPlan->pInfo, pStore, pCall->rules.staleAfter);
   }
 }
 
@@ -830,7 +884,16 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   }
   /* An overwrite changes what the statement memos hold. */
   if( call.pOpts->overwriteCache && call.bWrite ) cachierMemoChanged(p);
-  if( call.bRead && !call.pPlan->bNoTables && memoizeServe(&call) ) return;
+  if( call.bRead && !call.pPlan->bNoTables
+   && memoizeServe(&call, call.pPlan->pStore) ){
+    return;
+  }
+  /* Main has no entry to serve and cannot be written: the fallback, by
+  ** the same rules (fallback.c). */
+  if( (call.bRead || call.bWrite) && planUsesFallback(call.pPlan)
+   && call.bRead && memoizeServe(&call, call.pPlan->pFallback) ){
+    return;
+  }
   if( call.bRead && call.pPlan->bNoTables && call.pOpts->verbose ){
     cachierLogFn(p, CACHIER_LOG_VERBOSE, 0,
         "cachier: %s(): miss (no cache tables yet)", call.key.zFn);

@@ -536,6 +536,7 @@ CachierStore *tablesStoreNew(Cachier*, sqlite3 *db, int bOwnDb, int bGroup,
 /* Register what a connection of cachier's own needs to create the tables
 ** (the "cachier" module). */
 int tablesPrepareDb(Cachier*, sqlite3 *db);
+int tablesExecOwn(sqlite3 *db, const char *zSql);
 int storeSchemaVersion(sqlite3*);
 /* Run the schema SQL (the "cachier" module's xCreate). */
 int storeCreateTables(sqlite3*, char **pzErr);

@@ -151,8 +151,7 @@ CachierStore *storeFileOpen(Cachier *p, const char *zSpec, char **pzErr){
                        |SQLITE_OPEN_NOMUTEX, 0);
   if( rc==SQLITE_OK ) rc = tablesPrepareDb(p, db);
   if( rc==SQLITE_OK ){
-    rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
-                      0, 0, 0);
+    rc = tablesExecOwn(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL");
   }
   if( rc ){
     *pzErr = sqlite3_mprintf("cannot open the cache file %s: %s", zPath,

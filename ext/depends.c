@@ -178,7 +178,11 @@ static int depCheckTable(Cachier *p, const DepName *pDep, char **pzErr){
                              pDep->zSchema);
     return SQLITE_ERROR;
   }
-  sqlite3_bind_text(pStmt, 1, pDep->zTable, -1, SQLITE_STATIC);
+  rc = sqlite3_bind_text(pStmt, 1, pDep->zTable, -1, SQLITE_STATIC);
+  if( rc ){
+    sqlite3_finalize(pStmt);
+    return rc;
+  }
   rc = sqlite3_step(pStmt);
   if( rc!=SQLITE_ROW ){
     rc = sqlite3_finalize(pStmt);
@@ -269,8 +273,8 @@ static int triggersInPlace(Cachier *p, const DepName *pDep,
         " WHERE type='trigger' AND name=?1", pDep->zSchema);
     if( zName && zWant && zSql
      && sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0)==SQLITE_OK ){
-      sqlite3_bind_text(pStmt, 1, zName, -1, SQLITE_STATIC);
-      if( sqlite3_step(pStmt)==SQLITE_ROW ){
+      if( sqlite3_bind_text(pStmt, 1, zName, -1, SQLITE_STATIC)==SQLITE_OK
+       && sqlite3_step(pStmt)==SQLITE_ROW ){
         const char *z = (const char*)sqlite3_column_text(pStmt, 0);
         nOk += z && strcmp(z, zWant)==0;
       }
@@ -304,9 +308,12 @@ static int trackSetUp(Cachier *p, const DepName *pDep){
   rc = sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0);
   sqlite3_free(zSql);
   if( rc==SQLITE_OK ){
-    sqlite3_bind_text(pStmt, 1, pDep->zTable, -1, SQLITE_STATIC);
-    if( sqlite3_step(pStmt)==SQLITE_ROW ) iId = sqlite3_column_int64(pStmt, 0);
-    rc = sqlite3_finalize(pStmt);
+    rc = sqlite3_bind_text(pStmt, 1, pDep->zTable, -1, SQLITE_STATIC);
+    if( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
+      iId = sqlite3_column_int64(pStmt, 0);
+    }
+    if( rc ) sqlite3_finalize(pStmt);
+    else rc = sqlite3_finalize(pStmt);
   }
   if( rc ) return rc;
   /* A counter whose triggers are not all in place missed changes (the
@@ -340,12 +347,13 @@ static int trackSetUp(Cachier *p, const DepName *pDep){
       rc = sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0);
     }
     if( rc==SQLITE_OK ){
-      sqlite3_bind_text(pStmt, 1, zName, -1, SQLITE_STATIC);
-      if( sqlite3_step(pStmt)==SQLITE_ROW ){
+      rc = sqlite3_bind_text(pStmt, 1, zName, -1, SQLITE_STATIC);
+      if( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
         const char *z = (const char*)sqlite3_column_text(pStmt, 0);
         bOk = z && strcmp(z, zWant)==0;
       }
-      rc = sqlite3_finalize(pStmt);
+      if( rc ) sqlite3_finalize(pStmt);
+      else rc = sqlite3_finalize(pStmt);
     }
     if( rc==SQLITE_OK && !bOk ){
       rc = depExec(p, sqlite3_mprintf("DROP TRIGGER IF EXISTS \"%w\".\"%w\"",
@@ -515,13 +523,19 @@ static int depReadOne(Cachier *p, const DepName *pDep, DepsState *pD){
       " ON t.type='trigger' AND t.name IN (?2, ?3, ?4) WHERE c.tbl=?1",
       pDep->zSchema, pDep->zSchema);
   if( zSql && sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0)==SQLITE_OK ){
-    char *azName[3];
+    int rcBind = SQLITE_OK;
     for(i=0; i<3; i++){
-      azName[i] = triggerName(pDep->zTable, i);
-      sqlite3_bind_text(pStmt, 2+i, azName[i], -1, sqlite3_free);
+      /* (A NULL name, or a failed bind, finds fewer than 3 triggers: the
+      ** counter then reads as not tracked.) */
+      char *zName = triggerName(pDep->zTable, i);
+      if( sqlite3_bind_text(pStmt, 2+i, zName, -1, sqlite3_free) ){
+        rcBind = SQLITE_NOMEM;
+      }
     }
-    sqlite3_bind_text(pStmt, 1, pDep->zTable, -1, SQLITE_STATIC);
-    while( sqlite3_step(pStmt)==SQLITE_ROW ){
+    if( sqlite3_bind_text(pStmt, 1, pDep->zTable, -1, SQLITE_STATIC) ){
+      rcBind = SQLITE_NOMEM;
+    }
+    while( rcBind==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
       const char *z = (const char*)sqlite3_column_text(pStmt, 2);
       if( !bRow ){
         bRow = 1;

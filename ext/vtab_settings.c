@@ -88,16 +88,17 @@ static sqlite3_value *valueOf(sqlite3 *db, int eType, double r,
                               sqlite3_int64 n, const char *z){
   sqlite3_stmt *pStmt = 0;
   sqlite3_value *pVal = 0;
+  int rc = SQLITE_OK;
   if( sqlite3_prepare_v2(db, "SELECT ?1", -1, &pStmt, 0)!=SQLITE_OK ){
     return 0;
   }
   switch( eType ){
-    case SQLITE_FLOAT:   sqlite3_bind_double(pStmt, 1, r); break;
-    case SQLITE_INTEGER: sqlite3_bind_int64(pStmt, 1, n); break;
-    case SQLITE_TEXT:    sqlite3_bind_text(pStmt, 1, z, -1, SQLITE_STATIC);
+    case SQLITE_FLOAT:   rc = sqlite3_bind_double(pStmt, 1, r); break;
+    case SQLITE_INTEGER: rc = sqlite3_bind_int64(pStmt, 1, n); break;
+    case SQLITE_TEXT:    rc = sqlite3_bind_text(pStmt, 1, z, -1, SQLITE_STATIC);
                          break;
   }
-  if( sqlite3_step(pStmt)==SQLITE_ROW ){
+  if( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
     pVal = sqlite3_value_dup(sqlite3_column_value(pStmt, 0));
   }
   sqlite3_finalize(pStmt);
@@ -193,7 +194,7 @@ static int listName(SetCursor *pCur, Cachier *p, const char *zName){
   aStar = aOwn + nCol;
   /* No table (nothing written yet): every setting is a default. */
   if( sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0)==SQLITE_OK ){
-    sqlite3_bind_text(pStmt, 1, zName, -1, SQLITE_STATIC);
+    rc = sqlite3_bind_text(pStmt, 1, zName, -1, SQLITE_STATIC);
     while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
       const char *zRow = (const char*)sqlite3_column_text(pStmt, 0);
       int bStarRow = zRow && strcmp(zRow, "*")==0;

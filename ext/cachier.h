@@ -1002,6 +1002,7 @@ void rowsetResult(sqlite3_context*, const unsigned char *a, sqlite3_int64 n,
 */
 int queryTableParams(Cachier*, const char *zFn);
 int queryTableConnect(Cachier*, const char *zFn);
+void queryFoldVersion(Cachier*, const char *zFn, sqlite3_int64 *pVersion);
 #define QUERY_ROWS_FUNCTION "cachier_query_rows"
 
 /**************************************************************************

@@ -45,6 +45,8 @@
 #include "cachier.h"
 #include <string.h>
 
+typedef struct QueryWatch QueryWatch;
+
 struct QueryTab {
   sqlite3_vtab base;
   Cachier *p;
@@ -59,6 +61,19 @@ struct QueryTab {
   sqlite3_stmt *pServe;       /* SELECT memoize('name', ?1, ...) */
   sqlite3_stmt *pRecompute;   /* the same, overwrite_cache */
   int bSealed;                /* its seal was found valid */
+  sqlite3_int64 defStamp;     /* its definition's stamp (queryDefine()) */
+  int nWatch;                 /* the schemas its definition lies in */
+  QueryWatch *aWatch;
+  int bSynced;                /* depends_on checked since the definition
+                              ** was last read (querySyncDependencies()) */
+};
+
+/* A schema the definition of a table lies in, and its schema_version when
+** the definition was read: a read first checks that none moved. */
+struct QueryWatch {
+  char *zSchema;
+  sqlite3_stmt *pVersion;     /* PRAGMA "schema".schema_version */
+  sqlite3_int64 iVersion;
 };
 
 typedef struct QueryCursor QueryCursor;
@@ -101,6 +116,36 @@ int queryTableConnect(Cachier *p, const char *zFn){
   sqlite3_finalize(pStmt);
   sqlite3_free(zSql);
   return queryTableParams(p, zFn);
+}
+
+static QueryTab *queryFind(Cachier *p, const char *zName);
+static int queryDefine(sqlite3*, QueryTab*, int *pbChanged, char **pzErr);
+static int querySchemaMoved(QueryTab*);
+
+/* Fold into *pVersion, the version of function zFn's entries, the stamp
+** of the definition of the cachier_query table zFn (connecting it first
+** if the schema has one this connection has not used yet): results
+** computed under another definition are outdated, never served. A table
+** whose definition cannot be read now gets a version no entry has. */
+void queryFoldVersion(Cachier *p, const char *zFn, sqlite3_int64 *pVersion){
+  QueryTab *t = queryFind(p, zFn);
+  uint64_t v;
+  if( t==0 ){
+    /* (A cheap look first: most functions name no table.) */
+    if( sqlite3_table_column_metadata(p->db, 0, zFn, 0, 0, 0, 0, 0, 0) ){
+      return;
+    }
+    queryTableConnect(p, zFn);
+    if( (t = queryFind(p, zFn))==0 ) return;
+  }
+  if( querySchemaMoved(t) ){
+    char *zErr = 0;
+    int bChanged;
+    if( queryDefine(p->db, t, &bChanged, &zErr) ) t->defStamp = 1;
+    sqlite3_free(zErr);
+  }
+  v = (uint64_t)*pVersion ^ (uint64_t)t->defStamp;
+  *pVersion = v ? (sqlite3_int64)v : 1;
 }
 
 static QueryTab *queryFind(Cachier *p, const char *zName){
@@ -168,8 +213,9 @@ static int queryTailIsEmpty(const char *z){
 ** mapped to their tables through each database's sqlite_schema. Views
 ** are expanded in the bytecode; tables read through virtual tables are
 ** not seen. A temp table is refused: its contents belong to one
-** connection, the cache to all. OUT: pTab->zTables. */
-static int queryFindTables(sqlite3 *db, QueryTab *pTab, char **pzErr){
+** connection, the cache to all. OUT: *pzList. */
+static int queryFindTables(sqlite3 *db, QueryTab *pTab, char **pzList,
+                           char **pzErr){
   sqlite3_stmt *pExplain = 0, *pMap = 0;
   sqlite3_str *pList = sqlite3_str_new(db);
   char *zSql = sqlite3_mprintf("EXPLAIN %s", pTab->zQuery);
@@ -238,14 +284,269 @@ static int queryFindTables(sqlite3 *db, QueryTab *pTab, char **pzErr){
   if( rc==SQLITE_OK && zList==0 && bEmpty ) zList = sqlite3_mprintf("");
   if( rc==SQLITE_OK && zList==0 ) rc = SQLITE_NOMEM;
   if( rc && *pzErr==0 && rc!=SQLITE_NOMEM ){
-    *pzErr = sqlite3_mprintf("cachier_query: %s: %s", pTab->zName,
-                             sqlite3_errmsg(db));
+    *pzErr = sqlite3_mprintf("cachier_query: %s: the query does not "
+        "prepare: %s", pTab->zName, sqlite3_errmsg(db));
   }
   if( rc ){
     sqlite3_free(zList);
     return rc;
   }
-  pTab->zTables = zList;
+  *pzList = zList;
+  return SQLITE_OK;
+}
+
+/*
+** The definition of a table is its query and what the query reads as it
+** prepares now: the SQL text (sqlite_schema.sql) of each table it reads
+** and of each view it may read. Views are expanded in the bytecode, so
+** the views are found by name: every view, in any attached schema, named
+** by a word of the query's text or of a view found so far (a word that
+** only looks like a view's name adds that view: a needless change of
+** stamp, never a missed one). queryDefine() reads it again when a schema
+** it lies in changed (schema_version, by any connection or process);
+** its stamp, folded into the version of the table's function
+** (queryFoldVersion()), makes results computed under another definition
+** outdated: never served, even under next_time.
+*/
+
+/* Append to pSet ("\001word\001word...\001") the words of zSql in lower
+** case: identifiers bare or quoted ("", [], ``), not string literals or
+** comments. */
+static void queryWords(sqlite3_str *pSet, const char *zSql){
+  const unsigned char *z = (const unsigned char*)zSql;
+  while( *z ){
+    unsigned char c = *z;
+    if( c=='\'' ){
+      for(z++; *z && !(z[0]=='\'' && z[1]!='\''); z += (z[0]=='\'') ? 2 : 1){}
+      if( *z ) z++;
+    }else if( c=='-' && z[1]=='-' ){
+      while( *z && *z!='\n' ) z++;
+    }else if( c=='/' && z[1]=='*' ){
+      for(z+=2; *z && !(z[0]=='*' && z[1]=='/'); z++){}
+      if( *z ) z += 2;
+    }else if( c=='"' || c=='`' || c=='[' ){
+      unsigned char q = c=='[' ? ']' : c;
+      for(z++; *z && !(z[0]==q && (q==']' || z[1]!=q)); z++){
+        if( z[0]==q ) z++;            /* a doubled quote: one */
+        sqlite3_str_appendchar(pSet, 1,
+            (char)(*z>='A' && *z<='Z' ? *z + ('a'-'A') : *z));
+      }
+      if( *z ) z++;
+      sqlite3_str_appendchar(pSet, 1, '\001');
+    }else if( c>=0x80 || c=='_' || c=='$' || (c>='0' && c<='9')
+           || (c>='a' && c<='z') || (c>='A' && c<='Z') ){
+      while( *z>=0x80 || *z=='_' || *z=='$' || (*z>='0' && *z<='9')
+          || (*z>='a' && *z<='z') || (*z>='A' && *z<='Z') ){
+        sqlite3_str_appendchar(pSet, 1,
+            (char)(*z>='A' && *z<='Z' ? *z + ('a'-'A') : *z));
+        z++;
+      }
+      sqlite3_str_appendchar(pSet, 1, '\001');
+    }else{
+      z++;
+    }
+  }
+}
+
+/* True if pSet (queryWords()) holds zWord (any case). */
+static int queryHasWord(sqlite3_str *pSet, const char *zWord){
+  const char *zSet = sqlite3_str_value(pSet);
+  char *zNeedle = sqlite3_mprintf("\001%s\001", zWord);
+  int i, bFound = 0;
+  if( zSet && zNeedle ){
+    for(i=0; zNeedle[i]; i++){
+      if( zNeedle[i]>='A' && zNeedle[i]<='Z' ) zNeedle[i] += 'a' - 'A';
+    }
+    bFound = strstr(zSet, zNeedle)!=0;
+  }
+  sqlite3_free(zNeedle);
+  return bFound;
+}
+
+static void queryWatchFree(QueryWatch *aWatch, int nWatch){
+  int i;
+  for(i=0; i<nWatch; i++){
+    sqlite3_free(aWatch[i].zSchema);
+    sqlite3_finalize(aWatch[i].pVersion);
+  }
+  sqlite3_free(aWatch);
+}
+
+/* Add schema zSchema to the watch list *paWatch (once), with its
+** schema_version now. */
+static int queryWatchAdd(sqlite3 *db, QueryWatch **paWatch, int *pnWatch,
+                         const char *zSchema){
+  QueryWatch *a, *w;
+  char *zSql;
+  int i, rc;
+  for(i=0; i<*pnWatch; i++){
+    if( sqlite3_stricmp((*paWatch)[i].zSchema, zSchema)==0 ) return SQLITE_OK;
+  }
+  a = sqlite3_realloc64(*paWatch, sizeof(QueryWatch)*(*pnWatch+1));
+  if( a==0 ) return SQLITE_NOMEM;
+  *paWatch = a;
+  w = &a[(*pnWatch)++];
+  memset(w, 0, sizeof(*w));
+  w->zSchema = sqlite3_mprintf("%s", zSchema);
+  zSql = sqlite3_mprintf(GUARD_OWN_SQL "PRAGMA \"%w\".schema_version",
+                         zSchema);
+  if( w->zSchema==0 || zSql==0 ){
+    sqlite3_free(zSql);
+    return SQLITE_NOMEM;
+  }
+  rc = sqlite3_prepare_v3(db, zSql, -1, SQLITE_PREPARE_PERSISTENT,
+                          &w->pVersion, 0);
+  sqlite3_free(zSql);
+  if( rc ) return rc;
+  if( sqlite3_step(w->pVersion)==SQLITE_ROW ){
+    w->iVersion = sqlite3_column_int64(w->pVersion, 0);
+  }
+  return sqlite3_reset(w->pVersion);
+}
+
+/* True if a schema pTab's definition lies in changed since it was read
+** (or its version cannot be read). The cost of a read that finds none: a
+** PRAGMA schema_version step a schema, mostly main's alone. */
+static int querySchemaMoved(QueryTab *pTab){
+  int i, bMoved = pTab->nWatch==0;
+  for(i=0; !bMoved && i<pTab->nWatch; i++){
+    sqlite3_stmt *pStmt = pTab->aWatch[i].pVersion;
+    bMoved = sqlite3_step(pStmt)!=SQLITE_ROW
+          || sqlite3_column_int64(pStmt, 0)!=pTab->aWatch[i].iVersion;
+    sqlite3_reset(pStmt);
+  }
+  return bMoved;
+}
+
+/* Hash into h the SQL of the views of every attached schema that pWords
+** names, adding their words, until no more are found; watch their
+** schemas. */
+static int queryHashViews(sqlite3 *db, Sha256 *h, sqlite3_str *pWords,
+                          QueryWatch **paWatch, int *pnWatch){
+  sqlite3_str *pSeen = sqlite3_str_new(db);
+  sqlite3_stmt *pDbs = 0;
+  int rc, bMore = 1;
+  sqlite3_str_appendchar(pSeen, 1, '\001');
+  rc = sqlite3_prepare_v2(db, "SELECT name FROM pragma_database_list"
+                          " ORDER BY seq", -1, &pDbs, 0);
+  while( rc==SQLITE_OK && bMore ){
+    bMore = 0;
+    while( rc==SQLITE_OK && sqlite3_step(pDbs)==SQLITE_ROW ){
+      const char *zDb = (const char*)sqlite3_column_text(pDbs, 0);
+      sqlite3_stmt *pViews = 0;
+      char *zSql = zDb ? sqlite3_mprintf("SELECT name, sql FROM \"%w\"."
+          "sqlite_schema WHERE type='view' ORDER BY name", zDb) : 0;
+      if( zSql==0 ){
+        rc = SQLITE_NOMEM;
+        break;
+      }
+      rc = sqlite3_prepare_v2(db, zSql, -1, &pViews, 0);
+      sqlite3_free(zSql);
+      while( rc==SQLITE_OK && sqlite3_step(pViews)==SQLITE_ROW ){
+        const char *zView = (const char*)sqlite3_column_text(pViews, 0);
+        const char *zText = (const char*)sqlite3_column_text(pViews, 1);
+        char *zKey;
+        if( zView==0 || zText==0 || !queryHasWord(pWords, zView) ) continue;
+        zKey = sqlite3_mprintf("%s.%s", zDb, zView);
+        if( zKey==0 ){
+          rc = SQLITE_NOMEM;
+        }else if( !queryHasWord(pSeen, zKey) ){
+          sqlite3_str_appendf(pSeen, "%s\001", zKey);
+          sha256Update(h, "V", 2);
+          sha256Update(h, zKey, strlen(zKey)+1);
+          sha256Update(h, zText, strlen(zText)+1);
+          queryWords(pWords, zText);
+          rc = queryWatchAdd(db, paWatch, pnWatch, zDb);
+          bMore = 1;
+        }
+        sqlite3_free(zKey);
+      }
+      if( rc==SQLITE_OK ) rc = sqlite3_finalize(pViews);
+      else sqlite3_finalize(pViews);
+    }
+    sqlite3_reset(pDbs);
+  }
+  sqlite3_finalize(pDbs);
+  if( rc==SQLITE_OK ) rc = sqlite3_str_errcode(pSeen);
+  if( rc==SQLITE_OK ) rc = sqlite3_str_errcode(pWords);
+  sqlite3_free(sqlite3_str_finish(pSeen));
+  return rc;
+}
+
+/* Read pTab's definition as the schema has it now: the tables its query
+** reads (pTab->zTables), its stamp (pTab->defStamp) and the schemas it
+** lies in, watched from now on. *pbChanged: the stamp is another than
+** before. On error pTab is left as it was (*pzErr set but on OOM). */
+static int queryDefine(sqlite3 *db, QueryTab *pTab, int *pbChanged,
+                       char **pzErr){
+  QueryWatch *aWatch = 0;
+  int nWatch = 0, rc, i;
+  char *zTables = 0;
+  Sha256 h;
+  unsigned char aHash[SHA256_BYTES];
+  uint64_t v = 0;
+  sqlite3_str *pWords = sqlite3_str_new(db);
+  *pbChanged = 0;
+  /* (Versions first: a change after them is seen by the next read.) */
+  rc = queryWatchAdd(db, &aWatch, &nWatch, "main");
+  if( rc==SQLITE_OK ) rc = queryFindTables(db, pTab, &zTables, pzErr);
+  sha256Init(&h);
+  sha256Update(&h, pTab->zQuery, strlen(pTab->zQuery)+1);
+  /* The tables: "schema.table,..." */
+  if( rc==SQLITE_OK && zTables[0] ){
+    char *zList = sqlite3_mprintf("%s", zTables), *zItem, *zNext;
+    if( zList==0 ) rc = SQLITE_NOMEM;
+    for(zItem=zList; rc==SQLITE_OK && zItem; zItem=zNext){
+      char *zDot = strchr(zItem, '.'), *zSql;
+      sqlite3_stmt *pStmt = 0;
+      zNext = strchr(zItem, ',');
+      if( zNext ) *zNext++ = 0;
+      if( zDot==0 ) continue;
+      *zDot = 0;
+      rc = queryWatchAdd(db, &aWatch, &nWatch, zItem);
+      zSql = sqlite3_mprintf("SELECT sql FROM \"%w\".sqlite_schema"
+                             " WHERE type='table' AND name=%Q", zItem, zDot+1);
+      if( rc==SQLITE_OK ){
+        rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0) : SQLITE_NOMEM;
+      }
+      sqlite3_free(zSql);
+      if( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW
+       && sqlite3_column_text(pStmt, 0) ){
+        const char *zText = (const char*)sqlite3_column_text(pStmt, 0);
+        *zDot = '.';
+        sha256Update(&h, "T", 2);
+        sha256Update(&h, zItem, strlen(zItem)+1);
+        sha256Update(&h, zText, strlen(zText)+1);
+      }
+      if( rc==SQLITE_OK ) rc = sqlite3_finalize(pStmt);
+      else sqlite3_finalize(pStmt);
+    }
+    sqlite3_free(zList);
+  }
+  if( rc==SQLITE_OK ){
+    queryWords(pWords, pTab->zQuery);
+    rc = queryHashViews(db, &h, pWords, &aWatch, &nWatch);
+  }
+  sqlite3_free(sqlite3_str_finish(pWords));
+  if( rc ){
+    if( *pzErr==0 && rc!=SQLITE_NOMEM ){
+      *pzErr = sqlite3_mprintf("cachier_query: %s: cannot read its "
+          "definition: %s", pTab->zName, sqlite3_errmsg(db));
+    }
+    sqlite3_free(zTables);
+    queryWatchFree(aWatch, nWatch);
+    return rc;
+  }
+  sha256Final(&h, aHash);
+  for(i=0; i<8; i++) v = (v<<8) | aHash[i];
+  if( v==0 ) v = 1;
+  *pbChanged = (sqlite3_int64)v!=pTab->defStamp;
+  pTab->defStamp = (sqlite3_int64)v;
+  sqlite3_free(pTab->zTables);
+  pTab->zTables = zTables;
+  queryWatchFree(pTab->aWatch, pTab->nWatch);
+  pTab->aWatch = aWatch;
+  pTab->nWatch = nWatch;
   return SQLITE_OK;
 }
 
@@ -358,6 +659,7 @@ static void queryFree(QueryTab *pTab){
     sqlite3_free(pTab->zName);
     sqlite3_free(pTab->zQuery);
     sqlite3_free(pTab->zTables);
+    queryWatchFree(pTab->aWatch, pTab->nWatch);
     sqlite3_free(pTab);
   }
 }
@@ -400,8 +702,8 @@ static int querySeal(sqlite3 *db, QueryTab *pTab, int bCreate, char **pzErr){
   int rc = sealQuery(pTab->p, pTab->zName, pTab->zQuery, 1, aMac);
   if( rc ) return rc;
   if( bCreate ){
-    zSql = sqlite3_mprintf("CREATE TABLE \"%w\".\"%w_seal\"(seal BLOB)",
-                           pTab->zDb, pTab->zName);
+    zSql = sqlite3_mprintf("CREATE TABLE \"%w\".\"%w_seal\"(seal BLOB,"
+                           " depends_on TEXT)", pTab->zDb, pTab->zName);
     rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
     sqlite3_free(zSql);
   }
@@ -433,37 +735,148 @@ static int querySeal(sqlite3 *db, QueryTab *pTab, int bCreate, char **pzErr){
   return rc;
 }
 
-/* Make the function's entries depend on the tables the query reads: its
-** row of cachier_functions gets depends_on = pTab->zTables (table-change
-** invalidation; '' if it reads none). A build whose cachier_functions has
-** no depends_on column sets nothing. Written through cachier_functions,
-** so the row is sealed as the user's. */
-static int querySetDependencies(sqlite3 *db, QueryTab *pTab, char **pzErr){
+/* The canonical form of a list of tables as pTab->zTables has it
+** ("main.orders,aux.rates"): "orders, aux.rates", as cachier_functions
+** writes depends_on (depends.c dependsCanonical()). */
+static char *queryCanonicalTables(const char *zTables){
+  sqlite3_str *pOut = sqlite3_str_new(0);
+  const char *z = zTables;
+  char *zOut;
+  int i, bEmpty;
+  while( z && *z ){
+    const char *zEnd = strchr(z, ',');
+    int n = zEnd ? (int)(zEnd - z) : (int)strlen(z);
+    char *zItem = sqlite3_mprintf("%.*s", n, z);
+    if( zItem ){
+      for(i=0; zItem[i]; i++){
+        if( zItem[i]>='A' && zItem[i]<='Z' ) zItem[i] += 'a' - 'A';
+      }
+      if( sqlite3_str_length(pOut) ) sqlite3_str_appendall(pOut, ", ");
+      sqlite3_str_appendall(pOut,
+          strncmp(zItem, "main.", 5)==0 ? zItem+5 : zItem);
+    }
+    sqlite3_free(zItem);
+    if( zItem==0 ) sqlite3_str_appendall(pOut, "\001");  /* (fails below) */
+    z = zEnd ? zEnd+1 : 0;
+  }
+  bEmpty = sqlite3_str_length(pOut)==0;
+  zOut = sqlite3_str_finish(pOut);
+  if( zOut==0 && bEmpty ) zOut = sqlite3_mprintf("");
+  if( zOut && strchr(zOut, '\001') ){
+    sqlite3_free(zOut);
+    zOut = 0;
+  }
+  return zOut;
+}
+
+/* Step one-row query zSql (sqlite3_free'd) binding zBind (if not NULL)
+** to ?1; its first column in *pzOut (NULL: NULL or no row; *pbRow: a
+** row). QUERY_NO_SUCH if zSql does not prepare (a table or column that
+** is not there). */
+#define QUERY_NO_SUCH (-1)
+static int queryReadText(sqlite3 *db, char *zSql, const char *zBind,
+                         char **pzOut, int *pbRow){
   sqlite3_stmt *pStmt = 0;
-  char *zSql;
-  int rc, bRow = 0;
-  if( sqlite3_prepare_v2(db, "SELECT 1 FROM cachier_functions WHERE name=?1"
-                         " AND depends_on IS NOT ?2", -1, &pStmt, 0) ){
-    sqlite3_finalize(pStmt);
-    return SQLITE_OK;                 /* no depends_on here */
+  int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0) : SQLITE_NOMEM;
+  sqlite3_free(zSql);
+  *pzOut = 0;
+  if( pbRow ) *pbRow = 0;
+  if( rc==SQLITE_ERROR ) return QUERY_NO_SUCH;
+  if( rc==SQLITE_OK && zBind ){
+    rc = sqlite3_bind_text(pStmt, 1, zBind, -1, SQLITE_STATIC);
   }
-  /* A row that says otherwise is updated; a missing one inserted (an
-  ** INSERT that finds the row as it should be ignores it). */
-  rc = sqlite3_bind_text(pStmt, 1, pTab->zName, -1, SQLITE_STATIC);
-  if( rc==SQLITE_OK ){
-    rc = sqlite3_bind_text(pStmt, 2, pTab->zTables, -1, SQLITE_STATIC);
+  if( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
+    const char *z = (const char*)sqlite3_column_text(pStmt, 0);
+    if( pbRow ) *pbRow = 1;
+    if( z && (*pzOut = sqlite3_mprintf("%s", z))==0 ) rc = SQLITE_NOMEM;
   }
-  if( rc==SQLITE_OK ){
-    bRow = sqlite3_step(pStmt)==SQLITE_ROW;
-    rc = sqlite3_finalize(pStmt);
-  }else{
-    sqlite3_finalize(pStmt);
+  if( rc==SQLITE_OK ) rc = sqlite3_finalize(pStmt);
+  else sqlite3_finalize(pStmt);
+  return rc;
+}
+
+static int queryTextDiffers(const char *a, const char *b){
+  return (a==0)!=(b==0) || (a && strcmp(a, b)!=0);
+}
+
+/*
+** Keep the function's depends_on (table-change invalidation) the list of
+** tables the query reads (pTab->zTables), automatically: the shadow table
+** NAME_seal records, in its depends_on column, the list last written so.
+** A depends_on that is not that list was written by the user and stays
+** (bForce, CREATE and cachier_query_seal(): written whatever it is). A
+** NAME_seal of an older build, without the column, gets it, recording
+** depends_on as it is. Then change tracking is set up again if a table
+** was dropped and created again (dependsSync()). Written through
+** cachier_functions, so the row is sealed as the user's. A build whose
+** cachier_functions has no depends_on column sets nothing.
+**
+** An error leaves the automatic depends_on stale only if it returns one:
+** the caller must then not use the cache (the entries' stamps would be
+** those of the old tables).
+*/
+static int querySyncDependencies(sqlite3 *db, QueryTab *pTab, int bForce,
+                                 char **pzErr){
+  char *zRecorded = 0, *zCurrent = 0, *zWant = 0, *zSql;
+  int rc, bRow = 0, bColumn = 1, bAuto;
+  zSql = sqlite3_mprintf("SELECT depends_on FROM \"%w\".\"%w_seal\"",
+                         pTab->zDb, pTab->zName);
+  rc = queryReadText(db, zSql, 0, &zRecorded, 0);
+  if( rc==QUERY_NO_SUCH ){
+    bColumn = 0;                        /* an older build's NAME_seal */
+    rc = SQLITE_OK;
   }
-  if( rc==SQLITE_OK ){
+  if( rc ) goto done;
+  rc = queryReadText(db, sqlite3_mprintf("SELECT depends_on FROM "
+      "cachier_functions WHERE name=?1"), pTab->zName, &zCurrent, &bRow);
+  if( rc==QUERY_NO_SUCH ){
+    rc = SQLITE_OK;                     /* no depends_on here */
+    goto done;
+  }
+  if( rc ) goto done;
+  zWant = queryCanonicalTables(pTab->zTables);
+  if( zWant==0 ){
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  bAuto = bForce || (bColumn && bRow && !queryTextDiffers(zCurrent, zRecorded));
+  if( bAuto && (!bRow || queryTextDiffers(zCurrent, zWant)) ){
+    /* A missing row is inserted (an INSERT that finds the row as it
+    ** should be ignores it). */
     zSql = sqlite3_mprintf(bRow
         ? "UPDATE cachier_functions SET depends_on=%Q WHERE name=%Q"
         : "INSERT OR IGNORE INTO cachier_functions(depends_on, name)"
           " VALUES(%Q, %Q)", pTab->zTables, pTab->zName);
+    rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+    sqlite3_free(zCurrent);
+    zCurrent = 0;
+    if( rc==SQLITE_OK ){
+      rc = queryReadText(db, sqlite3_mprintf("SELECT depends_on FROM "
+          "cachier_functions WHERE name=?1"), pTab->zName, &zCurrent, &bRow);
+      if( rc==QUERY_NO_SUCH ) rc = SQLITE_ERROR;
+    }
+  }else if( !bForce && zCurrent && zCurrent[0] ){
+    /* (A table dropped and created again lost its tracking triggers.) */
+    char *zErr = 0;
+    if( dependsSync(pTab->p, &zErr) ){
+      cachierLog(pTab->p, "cachier: %s: %s", pTab->zName,
+                 zErr ? zErr : "out of memory");
+    }
+    sqlite3_free(zErr);
+  }
+  if( rc==SQLITE_OK && !bColumn ){
+    zSql = sqlite3_mprintf("ALTER TABLE \"%w\".\"%w_seal\" ADD COLUMN"
+                           " depends_on TEXT", pTab->zDb, pTab->zName);
+    rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+    bAuto = 1;                          /* as it is: recorded below */
+    sqlite3_free(zRecorded);
+    zRecorded = 0;
+  }
+  if( rc==SQLITE_OK && bAuto && (!bColumn || queryTextDiffers(zCurrent, zRecorded)) ){
+    zSql = sqlite3_mprintf("UPDATE \"%w\".\"%w_seal\" SET depends_on=%Q",
+                           pTab->zDb, pTab->zName, zCurrent);
     rc = zSql ? sqlite3_exec(db, zSql, 0, 0, 0) : SQLITE_NOMEM;
     sqlite3_free(zSql);
   }
@@ -472,6 +885,12 @@ static int querySetDependencies(sqlite3 *db, QueryTab *pTab, char **pzErr){
         "the tables it reads (%s): %s", pTab->zName, pTab->zTables,
         sqlite3_errmsg(db));
   }
+  /* Stale only if the automatic list could not be written. */
+  if( rc && bAuto && !queryTextDiffers(zCurrent, zWant) ) rc = SQLITE_OK;
+done:
+  sqlite3_free(zRecorded);
+  sqlite3_free(zCurrent);
+  sqlite3_free(zWant);
   return rc;
 }
 
@@ -585,8 +1004,11 @@ static int queryInit(sqlite3 *db, void *pAux, int argc,
   if( rc ) goto failed;
   pTab->nCol = sqlite3_column_count(pTab->pQuery);
   pTab->nParam = sqlite3_bind_parameter_count(pTab->pQuery);
-  rc = queryFindTables(db, pTab, pzErr);
-  if( rc ) goto failed;
+  {
+    int bChanged;
+    rc = queryDefine(db, pTab, &bChanged, pzErr);
+    if( rc ) goto failed;
+  }
   zDecl = queryDeclaration(pTab);
   if( zDecl==0 ){
     rc = SQLITE_NOMEM;
@@ -603,11 +1025,15 @@ static int queryInit(sqlite3 *db, void *pAux, int argc,
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   if( bCreate ){
     rc = querySeal(db, pTab, 1, pzErr);
-    if( rc==SQLITE_OK ) rc = querySetDependencies(db, pTab, pzErr);
+    if( rc==SQLITE_OK ) rc = querySyncDependencies(db, pTab, 1, pzErr);
     if( rc ) goto failed;
+    pTab->bSynced = 1;
   }
   pTab->pNext = p->pQueryTabs;
   p->pQueryTabs = pTab;
+  /* (Connected again after another connection changed the schema: the
+  ** definition, and so the version, may be another.) */
+  p->settingsGen++;
   *ppVtab = &pTab->base;
   return SQLITE_OK;
 failed:
@@ -748,13 +1174,20 @@ static int queryClose(sqlite3_vtab_cursor *pCursor){
   return SQLITE_OK;
 }
 
-/* The statement that serves pTab: "SELECT memoize('name', ?1, ...)", or,
-** bOverwrite, the same computing and storing again ("memoize_with(
-** '{"overwrite_cache":true}', ...)"). The kept one if it is idle, else
-** (*pbOwn) one of the caller's own. */
-static sqlite3_stmt *queryServeStmt(QueryTab *pTab, int bOverwrite,
-                                    int *pbOwn){
-  sqlite3_stmt **ppKept = bOverwrite ? &pTab->pRecompute : &pTab->pServe;
+/* How queryRead() reads. */
+#define QUERY_READ_SERVE     0  /* from the cache, or computed and stored */
+#define QUERY_READ_RECOMPUTE 1  /* computed and stored again */
+#define QUERY_READ_DIRECT    2  /* computed, the cache left alone */
+
+/* The statement that reads pTab (eRead): "SELECT memoize('name', ?1,
+** ...)", the same computing and storing again ("memoize_with(
+** '{"overwrite_cache":true}', ...)"), or the query alone
+** ("cachier_query_rows('name', ?1, ...)"). The kept one if it is idle,
+** else (*pbOwn) one of the caller's own. */
+static sqlite3_stmt *queryServeStmt(QueryTab *pTab, int eRead, int *pbOwn){
+  sqlite3_stmt *pNone = 0;
+  sqlite3_stmt **ppKept = eRead==QUERY_READ_RECOMPUTE ? &pTab->pRecompute
+                        : eRead==QUERY_READ_SERVE ? &pTab->pServe : &pNone;
   sqlite3_str *pSql;
   sqlite3_stmt *pStmt = 0;
   char *zSql;
@@ -762,7 +1195,10 @@ static sqlite3_stmt *queryServeStmt(QueryTab *pTab, int bOverwrite,
   *pbOwn = 0;
   if( *ppKept && !sqlite3_stmt_busy(*ppKept) ) return *ppKept;
   pSql = sqlite3_str_new(pTab->p->db);
-  if( bOverwrite ){
+  if( eRead==QUERY_READ_DIRECT ){
+    sqlite3_str_appendf(pSql, GUARD_OWN_SQL "SELECT " QUERY_ROWS_FUNCTION
+                        "(%Q", pTab->zName);
+  }else if( eRead==QUERY_READ_RECOMPUTE ){
     sqlite3_str_appendf(pSql, GUARD_OWN_SQL "SELECT memoize_with("
                         "'{\"overwrite_cache\":true}', %Q", pTab->zName);
   }else{
@@ -775,7 +1211,7 @@ static sqlite3_stmt *queryServeStmt(QueryTab *pTab, int bOverwrite,
   sqlite3_prepare_v3(pTab->p->db, zSql, -1, SQLITE_PREPARE_PERSISTENT,
                      &pStmt, 0);
   sqlite3_free(zSql);
-  if( pStmt && *ppKept==0 ){
+  if( pStmt && *ppKept==0 && ppKept!=&pNone ){
     *ppKept = pStmt;
   }else{
     *pbOwn = 1;
@@ -802,12 +1238,49 @@ static int queryDamaged(QueryTab *pTab){
 
 static int queryNext(sqlite3_vtab_cursor*);
 
-/* Read the row set for the cursor's parameters through memoize() (or,
-** bOverwrite, computing it again): the statement stays on its row while
-** the cursor reads the rows (no copy of the row set). SQLITE_CORRUPT if
-** what it returned is not a row set of the table's columns. */
-static int queryRead(QueryTab *pTab, QueryCursor *pCur, int bOverwrite){
-  sqlite3_stmt *pStmt = queryServeStmt(pTab, bOverwrite, &pCur->bOwnServe);
+/* Before a read: if a schema pTab's definition lies in changed (a view
+** redefined, a table dropped and created again, by any connection), read
+** the definition again; a new stamp makes the connection load its
+** function's settings again (p->settingsGen), with the new version. Then
+** keep the automatic depends_on in step; if it cannot be (a read-only
+** database, a lock), *peRead says to compute without the cache. An error
+** if the query no longer prepares (a view it reads dropped). */
+static int queryCheckDefinition(QueryTab *pTab, int *peRead){
+  sqlite3 *db = pTab->p->db;
+  char *zErr = 0;
+  int rc;
+  if( querySchemaMoved(pTab) ){
+    int bChanged = 0;
+    rc = queryDefine(db, pTab, &bChanged, &zErr);
+    if( rc ){
+      if( zErr ){
+        rc = queryError(pTab, zErr);
+        sqlite3_free(zErr);
+      }
+      return rc;
+    }
+    if( bChanged ) pTab->p->settingsGen++;
+    pTab->bSynced = 0;
+  }
+  if( !pTab->bSynced ){
+    if( querySyncDependencies(db, pTab, 0, &zErr) ){
+      cachierLog(pTab->p, "%s; computing without the cache",
+                 zErr ? zErr : "out of memory");
+      *peRead = QUERY_READ_DIRECT;
+    }else{
+      pTab->bSynced = 1;
+    }
+    sqlite3_free(zErr);
+  }
+  return SQLITE_OK;
+}
+
+/* Read the row set for the cursor's parameters as eRead says (through
+** memoize(), as a rule): the statement stays on its row while the cursor
+** reads the rows (no copy of the row set). SQLITE_CORRUPT if what it
+** returned is not a row set of the table's columns. */
+static int queryRead(QueryTab *pTab, QueryCursor *pCur, int eRead){
+  sqlite3_stmt *pStmt = queryServeStmt(pTab, eRead, &pCur->bOwnServe);
   int rc = SQLITE_OK, i;
   if( pStmt==0 ) return queryError(pTab, sqlite3_errmsg(pTab->p->db));
   pCur->pServe = pStmt;
@@ -839,7 +1312,7 @@ static int queryFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
                        const char *idxStr, int argc, sqlite3_value **argv){
   QueryCursor *pCur = (QueryCursor*)pCursor;
   QueryTab *pTab = (QueryTab*)pCursor->pVtab;
-  int rc, i, k = 0;
+  int rc, i, k = 0, eRead = QUERY_READ_SERVE;
   (void)idxStr;
   queryCursorReset(pCur, pTab->nParam);
   if( pTab->nParam ){
@@ -855,15 +1328,17 @@ static int queryFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
       if( pCur->apParam[i]==0 ) return SQLITE_NOMEM;
     }
   }
-  rc = queryRead(pTab, pCur, 0);
-  if( rc==SQLITE_CORRUPT ){
+  rc = queryCheckDefinition(pTab, &eRead);
+  if( rc ) return rc;
+  rc = queryRead(pTab, pCur, eRead);
+  if( rc==SQLITE_CORRUPT && eRead==QUERY_READ_SERVE ){
     cachierLog(pTab->p, "cachier: %s: a stored result is not a row set of "
                "its %d columns (damaged); computing it again", pTab->zName,
                pTab->nCol);
     queryCursorEndRead(pCur);
-    rc = queryRead(pTab, pCur, 1);
-    if( rc==SQLITE_CORRUPT ) rc = queryDamaged(pTab);
+    rc = queryRead(pTab, pCur, QUERY_READ_RECOMPUTE);
   }
+  if( rc==SQLITE_CORRUPT ) rc = queryDamaged(pTab);
   if( rc ) return rc;
   return queryNext(pCursor);
 }
@@ -1035,7 +1510,8 @@ static void querySealFunc(sqlite3_context *ctx, int argc,
   if( pTab==0 ) return;
   pTab->bSealed = 0;
   rc = querySeal(p->db, pTab, 0, &zErr);
-  if( rc==SQLITE_OK ) rc = querySetDependencies(p->db, pTab, &zErr);
+  if( rc==SQLITE_OK ) rc = querySyncDependencies(p->db, pTab, 1, &zErr);
+  if( rc==SQLITE_OK ) pTab->bSynced = 1;
   if( rc ){
     sqlite3_result_error(ctx, zErr ? zErr : sqlite3_errstr(rc), -1);
     sqlite3_free(zErr);

@@ -151,6 +151,9 @@ int rowsetRow(const unsigned char *a, sqlite3_int64 n, int nCol, int bLast,
 
 /* Return the value at a[iOff] (of a checked row set) as ctx's result,
 ** with its subtype. */
+/* The longest text rowsetResult() hands over NUL-terminated. */
+#define ROWSET_SHORT_TEXT 200
+
 void rowsetResult(sqlite3_context *ctx, const unsigned char *a,
                   sqlite3_int64 n, sqlite3_int64 iOff){
   int tag = a[iOff++], subtype = 0, shift = 0, j;
@@ -175,8 +178,19 @@ void rowsetResult(sqlite3_context *ctx, const unsigned char *a,
         shift += 7;
       }while( a[iOff++] & 0x80 );
       if( (tag & 0x7f)==SQLITE_TEXT ){
-        sqlite3_result_text64(ctx, (const char*)&a[iOff], (sqlite3_uint64)u,
-                              SQLITE_TRANSIENT, SQLITE_UTF8);
+        /* A short text without a NUL goes as a NUL-terminated string:
+        ** SQLite then knows it is terminated and does not copy it again
+        ** for sqlite3_column_text() (one reallocation a value saved). */
+        char zShort[ROWSET_SHORT_TEXT+1];
+        if( u<=ROWSET_SHORT_TEXT && memchr(&a[iOff], 0, (size_t)u)==0 ){
+          memcpy(zShort, &a[iOff], (size_t)u);
+          zShort[u] = 0;
+          sqlite3_result_text(ctx, zShort, -1, SQLITE_TRANSIENT);
+        }else{
+          sqlite3_result_text64(ctx, (const char*)&a[iOff],
+                                (sqlite3_uint64)u, SQLITE_TRANSIENT,
+                                SQLITE_UTF8);
+        }
       }else{
         sqlite3_result_blob64(ctx, &a[iOff], (sqlite3_uint64)u,
                               SQLITE_TRANSIENT);

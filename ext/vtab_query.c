@@ -1314,14 +1314,22 @@ static int queryFilter(sqlite3_vtab_cursor *pCursor, int idxNum,
   QueryTab *pTab = (QueryTab*)pCursor->pVtab;
   int rc, i, k = 0, eRead = QUERY_READ_SERVE;
   (void)idxStr;
-  queryCursorReset(pCur, pTab->nParam);
-  if( pTab->nParam ){
+  /* (The cursor's arrays serve every read it makes: a join reads once
+  ** per row of the other side.) */
+  queryCursorEndRead(pCur);
+  for(i=0; pCur->apParam && i<pTab->nParam; i++){
+    sqlite3_value_free(pCur->apParam[i]);
+    pCur->apParam[i] = 0;
+  }
+  if( pTab->nParam && pCur->apParam==0 ){
     pCur->apParam = sqlite3_malloc64(sizeof(sqlite3_value*)*pTab->nParam);
     if( pCur->apParam==0 ) return SQLITE_NOMEM;
     memset(pCur->apParam, 0, sizeof(sqlite3_value*)*pTab->nParam);
   }
-  pCur->aOff = sqlite3_malloc64(sizeof(sqlite3_int64)*pTab->nCol);
-  if( pCur->aOff==0 ) return SQLITE_NOMEM;
+  if( pCur->aOff==0 ){
+    pCur->aOff = sqlite3_malloc64(sizeof(sqlite3_int64)*pTab->nCol);
+    if( pCur->aOff==0 ) return SQLITE_NOMEM;
+  }
   for(i=0; i<pTab->nParam; i++){
     if( (idxNum & (1<<i)) && k<argc ){
       pCur->apParam[i] = sqlite3_value_dup(argv[k++]);

@@ -32,6 +32,17 @@
 ** the query prepared when the table was connected. DROP TABLE deletes the
 ** function's entries and settings.
 **
+** Redefinitions. A view or table the query reads may be redefined by any
+** connection. The table's definition (queryDefine(): the query and the
+** SQL of the tables and views it reads) has a stamp, folded into its
+** function's version wherever settings are loaded (queryFoldVersion(),
+** from settings.c): a result computed under another definition is
+** outdated, never served. Each read first compares the schema_version of
+** the schemas the definition lies in; if one moved, the definition is
+** read again, and the automatic depends_on kept in step
+** (querySyncDependencies(): the shadow table NAME_seal(seal, depends_on)
+** records the list last set automatically, so one the user wrote stays).
+**
 ** Trust. The query text is in the database schema, which may come from
 ** anyone, and it runs as top-level SQL with the user's functions. So the
 ** table is DIRECTONLY (no view or trigger of a file can read it), the

@@ -130,7 +130,7 @@ int queryTableConnect(Cachier *p, const char *zFn){
 }
 
 static QueryTab *queryFind(Cachier *p, const char *zName);
-static int queryDefine(sqlite3*, QueryTab*, int *pbChanged, char **pzErr);
+static int queryRedefine(QueryTab*, char **pzErr);
 static int querySchemaMoved(QueryTab*);
 
 /* Fold into *pVersion, the version of function zFn's entries, the stamp
@@ -151,8 +151,7 @@ void queryFoldVersion(Cachier *p, const char *zFn, sqlite3_int64 *pVersion){
   }
   if( querySchemaMoved(t) ){
     char *zErr = 0;
-    int bChanged;
-    if( queryDefine(p->db, t, &bChanged, &zErr) ) t->defStamp = 1;
+    if( queryRedefine(t, &zErr) ) t->defStamp = 1;
     sqlite3_free(zErr);
   }
   v = (uint64_t)*pVersion ^ (uint64_t)t->defStamp;
@@ -558,6 +557,19 @@ static int queryDefine(sqlite3 *db, QueryTab *pTab, int *pbChanged,
   queryWatchFree(pTab->aWatch, pTab->nWatch);
   pTab->aWatch = aWatch;
   pTab->nWatch = nWatch;
+  return SQLITE_OK;
+}
+
+/* A schema pTab's definition lies in moved: read the definition again.
+** Another stamp makes the connection load its function's settings again
+** (p->settingsGen), with the new version; depends_on is checked again
+** before the next read. */
+static int queryRedefine(QueryTab *pTab, char **pzErr){
+  int bChanged = 0;
+  int rc = queryDefine(pTab->p->db, pTab, &bChanged, pzErr);
+  if( rc ) return rc;
+  if( bChanged ) pTab->p->settingsGen++;
+  pTab->bSynced = 0;
   return SQLITE_OK;
 }
 
@@ -1251,27 +1263,20 @@ static int queryNext(sqlite3_vtab_cursor*);
 
 /* Before a read: if a schema pTab's definition lies in changed (a view
 ** redefined, a table dropped and created again, by any connection), read
-** the definition again; a new stamp makes the connection load its
-** function's settings again (p->settingsGen), with the new version. Then
-** keep the automatic depends_on in step; if it cannot be (a read-only
+** the definition again (queryRedefine()). Then keep the automatic
+** depends_on in step; if it cannot be (a read-only
 ** database, a lock), *peRead says to compute without the cache. An error
 ** if the query no longer prepares (a view it reads dropped). */
 static int queryCheckDefinition(QueryTab *pTab, int *peRead){
   sqlite3 *db = pTab->p->db;
   char *zErr = 0;
   int rc;
-  if( querySchemaMoved(pTab) ){
-    int bChanged = 0;
-    rc = queryDefine(db, pTab, &bChanged, &zErr);
-    if( rc ){
-      if( zErr ){
-        rc = queryError(pTab, zErr);
-        sqlite3_free(zErr);
-      }
-      return rc;
+  if( querySchemaMoved(pTab) && (rc = queryRedefine(pTab, &zErr))!=0 ){
+    if( zErr ){
+      rc = queryError(pTab, zErr);
+      sqlite3_free(zErr);
     }
-    if( bChanged ) pTab->p->settingsGen++;
-    pTab->bSynced = 0;
+    return rc;
   }
   if( !pTab->bSynced ){
     if( querySyncDependencies(db, pTab, 0, &zErr) ){

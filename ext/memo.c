@@ -85,14 +85,14 @@ static void memoSync(StmtMemo *m, Cachier *p){
   }
 }
 
+/* The entry of the encoded arguments aArgs (h: their keyArgsHash(0, )), or
+** NULL. */
 MemoEntry *memoFind(StmtMemo *m, Cachier *p, const unsigned char *aArgs,
-                    sqlite3_int64 nArgs){
-  uint64_t h;
+                    sqlite3_int64 nArgs, uint64_t h){
   unsigned i;
   MemoEntry *e;
   memoSync(m, p);
   if( m->nEntry==0 ) return 0;
-  h = keyArgsHash(0, aArgs, nArgs);
   for(i=(unsigned)h & (unsigned)(m->nSlot-1); (e = m->aSlot[i])!=0;
       i=(i+1) & (unsigned)(m->nSlot-1)){
     if( e->h==h && e->nKey==nArgs && memcmp(e->aKey, aArgs, (size_t)nArgs)==0 ){
@@ -152,30 +152,21 @@ static uint32_t *memoSeenSlot(StmtMemo *m, uint64_t h, uint32_t *pTag){
   return &m->aSeen[(h >> 8) % MEMO_SEEN];
 }
 
-/* Offer the value of an argument list to the memo *pm (made if NULL,
-** then seen once already: hSeen, the keyArgsHash(0, ) of an argument list seen
-** before it existed). It enters at its second sight, within maxBytes. */
+/* Offer the value of an argument list (aArgs; h: its keyArgsHash(0, )) to
+** the memo *pm (made if NULL, then seen once already: hSeen, the hash of an
+** argument list seen before it existed). It enters at its second sight,
+** within maxBytes. */
 void memoFill(StmtMemo **pm, Cachier *p, sqlite3_int64 maxBytes,
               uint64_t hSeen, const unsigned char *aArgs, sqlite3_int64 nArgs,
-              sqlite3_value *pValue, int subtype, double created,
+              uint64_t h, sqlite3_value *pValue, int subtype, double created,
               sqlite3_int64 id){
   StmtMemo *m = *pm;
   MemoEntry *e;
-  int eType = sqlite3_value_type(pValue);
+  int eType;
   const void *a = 0;
   sqlite3_int64 nVal = 0, nCost;
-  uint64_t h;
   unsigned i;
   if( maxBytes<=0 ) return;
-  /* The pointer first, then its size (as SQLite advises, and hot.c does:
-  ** the size is then that of what the pointer holds). */
-  if( eType==SQLITE_TEXT || eType==SQLITE_BLOB ){
-    a = eType==SQLITE_TEXT ? (const void*)sqlite3_value_text(pValue)
-                           : sqlite3_value_blob(pValue);
-    nVal = sqlite3_value_bytes(pValue);
-  }
-  nCost = (sqlite3_int64)sizeof(MemoEntry) + nArgs + nVal
-        + MEMO_ENTRY_OVERHEAD;
   if( m==0 ){
     m = sqlite3_malloc(sizeof(*m));
     if( m==0 ) return;
@@ -189,18 +180,28 @@ void memoFill(StmtMemo **pm, Cachier *p, sqlite3_int64 maxBytes,
     }
   }
   memoSync(m, p);
-  /* Full: nothing more enters (the slots grow with the entries). */
-  if( m->nBytes + nCost > maxBytes ){
-    return;
-  }
-  h = keyArgsHash(0, aArgs, nArgs);
-  /* First sight: remembered only. */
+  /* First sight: remembered only (before the value is looked at: a scan
+  ** of all-distinct keys stops here). */
   {
     uint32_t tag, *pSeen = memoSeenSlot(m, h, &tag);
     if( *pSeen!=tag ){
       *pSeen = tag;
       return;
     }
+  }
+  /* The pointer first, then its size (as SQLite advises, and hot.c does:
+  ** the size is then that of what the pointer holds). */
+  eType = sqlite3_value_type(pValue);
+  if( eType==SQLITE_TEXT || eType==SQLITE_BLOB ){
+    a = eType==SQLITE_TEXT ? (const void*)sqlite3_value_text(pValue)
+                           : sqlite3_value_blob(pValue);
+    nVal = sqlite3_value_bytes(pValue);
+  }
+  nCost = (sqlite3_int64)sizeof(MemoEntry) + nArgs + nVal
+        + MEMO_ENTRY_OVERHEAD;
+  /* Full: nothing more enters (the slots grow with the entries). */
+  if( m->nBytes + nCost > maxBytes ){
+    return;
   }
   if( 2*(m->nEntry+1) > m->nSlot && !memoGrow(m) ) return;
   for(i=(unsigned)h & (unsigned)(m->nSlot-1); (e = m->aSlot[i])!=0;

@@ -19,11 +19,11 @@
 ** the statement, so a scan of all-distinct keys pays for no copies; past
 ** the memo's bound nothing more enters. What was seen is a Bloom filter
 ** of MEMO_SEEN_BITS bits (two per argument list), emptied once it took
-** MEMO_SEEN_BITS/4 lists: a list seen again within about that many calls
+** MEMO_SEEN_BITS/8 lists: a list seen again within about that many calls
 ** enters (a table of tags, one per slot, let two lists that share a slot
 ** evict each other forever in a scan that repeats them in turn), and an
 ** all-distinct scan admits only the filter's false positives (at most
-** about 15% of the lists, just before it empties).
+** about 5% of the lists, just before it empties).
 **
 ** Exactness within the statement: the memo holds what the store held when
 ** it was read. Whatever this connection does that can change what the
@@ -37,8 +37,8 @@
 #include <string.h>
 
 /* The filter of argument lists seen (admission on second sight): bits,
-** a power of two, 8 KB. */
-#define MEMO_SEEN_BITS (1<<16)
+** a power of two, 16 KB. */
+#define MEMO_SEEN_BITS (1<<17)
 
 struct StmtMemo {
   uint64_t aSeen[MEMO_SEEN_BITS/64];  /* the Bloom filter of lists seen */
@@ -159,7 +159,7 @@ static int memoSeen(StmtMemo *m, uint64_t h){
   unsigned b2 = (unsigned)(h >> 40) & (MEMO_SEEN_BITS-1);
   uint64_t m1 = (uint64_t)1 << (b1 & 63), m2 = (uint64_t)1 << (b2 & 63);
   if( (m->aSeen[b1>>6] & m1) && (m->aSeen[b2>>6] & m2) ) return 1;
-  if( ++m->nSeen > MEMO_SEEN_BITS/4 ){
+  if( ++m->nSeen > MEMO_SEEN_BITS/8 ){
     memset(m->aSeen, 0, sizeof(m->aSeen));
     m->nSeen = 1;
   }

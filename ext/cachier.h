@@ -473,7 +473,8 @@ int keyDecodeArgs(const unsigned char *a, sqlite3_int64 n, int *pnArg,
 int keyIsHashFuncKey(const unsigned char *a, sqlite3_int64 n);
 /* A 64-bit hash of the encoded arguments a[0..n) under seed (multiply-
 ** xorshift over 8-byte words): the hot tier's and the statement memo's
-** in-memory tables. Not persistent: entry ids use the key hash. */
+** in-memory tables. Not persistent: entry ids use the key hash. A call
+** hashes its arguments once (seed 0) and hands the hash to both. */
 static inline uint64_t keyArgsHash(uint64_t seed, const unsigned char *a,
                      sqlite3_int64 n){
   const uint64_t m = 0x9e3779b97f4a7c15ULL;
@@ -492,6 +493,12 @@ static inline uint64_t keyArgsHash(uint64_t seed, const unsigned char *a,
     h ^= h >> 29;
   }
   return h ^ (h >> 32);
+}
+/* keyArgsHash(0, ...) of a function's arguments folded with the function's
+** id range: the hot tier's hash of a whole key. */
+static inline uint64_t keyArgsHashFn(uint64_t hArgs, sqlite3_int64 iFnBase){
+  uint64_t h = (hArgs ^ (uint64_t)iFnBase) * 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> 29);
 }
 const char *typeName(int eType);
 sqlite3_int64 cachierValueBytes(sqlite3_value*);
@@ -802,7 +809,7 @@ int hotLookup(HotTier*, CachierStore*, const CachierKey*, int flags,
 int hotServeArgs(HotTier*, CachierStore*, sqlite3_context*,
                  const char *zFn, int nFn, sqlite3_int64 iFnBase,
                  const unsigned char *aArgs, sqlite3_int64 nArgs,
-                 int bAllowNone, int bRecheck,
+                 uint64_t hArgs, int bAllowNone, int bRecheck,
                  int (*xFresh)(void*, const CachierEntry*), void *pFreshArg,
                  CachierEntry *pServed);
 int hotBeforeLookup(HotTier*, CachierStore*, int bRecheck);
@@ -839,11 +846,11 @@ struct MemoEntry {
   unsigned char aKey[];       /* the encoded arguments */
 };
 MemoEntry *memoFind(StmtMemo*, Cachier*, const unsigned char *aArgs,
-                    sqlite3_int64 nArgs);
+                    sqlite3_int64 nArgs, uint64_t hArgs);
 void memoResult(sqlite3_context*, const MemoEntry*);
 void memoFill(StmtMemo **pm, Cachier*, sqlite3_int64 maxBytes,
               uint64_t hSeen, const unsigned char *aArgs, sqlite3_int64 nArgs,
-              sqlite3_value *pValue, int subtype, double created,
+              uint64_t hArgs, sqlite3_value *pValue, int subtype, double created,
               sqlite3_int64 id);
 void memoFree(StmtMemo*);
 void cachierMemoChanged(Cachier*);

@@ -110,11 +110,11 @@ void cachierSharedRef(unsigned char *aShared){
 }
 
 /* The tier's own hash of a key: the function's id range and the encoded
-** arguments, so that its fast path (hotLookupArgs()) need not build the
-** whole key. */
+** arguments, so that its fast path (hotServeArgs()) need not build the
+** whole key, and takes the hash the call made of its arguments. */
 static uint64_t hotHash(sqlite3_int64 iFnBase, const unsigned char *a,
                         sqlite3_int64 n){
-  return keyArgsHash((uint64_t)iFnBase, a, n);
+  return keyArgsHashFn(keyArgsHash(0, a, n), iFnBase);
 }
 
 /* The first id of the function's range, from the key's (keyFnRange()). */
@@ -226,12 +226,12 @@ static void entryServe(HotTier *h, HotEntry *e, CachierEntry *pEntry){
   h->nHit++;
 }
 
-/* The entry of the key made of the function's name (zFn, nFn bytes), its
-** id range and its encoded arguments (aArgs, nArgs bytes), or NULL. */
+/* The entry of the key made of the function's name (zFn, nFn bytes) and
+** its encoded arguments (aArgs, nArgs bytes), whose hotHash() is hk, or
+** NULL. */
 static HotEntry *entryFind(HotTier *h, const char *zFn, int nFn,
-                           sqlite3_int64 iFnBase, const unsigned char *aArgs,
-                           sqlite3_int64 nArgs){
-  uint64_t hk = hotHash(iFnBase, aArgs, nArgs);
+                           const unsigned char *aArgs, sqlite3_int64 nArgs,
+                           uint64_t hk){
   HotEntry *e;
   for(e=h->aHash[hk & (uint64_t)(h->nHash-1)]; e; e=e->pChain){
     if( e->h==hk && e->nFn==nFn && e->nKey==nFn+1+nArgs
@@ -245,8 +245,8 @@ static HotEntry *entryFind(HotTier *h, const char *zFn, int nFn,
 
 /* entryFind() of a whole key. */
 static HotEntry *entryFindKey(HotTier *h, const CachierKey *pKey){
-  return entryFind(h, pKey->zFn, pKey->nFn, FN_BASE(pKey->iBase),
-                   pKey->aKey + pKey->nFn + 1, pKey->nKey - pKey->nFn - 1);
+  return entryFind(h, pKey->zFn, pKey->nFn, pKey->aKey + pKey->nFn + 1,
+                   pKey->nKey - pKey->nFn - 1, hotKeyHash(pKey));
 }
 
 /* Find pKey in the tier, once it is brought to the store's version
@@ -285,7 +285,8 @@ static int entryResult(sqlite3_context *ctx, CachierStore *pStore,
 }
 
 /* memoize()'s fast path: serve the entry of the key given as its function's
-** name, id range and encoded arguments (hotLookupArgs()) as the result of
+** name, id range and encoded arguments (hArgs: their keyArgsHash(0, )) as
+** the result of
 ** ctx. 1 if served (*pServed, if not NULL, then describes the entry; its
 ** pValue stays valid until the tier changes); 0 if not (no such entry, a
 ** NULL value and !bAllowNone, a value that does not decode, an entry xFresh
@@ -294,7 +295,7 @@ static int entryResult(sqlite3_context *ctx, CachierStore *pStore,
 int hotServeArgs(HotTier *h, CachierStore *pStore, sqlite3_context *ctx,
                  const char *zFn, int nFn, sqlite3_int64 iFnBase,
                  const unsigned char *aArgs, sqlite3_int64 nArgs,
-                 int bAllowNone, int bRecheck,
+                 uint64_t hArgs, int bAllowNone, int bRecheck,
                  int (*xFresh)(void*, const CachierEntry*), void *pFreshArg,
                  CachierEntry *pServed){
   HotEntry *e;
@@ -302,7 +303,7 @@ int hotServeArgs(HotTier *h, CachierStore *pStore, sqlite3_context *ctx,
   if( h->nEntry==0 || !hotSync(h, pStore, bRecheck) || h->nEntry==0 ){
     return 0;
   }
-  e = entryFind(h, zFn, nFn, iFnBase, aArgs, nArgs);
+  e = entryFind(h, zFn, nFn, aArgs, nArgs, keyArgsHashFn(hArgs, iFnBase));
   if( e==0 || (!bAllowNone && sqlite3_value_type(e->pValue)==SQLITE_NULL) ){
     return 0;
   }

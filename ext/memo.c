@@ -16,9 +16,14 @@
 ** does), and the entry's created time and id for the rules memoize.c
 ** checks on every memo hit (staleness under the clock in force, the test
 ** clock too; eviction's hit notes). A value enters at its second sight in
-** the statement (a small table of the hashes seen once, MEMO_SEEN of
-** them, tells), so a scan of all-distinct keys pays for no copies; past
-** the memo's bound nothing more enters.
+** the statement, so a scan of all-distinct keys pays for no copies; past
+** the memo's bound nothing more enters. What was seen is a Bloom filter
+** of MEMO_SEEN_BITS bits (two per argument list), emptied once it took
+** MEMO_SEEN_BITS/8 lists: a list seen again within about that many calls
+** enters (a table of tags, one per slot, let two lists that share a slot
+** evict each other forever in a scan that repeats them in turn), and an
+** all-distinct scan admits only the filter's false positives (at most
+** about 5% of the lists, just before it empties).
 **
 ** Exactness within the statement: the memo holds what the store held when
 ** it was read. Whatever this connection does that can change what the
@@ -31,11 +36,13 @@
 #include "cachier.h"
 #include <string.h>
 
-/* Hashes of argument lists seen once lately (admission on second sight). */
-#define MEMO_SEEN 1024
+/* The filter of argument lists seen (admission on second sight): bits,
+** a power of two, 16 KB. */
+#define MEMO_SEEN_BITS (1<<17)
 
 struct StmtMemo {
-  uint32_t aSeen[MEMO_SEEN];  /* tags of argument lists seen once */
+  uint64_t aSeen[MEMO_SEEN_BITS/64];  /* the Bloom filter of lists seen */
+  int nSeen;                  /* lists it took since it was emptied */
   MemoEntry **aSlot;          /* open addressing, linear probing */
   int nSlot;                  /* a power of two; at most half used */
   int nEntry;
@@ -85,14 +92,14 @@ static void memoSync(StmtMemo *m, Cachier *p){
   }
 }
 
+/* The entry of the encoded arguments aArgs (h: their keyArgsHash(0, )), or
+** NULL. */
 MemoEntry *memoFind(StmtMemo *m, Cachier *p, const unsigned char *aArgs,
-                    sqlite3_int64 nArgs){
-  uint64_t h;
+                    sqlite3_int64 nArgs, uint64_t h){
   unsigned i;
   MemoEntry *e;
   memoSync(m, p);
   if( m->nEntry==0 ) return 0;
-  h = keyArgsHash(0, aArgs, nArgs);
   for(i=(unsigned)h & (unsigned)(m->nSlot-1); (e = m->aSlot[i])!=0;
       i=(i+1) & (unsigned)(m->nSlot-1)){
     if( e->h==h && e->nKey==nArgs && memcmp(e->aKey, aArgs, (size_t)nArgs)==0 ){
@@ -145,37 +152,37 @@ static int memoGrow(StmtMemo *m){
   return 1;
 }
 
-/* A first sight recorded: the tag of hash h in the table of hashes seen
-** once. */
-static uint32_t *memoSeenSlot(StmtMemo *m, uint64_t h, uint32_t *pTag){
-  *pTag = (uint32_t)(h >> 32) | 1;      /* (never 0: an empty slot) */
-  return &m->aSeen[(h >> 8) % MEMO_SEEN];
+/* 1 if the argument list of hash h was seen before (by the filter);
+** else 0, and it is seen now. */
+static int memoSeen(StmtMemo *m, uint64_t h){
+  unsigned b1 = (unsigned)(h >> 20) & (MEMO_SEEN_BITS-1);
+  unsigned b2 = (unsigned)(h >> 40) & (MEMO_SEEN_BITS-1);
+  uint64_t m1 = (uint64_t)1 << (b1 & 63), m2 = (uint64_t)1 << (b2 & 63);
+  if( (m->aSeen[b1>>6] & m1) && (m->aSeen[b2>>6] & m2) ) return 1;
+  if( ++m->nSeen > MEMO_SEEN_BITS/8 ){
+    memset(m->aSeen, 0, sizeof(m->aSeen));
+    m->nSeen = 1;
+  }
+  m->aSeen[b1>>6] |= m1;
+  m->aSeen[b2>>6] |= m2;
+  return 0;
 }
 
-/* Offer the value of an argument list to the memo *pm (made if NULL,
-** then seen once already: hSeen, the keyArgsHash(0, ) of an argument list seen
-** before it existed). It enters at its second sight, within maxBytes. */
+/* Offer the value of an argument list (aArgs; h: its keyArgsHash(0, )) to
+** the memo *pm (made if NULL, then seen once already: hSeen, the hash of an
+** argument list seen before it existed). It enters at its second sight,
+** within maxBytes. */
 void memoFill(StmtMemo **pm, Cachier *p, sqlite3_int64 maxBytes,
               uint64_t hSeen, const unsigned char *aArgs, sqlite3_int64 nArgs,
-              sqlite3_value *pValue, int subtype, double created,
+              uint64_t h, sqlite3_value *pValue, int subtype, double created,
               sqlite3_int64 id){
   StmtMemo *m = *pm;
   MemoEntry *e;
-  int eType = sqlite3_value_type(pValue);
+  int eType;
   const void *a = 0;
   sqlite3_int64 nVal = 0, nCost;
-  uint64_t h;
   unsigned i;
   if( maxBytes<=0 ) return;
-  /* The pointer first, then its size (as SQLite advises, and hot.c does:
-  ** the size is then that of what the pointer holds). */
-  if( eType==SQLITE_TEXT || eType==SQLITE_BLOB ){
-    a = eType==SQLITE_TEXT ? (const void*)sqlite3_value_text(pValue)
-                           : sqlite3_value_blob(pValue);
-    nVal = sqlite3_value_bytes(pValue);
-  }
-  nCost = (sqlite3_int64)sizeof(MemoEntry) + nArgs + nVal
-        + MEMO_ENTRY_OVERHEAD;
   if( m==0 ){
     m = sqlite3_malloc(sizeof(*m));
     if( m==0 ) return;
@@ -183,24 +190,25 @@ void memoFill(StmtMemo **pm, Cachier *p, sqlite3_int64 maxBytes,
     m->gen = p->memoGen;
     m->settingsGen = p->settingsGen;
     *pm = m;
-    if( hSeen ){
-      uint32_t tag, *pSeen = memoSeenSlot(m, hSeen, &tag);
-      *pSeen = tag;
-    }
+    memoSeen(m, hSeen);
   }
   memoSync(m, p);
+  /* First sight: remembered only (before the value is looked at: a scan
+  ** of all-distinct keys stops here). */
+  if( !memoSeen(m, h) ) return;
+  /* The pointer first, then its size (as SQLite advises, and hot.c does:
+  ** the size is then that of what the pointer holds). */
+  eType = sqlite3_value_type(pValue);
+  if( eType==SQLITE_TEXT || eType==SQLITE_BLOB ){
+    a = eType==SQLITE_TEXT ? (const void*)sqlite3_value_text(pValue)
+                           : sqlite3_value_blob(pValue);
+    nVal = sqlite3_value_bytes(pValue);
+  }
+  nCost = (sqlite3_int64)sizeof(MemoEntry) + nArgs + nVal
+        + MEMO_ENTRY_OVERHEAD;
   /* Full: nothing more enters (the slots grow with the entries). */
   if( m->nBytes + nCost > maxBytes ){
     return;
-  }
-  h = keyArgsHash(0, aArgs, nArgs);
-  /* First sight: remembered only. */
-  {
-    uint32_t tag, *pSeen = memoSeenSlot(m, h, &tag);
-    if( *pSeen!=tag ){
-      *pSeen = tag;
-      return;
-    }
   }
   if( 2*(m->nEntry+1) > m->nSlot && !memoGrow(m) ) return;
   for(i=(unsigned)h & (unsigned)(m->nSlot-1); (e = m->aSlot[i])!=0;

@@ -464,13 +464,14 @@ static sqlite3_int64 memoBytes(const CallOptions *pOpts){
                                   : CACHIER_STATEMENT_BYTES;
 }
 
-/* Serve the call whose encoded arguments are aArgs from the statement
-** memo, if it holds them with a value the call's rules (pRules,
+/* Serve the call whose encoded arguments are aArgs (hArgs: their
+** keyArgsHash(0, )) from the statement memo, if it holds them with a value the call's rules (pRules,
 ** bAllowNone) let it serve. 1 if served (a hit). */
 static int planMemoServe(Plan *pPlan, sqlite3_context *ctx,
                          const unsigned char *aArgs, sqlite3_int64 nArgs,
-                         const CallRules *pRules, int bAllowNone){
-  MemoEntry *e = memoFind(pPlan->pMemo, pPlan->p, aArgs, nArgs);
+                         uint64_t hArgs, const CallRules *pRules,
+                         int bAllowNone){
+  MemoEntry *e = memoFind(pPlan->pMemo, pPlan->p, aArgs, nArgs, hArgs);
   if( e==0 || (e->eType==SQLITE_NULL && !bAllowNone) ) return 0;
   if( (pRules->staleAfter<CACHIER_NEVER || pRules->maxAge<CACHIER_NEVER)
    && (e->created==0.0
@@ -489,22 +490,25 @@ static int planMemoServe(Plan *pPlan, sqlite3_context *ctx,
 ** and its id if an eviction bound notes hits (else 0). */
 static void planMemoOffer(Plan *pPlan, sqlite3_int64 maxBytes,
                           const unsigned char *aArgs, sqlite3_int64 nArgs,
-                          sqlite3_value *pValue, int subtype, double created,
-                          sqlite3_int64 id){
+                          uint64_t hArgs, sqlite3_value *pValue, int subtype,
+                          double created, sqlite3_int64 id){
   if( !pPlan->bMemoKey || maxBytes<=0 ) return;
   if( pPlan->pMemo==0 && !pPlan->bMemoWanted ){
     pPlan->bMemoWanted = 1;
-    pPlan->hMemoSeen = keyArgsHash(0, aArgs, nArgs);
+    pPlan->hMemoSeen = hArgs;
     return;
   }
   memoFill(&pPlan->pMemo, pPlan->p, maxBytes, pPlan->hMemoSeen, aArgs, nArgs,
-           pValue, subtype, created, id);
+           hArgs, pValue, subtype, created, id);
 }
 static void planMemoFill(Plan *pPlan, sqlite3_int64 maxBytes,
                          const CachierKey *pKey, sqlite3_value *pValue,
                          int subtype, double created, sqlite3_int64 id){
-  planMemoOffer(pPlan, maxBytes, pKey->aKey + pKey->nFn + 1,
-                pKey->nKey - pKey->nFn - 1, pValue, subtype, created, id);
+  const unsigned char *aArgs = pKey->aKey + pKey->nFn + 1;
+  sqlite3_int64 nArgs = pKey->nKey - pKey->nFn - 1;
+  if( !pPlan->bMemoKey || maxBytes<=0 ) return;
+  planMemoOffer(pPlan, maxBytes, aArgs, nArgs, keyArgsHash(0, aArgs, nArgs),
+                pValue, subtype, created, id);
 }
 
 /* ---------------------------------------------------------------- memoize */
@@ -878,8 +882,10 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   if( call.bRead && call.memoBytes>0 && call.pPlan->bMemoKey
    && call.pPlan->pMemo
    && planMemoServe(call.pPlan, ctx, call.key.aKey + call.key.nFn + 1,
-                    call.key.nKey - call.key.nFn - 1, &call.rules,
-                    call.bAllowNone) ){
+                    call.key.nKey - call.key.nFn - 1,
+                    keyArgsHash(0, call.key.aKey + call.key.nFn + 1,
+                                call.key.nKey - call.key.nFn - 1),
+                    &call.rules, call.bAllowNone) ){
     return;
   }
   /* An overwrite changes what the statement memos hold. */
@@ -920,6 +926,7 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
   unsigned char aOneInt[KEY_ONE_INT_BYTES];
   const unsigned char *aArgs;
   sqlite3_int64 nArgs;
+  uint64_t hArgs;
   if( pPlan==0 ) return 0;
   pPlan->bKept = 1;
   if( pPlan->settingsGen!=p->settingsGen || !p->enabled
@@ -939,14 +946,15 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
   }else{
     return 0;
   }
+  hArgs = keyArgsHash(0, aArgs, nArgs);
   if( pPlan->pMemo && memoBytes>0
-   && planMemoServe(pPlan, ctx, aArgs, nArgs, &pPlan->plainRules,
+   && planMemoServe(pPlan, ctx, aArgs, nArgs, hArgs, &pPlan->plainRules,
                     pPlan->settings.allowNone) ){
     return 1;
   }
   if( !pPlan->bHotFast || (pHot = pPlan->pStore->pHot)==0
    || !hotServeArgs(pHot, pPlan->pStore, ctx, pPlan->zFn, pPlan->nFn,
-                    pPlan->iFnBase, aArgs, nArgs,
+                    pPlan->iFnBase, aArgs, nArgs, hArgs,
                     pPlan->settings.allowNone, !pPlan->bHotChecked,
                     pPlan->bStamp ? stampFresh : 0, pPlan, &served) ){
     return 0;
@@ -954,7 +962,7 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
   pPlan->bHotChecked = 1;
   pPlan->pStats->nHit++;
   if( served.codec==0 ){
-    planMemoOffer(pPlan, memoBytes, aArgs, nArgs, served.pValue,
+    planMemoOffer(pPlan, memoBytes, aArgs, nArgs, hArgs, served.pValue,
                   served.subtype, 0.0, 0);
   }
   return 1;

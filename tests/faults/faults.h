@@ -96,9 +96,9 @@ static void bigFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 }
 
 static int registerFunctions(sqlite3 *db){
-  static const char *const azTv[] = { "tv", "tf", "tm", "tn" };
+  static const char *const azTv[] = { "tv", "tf", "tm", "tn", "td" };
   int i, rc = SQLITE_OK;
-  for(i=0; rc==SQLITE_OK && i<4; i++){
+  for(i=0; rc==SQLITE_OK && i<5; i++){
     rc = sqlite3_create_function(db, azTv[i], 1, SQLITE_UTF8, 0, tvFunc, 0, 0);
   }
   if( rc==SQLITE_OK ){
@@ -354,6 +354,31 @@ static const Step aWorkload[] = {
   { 0, "SELECT cachier_clear('tv')" },
   { 1, "SELECT memoize('tv', 1) IS tv(1)" },
   { 1, "SELECT memoize('tf', 3) IS tf(3)" },
+  /* Invalidation (depends.c): a tracked table, a version, a change. */
+  { 0, "CREATE TABLE IF NOT EXISTS dep(k INTEGER PRIMARY KEY, v TEXT)" },
+  { 0, "INSERT OR REPLACE INTO dep VALUES (1, 'a')" },
+  { 0, "INSERT OR REPLACE INTO cachier_functions(name, depends_on, version)"
+       " VALUES ('td', 'dep', 'v1')" },
+  { 1, "SELECT memoize('td', 1) IS td(1)" },
+  { 1, "SELECT memoize('td', 1) IS td(1)" },
+  { 0, "UPDATE dep SET v = v || 'b' WHERE k = 1" },
+  { 1, "SELECT memoize('td', 1) IS td(1)" },
+  { 0, "SELECT cachier_invalidate('dep')" },
+  { 1, "SELECT memoize('td', 1) IS td(1)" },
+  { 0, "UPDATE cachier_functions SET version = 'v2' WHERE name = 'td'" },
+  { 1, "SELECT memoize('td', 1) IS td(1)" },
+  { 0, "SELECT fn, state, changed FROM cachier_entries WHERE fn = 'td'" },
+  /* A cached query (vtab_query.c) over the tracked table: its result is
+  ** the query's, before and after a change. */
+  { 0, "CREATE VIRTUAL TABLE IF NOT EXISTS qd USING cachier_query("
+       "'SELECT group_concat(v, ''/'') AS g FROM dep WHERE k >= ?1')" },
+  { 1, "SELECT (SELECT g FROM qd(1)) IS (SELECT group_concat(v, '/')"
+       " FROM dep WHERE k >= 1)" },
+  { 1, "SELECT (SELECT g FROM qd(1)) IS (SELECT group_concat(v, '/')"
+       " FROM dep WHERE k >= 1)" },
+  { 0, "INSERT OR REPLACE INTO dep VALUES (2, 'c')" },
+  { 1, "SELECT (SELECT g FROM qd(1)) IS (SELECT group_concat(v, '/')"
+       " FROM dep WHERE k >= 1)" },
 };
 #define N_WORKLOAD ((int)(sizeof(aWorkload)/sizeof(aWorkload[0])))
 

@@ -8,7 +8,9 @@
 # call, 20 kills per setup, the whole hostile corpus), a few minutes on 2
 # cores. Each campaign prints a summary line; the logs of failed runs stay
 # in the output directory ($CACHIER_FAULTS_DIR, default under /dev/shm).
-# Exits non-zero if any campaign failed.
+# Exits non-zero if any campaign failed. CACHIER_FAULTS_PART=core or deps
+# runs one part of the workload (faults.h): a full allocation sweep in two
+# shorter halves.
 ext=$1
 mode=${2:-sample}
 dir=tests/faults

@@ -405,7 +405,10 @@ static int configDeps(Cachier *p, int bSealedOnly, DepName **paDep,
   sqlite3_free(zSql);
   if( rc ){
     sqlite3_finalize(pStmt);
-    return SQLITE_OK;         /* no config table: no dependencies */
+    /* No config table (or one without depends_on): no dependencies. A
+    ** failed allocation is not that: it must reach the caller (inside a
+    ** statement, SQLite fails the statement anyway). */
+    return (rc & 0xff)==SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_OK;
   }
   while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
     const char *z = (const char*)sqlite3_column_text(pStmt, iDeps);
@@ -425,7 +428,9 @@ static int configDeps(Cachier *p, int bSealedOnly, DepName **paDep,
     *paDep = aNew;
     *pnDep += nRow;
   }
-  sqlite3_finalize(pStmt);
+  /* (A step that failed: its error, not a shorter list.) */
+  if( rc==SQLITE_OK ) rc = sqlite3_finalize(pStmt);
+  else sqlite3_finalize(pStmt);
   return rc;
 }
 
@@ -470,7 +475,10 @@ int dependsSync(Cachier *p, char **pzErr){
     int nGone = 0, j;
     if( zSql==0 ){
       rc = SQLITE_NOMEM;
-    }else if( sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0)==SQLITE_OK ){
+    }else if( (rc = sqlite3_prepare_v2(p->db, zSql, -1, &pStmt, 0))!=SQLITE_OK ){
+      /* (No cachier_changes in that schema: nothing tracked there.) */
+      if( (rc & 0xff)!=SQLITE_NOMEM ) rc = SQLITE_OK;
+    }else{
       while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
         const char *zTbl = (const char*)sqlite3_column_text(pStmt, 0);
         if( zTbl && !depsContain(aAny, nAny, zSchema, zTbl) ){
@@ -481,6 +489,9 @@ int dependsSync(Cachier *p, char **pzErr){
           if( azGone[nGone++]==0 ) rc = SQLITE_NOMEM;
         }
       }
+      if( rc==SQLITE_OK ) rc = sqlite3_finalize(pStmt);
+      else sqlite3_finalize(pStmt);
+      pStmt = 0;
     }
     sqlite3_finalize(pStmt);
     for(j=0; j<nGone; j++){
@@ -491,7 +502,8 @@ int dependsSync(Cachier *p, char **pzErr){
     sqlite3_free(zSql);
     sqlite3_free(zSchema);
   }
-  sqlite3_finalize(pDbs);
+  if( rc==SQLITE_OK ) rc = sqlite3_finalize(pDbs);
+  else sqlite3_finalize(pDbs);
   depNamesFree(aWant, nWant);
   depNamesFree(aAny, nAny);
   if( rc && rc!=SQLITE_NOMEM ){

@@ -1046,14 +1046,20 @@ static int queryInit(sqlite3 *db, void *pAux, int argc,
   }
   /* It computes and writes: not from a view or trigger of a file. */
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  /* Known before the seal and depends_on are written: the row written to
+  ** cachier_functions names it, and a lookup of that name must find this
+  ** table, not try to connect it again while it is being created. */
+  pTab->pNext = p->pQueryTabs;
+  p->pQueryTabs = pTab;
   if( bCreate ){
     rc = querySeal(db, pTab, 1, pzErr);
     if( rc==SQLITE_OK ) rc = querySyncDependencies(db, pTab, 1, pzErr);
-    if( rc ) goto failed;
+    if( rc ){
+      queryDisconnect(&pTab->base);     /* unlinks and frees it */
+      return rc;
+    }
     pTab->bSynced = 1;
   }
-  pTab->pNext = p->pQueryTabs;
-  p->pQueryTabs = pTab;
   /* (Connected again after another connection changed the schema: the
   ** definition, and so the version, may be another.) */
   p->settingsGen++;

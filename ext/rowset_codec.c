@@ -149,11 +149,11 @@ int rowsetRow(const unsigned char *a, sqlite3_int64 n, int nCol, int bLast,
   return SQLITE_OK;
 }
 
-/* Return the value at a[iOff] (of a checked row set) as ctx's result,
-** with its subtype. */
 /* The longest text rowsetResult() hands over NUL-terminated. */
 #define ROWSET_SHORT_TEXT 200
 
+/* Return the value at a[iOff] (of a checked row set) as ctx's result,
+** with its subtype. */
 void rowsetResult(sqlite3_context *ctx, const unsigned char *a,
                   sqlite3_int64 n, sqlite3_int64 iOff){
   int tag = a[iOff++], subtype = 0, shift = 0, j;

@@ -474,7 +474,9 @@ static int queryHashViews(sqlite3 *db, Sha256 *h, sqlite3_str *pWords,
       if( rc==SQLITE_OK ) rc = sqlite3_finalize(pViews);
       else sqlite3_finalize(pViews);
     }
-    sqlite3_reset(pDbs);
+    /* (A step of the list that failed: its error, not fewer views.) */
+    if( rc==SQLITE_OK ) rc = sqlite3_reset(pDbs);
+    else sqlite3_reset(pDbs);
   }
   sqlite3_finalize(pDbs);
   if( rc==SQLITE_OK ) rc = sqlite3_str_errcode(pSeen);
@@ -956,6 +958,8 @@ static int queryInit(sqlite3 *db, void *pAux, int argc,
   const char *zTail = 0;
   char *zDecl = 0;
   int rc;
+  /* (The CREATE's transaction, whose loss is told below.) */
+  int eTxn0 = argc>1 ? sqlite3_txn_state(db, argv[1]) : SQLITE_TXN_NONE;
   *ppVtab = 0;
   if( argc!=4 ){
     *pzErr = sqlite3_mprintf("cachier_query: expects one argument, the "
@@ -1054,11 +1058,25 @@ static int queryInit(sqlite3 *db, void *pAux, int argc,
   if( bCreate ){
     rc = querySeal(db, pTab, 1, pzErr);
     if( rc==SQLITE_OK ) rc = querySyncDependencies(db, pTab, 1, pzErr);
-    if( rc ){
-      queryDisconnect(&pTab->base);     /* unlinks and frees it */
-      return rc;
-    }
-    pTab->bSynced = 1;
+    if( rc==SQLITE_OK ) pTab->bSynced = 1;
+  }
+  /* A statement run in here that ran out of memory, even one whose error
+  ** was handled (a warning's lookup), leaves the connection's
+  ** malloc-failed state set (SQLite clears it only once no statement
+  ** runs), which sqlite3_errcode() reports, or, failing with SQLITE_NOMEM
+  ** without a statement journal, rolled back the whole transaction, the
+  ** CREATE's own schema row with it (sqlite3VdbeHalt()), and the CREATE
+  ** would go on to "succeed". Either way the table must not be returned:
+  ** SQLite would lose it, never disconnected (sqlite3_close fails). (The
+  ** rollback also freed argv: the schema was reset.) */
+  if( rc==SQLITE_OK && (sqlite3_errcode(db)==SQLITE_NOMEM
+       || (eTxn0==SQLITE_TXN_WRITE
+           && sqlite3_txn_state(db, pTab->zDb)!=SQLITE_TXN_WRITE)) ){
+    rc = SQLITE_NOMEM;
+  }
+  if( rc ){
+    queryDisconnect(&pTab->base);       /* unlinks and frees it */
+    return rc;
   }
   /* (Connected again after another connection changed the schema: the
   ** definition, and so the version, may be another.) */

@@ -495,10 +495,13 @@ static inline uint64_t keyArgsHash(uint64_t seed, const unsigned char *a,
   return h ^ (h >> 32);
 }
 /* keyArgsHash(0, ...) of a function's arguments folded with the function's
-** id range: the hot tier's hash of a whole key. */
+** id range: the hot tier's hash of a whole key. The range is in the id's
+** top bits (CACHIER_ID_FN()): spread over all 64 before the fold, so that
+** the same arguments of two functions land in different buckets (which
+** take the low bits). */
 static inline uint64_t keyArgsHashFn(uint64_t hArgs, sqlite3_int64 iFnBase){
-  uint64_t h = (hArgs ^ (uint64_t)iFnBase) * 0x9e3779b97f4a7c15ULL;
-  return h ^ (h >> 29);
+  uint64_t f = ((uint64_t)iFnBase >> 32) * 0xff51afd7ed558ccdULL;
+  return hArgs ^ f ^ (f >> 29);
 }
 const char *typeName(int eType);
 sqlite3_int64 cachierValueBytes(sqlite3_value*);
@@ -1009,7 +1012,8 @@ void rowsetResult(sqlite3_context*, const unsigned char *a, sqlite3_int64 n,
 */
 int queryTableParams(Cachier*, const char *zFn);
 int queryTableConnect(Cachier*, const char *zFn);
-void queryFoldVersion(Cachier*, const char *zFn, sqlite3_int64 *pVersion);
+void queryFoldSettings(Cachier*, const char *zFn, FnSettings*);
+void queryRefresh(Cachier*, const char *zFn);
 #define QUERY_ROWS_FUNCTION "cachier_query_rows"
 
 /**************************************************************************

@@ -405,18 +405,27 @@ static int configDeps(Cachier *p, int bSealedOnly, DepName **paDep,
   sqlite3_free(zSql);
   if( rc ){
     sqlite3_finalize(pStmt);
-    /* No config table (or one without depends_on): no dependencies. A
-    ** failed allocation is not that: it must reach the caller (inside a
-    ** statement, SQLite fails the statement anyway). */
-    return (rc & 0xff)==SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_OK;
+    /* No config table (or one without depends_on: SQLITE_ERROR): no
+    ** dependencies. Any other failure is not that: it must reach the
+    ** caller (inside a statement, SQLite fails the statement anyway). */
+    return rc==SQLITE_ERROR ? SQLITE_OK : rc;
   }
   while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
     const char *z = (const char*)sqlite3_column_text(pStmt, iDeps);
     DepName *aRow = 0, *aNew;
-    int nRow = 0;
-    if( z==0 ) continue;
+    int nRow = 0, rcParse;
+    if( z==0 ){
+      /* (Not NULL, yet no text: a failed conversion.) */
+      if( sqlite3_column_type(pStmt, iDeps)!=SQLITE_NULL ) rc = SQLITE_NOMEM;
+      continue;
+    }
     if( bSealedOnly && sealCheck(p, pStmt, 0, nCol)==SEAL_INVALID ) continue;
-    if( depsParse(z, &aRow, &nRow, 0)!=SQLITE_OK || nRow==0 ) continue;
+    rcParse = depsParse(z, &aRow, &nRow, 0);
+    if( rcParse==SQLITE_NOMEM ){
+      rc = SQLITE_NOMEM;
+      continue;
+    }
+    if( rcParse!=SQLITE_OK || nRow==0 ) continue;
     aNew = sqlite3_realloc64(*paDep, sizeof(DepName)*(*pnDep + nRow));
     if( aNew==0 ){
       depNamesFree(aRow, nRow);

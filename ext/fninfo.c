@@ -57,6 +57,9 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
   /* (dbVersion() may start main's read snapshot for the statement.) */
   if( p->pMainStore ) storeNoteSnapshot(p->pMainStore);
   bVersion = dbVersion(p, &dataVersion)==SQLITE_OK;
+  /* (A cachier_query table redefined by this connection moves no
+  ** data_version: its definition is looked at here.) */
+  queryRefresh(p, pInfo->zFn);
   if( pInfo->bLoaded && bVersion && dataVersion==pInfo->dataVersion
    && p->settingsGen==pInfo->settingsGen ){
     /* Another store: another connection may have trained a dictionary

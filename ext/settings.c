@@ -602,7 +602,7 @@ int settingsLoad(Cachier *p, const char *zFn, FnSettings *s, char **pzErr){
   if( rc==SQLITE_DONE ) rc = SQLITE_OK;
   cachierStmtDone(p, STMT_SETTINGS, pStmt);
   /* A cachier_query table's entries are also of its definition. */
-  if( rc==SQLITE_OK ) queryFoldVersion(p, zFn, &s->version);
+  if( rc==SQLITE_OK ) queryFoldSettings(p, zFn, s);
   return rc;
 }
 

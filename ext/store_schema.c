@@ -466,15 +466,20 @@ int tablesPrepareDb(Cachier *p, sqlite3 *db){
   return sqlite3_create_module_v2(db, "cachier", &cachierSchemaModule, p, 0);
 }
 
-/* sqlite3_exec() on a connection of cachier's own, tried again while it
-** fails with SQLITE_BUSY. SQLite returns that without calling the busy
-** handler when two connections both hold a read lock and want to write
-** (one must give way): first users of a new file: store all switch it to
-** WAL at once. Bounded by ownBusy()'s budget. */
+/* Tries of tablesExecOwn(): the one that gave way succeeds at its next
+** (each try may also wait in the busy handler, ownBusy()). */
+#define OWN_EXEC_TRIES 5
+
+/* sqlite3_exec() on a connection of cachier's own, tried again a few times
+** while it fails with SQLITE_BUSY. SQLite returns that without calling the
+** busy handler when two connections both hold a read lock and want to
+** write (one must give way): first users of a new file: store all switch
+** it to WAL at once. */
 int tablesExecOwn(sqlite3 *db, const char *zSql){
-  int nTry = 0;
+  int nTry = 1;
   int rc = sqlite3_exec(db, zSql, 0, 0, 0);
-  while( (rc & 0xff)==SQLITE_BUSY && ownBusy(0, nTry++) ){
+  while( (rc & 0xff)==SQLITE_BUSY && nTry++<OWN_EXEC_TRIES ){
+    ownBusy(0, nTry);                   /* (a short sleep) */
     rc = sqlite3_exec(db, zSql, 0, 0, 0);
   }
   return rc;

@@ -35,7 +35,7 @@
 ** Redefinitions. A view or table the query reads may be redefined by any
 ** connection. The table's definition (queryDefine(): the query and the
 ** SQL of the tables and views it reads) has a stamp, folded into its
-** function's version wherever settings are loaded (queryFoldVersion(),
+** function's version wherever settings are loaded (queryFoldSettings(),
 ** from settings.c): a result computed under another definition is
 ** outdated, never served. Each read first compares the schema_version of
 ** the schemas the definition lies in; if one moved, the definition is
@@ -75,6 +75,9 @@ struct QueryTab {
   sqlite3_int64 defStamp;     /* its definition's stamp (queryDefine()) */
   int nWatch;                 /* the schemas its definition lies in */
   QueryWatch *aWatch;
+  int bRedefined;             /* read again, another definition, and its
+                              ** depends_on not yet synced: nothing is
+                              ** served or stored (queryFoldSettings()) */
   int bSynced;                /* depends_on checked since the definition
                               ** was last read (querySyncDependencies()) */
 };
@@ -133,12 +136,14 @@ static QueryTab *queryFind(Cachier *p, const char *zName);
 static int queryRedefine(QueryTab*, char **pzErr);
 static int querySchemaMoved(QueryTab*);
 
-/* Fold into *pVersion, the version of function zFn's entries, the stamp
-** of the definition of the cachier_query table zFn (connecting it first
-** if the schema has one this connection has not used yet): results
-** computed under another definition are outdated, never served. A table
-** whose definition cannot be read now gets a version no entry has. */
-void queryFoldVersion(Cachier *p, const char *zFn, sqlite3_int64 *pVersion){
+/* Fold into settings s of function zFn the stamp of the definition of the
+** cachier_query table zFn (connecting it first if the schema has one this
+** connection has not used yet), into its version: results computed under
+** another definition are outdated, never served. A table whose definition
+** cannot be read now gets a version no entry has. Right after a
+** redefinition, until a read of the table brings its automatic depends_on
+** in step, the dependencies are unknown: nothing served, nothing stored. */
+void queryFoldSettings(Cachier *p, const char *zFn, FnSettings *s){
   QueryTab *t = queryFind(p, zFn);
   uint64_t v;
   if( t==0 ){
@@ -154,8 +159,31 @@ void queryFoldVersion(Cachier *p, const char *zFn, sqlite3_int64 *pVersion){
     if( queryRedefine(t, &zErr) ) t->defStamp = 1;
     sqlite3_free(zErr);
   }
-  v = (uint64_t)*pVersion ^ (uint64_t)t->defStamp;
-  *pVersion = v ? (sqlite3_int64)v : 1;
+  v = (uint64_t)s->version ^ (uint64_t)t->defStamp;
+  s->version = v ? (sqlite3_int64)v : 1;
+  if( t->bRedefined && !t->bSynced ){
+    sqlite3_free(s->zDependsOn);
+    s->zDependsOn = 0;
+    s->bDependsUnsealed = 1;
+  }
+}
+
+/* Before the settings of function zFn are used again: if it is a
+** cachier_query table of this connection and a schema its definition lies
+** in moved (this connection's own DROP VIEW / CREATE VIEW moves no
+** data_version), read the definition again; another one reloads every
+** function's settings (settingsGen), so the new stamp is folded in. */
+void queryRefresh(Cachier *p, const char *zFn){
+  QueryTab *t;
+  if( p->pQueryTabs==0 || (t = queryFind(p, zFn))==0 ) return;
+  if( querySchemaMoved(t) ){
+    char *zErr = 0;
+    if( queryRedefine(t, &zErr) ){
+      t->defStamp = 1;
+      p->settingsGen++;
+    }
+    sqlite3_free(zErr);
+  }
 }
 
 static QueryTab *queryFind(Cachier *p, const char *zName){
@@ -315,7 +343,7 @@ static int queryFindTables(sqlite3 *db, QueryTab *pTab, char **pzList,
 ** stamp, never a missed one). queryDefine() reads it again when a schema
 ** it lies in changed (schema_version, by any connection or process);
 ** its stamp, folded into the version of the table's function
-** (queryFoldVersion()), makes results computed under another definition
+** (queryFoldSettings()), makes results computed under another definition
 ** outdated: never served, even under next_time.
 */
 
@@ -458,6 +486,14 @@ static int queryHashViews(sqlite3 *db, Sha256 *h, sqlite3_str *pWords,
         char *zKey;
         if( zView==0 || zText==0 || !queryHasWord(pWords, zView) ) continue;
         zKey = sqlite3_mprintf("%s.%s", zDb, zView);
+        if( zKey ){
+          /* (In lower case, as queryHasWord() looks it up: "main.MyView"
+          ** would never be seen, and would be added again for ever.) */
+          char *z;
+          for(z=zKey; *z; z++){
+            if( *z>='A' && *z<='Z' ) *z += 'a' - 'A';
+          }
+        }
         if( zKey==0 ){
           rc = SQLITE_NOMEM;
         }else if( !queryHasWord(pSeen, zKey) ){
@@ -499,8 +535,20 @@ static int queryDefine(sqlite3 *db, QueryTab *pTab, int *pbChanged,
   uint64_t v = 0;
   sqlite3_str *pWords = sqlite3_str_new(db);
   *pbChanged = 0;
-  /* (Versions first: a change after them is seen by the next read.) */
-  rc = queryWatchAdd(db, &aWatch, &nWatch, "main");
+  /* Versions first (a change after them is seen by the next read), of
+  ** every schema: a table or view created later in temp or an attached
+  ** database may shadow a name the query reads. */
+  {
+    sqlite3_stmt *pDbs = 0;
+    rc = sqlite3_prepare_v2(db, "SELECT name FROM pragma_database_list"
+                            " ORDER BY seq", -1, &pDbs, 0);
+    while( rc==SQLITE_OK && sqlite3_step(pDbs)==SQLITE_ROW ){
+      const char *zDb = (const char*)sqlite3_column_text(pDbs, 0);
+      rc = zDb ? queryWatchAdd(db, &aWatch, &nWatch, zDb) : SQLITE_NOMEM;
+    }
+    if( rc==SQLITE_OK ) rc = sqlite3_finalize(pDbs);
+    else sqlite3_finalize(pDbs);
+  }
   if( rc==SQLITE_OK ) rc = queryFindTables(db, pTab, &zTables, pzErr);
   sha256Init(&h);
   sha256Update(&h, pTab->zQuery, strlen(pTab->zQuery)+1);
@@ -570,7 +618,10 @@ static int queryRedefine(QueryTab *pTab, char **pzErr){
   int bChanged = 0;
   int rc = queryDefine(pTab->p->db, pTab, &bChanged, pzErr);
   if( rc ) return rc;
-  if( bChanged ) pTab->p->settingsGen++;
+  if( bChanged ){
+    pTab->p->settingsGen++;
+    pTab->bRedefined = 1;
+  }
   pTab->bSynced = 0;
   return SQLITE_OK;
 }
@@ -910,8 +961,13 @@ static int querySyncDependencies(sqlite3 *db, QueryTab *pTab, int bForce,
         "the tables it reads (%s): %s", pTab->zName, pTab->zTables,
         sqlite3_errmsg(db));
   }
-  /* Stale only if the automatic list could not be written. */
-  if( rc && bAuto && !queryTextDiffers(zCurrent, zWant) ) rc = SQLITE_OK;
+  /* Stale only if the automatic list could not be written (at CREATE,
+  ** the list must also be recorded as automatic). */
+  if( rc && !bForce && bAuto && !queryTextDiffers(zCurrent, zWant) ){
+    sqlite3_free(*pzErr);
+    *pzErr = 0;
+    rc = SQLITE_OK;
+  }
 done:
   sqlite3_free(zRecorded);
   sqlite3_free(zCurrent);
@@ -1302,13 +1358,20 @@ static int queryCheckDefinition(QueryTab *pTab, int *peRead){
     }
     return rc;
   }
-  if( !pTab->bSynced ){
+  /* (Only a query this user sealed may write its depends_on, sealed with
+  ** the user's key, and so reach the schema: change tracking's triggers.
+  ** Another's fails at its first computation anyway.) */
+  if( !pTab->bSynced && querySealed(db, pTab) ){
     if( querySyncDependencies(db, pTab, 0, &zErr) ){
       cachierLog(pTab->p, "%s; computing without the cache",
                  zErr ? zErr : "out of memory");
       *peRead = QUERY_READ_DIRECT;
     }else{
       pTab->bSynced = 1;
+      if( pTab->bRedefined ){
+        pTab->bRedefined = 0;
+        pTab->p->settingsGen++;         /* its depends_on is known again */
+      }
     }
     sqlite3_free(zErr);
   }

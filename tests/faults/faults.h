@@ -416,7 +416,8 @@ static int stepSelected(int i){
   if( z==0 || z[0]==0 ) return 1;
   if( strcmp(z, "core")==0 ) return aWorkload[i].iPart==0;
   if( strcmp(z, "deps")==0 ) return aWorkload[i].iPart==1;
-  return 1;
+  fprintf(stderr, "CACHIER_FAULTS_PART must be core or deps, not %s\n", z);
+  exit(2);
 }
 
 /* Run step i. Returns FAULT_WRONG if a checking step gave anything but 1

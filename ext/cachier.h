@@ -1022,7 +1022,11 @@ void queryRefresh(Cachier*, const char *zFn);
 
 FnInfo *fnInfoGet(Cachier*, const char *zCaller, sqlite3_value *pName,
                   int nArg, int *pRc, char **pzErr);
+FnInfo *fnInfoFind(Cachier*, sqlite3_value *pName, int nArg);
 int fnInfoRefresh(Cachier*, FnInfo*, char **pzErr);
+sqlite3_int64 fnInfoLoads(const FnInfo*);
+int fnInfoPark(FnInfo*, void *pPlan, void (*xFree)(void*));
+void *fnInfoTakeParked(FnInfo*);
 const char *fnInfoName(const FnInfo*);
 int fnInfoArgCount(const FnInfo*);
 FnStats *fnInfoStats(const FnInfo*);

@@ -31,6 +31,9 @@ struct FnInfo {
   unsigned int dataVersion;   /* PRAGMA data_version then */
   sqlite3_int64 storeVersion; /* and that of its store, if not main */
   sqlite3_int64 settingsGen;  /* p->settingsGen then */
+  sqlite3_int64 nLoads;       /* times settings and eState were read */
+  void *pParked;              /* a plan between statements (memoize.c) */
+  void (*xParkedFree)(void*); /* and how it is freed */
 };
 
 /* PRAGMA data_version of main: it changes when another connection
@@ -72,6 +75,7 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
     }
   }
   pInfo->bLoaded = 0;
+  pInfo->nLoads++;
   settingsClear(&pInfo->settings);
   pInfo->eState = STORE_ABSENT;
   pInfo->pStore = pMain = cachierMainStore(p);
@@ -135,18 +139,13 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
   return SQLITE_OK;
 }
 
-/* The FnInfo of the function named pName taking nArg arguments, resolved
-** (and checked: a scalar function, not one of cachier's) on first use.
-** NULL with *pRc and *pzErr set on error. */
-FnInfo *fnInfoGet(Cachier *p, const char *zCaller, sqlite3_value *pName,
-                  int nArg, int *pRc, char **pzErr){
+/* The FnInfo of the function named pName taking nArg arguments if one was
+** resolved already, else NULL. Only a TEXT name without a NUL may match
+** (so a BLOB is not converted to text here). */
+FnInfo *fnInfoFind(Cachier *p, sqlite3_value *pName, int nArg){
   FnInfo *pInfo;
-  /* Only a TEXT name without a NUL may match; any other is refused by
-  ** callResolve() below (so a BLOB is not converted to text here). */
   const char *zName = sqlite3_value_type(pName)==SQLITE_TEXT
                     ? (const char*)sqlite3_value_text(pName) : 0;
-  char *zFn = 0;
-  int rc;
   if( zName && strlen(zName)==(size_t)sqlite3_value_bytes(pName) ){
     for(pInfo=p->pFnInfo; pInfo; pInfo=pInfo->pNext){
       if( pInfo->nArg==nArg && sqlite3_stricmp(pInfo->zFn, zName)==0 ){
@@ -154,6 +153,19 @@ FnInfo *fnInfoGet(Cachier *p, const char *zCaller, sqlite3_value *pName,
       }
     }
   }
+  return 0;
+}
+
+/* The FnInfo of the function named pName taking nArg arguments, resolved
+** (and checked: a scalar function, not one of cachier's) on first use.
+** NULL with *pRc and *pzErr set on error. */
+FnInfo *fnInfoGet(Cachier *p, const char *zCaller, sqlite3_value *pName,
+                  int nArg, int *pRc, char **pzErr){
+  FnInfo *pInfo = fnInfoFind(p, pName, nArg);
+  char *zFn = 0;
+  int rc;
+  if( pInfo ) return pInfo;
+  /* (Any other name is refused by callResolve().) */
   rc = callResolve(p, zCaller, pName, nArg, &zFn, pzErr);
   if( rc ){
     *pRc = rc;
@@ -201,7 +213,28 @@ FnCall *fnInfoCall(Cachier *p, FnInfo *pInfo){
   return &pInfo->call;
 }
 
+/* Times pInfo's settings and store state were read (fnInfoRefresh()):
+** what was copied from them at another count is out of date. */
+sqlite3_int64 fnInfoLoads(const FnInfo *pInfo){ return pInfo->nLoads; }
+
+/* Park pPlan (freed by xFree) on pInfo until fnInfoTakeParked(): 1, or 0
+** if one is parked already (the caller keeps pPlan). */
+int fnInfoPark(FnInfo *pInfo, void *pPlan, void (*xFree)(void*)){
+  if( pInfo->pParked ) return 0;
+  pInfo->pParked = pPlan;
+  pInfo->xParkedFree = xFree;
+  return 1;
+}
+
+/* The plan parked on pInfo, now the caller's, or NULL. */
+void *fnInfoTakeParked(FnInfo *pInfo){
+  void *pPlan = pInfo->pParked;
+  pInfo->pParked = 0;
+  return pPlan;
+}
+
 void fnInfoFree(FnInfo *pInfo){
+  if( pInfo->pParked ) pInfo->xParkedFree(pInfo->pParked);
   callFinalize(&pInfo->call);
   settingsClear(&pInfo->settings);
   sqlite3_free(pInfo->zFn);

@@ -28,6 +28,14 @@
 ** argument, as regexp.c does: SQLite frees it with the statement, so no
 ** statement outlives the connection. The plan also keeps the statement
 ** memo (memo.c): a repeated argument list is served from it first.
+**
+** When its statement ends, a plan is parked on its FnInfo (one a function)
+** rather than freed, and the function's next statement takes it back:
+** SQLite drops auxdata at every reset, so a kept "SELECT memoize('f', ?1)"
+** run once a row, and every read of a cachier_query table, would otherwise
+** build one a call. Parked, a plan holds no statement and no memo; taken
+** back, it starts a statement as a new one would (planRestart()), and its
+** settings are loaded again if anything they came from moved.
 */
 #include "store.h"
 #include <string.h>
@@ -55,6 +63,7 @@ struct Plan {
                               ** statement */
   int eWal;                   /* main is in WAL mode: 1, not: 0, unknown: -1 */
   int bNoRead;                /* the store is unusable (newer schema) */
+  sqlite3_int64 infoLoads;    /* fnInfoLoads() when settings were copied */
   int bNoTables;              /* the store had no tables: nothing to read */
   int bHotChecked;            /* the hot tier's version source was checked */
   int bKept;                  /* SQLite kept it for a second call: it is
@@ -78,6 +87,25 @@ struct Plan {
   DepsState deps;             /* the current dependency stamp */
 };
 
+/* Free a plan that is no statement's (never parked, or taken back). */
+static void planDestroy(void *pArg){
+  Plan *pPlan = (Plan*)pArg;
+  if( pPlan ){
+    callFinalize(&pPlan->ownCall);
+    callFinalize(&pPlan->hashCall);
+    memoFree(pPlan->pMemo);
+    settingsClear(&pPlan->settings);
+    keyBufFree(&pPlan->key);
+    dependsClear(&pPlan->deps);
+    sqlite3_free(pPlan);
+  }
+}
+
+/* The auxdata destructor: the plan's statement ended, or (a name that is
+** not constant) its call did. Ends the plan's use of its stores, then
+** parks it on its FnInfo if the slot is free, else frees it. A parked plan
+** keeps no prepared statement (sqlite3_close() would find it) and no memo
+** (what a statement saw is not the next one's). */
 static void planFree(void *pArg){
   Plan *pPlan = (Plan*)pArg;
   if( pPlan ){
@@ -89,13 +117,14 @@ static void planFree(void *pArg){
       storeStatementEnd(pPlan->pStore);
     }
     if( pPlan->pFallback ) storeStatementEnd(pPlan->pFallback);
-    callFinalize(&pPlan->ownCall);
-    callFinalize(&pPlan->hashCall);
-    memoFree(pPlan->pMemo);
-    settingsClear(&pPlan->settings);
-    keyBufFree(&pPlan->key);
-    dependsClear(&pPlan->deps);
-    sqlite3_free(pPlan);
+    if( pPlan->pInfo && pPlan->hashCall.zFn==0 ){
+      sqlite3_finalize(pPlan->ownCall.pStmt);
+      pPlan->ownCall.pStmt = 0;
+      memoFree(pPlan->pMemo);
+      pPlan->pMemo = 0;
+      if( fnInfoPark(pPlan->pInfo, pPlan, planDestroy) ) return;
+    }
+    planDestroy(pPlan);
   }
 }
 
@@ -106,6 +135,7 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   const FnSettings *pS;
   int eState, rc = fnInfoRefresh(p, pPlan->pInfo, pzErr);
   if( rc ) return rc;
+  pPlan->infoLoads = fnInfoLoads(pPlan->pInfo);
   pS = fnInfoSettings(pPlan->pInfo);
   settingsClear(&pPlan->settings);
   pPlan->settings = *pS;
@@ -128,11 +158,12 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   pPlan->pFallback = 0;               /* decided again (on a miss) */
   pPlan->bFallbackChecked = 0;
   pPlan->bNoTables = eState==STORE_ABSENT;
+  pPlan->bNoRead = 0;
   if( eState==STORE_UNAVAILABLE || pPlan->pStore==0 ){
     /* (fninfo.c logged why.) */
     pPlan->bNoRead = pPlan->bNoWrite = 1;
   }
-  if( eState==STORE_NEWER && !pPlan->bNoRead ){
+  if( eState==STORE_NEWER ){
     cachierLog(p, "cachier: %s; computing without it",
                CACHIER_NEWER_SCHEMA_MSG);
     pPlan->bNoRead = pPlan->bNoWrite = 1;
@@ -165,8 +196,54 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   return SQLITE_OK;
 }
 
-/* The plan for the function named by argv[iName], from auxdata or new.
-** NULL after reporting an error on ctx. */
+/* Start a statement with a plan taken back from its FnInfo (its settings
+** still those of the function): as planGet() leaves a new one. */
+static void planRestart(Plan *pPlan){
+  pPlan->pFallback = 0;
+  pPlan->bFallbackChecked = 0;
+  pPlan->bNoWrite = pPlan->bNoRead;   /* (earlier write failures forgotten) */
+  pPlan->eWal = -1;
+  pPlan->bHotChecked = 0;
+  pPlan->bKept = 0;
+  pPlan->bMemoWanted = 0;
+  pPlan->hMemoSeen = 0;
+}
+
+/* The plan parked on the FnInfo of the function named argv[iName] taking
+** nArg arguments, taken back and brought up to date for a new statement;
+** NULL if it has none (*pRc SQLITE_OK), or on error (*pRc and *pzErr
+** set; the plan is freed). */
+static Plan *planTakeParked(sqlite3_context *ctx, const char *zCaller,
+                            int iName, int nArg, sqlite3_value **argv,
+                            int *pRc, char **pzErr){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  FnInfo *pInfo = fnInfoFind(p, argv[iName], nArg);
+  Plan *pPlan = pInfo ? (Plan*)fnInfoTakeParked(pInfo) : 0;
+  int rc;
+  if( pPlan==0 ) return 0;
+  /* (What a new plan's planLoadSettings() would do first.) */
+  planRestart(pPlan);
+  rc = fnInfoRefresh(p, pInfo, pzErr);
+  if( rc==SQLITE_OK ){
+    if( pPlan->settingsGen!=p->settingsGen
+     || pPlan->infoLoads!=fnInfoLoads(pInfo) ){
+      pPlan->pStore = 0;      /* (its statement ended: no switch to tell) */
+      pPlan->bNoRead = pPlan->bNoWrite = 0;   /* (as the store is now) */
+      rc = planLoadSettings(pPlan, zCaller, pzErr);
+    }else{
+      rc = dependsRead(p, &pPlan->settings, &pPlan->deps);
+    }
+  }
+  if( rc ){
+    planDestroy(pPlan);
+    *pRc = rc;
+    return 0;
+  }
+  return pPlan;
+}
+
+/* The plan for the function named by argv[iName], from auxdata, parked on
+** its FnInfo, or new. NULL after reporting an error on ctx. */
 static Plan *planGet(sqlite3_context *ctx, const char *zCaller, int iName,
                      int nArg, sqlite3_value **argv){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
@@ -183,6 +260,9 @@ static Plan *planGet(sqlite3_context *ctx, const char *zCaller, int iName,
   }
   /* Once per statement: called by the user, not by the schema (guard.c). */
   if( guardDirectCall(ctx, zCaller) ) return 0;
+  pPlan = planTakeParked(ctx, zCaller, iName, nArg, argv, &rc, &zErr);
+  if( pPlan ) goto keep;
+  if( rc ) goto error;
   pPlan = sqlite3_malloc(sizeof(*pPlan));
   if( pPlan==0 ){
     sqlite3_result_error_nomem(ctx);
@@ -206,9 +286,10 @@ static Plan *planGet(sqlite3_context *ctx, const char *zCaller, int iName,
     if( rc==SQLITE_OK ) rc = planLoadSettings(pPlan, zCaller, &zErr);
   }
   if( rc ){
-    planFree(pPlan);
+    planDestroy(pPlan);
     goto error;
   }
+keep:
   sqlite3_set_auxdata(ctx, iName, pPlan, planFree);
   pPlan = (Plan*)sqlite3_get_auxdata(ctx, iName);
   if( pPlan==0 ) sqlite3_result_error_nomem(ctx);

@@ -80,6 +80,9 @@ struct QueryTab {
                               ** served or stored (queryFoldSettings()) */
   int bSynced;                /* depends_on checked since the definition
                               ** was last read (querySyncDependencies()) */
+  int bJustChecked;           /* a read checked its definition and runs its
+                              ** memoize() now: queryRefresh() need not
+                              ** look again */
 };
 
 /* A schema the definition of a table lies in, and its schema_version when
@@ -176,6 +179,7 @@ void queryFoldSettings(Cachier *p, const char *zFn, FnSettings *s){
 void queryRefresh(Cachier *p, const char *zFn){
   QueryTab *t;
   if( p->pQueryTabs==0 || (t = queryFind(p, zFn))==0 ) return;
+  if( t->bJustChecked ) return;
   if( querySchemaMoved(t) ){
     char *zErr = 0;
     if( queryRedefine(t, &zErr) ){
@@ -1392,7 +1396,11 @@ static int queryRead(QueryTab *pTab, QueryCursor *pCur, int eRead){
                           : sqlite3_bind_null(pStmt, i+1);
   }
   if( rc ) return rc;
-  if( guardStep(pTab->p, pStmt)!=SQLITE_ROW ){
+  /* (queryCheckDefinition() has just looked at its schemas.) */
+  pTab->bJustChecked = 1;
+  rc = guardStep(pTab->p, pStmt);
+  pTab->bJustChecked = 0;
+  if( rc!=SQLITE_ROW ){
     sqlite3_reset(pStmt);
     return queryError(pTab, sqlite3_errmsg(pTab->p->db));
   }

@@ -129,13 +129,18 @@ static void planFree(void *pArg){
 }
 
 /* Copy the function's current settings and store state into the plan and,
-** if the settings name one, check and set up its hash_func. */
+** if the settings name one, check and set up its hash_func. Only a load
+** that succeeded stamps the plan (settingsGen, infoLoads): after a failed
+** one, the next use of the plan (this statement's next call, or a later
+** statement's, parked) loads again and fails again, rather than running
+** half loaded (a hash_func refused, then ignored). */
 static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   Cachier *p = pPlan->p;
   const FnSettings *pS;
+  sqlite3_int64 settingsGen, infoLoads;
   int eState, rc = fnInfoRefresh(p, pPlan->pInfo, pzErr);
   if( rc ) return rc;
-  pPlan->infoLoads = fnInfoLoads(pPlan->pInfo);
+  infoLoads = fnInfoLoads(pPlan->pInfo);
   pS = fnInfoSettings(pPlan->pInfo);
   settingsClear(&pPlan->settings);
   pPlan->settings = *pS;
@@ -149,7 +154,7 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   pPlan->bStamp = (pS->zDependsOn && pS->zDependsOn[0])
                || pS->bDependsUnsealed || pS->version!=0;
   dependsRead(p, &pPlan->settings, &pPlan->deps);
-  pPlan->settingsGen = p->settingsGen;
+  settingsGen = p->settingsGen;
   eState = fnInfoStoreState(pPlan->pInfo);
   if( pPlan->pStore && pPlan->pStore!=fnInfoStore(pPlan->pInfo) ){
     storeStatementEnd(pPlan->pStore);   /* switched */
@@ -193,6 +198,8 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
     }
     pPlan->hashCall.nArg = nArg;
   }
+  pPlan->settingsGen = settingsGen;
+  pPlan->infoLoads = infoLoads;
   return SQLITE_OK;
 }
 

@@ -225,36 +225,6 @@ void readEnd(TablesStore *s){
   }
 }
 
-/* Commit the open group (if any) and release the marks it held. A failed
-** commit rolls the group back: those values are simply not cached (and
-** the hot tier, which may hold some, is emptied). bThread: called by the
-** flusher, which logs straight to sqlite3_log(). */
-static int groupCommit(TablesStore *s, int bThread){
-  int rc = SQLITE_OK, i;
-  if( s->inGroup ){
-    s->inGroup = 0;
-    rc = runKept(s, STMT_COMMIT);
-    if( rc ){
-      if( bThread ){
-        sqlite3_log(rc, "cachier: cannot commit %d cached values to %s (%s)",
-                    s->nGroup, s->base.zSpec, sqlite3_errmsg(s->db));
-      }else{
-        cachierLog(s->base.pCachier, "cachier: cannot commit %d cached "
-                   "values to %s (%s)", s->nGroup, s->base.zSpec,
-                   sqlite3_errmsg(s->db));
-      }
-      sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
-      __atomic_store_n(&s->bHotStale, 1, __ATOMIC_RELEASE);
-    }
-    s->nGroup = 0;
-    s->nGroupBytes = 0;
-    s->inRead = 0;
-  }
-  for(i=0; i<s->nDeferred; i++) inflightUnlockLater(&s->aDeferred[i]);
-  s->nDeferred = 0;
-  return rc;
-}
-
 /* An error inside a group (out of memory, I/O) can make SQLite roll the
 ** group's transaction back itself, and a ROLLBACK that fails after a
 ** failed commit leaves one open outside any group. Either way the next
@@ -277,6 +247,38 @@ static void groupRecover(TablesStore *s){
   }else if( !s->inGroup && !s->inRead && !sqlite3_get_autocommit(s->db) ){
     sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
   }
+}
+
+/* Commit the open group (if any) and release the marks it held. A failed
+** commit rolls the group back: those values are simply not cached (and
+** the hot tier, which may hold some, is emptied). bThread: called by the
+** flusher, which logs straight to sqlite3_log(). */
+static int groupCommit(TablesStore *s, int bThread){
+  int rc = SQLITE_OK, i;
+  /* (A group SQLite rolled back itself is over: nothing to commit.) */
+  groupRecover(s);
+  if( s->inGroup ){
+    s->inGroup = 0;
+    rc = runKept(s, STMT_COMMIT);
+    if( rc ){
+      if( bThread ){
+        sqlite3_log(rc, "cachier: cannot commit %d cached values to %s (%s)",
+                    s->nGroup, s->base.zSpec, sqlite3_errmsg(s->db));
+      }else{
+        cachierLog(s->base.pCachier, "cachier: cannot commit %d cached "
+                   "values to %s (%s)", s->nGroup, s->base.zSpec,
+                   sqlite3_errmsg(s->db));
+      }
+      sqlite3_exec(s->db, "ROLLBACK", 0, 0, 0);
+      __atomic_store_n(&s->bHotStale, 1, __ATOMIC_RELEASE);
+    }
+    s->nGroup = 0;
+    s->nGroupBytes = 0;
+    s->inRead = 0;
+  }
+  for(i=0; i<s->nDeferred; i++) inflightUnlockLater(&s->aDeferred[i]);
+  s->nDeferred = 0;
+  return rc;
 }
 
 static int tablesFlush(CachierStore *pStore, int *pnCommitted){

@@ -4,7 +4,8 @@
 **   fuzz_sql EXTENSION.so [ITERATIONS] [SEED]
 **
 ** Built with ASan+UBSan by "make fuzz" and run by CI for a fixed number of
-** iterations with a fixed seed (so a failure reproduces). Each iteration
+** iterations with a fixed seed (the same steps each run; what they meet
+** still depends on the clock and on Redis' timing). Each iteration
 ** does one random thing to a cache that holds a few entries:
 **   - corrupts stored rows (key bytes, value, subtype, created) as a broken
 **     disk or a hostile writer might, then reads them back through
@@ -21,10 +22,11 @@
 **     (the memdb database "/cachier-memory"), with a random hot_bytes;
 **   - with CACHIER_REDIS_PORT set (make fuzz runs it under
 **     tests/with_redis.sh), moves it to a Redis store too, damages its
-**     entries there (truncated, extended, bytes changed, slots moved, fields
-**     renamed, buckets replaced by strings) and kills cachier's Redis
-**     connections (CLIENT KILL), so reconnections, the hot tier's
-**     invalidations and the decoding of damaged entries are exercised.
+**     entries there (truncated, extended, header bytes changed, slots
+**     moved, fields renamed, buckets replaced by strings) and kills
+**     cachier's Redis connections (CLIENT KILL), so reconnections, the
+**     hot tier's invalidations and the decoding of damaged entries are
+**     exercised.
 ** Exits non-zero if memoize() ever returns a value that differs from what
 ** the function itself returns.
 */
@@ -64,9 +66,21 @@ static void randomText(char *z, int n){
 
 static int nMismatch = 0;
 
-/* Damage the entries of the Redis store (prefix "fuzz"), seeded by seed. */
+/* Damage the entries of the Redis store (prefix "fuzz"), seeded by seed.
+** A byte changed in place (r 3 and 9) is one of the header's 44
+** (redis_format.c), never the value's own bytes, and a type byte is made
+** one no value has: a value's bytes, or its type turned into another of
+** the same size (an INTEGER's 8 bytes read as a REAL), changed in place
+** make a well-formed entry of another value, which is data like any entry
+** a writer chose (docs/security.md, "Entries are data from the file") and
+** which no store can tell from the one it wrote. */
 static const char zDamage[] =
   "math.randomseed(tonumber(ARGV[1]))\n"
+  "local function poke(v, p)\n"
+  "  local b = math.random(0, 255)\n"
+  "  if p == 4 then b = math.random(4, 255) if b == 4 then b = 0 end end\n"
+  "  return string.sub(v, 1, p - 1) .. string.char(b) .. string.sub(v, p + 1)\n"
+  "end\n"
   "local n = 0\n"
   "for _, k in ipairs(redis.call('KEYS', 'fuzz:*')) do\n"
   "  if redis.call('TYPE', k).ok == 'hash' and math.random(3) == 1 then\n"
@@ -77,9 +91,7 @@ static const char zDamage[] =
   "      if r == 1 then nv = string.sub(v, 1, math.random(0, #v))\n"
   "      elseif r == 2 then nv = v .. string.char(math.random(0, 255))\n"
   "      elseif r == 3 then\n"
-  "        local p = math.random(1, math.max(#v, 1))\n"
-  "        nv = string.sub(v, 1, p - 1) .. string.char(math.random(0, 255))"
-  " .. string.sub(v, p + 1)\n"
+  "        nv = poke(v, math.random(1, math.min(math.max(#v, 1), 44)))\n"
   "      elseif r == 4 then nv = ''\n"
   "      elseif r == 5 then nv = string.sub(v, 1, 2) .."
   " string.char(math.random(0, 3)) .. string.sub(v, 4)\n"
@@ -88,10 +100,7 @@ static const char zDamage[] =
   " redis.call('HSET', k, f .. string.char(math.random(128, 255)), v)\n"
   "      elseif r == 8 then redis.call('DEL', k) redis.call('SET', k, v)"
   " break\n"
-  "      else\n"
-  "        local p = math.random(4, 44)\n"
-  "        nv = string.sub(v, 1, p - 1) .. string.char(math.random(0, 255))"
-  " .. string.sub(v, p + 1)\n"
+  "      else nv = poke(v, math.random(4, 44))\n"
   "      end\n"
   "      if nv then redis.call('HSET', k, f, nv) end\n"
   "      n = n + 1\n"
@@ -131,8 +140,21 @@ static void checkIdentity(sqlite3 *db, sqlite3_int64 x){
                          -1, &pStmt, 0)!=SQLITE_OK ) return;
   sqlite3_bind_int64(pStmt, 1, x);
   if( sqlite3_step(pStmt)==SQLITE_ROW && sqlite3_column_int(pStmt, 0)!=1 ){
-    fprintf(stderr, "MISMATCH: memoize('ifnull', %lld) served another value\n",
+    sqlite3_stmt *pShow = 0;
+    fprintf(stderr, "MISMATCH: memoize('ifnull', %lld) served another value",
             x);
+    /* What it serves now (a value kept in memory may since have gone). */
+    if( sqlite3_prepare_v2(db, "SELECT typeof(v), quote(v) FROM"
+                           " (SELECT memoize('ifnull', ?1, NULL) AS v)",
+                           -1, &pShow, 0)==SQLITE_OK ){
+      sqlite3_bind_int64(pShow, 1, x);
+      if( sqlite3_step(pShow)==SQLITE_ROW ){
+        fprintf(stderr, " (now: %s %s)", sqlite3_column_text(pShow, 0),
+                sqlite3_column_text(pShow, 1));
+      }
+    }
+    sqlite3_finalize(pShow);
+    fprintf(stderr, "\n");
     nMismatch++;
   }
   sqlite3_finalize(pStmt);
@@ -186,6 +208,11 @@ int main(int argc, char **argv){
       " INSERT OR REPLACE INTO cachier_functions(name,"
       " hot_bytes) VALUES ('*', abs(random()) %% 3 * 2000)",
       zPort ? 3 : 2, zPort ? zPort : "0");
+  /* SQL's random() from the same seed too, so a run takes the same steps
+  ** (not the same path: stale_after of a microsecond makes the clock
+  ** matter, and connections killed make Redis' timing matter). */
+  sqlite3_test_control(SQLITE_TESTCTRL_PRNG_SEED, (int)(rngState & 0x7fffffff),
+                       (sqlite3*)0);
   sqlite3_open(":memory:", &db);
   sqlite3_enable_load_extension(db, 1);
   if( sqlite3_load_extension(db, argv[1], "sqlite3_cachier_init", &zErr) ){

@@ -138,18 +138,19 @@ static void mainMarkDone(CachierStore *pStore, InflightLock *pLock,
 /* After a miss and taking the key's mark, in a statement that reads main
 ** (a read transaction: a lookup outside one sees every commit, so looks
 ** again as ever): is the snapshot older than another connection's
-** commit? Not if nobody committed since it was last the newest (this
-** connection's own write); yes once a write of this statement found it
-** old (mainWriteFailed()); and without either sign, no: no connection is
-** opened to look past it, and at worst a value stored meanwhile is
-** computed again once, and its write tells. */
+** commit? Once this connection's own write made it the newest
+** (bLatestVer), main's version says: the same, no; moved, yes (someone
+** committed since). Yes once a write of this statement found it old
+** (mainWriteFailed()). Without either sign, no: no connection is opened to
+** look past it, and at worst a value stored meanwhile is computed again
+** once, and its write tells. */
 static int mainSnapshotStale(CachierStore *pStore){
   TablesStore *s = (TablesStore*)pStore;
   unsigned char aVer[STORE_VERSION_BYTES];
   if( sqlite3_txn_state(s->db, "main")!=SQLITE_TXN_READ ) return 1;
-  if( s->bLatestVer && tablesVersion(pStore, aVer, 1)
-   && memcmp(aVer, s->aLatestVer, STORE_VERSION_BYTES)==0 ){
-    return 0;
+  if( s->bLatestVer && tablesVersion(pStore, aVer, 1) ){
+    return memcmp(aVer, s->aLatestVer, STORE_VERSION_BYTES)!=0
+        || s->bOldSnapshot;
   }
   return s->bOldSnapshot;
 }

@@ -128,7 +128,10 @@ static void mainTick(CachierStore *pStore){
   (void)pStore;
 }
 static void mainStatementEnd(CachierStore *pStore){
-  ((TablesStore*)pStore)->bOldSnapshot = 0;
+  TablesStore *s = (TablesStore*)pStore;
+  s->bOldSnapshot = 0;
+  /* (The next statement's snapshot may be newer than that version.) */
+  s->bLatestVer = 0;
 }
 static void mainMarkDone(CachierStore *pStore, InflightLock *pLock,
                          int bWrote){
@@ -138,7 +141,7 @@ static void mainMarkDone(CachierStore *pStore, InflightLock *pLock,
 /* After a miss and taking the key's mark, in a statement that reads main
 ** (a read transaction: a lookup outside one sees every commit, so looks
 ** again as ever): is the snapshot older than another connection's
-** commit? Once this connection's own write made it the newest
+** commit? Once this statement's own write made it the newest
 ** (bLatestVer), main's version says: the same, no; moved, yes (someone
 ** committed since). Yes once a write of this statement found it old
 ** (mainWriteFailed()). Without either sign, no: no connection is opened to

@@ -67,7 +67,8 @@ struct TablesStore {
   int bOldSnapshot;           /* a write of the running statement found
                               ** the user's read snapshot old */
   unsigned char aLatestVer[STORE_VERSION_BYTES]; /* the WAL version when */
-  int bLatestVer;             /* the user's snapshot was last the newest */
+  int bLatestVer;             /* the running statement made the user's
+                              ** snapshot the newest (its own write) */
   int rcWriteErr;             /* the last failed write on the user's */
   char *zWriteErr;            /* connection, and why (tablesErrmsg()) */
   /* The tables' schema as last checked (store_schema.c tablesGuard()). */

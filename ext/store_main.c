@@ -142,11 +142,13 @@ static void mainMarkDone(CachierStore *pStore, InflightLock *pLock,
 ** (a read transaction: a lookup outside one sees every commit, so looks
 ** again as ever): is the snapshot older than another connection's
 ** commit? Once this statement's own write made it the newest
-** (bLatestVer), main's version says: the same, no; moved, yes (someone
-** committed since). Yes once a write of this statement found it old
-** (mainWriteFailed()). Without either sign, no: no connection is opened to
-** look past it, and at worst a value stored meanwhile is computed again
-** once, and its write tells. */
+** (bLatestVer), main's version says: the same, no (but for a commit
+** between that write and the version's read: then one value may be
+** computed again); moved, yes (someone committed since; at worst a
+** checkpoint moved it, and the look past finds nothing new). Yes once a
+** write of this statement found it old (mainWriteFailed()). Without
+** either sign, no: no connection is opened to look past it, and at worst
+** a value stored meanwhile is computed again once, and its write tells. */
 static int mainSnapshotStale(CachierStore *pStore){
   TablesStore *s = (TablesStore*)pStore;
   unsigned char aVer[STORE_VERSION_BYTES];

@@ -67,8 +67,9 @@ struct TablesStore {
   int bOldSnapshot;           /* a write of the running statement found
                               ** the user's read snapshot old */
   unsigned char aLatestVer[STORE_VERSION_BYTES]; /* the WAL version when */
-  int bLatestVer;             /* the running statement made the user's
-                              ** snapshot the newest (its own write) */
+  int bLatestVer;             /* a cache write of the running statement
+                              ** (or of one it nests) made the user's
+                              ** snapshot the newest, at aLatestVer */
   int rcWriteErr;             /* the last failed write on the user's */
   char *zWriteErr;            /* connection, and why (tablesErrmsg()) */
   /* The tables' schema as last checked (store_schema.c tablesGuard()). */

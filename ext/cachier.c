@@ -13,6 +13,8 @@
 **                       collisions happen and must be told apart.
 **   cachier_test_last_log()     Test builds only: the last line cachier
 **                       logged through sqlite3_log() on this connection.
+**   cachier_test_own_busy_tries(N)  Test builds only: main's own writer
+**                       connection gives up after N busy tries (0: 2500).
 ** The other functions and tables are registered from the tables exported
 ** by memoize.c, call.c, inflight.c, refresh.c, staleness.c and the
 ** vtab_*.c files.
@@ -257,6 +259,25 @@ static void testHashBitsFunc(sqlite3_context *ctx, int argc,
   sqlite3_result_int(ctx, n);
 }
 
+/* cachier_test_own_busy_tries(N): the connection of cachier's own that
+** writes main's entries when the user's read snapshot cannot (store_main.c)
+** gives up after N tries of its busy handler (about 0.1 ms each at first)
+** instead of OWN_BUSY_TRIES (0), so tests need not wait 5 s. Takes effect
+** at the next statement. */
+static void testOwnBusyTriesFunc(sqlite3_context *ctx, int argc,
+                                 sqlite3_value **argv){
+  Cachier *p = (Cachier*)sqlite3_user_data(ctx);
+  int n = sqlite3_value_int(argv[0]);
+  (void)argc;
+  if( n<0 || n>OWN_BUSY_TRIES ){
+    sqlite3_result_error(ctx, "cachier_test_own_busy_tries: N must be 0.."
+                         "2500", -1);
+    return;
+  }
+  p->ownBusyTries = n;
+  sqlite3_result_int(ctx, n);
+}
+
 /* cachier_test_last_log(): the last line cachier logged on this
 ** connection through sqlite3_log(), or NULL. */
 static void testLastLogFunc(sqlite3_context *ctx, int argc,
@@ -364,6 +385,8 @@ const CachierFunction cachierTestFunctions[] = {
   { "cachier_test_fail_alloc", 1, CACHIER_FN_WRITES, testFailAllocFunc },
   { "cachier_test_last_log",  0, CACHIER_FN_WRITES, testLastLogFunc },
   { "cachier_test_hash_bits", 1, CACHIER_FN_WRITES, testHashBitsFunc },
+  { "cachier_test_own_busy_tries", 1, CACHIER_FN_WRITES,
+    testOwnBusyTriesFunc },
   { 0, 0, 0, 0 }
 };
 #endif

@@ -350,6 +350,8 @@ struct Cachier {
   int hasTestClock;           /* cachier_test_clock() is in force */
   double testClock;
   int hashBits;               /* test builds: weaken the key hash (0: full 40) */
+  int ownBusyTries;           /* test builds: main's writer gives up after
+                              ** this many busy tries (0: OWN_BUSY_TRIES) */
   sqlite3_int64 settingsGen;  /* bumped by every cachier_functions write */
   sqlite3_int64 memoGen;      /* bumped by what may change a statement
                               ** memo's values (cachierMemoChanged()) */

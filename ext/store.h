@@ -536,6 +536,11 @@ CachierStore *tablesStoreNew(Cachier*, sqlite3 *db, int bOwnDb, int bGroup,
 /* Register what a connection of cachier's own needs to create the tables
 ** (the "cachier" module). */
 int tablesPrepareDb(Cachier*, sqlite3 *db);
+/* The busy handler's tries on such a connection: about 5 s of waits. */
+#define OWN_BUSY_TRIES 2500
+/* ... and once they all failed, about 3 ms (0.1 ms doubling) */
+#define OWN_BUSY_TRIES_AFTER 5
+void tablesBusyTries(sqlite3 *db, const int *pnTries);
 int tablesExecOwn(sqlite3 *db, const char *zSql);
 int storeSchemaVersion(sqlite3*);
 /* Run the schema SQL (the "cachier" module's xCreate). */

@@ -20,6 +20,11 @@
 
 /* ------------------------------------------- main's writes that survive */
 
+/* Tries of the busy handler of main's writer at a statement's start. */
+static int mainBusyTries(Cachier *p){
+  return p->ownBusyTries>0 ? p->ownBusyTries : OWN_BUSY_TRIES;
+}
+
 /* The connection of cachier's own to main's file that writes what the
 ** user's connection cannot (mainWriteFailed()), as a store of its own:
 ** opened on first need with main's VFS and synchronous setting, in WAL
@@ -60,6 +65,8 @@ static TablesStore *mainWriter(TablesStore *s){
     return 0;
   }
   s->pWriter = (TablesStore*)pWriter;
+  s->pWriter->nBusyTries = mainBusyTries(p);
+  tablesBusyTries(db, &s->pWriter->nBusyTries);
   s->bNoWriter = 0;
   return s->pWriter;
 }
@@ -91,10 +98,23 @@ int mainWriteFailed(TablesStore *s, int rc, const CachierKey *pKey,
     if( rcOwn==SQLITE_OK ) return SQLITE_OK;
     zWhy = sqlite3_mprintf("%s (on cachier's own connection to main's "
         "file, as this statement's read snapshot could not write)",
-        sqlite3_errmsg(pWriter->db));
-    /* A writer still busy waited for its busy handler already: reported
-    ** as the old snapshot, which stops the statement's writes. */
-    rc = (rcOwn & 0xff)==SQLITE_BUSY ? SQLITE_BUSY_SNAPSHOT : rcOwn;
+        sqlite3_errcode(pWriter->db)==rcOwn ? sqlite3_errmsg(pWriter->db)
+                                            : sqlite3_errstr(rcOwn));
+    rc = rcOwn;
+    if( (rcOwn & 0xff)==SQLITE_BUSY ){
+      /* Other writers held main's write lock for all the tries of the
+      ** busy handler: busy (planWriteFailed() lets the next row write),
+      ** and until the statement ends the writer waits only about 3 ms
+      ** (OWN_BUSY_TRIES_AFTER): a lock held that long would cost each row
+      ** the whole wait, and one that changes hands often (many writers
+      ** starved of CPU) is often free. Stopping the statement's writes
+      ** instead left every later key unguarded: computed by each
+      ** connection that wanted it. */
+      int nTries = mainBusyTries(s->base.pCachier);
+      pWriter->nBusyTries = nTries<OWN_BUSY_TRIES_AFTER ? nTries
+                                                       : OWN_BUSY_TRIES_AFTER;
+      rc = SQLITE_BUSY;
+    }
   }else if( rc==SQLITE_BUSY_SNAPSHOT ){
     zWhy = sqlite3_mprintf("another connection committed after this "
                            "statement's read snapshot of main began");
@@ -132,6 +152,7 @@ static void mainStatementEnd(CachierStore *pStore){
   s->bOldSnapshot = 0;
   /* (The next statement's snapshot may be newer than that version.) */
   s->bLatestVer = 0;
+  if( s->pWriter ) s->pWriter->nBusyTries = mainBusyTries(s->base.pCachier);
 }
 static void mainMarkDone(CachierStore *pStore, InflightLock *pLock,
                          int bWrote){

@@ -445,12 +445,13 @@ int storeDropTables(sqlite3 *db){
 /* The busy handler of cachier's own connections: another connection's
 ** group (store_file.c) holds a file's write lock for 10 ms at most, so poll
 ** finely (0.1 ms, doubling to 2 ms) rather than on SQLite's default
-** schedule, for about 5 s in all. */
+** schedule, for about 5 s in all (OWN_BUSY_TRIES). pArg: NULL, or the
+** connection's own number of tries (tablesBusyTries()), read at each. */
 static int ownBusy(void *pArg, int nTry){
   struct timespec ts;
   long us = nTry<5 ? 100L<<nTry : 2000L;
-  (void)pArg;
-  if( nTry>2500 ) return 0;
+  int nMax = pArg ? *(const int*)pArg : OWN_BUSY_TRIES;
+  if( nTry>=nMax ) return 0;
   ts.tv_sec = 0;
   ts.tv_nsec = us*1000L;
   nanosleep(&ts, 0);
@@ -464,6 +465,13 @@ int tablesPrepareDb(Cachier *p, sqlite3 *db){
   extern const sqlite3_module cachierSchemaModule;
   sqlite3_busy_handler(db, ownBusy, 0);
   return sqlite3_create_module_v2(db, "cachier", &cachierSchemaModule, p, 0);
+}
+
+/* Make db's busy handler wait *pnTries tries (which the caller may change
+** at any time: 0, fail at once) instead of OWN_BUSY_TRIES. pnTries must
+** outlive db. */
+void tablesBusyTries(sqlite3 *db, const int *pnTries){
+  sqlite3_busy_handler(db, ownBusy, (void*)pnTries);
 }
 
 /* Tries of tablesExecOwn(): the one that gave way succeeds at its next

@@ -64,6 +64,7 @@ struct TablesStore {
   ** (mainWriter()); opened on first need. */
   struct TablesStore *pWriter;
   int bNoWriter;              /* it cannot be opened */
+  int nBusyTries;             /* the writer's: tries of its busy handler */
   int bOldSnapshot;           /* a write of the running statement found
                               ** the user's read snapshot old */
   unsigned char aLatestVer[STORE_VERSION_BYTES]; /* the WAL version when */

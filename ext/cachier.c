@@ -14,7 +14,8 @@
 **   cachier_test_last_log()     Test builds only: the last line cachier
 **                       logged through sqlite3_log() on this connection.
 **   cachier_test_own_busy_tries(N)  Test builds only: main's own writer
-**                       connection gives up after N busy tries (0: 2500).
+**                       connection gives up after N busy tries (0: 2500);
+**                       returns its tries now (NULL: not opened).
 ** The other functions and tables are registered from the tables exported
 ** by memoize.c, call.c, inflight.c, refresh.c, staleness.c and the
 ** vtab_*.c files.
@@ -263,7 +264,9 @@ static void testHashBitsFunc(sqlite3_context *ctx, int argc,
 ** writes main's entries when the user's read snapshot cannot (store_main.c)
 ** gives up after N tries of its busy handler (about 0.1 ms each at first)
 ** instead of OWN_BUSY_TRIES (0), so tests need not wait 5 s. Takes effect
-** at the next statement. */
+** at the next statement. Returns the tries the writer has now (fewer
+** after a write that found main's lock held all the while), or NULL
+** before it is opened. */
 static void testOwnBusyTriesFunc(sqlite3_context *ctx, int argc,
                                  sqlite3_value **argv){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
@@ -275,7 +278,10 @@ static void testOwnBusyTriesFunc(sqlite3_context *ctx, int argc,
     return;
   }
   p->ownBusyTries = n;
-  sqlite3_result_int(ctx, n);
+  if( p->pMainStore ){
+    int nNow = storeMainBusyTries(p->pMainStore);
+    if( nNow>=0 ) sqlite3_result_int(ctx, nNow);
+  }
 }
 
 /* cachier_test_last_log(): the last line cachier logged on this

@@ -563,6 +563,9 @@ void hotClear(CachierStore*);
 */
 
 CachierStore *storeMainOpen(Cachier*);
+#ifdef CACHIER_TEST
+int storeMainBusyTries(CachierStore*);
+#endif
 CachierStore *storeFileOpen(Cachier*, const char *zSpec, char **pzErr);
 CachierStore *storeMemoryOpen(Cachier*, char **pzErr);
 /* The absolute path a "file:PATH" store name means on this connection. */

@@ -147,12 +147,35 @@ static int mainFlush(CachierStore *pStore, int *pnCommitted){
 static void mainTick(CachierStore *pStore){
   (void)pStore;
 }
+/* Whether a statement of db runs besides the one that ends: that one
+** still counts as running while SQLite frees its auxdata (the plan whose
+** end this is), so two must. */
+static int mainOtherStatementRuns(sqlite3 *db){
+  sqlite3_stmt *pStmt = 0;
+  int nRun = 0;
+  while( (pStmt = sqlite3_next_stmt(db, pStmt))!=0 ){
+    if( sqlite3_stmt_busy(pStmt) && ++nRun>1 ) return 1;
+  }
+  return 0;
+}
+/* A statement that used main ended. What its writes learnt of the read
+** snapshot, and the short waits of the writer, hold until no statement
+** of the connection runs: one that goes on (the statement of a function
+** whose computation ran this one, or one stepped in turn with it) still
+** reads the same snapshot, and would wait the whole busy time again at
+** each row. (Walking the statements only when something is to forget:
+** a hit forgets nothing.) */
 static void mainStatementEnd(CachierStore *pStore){
   TablesStore *s = (TablesStore*)pStore;
-  s->bOldSnapshot = 0;
-  /* (The next statement's snapshot may be newer than that version.) */
-  s->bLatestVer = 0;
-  if( s->pWriter ) s->pWriter->nBusyTries = mainBusyTries(s->base.pCachier);
+  int nTries = mainBusyTries(s->base.pCachier);
+  if( (s->bOldSnapshot || s->bLatestVer
+       || (s->pWriter && s->pWriter->nBusyTries!=nTries))
+   && !mainOtherStatementRuns(s->db) ){
+    s->bOldSnapshot = 0;
+    /* (The next statement's snapshot may be newer than that version.) */
+    s->bLatestVer = 0;
+    if( s->pWriter ) s->pWriter->nBusyTries = nTries;
+  }
 }
 static void mainMarkDone(CachierStore *pStore, InflightLock *pLock,
                          int bWrote){
@@ -192,6 +215,14 @@ const CachierStoreMethods tablesMainMethods = {
   TABLES_METHODS,
   .pGroup = &mainGroup,
 };
+
+#ifdef CACHIER_TEST
+/* The tries main's writer has now; -1 before it is opened. */
+int storeMainBusyTries(CachierStore *pStore){
+  TablesStore *s = (TablesStore*)pStore;
+  return s->pWriter ? s->pWriter->nBusyTries : -1;
+}
+#endif
 
 /* The main store of p, made on first use (it opens nothing). */
 CachierStore *storeMainOpen(Cachier *p){

@@ -218,7 +218,10 @@ fuzz: deps-test
 # Fault campaigns (tests/faults/run.sh), under ASan+UBSan: allocation
 # failures, I/O errors, SIGKILL crashes and hostile database files.
 # make test-faults runs the full sweeps (long); SAMPLE=1, or
-# make test-faults-ci, a seeded sample of each (a few minutes).
+# make test-faults-ci, a seeded sample of each (a few minutes). One
+# campaign, or the allocation sweep in ranges (tests/faults/run.sh):
+#   CACHIER_FAULTS_ONLY=oom CACHIER_FAULTS_OOM_FIRST=1 \
+#   CACHIER_FAULTS_OOM_LAST=20000 make test-faults
 FAULT_DRIVERS = tests/faults/oom tests/faults/ioerr tests/faults/crash tests/faults/hostile
 $(FAULT_DRIVERS): tests/faults/%: tests/faults/%.c tests/faults/faults.h
 	$(CC) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \

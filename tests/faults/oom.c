@@ -220,6 +220,7 @@ int main(int argc, char **argv){
   f = fopen(zCount, "r");
   if( f==0 || fscanf(f, "%d", &nCount)!=1 ) fatal("oom: no count");
   fclose(f);
+  if( iFirst<1 ) iFirst = 1;
   if( iLast<=0 || iLast>nCount ) iLast = nCount;
   printf("oom: the workload makes %d allocations; failing N = %d..%d"
          " step %d, transient and persistent\n", nCount, iFirst, iLast, nStep);

@@ -15,7 +15,8 @@
 **                       logged through sqlite3_log() on this connection.
 **   cachier_test_own_busy_tries(N)  Test builds only: main's own writer
 **                       connection gives up after N busy tries (0: 2500);
-**                       returns its tries now (NULL: not opened).
+**                       returns its tries now (or those it would
+**                       have, opened now; NULL: main not used yet).
 ** The other functions and tables are registered from the tables exported
 ** by memoize.c, call.c, inflight.c, refresh.c, staleness.c and the
 ** vtab_*.c files.
@@ -265,8 +266,9 @@ static void testHashBitsFunc(sqlite3_context *ctx, int argc,
 ** gives up after N tries of its busy handler (about 0.1 ms each at first)
 ** instead of OWN_BUSY_TRIES (0), so tests need not wait 5 s. Takes effect
 ** at the next statement. Returns the tries the writer has now (fewer
-** after a write that found main's lock held all the while), or NULL
-** before it is opened. */
+** after a write that found main's lock held all the while; it closes when
+** no statement runs, and one opened now would have N), or NULL before
+** main's store is used. */
 static void testOwnBusyTriesFunc(sqlite3_context *ctx, int argc,
                                  sqlite3_value **argv){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);

@@ -158,23 +158,36 @@ static int mainOtherStatementRuns(sqlite3 *db){
   }
   return 0;
 }
+/* Close main's writer (mainWriter()), if open. */
+static void mainWriterClose(TablesStore *s){
+  if( s->pWriter ){
+    tablesClose(&s->pWriter->base);
+    sqlite3_free(s->pWriter->base.zSpec);
+    sqlite3_free(s->pWriter);
+    s->pWriter = 0;
+  }
+}
+
 /* A statement that used main ended. What its writes learnt of the read
 ** snapshot, and the short waits of the writer, hold until no statement
 ** of the connection runs: one that goes on (the statement of a function
 ** whose computation ran this one, or one stepped in turn with it) still
 ** reads the same snapshot, and would wait the whole busy time again at
-** each row. (Walking the statements only when something is to forget:
-** a hit forgets nothing.) */
+** each row. Then too the connections of cachier's own to main's file
+** (the writer, and the one that looks past a snapshot) close: open, they
+** would keep the user from leaving WAL mode (PRAGMA journal_mode=DELETE
+** needs the only connection: "database is locked"); the next statement
+** that needs one opens it again. (Walking the statements only when
+** something is to forget: a hit forgets nothing.) */
 static void mainStatementEnd(CachierStore *pStore){
   TablesStore *s = (TablesStore*)pStore;
-  int nTries = mainBusyTries(s->base.pCachier);
-  if( (s->bOldSnapshot || s->bLatestVer
-       || (s->pWriter && s->pWriter->nBusyTries!=nTries))
+  if( (s->bOldSnapshot || s->bLatestVer || s->pWriter || s->pLatest)
    && !mainOtherStatementRuns(s->db) ){
     s->bOldSnapshot = 0;
     /* (The next statement's snapshot may be newer than that version.) */
     s->bLatestVer = 0;
-    if( s->pWriter ) s->pWriter->nBusyTries = nTries;
+    mainWriterClose(s);
+    tablesLatestClose(s);
   }
 }
 static void mainMarkDone(CachierStore *pStore, InflightLock *pLock,
@@ -217,10 +230,12 @@ const CachierStoreMethods tablesMainMethods = {
 };
 
 #ifdef CACHIER_TEST
-/* The tries main's writer has now; -1 before it is opened. */
+/* The tries main's writer has now, or (none open) one opened now would
+** have. */
 int storeMainBusyTries(CachierStore *pStore){
   TablesStore *s = (TablesStore*)pStore;
-  return s->pWriter ? s->pWriter->nBusyTries : -1;
+  return s->pWriter ? s->pWriter->nBusyTries
+                    : mainBusyTries(s->base.pCachier);
 }
 #endif
 

@@ -408,6 +408,15 @@ static sqlite3 *latestDb(TablesStore *s){
   return s->pLatest;
 }
 
+/* Close the connection of latestDb(), if open and not holding a row. */
+void tablesLatestClose(TablesStore *s){
+  if( s->pLatest==0 || (s->pHeld && s->pHeld==s->pLatestLookup) ) return;
+  sqlite3_finalize(s->pLatestLookup);
+  s->pLatestLookup = 0;
+  sqlite3_close(s->pLatest);
+  s->pLatest = 0;
+}
+
 /* Without a read transaction open, a lookup starts a new snapshot and
 ** sees everything committed; inside one (on the user's connection: a
 ** SELECT over a table of main is running), it would see only that

@@ -56,12 +56,14 @@ struct TablesStore {
   sqlite3_int64 iEmptyBase;   /* last lookup saw this key range empty ... */
   sqlite3_int64 nEmptyChanges;/* ... when total_changes was this */
   int bReady;                 /* tables known to exist on this connection */
-  sqlite3 *pLatest;           /* read-only connection for xLookupLatest */
+  sqlite3 *pLatest;           /* read-only connection for xLookupLatest
+                              ** (main: open while statements run) */
   sqlite3_stmt *pLatestLookup;
   sqlite3_stmt *pHeld;        /* statement holding the row xGet returned */
   /* Main only: a connection of cachier's own to main's file, for the
   ** writes the user's connection cannot make from an old read snapshot
-  ** (mainWriter()); opened on first need. */
+  ** (mainWriter()); opened on first need, closed once no statement of
+  ** the user's runs (mainStatementEnd()). */
   struct TablesStore *pWriter;
   int bNoWriter;              /* it cannot be opened */
   int nBusyTries;             /* the writer's: tries of its busy handler */
@@ -107,6 +109,7 @@ int tablesLookup(CachierStore*, const CachierKey*, int flags, CachierEntry*,
 void tablesLookupDone(CachierStore*);
 int tablesLookupLatest(CachierStore*, const CachierKey*, CachierEntry*,
                        int *pFound);
+void tablesLatestClose(TablesStore*);
 int tablesWrite(CachierStore*, const CachierKey*, const CachierWrite*);
 int tablesMarkRefresh(CachierStore*, sqlite3_int64 iId);
 int tablesRefreshDue(CachierStore*, const char *zFn, double now,

@@ -22,6 +22,11 @@
 ** created (mode 0600, directories 0700) on the first seal, and trusted only
 ** if it is a regular file of 32 bytes, owned by this user and not
 ** accessible to group or others (opened without following a symlink).
+** It appears whole: written to a file of its own, then linked under its
+** name (link() fails if another process linked its key first: that one
+** is read), so that processes creating it at once all end with the same
+** key (a reader of a file created and not yet written took a key of its
+** own). An empty key file (left by a creator that died) is replaced.
 ** Without a usable key file a connection seals with a random key of its
 ** own, which no other connection or process trusts (it is logged).
 */
@@ -150,28 +155,80 @@ static void makeParents(const char *zPath){
   sqlite3_free(z);
 }
 
-/* Create the key file zPath with fresh random bytes (into aKey). */
+/* Write the n bytes a to a new file zPath (mode 0600, not following a
+** symlink). 0 on success, else errno (the file is removed). */
+static int keyWriteNew(const char *zPath, const unsigned char *a, int n){
+  int fd = open(zPath, O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0600);
+  int bOk, e;
+  if( fd<0 ) return errno;
+  bOk = write(fd, a, (size_t)n)==n && fsync(fd)==0;
+  e = errno;
+  if( close(fd) && bOk ){
+    bOk = 0;
+    e = errno;
+  }
+  if( !bOk ){
+    unlink(zPath);
+    return e ? e : EIO;
+  }
+  return 0;
+}
+
+/* 1 if zPath is an empty regular file of this user's (a creator died
+** before writing it): it may be replaced. */
+static int keyIsEmpty(const char *zPath){
+  struct stat st;
+  return lstat(zPath, &st)==0 && S_ISREG(st.st_mode)
+      && st.st_uid==geteuid() && st.st_size==0;
+}
+
+/* Create the key file zPath with fresh random bytes (into aKey), or read
+** the one another process created meanwhile. */
 static int keyCreate(const char *zPath, unsigned char *aKey, char **pzWhy){
-  int fd, fdRand, bOk;
+  int fdRand, bOk, e, nTry;
+  unsigned char aTag[8];
+  char *zTmp;
   fdRand = open("/dev/urandom", O_RDONLY|O_CLOEXEC);
-  bOk = fdRand>=0 && readAll(fdRand, aKey, SEAL_KEY_BYTES);
+  bOk = fdRand>=0 && readAll(fdRand, aKey, SEAL_KEY_BYTES)
+                  && readAll(fdRand, aTag, sizeof(aTag));
   if( fdRand>=0 ) close(fdRand);
   if( !bOk ){
     *pzWhy = sqlite3_mprintf("no random bytes from /dev/urandom");
     return KEY_UNTRUSTED;
   }
   makeParents(zPath);
-  fd = open(zPath, O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0600);
-  if( fd<0 ){
-    if( errno==EEXIST ) return keyRead(zPath, aKey, pzWhy);  /* a race */
-    *pzWhy = sqlite3_mprintf("cannot create it: %s", strerror(errno));
+  zTmp = sqlite3_mprintf("%s.%d.%02x%02x%02x%02x%02x%02x%02x%02x.new", zPath,
+                         (int)getpid(), aTag[0], aTag[1], aTag[2], aTag[3],
+                         aTag[4], aTag[5], aTag[6], aTag[7]);
+  if( zTmp==0 ){
+    *pzWhy = sqlite3_mprintf("out of memory");
     return KEY_UNTRUSTED;
   }
-  bOk = write(fd, aKey, SEAL_KEY_BYTES)==SEAL_KEY_BYTES;
-  if( close(fd) ) bOk = 0;
-  if( !bOk ){
-    unlink(zPath);
-    *pzWhy = sqlite3_mprintf("cannot write it");
+  e = keyWriteNew(zTmp, aKey, SEAL_KEY_BYTES);
+  if( e ){
+    sqlite3_free(zTmp);
+    *pzWhy = sqlite3_mprintf("cannot create it: %s", strerror(e));
+    return KEY_UNTRUSTED;
+  }
+  for(nTry=0; nTry<2; nTry++){
+    if( link(zTmp, zPath)==0 ){
+      unlink(zTmp);
+      sqlite3_free(zTmp);
+      return KEY_OK;
+    }
+    e = errno;
+    if( e!=EEXIST || nTry>0 || !keyIsEmpty(zPath) ) break;
+    unlink(zPath);            /* empty: its creator died; once */
+  }
+  unlink(zTmp);
+  sqlite3_free(zTmp);
+  if( e==EEXIST ) return keyRead(zPath, aKey, pzWhy);  /* another's, whole */
+  /* No hard links here (some file systems): created in place, as whole as
+  ** one write makes it. */
+  e = keyWriteNew(zPath, aKey, SEAL_KEY_BYTES);
+  if( e==EEXIST ) return keyRead(zPath, aKey, pzWhy);
+  if( e ){
+    *pzWhy = sqlite3_mprintf("cannot create it: %s", strerror(e));
     return KEY_UNTRUSTED;
   }
   return KEY_OK;
@@ -192,7 +249,11 @@ static const unsigned char *sealKey(Cachier *p, int bCreate){
     e = KEY_UNTRUSTED;
   }else{
     e = keyRead(zPath, s->aKey, &zWhy);
-    if( e==KEY_ABSENT && bCreate ) e = keyCreate(zPath, s->aKey, &zWhy);
+    if( bCreate && (e==KEY_ABSENT || (e==KEY_UNTRUSTED && keyIsEmpty(zPath))) ){
+      sqlite3_free(zWhy);
+      zWhy = 0;
+      e = keyCreate(zPath, s->aKey, &zWhy);
+    }
   }
   if( e==KEY_OK ){
     s->eKey = SEAL_KEY_FILE;

@@ -34,6 +34,14 @@
 **       cachier_test_default_store()); -gate as for get.
 **       Prints "calls N wrong W errors E rows R write_errors X" (X:
 **       values computed but not stored, from cachier_stats).
+**   driver seal DB EXT NTHREADS
+**       NTHREADS threads start together (a barrier), each with a database
+**       of its own (DB.0, DB.1, ...), and each seals a setting there
+**       (INSERT INTO cachier_functions(name, store) VALUES ('f',
+**       'memory')): with no key file yet (CACHIER_KEY_FILE), all of them
+**       want to create it at once. Then a new connection on each database
+**       checks the seal (cachier_functions.trusted).
+**       Prints "untrusted U" (seals the key file does not verify).
 **
 ** Every run dies of SIGALRM after 60 s, so no test can hang on it.
 */
@@ -84,11 +92,11 @@ static void fail(const char *zWhat, const char *zMsg){
   exit(2);
 }
 
-/* A connection on g_zDb with cachier loaded and slow() registered. */
-static sqlite3 *openDb(int flags){
+/* A connection on zDb with cachier loaded and slow() registered. */
+static sqlite3 *openDbNamed(const char *zDb, int flags){
   sqlite3 *db = 0;
   char *zErr = 0;
-  if( sqlite3_open_v2(g_zDb, &db, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE
+  if( sqlite3_open_v2(zDb, &db, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE
                       |flags, 0)!=SQLITE_OK ){
     fail("open", db ? sqlite3_errmsg(db) : "out of memory");
   }
@@ -99,6 +107,10 @@ static sqlite3 *openDb(int flags){
   }
   sqlite3_create_function(db, "slow", 1, SQLITE_UTF8, 0, slowFunc, 0, 0);
   return db;
+}
+/* The same on g_zDb. */
+static sqlite3 *openDb(int flags){
+  return openDbNamed(g_zDb, flags);
 }
 
 static sqlite3_stmt *prepare(sqlite3 *db, const char *zSql){
@@ -237,6 +249,46 @@ static void runThreads(int n, void *(*xThread)(void*)){
   pthread_barrier_destroy(&g_barrier);
 }
 
+/* ----------------------------------------------------------------- seal */
+
+static void sealDbName(char *zOut, size_t n, int i){
+  snprintf(zOut, n, "%s.%d", g_zDb, i);
+}
+static void *sealThread(void *pArg){
+  char zDb[4200];
+  sqlite3 *db;
+  char *zErr = 0;
+  sealDbName(zDb, sizeof(zDb), (int)(intptr_t)pArg);
+  db = openDbNamed(zDb, 0);
+  pthread_barrier_wait(&g_barrier);
+  if( sqlite3_exec(db, "INSERT INTO cachier_functions(name, store)"
+                   " VALUES ('f', 'memory')", 0, 0, &zErr)!=SQLITE_OK ){
+    fail("seal", zErr);
+  }
+  sqlite3_close(db);
+  return 0;
+}
+static int sealRun(int nThreads){
+  int i, nUntrusted = 0;
+  runThreads(nThreads, sealThread);
+  for(i=0; i<nThreads; i++){
+    char zDb[4200];
+    sqlite3 *db;
+    sqlite3_stmt *pStmt;
+    sealDbName(zDb, sizeof(zDb), i);
+    db = openDbNamed(zDb, 0);
+    pStmt = prepare(db, "SELECT trusted FROM cachier_functions"
+                        " WHERE name = 'f'");
+    if( sqlite3_step(pStmt)!=SQLITE_ROW || sqlite3_column_int(pStmt, 0)!=1 ){
+      nUntrusted++;
+    }
+    sqlite3_finalize(pStmt);
+    sqlite3_close(db);
+  }
+  printf("untrusted %d\n", nUntrusted);
+  return 0;
+}
+
 /* ------------------------------------------------------------ hold, get */
 
 /* One call of memoize('slow', KEY) on a new connection; prints the value
@@ -282,7 +334,8 @@ static void usage(void){
     " [-gate PATH] [-announce 1]\n"
     "       driver hammer DB EXT NTHREADS NCALLS NKEYS [SEED]\n"
     "       driver scan DB EXT NTHREADS NKEYS WINDOW SLEEP_MS [-first I]"
-    " [-total N] [-store SPEC] [-gate PATH]\n");
+    " [-total N] [-store SPEC] [-gate PATH]\n"
+    "       driver seal DB EXT NTHREADS\n");
   exit(2);
 }
 
@@ -298,6 +351,9 @@ int main(int argc, char **argv){
     runThreads(atoi(argv[4]), sameKeyThread);
     printCounts();
     return 0;
+  }
+  if( strcmp(zMode, "seal")==0 && argc==5 ){
+    return sealRun(atoi(argv[4]));
   }
   if( strcmp(zMode, "hold")==0 && argc<=6 ){
     g_sleepMs = -1;

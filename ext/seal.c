@@ -26,15 +26,18 @@
 ** name (link() fails if another process linked its key first: that one
 ** is read), so that processes creating it at once all end with the same
 ** key (a reader of a file created and not yet written took a key of its
-** own). An empty key file (left by a creator that died) is replaced.
+** own). An empty key file (left by a creator that died) is replaced,
+** under a lock (KEY.lock) so that only one process replaces it.
 ** Without a usable key file a connection seals with a random key of its
 ** own, which no other connection or process trusts (it is logged).
 */
 #include "cachier.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -155,25 +158,6 @@ static void makeParents(const char *zPath){
   sqlite3_free(z);
 }
 
-/* Write the n bytes a to a new file zPath (mode 0600, not following a
-** symlink). 0 on success, else errno (the file is removed). */
-static int keyWriteNew(const char *zPath, const unsigned char *a, int n){
-  int fd = open(zPath, O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0600);
-  int bOk, e;
-  if( fd<0 ) return errno;
-  bOk = write(fd, a, (size_t)n)==n && fsync(fd)==0;
-  e = errno;
-  if( close(fd) && bOk ){
-    bOk = 0;
-    e = errno;
-  }
-  if( !bOk ){
-    unlink(zPath);
-    return e ? e : EIO;
-  }
-  return 0;
-}
-
 /* 1 if zPath is an empty regular file of this user's (a creator died
 ** before writing it): it may be replaced. */
 static int keyIsEmpty(const char *zPath){
@@ -182,10 +166,52 @@ static int keyIsEmpty(const char *zPath){
       && st.st_uid==geteuid() && st.st_size==0;
 }
 
+/* Write the n bytes a to a new file zPath (mode 0600, not following a
+** symlink). 0 on success, else errno (the file is removed). */
+static int keyWriteNew(const char *zPath, const unsigned char *a, int n){
+  int fd = open(zPath, O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0600);
+  int e = 0, nDone = 0;
+  if( fd<0 ) return errno;
+  while( nDone<n ){
+    ssize_t k = write(fd, a + nDone, (size_t)(n - nDone));
+    if( k<0 && errno==EINTR ) continue;
+    if( k<=0 ){
+      e = k<0 ? errno : EIO;
+      break;
+    }
+    nDone += (int)k;
+  }
+  if( e==0 && fsync(fd) ) e = errno;
+  if( close(fd) && e==0 ) e = errno;
+  if( e ) unlink(zPath);
+  return e;
+}
+
+/* Put the new key file zTmp in the place of the empty one at zPath (a
+** creator died before writing it), unless another process did so first:
+** under an exclusive lock of zPath.lock, so that two processes never
+** both replace it (the second would unlink the first one's key). 1 if
+** zTmp took its place. */
+static int keyReplaceEmpty(const char *zPath, const char *zTmp){
+  char *zLock = sqlite3_mprintf("%s.lock", zPath);
+  int fd, bDone = 0;
+  if( zLock==0 ) return 0;
+  fd = open(zLock, O_RDWR|O_CREAT|O_NOFOLLOW|O_CLOEXEC, 0600);
+  if( fd>=0 ){
+    if( flock(fd, LOCK_EX)==0 ){
+      bDone = keyIsEmpty(zPath) && rename(zTmp, zPath)==0;
+      flock(fd, LOCK_UN);
+    }
+    close(fd);
+  }
+  sqlite3_free(zLock);
+  return bDone;
+}
+
 /* Create the key file zPath with fresh random bytes (into aKey), or read
 ** the one another process created meanwhile. */
 static int keyCreate(const char *zPath, unsigned char *aKey, char **pzWhy){
-  int fdRand, bOk, e, nTry;
+  int fdRand, bOk, e;
   unsigned char aTag[8];
   char *zTmp;
   fdRand = open("/dev/urandom", O_RDONLY|O_CLOEXEC);
@@ -210,15 +236,15 @@ static int keyCreate(const char *zPath, unsigned char *aKey, char **pzWhy){
     *pzWhy = sqlite3_mprintf("cannot create it: %s", strerror(e));
     return KEY_UNTRUSTED;
   }
-  for(nTry=0; nTry<2; nTry++){
-    if( link(zTmp, zPath)==0 ){
-      unlink(zTmp);
-      sqlite3_free(zTmp);
-      return KEY_OK;
-    }
-    e = errno;
-    if( e!=EEXIST || nTry>0 || !keyIsEmpty(zPath) ) break;
-    unlink(zPath);            /* empty: its creator died; once */
+  if( link(zTmp, zPath)==0 ){
+    unlink(zTmp);
+    sqlite3_free(zTmp);
+    return KEY_OK;
+  }
+  e = errno;
+  if( e==EEXIST && keyIsEmpty(zPath) && keyReplaceEmpty(zPath, zTmp) ){
+    sqlite3_free(zTmp);
+    return KEY_OK;
   }
   unlink(zTmp);
   sqlite3_free(zTmp);

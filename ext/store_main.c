@@ -39,7 +39,7 @@ static TablesStore *mainWriter(TablesStore *s){
   sqlite3 *db = 0;
   CachierStore *pWriter = 0;
   if( s->pWriter || s->bNoWriter ) return s->pWriter;
-  s->bNoWriter = 1;
+  s->bNoWriter = 1;           /* (until the statement ends: tried again) */
   if( zFile==0 || zFile[0]==0 || sqlite3_db_readonly(s->db, "main")!=0
    || sqlite3_file_control(s->db, "main", SQLITE_FCNTL_VFS_POINTER,
                            &pVfs)!=SQLITE_OK || pVfs==0 ){
@@ -181,12 +181,14 @@ static void mainWriterClose(TablesStore *s){
 ** something is to forget: a hit forgets nothing.) */
 static void mainStatementEnd(CachierStore *pStore){
   TablesStore *s = (TablesStore*)pStore;
-  if( (s->bOldSnapshot || s->bLatestVer || s->pWriter || s->pLatest)
+  if( (s->bOldSnapshot || s->bLatestVer || s->pWriter || s->pLatest
+       || s->bNoWriter)
    && !mainOtherStatementRuns(s->db) ){
     s->bOldSnapshot = 0;
     /* (The next statement's snapshot may be newer than that version.) */
     s->bLatestVer = 0;
     mainWriterClose(s);
+    s->bNoWriter = 0;         /* (a failed open, out of memory: try again) */
     tablesLatestClose(s);
   }
 }

@@ -65,7 +65,7 @@ struct TablesStore {
   ** (mainWriter()); opened on first need, closed once no statement of
   ** the user's runs (mainStatementEnd()). */
   struct TablesStore *pWriter;
-  int bNoWriter;              /* it cannot be opened */
+  int bNoWriter;              /* it could not be opened in this statement */
   int nBusyTries;             /* the writer's: tries of its busy handler */
   int bOldSnapshot;           /* a write of the running statement found
                               ** the user's read snapshot old */

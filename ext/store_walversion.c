@@ -43,35 +43,50 @@ static int walHeaderRead(const volatile unsigned char *pShm,
 }
 
 
+/* The first page of main's WAL index, as mapped now; NULL if it is not
+** mapped. Only while main is in WAL mode: in another mode xShmMap()
+** would create the index. */
+static const volatile unsigned char *walIndexMap(TablesStore *s){
+  sqlite3_file *pDb = 0;
+  void volatile *pMap = 0;
+  if( sqlite3_file_control(s->db, "main", SQLITE_FCNTL_FILE_POINTER,
+                           &pDb)!=SQLITE_OK
+   || pDb==0 || pDb->pMethods==0 || pDb->pMethods->iVersion<2
+   || pDb->pMethods->xShmMap==0
+   || pDb->pMethods->xShmMap(pDb, 0, WALINDEX_PAGE_BYTES, 0,
+                             &pMap)!=SQLITE_OK ){
+    return 0;
+  }
+  return (const volatile unsigned char*)pMap;
+}
+
 /* tablesVersion() when the WAL index must be found (again): its location
 ** is found again whenever the database's journal or WAL file object
 ** changes (the journal mode changed), so a WAL index that was unmapped is
-** never read. */
+** never read. The same WAL file object may be a new one at the address
+** of one closed before (WAL mode left and taken again: its index mapped
+** anew, perhaps elsewhere), so on the user's connection the mapping is
+** asked for again each time (cheap once mapped; the object is a WAL
+** file, as the pager's rollback journal never shares its address). */
 static int tablesVersionSlow(TablesStore *s, unsigned char *aVer){
-  sqlite3_file *pJournal = 0, *pDb = 0;
+  sqlite3_file *pJournal = 0;
   if( sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
                            &pJournal)!=SQLITE_OK ){
+    s->pShm = 0;
     return 0;
   }
   if( pJournal!=s->pJournalSeen ){
-    void volatile *pMap = 0;
     s->pShm = 0;
     if( pJournal==0 || pJournal->pMethods==0 ) return 0;  /* not open yet */
     if( !cachierIsWal(s->db) ){
       s->pJournalSeen = pJournal;     /* not WAL: asked again on a change */
       return 0;
     }
-    if( sqlite3_file_control(s->db, "main", SQLITE_FCNTL_FILE_POINTER,
-                             &pDb)!=SQLITE_OK
-     || pDb==0 || pDb->pMethods==0 || pDb->pMethods->iVersion<2
-     || pDb->pMethods->xShmMap==0
-     || pDb->pMethods->xShmMap(pDb, 0, WALINDEX_PAGE_BYTES, 0,
-                               &pMap)!=SQLITE_OK
-     || pMap==0 ){
-      return 0;                       /* not mapped yet: asked again */
-    }
-    s->pShm = (const volatile unsigned char*)pMap;
+    s->pShm = walIndexMap(s);
+    if( s->pShm==0 ) return 0;        /* not mapped yet: asked again */
     s->pJournalSeen = pJournal;
+  }else if( s->pShm && !s->bOwnDb ){
+    s->pShm = walIndexMap(s);
   }
   if( s->pShm==0 ) return 0;
   return walHeaderRead(s->pShm, aVer);
@@ -154,7 +169,7 @@ void tablesNoteStatementEnd(CachierStore *pStore){
   TablesStore *s = (TablesStore*)pStore;
   unsigned char aVer[STORE_VERSION_BYTES];
   if( pStore->pHot && !s->bOwnDb && tablesOnlyEndingStatement(s->db)
-   && tablesVersion(pStore, aVer, 0) ){
+   && tablesVersion(pStore, aVer, 1) ){
     storeLock(s);
     memcpy(s->aSnapVer, aVer, STORE_VERSION_BYTES);
     s->bSnapVer = 1;

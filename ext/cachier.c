@@ -281,8 +281,7 @@ static void testOwnBusyTriesFunc(sqlite3_context *ctx, int argc,
   }
   p->ownBusyTries = n;
   if( p->pMainStore ){
-    int nNow = storeMainBusyTries(p->pMainStore);
-    if( nNow>=0 ) sqlite3_result_int(ctx, nNow);
+    sqlite3_result_int(ctx, storeMainBusyTries(p->pMainStore));
   }
 }
 

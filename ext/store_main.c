@@ -158,16 +158,6 @@ static int mainOtherStatementRuns(sqlite3 *db){
   }
   return 0;
 }
-/* Close main's writer (mainWriter()), if open. */
-static void mainWriterClose(TablesStore *s){
-  if( s->pWriter ){
-    tablesClose(&s->pWriter->base);
-    sqlite3_free(s->pWriter->base.zSpec);
-    sqlite3_free(s->pWriter);
-    s->pWriter = 0;
-  }
-}
-
 /* A statement that used main ended. What its writes learnt of the read
 ** snapshot, and the short waits of the writer, hold until no statement
 ** of the connection runs: one that goes on (the statement of a function
@@ -187,7 +177,7 @@ static void mainStatementEnd(CachierStore *pStore){
     s->bOldSnapshot = 0;
     /* (The next statement's snapshot may be newer than that version.) */
     s->bLatestVer = 0;
-    mainWriterClose(s);
+    tablesWriterClose(s);
     s->bNoWriter = 0;         /* (a failed open, out of memory: try again) */
     tablesLatestClose(s);
   }

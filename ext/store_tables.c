@@ -408,6 +408,16 @@ static sqlite3 *latestDb(TablesStore *s){
   return s->pLatest;
 }
 
+/* Close main's writer (store_main.c mainWriter()), if open. */
+void tablesWriterClose(TablesStore *s){
+  if( s->pWriter ){
+    tablesClose(&s->pWriter->base);
+    sqlite3_free(s->pWriter->base.zSpec);
+    sqlite3_free(s->pWriter);
+    s->pWriter = 0;
+  }
+}
+
 /* Close the connection of latestDb(), if open and not holding a row. */
 void tablesLatestClose(TablesStore *s){
   if( s->pLatest==0 || (s->pHeld && s->pHeld==s->pLatestLookup) ) return;
@@ -943,11 +953,7 @@ void tablesClose(CachierStore *pStore){
   for(i=0; i<STMT_COUNT; i++) sqlite3_finalize(s->aStmt[i]);
   sqlite3_finalize(s->pLatestLookup);
   sqlite3_close(s->pLatest);
-  if( s->pWriter ){
-    tablesClose(&s->pWriter->base);
-    sqlite3_free(s->pWriter->base.zSpec);
-    sqlite3_free(s->pWriter);
-  }
+  tablesWriterClose(s);
   sqlite3_free(s->zWriteErr);
   if( s->bOwnDb ) sqlite3_close(s->db);
   sqlite3_free(s->zRefused);

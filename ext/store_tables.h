@@ -110,6 +110,7 @@ void tablesLookupDone(CachierStore*);
 int tablesLookupLatest(CachierStore*, const CachierKey*, CachierEntry*,
                        int *pFound);
 void tablesLatestClose(TablesStore*);
+void tablesWriterClose(TablesStore*);
 int tablesWrite(CachierStore*, const CachierKey*, const CachierWrite*);
 int tablesMarkRefresh(CachierStore*, sqlite3_int64 iId);
 int tablesRefreshDue(CachierStore*, const char *zFn, double now,

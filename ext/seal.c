@@ -67,6 +67,9 @@ struct SealState {
 #define KEY_OK        0
 #define KEY_ABSENT    1       /* no such file: it may be created */
 #define KEY_UNTRUSTED 2       /* *pzWhy says why */
+#define KEY_EMPTY     3       /* an empty file of this user's (a creator
+                              ** died, or one is writing it now): it may
+                              ** be replaced; untrusted meanwhile */
 
 static SealState *sealState(Cachier *p){
   if( p->pSeal==0 ){
@@ -134,6 +137,9 @@ static int keyRead(const char *zPath, unsigned char *aKey, char **pzWhy){
   }else if( st.st_mode & (S_IRWXG|S_IRWXO) ){
     *pzWhy = sqlite3_mprintf("group or others may access it (mode %03o)",
                              (unsigned)(st.st_mode & 0777));
+  }else if( st.st_size==0 ){
+    *pzWhy = sqlite3_mprintf("it is empty");
+    rc = KEY_EMPTY;
   }else if( st.st_size!=SEAL_KEY_BYTES ){
     *pzWhy = sqlite3_mprintf("it is not %d bytes", SEAL_KEY_BYTES);
   }else if( !readAll(fd, aKey, SEAL_KEY_BYTES) ){
@@ -275,7 +281,9 @@ static const unsigned char *sealKey(Cachier *p, int bCreate){
     e = KEY_UNTRUSTED;
   }else{
     e = keyRead(zPath, s->aKey, &zWhy);
-    if( bCreate && (e==KEY_ABSENT || (e==KEY_UNTRUSTED && keyIsEmpty(zPath))) ){
+    /* (Empty when read, not asked again: another process may have put
+    ** its key in place since, and keyCreate() then reads that one.) */
+    if( bCreate && (e==KEY_ABSENT || e==KEY_EMPTY) ){
       sqlite3_free(zWhy);
       zWhy = 0;
       e = keyCreate(zPath, s->aKey, &zWhy);
@@ -283,7 +291,7 @@ static const unsigned char *sealKey(Cachier *p, int bCreate){
   }
   if( e==KEY_OK ){
     s->eKey = SEAL_KEY_FILE;
-  }else if( e==KEY_UNTRUSTED && !s->bKeyLogged ){
+  }else if( (e==KEY_UNTRUSTED || e==KEY_EMPTY) && !s->bKeyLogged ){
     s->bKeyLogged = 1;
     cachierLog(p, "cachier: key file %s is not used: %s",
                zPath ? zPath : "(none)", zWhy ? zWhy : "out of memory");

@@ -464,9 +464,33 @@ int keyEncodeArgs(KeyBuf*, const char *zFn, int nFn, int nArg,
 int keyEncodeHashFuncKey(KeyBuf*, const char *zFn, int nFn,
                          sqlite3_value *pKey);
 int keyEncodeArgsOnly(KeyBuf*, int nArg, sqlite3_value **apArg);
+/* For the few static functions of a hit's path that have more than one
+** caller (so the compiler would keep them out of line): always inlined. */
+#if defined(__GNUC__)
+# define CACHIER_HOT_INLINE inline __attribute__((always_inline))
+#else
+# define CACHIER_HOT_INLINE inline
+#endif
 /* varint(1), the INTEGER tag, 8 bytes: keyEncodeOneInt()'s output. */
 #define KEY_ONE_INT_BYTES 10
-void keyEncodeOneInt(unsigned char *a, sqlite3_int64 v);
+/* The encoding of a one-argument list that is an INTEGER without subtype
+** (the commonest), into a[KEY_ONE_INT_BYTES]: the same bytes as
+** keyEncodeArgsOnly() makes (key_codec.c: varint count, tag, big-endian
+** value), without a buffer to manage. Inline: memoize()'s fast path. */
+static inline void keyEncodeOneInt(unsigned char *a, sqlite3_int64 v){
+  uint64_t u = (uint64_t)v;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__==__ORDER_LITTLE_ENDIAN__
+  u = __builtin_bswap64(u);
+#else
+  int i;
+  unsigned char b[8];
+  for(i=0; i<8; i++) b[i] = (unsigned char)((uint64_t)v >> (56 - 8*i));
+  memcpy(&u, b, 8);
+#endif
+  a[0] = 1;
+  a[1] = SQLITE_INTEGER;
+  memcpy(a+2, &u, 8);
+}
 int keyBufReserve(KeyBuf*, sqlite3_int64 n);
 int keyEncodeValue(KeyBuf*, sqlite3_value*);
 char *keyToJson(const unsigned char *a, sqlite3_int64 n, int *pRc);
@@ -489,8 +513,18 @@ static inline uint64_t keyArgsHash(uint64_t seed, const unsigned char *a,
     h ^= h >> 29;
   }
   if( i<n ){
+    /* The last 1..7 bytes, low byte first (no call to memcpy()). */
+    const unsigned char *t = a+i;
     uint64_t k = 0;
-    memcpy(&k, a+i, (size_t)(n-i));
+    switch( n-i ){
+      case 7: k |= (uint64_t)t[6] << 48; /* fall through */
+      case 6: k |= (uint64_t)t[5] << 40; /* fall through */
+      case 5: k |= (uint64_t)t[4] << 32; /* fall through */
+      case 4: k |= (uint64_t)t[3] << 24; /* fall through */
+      case 3: k |= (uint64_t)t[2] << 16; /* fall through */
+      case 2: k |= (uint64_t)t[1] << 8;  /* fall through */
+      default: k |= (uint64_t)t[0];
+    }
     h = (h ^ k) * m;
     h ^= h >> 29;
   }
@@ -504,6 +538,29 @@ static inline uint64_t keyArgsHash(uint64_t seed, const unsigned char *a,
 static inline uint64_t keyArgsHashFn(uint64_t hArgs, sqlite3_int64 iFnBase){
   uint64_t f = ((uint64_t)iFnBase >> 32) * 0xff51afd7ed558ccdULL;
   return hArgs ^ f ^ (f >> 29);
+}
+/* memcmp(a, b, n)==0 for the short byte strings of encoded keys: 8 bytes
+** at a time, no call into the C library for the usual 10-byte key. */
+static inline int keyBytesEq(const unsigned char *a, const unsigned char *b,
+                             sqlite3_int64 n){
+  uint64_t x, y;
+  sqlite3_int64 i;
+  if( n<8 ){
+    for(i=0; i<n; i++){
+      if( a[i]!=b[i] ) return 0;
+    }
+    return 1;
+  }
+  for(i=0; i+8<n; i+=8){
+    memcpy(&x, a+i, 8);
+    memcpy(&y, b+i, 8);
+    if( x!=y ) return 0;
+  }
+  /* The last 8 bytes (overlapping the word before when n is not a
+  ** multiple of 8). */
+  memcpy(&x, a+n-8, 8);
+  memcpy(&y, b+n-8, 8);
+  return x==y;
 }
 const char *typeName(int eType);
 sqlite3_int64 cachierValueBytes(sqlite3_value*);
@@ -811,12 +868,21 @@ void storeCloseAll(Cachier*);
 HotTier *hotFor(CachierStore*, sqlite3_int64 maxBytes);
 int hotLookup(HotTier*, CachierStore*, const CachierKey*, int flags,
               CachierEntry*, int bRecheck);
-int hotServeArgs(HotTier*, CachierStore*, sqlite3_context*,
-                 const char *zFn, int nFn, sqlite3_int64 iFnBase,
+/* What memoize()'s fast path asks the tier about a function, the same at
+** every call of a statement (filled once, when its plan is made). */
+typedef struct HotProbe HotProbe;
+struct HotProbe {
+  const char *zFn;            /* the function's name, its length, */
+  int nFn;
+  sqlite3_int64 iFnBase;      /* and the first id of its range */
+  int bAllowNone;             /* a stored NULL may be served */
+  int (*xFresh)(void*, const CachierEntry*);  /* NULL, or whether an
+                              ** entry is fresh by its stamps */
+  void *pFreshArg;
+};
+int hotServeArgs(HotTier*, CachierStore*, sqlite3_context*, const HotProbe*,
                  const unsigned char *aArgs, sqlite3_int64 nArgs,
-                 uint64_t hArgs, int bAllowNone, int bRecheck,
-                 int (*xFresh)(void*, const CachierEntry*), void *pFreshArg,
-                 CachierEntry *pServed);
+                 uint64_t hArgs, int bRecheck, CachierEntry *pServed);
 int hotBeforeLookup(HotTier*, CachierStore*, int bRecheck);
 const unsigned char *hotVersion(HotTier*);
 void hotInsert(HotTier*, CachierStore*, const CachierKey*, int flags,
@@ -826,7 +892,12 @@ sqlite3_int64 hotHits(CachierStore*);
 /* Reference-counted bytes of a text or blob, handed to SQLite as a result
 ** without a copy (the tier and the statement memo keep values so). */
 unsigned char *cachierSharedNew(const void *a, sqlite3_int64 n);
-void cachierSharedRef(unsigned char *aShared);
+/* One more result holds the bytes of a block of cachierSharedNew() (the
+** count's header is CACHIER_SHARED_HEADER bytes before them). */
+#define CACHIER_SHARED_HEADER 16
+static inline void cachierSharedRef(unsigned char *aShared){
+  ++*(sqlite3_int64*)(void*)(aShared - CACHIER_SHARED_HEADER);
+}
 void cachierSharedRelease(void *aShared);
 /* (What a store calls to keep the tier true is in store.h.) */
 

@@ -11,8 +11,10 @@
 ** and a copy, with no SQL. A value enters at its first lookup while the
 ** tier has room, else at its second in a short while (so a scan that
 ** reads each key once does not churn a full tier), as it is stored
-** (compressed values are decoded when served, as from the store); the
-** least recently hit go first when the tier is full. Plain hits (no
+** (compressed values are decoded when served, as from the store); when
+** the tier is full, values not hit since they last reached the end of
+** the recency list go first (second chance: a hit sets a bit in its
+** entry instead of moving it in the list, so it writes no other entry). Plain hits (no
 ** staleness, no eviction bound, no hash_func) take memoize's fast path,
 ** hotServeArgs(), which needs only the encoded arguments: the tier hashes
 ** a key as its function's id range and its arguments.
@@ -43,17 +45,21 @@
 
 typedef struct HotEntry HotEntry;
 struct HotEntry {
+  /* What a hit reads, first. */
   HotEntry *pChain;           /* next in the hash bucket */
   uint64_t h;                 /* hotHash() of its key */
-  int nFn;                    /* its function name's length (in aKey) */
-  HotEntry *pPrev, *pNext;    /* the LRU list (most recent first) */
-  sqlite3_int64 iBase;        /* the key's slot range: its hash */
   unsigned char *aKey;        /* the key (follows the struct) */
   sqlite3_int64 nKey;
-  sqlite3_value *pValue;      /* the value as stored (codec) */
+  int nFn;                    /* its function name's length (in aKey) */
+  int eType;                  /* sqlite3_value_type(pValue) */
   unsigned char *aShared;     /* raw text or blob: its bytes, shared with
                               ** the results served */
+  sqlite3_int64 nShared;      /* their count */
   int codec;                  /* how it is stored: decoded when served */
+  int bHit;                   /* hit since it last reached the list's end */
+  sqlite3_value *pValue;      /* the value as stored (codec) */
+  HotEntry *pPrev, *pNext;    /* the recency list (newest first) */
+  sqlite3_int64 iBase;        /* the key's slot range: its hash */
   sqlite3_int64 nBytes;       /* its logical size */
   int subtype;
   int flags;                  /* CACHIER_LOOKUP_* fields that are set */
@@ -75,7 +81,7 @@ struct HotTier {
   HotEntry **aHash;
   int nHash;                  /* a power of two */
   int nEntry;
-  HotEntry lru;               /* sentinel of the LRU list */
+  HotEntry lru;               /* sentinel of the recency list */
   sqlite3_int64 nBytes, maxBytes;
   unsigned char aVer[STORE_VERSION_BYTES];
   int bVer;                   /* aVer is the version the values are of */
@@ -87,8 +93,14 @@ struct HotTier {
 /* The bytes of a raw text or blob value, in a reference-counted block:
 ** every result served from them holds a reference (released by SQLite
 ** through cachierSharedRelease()), and so does the entry. A hit then hands
-** SQLite the value without copying it; the bytes never change. */
-#define SHARED_HEADER 16
+** SQLite the value without copying it; the bytes never change.
+** The count is a plain integer, not an atomic one: a block belongs to one
+** connection (its hot tier or a statement's memo), and SQLite takes and
+** drops every reference (results in that connection's registers) inside
+** a call on that connection, under its mutex where it has one, so two
+** threads never count at once (a locked increment and decrement cost as
+** much as the rest of a memo hit). */
+#define SHARED_HEADER CACHIER_SHARED_HEADER
 unsigned char *cachierSharedNew(const void *a, sqlite3_int64 n){
   unsigned char *pBlock = sqlite3_malloc64(SHARED_HEADER + n + 1);
   if( pBlock==0 ) return 0;
@@ -99,14 +111,7 @@ unsigned char *cachierSharedNew(const void *a, sqlite3_int64 n){
 }
 void cachierSharedRelease(void *p){
   unsigned char *pBlock = (unsigned char*)p - SHARED_HEADER;
-  if( __atomic_sub_fetch((sqlite3_int64*)pBlock, 1, __ATOMIC_ACQ_REL)==0 ){
-    sqlite3_free(pBlock);
-  }
-}
-/* One more result holds the bytes. */
-void cachierSharedRef(unsigned char *aShared){
-  __atomic_add_fetch((sqlite3_int64*)(aShared - SHARED_HEADER), 1,
-                     __ATOMIC_ACQ_REL);
+  if( --*(sqlite3_int64*)pBlock==0 ) sqlite3_free(pBlock);
 }
 
 /* The tier's own hash of a key: the function's id range and the encoded
@@ -186,8 +191,10 @@ void hotFree(CachierStore *pStore){
 
 /* Bring the tier to the store's current version: empty it if that is
 ** not the one its values are of. Returns 1 if the version is known. */
-static int hotSync(HotTier *h, CachierStore *pStore, int bRecheck){
+static CACHIER_HOT_INLINE int hotSync(HotTier *h, CachierStore *pStore,
+                                      int bRecheck){
   unsigned char aVer[STORE_VERSION_BYTES];
+  if( h->bVer && !bRecheck && storeVersionIs(pStore, h->aVer) ) return 1;
   if( !storeVersion(pStore, aVer, bRecheck) ){
     if( h->nEntry ) hotEmpty(h);
     h->bVer = 0;
@@ -204,16 +211,11 @@ static int hotSync(HotTier *h, CachierStore *pStore, int bRecheck){
 /* Look pKey up in the tier; on a hit fill *pEntry (pValue stays valid
 ** until the tier changes) and return 1. Asks for at least the fields of
 ** flags. */
-/* A hit: move e first in the LRU list and fill *pEntry from it. */
-static void entryServe(HotTier *h, HotEntry *e, CachierEntry *pEntry){
-  if( h->lru.pNext!=e ){
-    e->pPrev->pNext = e->pNext;
-    e->pNext->pPrev = e->pPrev;
-    e->pNext = h->lru.pNext;
-    e->pPrev = &h->lru;
-    h->lru.pNext->pPrev = e;
-    h->lru.pNext = e;
-  }
+/* A hit: mark e hit (it gets a second chance at the list's end) and fill
+** *pEntry from it. */
+static CACHIER_HOT_INLINE void entryServe(HotTier *h, HotEntry *e,
+                                          CachierEntry *pEntry){
+  e->bHit = 1;
   pEntry->pValue = e->pValue;
   pEntry->subtype = e->subtype;
   pEntry->codec = e->codec;
@@ -229,14 +231,15 @@ static void entryServe(HotTier *h, HotEntry *e, CachierEntry *pEntry){
 /* The entry of the key made of the function's name (zFn, nFn bytes) and
 ** its encoded arguments (aArgs, nArgs bytes), whose hotHash() is hk, or
 ** NULL. */
-static HotEntry *entryFind(HotTier *h, const char *zFn, int nFn,
-                           const unsigned char *aArgs, sqlite3_int64 nArgs,
-                           uint64_t hk){
+static CACHIER_HOT_INLINE HotEntry *entryFind(
+  HotTier *h, const char *zFn, int nFn,
+  const unsigned char *aArgs, sqlite3_int64 nArgs, uint64_t hk
+){
   HotEntry *e;
   for(e=h->aHash[hk & (uint64_t)(h->nHash-1)]; e; e=e->pChain){
     if( e->h==hk && e->nFn==nFn && e->nKey==nFn+1+nArgs
-     && memcmp(e->aKey+nFn+1, aArgs, (size_t)nArgs)==0
-     && memcmp(e->aKey, zFn, (size_t)nFn)==0 ){
+     && keyBytesEq(e->aKey+nFn+1, aArgs, nArgs)
+     && keyBytesEq(e->aKey, (const unsigned char*)zFn, nFn) ){
       return e;
     }
   }
@@ -266,16 +269,18 @@ int hotLookup(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
 /* Serve hot entry e as the result of ctx: raw text and blobs without a
 ** copy (a reference to the shared bytes), the rest as a copy, compressed
 ** values decoded. SQLITE_OK, or why not (ctx then left alone). */
-static int entryResult(sqlite3_context *ctx, CachierStore *pStore,
-                       HotEntry *e, CachierEntry *pEntry){
+static CACHIER_HOT_INLINE int entryResult(sqlite3_context *ctx,
+                                          CachierStore *pStore,
+                                          HotEntry *e,
+                                          CachierEntry *pEntry){
   if( e->aShared ){
-    sqlite3_int64 n = sqlite3_value_bytes(e->pValue);
     cachierSharedRef(e->aShared);
-    if( sqlite3_value_type(e->pValue)==SQLITE_TEXT ){
-      sqlite3_result_text64(ctx, (const char*)e->aShared, (sqlite3_uint64)n,
+    if( e->eType==SQLITE_TEXT ){
+      sqlite3_result_text64(ctx, (const char*)e->aShared,
+                            (sqlite3_uint64)e->nShared,
                             cachierSharedRelease, SQLITE_UTF8);
     }else{
-      sqlite3_result_blob64(ctx, e->aShared, (sqlite3_uint64)n,
+      sqlite3_result_blob64(ctx, e->aShared, (sqlite3_uint64)e->nShared,
                             cachierSharedRelease);
     }
     if( e->subtype ) sqlite3_result_subtype(ctx, (unsigned int)e->subtype);
@@ -284,39 +289,47 @@ static int entryResult(sqlite3_context *ctx, CachierStore *pStore,
   return valueResult(pStore, ctx, pEntry);
 }
 
-/* memoize()'s fast path: serve the entry of the key given as its function's
-** name, id range and encoded arguments (hArgs: their keyArgsHash(0, )) as
-** the result of
-** ctx. 1 if served (*pServed, if not NULL, then describes the entry; its
-** pValue stays valid until the tier changes); 0 if not (no such entry, a
-** NULL value and !bAllowNone, a value that does not decode, an entry xFresh
-** (if not NULL) finds not fresh by its stamps): the caller does the whole
-** call. */
+/* memoize()'s fast path: serve the entry of the key given as its
+** function's (pProbe) and its encoded arguments (hArgs: their
+** keyArgsHash(0, )) as the result of ctx. 1 if served (*pServed, if not
+** NULL, then gives the entry's pValue, subtype and codec; pValue stays
+** valid until the tier changes); 0 if not (no such entry, a NULL value
+** and !bAllowNone, a value that does not decode, an entry xFresh finds
+** not fresh by its stamps): the caller does the whole call. */
 int hotServeArgs(HotTier *h, CachierStore *pStore, sqlite3_context *ctx,
-                 const char *zFn, int nFn, sqlite3_int64 iFnBase,
+                 const HotProbe *pProbe,
                  const unsigned char *aArgs, sqlite3_int64 nArgs,
-                 uint64_t hArgs, int bAllowNone, int bRecheck,
-                 int (*xFresh)(void*, const CachierEntry*), void *pFreshArg,
-                 CachierEntry *pServed){
+                 uint64_t hArgs, int bRecheck, CachierEntry *pServed){
   HotEntry *e;
   CachierEntry entry;
   if( h->nEntry==0 || !hotSync(h, pStore, bRecheck) || h->nEntry==0 ){
     return 0;
   }
-  e = entryFind(h, zFn, nFn, aArgs, nArgs, keyArgsHashFn(hArgs, iFnBase));
-  if( e==0 || (!bAllowNone && sqlite3_value_type(e->pValue)==SQLITE_NULL) ){
+  e = entryFind(h, pProbe->zFn, pProbe->nFn, aArgs, nArgs,
+                keyArgsHashFn(hArgs, pProbe->iFnBase));
+  if( e==0 || (!pProbe->bAllowNone && e->eType==SQLITE_NULL) ){
     return 0;
   }
-  if( xFresh ){
+  if( pProbe->xFresh ){
     entry.aStamp = e->aStamp;
     entry.nStamp = e->nStamp;
-    if( (e->flags & CACHIER_LOOKUP_STAMP)==0 || !xFresh(pFreshArg, &entry) ){
+    if( (e->flags & CACHIER_LOOKUP_STAMP)==0
+     || !pProbe->xFresh(pProbe->pFreshArg, &entry) ){
       return 0;
     }
   }
-  entryServe(h, e, &entry);
+  if( e->aShared ){
+    e->bHit = 1;              /* (entryResult() does not read the entry) */
+    h->nHit++;
+  }else{
+    entryServe(h, e, &entry);
+  }
   if( entryResult(ctx, pStore, e, &entry)!=SQLITE_OK ) return 0;
-  if( pServed ) *pServed = entry;
+  if( pServed ){
+    pServed->pValue = e->pValue;
+    pServed->subtype = e->subtype;
+    pServed->codec = e->codec;
+  }
   return 1;
 }
 
@@ -368,7 +381,19 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   }
   hotForget(pStore, pKey);
   while( h->nBytes + nCost > h->maxBytes && h->lru.pPrev!=&h->lru ){
-    entryUnlink(h, h->lru.pPrev);       /* least recently hit first */
+    HotEntry *pOld = h->lru.pPrev;
+    if( pOld->bHit ){
+      /* Hit since it was last here: back to the front, unmarked. */
+      pOld->bHit = 0;
+      pOld->pPrev->pNext = &h->lru;
+      h->lru.pPrev = pOld->pPrev;
+      pOld->pNext = h->lru.pNext;
+      pOld->pPrev = &h->lru;
+      h->lru.pNext->pPrev = pOld;
+      h->lru.pNext = pOld;
+      continue;
+    }
+    entryUnlink(h, pOld);
   }
   nStamp = (flags & CACHIER_LOOKUP_STAMP) && pEntry->aStamp
          ? pEntry->nStamp : 0;
@@ -395,9 +420,11 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
     int bText = sqlite3_value_type(pValue)==SQLITE_TEXT;
     const void *a = bText ? (const void*)sqlite3_value_text(pValue)
                           : sqlite3_value_blob(pValue);
-    e->aShared = cachierSharedNew(a, sqlite3_value_bytes(pValue));
+    e->nShared = sqlite3_value_bytes(pValue);
+    e->aShared = cachierSharedNew(a, e->nShared);
     /* (Without it the value is served as a copy.) */
   }
+  e->eType = sqlite3_value_type(pValue);
   e->codec = pEntry->codec;
   e->nBytes = pEntry->codec ? pEntry->nBytes : cachierValueBytes(pValue);
   e->subtype = pEntry->subtype;
@@ -406,8 +433,8 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   e->id = (flags & CACHIER_LOOKUP_REFRESH) ? pEntry->id : 0;
   e->refresh = (flags & CACHIER_LOOKUP_REFRESH) ? pEntry->refresh : 0;
   e->nCost = nCost;
-  /* Grow the table past 2 entries a bucket. */
-  if( h->nEntry >= 2*h->nHash ){
+  /* Grow the table past 1 entry a bucket (a hit then mostly reads one). */
+  if( h->nEntry >= h->nHash ){
     int nNew = h->nHash*2, i;
     HotEntry **aNew = sqlite3_malloc64(sizeof(HotEntry*)*nNew);
     if( aNew ){

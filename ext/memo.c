@@ -102,7 +102,7 @@ MemoEntry *memoFind(StmtMemo *m, Cachier *p, const unsigned char *aArgs,
   if( m->nEntry==0 ) return 0;
   for(i=(unsigned)h & (unsigned)(m->nSlot-1); (e = m->aSlot[i])!=0;
       i=(i+1) & (unsigned)(m->nSlot-1)){
-    if( e->h==h && e->nKey==nArgs && memcmp(e->aKey, aArgs, (size_t)nArgs)==0 ){
+    if( e->h==h && e->nKey==nArgs && keyBytesEq(e->aKey, aArgs, nArgs) ){
       return e;
     }
   }
@@ -213,7 +213,7 @@ void memoFill(StmtMemo **pm, Cachier *p, sqlite3_int64 maxBytes,
   if( 2*(m->nEntry+1) > m->nSlot && !memoGrow(m) ) return;
   for(i=(unsigned)h & (unsigned)(m->nSlot-1); (e = m->aSlot[i])!=0;
       i=(i+1) & (unsigned)(m->nSlot-1)){
-    if( e->h==h && e->nKey==nArgs && memcmp(e->aKey, aArgs, (size_t)nArgs)==0 ){
+    if( e->h==h && e->nKey==nArgs && keyBytesEq(e->aKey, aArgs, nArgs) ){
       break;                  /* (replaced: a stale value was recomputed) */
     }
   }

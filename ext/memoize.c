@@ -85,7 +85,11 @@ struct Plan {
   int bStamp;                 /* depends_on or version: entries' stamps
                               ** are read and checked (depends.c) */
   DepsState deps;             /* the current dependency stamp */
+  int nArg;                   /* fnInfoArgCount(pInfo) */
+  HotProbe hotProbe;          /* what memoizeFast() asks the hot tier */
 };
+
+static int stampFresh(void *pArg, const CachierEntry *e);
 
 /* Free a plan that is no statement's (never parked, or taken back). */
 static void planDestroy(void *pArg){
@@ -185,6 +189,13 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
                  && !evictBounded(pS) && !pPlan->bNoRead
                  && pPlan->pStore!=0;
   pPlan->bMemoKey = pS->zHashFunc==0 && !pPlan->bNoRead && pPlan->pStore!=0;
+  pPlan->nArg = fnInfoArgCount(pPlan->pInfo);
+  pPlan->hotProbe.zFn = pPlan->zFn;
+  pPlan->hotProbe.nFn = pPlan->nFn;
+  pPlan->hotProbe.iFnBase = pPlan->iFnBase;
+  pPlan->hotProbe.bAllowNone = pPlan->settings.allowNone;
+  pPlan->hotProbe.xFresh = pPlan->bStamp ? stampFresh : 0;
+  pPlan->hotProbe.pFreshArg = pPlan;
   callRules(&pPlan->settings, &noOptions, &pPlan->plainRules);
   callFinalize(&pPlan->hashCall);
   if( pS->zHashFunc ){
@@ -555,7 +566,8 @@ static sqlite3_int64 memoBytes(const CallOptions *pOpts){
 /* Serve the call whose encoded arguments are aArgs (hArgs: their
 ** keyArgsHash(0, )) from the statement memo, if it holds them with a value the call's rules (pRules,
 ** bAllowNone) let it serve. 1 if served (a hit). */
-static int planMemoServe(Plan *pPlan, sqlite3_context *ctx,
+static CACHIER_HOT_INLINE int planMemoServe(Plan *pPlan,
+                                            sqlite3_context *ctx,
                          const unsigned char *aArgs, sqlite3_int64 nArgs,
                          uint64_t hArgs, const CallRules *pRules,
                          int bAllowNone){
@@ -1015,12 +1027,12 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
   const unsigned char *aArgs;
   sqlite3_int64 nArgs;
   uint64_t hArgs;
+  int bOffer;
   if( pPlan==0 ) return 0;
   pPlan->bKept = 1;
   if( pPlan->settingsGen!=p->settingsGen || !p->enabled
-   || (!pPlan->bMemoKey && !pPlan->bHotFast)
-   || fnInfoArgCount(pPlan->pInfo)!=nArg
-   || planDepsUpToDate(p, pPlan)!=SQLITE_OK ){
+   || (!pPlan->bMemoKey && !pPlan->bHotFast) || pPlan->nArg!=nArg
+   || (pPlan->bStamp && planDepsUpToDate(p, pPlan)!=SQLITE_OK) ){
     return 0;
   }
   if( nArg==1 && sqlite3_value_type(argv[iName+1])==SQLITE_INTEGER
@@ -1028,28 +1040,29 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
     keyEncodeOneInt(aOneInt, sqlite3_value_int64(argv[iName+1]));
     aArgs = aOneInt;
     nArgs = KEY_ONE_INT_BYTES;
+    hArgs = keyArgsHash(0, aOneInt, KEY_ONE_INT_BYTES);  /* (unrolled) */
   }else if( keyEncodeArgsOnly(&pPlan->key, nArg, &argv[iName+1])==SQLITE_OK ){
     aArgs = pPlan->key.a;
     nArgs = pPlan->key.n;
+    hArgs = keyArgsHash(0, aArgs, nArgs);
   }else{
     return 0;
   }
-  hArgs = keyArgsHash(0, aArgs, nArgs);
   if( pPlan->pMemo && memoBytes>0
    && planMemoServe(pPlan, ctx, aArgs, nArgs, hArgs, &pPlan->plainRules,
                     pPlan->settings.allowNone) ){
     return 1;
   }
+  bOffer = pPlan->bMemoKey && memoBytes>0;
   if( !pPlan->bHotFast || (pHot = pPlan->pStore->pHot)==0
-   || !hotServeArgs(pHot, pPlan->pStore, ctx, pPlan->zFn, pPlan->nFn,
-                    pPlan->iFnBase, aArgs, nArgs, hArgs,
-                    pPlan->settings.allowNone, !pPlan->bHotChecked,
-                    pPlan->bStamp ? stampFresh : 0, pPlan, &served) ){
+   || !hotServeArgs(pHot, pPlan->pStore, ctx, &pPlan->hotProbe,
+                    aArgs, nArgs, hArgs, !pPlan->bHotChecked,
+                    bOffer ? &served : 0) ){
     return 0;
   }
   pPlan->bHotChecked = 1;
   pPlan->pStats->nHit++;
-  if( served.codec==0 ){
+  if( bOffer && served.codec==0 ){
     planMemoOffer(pPlan, memoBytes, aArgs, nArgs, hArgs, served.pValue,
                   served.subtype, 0.0, 0);
   }

@@ -268,6 +268,10 @@ struct CachierStoreVersions {
   ** check where the version is read from (once per statement: the journal
   ** mode of the user's database may change between statements). */
   int (*xVersion)(CachierStore*, unsigned char *aVer, int bRecheck);
+  /* 1 if the store's version is still aVer, a version xVersion() gave
+  ** (without its recheck): what the hot tier asks at every hit, so it
+  ** costs a few compares. NULL: xVersion() and a compare. */
+  int (*xVersionIs)(CachierStore*, const unsigned char *aVer);
   /* 1 if what a lookup now finds may enter the hot tier, whose values
   ** are of version aVer: the lookup reads exactly that version, in a
   ** transaction that cannot roll back what it reads. */
@@ -501,6 +505,15 @@ static inline int storeVersion(CachierStore *pStore, unsigned char *aVer,
                                int bRecheck){
   const CachierStoreVersions *pV = pStore->pMethods->pVersions;
   return pV ? pV->xVersion(pStore, aVer, bRecheck) : 0;
+}
+static inline int storeVersionIs(CachierStore *pStore,
+                                 const unsigned char *aVer){
+  const CachierStoreVersions *pV = pStore->pMethods->pVersions;
+  unsigned char aNow[STORE_VERSION_BYTES];
+  if( pV==0 ) return 0;
+  if( pV->xVersionIs ) return pV->xVersionIs(pStore, aVer);
+  return pV->xVersion(pStore, aNow, 0)
+      && memcmp(aNow, aVer, STORE_VERSION_BYTES)==0;
 }
 static inline int storeMayFill(CachierStore *pStore,
                                const unsigned char *aVer){

@@ -991,6 +991,7 @@ void tablesStatus(CachierStore *pStore, CachierStoreStatus *pStatus){
 
 const CachierStoreVersions tablesVersions = {
   .xVersion = tablesVersion,
+  .xVersionIs = tablesVersionIs,
   .xMayFill = tablesMayFill,
   .xDataVersion = tablesDataVersion,
   .xNoteSnapshot = tablesNoteSnapshot,

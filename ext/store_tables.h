@@ -205,6 +205,7 @@ void tablesMarkDone(CachierStore*, InflightLock*, int bWrote);
 ** Interface to code in store_walversion.c.
 */
 int tablesVersion(CachierStore*, unsigned char *aVer, int bRecheck);
+int tablesVersionIs(CachierStore*, const unsigned char *aVer);
 int tablesMayFill(CachierStore*, const unsigned char *aVer);
 void tablesNoteSnapshot(CachierStore*);
 void tablesNoteStatementEnd(CachierStore*);

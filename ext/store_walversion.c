@@ -114,6 +114,27 @@ int tablesVersion(CachierStore *pStore, unsigned char *aVer, int bRecheck){
   return rc;
 }
 
+/* The xVersionIs method: 1 if the header's first copy is still aVer, a
+** version tablesVersion() read whole (both copies equal). The first copy
+** alone suffices: a writer rewrites the second copy, then the first, and
+** a reader that starts meanwhile waits for the two to agree, so while the
+** first copy is aVer nobody can read past it. Word compares, no call:
+** the hot tier asks at every hit. */
+int tablesVersionIs(CachierStore *pStore, const unsigned char *aVer){
+  TablesStore *s = (TablesStore*)pStore;
+  const volatile unsigned char *pShm = s->pShm;
+  int i;
+  if( pShm==0 || __atomic_load_n(&s->bHotStale, __ATOMIC_RELAXED) ){
+    return 0;                 /* tablesVersion() decides */
+  }
+  const volatile uint64_t *pHdr =
+      (const volatile uint64_t*)(pShm + WALINDEX_HDR1_OFFSET);
+  uint64_t aWant[WALINDEX_HDR_BYTES/8], d = 0;
+  memcpy(aWant, aVer, WALINDEX_HDR_BYTES);
+  for(i=0; i<WALINDEX_HDR_BYTES/8; i++) d |= pHdr[i] ^ aWant[i];
+  return d==0;
+}
+
 /* May what a lookup now finds enter the hot tier, whose values are of
 ** version aVer (read just before)? Yes if the lookup reads a snapshot
 ** that is that version:

@@ -10,7 +10,10 @@
 **   - the settings and store state are reused while the database's
 **     data_version (commits by other connections) and this connection's
 **     own generation (its cachier_functions writes, creating or dropping
-**     the store) are unchanged;
+**     the store) are unchanged; in WAL mode data_version is not even read
+**     while the WAL-index header (store_walversion.c), which every commit
+**     rewrites, is the one seen just before it was last read outside a
+**     transaction: nobody can have committed since;
 **   - the prepared call statement is kept while the connection is anchored
 **     (cachier.c), and finalized with the other kept statements when the
 **     connection closes.
@@ -29,6 +32,10 @@ struct FnInfo {
   struct CachierStore *pStore;/* its store (NULL: it cannot be opened) */
   int bLoaded;                /* settings and eState are set */
   unsigned int dataVersion;   /* PRAGMA data_version then */
+  unsigned char aDataVersionAt[STORE_VERSION_BYTES];  /* main's version
+                              ** just before that was read, outside a
+                              ** transaction, */
+  int bDataVersionAt;         /* if this is set */
   sqlite3_int64 storeVersion; /* and that of its store, if not main */
   sqlite3_int64 settingsGen;  /* p->settingsGen then */
   sqlite3_int64 nLoads;       /* times settings and eState were read */
@@ -56,10 +63,22 @@ static int dbVersion(Cachier *p, unsigned int *pDataVersion){
 int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
   unsigned int dataVersion = 0;
   struct CachierStore *pMain;
-  int bVersion, rc;
+  unsigned char aVer[STORE_VERSION_BYTES];
+  int bVersion, bVer, rc;
   /* (dbVersion() may start main's read snapshot for the statement.) */
-  if( p->pMainStore ) storeNoteSnapshot(p->pMainStore);
-  bVersion = dbVersion(p, &dataVersion)==SQLITE_OK;
+  bVer = p->pMainStore && storeNoteSnapshot(p->pMainStore, aVer);
+  if( bVer && pInfo->bDataVersionAt
+   && memcmp(aVer, pInfo->aDataVersionAt, STORE_VERSION_BYTES)==0 ){
+    dataVersion = pInfo->dataVersion;   /* nobody committed since */
+    bVersion = 1;
+  }else{
+    bVersion = dbVersion(p, &dataVersion)==SQLITE_OK;
+  }
+  /* What to remember with dataVersion if it is kept (below). */
+  pInfo->bDataVersionAt = 0;
+  if( bVersion && bVer ){
+    memcpy(pInfo->aDataVersionAt, aVer, STORE_VERSION_BYTES);
+  }
   /* (A cachier_query table redefined by this connection moves no
   ** data_version: its definition is looked at here.) */
   queryRefresh(p, pInfo->zFn);
@@ -71,6 +90,7 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
     if( pInfo->pStore==p->pMainStore
      || (storeDataVersion(pInfo->pStore, &v)==SQLITE_OK
          && v==pInfo->storeVersion) ){
+      pInfo->bDataVersionAt = bVer;
       return SQLITE_OK;
     }
   }
@@ -134,6 +154,7 @@ int fnInfoRefresh(Cachier *p, FnInfo *pInfo, char **pzErr){
   if( bVersion ){
     pInfo->bLoaded = 1;
     pInfo->dataVersion = dataVersion;
+    pInfo->bDataVersionAt = bVer;
     pInfo->settingsGen = p->settingsGen;
   }
   return SQLITE_OK;

@@ -282,8 +282,10 @@ struct CachierStoreVersions {
   int (*xDataVersion)(CachierStore*, sqlite3_int64 *pV);
   /* The user's connection is about to start a read snapshot of the store
   ** (main only): note its version, so that what it reads may fill the
-  ** tier. NULL: the store has no read snapshots. */
-  void (*xNoteSnapshot)(CachierStore*);
+  ** tier. 1 with that version in aVer if no transaction is open and the
+  ** version is known (the snapshot to come is then of it or newer), else
+  ** 0. NULL: the store has no read snapshots. */
+  int (*xNoteSnapshot)(CachierStore*, unsigned char *aVer);
   /* A statement of the user's connection that read the store (main
   ** only) is ending, and its read transaction with it unless another
   ** statement or an explicit transaction holds it: the store may note
@@ -524,9 +526,10 @@ static inline int storeDataVersion(CachierStore *pStore, sqlite3_int64 *pV){
   const CachierStoreVersions *pVer = pStore->pMethods->pVersions;
   return pVer ? pVer->xDataVersion(pStore, pV) : SQLITE_NOTFOUND;
 }
-static inline void storeNoteSnapshot(CachierStore *pStore){
+static inline int storeNoteSnapshot(CachierStore *pStore,
+                                    unsigned char *aVer){
   const CachierStoreVersions *pV = pStore->pMethods->pVersions;
-  if( pV && pV->xNoteSnapshot ) pV->xNoteSnapshot(pStore);
+  return pV && pV->xNoteSnapshot ? pV->xNoteSnapshot(pStore, aVer) : 0;
 }
 static inline void storeNoteStatementEnd(CachierStore *pStore){
   const CachierStoreVersions *pV = pStore->pMethods->pVersions;

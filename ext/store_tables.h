@@ -207,7 +207,7 @@ void tablesMarkDone(CachierStore*, InflightLock*, int bWrote);
 int tablesVersion(CachierStore*, unsigned char *aVer, int bRecheck);
 int tablesVersionIs(CachierStore*, const unsigned char *aVer);
 int tablesMayFill(CachierStore*, const unsigned char *aVer);
-void tablesNoteSnapshot(CachierStore*);
+int tablesNoteSnapshot(CachierStore*, unsigned char *aVer);
 void tablesNoteStatementEnd(CachierStore*);
 
 /**************************************************************************

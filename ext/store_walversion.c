@@ -198,16 +198,22 @@ void tablesNoteStatementEnd(CachierStore *pStore){
   }
 }
 
-/* The user's connection is about to read main outside any transaction
-** (cachier's own check of main's data_version, which starts the snapshot
-** a statement's lookups then share): note the version first, so that
-** hits found in that snapshot may fill the hot tier (tablesMayFill()). */
-void tablesNoteSnapshot(CachierStore *pStore){
+/* The xNoteSnapshot method. The user's connection is about to read main
+** outside any transaction (cachier's own check of main's data_version,
+** or the statement's first lookup, which start the snapshot its lookups
+** then share): note the version first, so that hits found in that
+** snapshot may fill the hot tier (tablesMayFill()), and give it to the
+** caller (fninfo.c: main's data_version cannot have moved while it is
+** the same). */
+int tablesNoteSnapshot(CachierStore *pStore, unsigned char *aVer){
   TablesStore *s = (TablesStore*)pStore;
-  unsigned char aVer[STORE_VERSION_BYTES];
-  if( pStore->pHot && sqlite3_txn_state(s->db, "main")==SQLITE_TXN_NONE
-   && tablesVersion(pStore, aVer, 1) ){
+  if( sqlite3_txn_state(s->db, "main")!=SQLITE_TXN_NONE
+   || !tablesVersion(pStore, aVer, 1) ){
+    return 0;
+  }
+  if( pStore->pHot ){
     memcpy(s->aSnapVer, aVer, STORE_VERSION_BYTES);
     s->bSnapVer = 1;
   }
+  return 1;
 }

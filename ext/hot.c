@@ -24,10 +24,11 @@
 **   - Every value in the tier is valid for one version of the store,
 **     taken from the WAL index header that SQLite keeps in shared memory
 **     (the -shm file, mapped by every process that has the database open):
-**     any commit, by anyone, changes it. Reading it is a 48-byte copy
-**     and two compares; a header that is being rewritten (its two copies
-**     differ) counts as a change. When the version is not the tier's, the
-**     tier is emptied.
+**     any commit, by anyone, changes it. A hit compares the header's
+**     first copy with the tier's version, six words (the store's
+**     xVersionIs()); the first call of each statement reads it whole,
+**     where a header being rewritten (its two copies differ) counts as a
+**     change. When the version is not the tier's, the tier is emptied.
 **   - Values enter the tier only from a lookup whose snapshot is known to
 **     be that version (the store's xMayFill(): a new snapshot, or one
 **     begun at a version nobody has committed past since), never from a

@@ -195,7 +195,9 @@ void hotFree(CachierStore *pStore){
 static CACHIER_HOT_INLINE int hotSync(HotTier *h, CachierStore *pStore,
                                       int bRecheck){
   unsigned char aVer[STORE_VERSION_BYTES];
-  if( h->bVer && !bRecheck && storeVersionIs(pStore, h->aVer) ) return 1;
+  if( h->bVer && !bRecheck && storeVersionIs(pStore, h->aVer) && h->bVer ){
+    return 1;                 /* (a store may clear the tier as it looks) */
+  }
   if( !storeVersion(pStore, aVer, bRecheck) ){
     if( h->nEntry ) hotEmpty(h);
     h->bVer = 0;

@@ -16,7 +16,13 @@
 ** mxFrame (offset 16), the salts (offset 32) and the checksum (offset 40)
 ** move with every commit and every WAL reset, so the whole copy, compared
 ** as bytes, is a version that changes with every commit, by any
-** connection of any process. Nothing here interprets a field.
+** connection of any process. Nothing here interprets a field but one:
+** an index rebuilt from the WAL file (by the first connection to open it,
+** or after this connection left WAL mode and took it again) starts with
+** iChange 0, and rebuilt over an empty WAL its whole header is the same
+** every time, whatever the database holds: while iChange is 0 (until the
+** next commit) the version is unknown, so nothing taken at an earlier
+** such header is trusted after a round trip through another journal mode.
 **
 ** Outside WAL mode there is no such header: the version is unknown (0)
 ** and the hot tier keeps nothing.
@@ -28,17 +34,22 @@
 #define WALINDEX_HDR_BYTES   48    /* one copy of the WalIndexHdr */
 #define WALINDEX_HDR1_OFFSET 0     /* the copy written last */
 #define WALINDEX_HDR2_OFFSET (WALINDEX_HDR1_OFFSET + WALINDEX_HDR_BYTES)
+#define WALINDEX_ICHANGE_OFFSET 8  /* iChange, a native 32-bit count */
 
 _Static_assert(STORE_VERSION_BYTES==WALINDEX_HDR_BYTES,
                "a tables store's version is one copy of the WAL-index header");
 
-/* The version into aVer; 0 if the header is being rewritten. */
+/* The version into aVer; 0 if the header is being rewritten, or is one
+** of a rebuilt index that nothing has committed to since (see above). */
 static int walHeaderRead(const volatile unsigned char *pShm,
                          unsigned char *aVer){
+  uint32_t iChange;
   memcpy(aVer, (const void*)(pShm + WALINDEX_HDR1_OFFSET),
          WALINDEX_HDR_BYTES);
   __atomic_thread_fence(__ATOMIC_ACQUIRE);
-  return memcmp(aVer, (const void*)(pShm + WALINDEX_HDR2_OFFSET),
+  memcpy(&iChange, aVer + WALINDEX_ICHANGE_OFFSET, 4);
+  return iChange!=0
+      && memcmp(aVer, (const void*)(pShm + WALINDEX_HDR2_OFFSET),
                 WALINDEX_HDR_BYTES)==0;
 }
 
@@ -115,7 +126,7 @@ int tablesVersion(CachierStore *pStore, unsigned char *aVer, int bRecheck){
 }
 
 /* The xVersionIs method: 1 if the header's first copy is still aVer, a
-** version tablesVersion() read whole (both copies equal). The first copy
+** version tablesVersion() read whole (both copies equal, iChange not 0). The first copy
 ** alone suffices: a writer rewrites the second copy, then the first, and
 ** a reader that starts meanwhile waits for the two to agree, so while the
 ** first copy is aVer nobody can read past it. Word compares, no call:

@@ -305,7 +305,10 @@ int hotServeArgs(HotTier *h, CachierStore *pStore, sqlite3_context *ctx,
                  uint64_t hArgs, int bRecheck, CachierEntry *pServed){
   HotEntry *e;
   CachierEntry entry;
-  if( h->nEntry==0 || !hotSync(h, pStore, bRecheck) || h->nEntry==0 ){
+  /* (A recheck asked for is made even when the tier is empty: the caller
+  ** counts on it for the rest of its statement.) */
+  if( (h->nEntry==0 && !bRecheck) || !hotSync(h, pStore, bRecheck)
+   || h->nEntry==0 ){
     return 0;
   }
   e = entryFind(h, pProbe->zFn, pProbe->nFn, aArgs, nArgs,

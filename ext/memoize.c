@@ -66,6 +66,11 @@ struct Plan {
   sqlite3_int64 infoLoads;    /* fnInfoLoads() when settings were copied */
   int bNoTables;              /* the store had no tables: nothing to read */
   int bHotChecked;            /* the hot tier's version source was checked */
+  int bHotRecheck;            /* and must be at every use: the statement
+                              ** held no read transaction at its first use
+                              ** (it reads no table), so main may leave WAL
+                              ** mode between its calls, unmapping the
+                              ** index the check reads (planHotRecheck()) */
   int bKept;                  /* SQLite kept it for a second call: it is
                               ** freed when the statement ends */
   int bHotFast;               /* plain hits may take the hot tier in
@@ -222,6 +227,7 @@ static void planRestart(Plan *pPlan){
   pPlan->bNoWrite = pPlan->bNoRead;   /* (earlier write failures forgotten) */
   pPlan->eWal = -1;
   pPlan->bHotChecked = 0;
+  pPlan->bHotRecheck = 0;
   pPlan->bKept = 0;
   pPlan->bMemoWanted = 0;
   pPlan->hMemoSeen = 0;
@@ -669,6 +675,22 @@ struct MemoCall {
   StaleCopy stale;            /* stale value kept for stale_if_error */
 };
 
+/* bRecheck for a use of the hot tier now (storeVersion()): at the
+** statement's first use, and at every use of a statement that held no
+** read transaction then. A statement that reads a table (of any schema)
+** keeps the connection from leaving WAL mode until it ends ("cannot
+** change out of wal mode from within a transaction"); one that reads
+** none (json_each(), VALUES) does not, and between two of its calls, or
+** in a function it calls, main's index may be unmapped. */
+static int planHotRecheck(Plan *pPlan){
+  if( !pPlan->bHotChecked ){
+    pPlan->bHotChecked = 1;
+    pPlan->bHotRecheck = sqlite3_txn_state(pPlan->p->db, 0)==SQLITE_TXN_NONE;
+    return 1;
+  }
+  return pPlan->bHotRecheck;
+}
+
 /*
 ** Phase 1: serve the key from the hot tier or pStore (the plan's store,
 ** then its fallback). Returns 1 if it served the result. Otherwise, OUT:
@@ -700,9 +722,8 @@ static int memoizeServe(MemoCall *pCall, CachierStore *pStore){
   entry.nStamp = 0;
   entry.created = 0.0;        /* (read only when bTimed) */
   if( pHot ){
-    int bRecheck = !pPlan->bHotChecked;
-    pPlan->bHotChecked = 1;
-    bHot = hotLookup(pHot, pStore, pKey, flags, &entry, bRecheck);
+    bHot = hotLookup(pHot, pStore, pKey, flags, &entry,
+                     planHotRecheck(pPlan));
     /* A value found in the store may be kept if the lookup reads the
     ** version the tier's values are of, in a transaction that cannot
     ** roll back (storeMayFill(), hot.c). */
@@ -1056,11 +1077,10 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
   bOffer = pPlan->bMemoKey && memoBytes>0;
   if( !pPlan->bHotFast || (pHot = pPlan->pStore->pHot)==0
    || !hotServeArgs(pHot, pPlan->pStore, ctx, &pPlan->hotProbe,
-                    aArgs, nArgs, hArgs, !pPlan->bHotChecked,
+                    aArgs, nArgs, hArgs, planHotRecheck(pPlan),
                     bOffer ? &served : 0) ){
     return 0;
   }
-  pPlan->bHotChecked = 1;
   pPlan->pStats->nHit++;
   if( bOffer && served.codec==0 ){
     planMemoOffer(pPlan, memoBytes, aArgs, nArgs, hArgs, served.pValue,

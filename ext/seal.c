@@ -193,19 +193,24 @@ static int keyWriteNew(const char *zPath, const unsigned char *a, int n){
   return e;
 }
 
-/* Put the new key file zTmp in the place of the empty one at zPath (a
-** creator died before writing it), unless another process did so first:
-** under an exclusive lock of zPath.lock, so that two processes never
-** both replace it (the second would unlink the first one's key). 1 if
-** zTmp took its place. */
-static int keyReplaceEmpty(const char *zPath, const char *zTmp){
+/* Put the new key file zTmp in the place of zPath by rename, if zPath is
+** absent or empty (a creator died before writing it): under an exclusive
+** lock of zPath.lock, so that two processes never both place theirs (the
+** second would replace the first one's key, already in use). Where there
+** are no hard links to make a key appear whole, this is how it does. 1 if
+** zTmp took its place; 0 if another key is there or the lock could not be
+** taken. */
+static int keyPlace(const char *zPath, const char *zTmp){
   char *zLock = sqlite3_mprintf("%s.lock", zPath);
+  struct stat st;
   int fd, bDone = 0;
   if( zLock==0 ) return 0;
   fd = open(zLock, O_RDWR|O_CREAT|O_NOFOLLOW|O_CLOEXEC, 0600);
   if( fd>=0 ){
     if( flock(fd, LOCK_EX)==0 ){
-      bDone = keyIsEmpty(zPath) && rename(zTmp, zPath)==0;
+      if( (lstat(zPath, &st)!=0 && errno==ENOENT) || keyIsEmpty(zPath) ){
+        bDone = rename(zTmp, zPath)==0;
+      }
       flock(fd, LOCK_UN);
     }
     close(fd);
@@ -214,10 +219,22 @@ static int keyReplaceEmpty(const char *zPath, const char *zTmp){
   return bDone;
 }
 
+/* link(), which test builds can make fail as on a file system without
+** hard links (CACHIER_TEST_NO_HARD_LINKS set). */
+static int keyLink(const char *zFrom, const char *zTo){
+#ifdef CACHIER_TEST
+  if( getenv("CACHIER_TEST_NO_HARD_LINKS") ){
+    errno = EPERM;
+    return -1;
+  }
+#endif
+  return link(zFrom, zTo);
+}
+
 /* Create the key file zPath with fresh random bytes (into aKey), or read
 ** the one another process created meanwhile. */
 static int keyCreate(const char *zPath, unsigned char *aKey, char **pzWhy){
-  int fdRand, bOk, e;
+  int fdRand, bOk, e, rc;
   unsigned char aTag[8];
   char *zTmp;
   fdRand = open("/dev/urandom", O_RDONLY|O_CLOEXEC);
@@ -242,21 +259,24 @@ static int keyCreate(const char *zPath, unsigned char *aKey, char **pzWhy){
     *pzWhy = sqlite3_mprintf("cannot create it: %s", strerror(e));
     return KEY_UNTRUSTED;
   }
-  if( link(zTmp, zPath)==0 ){
+  if( keyLink(zTmp, zPath)==0 ){
     unlink(zTmp);
     sqlite3_free(zTmp);
     return KEY_OK;
   }
   e = errno;
-  if( e==EEXIST && keyIsEmpty(zPath) && keyReplaceEmpty(zPath, zTmp) ){
+  /* An empty key file (its creator died), or no hard links here: ours goes
+  ** in place by rename, unless another's is there by then. */
+  if( (e!=EEXIST || keyIsEmpty(zPath)) && keyPlace(zPath, zTmp) ){
     sqlite3_free(zTmp);
     return KEY_OK;
   }
   unlink(zTmp);
   sqlite3_free(zTmp);
-  if( e==EEXIST ) return keyRead(zPath, aKey, pzWhy);  /* another's, whole */
-  /* No hard links here (some file systems): created in place, as whole as
-  ** one write makes it. */
+  rc = keyRead(zPath, aKey, pzWhy);   /* another's, whole */
+  if( rc!=KEY_ABSENT ) return rc;
+  /* Still none: no hard links, and no lock to place one under. Created in
+  ** place, as whole as one write makes it. */
   e = keyWriteNew(zPath, aKey, SEAL_KEY_BYTES);
   if( e==EEXIST ) return keyRead(zPath, aKey, pzWhy);
   if( e ){

@@ -124,6 +124,19 @@ void stmtKeptDone(sqlite3_stmt *pKept, sqlite3_stmt *pStmt){
   }
 }
 
+/* 1 if db is in autocommit mode and runs at most one statement (the one
+** calling, or the one ending): a read transaction found open is then
+** that statement's own, and ends with it. */
+int cachierOneStatementRuns(sqlite3 *db){
+  sqlite3_stmt *pStmt = 0;
+  int nBusy = 0;
+  if( !sqlite3_get_autocommit(db) ) return 0;
+  while( (pStmt = sqlite3_next_stmt(db, pStmt))!=0 ){
+    if( sqlite3_stmt_busy(pStmt) && ++nBusy>1 ) return 0;
+  }
+  return 1;
+}
+
 /* Is db's main database in WAL mode? (It may change between statements:
 ** callers ask once per statement at most, or when the journal changed.) */
 int cachierIsWal(sqlite3 *db){

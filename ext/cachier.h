@@ -406,6 +406,7 @@ int cachierIsOwnFunction(const char *zName);
 void cachierLog(Cachier*, const char *zFmt, ...);
 const char *cachierMainFile(Cachier*);
 int cachierIsWal(sqlite3*);
+int cachierOneStatementRuns(sqlite3*);
 
 /**************************************************************************
 ** Interface to code in log.c.

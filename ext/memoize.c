@@ -66,11 +66,8 @@ struct Plan {
   sqlite3_int64 infoLoads;    /* fnInfoLoads() when settings were copied */
   int bNoTables;              /* the store had no tables: nothing to read */
   int bHotChecked;            /* the hot tier's version source was checked */
-  int bHotRecheck;            /* and must be at every use: the statement
-                              ** held no read transaction at its first use
-                              ** (it reads no table), so main may leave WAL
-                              ** mode between its calls, unmapping the
-                              ** index the check reads (planHotRecheck()) */
+  int eHotPin;                /* HOT_PIN_*: must it be checked again at
+                              ** every use (planHotRecheck())? */
   int bKept;                  /* SQLite kept it for a second call: it is
                               ** freed when the statement ends */
   int bHotFast;               /* plain hits may take the hot tier in
@@ -167,6 +164,7 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   eState = fnInfoStoreState(pPlan->pInfo);
   if( pPlan->pStore && pPlan->pStore!=fnInfoStore(pPlan->pInfo) ){
     storeStatementEnd(pPlan->pStore);   /* switched */
+    pPlan->bHotChecked = 0;             /* (the new store's tier too) */
   }
   pPlan->pStore = fnInfoStore(pPlan->pInfo);
   pPlan->pFallback = 0;               /* decided again (on a miss) */
@@ -227,7 +225,6 @@ static void planRestart(Plan *pPlan){
   pPlan->bNoWrite = pPlan->bNoRead;   /* (earlier write failures forgotten) */
   pPlan->eWal = -1;
   pPlan->bHotChecked = 0;
-  pPlan->bHotRecheck = 0;
   pPlan->bKept = 0;
   pPlan->bMemoWanted = 0;
   pPlan->hMemoSeen = 0;
@@ -675,20 +672,39 @@ struct MemoCall {
   StaleCopy stale;            /* stale value kept for stale_if_error */
 };
 
+/* Plan.eHotPin: whether the hot tier's version source stays where the
+** statement's first use found it. */
+#define HOT_PIN_UNKNOWN 0     /* decided at the second use */
+#define HOT_PIN_YES     1     /* it does: later uses read it as found */
+#define HOT_PIN_NO      2     /* it may not: every use checks again */
+
 /* bRecheck for a use of the hot tier now (storeVersion()): at the
-** statement's first use, and at every use of a statement that held no
-** read transaction then. A statement that reads a table (of any schema)
-** keeps the connection from leaving WAL mode until it ends ("cannot
-** change out of wal mode from within a transaction"); one that reads
-** none (json_each(), VALUES) does not, and between two of its calls, or
-** in a function it calls, main's index may be unmapped. */
+** statement's first use, and at every use while main may have left WAL
+** mode since, unmapping the WAL index the version is read from. A
+** statement that reads a table (of any schema) keeps the connection in
+** WAL mode until it ends ("cannot change out of wal mode from within a
+** transaction"); one that reads none (VALUES, no FROM) does not, and
+** between two of its calls, or in a function it calls, the connection
+** may leave it; so may a COMMIT of a transaction it did not begin. At
+** the second use (one-call statements never pay for it): pinned if the
+** store is not main (cachier's own connections stay in WAL mode), or if
+** the connection is in autocommit mode with a read transaction open and
+** this statement the only one running (so the transaction is its own). */
 static int planHotRecheck(Plan *pPlan){
+  Cachier *p = pPlan->p;
   if( !pPlan->bHotChecked ){
     pPlan->bHotChecked = 1;
-    pPlan->bHotRecheck = sqlite3_txn_state(pPlan->p->db, 0)==SQLITE_TXN_NONE;
+    pPlan->eHotPin = HOT_PIN_UNKNOWN;
     return 1;
   }
-  return pPlan->bHotRecheck;
+  if( pPlan->eHotPin==HOT_PIN_UNKNOWN ){
+    int bPinned = pPlan->pStore!=p->pMainStore
+               || (sqlite3_txn_state(p->db, 0)!=SQLITE_TXN_NONE
+                   && cachierOneStatementRuns(p->db));
+    pPlan->eHotPin = bPinned ? HOT_PIN_YES : HOT_PIN_NO;
+    return 1;
+  }
+  return pPlan->eHotPin==HOT_PIN_NO;
 }
 
 /*

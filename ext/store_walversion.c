@@ -176,20 +176,6 @@ int tablesMayFill(CachierStore *pStore, const unsigned char *aVer){
   return bFill;
 }
 
-/* The user's connection holds no read transaction of main other than the
-** one of the statement that is ending (in autocommit, no other statement
-** of the connection is under way): that transaction ends with it, so any
-** read transaction found later began after now. */
-static int tablesOnlyEndingStatement(sqlite3 *db){
-  sqlite3_stmt *pStmt = 0;
-  int nBusy = 0;
-  if( !sqlite3_get_autocommit(db) ) return 0;
-  while( (pStmt = sqlite3_next_stmt(db, pStmt))!=0 ){
-    if( sqlite3_stmt_busy(pStmt) && ++nBusy>1 ) return 0;
-  }
-  return 1;
-}
-
 /* The xNoteStatementEnd method: a statement that read main is ending
 ** (memoize.c, when SQLite frees its plan). If its read transaction ends
 ** with it, note the version now, as tablesNoteSnapshot() does before a
@@ -200,7 +186,7 @@ static int tablesOnlyEndingStatement(sqlite3 *db){
 void tablesNoteStatementEnd(CachierStore *pStore){
   TablesStore *s = (TablesStore*)pStore;
   unsigned char aVer[STORE_VERSION_BYTES];
-  if( pStore->pHot && !s->bOwnDb && tablesOnlyEndingStatement(s->db)
+  if( pStore->pHot && !s->bOwnDb && cachierOneStatementRuns(s->db)
    && tablesVersion(pStore, aVer, 1) ){
     storeLock(s);
     memcpy(s->aSnapVer, aVer, STORE_VERSION_BYTES);

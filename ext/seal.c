@@ -39,6 +39,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SEAL_KEY_BYTES 32
@@ -193,30 +194,55 @@ static int keyWriteNew(const char *zPath, const unsigned char *a, int n){
   return e;
 }
 
-/* Put the new key file zTmp in the place of zPath by rename, if zPath is
-** absent or empty (a creator died before writing it): under an exclusive
-** lock of zPath.lock, so that two processes never both place theirs (the
-** second would replace the first one's key, already in use). Where there
-** are no hard links to make a key appear whole, this is how it does. 1 if
-** zTmp took its place; 0 if another key is there or the lock could not be
-** taken. */
-static int keyPlace(const char *zPath, const char *zTmp){
+/* How long keyLock() waits for another process's lock (which is held
+** only to rename one file): KEY_LOCK_TRIES tries, 1 ms apart. */
+#define KEY_LOCK_TRIES 2000
+
+/* An exclusive flock() of zPath.lock, a regular file of this user's (one
+** of another user's, in a shared directory, could be held forever): the
+** descriptor, which closing releases; -1 if it cannot be had within
+** about two seconds. */
+static int keyLock(const char *zPath){
   char *zLock = sqlite3_mprintf("%s.lock", zPath);
   struct stat st;
-  int fd, bDone = 0;
-  if( zLock==0 ) return 0;
+  int fd, i;
+  if( zLock==0 ) return -1;
   fd = open(zLock, O_RDWR|O_CREAT|O_NOFOLLOW|O_CLOEXEC, 0600);
-  if( fd>=0 ){
-    if( flock(fd, LOCK_EX)==0 ){
-      if( (lstat(zPath, &st)!=0 && errno==ENOENT) || keyIsEmpty(zPath) ){
-        bDone = rename(zTmp, zPath)==0;
-      }
-      flock(fd, LOCK_UN);
-    }
-    close(fd);
-  }
   sqlite3_free(zLock);
+  if( fd<0 ) return -1;
+  if( fstat(fd, &st)==0 && S_ISREG(st.st_mode) && st.st_uid==geteuid() ){
+    for(i=0; i<KEY_LOCK_TRIES; i++){
+      struct timespec ms = { 0, 1000000 };
+      if( flock(fd, LOCK_EX|LOCK_NB)==0 ) return fd;
+      if( errno!=EWOULDBLOCK && errno!=EINTR ) break;
+      nanosleep(&ms, 0);
+    }
+  }
+  close(fd);
+  return -1;
+}
+
+/* Put the new key file zTmp in the place of zPath by rename, if zPath is
+** absent or empty (a creator died before writing it): under keyLock(),
+** so that two processes never both place theirs (the second would
+** replace the first one's key, already in use). Where there are no hard
+** links to make a key appear whole, this is how it does. 1 if zTmp took
+** its place; 0 if another key is there or the lock could not be had. */
+static int keyPlace(const char *zPath, const char *zTmp){
+  struct stat st;
+  int fd = keyLock(zPath), bDone = 0;
+  if( fd<0 ) return 0;
+  if( (lstat(zPath, &st)!=0 && errno==ENOENT) || keyIsEmpty(zPath) ){
+    bDone = rename(zTmp, zPath)==0;
+  }
+  close(fd);                  /* (releases the lock) */
   return bDone;
+}
+
+/* 1 if link() failing with e means this file system has no hard links. */
+static int keyNoHardLinks(int e){
+  return e==EPERM || e==ENOTSUP || e==EOPNOTSUPP || e==EXDEV || e==EMLINK
+      || e==ENOSYS;
 }
 
 /* link(), which test builds can make fail as on a file system without
@@ -234,7 +260,7 @@ static int keyLink(const char *zFrom, const char *zTo){
 /* Create the key file zPath with fresh random bytes (into aKey), or read
 ** the one another process created meanwhile. */
 static int keyCreate(const char *zPath, unsigned char *aKey, char **pzWhy){
-  int fdRand, bOk, e, rc;
+  int fdRand, bOk, e, rc, bNoLinks;
   unsigned char aTag[8];
   char *zTmp;
   fdRand = open("/dev/urandom", O_RDONLY|O_CLOEXEC);
@@ -266,24 +292,29 @@ static int keyCreate(const char *zPath, unsigned char *aKey, char **pzWhy){
   }
   e = errno;
   /* An empty key file (its creator died), or no hard links here: ours goes
-  ** in place by rename, unless another's is there by then. */
-  if( (e!=EEXIST || keyIsEmpty(zPath)) && keyPlace(zPath, zTmp) ){
+  ** in place by rename, unless another's is there by then. (Not on other
+  ** errors: a link() made meanwhile by another process takes no lock.) */
+  bNoLinks = keyNoHardLinks(e);
+  if( (bNoLinks || (e==EEXIST && keyIsEmpty(zPath))) && keyPlace(zPath, zTmp) ){
     sqlite3_free(zTmp);
     return KEY_OK;
   }
   unlink(zTmp);
   sqlite3_free(zTmp);
-  rc = keyRead(zPath, aKey, pzWhy);   /* another's, whole */
-  if( rc!=KEY_ABSENT ) return rc;
-  /* Still none: no hard links, and no lock to place one under. Created in
-  ** place, as whole as one write makes it. */
-  e = keyWriteNew(zPath, aKey, SEAL_KEY_BYTES);
-  if( e==EEXIST ) return keyRead(zPath, aKey, pzWhy);
-  if( e ){
+  if( e!=EEXIST && !bNoLinks ){
     *pzWhy = sqlite3_mprintf("cannot create it: %s", strerror(e));
     return KEY_UNTRUSTED;
   }
-  return KEY_OK;
+  rc = keyRead(zPath, aKey, pzWhy);   /* another's, whole */
+  if( rc==KEY_ABSENT || rc==KEY_EMPTY ){
+    /* Ours could not be put in place (keyLock() failed): none, rather than
+    ** one made without the lock, which another process could replace. */
+    sqlite3_free(*pzWhy);
+    *pzWhy = sqlite3_mprintf("cannot lock %s.lock to put it in place",
+                             zPath);
+    rc = KEY_UNTRUSTED;
+  }
+  return rc;
 }
 
 /* The connection's key; NULL if there is none (or on OOM). bCreate: a

@@ -689,7 +689,10 @@ struct MemoCall {
 ** the second use (one-call statements never pay for it): pinned if the
 ** store is not main (cachier's own connections stay in WAL mode), or if
 ** the connection is in autocommit mode with a read transaction open and
-** this statement the only one running (so the transaction is its own). */
+** this statement the only one running (so the transaction is its own).
+** (What keeps WAL mode is SQLite's own rule, OP_JournalMode refusing
+** while another statement reads: read in SQLite 3.40's vdbe.c, not a
+** documented promise.) */
 static int planHotRecheck(Plan *pPlan){
   Cachier *p = pPlan->p;
   if( !pPlan->bHotChecked ){

@@ -14,7 +14,8 @@
 ** (compressed values are decoded when served, as from the store); when
 ** the tier is full, values not hit since they last reached the end of
 ** the recency list go first (second chance: a hit sets a bit in its
-** entry instead of moving it in the list, so it writes no other entry). Plain hits (no
+** entry instead of moving it in the list, so it writes no other entry).
+** Plain hits (no
 ** staleness, no eviction bound, no hash_func) take memoize's fast path,
 ** hotServeArgs(), which needs only the encoded arguments: the tier hashes
 ** a key as its function's id range and its arguments.
@@ -211,9 +212,6 @@ static CACHIER_HOT_INLINE int hotSync(HotTier *h, CachierStore *pStore,
   return 1;
 }
 
-/* Look pKey up in the tier; on a hit fill *pEntry (pValue stays valid
-** until the tier changes) and return 1. Asks for at least the fields of
-** flags. */
 /* A hit: mark e hit (it gets a second chance at the list's end) and fill
 ** *pEntry from it. */
 static CACHIER_HOT_INLINE void entryServe(HotTier *h, HotEntry *e,

@@ -693,7 +693,7 @@ struct MemoCall {
 ** (What keeps WAL mode is SQLite's own rule, OP_JournalMode refusing
 ** while another statement reads: read in SQLite 3.40's vdbe.c, not a
 ** documented promise.) */
-static int planHotRecheck(Plan *pPlan){
+static CACHIER_HOT_INLINE int planHotRecheck(Plan *pPlan){
   Cachier *p = pPlan->p;
   if( !pPlan->bHotChecked ){
     pPlan->bHotChecked = 1;

@@ -140,9 +140,12 @@ int tablesVersionIs(CachierStore *pStore, const unsigned char *aVer){
   }
   const volatile uint64_t *pHdr =
       (const volatile uint64_t*)(pShm + WALINDEX_HDR1_OFFSET);
-  uint64_t aWant[WALINDEX_HDR_BYTES/8], d = 0;
-  memcpy(aWant, aVer, WALINDEX_HDR_BYTES);
-  for(i=0; i<WALINDEX_HDR_BYTES/8; i++) d |= pHdr[i] ^ aWant[i];
+  uint64_t d = 0;
+  for(i=0; i<WALINDEX_HDR_BYTES/8; i++){
+    uint64_t w;
+    memcpy(&w, aVer + 8*i, 8);
+    d |= pHdr[i] ^ w;
+  }
   return d==0;
 }
 

@@ -474,24 +474,7 @@ int keyEncodeArgsOnly(KeyBuf*, int nArg, sqlite3_value **apArg);
 #endif
 /* varint(1), the INTEGER tag, 8 bytes: keyEncodeOneInt()'s output. */
 #define KEY_ONE_INT_BYTES 10
-/* The encoding of a one-argument list that is an INTEGER without subtype
-** (the commonest), into a[KEY_ONE_INT_BYTES]: the same bytes as
-** keyEncodeArgsOnly() makes (key_codec.c: varint count, tag, big-endian
-** value), without a buffer to manage. Inline: memoize()'s fast path. */
-static inline void keyEncodeOneInt(unsigned char *a, sqlite3_int64 v){
-  uint64_t u = (uint64_t)v;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__==__ORDER_LITTLE_ENDIAN__
-  u = __builtin_bswap64(u);
-#else
-  int i;
-  unsigned char b[8];
-  for(i=0; i<8; i++) b[i] = (unsigned char)((uint64_t)v >> (56 - 8*i));
-  memcpy(&u, b, 8);
-#endif
-  a[0] = 1;
-  a[1] = SQLITE_INTEGER;
-  memcpy(a+2, &u, 8);
-}
+void keyEncodeOneInt(unsigned char *a, sqlite3_int64 v);
 int keyBufReserve(KeyBuf*, sqlite3_int64 n);
 int keyEncodeValue(KeyBuf*, sqlite3_value*);
 char *keyToJson(const unsigned char *a, sqlite3_int64 n, int *pRc);

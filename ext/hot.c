@@ -212,11 +212,24 @@ static CACHIER_HOT_INLINE int hotSync(HotTier *h, CachierStore *pStore,
   return 1;
 }
 
-/* A hit: mark e hit (it gets a second chance at the list's end) and fill
-** *pEntry from it. */
+/* Put e first in the recency list (it is in no list). */
+static void lruPushFront(HotTier *h, HotEntry *e){
+  e->pNext = h->lru.pNext;
+  e->pPrev = &h->lru;
+  h->lru.pNext->pPrev = e;
+  h->lru.pNext = e;
+}
+
+/* A hit of e: it gets a second chance at the list's end. */
+static CACHIER_HOT_INLINE void entryHit(HotTier *h, HotEntry *e){
+  e->bHit = 1;
+  h->nHit++;
+}
+
+/* A hit: entryHit(), and fill *pEntry from e. */
 static CACHIER_HOT_INLINE void entryServe(HotTier *h, HotEntry *e,
                                           CachierEntry *pEntry){
-  e->bHit = 1;
+  entryHit(h, e);
   pEntry->pValue = e->pValue;
   pEntry->subtype = e->subtype;
   pEntry->codec = e->codec;
@@ -226,7 +239,6 @@ static CACHIER_HOT_INLINE void entryServe(HotTier *h, HotEntry *e,
   pEntry->refresh = e->refresh;
   pEntry->aStamp = e->aStamp;
   pEntry->nStamp = e->nStamp;
-  h->nHit++;
 }
 
 /* The entry of the key made of the function's name (zFn, nFn bytes) and
@@ -323,8 +335,7 @@ int hotServeArgs(HotTier *h, CachierStore *pStore, sqlite3_context *ctx,
     }
   }
   if( e->aShared ){
-    e->bHit = 1;              /* (entryResult() does not read the entry) */
-    h->nHit++;
+    entryHit(h, e);           /* (entryResult() does not read the entry) */
   }else{
     entryServe(h, e, &entry);
   }
@@ -391,10 +402,7 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
       pOld->bHit = 0;
       pOld->pPrev->pNext = &h->lru;
       h->lru.pPrev = pOld->pPrev;
-      pOld->pNext = h->lru.pNext;
-      pOld->pPrev = &h->lru;
-      h->lru.pNext->pPrev = pOld;
-      h->lru.pNext = pOld;
+      lruPushFront(h, pOld);
       continue;
     }
     entryUnlink(h, pOld);
@@ -461,10 +469,7 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
   iHash = (int)(e->h & (uint64_t)(h->nHash-1));
   e->pChain = h->aHash[iHash];
   h->aHash[iHash] = e;
-  e->pNext = h->lru.pNext;
-  e->pPrev = &h->lru;
-  h->lru.pNext->pPrev = e;
-  h->lru.pNext = e;
+  lruPushFront(h, e);
   h->nBytes += nCost;
   h->nEntry++;
 }

@@ -158,6 +158,19 @@ int keyEncodeArgsOnly(KeyBuf *p, int nArg, sqlite3_value **apArg){
   return keyAppendArgs(p, nArg, apArg);
 }
 
+/* The arguments part of a key of one INTEGER argument without a subtype
+** (the commonest), into a[KEY_ONE_INT_BYTES]: the same bytes as
+** keyEncodeArgsOnly() makes, without a buffer to manage. */
+void keyEncodeOneInt(unsigned char *a, sqlite3_int64 v){
+  KeyBuf b;
+  b.a = a;
+  b.n = 0;
+  b.nAlloc = KEY_ONE_INT_BYTES;
+  putVarint(&b, 1);
+  b.a[b.n++] = SQLITE_INTEGER;
+  putU64(&b, (uint64_t)v);
+}
+
 /* The key of zFn made from what its hash_func returned (replacing p). */
 int keyEncodeHashFuncKey(KeyBuf *p, const char *zFn, int nFn,
                          sqlite3_value *pKey){

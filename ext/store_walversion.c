@@ -126,21 +126,21 @@ int tablesVersion(CachierStore *pStore, unsigned char *aVer, int bRecheck){
 }
 
 /* The xVersionIs method: 1 if the header's first copy is still aVer, a
-** version tablesVersion() read whole (both copies equal, iChange not 0). The first copy
-** alone suffices: a writer rewrites the second copy, then the first, and
+** version tablesVersion() read whole (both copies equal, iChange not 0).
+** The first copy alone suffices: a writer rewrites the second copy, then the first, and
 ** a reader that starts meanwhile waits for the two to agree, so while the
 ** first copy is aVer nobody can read past it. Word compares, no call:
 ** the hot tier asks at every hit. */
 int tablesVersionIs(CachierStore *pStore, const unsigned char *aVer){
   TablesStore *s = (TablesStore*)pStore;
   const volatile unsigned char *pShm = s->pShm;
+  const volatile uint64_t *pHdr;
+  uint64_t d = 0;
   int i;
   if( pShm==0 || __atomic_load_n(&s->bHotStale, __ATOMIC_RELAXED) ){
     return 0;                 /* tablesVersion() decides */
   }
-  const volatile uint64_t *pHdr =
-      (const volatile uint64_t*)(pShm + WALINDEX_HDR1_OFFSET);
-  uint64_t d = 0;
+  pHdr = (const volatile uint64_t*)(pShm + WALINDEX_HDR1_OFFSET);
   for(i=0; i<WALINDEX_HDR_BYTES/8; i++){
     uint64_t w;
     memcpy(&w, aVer + 8*i, 8);

@@ -334,7 +334,7 @@ enum {
   STMT_DELETE_ID, STMT_DB_VERSION, STMT_MARK_REFRESH, STMT_GET,
   STMT_DICT_ID, STMT_SCHEMA_VERSION,
   STMT_BEGIN, STMT_BEGIN_IMMEDIATE, STMT_COMMIT,   /* cachier's own dbs */
-  STMT_POINT_STAMP, STMT_LOOKUP_STAMP,
+  STMT_POINT_STAMP, STMT_LOOKUP_STAMP, STMT_POINT_TIMED,
   STMT_COUNT
 };
 
@@ -465,6 +465,8 @@ int keyEncodeArgs(KeyBuf*, const char *zFn, int nFn, int nArg,
 int keyEncodeHashFuncKey(KeyBuf*, const char *zFn, int nFn,
                          sqlite3_value *pKey);
 int keyEncodeArgsOnly(KeyBuf*, int nArg, sqlite3_value **apArg);
+int keyEncodeEncodedArgs(KeyBuf*, const char *zFn, int nFn,
+                         const unsigned char *aArgs, sqlite3_int64 nArgs);
 /* For the few static functions of a hit's path that have more than one
 ** caller (so the compiler would keep them out of line): always inlined. */
 #if defined(__GNUC__)

@@ -151,6 +151,18 @@ int keyEncodeArgs(KeyBuf *p, const char *zFn, int nFn, int nArg,
   return rc ? rc : keyAppendArgs(p, nArg, apArg);
 }
 
+/* The key of zFn whose arguments part is aArgs[0..nArgs), already encoded
+** (by keyEncodeOneInt(), say: not in p itself), into p (replacing it). */
+int keyEncodeEncodedArgs(KeyBuf *p, const char *zFn, int nFn,
+                         const unsigned char *aArgs, sqlite3_int64 nArgs){
+  int rc = keyStart(p, zFn, nFn);
+  if( rc==SQLITE_OK ) rc = keyBufReserve(p, nArgs);
+  if( rc ) return rc;
+  memcpy(p->a + p->n, aArgs, (size_t)nArgs);
+  p->n += nArgs;
+  return SQLITE_OK;
+}
+
 /* The arguments part of a key alone (what follows the name and its NUL),
 ** replacing p: what the hot tier's fast path compares. */
 int keyEncodeArgsOnly(KeyBuf *p, int nArg, sqlite3_value **apArg){

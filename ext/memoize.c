@@ -93,6 +93,15 @@ struct Plan {
 
 static int stampFresh(void *pArg, const CachierEntry *e);
 
+/* What memoizeFast() hands memoizeCore() when it did not serve: the call's
+** key, already made in pPlan->key, and its arguments' hash, so that the
+** call encodes and hashes its arguments once. */
+typedef struct FastKey FastKey;
+struct FastKey {
+  Plan *pPlan;                /* the plan whose key buffer holds the key */
+  uint64_t hArgs;             /* keyArgsHash(0, ) of the arguments part */
+};
+
 /* Free a plan that is no statement's (never parked, or taken back). */
 static void planDestroy(void *pArg){
   Plan *pPlan = (Plan*)pArg;
@@ -334,13 +343,16 @@ static void resultCallError(sqlite3_context *ctx, int rc, char *zErr){
 }
 
 /* Build the key of apArg in pPlan->key: the arguments themselves, or what
-** the hash_func returns for them. */
-static int planMakeKey(Plan *pPlan, sqlite3_value **apArg, CachierKey *pKey,
-                       char **pzErr){
+** the hash_func returns for them; or take the one memoizeFast() made
+** (pFast, which is then this plan's). */
+static int planMakeKey(Plan *pPlan, sqlite3_value **apArg,
+                       const FastKey *pFast, CachierKey *pKey, char **pzErr){
   const char *zFn = pPlan->zFn;
   int nFn = pPlan->nFn;
   int rc;
-  if( pPlan->hashCall.zFn ){
+  if( pFast ){
+    rc = SQLITE_OK;
+  }else if( pPlan->hashCall.zFn ){
     pPlan->p->depth++;
     rc = callRun(pPlan->p, &pPlan->hashCall, apArg, pzErr);
     pPlan->p->depth--;
@@ -604,14 +616,14 @@ static void planMemoOffer(Plan *pPlan, sqlite3_int64 maxBytes,
   memoFill(&pPlan->pMemo, pPlan->p, maxBytes, pPlan->hMemoSeen, aArgs, nArgs,
            hArgs, pValue, subtype, created, id);
 }
+/* planMemoOffer() of a call's whole key (hArgs: its arguments' hash). */
 static void planMemoFill(Plan *pPlan, sqlite3_int64 maxBytes,
-                         const CachierKey *pKey, sqlite3_value *pValue,
-                         int subtype, double created, sqlite3_int64 id){
-  const unsigned char *aArgs = pKey->aKey + pKey->nFn + 1;
-  sqlite3_int64 nArgs = pKey->nKey - pKey->nFn - 1;
-  if( !pPlan->bMemoKey || maxBytes<=0 ) return;
-  planMemoOffer(pPlan, maxBytes, aArgs, nArgs, keyArgsHash(0, aArgs, nArgs),
-                pValue, subtype, created, id);
+                         const CachierKey *pKey, uint64_t hArgs,
+                         sqlite3_value *pValue, int subtype, double created,
+                         sqlite3_int64 id){
+  planMemoOffer(pPlan, maxBytes, pKey->aKey + pKey->nFn + 1,
+                pKey->nKey - pKey->nFn - 1, hArgs, pValue, subtype, created,
+                id);
 }
 
 /* ---------------------------------------------------------------- memoize */
@@ -663,6 +675,8 @@ struct MemoCall {
   sqlite3_value **apArg;      /* the function's arguments */
   CallRules rules;
   CachierKey key;             /* (made when bRead or bWrite) */
+  uint64_t hArgs;             /* keyArgsHash(0, ) of its arguments part
+                              ** (made with it when the plan's bMemoKey) */
   int bRead;                  /* may serve a stored value */
   int bWrite;                 /* may store the result */
   int bAllowNone;             /* a stored NULL may be served */
@@ -768,7 +782,8 @@ static int memoizeServe(MemoCall *pCall, CachierStore *pStore){
     if( bServable && serveEntry(ctx, pPlan, pStore, &entry)==SQLITE_OK ){
       if( bFill ) hotInsert(pHot, pStore, pKey, flags, &entry);
       if( eAge==AGE_FRESH && entry.codec==0 ){
-        planMemoFill(pPlan, pCall->memoBytes, pKey, entry.pValue,
+        planMemoFill(pPlan, pCall->memoBytes, pKey, pCall->hArgs,
+                     entry.pValue,
                      entry.subtype, bTimed ? entry.created : 0.0,
                      bBounded ? entry.id : 0);
       }
@@ -954,7 +969,8 @@ static void memoizeCompute(MemoCall *pCall){
   if( job.eStored==COMPUTE_STORED && pCall->rules.staleAfter>=CACHIER_NEVER
    && pCall->rules.maxAge>=CACHIER_NEVER ){
     /* (Timed rules need the entry's created time: its first hit fills.) */
-    planMemoFill(pPlan, pCall->memoBytes, &pCall->key, job.pResult,
+    planMemoFill(pPlan, pCall->memoBytes, &pCall->key, pCall->hArgs,
+                 job.pResult,
                  (int)sqlite3_value_subtype(job.pResult), 0.0, 0);
   }
   callReset(job.pCall);
@@ -969,10 +985,12 @@ static void memoizeCompute(MemoCall *pCall){
 }
 
 /* Shared body of memoize() and memoize_with(). argv[iName] is the function
-** name, the arguments follow it; pOpts may be NULL. */
+** name, the arguments follow it; pOpts may be NULL; pFast, what
+** memoizeFast() made of this call, if it made the key (it has then looked
+** in the statement memo, with the rules of pOpts). */
 static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
                         int argc, sqlite3_value **argv,
-                        const CallOptions *pOpts){
+                        const CallOptions *pOpts, const FastKey *pFast){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
   MemoCall call;
   char *zErr = 0;
@@ -990,7 +1008,11 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
     sqlite3_free(z);
     return;
   }
-  call.pPlan = planGet(ctx, zCaller, iName, argc - iName - 1, argv);
+  if( pFast && pFast->pPlan==0 ) pFast = 0;
+  /* (memoizeFast() took the plan from auxdata and checked what planGet()
+  ** would.) */
+  call.pPlan = pFast ? pFast->pPlan
+                     : planGet(ctx, zCaller, iName, argc - iName - 1, argv);
   if( call.pPlan==0 ) return;
   planDepsUpToDate(p, call.pPlan);
   call.ctx = ctx;
@@ -1007,24 +1029,31 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   call.bWrite = p->enabled && !call.pOpts->skipCache;
   call.bAllowNone = call.pOpts->hasAllowNone ? call.pOpts->allowNone
                                              : call.pPlan->settings.allowNone;
-  callRules(&call.pPlan->settings, call.pOpts, &call.rules);
+  if( pOpts ){
+    callRules(&call.pPlan->settings, call.pOpts, &call.rules);
+  }else{
+    call.rules = call.pPlan->plainRules;
+  }
 
+  call.hArgs = 0;
   if( call.bRead || call.bWrite ){
-    rc = planMakeKey(call.pPlan, call.apArg, &call.key, &zErr);
+    rc = planMakeKey(call.pPlan, call.apArg, pFast, &call.key, &zErr);
     if( rc ){
       call.pPlan->pStats->nError++;
       resultCallError(ctx, rc, zErr);
       return;
     }
+    if( pFast ){
+      call.hArgs = pFast->hArgs;
+    }else if( call.pPlan->bMemoKey ){
+      call.hArgs = keyArgsHash(0, call.key.aKey + call.key.nFn + 1,
+                               call.key.nKey - call.key.nFn - 1);
+    }
   }
-  /* (memoize() may have looked already, in memoizeFast(): a miss is cheap
-  ** beside what follows.) */
-  if( call.bRead && call.memoBytes>0 && call.pPlan->bMemoKey
+  if( call.bRead && !pFast && call.memoBytes>0 && call.pPlan->bMemoKey
    && call.pPlan->pMemo
    && planMemoServe(call.pPlan, ctx, call.key.aKey + call.key.nFn + 1,
-                    call.key.nKey - call.key.nFn - 1,
-                    keyArgsHash(0, call.key.aKey + call.key.nFn + 1,
-                                call.key.nKey - call.key.nFn - 1),
+                    call.key.nKey - call.key.nFn - 1, call.hArgs,
                     &call.rules, call.bAllowNone) ){
     return;
   }
@@ -1053,11 +1082,12 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
 ** memoize_with() whose options change nothing but the memo's bound
 ** (memoBytes): a plan already made by this statement, and a value that
 ** the statement memo holds for these arguments, or (when the settings
-** allow it: bHotFast) the hot tier. Encodes only the arguments, and
-** serves the value as memoizeCore() would. 0 if it did not serve:
-** memoizeCore() then does everything. */
+** allow it: bHotFast) the hot tier. Serves the value as memoizeCore()
+** would. 0 if it did not serve: memoizeCore() then does the rest, with
+** the key made here if *pFast names a plan (OUT: pFast). */
 static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
-                       sqlite3_value **argv, sqlite3_int64 memoBytes){
+                       sqlite3_value **argv, sqlite3_int64 memoBytes,
+                       FastKey *pFast){
   Cachier *p = (Cachier*)sqlite3_user_data(ctx);
   Plan *pPlan = (Plan*)sqlite3_get_auxdata(ctx, iName);
   int nArg = argc - iName - 1;
@@ -1068,6 +1098,7 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
   sqlite3_int64 nArgs;
   uint64_t hArgs;
   int bOffer;
+  pFast->pPlan = 0;
   if( pPlan==0 ) return 0;
   pPlan->bKept = 1;
   if( pPlan->settingsGen!=p->settingsGen || !p->enabled
@@ -1077,13 +1108,15 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
   }
   if( nArg==1 && sqlite3_value_type(argv[iName+1])==SQLITE_INTEGER
    && sqlite3_value_subtype(argv[iName+1])==0 ){
+    /* (On the stack: a memo or hot hit need not copy the name.) */
     keyEncodeOneInt(aOneInt, sqlite3_value_int64(argv[iName+1]));
     aArgs = aOneInt;
     nArgs = KEY_ONE_INT_BYTES;
     hArgs = keyArgsHash(0, aOneInt, KEY_ONE_INT_BYTES);  /* (unrolled) */
-  }else if( keyEncodeArgsOnly(&pPlan->key, nArg, &argv[iName+1])==SQLITE_OK ){
-    aArgs = pPlan->key.a;
-    nArgs = pPlan->key.n;
+  }else if( keyEncodeArgs(&pPlan->key, pPlan->zFn, pPlan->nFn, nArg,
+                          &argv[iName+1])==SQLITE_OK ){
+    aArgs = pPlan->key.a + pPlan->nFn + 1;
+    nArgs = pPlan->key.n - pPlan->nFn - 1;
     hArgs = keyArgsHash(0, aArgs, nArgs);
   }else{
     return 0;
@@ -1098,6 +1131,14 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
    || !hotServeArgs(pHot, pPlan->pStore, ctx, &pPlan->hotProbe,
                     aArgs, nArgs, hArgs, planHotRecheck(pPlan),
                     bOffer ? &served : 0) ){
+    /* The whole key for memoizeCore(), unless it is there already. */
+    if( aArgs==aOneInt
+     && keyEncodeEncodedArgs(&pPlan->key, pPlan->zFn, pPlan->nFn,
+                             aOneInt, KEY_ONE_INT_BYTES)!=SQLITE_OK ){
+      return 0;
+    }
+    pFast->pPlan = pPlan;
+    pFast->hArgs = hArgs;
     return 0;
   }
   pPlan->pStats->nHit++;
@@ -1110,10 +1151,13 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
 
 /* memoize(FN, ARG, ...) */
 static void memoizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
-  if( argc>0 && memoizeFast(ctx, 0, argc, argv, CACHIER_STATEMENT_BYTES) ){
+  FastKey fast;
+  fast.pPlan = 0;
+  if( argc>0
+   && memoizeFast(ctx, 0, argc, argv, CACHIER_STATEMENT_BYTES, &fast) ){
     return;
   }
-  memoizeCore(ctx, "memoize", 0, argc, argv, 0);
+  memoizeCore(ctx, "memoize", 0, argc, argv, 0, &fast);
 }
 
 static void optionsFree(void *p){ sqlite3_free(p); }
@@ -1123,6 +1167,7 @@ static void optionsFree(void *p){ sqlite3_free(p); }
 static void memoizeWithFunc(sqlite3_context *ctx, int argc,
                             sqlite3_value **argv){
   CallOptions *pOpts;
+  FastKey fast;
   if( argc<2 ){
     sqlite3_result_error(ctx,
         "memoize_with: expects (options, function name, arguments...)", -1);
@@ -1153,11 +1198,12 @@ static void memoizeWithFunc(sqlite3_context *ctx, int argc,
       return;
     }
   }
+  fast.pPlan = 0;
   if( pOpts->bOnlyMemoBytes
-   && memoizeFast(ctx, 1, argc, argv, memoBytes(pOpts)) ){
+   && memoizeFast(ctx, 1, argc, argv, memoBytes(pOpts), &fast) ){
     return;
   }
-  memoizeCore(ctx, "memoize_with", 1, argc, argv, pOpts);
+  memoizeCore(ctx, "memoize_with", 1, argc, argv, pOpts, &fast);
 }
 
 /* cachier_precache(FN, VALUE, ARG, ...) */
@@ -1190,7 +1236,7 @@ static void precacheFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       return;
     }
   }
-  rc = planMakeKey(pPlan, &argv[2], &key, &zErr);
+  rc = planMakeKey(pPlan, &argv[2], 0, &key, &zErr);
   if( rc==SQLITE_OK ){
     KeyBuf args;
     planArgs(pPlan, &argv[2], &args);

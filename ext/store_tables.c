@@ -39,10 +39,13 @@
 ** (subtype -1) when the whole range is empty, so the write that follows
 ** can go straight to the first slot. SQL_LOOKUP_REFRESH is both in one
 ** statement (one snapshot), for the read-only connection of
-** xLookupLatest. */
+** xLookupLatest. The plain hit's point lookup (SQL_POINT) leaves out
+** created, which only timed rules read: a column less is about 1% of a
+** hit. */
 #define LAST_SLOT         CACHIER_STR(CACHIER_ID_LAST_SLOT)
 #define LAST_SLOT_BUT_ONE "(" LAST_SLOT "-1)"
-#define LOOKUP_COLUMNS         "v, subtype, created, bytes"
+#define UNTIMED_COLUMNS        "v, subtype, bytes"
+#define LOOKUP_COLUMNS         UNTIMED_COLUMNS ", created"
 #define LOOKUP_REFRESH_COLUMNS LOOKUP_COLUMNS ", id, refresh, stamp"
 #define LOOKUP_STAMP_COLUMNS   LOOKUP_COLUMNS ", stamp"
 #define SQL_POINT_OF(cols) \
@@ -53,19 +56,20 @@
   " UNION ALL" \
   " SELECT " nulls " WHERE NOT EXISTS (SELECT 1 FROM main.cachier_data" \
   "  WHERE id BETWEEN ?1 AND ?1+" LAST_SLOT ")"
-#define SQL_POINT          SQL_POINT_OF(LOOKUP_COLUMNS)
+#define SQL_POINT          SQL_POINT_OF(UNTIMED_COLUMNS)
+#define SQL_POINT_TIMED    SQL_POINT_OF(LOOKUP_COLUMNS)
 #define SQL_POINT_REFRESH  SQL_POINT_OF(LOOKUP_REFRESH_COLUMNS)
-#define SQL_REST           SQL_REST_OF(LOOKUP_COLUMNS, "NULL, -1, NULL, 0")
+#define SQL_REST           SQL_REST_OF(LOOKUP_COLUMNS, "NULL, -1, 0, NULL")
 /* The same, also with what marking a refresh needs and the stamps
 ** (next_time and bounded functions, and those with depends_on or a
 ** version, only: other hits do not pay for four columns). */
 #define SQL_REST_REFRESH \
-  SQL_REST_OF(LOOKUP_REFRESH_COLUMNS, "NULL, -1, NULL, 0, 0, 0, NULL")
+  SQL_REST_OF(LOOKUP_REFRESH_COLUMNS, "NULL, -1, 0, NULL, 0, 0, NULL")
 /* The stamps alone (functions with depends_on or a version that need no
 ** refresh state). */
 #define SQL_POINT_STAMP    SQL_POINT_OF(LOOKUP_STAMP_COLUMNS)
 #define SQL_REST_STAMP \
-  SQL_REST_OF(LOOKUP_STAMP_COLUMNS, "NULL, -1, NULL, 0, NULL")
+  SQL_REST_OF(LOOKUP_STAMP_COLUMNS, "NULL, -1, 0, NULL, NULL")
 #define SQL_LOOKUP_REFRESH \
   SQL_POINT_REFRESH " UNION ALL " SQL_REST_REFRESH
 /* The common write: a key whose whole range the lookup saw empty. */
@@ -94,6 +98,7 @@
 ** connection the store's are kept by the connection). */
 static const char *const azKeptSql[STMT_COUNT] = {
   [STMT_POINT]          = SQL_POINT,
+  [STMT_POINT_TIMED]    = SQL_POINT_TIMED,
   [STMT_POINT_REFRESH]  = SQL_POINT_REFRESH,
   [STMT_LOOKUP]         = SQL_REST,
   [STMT_LOOKUP_REFRESH] = SQL_REST_REFRESH,
@@ -298,9 +303,9 @@ static void lookupRowToEntry(sqlite3_stmt *pStmt, int subtype, int flags,
   pEntry->pValue = sqlite3_column_value(pStmt, 0);
   pEntry->subtype = CACHIER_COL_SUBTYPE(subtype);
   pEntry->codec = CACHIER_COL_CODEC(subtype);
-  if( pEntry->codec ) pEntry->nBytes = sqlite3_column_int64(pStmt, 3);
+  if( pEntry->codec ) pEntry->nBytes = sqlite3_column_int64(pStmt, 2);
   if( flags & CACHIER_LOOKUP_CREATED ){
-    pEntry->created = sqlite3_column_double(pStmt, 2);
+    pEntry->created = sqlite3_column_double(pStmt, 3);
   }
   if( flags & CACHIER_LOOKUP_REFRESH ){
     pEntry->id = sqlite3_column_int64(pStmt, 4);
@@ -322,7 +327,8 @@ int tablesLookup(CachierStore *pStore, const CachierKey *pKey, int flags,
   int bRefresh = (flags & CACHIER_LOOKUP_REFRESH)!=0;
   int bStamp = !bRefresh && (flags & CACHIER_LOOKUP_STAMP)!=0;
   int iStmt = bRefresh ? STMT_POINT_REFRESH
-            : bStamp ? STMT_POINT_STAMP : STMT_POINT;
+            : bStamp ? STMT_POINT_STAMP
+            : (flags & CACHIER_LOOKUP_CREATED) ? STMT_POINT_TIMED : STMT_POINT;
   sqlite3_stmt *pStmt;
   int rc, bRest;
   if( s->bGroup ){

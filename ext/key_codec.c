@@ -164,7 +164,7 @@ int keyEncodeEncodedArgs(KeyBuf *p, const char *zFn, int nFn,
 }
 
 /* The arguments part of a key alone (what follows the name and its NUL),
-** replacing p: what the hot tier's fast path compares. */
+** replacing p. */
 int keyEncodeArgsOnly(KeyBuf *p, int nArg, sqlite3_value **apArg){
   p->n = 0;
   return keyAppendArgs(p, nArg, apArg);

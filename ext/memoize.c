@@ -95,7 +95,7 @@ static int stampFresh(void *pArg, const CachierEntry *e);
 
 /* What memoizeFast() hands memoizeCore() when it did not serve: the call's
 ** key, already made in pPlan->key, and its arguments' hash, so that the
-** call encodes and hashes its arguments once. */
+** call encodes and hashes its arguments once. pPlan 0: no key made. */
 typedef struct FastKey FastKey;
 struct FastKey {
   Plan *pPlan;                /* the plan whose key buffer holds the key */
@@ -783,9 +783,8 @@ static int memoizeServe(MemoCall *pCall, CachierStore *pStore){
       if( bFill ) hotInsert(pHot, pStore, pKey, flags, &entry);
       if( eAge==AGE_FRESH && entry.codec==0 ){
         planMemoFill(pPlan, pCall->memoBytes, pKey, pCall->hArgs,
-                     entry.pValue,
-                     entry.subtype, bTimed ? entry.created : 0.0,
-                     bBounded ? entry.id : 0);
+                     entry.pValue, entry.subtype,
+                     bTimed ? entry.created : 0.0, bBounded ? entry.id : 0);
       }
       if( !bHot ) storeLookupDone(pStore);
       pPlan->pStats->nHit++;
@@ -970,8 +969,7 @@ static void memoizeCompute(MemoCall *pCall){
    && pCall->rules.maxAge>=CACHIER_NEVER ){
     /* (Timed rules need the entry's created time: its first hit fills.) */
     planMemoFill(pPlan, pCall->memoBytes, &pCall->key, pCall->hArgs,
-                 job.pResult,
-                 (int)sqlite3_value_subtype(job.pResult), 0.0, 0);
+                 job.pResult, (int)sqlite3_value_subtype(job.pResult), 0.0, 0);
   }
   callReset(job.pCall);
   if( job.eStored==COMPUTE_STORED ){
@@ -986,8 +984,9 @@ static void memoizeCompute(MemoCall *pCall){
 
 /* Shared body of memoize() and memoize_with(). argv[iName] is the function
 ** name, the arguments follow it; pOpts may be NULL; pFast, what
-** memoizeFast() made of this call, if it made the key (it has then looked
-** in the statement memo, with the rules of pOpts). */
+** memoizeFast() made of this call (it has then looked in the statement
+** memo by this call's rules: it runs only for options that change nothing
+** but the memo's bound). */
 static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
                         int argc, sqlite3_value **argv,
                         const CallOptions *pOpts, const FastKey *pFast){
@@ -1045,11 +1044,12 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
     }
     if( pFast ){
       call.hArgs = pFast->hArgs;
-    }else if( call.pPlan->bMemoKey ){
+    }else if( call.pPlan->bMemoKey && call.memoBytes>0 ){
       call.hArgs = keyArgsHash(0, call.key.aKey + call.key.nFn + 1,
                                call.key.nKey - call.key.nFn - 1);
     }
   }
+  /* (memoizeFast() looked already, by the same rules, if it made the key.) */
   if( call.bRead && !pFast && call.memoBytes>0 && call.pPlan->bMemoKey
    && call.pPlan->pMemo
    && planMemoServe(call.pPlan, ctx, call.key.aKey + call.key.nFn + 1,

@@ -295,9 +295,12 @@ static void rowToEntry(sqlite3_stmt *pStmt, CachierEntry *e){
   }
 }
 
-/* Fill pEntry from a row of SQL_POINT or SQL_REST whose subtype column is `subtype`
-** (already read: -1 marks the empty-range row): only what a hit serves
-** (each column call costs a mutex round trip); other fields are unset. */
+/* Fill pEntry from a lookup row (v, subtype, bytes, then created, then
+** id, refresh and stamp, as far as the statement has them: flags may ask
+** only for what it has; SQL_POINT has no created) whose subtype column is
+** `subtype` (already read: -1 marks the empty-range row): only what a hit
+** serves (each column call costs a mutex round trip); other fields are
+** unset. */
 static void lookupRowToEntry(sqlite3_stmt *pStmt, int subtype, int flags,
                              CachierEntry *pEntry){
   pEntry->pValue = sqlite3_column_value(pStmt, 0);

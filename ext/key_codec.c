@@ -120,11 +120,13 @@ int keyEncodeValue(KeyBuf *p, sqlite3_value *pVal){
   return SQLITE_OK;
 }
 
-/* Start a key for function zFn: the name and its NUL. */
+/* Start a key for function zFn: the name and its NUL, with room after
+** them for the arguments of a one-INTEGER key at least (memoize.c writes
+** those in place). */
 static int keyStart(KeyBuf *p, const char *zFn, int nFn){
   int rc;
   p->n = 0;
-  rc = keyBufReserve(p, nFn + 1 + 10);
+  rc = keyBufReserve(p, nFn + 1 + KEY_ONE_INT_BYTES);
   if( rc ) return rc;
   memcpy(p->a, zFn, nFn);
   p->a[nFn] = 0;
@@ -149,18 +151,6 @@ int keyEncodeArgs(KeyBuf *p, const char *zFn, int nFn, int nArg,
                   sqlite3_value **apArg){
   int rc = keyStart(p, zFn, nFn);
   return rc ? rc : keyAppendArgs(p, nArg, apArg);
-}
-
-/* The key of zFn whose arguments part is aArgs[0..nArgs), already encoded
-** (by keyEncodeOneInt(), say: not in p itself), into p (replacing it). */
-int keyEncodeEncodedArgs(KeyBuf *p, const char *zFn, int nFn,
-                         const unsigned char *aArgs, sqlite3_int64 nArgs){
-  int rc = keyStart(p, zFn, nFn);
-  if( rc==SQLITE_OK ) rc = keyBufReserve(p, nArgs);
-  if( rc ) return rc;
-  memcpy(p->a + p->n, aArgs, (size_t)nArgs);
-  p->n += nArgs;
-  return SQLITE_OK;
 }
 
 /* The arguments part of a key alone (what follows the name and its NUL),

@@ -83,7 +83,11 @@ struct Plan {
   const char *zFn;            /* fnInfoName(pInfo), its length, and the */
   int nFn;                    /* first id of its range in the store */
   sqlite3_int64 iFnBase;
-  KeyBuf key;
+  KeyBuf key;                 /* the call's key. It starts with zFn and
+                              ** its NUL (every writer puts them first) and
+                              ** has room for one INTEGER argument after
+                              ** them (planGet()): memoizeFast() writes such
+                              ** an argument in place */
   int bStamp;                 /* depends_on or version: entries' stamps
                               ** are read and checked (depends.c) */
   DepsState deps;             /* the current dependency stamp */
@@ -313,6 +317,9 @@ static Plan *planGet(sqlite3_context *ctx, const char *zCaller, int iName,
     pPlan->ownCall.nArg = nArg;
     pPlan->ownCall.zFn = sqlite3_mprintf("%s", fnInfoName(pPlan->pInfo));
     if( pPlan->ownCall.zFn==0 ) rc = SQLITE_NOMEM;
+    if( rc==SQLITE_OK ){
+      rc = keyEncodeArgs(&pPlan->key, pPlan->zFn, pPlan->nFn, 0, 0);
+    }
     if( rc==SQLITE_OK ) rc = planLoadSettings(pPlan, zCaller, &zErr);
   }
   if( rc ){
@@ -1093,7 +1100,6 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
   int nArg = argc - iName - 1;
   HotTier *pHot;
   CachierEntry served;
-  unsigned char aOneInt[KEY_ONE_INT_BYTES];
   const unsigned char *aArgs;
   sqlite3_int64 nArgs;
   uint64_t hArgs;
@@ -1108,11 +1114,13 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
   }
   if( nArg==1 && sqlite3_value_type(argv[iName+1])==SQLITE_INTEGER
    && sqlite3_value_subtype(argv[iName+1])==0 ){
-    /* (On the stack: a memo or hot hit need not copy the name.) */
-    keyEncodeOneInt(aOneInt, sqlite3_value_int64(argv[iName+1]));
-    aArgs = aOneInt;
+    /* After the name already there (Plan.key). */
+    unsigned char *a = pPlan->key.a + pPlan->nFn + 1;
+    keyEncodeOneInt(a, sqlite3_value_int64(argv[iName+1]));
+    pPlan->key.n = pPlan->nFn + 1 + KEY_ONE_INT_BYTES;
+    aArgs = a;
     nArgs = KEY_ONE_INT_BYTES;
-    hArgs = keyArgsHash(0, aOneInt, KEY_ONE_INT_BYTES);  /* (unrolled) */
+    hArgs = keyArgsHash(0, a, KEY_ONE_INT_BYTES);  /* (unrolled) */
   }else if( keyEncodeArgs(&pPlan->key, pPlan->zFn, pPlan->nFn, nArg,
                           &argv[iName+1])==SQLITE_OK ){
     aArgs = pPlan->key.a + pPlan->nFn + 1;
@@ -1131,13 +1139,7 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
    || !hotServeArgs(pHot, pPlan->pStore, ctx, &pPlan->hotProbe,
                     aArgs, nArgs, hArgs, planHotRecheck(pPlan),
                     bOffer ? &served : 0) ){
-    /* The whole key for memoizeCore(), unless it is there already. */
-    if( aArgs==aOneInt
-     && keyEncodeEncodedArgs(&pPlan->key, pPlan->zFn, pPlan->nFn,
-                             aOneInt, KEY_ONE_INT_BYTES)!=SQLITE_OK ){
-      return 0;
-    }
-    pFast->pPlan = pPlan;
+    pFast->pPlan = pPlan;       /* (the whole key is in pPlan->key) */
     pFast->hArgs = hArgs;
     return 0;
   }

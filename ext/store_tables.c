@@ -39,15 +39,16 @@
 ** (subtype -1) when the whole range is empty, so the write that follows
 ** can go straight to the first slot. SQL_LOOKUP_REFRESH is both in one
 ** statement (one snapshot), for the read-only connection of
-** xLookupLatest. The plain hit's point lookup (SQL_POINT) leaves out
-** created, which only timed rules read: a column less is about 1% of a
-** hit. */
+** xLookupLatest. Only timed rules read created: SQL_POINT and the stamp
+** statements leave it out (a column less is about 1% of a hit), and a
+** timed lookup that needs the stamps takes the REFRESH statements, which
+** have everything. */
 #define LAST_SLOT         CACHIER_STR(CACHIER_ID_LAST_SLOT)
 #define LAST_SLOT_BUT_ONE "(" LAST_SLOT "-1)"
 #define UNTIMED_COLUMNS        "v, subtype, bytes"
 #define LOOKUP_COLUMNS         UNTIMED_COLUMNS ", created"
 #define LOOKUP_REFRESH_COLUMNS LOOKUP_COLUMNS ", id, refresh, stamp"
-#define LOOKUP_STAMP_COLUMNS   LOOKUP_COLUMNS ", stamp"
+#define LOOKUP_STAMP_COLUMNS   UNTIMED_COLUMNS ", stamp"
 #define SQL_POINT_OF(cols) \
   "SELECT " cols " FROM main.cachier_data WHERE id=?1 AND k=?2"
 #define SQL_REST_OF(cols, nulls) \
@@ -66,10 +67,10 @@
 #define SQL_REST_REFRESH \
   SQL_REST_OF(LOOKUP_REFRESH_COLUMNS, "NULL, -1, 0, NULL, 0, 0, NULL")
 /* The stamps alone (functions with depends_on or a version that need no
-** refresh state). */
+** refresh state, and no created: untimed). */
 #define SQL_POINT_STAMP    SQL_POINT_OF(LOOKUP_STAMP_COLUMNS)
 #define SQL_REST_STAMP \
-  SQL_REST_OF(LOOKUP_STAMP_COLUMNS, "NULL, -1, 0, NULL, NULL")
+  SQL_REST_OF(LOOKUP_STAMP_COLUMNS, "NULL, -1, 0, NULL")
 #define SQL_LOOKUP_REFRESH \
   SQL_POINT_REFRESH " UNION ALL " SQL_REST_REFRESH
 /* The common write: a key whose whole range the lookup saw empty. */
@@ -295,9 +296,9 @@ static void rowToEntry(sqlite3_stmt *pStmt, CachierEntry *e){
   }
 }
 
-/* Fill pEntry from a lookup row (v, subtype, bytes, then created, then
-** id, refresh and stamp, as far as the statement has them: flags may ask
-** only for what it has; SQL_POINT has no created) whose subtype column is
+/* Fill pEntry from a lookup row (v, subtype, bytes, then created, id and
+** refresh, as far as the statement has them, and the stamp last if it has
+** it: flags may ask only for what it has) whose subtype column is
 ** `subtype` (already read: -1 marks the empty-range row): only what a hit
 ** serves (each column call costs a mutex round trip); other fields are
 ** unset. */
@@ -315,8 +316,7 @@ static void lookupRowToEntry(sqlite3_stmt *pStmt, int subtype, int flags,
     pEntry->refresh = sqlite3_column_int(pStmt, 5);
   }
   if( flags & CACHIER_LOOKUP_STAMP ){
-    /* (After id and refresh in the statements that read them.) */
-    int i = flags & CACHIER_LOOKUP_REFRESH ? 6 : 4;
+    int i = sqlite3_column_count(pStmt) - 1;
     pEntry->aStamp = (const unsigned char*)sqlite3_column_blob(pStmt, i);
     pEntry->nStamp = sqlite3_column_bytes(pStmt, i);
   }
@@ -327,8 +327,9 @@ static void lookupRowToEntry(sqlite3_stmt *pStmt, int subtype, int flags,
 int tablesLookup(CachierStore *pStore, const CachierKey *pKey, int flags,
                  CachierEntry *pEntry, int *pFound){
   TablesStore *s = (TablesStore*)pStore;
-  int bRefresh = (flags & CACHIER_LOOKUP_REFRESH)!=0;
-  int bStamp = !bRefresh && (flags & CACHIER_LOOKUP_STAMP)!=0;
+  int bStamp = (flags & CACHIER_LOOKUP_STAMP)!=0;
+  int bRefresh = (flags & CACHIER_LOOKUP_REFRESH)!=0
+              || (bStamp && (flags & CACHIER_LOOKUP_CREATED)!=0);
   int iStmt = bRefresh ? STMT_POINT_REFRESH
             : bStamp ? STMT_POINT_STAMP
             : (flags & CACHIER_LOOKUP_CREATED) ? STMT_POINT_TIMED : STMT_POINT;

@@ -465,6 +465,7 @@ int keyEncodeArgs(KeyBuf*, const char *zFn, int nFn, int nArg,
 int keyEncodeHashFuncKey(KeyBuf*, const char *zFn, int nFn,
                          sqlite3_value *pKey);
 int keyEncodeArgsOnly(KeyBuf*, int nArg, sqlite3_value **apArg);
+int keyEncodeArgsAfterName(KeyBuf*, int nFn, int nArg, sqlite3_value **apArg);
 /* For the few static functions of a hit's path that have more than one
 ** caller (so the compiler would keep them out of line): always inlined. */
 #if defined(__GNUC__)

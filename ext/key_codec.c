@@ -31,7 +31,8 @@ void keyBufFree(KeyBuf *p){
   keyBufInit(p);
 }
 
-/* Make room for n more bytes. SQLITE_NOMEM or SQLITE_TOOBIG on failure. */
+/* Make room for n more bytes, keeping the first p->n (the buffer never
+** shrinks). SQLITE_NOMEM or SQLITE_TOOBIG on failure. */
 int keyBufReserve(KeyBuf *p, sqlite3_int64 n){
   sqlite3_int64 nNew;
   unsigned char *aNew;
@@ -151,6 +152,15 @@ int keyEncodeArgs(KeyBuf *p, const char *zFn, int nFn, int nArg,
                   sqlite3_value **apArg){
   int rc = keyStart(p, zFn, nFn);
   return rc ? rc : keyAppendArgs(p, nArg, apArg);
+}
+
+/* The key of apArg[0..nArg) for the function whose name and NUL are
+** already the first nFn+1 bytes of p (a key of that function made
+** before: keyBufReserve() never drops them), replacing the rest. */
+int keyEncodeArgsAfterName(KeyBuf *p, int nFn, int nArg,
+                           sqlite3_value **apArg){
+  p->n = nFn + 1;
+  return keyAppendArgs(p, nArg, apArg);
 }
 
 /* The arguments part of a key alone (what follows the name and its NUL),

@@ -84,10 +84,10 @@ struct Plan {
   int nFn;                    /* first id of its range in the store */
   sqlite3_int64 iFnBase;
   KeyBuf key;                 /* the call's key. It starts with zFn and
-                              ** its NUL (every writer puts them first) and
-                              ** has room for one INTEGER argument after
-                              ** them (planGet()): memoizeFast() writes such
-                              ** an argument in place */
+                              ** its NUL (planGet() puts them there, with
+                              ** room for one INTEGER argument after them,
+                              ** and every writer keeps them): memoizeFast()
+                              ** writes only the arguments */
   int bStamp;                 /* depends_on or version: entries' stamps
                               ** are read and checked (depends.c) */
   DepsState deps;             /* the current dependency stamp */
@@ -1112,17 +1112,17 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
    || (pPlan->bStamp && planDepsUpToDate(p, pPlan)!=SQLITE_OK) ){
     return 0;
   }
+  /* The arguments after the name already there (Plan.key). */
   if( nArg==1 && sqlite3_value_type(argv[iName+1])==SQLITE_INTEGER
    && sqlite3_value_subtype(argv[iName+1])==0 ){
-    /* After the name already there (Plan.key). */
     unsigned char *a = pPlan->key.a + pPlan->nFn + 1;
     keyEncodeOneInt(a, sqlite3_value_int64(argv[iName+1]));
     pPlan->key.n = pPlan->nFn + 1 + KEY_ONE_INT_BYTES;
     aArgs = a;
     nArgs = KEY_ONE_INT_BYTES;
     hArgs = keyArgsHash(0, a, KEY_ONE_INT_BYTES);  /* (unrolled) */
-  }else if( keyEncodeArgs(&pPlan->key, pPlan->zFn, pPlan->nFn, nArg,
-                          &argv[iName+1])==SQLITE_OK ){
+  }else if( keyEncodeArgsAfterName(&pPlan->key, pPlan->nFn, nArg,
+                                   &argv[iName+1])==SQLITE_OK ){
     aArgs = pPlan->key.a + pPlan->nFn + 1;
     nArgs = pPlan->key.n - pPlan->nFn - 1;
     hArgs = keyArgsHash(0, aArgs, nArgs);

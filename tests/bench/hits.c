@@ -218,8 +218,8 @@ void benchHits(int64_t N, int nRep){
   /* The same with a page cache that holds both tables at 10k entries
   ** (16 MB; the default is 2 MB): the part of the row above that is the
   ** cache's table being the larger (its rows carry the function's name
-  ** and the entry's times, and its pages, filled in hash order, are
-  ** fuller at random than the floor's, filled in key order). */
+  ** and the entry's times, and its pages, filled in hash order, are less
+  ** full than the floor's, filled in key order). */
   if( N<=MAX_CACHED_N ){
     int64_t nCache0 = queryInt("PRAGMA cache_size", 0, 0);
     char zSet[64];
@@ -237,7 +237,7 @@ void benchHits(int64_t N, int nRep){
            "point lookup (C fn), page cache 16 MB",
            netPer(floorT.a, identX.a, nRep, n));
     if( statOf("misses", "payload")!=nMiss0 ){
-      fail("hits", "a TEXT hit measurement missed");
+      fail("hits", "a TEXT hit measurement missed (16 MB page cache)");
     }
   }
   scanFree(&identS); scanFree(&identX); scanFree(&floorT); scanFree(&hitS);

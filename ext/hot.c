@@ -133,12 +133,17 @@ static uint64_t hotKeyHash(const CachierKey *pKey){
                  pKey->nKey - pKey->nFn - 1);
 }
 
+/* Take e out of the recency list. */
+static void lruUnlink(HotEntry *e){
+  e->pPrev->pNext = e->pNext;
+  e->pNext->pPrev = e->pPrev;
+}
+
 static void entryUnlink(HotTier *h, HotEntry *e){
   HotEntry **pp = &h->aHash[e->h & (uint64_t)(h->nHash-1)];
   while( *pp!=e ) pp = &(*pp)->pChain;
   *pp = e->pChain;
-  e->pPrev->pNext = e->pNext;
-  e->pNext->pPrev = e->pPrev;
+  lruUnlink(e);
   h->nBytes -= e->nCost;
   h->nEntry--;
   if( e->aShared ) cachierSharedRelease(e->aShared);
@@ -400,8 +405,7 @@ void hotInsert(HotTier *h, CachierStore *pStore, const CachierKey *pKey,
     if( pOld->bHit ){
       /* Hit since it was last here: back to the front, unmarked. */
       pOld->bHit = 0;
-      pOld->pPrev->pNext = &h->lru;
-      h->lru.pPrev = pOld->pPrev;
+      lruUnlink(pOld);
       lruPushFront(h, pOld);
       continue;
     }

@@ -91,7 +91,8 @@ struct Plan {
   int bStamp;                 /* depends_on or version: entries' stamps
                               ** are read and checked (depends.c) */
   DepsState deps;             /* the current dependency stamp */
-  int nArg;                   /* fnInfoArgCount(pInfo) */
+  int nArg;                   /* fnInfoArgCount(pInfo), set with the
+                              ** settings */
   HotProbe hotProbe;          /* what memoizeFast() asks the hot tier */
 };
 
@@ -284,7 +285,7 @@ static Plan *planGet(sqlite3_context *ctx, const char *zCaller, int iName,
   Plan *pPlan = (Plan*)sqlite3_get_auxdata(ctx, iName);
   char *zErr = 0;
   int rc = SQLITE_OK;
-  if( pPlan && fnInfoArgCount(pPlan->pInfo)==nArg ){
+  if( pPlan && pPlan->nArg==nArg ){
     pPlan->bKept = 1;
     if( pPlan->settingsGen!=p->settingsGen ){
       rc = planLoadSettings(pPlan, zCaller, &zErr);
@@ -368,8 +369,7 @@ static int planMakeKey(Plan *pPlan, sqlite3_value **apArg,
                               sqlite3_column_value(pPlan->hashCall.pStmt, 0));
     callReset(&pPlan->hashCall);
   }else{
-    rc = keyEncodeArgs(&pPlan->key, zFn, nFn, fnInfoArgCount(pPlan->pInfo),
-                       apArg);
+    rc = keyEncodeArgs(&pPlan->key, zFn, nFn, pPlan->nArg, apArg);
   }
   if( rc ) return rc;
   pKey->zFn = zFn;
@@ -428,8 +428,8 @@ static void planWriteFailed(Plan *pPlan, CachierStore *pStore, int rc,
 static void planArgs(Plan *pPlan, sqlite3_value **apArg, KeyBuf *pArgs){
   keyBufInit(pArgs);
   if( pPlan->hashCall.zFn
-   && keyEncodeArgs(pArgs, pPlan->zFn, pPlan->nFn,
-                    fnInfoArgCount(pPlan->pInfo), apArg)!=SQLITE_OK ){
+   && keyEncodeArgs(pArgs, pPlan->zFn, pPlan->nFn, pPlan->nArg,
+                    apArg)!=SQLITE_OK ){
     pArgs->n = 0;
   }
 }
@@ -586,13 +586,14 @@ static sqlite3_int64 memoBytes(const CallOptions *pOpts){
 }
 
 /* Serve the call whose encoded arguments are aArgs (hArgs: their
-** keyArgsHash(0, )) from the statement memo, if it holds them with a value the call's rules (pRules,
-** bAllowNone) let it serve. 1 if served (a hit). */
-static CACHIER_HOT_INLINE int planMemoServe(Plan *pPlan,
-                                            sqlite3_context *ctx,
-                         const unsigned char *aArgs, sqlite3_int64 nArgs,
-                         uint64_t hArgs, const CallRules *pRules,
-                         int bAllowNone){
+** keyArgsHash(0, )) from the statement memo, if it holds them with a
+** value the call's rules (pRules, bAllowNone) let it serve. 1 if served
+** (a hit). */
+static CACHIER_HOT_INLINE int planMemoServe(
+  Plan *pPlan, sqlite3_context *ctx,
+  const unsigned char *aArgs, sqlite3_int64 nArgs, uint64_t hArgs,
+  const CallRules *pRules, int bAllowNone
+){
   MemoEntry *e = memoFind(pPlan->pMemo, pPlan->p, aArgs, nArgs, hArgs);
   if( e==0 || (e->eType==SQLITE_NULL && !bAllowNone) ) return 0;
   if( (pRules->staleAfter<CACHIER_NEVER || pRules->maxAge<CACHIER_NEVER)
@@ -846,9 +847,9 @@ static int memoizeServe(MemoCall *pCall, CachierStore *pStore){
 **
 ** The mark and the second look are the store's the result is written to
 ** (a fallback's when the plan has one). Under a write transaction of main
-** nobody else can see a result stored in main before it commits, so a mark would only make others wait in
-** vain. The other stores commit on connections of their own: main's
-** transactions do not matter to them.
+** nobody else can see a result stored in main before it commits, so a
+** mark would only make others wait in vain. The other stores commit on
+** connections of their own: main's transactions do not matter to them.
 */
 static int memoizeAwait(MemoCall *pCall){
   Plan *pPlan = pCall->pPlan;

@@ -127,9 +127,9 @@ int tablesVersion(CachierStore *pStore, unsigned char *aVer, int bRecheck){
 
 /* The xVersionIs method: 1 if the header's first copy is still aVer, a
 ** version tablesVersion() read whole (both copies equal, iChange not 0).
-** The first copy alone suffices: a writer rewrites the second copy, then the first, and
-** a reader that starts meanwhile waits for the two to agree, so while the
-** first copy is aVer nobody can read past it. Word compares, no call:
+** The first copy alone suffices: a writer rewrites the second copy, then
+** the first, and a reader that starts meanwhile waits for the two to
+** agree, so while the first copy is aVer nobody can read past it. Word compares, no call:
 ** the hot tier asks at every hit. */
 int tablesVersionIs(CachierStore *pStore, const unsigned char *aVer){
   TablesStore *s = (TablesStore*)pStore;

@@ -74,6 +74,11 @@ struct Plan {
                               ** memoizeFast() */
   int bMemoKey;               /* the statement memo may serve (keys are the
                               ** arguments: no hash_func) */
+  int bPlainHit;              /* a call without options judges a stored
+                              ** entry by its age alone (no stamps, no
+                              ** eviction, keys made of the arguments):
+                              ** memoizeFast() looks it up itself
+                              ** (memoizeStoreHit()) */
   StmtMemo *pMemo;            /* the statement memo (memo.c), or NULL */
   int bMemoWanted;            /* a value was offered to it once (its
                               ** hash: hMemoSeen); a second offer makes it
@@ -105,7 +110,20 @@ typedef struct FastKey FastKey;
 struct FastKey {
   Plan *pPlan;                /* the plan whose key buffer holds the key */
   uint64_t hArgs;             /* keyArgsHash(0, ) of the arguments part */
+  int eLooked;                /* FAST_*: what memoizeStoreHit() did */
+  /* FAST_LOOKED: the lookup memoizeServe() takes over. */
+  int rc;                     /* storeLookup()'s */
+  int bFound;
+  int bFill;                  /* the hot tier may keep what was found */
+  CachierEntry entry;
 };
+/* FastKey.eLooked: whether the plan's store was looked up already, so
+** that memoizeCore() does not look again. */
+#define FAST_NOT_LOOKED 0     /* it was not */
+#define FAST_LOOKED     1     /* it was, and the lookup is still open:
+                              ** memoizeServe() goes on with it */
+#define FAST_CORRUPT    2     /* a fresh value that did not decode (the
+                              ** lookup is done) */
 
 /* Free a plan that is no statement's (never parked, or taken back). */
 static void planDestroy(void *pArg){
@@ -214,6 +232,8 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   pPlan->hotProbe.xFresh = pPlan->bStamp ? stampFresh : 0;
   pPlan->hotProbe.pFreshArg = pPlan;
   callRules(&pPlan->settings, &noOptions, &pPlan->plainRules);
+  pPlan->bPlainHit = pS->zHashFunc==0 && !evictBounded(pS) && !pPlan->bStamp
+                  && !pPlan->bNoRead && pPlan->pStore!=0;
   callFinalize(&pPlan->hashCall);
   if( pS->zHashFunc ){
     int nArg = fnInfoArgCount(pPlan->pInfo);
@@ -732,15 +752,30 @@ static CACHIER_HOT_INLINE int planHotRecheck(Plan *pPlan){
   return pPlan->eHotPin==HOT_PIN_NO;
 }
 
+/* What a lookup of pPlan's entries reads under rules pRules
+** (CACHIER_LOOKUP_*). */
+static int lookupFlags(const Plan *pPlan, const CallRules *pRules){
+  int bTimed = pRules->staleAfter<CACHIER_NEVER
+            || pRules->maxAge<CACHIER_NEVER;
+  int bStamp = pPlan->bStamp;
+  return (bTimed ? CACHIER_LOOKUP_CREATED : 0)
+       | (((bTimed || bStamp) && pRules->nextTime)
+          || evictBounded(&pPlan->settings) ? CACHIER_LOOKUP_REFRESH : 0)
+       | (bStamp ? CACHIER_LOOKUP_STAMP : 0);
+}
+
 /*
 ** Phase 1: serve the key from the hot tier or pStore (the plan's store,
 ** then its fallback). Returns 1 if it served the result. Otherwise, OUT:
 ** pCall->stale (a stale value to stand in for an error), pCall->bCorrupt.
 **
 ** A call serves a fresh entry; under next_time it serves a stale one
-** (within stale_while_refresh) and marks it for refresh.
+** (within stale_while_refresh) and marks it for refresh. pLooked, if not
+** NULL, is memoizeStoreHit()'s open lookup of pStore (FAST_LOOKED): what
+** it found is judged instead of looking again.
 */
-static int memoizeServe(MemoCall *pCall, CachierStore *pStore){
+static int memoizeServe(MemoCall *pCall, CachierStore *pStore,
+                        const FastKey *pLooked){
   sqlite3_context *ctx = pCall->ctx;
   Plan *pPlan = pCall->pPlan;
   Cachier *p = pPlan->p;
@@ -752,17 +787,20 @@ static int memoizeServe(MemoCall *pCall, CachierStore *pStore){
             || pRules->maxAge<CACHIER_NEVER;
   int bBounded = evictBounded(&pPlan->settings);
   int bStamp = pPlan->bStamp;
-  int flags = (bTimed ? CACHIER_LOOKUP_CREATED : 0)
-            | (((bTimed || bStamp) && pRules->nextTime) || bBounded
-               ? CACHIER_LOOKUP_REFRESH : 0)
-            | (bStamp ? CACHIER_LOOKUP_STAMP : 0);
+  int flags = lookupFlags(pPlan, pRules);
   HotTier *pHot = hotFor(pStore, pPlan->settings.hotBytes);
   int bHot = 0, bFill = 0, bFound = 0;
   int rc = SQLITE_OK;
   entry.aStamp = 0;           /* (stores that keep no stamps leave them) */
   entry.nStamp = 0;
   entry.created = 0.0;        /* (read only when bTimed) */
-  if( pHot ){
+  if( pLooked ){
+    /* memoizeStoreHit() looked, with these flags (its errors counted). */
+    entry = pLooked->entry;
+    bFound = pLooked->bFound;
+    bFill = pLooked->bFill;
+    rc = pLooked->rc;
+  }else if( pHot ){
     bHot = hotLookup(pHot, pStore, pKey, flags, &entry,
                      planHotRecheck(pPlan));
     /* A value found in the store may be kept if the lookup reads the
@@ -773,7 +811,7 @@ static int memoizeServe(MemoCall *pCall, CachierStore *pStore){
   }
   if( bHot ){
     bFound = 1;
-  }else{
+  }else if( !pLooked ){
     rc = storeLookup(pStore, pKey, flags, &entry, &bFound);
     if( rc ) pPlan->pStats->nReadError++;   /* (a miss: computed) */
   }
@@ -834,6 +872,74 @@ static int memoizeServe(MemoCall *pCall, CachierStore *pStore){
   }
   storeLookupDone(pStore);
   return 0;
+}
+
+/*
+** The store lookup of memoizeServe() for a call without options of a plan
+** that judges an entry by its age alone (Plan.bPlainHit), from
+** memoizeFast() once the hot tier's fast path missed: the common B-tree
+** hit without the setup of a whole call. Serves a fresh entry as
+** memoizeServe() would and returns 1. Otherwise returns 0 and says in
+** pFast->eLooked what memoizeCore() goes on with: FAST_LOOKED (the lookup,
+** still open, for memoizeServe() to judge: no entry, a NULL, a stale
+** entry), FAST_CORRUPT, or FAST_NOT_LOOKED when memoizeServe() must do
+** what this does not (ask a tier the fast path did not ask, make the tier
+** or drop it).
+*/
+static int memoizeStoreHit(sqlite3_context *ctx, Plan *pPlan,
+                           sqlite3_int64 memoBytes, FastKey *pFast){
+  CachierStore *pStore = pPlan->pStore;
+  HotTier *pHot = pStore->pHot;
+  const CallRules *pRules = &pPlan->plainRules;
+  int bTimed = pRules->staleAfter<CACHIER_NEVER
+            || pRules->maxAge<CACHIER_NEVER;
+  int flags = lookupFlags(pPlan, pRules);
+  CachierEntry *e = &pFast->entry;
+  CachierKey key;
+  if( pPlan->p->depth>=CACHIER_MAX_DEPTH || pPlan->bNoTables
+   || (pHot ? !pPlan->bHotFast
+            : pPlan->settings.hotBytes>0 && storeKeepsVersions(pStore)) ){
+    return 0;
+  }
+  storeTick(pStore);
+  key.zFn = pPlan->zFn;
+  key.nFn = pPlan->nFn;
+  key.aKey = pPlan->key.a;
+  key.nKey = pPlan->key.n;
+  keySetHash(pPlan->p, &key, pPlan->iFnBase);
+  pFast->bFill = 0;
+  if( pHot ){
+    /* (memoizeFast() asked the tier, with the recheck this use needs.) */
+    hotFor(pStore, pPlan->settings.hotBytes);
+    pFast->bFill = hotBeforeLookup(pHot, pStore, 0)
+                && storeMayFill(pStore, hotVersion(pHot));
+  }
+  e->aStamp = 0;
+  e->nStamp = 0;
+  e->created = 0.0;
+  pFast->bFound = 0;
+  pFast->rc = storeLookup(pStore, &key, flags, e, &pFast->bFound);
+  if( pFast->rc ) pPlan->pStats->nReadError++;   /* (a miss: computed) */
+  pFast->eLooked = FAST_LOOKED;
+  if( !pFast->bFound
+   || (sqlite3_value_type(e->pValue)==SQLITE_NULL && !pPlan->settings.allowNone)
+   || (bTimed && entryAge(pRules, e->created, cachierNow(pPlan->p))
+                 !=AGE_FRESH) ){
+    return 0;
+  }
+  if( serveEntry(ctx, pPlan, pStore, e)!=SQLITE_OK ){
+    storeLookupDone(pStore);
+    pFast->eLooked = FAST_CORRUPT;
+    return 0;
+  }
+  if( pFast->bFill ) hotInsert(pHot, pStore, &key, flags, e);
+  if( e->codec==0 ){
+    planMemoFill(pPlan, memoBytes, &key, pFast->hArgs, e->pValue, e->subtype,
+                 bTimed ? e->created : 0.0, 0);
+  }
+  storeLookupDone(pStore);
+  pPlan->pStats->nHit++;
+  return 1;
 }
 
 /*
@@ -1029,7 +1135,10 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   call.memoBytes = memoBytes(call.pOpts);
   call.lock.off = -1;
   memset(&call.stale, 0, sizeof(call.stale));
-  if( call.pPlan->pStore ) storeTick(call.pPlan->pStore);
+  /* (Not while memoizeStoreHit()'s lookup is open: it ticked.) */
+  if( call.pPlan->pStore && !(pFast && pFast->eLooked!=FAST_NOT_LOOKED) ){
+    storeTick(call.pPlan->pStore);
+  }
 
   call.bRead = p->enabled && !call.pOpts->skipCache
             && !call.pOpts->overwriteCache && !call.pPlan->bNoRead;
@@ -1067,14 +1176,21 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   }
   /* An overwrite changes what the statement memos hold. */
   if( call.pOpts->overwriteCache && call.bWrite ) cachierMemoChanged(p);
-  if( call.bRead && !call.pPlan->bNoTables
-   && memoizeServe(&call, call.pPlan->pStore) ){
+  if( pFast && pFast->eLooked==FAST_LOOKED ){
+    /* memoizeStoreHit()'s lookup, still open: nothing above returns with
+    ** it (a FastKey's key is made without error), and memoizeServe() ends
+    ** it. */
+    if( memoizeServe(&call, call.pPlan->pStore, pFast) ) return;
+  }else if( pFast && pFast->eLooked==FAST_CORRUPT ){
+    call.bCorrupt = 1;        /* (as memoizeServe() leaves it) */
+  }else if( call.bRead && !call.pPlan->bNoTables
+         && memoizeServe(&call, call.pPlan->pStore, 0) ){
     return;
   }
   /* Main has no entry to serve and cannot be written: the fallback, by
   ** the same rules (fallback.c). */
   if( (call.bRead || call.bWrite) && planUsesFallback(call.pPlan)
-   && call.bRead && memoizeServe(&call, call.pPlan->pFallback) ){
+   && call.bRead && memoizeServe(&call, call.pPlan->pFallback, 0) ){
     return;
   }
   if( call.bRead && call.pPlan->bNoTables && call.pOpts->verbose ){
@@ -1142,7 +1258,8 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
                     bOffer ? &served : 0) ){
     pFast->pPlan = pPlan;       /* (the whole key is in pPlan->key) */
     pFast->hArgs = hArgs;
-    return 0;
+    pFast->eLooked = FAST_NOT_LOOKED;
+    return pPlan->bPlainHit && memoizeStoreHit(ctx, pPlan, memoBytes, pFast);
   }
   pPlan->pStats->nHit++;
   if( bOffer && served.codec==0 ){

@@ -75,7 +75,7 @@ struct Plan {
   int bMemoKey;               /* the statement memo may serve (keys are the
                               ** arguments: no hash_func) */
   int bPlainHit;              /* a call without options judges a stored
-                              ** entry by its age alone (no stamps, no
+                              ** entry by its age and stamps alone (no
                               ** eviction, keys made of the arguments):
                               ** memoizeFast() looks it up itself
                               ** (memoizeStoreHit()) */
@@ -232,7 +232,7 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   pPlan->hotProbe.xFresh = pPlan->bStamp ? stampFresh : 0;
   pPlan->hotProbe.pFreshArg = pPlan;
   callRules(&pPlan->settings, &noOptions, &pPlan->plainRules);
-  pPlan->bPlainHit = pS->zHashFunc==0 && !evictBounded(pS) && !pPlan->bStamp
+  pPlan->bPlainHit = pS->zHashFunc==0 && !evictBounded(pS)
                   && !pPlan->bNoRead && pPlan->pStore!=0;
   callFinalize(&pPlan->hashCall);
   if( pS->zHashFunc ){
@@ -876,15 +876,16 @@ static int memoizeServe(MemoCall *pCall, CachierStore *pStore,
 
 /*
 ** The store lookup of memoizeServe() for a call without options of a plan
-** that judges an entry by its age alone (Plan.bPlainHit), from
-** memoizeFast() once the hot tier's fast path missed: the common B-tree
-** hit without the setup of a whole call. Serves a fresh entry as
-** memoizeServe() would and returns 1. Otherwise returns 0 and says in
-** pFast->eLooked what memoizeCore() goes on with: FAST_LOOKED (the lookup,
-** still open, for memoizeServe() to judge: no entry, a NULL, a stale
-** entry), FAST_CORRUPT, or FAST_NOT_LOOKED when memoizeServe() must do
-** what this does not (ask a tier the fast path did not ask, make the tier
-** or drop it).
+** that judges an entry by its age and stamps alone (Plan.bPlainHit), from
+** memoizeFast() once the hot tier's fast path missed (and, for stamps,
+** brought the plan's up to date): the common B-tree hit without the setup
+** of a whole call. Serves a fresh entry as memoizeServe() would and
+** returns 1. Otherwise returns 0 and says in pFast->eLooked what
+** memoizeCore() goes on with: FAST_LOOKED (the lookup, still open, for
+** memoizeServe() to judge: no entry, a NULL, an entry stale by its age or
+** its stamps), FAST_CORRUPT, or FAST_NOT_LOOKED when memoizeServe() must
+** do what this does not (ask a tier the fast path did not ask, make the
+** tier or drop it).
 */
 static int memoizeStoreHit(sqlite3_context *ctx, Plan *pPlan,
                            sqlite3_int64 memoBytes, FastKey *pFast){
@@ -924,7 +925,9 @@ static int memoizeStoreHit(sqlite3_context *ctx, Plan *pPlan,
   if( !pFast->bFound
    || (sqlite3_value_type(e->pValue)==SQLITE_NULL && !pPlan->settings.allowNone)
    || (bTimed && entryAge(pRules, e->created, cachierNow(pPlan->p))
-                 !=AGE_FRESH) ){
+                 !=AGE_FRESH)
+   || (pPlan->bStamp && dependsVerdict(&pPlan->settings, &pPlan->deps, e)
+                        !=VERDICT_FRESH) ){
     return 0;
   }
   if( serveEntry(ctx, pPlan, pStore, e)!=SQLITE_OK ){
@@ -1127,7 +1130,8 @@ static void memoizeCore(sqlite3_context *ctx, const char *zCaller, int iName,
   call.pPlan = pFast ? pFast->pPlan
                      : planGet(ctx, zCaller, iName, argc - iName - 1, argv);
   if( call.pPlan==0 ) return;
-  planDepsUpToDate(p, call.pPlan);
+  /* (memoizeFast() did, when it made the key.) */
+  if( pFast==0 ) planDepsUpToDate(p, call.pPlan);
   call.ctx = ctx;
   call.pOpts = pOpts ? pOpts : &noOptions;
   call.apArg = &argv[iName+1];

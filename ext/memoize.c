@@ -74,7 +74,7 @@ struct Plan {
                               ** memoizeFast() */
   int bMemoKey;               /* the statement memo may serve (keys are the
                               ** arguments: no hash_func) */
-  int bPlainHit;              /* a call without options judges a stored
+  int bFastLookup;            /* a call without options judges a stored
                               ** entry by its age and stamps alone (no
                               ** eviction, keys made of the arguments):
                               ** memoizeFast() looks it up itself
@@ -108,7 +108,9 @@ static int stampFresh(void *pArg, const CachierEntry *e);
 ** call encodes and hashes its arguments once. pPlan 0: no key made. */
 typedef struct FastKey FastKey;
 struct FastKey {
-  Plan *pPlan;                /* the plan whose key buffer holds the key */
+  Plan *pPlan;                /* the plan whose key buffer holds the key;
+                              ** NULL: memoizeFast() made none, and the
+                              ** fields below are unset */
   uint64_t hArgs;             /* keyArgsHash(0, ) of the arguments part */
   int eLooked;                /* FAST_*: what memoizeStoreHit() did */
   /* FAST_LOOKED: the lookup memoizeServe() takes over. */
@@ -232,8 +234,8 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   pPlan->hotProbe.xFresh = pPlan->bStamp ? stampFresh : 0;
   pPlan->hotProbe.pFreshArg = pPlan;
   callRules(&pPlan->settings, &noOptions, &pPlan->plainRules);
-  pPlan->bPlainHit = pS->zHashFunc==0 && !evictBounded(pS)
-                  && !pPlan->bNoRead && pPlan->pStore!=0;
+  pPlan->bFastLookup = pS->zHashFunc==0 && !evictBounded(pS)
+                    && !pPlan->bNoRead && pPlan->pStore!=0;
   callFinalize(&pPlan->hashCall);
   if( pS->zHashFunc ){
     int nArg = fnInfoArgCount(pPlan->pInfo);
@@ -605,6 +607,12 @@ static sqlite3_int64 memoBytes(const CallOptions *pOpts){
                                   : CACHIER_STATEMENT_BYTES;
 }
 
+/* Whether rules pRules judge an entry by its age (it then needs the
+** entry's created time). */
+static int rulesTimed(const CallRules *pRules){
+  return pRules->staleAfter<CACHIER_NEVER || pRules->maxAge<CACHIER_NEVER;
+}
+
 /* Serve the call whose encoded arguments are aArgs (hArgs: their
 ** keyArgsHash(0, )) from the statement memo, if it holds them with a
 ** value the call's rules (pRules, bAllowNone) let it serve. 1 if served
@@ -616,7 +624,7 @@ static CACHIER_HOT_INLINE int planMemoServe(
 ){
   MemoEntry *e = memoFind(pPlan->pMemo, pPlan->p, aArgs, nArgs, hArgs);
   if( e==0 || (e->eType==SQLITE_NULL && !bAllowNone) ) return 0;
-  if( (pRules->staleAfter<CACHIER_NEVER || pRules->maxAge<CACHIER_NEVER)
+  if( rulesTimed(pRules)
    && (e->created==0.0
        || entryAge(pRules, e->created, cachierNow(pPlan->p))!=AGE_FRESH) ){
     return 0;                 /* the store decides (and recomputes) */
@@ -755,13 +763,25 @@ static CACHIER_HOT_INLINE int planHotRecheck(Plan *pPlan){
 /* What a lookup of pPlan's entries reads under rules pRules
 ** (CACHIER_LOOKUP_*). */
 static int lookupFlags(const Plan *pPlan, const CallRules *pRules){
-  int bTimed = pRules->staleAfter<CACHIER_NEVER
-            || pRules->maxAge<CACHIER_NEVER;
+  int bTimed = rulesTimed(pRules);
   int bStamp = pPlan->bStamp;
   return (bTimed ? CACHIER_LOOKUP_CREATED : 0)
        | (((bTimed || bStamp) && pRules->nextTime)
           || evictBounded(&pPlan->settings) ? CACHIER_LOOKUP_REFRESH : 0)
        | (bStamp ? CACHIER_LOOKUP_STAMP : 0);
+}
+
+/* 1 if entry e of pPlan's function, found by a lookup with the flags
+** of pRules, may be served as fresh: not a NULL unless bAllowNone, not
+** stale by its age, not invalidated or outdated by its stamps. */
+static int entryFresh(Plan *pPlan, const CallRules *pRules, int bAllowNone,
+                      const CachierEntry *e){
+  return (bAllowNone || sqlite3_value_type(e->pValue)!=SQLITE_NULL)
+      && (!rulesTimed(pRules)
+          || entryAge(pRules, e->created, cachierNow(pPlan->p))==AGE_FRESH)
+      && (!pPlan->bStamp
+          || dependsVerdict(&pPlan->settings, &pPlan->deps, e)
+             ==VERDICT_FRESH);
 }
 
 /*
@@ -783,8 +803,7 @@ static int memoizeServe(MemoCall *pCall, CachierStore *pStore,
   const CallRules *pRules = &pCall->rules;
   CachierKey *pKey = &pCall->key;
   CachierEntry entry;
-  int bTimed = pRules->staleAfter<CACHIER_NEVER
-            || pRules->maxAge<CACHIER_NEVER;
+  int bTimed = rulesTimed(pRules);
   int bBounded = evictBounded(&pPlan->settings);
   int bStamp = pPlan->bStamp;
   int flags = lookupFlags(pPlan, pRules);
@@ -876,7 +895,7 @@ static int memoizeServe(MemoCall *pCall, CachierStore *pStore,
 
 /*
 ** The store lookup of memoizeServe() for a call without options of a plan
-** that judges an entry by its age and stamps alone (Plan.bPlainHit), from
+** that judges an entry by its age and stamps alone (Plan.bFastLookup), from
 ** memoizeFast() once the hot tier's fast path missed (and, for stamps,
 ** brought the plan's up to date): the common B-tree hit without the setup
 ** of a whole call. Serves a fresh entry as memoizeServe() would and
@@ -884,34 +903,30 @@ static int memoizeServe(MemoCall *pCall, CachierStore *pStore,
 ** memoizeCore() goes on with: FAST_LOOKED (the lookup, still open, for
 ** memoizeServe() to judge: no entry, a NULL, an entry stale by its age or
 ** its stamps), FAST_CORRUPT, or FAST_NOT_LOOKED when memoizeServe() must
-** do what this does not (ask a tier the fast path did not ask, make the
-** tier or drop it).
+** do what this does not: ask a tier the fast path did not ask (timed
+** rules), or make the tier.
 */
 static int memoizeStoreHit(sqlite3_context *ctx, Plan *pPlan,
                            sqlite3_int64 memoBytes, FastKey *pFast){
   CachierStore *pStore = pPlan->pStore;
   HotTier *pHot = pStore->pHot;
   const CallRules *pRules = &pPlan->plainRules;
-  int bTimed = pRules->staleAfter<CACHIER_NEVER
-            || pRules->maxAge<CACHIER_NEVER;
   int flags = lookupFlags(pPlan, pRules);
   CachierEntry *e = &pFast->entry;
   CachierKey key;
-  if( pPlan->p->depth>=CACHIER_MAX_DEPTH || pPlan->bNoTables
-   || (pHot ? !pPlan->bHotFast
-            : pPlan->settings.hotBytes>0 && storeKeepsVersions(pStore)) ){
+  if( pPlan->p->depth>=CACHIER_MAX_DEPTH || pPlan->bNoTables ) return 0;
+  if( pHot ){
+    /* (memoizeFast() asked the tier, with the recheck this use needs.) */
+    if( !pPlan->bHotFast ) return 0;
+  }else if( pPlan->settings.hotBytes>0 && storeKeepsVersions(pStore) ){
     return 0;
   }
   storeTick(pStore);
-  key.zFn = pPlan->zFn;
-  key.nFn = pPlan->nFn;
-  key.aKey = pPlan->key.a;
-  key.nKey = pPlan->key.n;
-  keySetHash(pPlan->p, &key, pPlan->iFnBase);
+  planMakeKey(pPlan, 0, pFast, &key, 0);    /* (cannot fail with pFast) */
   pFast->bFill = 0;
-  if( pHot ){
-    /* (memoizeFast() asked the tier, with the recheck this use needs.) */
-    hotFor(pStore, pPlan->settings.hotBytes);
+  /* As memoizeServe(): the plan's hot_bytes may drop the tier (another
+  ** statement's plan may have made it under newer settings). */
+  if( pHot && (pHot = hotFor(pStore, pPlan->settings.hotBytes))!=0 ){
     pFast->bFill = hotBeforeLookup(pHot, pStore, 0)
                 && storeMayFill(pStore, hotVersion(pHot));
   }
@@ -923,11 +938,7 @@ static int memoizeStoreHit(sqlite3_context *ctx, Plan *pPlan,
   if( pFast->rc ) pPlan->pStats->nReadError++;   /* (a miss: computed) */
   pFast->eLooked = FAST_LOOKED;
   if( !pFast->bFound
-   || (sqlite3_value_type(e->pValue)==SQLITE_NULL && !pPlan->settings.allowNone)
-   || (bTimed && entryAge(pRules, e->created, cachierNow(pPlan->p))
-                 !=AGE_FRESH)
-   || (pPlan->bStamp && dependsVerdict(&pPlan->settings, &pPlan->deps, e)
-                        !=VERDICT_FRESH) ){
+   || !entryFresh(pPlan, pRules, pPlan->settings.allowNone, e) ){
     return 0;
   }
   if( serveEntry(ctx, pPlan, pStore, e)!=SQLITE_OK ){
@@ -938,7 +949,7 @@ static int memoizeStoreHit(sqlite3_context *ctx, Plan *pPlan,
   if( pFast->bFill ) hotInsert(pHot, pStore, &key, flags, e);
   if( e->codec==0 ){
     planMemoFill(pPlan, memoBytes, &key, pFast->hArgs, e->pValue, e->subtype,
-                 bTimed ? e->created : 0.0, 0);
+                 rulesTimed(pRules) ? e->created : 0.0, 0);
   }
   storeLookupDone(pStore);
   pPlan->pStats->nHit++;
@@ -990,11 +1001,7 @@ static int memoizeAwait(MemoCall *pCall){
   }
   rc = storeLookupLatest(pStore, &pCall->key, &entry, &bFound);
   if( rc ) pPlan->pStats->nReadError++;
-  if( bFound && (sqlite3_value_type(entry.pValue)!=SQLITE_NULL
-                 || pCall->bAllowNone)
-   && entryAge(&pCall->rules, entry.created, cachierNow(p))==AGE_FRESH
-   && (!pPlan->bStamp || dependsVerdict(&pPlan->settings, &pPlan->deps,
-                                        &entry)==VERDICT_FRESH)
+  if( bFound && entryFresh(pPlan, &pCall->rules, pCall->bAllowNone, &entry)
    && serveEntry(pCall->ctx, pPlan, pStore, &entry)==SQLITE_OK ){
     storeLookupDone(pStore);
     inflightRelease(&pCall->lock);
@@ -1263,7 +1270,7 @@ static int memoizeFast(sqlite3_context *ctx, int iName, int argc,
     pFast->pPlan = pPlan;       /* (the whole key is in pPlan->key) */
     pFast->hArgs = hArgs;
     pFast->eLooked = FAST_NOT_LOOKED;
-    return pPlan->bPlainHit && memoizeStoreHit(ctx, pPlan, memoBytes, pFast);
+    return pPlan->bFastLookup && memoizeStoreHit(ctx, pPlan, memoBytes, pFast);
   }
   pPlan->pStats->nHit++;
   if( bOffer && served.codec==0 ){

@@ -78,7 +78,8 @@ struct Plan {
                               ** entry by its age and stamps alone (no
                               ** eviction, keys made of the arguments):
                               ** memoizeFast() looks it up itself
-                              ** (memoizeStoreHit()) */
+                              ** (memoizeStoreHit()), with these flags: */
+  int fastLookupFlags;        /* lookupFlags() of the plain rules */
   StmtMemo *pMemo;            /* the statement memo (memo.c), or NULL */
   int bMemoWanted;            /* a value was offered to it once (its
                               ** hash: hMemoSeen); a second offer makes it
@@ -102,6 +103,7 @@ struct Plan {
 };
 
 static int stampFresh(void *pArg, const CachierEntry *e);
+static int lookupFlags(const Plan *pPlan, const CallRules *pRules);
 
 /* What memoizeFast() hands memoizeCore() when it did not serve: the call's
 ** key, already made in pPlan->key, and its arguments' hash, so that the
@@ -236,6 +238,7 @@ static int planLoadSettings(Plan *pPlan, const char *zCaller, char **pzErr){
   callRules(&pPlan->settings, &noOptions, &pPlan->plainRules);
   pPlan->bFastLookup = pS->zHashFunc==0 && !evictBounded(pS)
                     && !pPlan->bNoRead && pPlan->pStore!=0;
+  pPlan->fastLookupFlags = lookupFlags(pPlan, &pPlan->plainRules);
   callFinalize(&pPlan->hashCall);
   if( pS->zHashFunc ){
     int nArg = fnInfoArgCount(pPlan->pInfo);
@@ -372,6 +375,15 @@ static void resultCallError(sqlite3_context *ctx, int rc, char *zErr){
   sqlite3_free(zErr);
 }
 
+/* The key in pPlan->key as a CachierKey (OUT: pKey), its ids made. */
+static CACHIER_HOT_INLINE void planKey(Plan *pPlan, CachierKey *pKey){
+  pKey->zFn = pPlan->zFn;
+  pKey->nFn = pPlan->nFn;
+  pKey->aKey = pPlan->key.a;
+  pKey->nKey = pPlan->key.n;
+  keySetHash(pPlan->p, pKey, pPlan->iFnBase);
+}
+
 /* Build the key of apArg in pPlan->key: the arguments themselves, or what
 ** the hash_func returns for them; or take the one memoizeFast() made
 ** (pFast, which is then this plan's). */
@@ -394,11 +406,7 @@ static int planMakeKey(Plan *pPlan, sqlite3_value **apArg,
     rc = keyEncodeArgs(&pPlan->key, zFn, nFn, pPlan->nArg, apArg);
   }
   if( rc ) return rc;
-  pKey->zFn = zFn;
-  pKey->nFn = nFn;
-  pKey->aKey = pPlan->key.a;
-  pKey->nKey = pPlan->key.n;
-  keySetHash(pPlan->p, pKey, pPlan->iFnBase);
+  planKey(pPlan, pKey);
   return SQLITE_OK;
 }
 
@@ -911,7 +919,7 @@ static int memoizeStoreHit(sqlite3_context *ctx, Plan *pPlan,
   CachierStore *pStore = pPlan->pStore;
   HotTier *pHot = pStore->pHot;
   const CallRules *pRules = &pPlan->plainRules;
-  int flags = lookupFlags(pPlan, pRules);
+  int flags = pPlan->fastLookupFlags;
   CachierEntry *e = &pFast->entry;
   CachierKey key;
   if( pPlan->p->depth>=CACHIER_MAX_DEPTH || pPlan->bNoTables ) return 0;
@@ -922,7 +930,7 @@ static int memoizeStoreHit(sqlite3_context *ctx, Plan *pPlan,
     return 0;
   }
   storeTick(pStore);
-  planMakeKey(pPlan, 0, pFast, &key, 0);    /* (cannot fail with pFast) */
+  planKey(pPlan, &key);
   pFast->bFill = 0;
   /* As memoizeServe(): the plan's hot_bytes may drop the tier (another
   ** statement's plan may have made it under newer settings). */

@@ -129,8 +129,8 @@ int tablesVersion(CachierStore *pStore, unsigned char *aVer, int bRecheck){
 ** version tablesVersion() read whole (both copies equal, iChange not 0).
 ** The first copy alone suffices: a writer rewrites the second copy, then
 ** the first, and a reader that starts meanwhile waits for the two to
-** agree, so while the first copy is aVer nobody can read past it. Word compares, no call:
-** the hot tier asks at every hit. */
+** agree, so while the first copy is aVer nobody can read past it. Word
+** compares, no call: the hot tier asks at every hit. */
 int tablesVersionIs(CachierStore *pStore, const unsigned char *aVer){
   TablesStore *s = (TablesStore*)pStore;
   const volatile unsigned char *pShm = s->pShm;
